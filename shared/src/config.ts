@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { RfmError } from './errors.js';
+import { zodIssues } from './validate.js';
+
+/**
+ * Every environment variable rfm reads, validated once at start-up. Flags given on the command
+ * line override them (same schema). An invalid value fails with a list of what is wrong.
+ */
+export const ENV_VARS = {
+  RFM_REGISTRY: 'path of the SQLite registry file (default data/registry.db)',
+  RFM_MODEL_NAME: 'registered model name (default customer-segments)',
+  RFM_HOST: 'address the server listens on (default 127.0.0.1)',
+  RFM_PORT: 'port the server listens on (default 8080; 0 picks a free one)',
+  RFM_TF_BACKEND: 'TensorFlow.js backend for training: node, wasm or cpu (default: node if installed, else wasm)',
+  RFM_ADMIN_TOKEN: 'bearer token that enables admin write routes (at least 16 characters)',
+  RFM_ACTOR: 'who is acting, recorded in registry events (default: the OS user)',
+  RFM_LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace, silent (default info)',
+  RFM_POLL_MS: 'how often the server checks the registry for alias moves, in ms (default 250)',
+} as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const ConfigSchema = z.object({
+  registry: z.string().min(1).default('data/registry.db'),
+  modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash, underscore; 1–64 characters').default('customer-segments'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: port.default(8080),
+  tfBackend: z.enum(['node', 'wasm', 'cpu']).optional(),
+  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  actor: z.string().min(1).max(128).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  pollMs: z.coerce.number().int().min(10).max(60_000).default(250),
+});
+export type Config = z.output<typeof ConfigSchema>;
+
+const FROM_ENV: Record<keyof typeof ENV_VARS, keyof Config> = {
+  RFM_REGISTRY: 'registry',
+  RFM_MODEL_NAME: 'modelName',
+  RFM_HOST: 'host',
+  RFM_PORT: 'port',
+  RFM_TF_BACKEND: 'tfBackend',
+  RFM_ADMIN_TOKEN: 'adminToken',
+  RFM_ACTOR: 'actor',
+  RFM_LOG_LEVEL: 'logLevel',
+  RFM_POLL_MS: 'pollMs',
+};
+
+/** Env first, then flags (undefined flags do not override). */
+export function loadConfig(env: Record<string, string | undefined> = process.env, flags: Partial<Record<keyof Config, unknown>> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  const source: Record<string, string> = {};
+  for (const [name, key] of Object.entries(FROM_ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') {
+      raw[key] = v;
+      source[key] = name;
+    }
+  }
+  for (const [key, v] of Object.entries(flags)) {
+    if (v !== undefined) {
+      raw[key] = v;
+      source[key] = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    }
+  }
+  const r = ConfigSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const issues = zodIssues(r.error).map((i) => ({ ...i, path: source[i.path] ?? i.path }));
+  throw new RfmError('INVALID_INPUT', `invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, { issues });
+}

@@ -1,0 +1,230 @@
+import { z } from 'zod';
+
+/**
+ * The model contract. One schema per concept, used by the form, the JSON API, the CLI and the
+ * artifact loader alike ("one schema, many uses").
+ */
+
+export const FEATURES = ['recency', 'frequency', 'monetary'] as const;
+export type FeatureName = (typeof FEATURES)[number];
+
+/** Limits a real customer can plausibly reach; beyond them the input is a mistake, not a customer. */
+export const LIMITS = {
+  recency: { min: 0, max: 36_500, unit: 'days' },
+  frequency: { min: 1, max: 10_000_000, unit: 'purchases' },
+  monetary: { min: 0, max: 1e12, unit: 'currency units' },
+} as const;
+
+export const MAX_BATCH = 10_000;
+
+const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A number, or a string holding one (HTML forms and CSV send strings). Rejects '', NaN, Infinity. */
+function numeric(field: FeatureName, opts: { int?: boolean } = {}) {
+  const { min, max, unit } = LIMITS[field];
+  const base = z
+    .union([z.number(), z.string().trim()], { error: `${field} must be a number` })
+    .transform((v, ctx) => {
+      if (typeof v === 'string') {
+        if (!NUMERIC_STRING.test(v)) {
+          ctx.addIssue({ code: 'custom', message: `${field} must be a number, got "${v.slice(0, 40)}"` });
+          return z.NEVER;
+        }
+        return Number(v);
+      }
+      return v;
+    })
+    .pipe(
+      z
+        .number({ error: `${field} must be a number` })
+        .refine(Number.isFinite, { message: `${field} must be a finite number` })
+        .refine((n) => n >= min, { message: `${field} must be at least ${min} (${unit})` })
+        .refine((n) => n <= max, { message: `${field} must be at most ${max} (${unit})` })
+        .refine((n) => !opts.int || Number.isInteger(n), { message: `${field} must be a whole number` }),
+    );
+  return base;
+}
+
+const cidSchema = z
+  .union([z.string().trim().max(64, { error: 'cid must be at most 64 characters' }), z.number().int().nonnegative()], {
+    error: 'cid must be a string or a whole number',
+  })
+  .transform((v) => (v === '' ? null : String(v)))
+  .nullable()
+  .optional()
+  .transform((v) => v ?? null);
+
+/** Seed field names (CID, Recency, …) and lowercase ones are both accepted; mapped before parsing. */
+const ALIASES: Record<string, string> = { CID: 'cid', Recency: 'recency', Frequency: 'frequency', Monetary: 'monetary' };
+
+function normalizeKeys(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(v)) {
+    const key = ALIASES[k] ?? k;
+    if (key in out && k !== key) continue; // the lowercase name wins when both are present
+    out[key] = val;
+  }
+  return out;
+}
+
+export const CustomerFeaturesSchema = z.preprocess(
+  normalizeKeys,
+  z.strictObject(
+    {
+      cid: cidSchema,
+      recency: numeric('recency'),
+      frequency: numeric('frequency', { int: true }),
+      monetary: numeric('monetary'),
+    },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field(s): ${iss.keys.join(', ')}; expected cid, recency, frequency, monetary` : 'expected an object with recency, frequency, monetary') },
+  ),
+);
+export type CustomerFeatures = z.output<typeof CustomerFeaturesSchema>;
+
+/** POST /api/v1/predict: one customer, or {instances: [...]} of up to MAX_BATCH. */
+export const PredictRequestSchema = z.union([
+  z.strictObject({
+    instances: z
+      .array(CustomerFeaturesSchema)
+      .min(1, { error: 'instances must hold at least one customer' })
+      .max(MAX_BATCH, { error: `instances may hold at most ${MAX_BATCH} customers` }),
+  }),
+  CustomerFeaturesSchema,
+]);
+export type PredictRequest = z.output<typeof PredictRequestSchema>;
+
+export const PredictionSchema = z.object({
+  cid: z.string().nullable(),
+  cluster: z.number().int(),
+  segment: z.string(),
+});
+export type Prediction = z.output<typeof PredictionSchema>;
+
+export const PredictResponseSchema = z.object({
+  model_name: z.string(),
+  model_version: z.number().int(),
+  predictions: z.array(PredictionSchema),
+});
+export type PredictResponse = z.output<typeof PredictResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Artifact v1: everything serving needs, self-describing, checked on every load.
+// ---------------------------------------------------------------------------------------------
+
+const triple = z.tuple([z.number(), z.number(), z.number()]);
+const finite = z.number().refine(Number.isFinite, 'must be finite');
+
+export const RfmValuesSchema = z.object({ recency: finite, frequency: finite, monetary: finite });
+export type RfmValues = z.output<typeof RfmValuesSchema>;
+
+export const SegmentKeySchema = z.enum([
+  'champions',
+  'loyal_customers',
+  'potential_loyalists',
+  'new_customers',
+  'promising',
+  'need_attention',
+  'about_to_sleep',
+  'at_risk',
+  'cant_lose_them',
+  'hibernating',
+  'lost',
+]);
+export type SegmentKey = z.output<typeof SegmentKeySchema>;
+
+export const ArtifactSegmentSchema = z.object({
+  cluster: z.number().int().nonnegative(),
+  key: SegmentKeySchema,
+  name: z.string().min(1),
+  description: z.string(),
+  action: z.string(),
+  scores: z.object({ r: z.number().int().min(1).max(5), f: z.number().int().min(1).max(5), m: z.number().int().min(1).max(5) }),
+  /** the centroid mapped back to original units (inverse of the preprocessing) */
+  centroid: RfmValuesSchema,
+  /** mean R, F, M of the cluster's training customers */
+  mean: RfmValuesSchema,
+  size: z.number().int().nonnegative(),
+});
+export type ArtifactSegment = z.output<typeof ArtifactSegmentSchema>;
+
+export const DroppedRowsSchema = z.record(z.string(), z.number().int().nonnegative());
+
+export const DataSummarySchema = z.object({
+  source: z.object({
+    file: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    bytes: z.number().int().nonnegative(),
+    format: z.enum(['csv', 'csv.gz', 'parquet', 'features']),
+  }),
+  rows_read: z.number().int().nonnegative(),
+  rows_kept: z.number().int().nonnegative(),
+  rows_dropped: DroppedRowsSchema,
+  customers: z.number().int().positive(),
+  first_invoice: z.string().nullable(),
+  last_invoice: z.string().nullable(),
+  snapshot_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+});
+export type DataSummary = z.output<typeof DataSummarySchema>;
+
+export const KMeansParamsSchema = z.object({
+  k: z.number().int().min(1).max(50),
+  seed: z.number().int(),
+  n_init: z.number().int().min(1),
+  max_iter: z.number().int().min(1),
+  tol: z.number().nonnegative(),
+  init: z.literal('k-means++'),
+});
+export type KMeansParams = z.output<typeof KMeansParamsSchema>;
+
+export const MetricsSchema = z.object({
+  inertia: finite,
+  silhouette: z.number().min(-1).max(1).nullable(),
+  /** customers the silhouette was computed on (all, or a seeded sample) */
+  silhouette_sample: z.number().int().nonnegative(),
+  sizes: z.array(z.number().int().nonnegative()),
+  iterations: z.number().int().nonnegative(),
+  davies_bouldin: z.number().nullable().optional(),
+  calinski_harabasz: z.number().nullable().optional(),
+});
+export type Metrics = z.output<typeof MetricsSchema>;
+
+export const ARTIFACT_FORMAT = 'rfm.kmeans' as const;
+export const ARTIFACT_SCHEMA_VERSION = 1 as const;
+
+export const ArtifactV1Schema = z
+  .object({
+    format: z.literal(ARTIFACT_FORMAT),
+    schema_version: z.literal(ARTIFACT_SCHEMA_VERSION),
+    features: z.tuple([z.literal('recency'), z.literal('frequency'), z.literal('monetary')]),
+    preprocessing: z.object({
+      transform: z.literal('log1p'),
+      mean: triple,
+      scale: triple.refine((s) => s.every((x) => x > 0), 'scale must be positive'),
+    }),
+    k: z.number().int().min(1),
+    /** centroids in the standardized space, k rows of 3 */
+    centroids: z.array(triple),
+    segments: z.array(ArtifactSegmentSchema),
+    /** population quintile break points (20/40/60/80 %) used to score centroids 1–5 */
+    quintiles: z.object({ recency: z.array(finite).length(4), frequency: z.array(finite).length(4), monetary: z.array(finite).length(4) }),
+    params: KMeansParamsSchema,
+    metrics: MetricsSchema,
+    data: DataSummarySchema,
+    training: z.object({
+      backend: z.string(),
+      trained_at: z.string(),
+      duration_ms: z.number().nonnegative(),
+      phases_ms: z.record(z.string(), z.number().nonnegative()),
+      code_version: z.string(),
+    }),
+  })
+  .superRefine((a, ctx) => {
+    if (a.centroids.length !== a.k) ctx.addIssue({ code: 'custom', path: ['centroids'], message: `expected ${a.k} centroids, found ${a.centroids.length}` });
+    if (a.segments.length !== a.k) ctx.addIssue({ code: 'custom', path: ['segments'], message: `expected ${a.k} segments, found ${a.segments.length}` });
+    const clusters = new Set(a.segments.map((s) => s.cluster));
+    for (let c = 0; c < a.k; c++) if (!clusters.has(c)) ctx.addIssue({ code: 'custom', path: ['segments'], message: `cluster ${c} has no segment` });
+    const names = a.segments.map((s) => s.name);
+    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['segments'], message: 'segment names must be unique' });
+  });
+export type ArtifactV1 = z.output<typeof ArtifactV1Schema>;

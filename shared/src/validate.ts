@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { RfmError, type Issue } from './errors.js';
+
+/** Turns zod issues into our Issue list: path joined with dots, what was expected and found. */
+export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
+  return error.issues.map((i) => {
+    const path = [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.');
+    const issue: Issue = { path: path || '(root)', message: i.message };
+    const anyI = i as unknown as { expected?: unknown; received?: unknown; input?: unknown };
+    if (typeof anyI.expected === 'string') issue.expected = anyI.expected;
+    if (anyI.input !== undefined && typeof anyI.input !== 'object') issue.found = JSON.stringify(anyI.input)?.slice(0, 80);
+    return issue;
+  });
+}
+
+/** Parse or throw INVALID_INPUT naming each bad field. `what` says which input this was. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix = ''): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = zodIssues(r.error, prefix);
+  const first = issues[0];
+  throw new RfmError('INVALID_INPUT', `invalid ${what}: ${first ? `${first.path}: ${first.message}` : 'malformed'}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { issues });
+}
