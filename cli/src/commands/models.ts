@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import type { VersionRecord } from '@rfm/registry';
+import { emit, table } from '../output.js';
+import { actorOf, configFrom, parseVersion, withRegistry, type RegistryFlags } from './common.js';
+
+const fmt = (n: number | null | undefined, d = 3) => (n === null || n === undefined ? '' : Number(n).toFixed(d));
+
+function versionSummary(v: VersionRecord) {
+  return {
+    version: v.version,
+    status: v.status,
+    aliases: v.aliases,
+    created_at: v.createdAt,
+    created_by: v.createdBy,
+    k: v.k,
+    inertia: v.metrics.inertia,
+    silhouette: v.metrics.silhouette,
+    customers: v.data.customers,
+    source: v.data.source.file,
+    snapshot_date: v.data.snapshot_date,
+    sha256: v.artifact.sha256,
+  };
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
+    .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
+    .option('--json', 'print one JSON object for machines');
+}
+
+export function registerModelsCommands(program: Command): void {
+  const models = program.command('models').description('list, inspect, promote and roll back model versions');
+
+  withCommonOptions(models.command('list').description('every version of the model, with aliases and key metrics')).action((o: RegistryFlags) => {
+    const cfg = configFrom(o);
+    const versions = withRegistry(cfg, (r) => r.list(cfg.modelName));
+    emit(o, { model: cfg.modelName, versions: versions.map(versionSummary) }, () =>
+      versions.length === 0
+        ? `no versions of "${cfg.modelName}" in ${cfg.registry} yet; train one with: rfm train <export>`
+        : table(
+            ['version', 'aliases', 'status', 'created', 'k', 'inertia', 'silhouette', 'customers', 'source'],
+            versions.map((v) => [v.version, v.aliases.join(','), v.status, v.createdAt.slice(0, 19).replace('T', ' '), v.k, fmt(v.metrics.inertia, 1), fmt(v.metrics.silhouette), v.data.customers, v.data.source.file]),
+          ),
+    );
+  });
+
+  withCommonOptions(models.command('show').description('one version in full: metrics, segments, data summary').argument('<version>')).action((version: string, o: RegistryFlags) => {
+    const cfg = configFrom(o);
+    const v = parseVersion(version);
+    const { rec, art } = withRegistry(cfg, (r) => ({ rec: r.get(cfg.modelName, v), art: r.loadArtifact(cfg.modelName, v) }));
+    emit(o, { ...versionSummary(rec), params: rec.params, metrics: rec.metrics, data: rec.data, training: rec.training, segments: art.segments }, () =>
+      [
+        `${cfg.modelName} v${rec.version}  ${rec.aliases.length ? `[${rec.aliases.join(', ')}]` : ''}  ${rec.status}`,
+        `trained ${rec.createdAt} by ${rec.createdBy} on ${rec.data.source.file} (${rec.data.rows_read} rows read, ${rec.data.rows_kept} kept, ${rec.data.customers} customers, snapshot ${rec.data.snapshot_date})`,
+        `dropped: ${Object.entries(rec.data.rows_dropped).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+        `k=${rec.k} seed=${rec.params.seed} n_init=${rec.params.n_init}  inertia ${fmt(rec.metrics.inertia, 2)}  silhouette ${fmt(rec.metrics.silhouette, 4)}  backend ${rec.training.backend}`,
+        '',
+        table(
+          ['cluster', 'segment', 'size', 'recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
+          art.segments.map((s) => [s.cluster, s.name, s.size, fmt(s.mean.recency, 1), fmt(s.mean.frequency, 1), fmt(s.mean.monetary, 2), s.scores.r, s.scores.f, s.scores.m]),
+        ),
+        `artifact sha256 ${rec.artifact.sha256} (${rec.artifact.size} bytes)`,
+      ].join('\n'),
+    );
+  });
+
+  withCommonOptions(
+    models
+      .command('promote')
+      .description('point the production alias at a version (the server switches within a second)')
+      .argument('<version>')
+      .option('--reason <text>', 'why, recorded in the history')
+      .option('--actor <name>', 'who, recorded in the history (env RFM_ACTOR, default the OS user)'),
+  ).action((version: string, o: RegistryFlags & { reason?: string }) => {
+    const cfg = configFrom(o);
+    const v = parseVersion(version);
+    const move = withRegistry(cfg, (r) => r.promote(cfg.modelName, v, { actor: actorOf(cfg), reason: o.reason ?? '' }));
+    emit(o, move, () => `production: v${move.from ?? '-'} → v${move.to} (${cfg.modelName})`);
+  });
+
+  withCommonOptions(
+    models
+      .command('rollback')
+      .description('move production back to the version it held before; repeat to step further back')
+      .option('--reason <text>', 'why, recorded in the history')
+      .option('--actor <name>', 'who, recorded in the history'),
+  ).action((o: RegistryFlags & { reason?: string }) => {
+    const cfg = configFrom(o);
+    const move = withRegistry(cfg, (r) => r.rollback(cfg.modelName, { actor: actorOf(cfg), reason: o.reason ?? '' }));
+    emit(o, move, () => `production rolled back: v${move.from ?? '-'} → v${move.to} (${cfg.modelName})`);
+  });
+
+  withCommonOptions(
+    models.command('history').description('alias moves and registrations, newest first').option('--alias <name>', 'only this alias').option('--limit <n>', 'at most this many events', '50'),
+  ).action((o: RegistryFlags & { alias?: string; limit: string }) => {
+    const cfg = configFrom(o);
+    const limit = parseVersion(o.limit, 'limit');
+    const events = withRegistry(cfg, (r) => r.history(cfg.modelName, { ...(o.alias ? { alias: o.alias } : {}), limit }));
+    emit(o, { model: cfg.modelName, events }, () =>
+      table(
+        ['id', 'when', 'who', 'action', 'alias', 'from', 'to', 'reason'],
+        events.map((e) => [e.id, e.at.slice(0, 19).replace('T', ' '), e.actor, e.action, e.alias, e.fromVersion, e.toVersion, e.reason]),
+      ),
+    );
+  });
+}

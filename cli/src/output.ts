@@ -1,0 +1,21 @@
+/** How commands talk to people and machines: one JSON object with --json, readable text otherwise. */
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export function emit(opts: OutputOptions, value: unknown, human: () => string): void {
+  process.stdout.write(opts.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+/** Plain fixed-width table for terminals. */
+export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** stderr progress lines only for a person at a terminal, never in --json or CI logs. */
+export function progress(opts: OutputOptions): (msg: string) => void {
+  const on = !opts.json && process.stderr.isTTY === true;
+  return on ? (msg) => process.stderr.write(`${msg}\n`) : () => {};
+}

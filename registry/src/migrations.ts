@@ -1,0 +1,79 @@
+import type Database from 'better-sqlite3';
+import { RfmError } from '@rfm/shared';
+
+/**
+ * Schema migrations by `PRAGMA user_version`. Each entry upgrades from its index to index + 1 and
+ * runs in the same transaction as the version bump, so a crash leaves the old schema intact.
+ * Never edit a shipped migration: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 0 → 1: models, versions, artifacts, aliases, events
+  `
+  CREATE TABLE models (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT ''
+  );
+  CREATE TABLE versions (
+    id            INTEGER PRIMARY KEY,
+    model_id      INTEGER NOT NULL REFERENCES models(id),
+    version       INTEGER NOT NULL CHECK (version >= 1),
+    status        TEXT NOT NULL DEFAULT 'candidate' CHECK (status IN ('candidate', 'archived')),
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    k             INTEGER NOT NULL,
+    params_json   TEXT NOT NULL,
+    metrics_json  TEXT NOT NULL,
+    data_json     TEXT NOT NULL,
+    training_json TEXT NOT NULL,
+    UNIQUE (model_id, version)
+  );
+  CREATE TABLE artifacts (
+    version_id INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+    format     TEXT NOT NULL,
+    sha256     TEXT NOT NULL CHECK (length(sha256) = 64),
+    size       INTEGER NOT NULL,
+    bytes      BLOB NOT NULL
+  );
+  CREATE TABLE aliases (
+    model_id   INTEGER NOT NULL REFERENCES models(id),
+    alias      TEXT NOT NULL,
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (model_id, alias)
+  );
+  CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    model_id     INTEGER NOT NULL REFERENCES models(id),
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    alias        TEXT,
+    from_version INTEGER,
+    to_version   INTEGER,
+    reason       TEXT NOT NULL DEFAULT '',
+    ref_event_id INTEGER REFERENCES events(id),
+    details_json TEXT
+  );
+  CREATE INDEX events_by_alias ON events (model_id, alias, id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database.Database, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION)
+    throw new RfmError(
+      'REGISTRY_ERROR',
+      `registry ${file} has schema version ${current}, newer than this rfm understands (${SCHEMA_VERSION}); upgrade rfm instead of opening it with an older one`,
+    );
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,359 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ARTIFACT_FORMAT, ArtifactV1Schema, parseArtifact, RfmError, serializeArtifact, zodIssues, type ArtifactV1 } from '@rfm/shared';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
+import type { ActorReason, AliasMove, EventRecord, RegisterInput, RegisterResult, VersionRecord, VersionStatus } from './types.js';
+
+export const PRODUCTION = 'production';
+const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+interface VersionRow {
+  id: number;
+  model_name: string;
+  version: number;
+  status: VersionStatus;
+  created_at: string;
+  created_by: string;
+  description: string;
+  k: number;
+  params_json: string;
+  metrics_json: string;
+  data_json: string;
+  training_json: string;
+  sha256: string;
+  size: number;
+  format: string;
+  aliases: string | null;
+}
+
+const VERSION_SELECT = `
+  SELECT v.id, m.name AS model_name, v.version, v.status, v.created_at, v.created_by, v.description, v.k,
+         v.params_json, v.metrics_json, v.data_json, v.training_json, a.sha256, a.size, a.format,
+         (SELECT group_concat(al.alias, ',') FROM aliases al WHERE al.version_id = v.id) AS aliases
+    FROM versions v JOIN models m ON m.id = v.model_id JOIN artifacts a ON a.version_id = v.id`;
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function toRecord(r: VersionRow): VersionRecord {
+  return {
+    modelName: r.model_name,
+    version: r.version,
+    status: r.status,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    description: r.description,
+    k: r.k,
+    aliases: r.aliases ? r.aliases.split(',').sort() : [],
+    params: JSON.parse(r.params_json),
+    metrics: JSON.parse(r.metrics_json),
+    data: JSON.parse(r.data_json),
+    training: JSON.parse(r.training_json),
+    artifact: { sha256: r.sha256, size: r.size, format: r.format },
+  };
+}
+
+function checkName(kind: 'model' | 'alias', name: string): void {
+  const re = kind === 'model' ? MODEL_RE : ALIAS_RE;
+  if (!re.test(name))
+    throw new RfmError('INVALID_INPUT', `invalid ${kind} name ${JSON.stringify(name).slice(0, 80)}`, {
+      issues: [{ path: kind, message: 'invalid name', expected: kind === 'model' ? 'letters, digits, . _ - (1–64)' : 'lowercase letter then a-z 0-9 _ - (1–32)', found: name.slice(0, 80) }],
+    });
+}
+
+/**
+ * The model registry: one SQLite file holding every version's artifact (BLOB + sha256), the
+ * aliases that point at versions, and an append-only event log of every alias move. Each write is
+ * one IMMEDIATE transaction, so concurrent writers queue on busy_timeout instead of failing and
+ * a crash leaves either the whole change or none of it.
+ */
+export class Registry {
+  readonly file: string;
+  readonly db: Database.Database;
+  readonly readonly: boolean;
+
+  private constructor(file: string, db: Database.Database, ro: boolean) {
+    this.file = file;
+    this.db = db;
+    this.readonly = ro;
+  }
+
+  /** Open (creating and migrating if needed) for reading and writing. */
+  static open(file: string): Registry {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const db = new Database(file, { timeout: 10_000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, file);
+      return new Registry(file, db, false);
+    } catch (e) {
+      throw wrapSqlite(e, file);
+    }
+  }
+
+  /** Open an existing registry read-only (the server); never migrates or creates anything. */
+  static openReadOnly(file: string): Registry {
+    try {
+      const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+      db.pragma('foreign_keys = ON');
+      const v = db.pragma('user_version', { simple: true }) as number;
+      const reg = new Registry(file, db, true);
+      if (v === 0) return reg; // created but never migrated: behaves as empty
+      if (v !== SCHEMA_VERSION) {
+        db.close();
+        throw new RfmError(
+          'REGISTRY_ERROR',
+          v > SCHEMA_VERSION
+            ? `registry ${file} has schema version ${v}, newer than this rfm understands (${SCHEMA_VERSION}); upgrade rfm`
+            : `registry ${file} has schema version ${v}; open it once read-write (any \`rfm models\` command) to migrate it to ${SCHEMA_VERSION}`,
+        );
+      }
+      return reg;
+    } catch (e) {
+      throw wrapSqlite(e, file);
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Changes whenever another connection commits: the cheap hot-reload poll. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  private write<T>(fn: () => T): T {
+    if (this.readonly) throw new RfmError('REGISTRY_ERROR', `registry ${this.file} is open read-only`);
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      throw wrapSqlite(e, this.file);
+    }
+  }
+
+  private modelId(name: string): number {
+    const row = this.db.prepare('SELECT id FROM models WHERE name = ?').get(name) as { id: number } | undefined;
+    if (!row) throw new RfmError('NOT_FOUND', `no model named "${name}" in registry ${this.file}`);
+    return row.id;
+  }
+
+  private versionId(modelName: string, version: number): number {
+    const row = this.db
+      .prepare('SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? AND v.version = ?')
+      .get(modelName, version) as { id: number } | undefined;
+    if (!row) throw new RfmError('NOT_FOUND', `model "${modelName}" has no version ${version}`);
+    return row.id;
+  }
+
+  /** Register a trained artifact as the next version; the first version becomes production. */
+  register(input: RegisterInput): RegisterResult {
+    checkName('model', input.modelName);
+    const parsed = ArtifactV1Schema.safeParse(input.artifact);
+    if (!parsed.success) {
+      const issues = zodIssues(parsed.error, 'artifact');
+      throw new RfmError('INVALID_INPUT', `refusing to register an invalid artifact: ${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+    }
+    const a = parsed.data;
+    const { bytes, sha256 } = serializeArtifact(a);
+    return this.write(() => {
+      const at = now();
+      this.db.prepare('INSERT INTO models (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING').run(input.modelName, at);
+      const modelId = this.modelId(input.modelName);
+      const next = (this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM versions WHERE model_id = ?').get(modelId) as { v: number }).v;
+      const info = this.db
+        .prepare(
+          `INSERT INTO versions (model_id, version, created_at, created_by, description, k, params_json, metrics_json, data_json, training_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(modelId, next, at, input.actor, input.description ?? '', a.k, JSON.stringify(a.params), JSON.stringify(a.metrics), JSON.stringify(a.data), JSON.stringify(a.training));
+      const versionId = Number(info.lastInsertRowid);
+      this.db.prepare('INSERT INTO artifacts (version_id, format, sha256, size, bytes) VALUES (?, ?, ?, ?, ?)').run(versionId, ARTIFACT_FORMAT, sha256, bytes.length, bytes);
+      this.event(modelId, { actor: input.actor, action: 'register', alias: null, from: null, to: next, reason: input.reason ?? '' });
+      const hasProd = this.db.prepare('SELECT 1 FROM aliases WHERE model_id = ? AND alias = ?').get(modelId, PRODUCTION);
+      const aliases: string[] = [];
+      if (!hasProd || input.promote) {
+        this.moveAlias(modelId, input.modelName, PRODUCTION, next, {
+          actor: input.actor,
+          reason: input.reason ?? (hasProd ? 'promoted at registration (--promote)' : 'first version of this model'),
+        });
+        aliases.push(PRODUCTION);
+      }
+      return { modelName: input.modelName, version: next, sha256, aliases };
+    });
+  }
+
+  private event(
+    modelId: number,
+    e: { actor: string; action: string; alias: string | null; from: number | null; to: number | null; reason: string; ref?: number | null; details?: unknown },
+  ): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO events (model_id, at, actor, action, alias, from_version, to_version, reason, ref_event_id, details_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(modelId, now(), e.actor, e.action, e.alias, e.from, e.to, e.reason, e.ref ?? null, e.details === undefined ? null : JSON.stringify(e.details));
+    return Number(info.lastInsertRowid);
+  }
+
+  private moveAlias(modelId: number, modelName: string, alias: string, version: number, by: ActorReason, action = 'alias_set', ref: number | null = null): AliasMove {
+    const versionId = this.versionId(modelName, version);
+    const cur = this.db
+      .prepare('SELECT v.version FROM aliases al JOIN versions v ON v.id = al.version_id WHERE al.model_id = ? AND al.alias = ?')
+      .get(modelId, alias) as { version: number } | undefined;
+    this.db
+      .prepare(
+        `INSERT INTO aliases (model_id, alias, version_id, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_at = excluded.updated_at`,
+      )
+      .run(modelId, alias, versionId, now());
+    const eventId = this.event(modelId, { actor: by.actor, action, alias, from: cur?.version ?? null, to: version, reason: by.reason ?? '', ref });
+    return { modelName, alias, from: cur?.version ?? null, to: version, eventId };
+  }
+
+  /** Point an alias at a version (any alias name; `production` is the one the server follows). */
+  setAlias(modelName: string, alias: string, version: number, by: ActorReason): AliasMove {
+    checkName('alias', alias);
+    return this.write(() => {
+      const modelId = this.modelId(modelName);
+      const status = this.get(modelName, version).status;
+      if (status === 'archived') throw new RfmError('CONFLICT', `version ${version} of "${modelName}" is archived; it cannot hold an alias`);
+      return this.moveAlias(modelId, modelName, alias, version, by);
+    });
+  }
+
+  promote(modelName: string, version: number, by: ActorReason): AliasMove {
+    return this.setAlias(modelName, PRODUCTION, version, by);
+  }
+
+  /**
+   * Undo the latest alias move that has not been undone yet: the alias goes back to the version
+   * it held before it. Repeatable: each rollback steps one move further back in history.
+   */
+  rollback(modelName: string, by: ActorReason & { alias?: string }): AliasMove {
+    const alias = by.alias ?? PRODUCTION;
+    checkName('alias', alias);
+    return this.write(() => {
+      const modelId = this.modelId(modelName);
+      const rows = this.db
+        .prepare(`SELECT id, action, from_version, to_version, ref_event_id FROM events WHERE model_id = ? AND alias = ? ORDER BY id DESC`)
+        .all(modelId, alias) as { id: number; action: string; from_version: number | null; to_version: number | null; ref_event_id: number | null }[];
+      const undone = new Set(rows.filter((r) => r.action === 'rollback' && r.ref_event_id !== null).map((r) => r.ref_event_id));
+      const target = rows.find((r) => r.action === 'alias_set' && !undone.has(r.id));
+      if (!target) throw new RfmError('CONFLICT', `alias "${alias}" of "${modelName}" has no earlier version to roll back to`);
+      if (target.from_version === null)
+        throw new RfmError('CONFLICT', `alias "${alias}" of "${modelName}" had no version before ${target.to_version}; nothing to roll back to`);
+      return this.moveAlias(modelId, modelName, alias, target.from_version, by, 'rollback', target.id);
+    });
+  }
+
+  /** Version an alias points at, or null. */
+  resolveAlias(modelName: string, alias: string): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT v.version FROM aliases al JOIN models m ON m.id = al.model_id JOIN versions v ON v.id = al.version_id
+          WHERE m.name = ? AND al.alias = ?`,
+      )
+      .get(modelName, alias) as { version: number } | undefined;
+    return row?.version ?? null;
+  }
+
+  models(): { name: string; versions: number; aliases: Record<string, number> }[] {
+    const rows = this.db.prepare('SELECT m.id, m.name, (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS n FROM models m ORDER BY m.name').all() as {
+      id: number;
+      name: string;
+      n: number;
+    }[];
+    return rows.map((r) => {
+      const al = this.db.prepare('SELECT al.alias, v.version FROM aliases al JOIN versions v ON v.id = al.version_id WHERE al.model_id = ? ORDER BY al.alias').all(r.id) as {
+        alias: string;
+        version: number;
+      }[];
+      return { name: r.name, versions: r.n, aliases: Object.fromEntries(al.map((a) => [a.alias, a.version])) };
+    });
+  }
+
+  list(modelName: string): VersionRecord[] {
+    const rows = this.db.prepare(`${VERSION_SELECT} WHERE m.name = ? ORDER BY v.version`).all(modelName) as VersionRow[];
+    return rows.map(toRecord);
+  }
+
+  get(modelName: string, version: number): VersionRecord {
+    const row = this.db.prepare(`${VERSION_SELECT} WHERE m.name = ? AND v.version = ?`).get(modelName, version) as VersionRow | undefined;
+    if (!row) throw new RfmError('NOT_FOUND', `model "${modelName}" has no version ${version}`);
+    return toRecord(row);
+  }
+
+  /** Raw artifact bytes and their recorded sha256 (not verified: see loadArtifact). */
+  artifactBytes(modelName: string, version: number): { bytes: Buffer; sha256: string } {
+    const row = this.db
+      .prepare(
+        `SELECT a.bytes, a.sha256 FROM artifacts a JOIN versions v ON v.id = a.version_id JOIN models m ON m.id = v.model_id
+          WHERE m.name = ? AND v.version = ?`,
+      )
+      .get(modelName, version) as { bytes: Buffer; sha256: string } | undefined;
+    if (!row) throw new RfmError('NOT_FOUND', `model "${modelName}" has no version ${version}`);
+    return row;
+  }
+
+  /** The artifact, verified against its sha256 and the v1 schema. */
+  loadArtifact(modelName: string, version: number): ArtifactV1 {
+    const { bytes, sha256 } = this.artifactBytes(modelName, version);
+    return parseArtifact(bytes, sha256);
+  }
+
+  history(modelName: string, opts: { alias?: string; limit?: number } = {}): EventRecord[] {
+    const modelId = this.modelId(modelName);
+    const rows = this.db
+      .prepare(
+        `SELECT id, at, actor, action, alias, from_version, to_version, reason, ref_event_id FROM events
+          WHERE model_id = ? AND (? IS NULL OR alias = ?) ORDER BY id DESC LIMIT ?`,
+      )
+      .all(modelId, opts.alias ?? null, opts.alias ?? null, opts.limit ?? 1000) as {
+      id: number;
+      at: string;
+      actor: string;
+      action: string;
+      alias: string | null;
+      from_version: number | null;
+      to_version: number | null;
+      reason: string;
+      ref_event_id: number | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      modelName,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      alias: r.alias,
+      fromVersion: r.from_version,
+      toVersion: r.to_version,
+      reason: r.reason,
+      refEventId: r.ref_event_id,
+    }));
+  }
+
+  integrityCheck(): string[] {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+  }
+}
+
+/** SQLite failures → REGISTRY_ERROR with the file named; never a raw stack to the user. */
+function wrapSqlite(e: unknown, file: string): RfmError {
+  if (e instanceof RfmError) return e;
+  const err = e as { code?: string; message?: string };
+  const code = err?.code ?? '';
+  if (code === 'SQLITE_CANTOPEN') return new RfmError('REGISTRY_ERROR', `cannot open registry ${file}: ${err.message}`, { cause: e });
+  if (code === 'SQLITE_FULL') return new RfmError('REGISTRY_ERROR', `registry ${file}: disk full; nothing was written`, { cause: e });
+  if (code === 'SQLITE_READONLY') return new RfmError('REGISTRY_ERROR', `registry ${file} is read-only; nothing was written`, { cause: e });
+  if (code === 'SQLITE_BUSY') return new RfmError('REGISTRY_ERROR', `registry ${file} stayed locked by another process for 10 s; nothing was written`, { cause: e });
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return new RfmError('REGISTRY_ERROR', `${file} is not a valid rfm registry (${err.message})`, { cause: e });
+  if (code.startsWith('SQLITE_')) return new RfmError('REGISTRY_ERROR', `registry ${file}: ${err.message}`, { cause: e });
+  return new RfmError('INTERNAL', 'internal error', { cause: e });
+}

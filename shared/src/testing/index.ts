@@ -1,0 +1,1 @@
+export { makeArtifact } from './fixtures.js';
