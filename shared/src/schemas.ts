@@ -82,17 +82,24 @@ export const CustomerFeaturesSchema = z.preprocess(
 );
 export type CustomerFeatures = z.output<typeof CustomerFeaturesSchema>;
 
-/** POST /api/v1/predict: one customer, or {instances: [...]} of up to MAX_BATCH. */
-export const PredictRequestSchema = z.union([
-  z.strictObject({
-    instances: z
-      .array(CustomerFeaturesSchema)
-      .min(1, { error: 'instances must hold at least one customer' })
-      .max(MAX_BATCH, { error: `instances may hold at most ${MAX_BATCH} customers` }),
-  }),
-  CustomerFeaturesSchema,
-]);
+export const BatchRequestSchema = z.strictObject({
+  instances: z
+    .array(CustomerFeaturesSchema, { error: 'instances must be an array of customers' })
+    .min(1, { error: 'instances must hold at least one customer' })
+    .max(MAX_BATCH, { error: `instances may hold at most ${MAX_BATCH} customers` }),
+});
+
+/** POST /api/v1/predict: one customer, or {instances: [...]} of up to MAX_BATCH (for docs). */
+export const PredictRequestSchema = z.union([BatchRequestSchema, CustomerFeaturesSchema]);
 export type PredictRequest = z.output<typeof PredictRequestSchema>;
+
+/**
+ * Same contract as PredictRequestSchema, but picks the branch first (by the `instances` key) so
+ * an error names the exact field (`instances.3.recency`) instead of "no union member matched".
+ */
+export function predictRequestBranch(body: unknown): typeof BatchRequestSchema | typeof CustomerFeaturesSchema {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'instances' in body ? BatchRequestSchema : CustomerFeaturesSchema;
+}
 
 export const PredictionSchema = z.object({
   cid: z.string().nullable(),

@@ -96,7 +96,7 @@ export function nameClusters(centroids: RfmValues[], sizes: number[], q: Quintil
   });
   pairs.sort((a, b) => a.d - b.d || (sizes[b.c] ?? 0) - (sizes[a.c] ?? 0) || a.c - b.c || a.order - b.order);
   const taken = new Set<SegmentKey>();
-  const result: (NamedCluster | undefined)[] = new Array(centroids.length);
+  const result: (NamedCluster | undefined)[] = Array.from({ length: centroids.length }, () => undefined);
   for (const p of pairs) {
     if (result[p.c] || taken.has(p.seg.key)) continue;
     taken.add(p.seg.key);

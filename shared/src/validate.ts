@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RfmError, type Issue } from './errors.js';
+import { BatchRequestSchema, CustomerFeaturesSchema, predictRequestBranch, type CustomerFeatures } from './schemas.js';
 
 /** Turns zod issues into our Issue list: path joined with dots, what was expected and found. */
 export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
@@ -20,4 +21,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   const issues = zodIssues(r.error, prefix);
   const first = issues[0];
   throw new RfmError('INVALID_INPUT', `invalid ${what}: ${first ? `${first.path}: ${first.message}` : 'malformed'}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { issues });
+}
+
+/** Parse a predict body: always returns the list of customers and whether it was a batch. */
+export function parsePredictRequest(body: unknown): { instances: CustomerFeatures[]; batch: boolean } {
+  const schema = predictRequestBranch(body);
+  if (schema === BatchRequestSchema) return { instances: parseOrThrow(BatchRequestSchema, body, 'request').instances, batch: true };
+  return { instances: [parseOrThrow(CustomerFeaturesSchema, body, 'request')], batch: false };
 }
