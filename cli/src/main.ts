@@ -4,6 +4,7 @@ import { registerModelsCommands } from './commands/models.js';
 import { registerTrainCommands } from './commands/train.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
+import { registerPredictCommand } from './commands/predict.js';
 
 export function buildProgram(): Command {
   const program = new Command('rfm')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerModelsCommands(program);
   registerServeCommands(program);
+  registerPredictCommand(program);
   registerQuickstartCommand(program);
   return program;
 }

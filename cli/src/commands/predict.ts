@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { Predictor, parseOrThrow, CustomerFeaturesSchema, RfmError } from '@rfm/shared';
+import { emit, table } from '../output.js';
+import { configFrom, parseVersion, withRegistry, type RegistryFlags } from './common.js';
+
+interface PredictFlags extends RegistryFlags {
+  cid?: string;
+  recency?: string;
+  frequency?: string;
+  monetary?: string;
+  version?: string;
+  alias?: string;
+}
+
+/** `rfm predict`: score one customer offline against a registered version (production by default). */
+export function registerPredictCommand(program: Command): void {
+  program
+    .command('predict')
+    .description('segment of one customer, computed from the registry without a server')
+    .requiredOption('--recency <days>', 'days since the last purchase')
+    .requiredOption('--frequency <n>', 'number of distinct purchases')
+    .requiredOption('--monetary <amount>', 'total spent')
+    .option('--cid <id>', 'customer id, echoed back')
+    .option('--version <n>', 'use this version instead of the production alias')
+    .option('--alias <name>', 'use the version this alias points at', 'production')
+    .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
+    .option('--model <name>', 'registered model name (env RFM_MODEL_NAME)')
+    .option('--json', 'print one JSON object for machines')
+    .action((o: PredictFlags) => {
+      const cfg = configFrom(o);
+      const customer = parseOrThrow(CustomerFeaturesSchema, { cid: o.cid, recency: o.recency, frequency: o.frequency, monetary: o.monetary }, 'customer', '--');
+      const { version, artifact } = withRegistry(cfg, (r) => {
+        const v = o.version ? parseVersion(o.version) : r.resolveAlias(cfg.modelName, o.alias ?? 'production');
+        if (v === null) throw new RfmError('MODEL_UNAVAILABLE', `alias "${o.alias}" of "${cfg.modelName}" points at no version; train one with: rfm train <export>`);
+        return { version: v, artifact: r.loadArtifact(cfg.modelName, v) };
+      });
+      const cluster = new Predictor(artifact).predict(customer.recency, customer.frequency, customer.monetary);
+      const seg = artifact.segments.find((s) => s.cluster === cluster)!;
+      const out = { model_name: cfg.modelName, model_version: version, cid: customer.cid, cluster, segment: seg.name, description: seg.description, action: seg.action };
+      emit(o, out, () => table(['model', 'cid', 'cluster', 'segment', 'suggested action'], [[`${cfg.modelName} v${version}`, customer.cid ?? '', cluster, seg.name, seg.action]]));
+    });
+}
