@@ -19,3 +19,30 @@ export function quintiles(values: ArrayLike<number>): [number, number, number, n
 export function median(values: ArrayLike<number>): number {
   return percentileSorted(Float64Array.from(values as ArrayLike<number>).sort(), 50);
 }
+
+/** Adjusted Rand index of two labelings of the same items (Hubert & Arabie), as sklearn computes it. */
+export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  if (n !== b.length) throw new RangeError('labelings differ in length');
+  if (n < 2) return 1;
+  const table = new Map<string, number>();
+  const ra = new Map<number, number>();
+  const rb = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const key = `${a[i]},${b[i]}`;
+    table.set(key, (table.get(key) ?? 0) + 1);
+    ra.set(a[i]!, (ra.get(a[i]!) ?? 0) + 1);
+    rb.set(b[i]!, (rb.get(b[i]!) ?? 0) + 1);
+  }
+  const c2 = (x: number) => (x * (x - 1)) / 2;
+  let index = 0;
+  for (const v of table.values()) index += c2(v);
+  let sa = 0;
+  for (const v of ra.values()) sa += c2(v);
+  let sb = 0;
+  for (const v of rb.values()) sb += c2(v);
+  const expected = (sa * sb) / c2(n);
+  const max = (sa + sb) / 2;
+  if (max === expected) return 1; // both labelings trivial (one cluster, or all singletons)
+  return (index - expected) / (max - expected);
+}
