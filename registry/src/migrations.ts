@@ -59,6 +59,33 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_by_alias ON events (model_id, alias, id);
   `,
+  // 1 → 2: lifecycle — tags, per-version segment relabels, stored training features (for
+  // comparing versions on the same customers), per-model promotion policy
+  `
+  CREATE TABLE tags (
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    PRIMARY KEY (version_id, key)
+  );
+  CREATE TABLE labels (
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    cluster    INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    PRIMARY KEY (version_id, cluster)
+  );
+  CREATE TABLE features (
+    version_id INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+    customers  INTEGER NOT NULL,
+    encoding   TEXT NOT NULL,
+    bytes      BLOB NOT NULL
+  );
+  CREATE TABLE policies (
+    model_id    INTEGER PRIMARY KEY REFERENCES models(id),
+    policy_json TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,9 +1,13 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ARTIFACT_FORMAT, ArtifactV1Schema, parseArtifact, RfmError, serializeArtifact, zodIssues, type ArtifactV1 } from '@rfm/shared';
+import { ARTIFACT_FORMAT, ArtifactV1Schema, parseArtifact, RfmError, serializeArtifact, sha256Hex, zodIssues, type ArtifactV1 } from '@rfm/shared';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
-import type { ActorReason, AliasMove, EventRecord, RegisterInput, RegisterResult, VersionRecord, VersionStatus } from './types.js';
+import { decodeFeatures, encodeFeatures, FEATURES_ENCODING, type TrainingFeatures } from './features-blob.js';
+import { DEFAULT_POLICY, evaluatePolicy, PromotionPolicySchema, type PromotionPolicy, type RuleResult } from './policy.js';
+import { readExportFile, writeExportFile } from './export-file.js';
+import { compareVersions, type VersionComparison } from './compare.js';
+import type { ActorReason, AliasMove, EventRecord, LoadedModel, RegisterInput, RegisterResult, VersionRecord, VersionStatus } from './types.js';
 
 export const PRODUCTION = 'production';
 const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -33,6 +37,12 @@ const VERSION_SELECT = `
          v.params_json, v.metrics_json, v.data_json, v.training_json, a.sha256, a.size, a.format,
          (SELECT group_concat(al.alias, ',') FROM aliases al WHERE al.version_id = v.id) AS aliases
     FROM versions v JOIN models m ON m.id = v.model_id JOIN artifacts a ON a.version_id = v.id`;
+
+const TAG_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+function checkTag(key: string): string {
+  if (!TAG_RE.test(key)) throw new RfmError('INVALID_INPUT', `invalid tag key ${JSON.stringify(key).slice(0, 70)}`, { issues: [{ path: 'tag', message: 'invalid key', expected: 'letters, digits, _ . : - (1–64)', found: key.slice(0, 64) }] });
+  return key;
+}
 
 function now(): string {
   return new Date().toISOString();
@@ -174,7 +184,9 @@ export class Registry {
         .run(modelId, next, at, input.actor, input.description ?? '', a.k, JSON.stringify(a.params), JSON.stringify(a.metrics), JSON.stringify(a.data), JSON.stringify(a.training));
       const versionId = Number(info.lastInsertRowid);
       this.db.prepare('INSERT INTO artifacts (version_id, format, sha256, size, bytes) VALUES (?, ?, ?, ?, ?)').run(versionId, ARTIFACT_FORMAT, sha256, bytes.length, bytes);
-      this.event(modelId, { actor: input.actor, action: 'register', alias: null, from: null, to: next, reason: input.reason ?? '' });
+      if (input.features) this.db.prepare('INSERT INTO features (version_id, customers, encoding, bytes) VALUES (?, ?, ?, ?)').run(versionId, input.features.cids.length, FEATURES_ENCODING, encodeFeatures(input.features));
+      for (const [k, v] of Object.entries(input.tags ?? {})) this.db.prepare('INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?)').run(versionId, checkTag(k), String(v));
+      this.event(modelId, { actor: input.actor, action: input.importedFrom ? 'import' : 'register', alias: null, from: null, to: next, reason: input.reason ?? '', details: input.importedFrom });
       const hasProd = this.db.prepare('SELECT 1 FROM aliases WHERE model_id = ? AND alias = ?').get(modelId, PRODUCTION);
       const aliases: string[] = [];
       if (!hasProd || input.promote) {
@@ -227,8 +239,245 @@ export class Registry {
     });
   }
 
-  promote(modelName: string, version: number, by: ActorReason): AliasMove {
-    return this.setAlias(modelName, PRODUCTION, version, by);
+  /**
+   * Move production to a version after checking the model's promotion policy. A refusal lists
+   * every failed rule with its numbers; `force` overrides it but needs a reason, and the override
+   * and the failed rules are recorded with the event.
+   */
+  promote(modelName: string, version: number, by: ActorReason & { force?: boolean }): AliasMove & { rules: RuleResult[]; forced: boolean } {
+    return this.write(() => {
+      const rules = this.checkPolicy(modelName, version);
+      const failed = rules.filter((r) => !r.passed);
+      if (failed.length && !by.force)
+        throw new RfmError('POLICY_REFUSED', `promotion of v${version} refused by policy: ${failed.map((r) => r.message).join('; ')}`, {
+          issues: failed.map((r) => ({ path: r.rule, message: r.message })),
+          details: { rules },
+        });
+      if (failed.length && !by.reason?.trim()) throw new RfmError('INVALID_INPUT', 'a forced promotion needs a reason (--reason "…") so the override is on record');
+      const move = this.setAlias(modelName, PRODUCTION, version, by);
+      const forced = failed.length > 0;
+      this.db.prepare('UPDATE events SET details_json = ? WHERE id = ?').run(JSON.stringify({ forced, rules }), move.eventId);
+      return { ...move, rules, forced };
+    });
+  }
+
+  /** Evaluate the promotion policy without moving anything. */
+  checkPolicy(modelName: string, version: number): RuleResult[] {
+    const cand = this.get(modelName, version);
+    const prodV = this.resolveAlias(modelName, PRODUCTION);
+    const prod = prodV === null ? null : this.get(modelName, prodV);
+    return evaluatePolicy(this.policy(modelName), { version, metrics: cand.metrics, customers: cand.data.customers }, prod && { version: prod.version, metrics: prod.metrics });
+  }
+
+  policy(modelName: string): PromotionPolicy {
+    const row = this.db.prepare('SELECT p.policy_json FROM policies p JOIN models m ON m.id = p.model_id WHERE m.name = ?').get(modelName) as { policy_json: string } | undefined;
+    return row ? PromotionPolicySchema.parse(JSON.parse(row.policy_json)) : { ...DEFAULT_POLICY };
+  }
+
+  setPolicy(modelName: string, change: Partial<PromotionPolicy>, by: ActorReason): PromotionPolicy {
+    return this.write(() => {
+      const modelId = this.modelId(modelName);
+      const before = this.policy(modelName);
+      const r = PromotionPolicySchema.safeParse({ ...before, ...change });
+      if (!r.success) throw new RfmError('INVALID_INPUT', `invalid policy: ${zodIssues(r.error)[0]?.path}: ${zodIssues(r.error)[0]?.message}`, { issues: zodIssues(r.error) });
+      this.db
+        .prepare('INSERT INTO policies (model_id, policy_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(model_id) DO UPDATE SET policy_json = excluded.policy_json, updated_at = excluded.updated_at')
+        .run(modelId, JSON.stringify(r.data), now());
+      this.event(modelId, { actor: by.actor, action: 'policy', alias: null, from: null, to: null, reason: by.reason ?? '', details: { before, after: r.data } });
+      return r.data;
+    });
+  }
+
+  /** Remove an alias (never `production` while it is the only thing serving: use promote/rollback). */
+  deleteAlias(modelName: string, alias: string, by: ActorReason): { modelName: string; alias: string; from: number } {
+    checkName('alias', alias);
+    if (alias === PRODUCTION) throw new RfmError('CONFLICT', 'the production alias cannot be deleted; promote another version or roll back instead');
+    return this.write(() => {
+      const modelId = this.modelId(modelName);
+      const cur = this.resolveAlias(modelName, alias);
+      if (cur === null) throw new RfmError('NOT_FOUND', `model "${modelName}" has no alias "${alias}"`);
+      this.db.prepare('DELETE FROM aliases WHERE model_id = ? AND alias = ?').run(modelId, alias);
+      this.event(modelId, { actor: by.actor, action: 'alias_delete', alias, from: cur, to: null, reason: by.reason ?? '' });
+      return { modelName, alias, from: cur };
+    });
+  }
+
+  private refuseIfAliased(modelName: string, version: number, what: string): VersionRecord {
+    const rec = this.get(modelName, version);
+    if (rec.aliases.length)
+      throw new RfmError('CONFLICT', `v${version} of "${modelName}" holds alias ${rec.aliases.map((a) => `"${a}"`).join(', ')}; move the alias before you ${what} it`);
+    return rec;
+  }
+
+  archive(modelName: string, version: number, by: ActorReason): VersionRecord {
+    return this.write(() => {
+      const rec = this.refuseIfAliased(modelName, version, 'archive');
+      if (rec.status === 'archived') return rec;
+      this.db.prepare("UPDATE versions SET status = 'archived' WHERE id = ?").run(this.versionId(modelName, version));
+      this.event(this.modelId(modelName), { actor: by.actor, action: 'archive', alias: null, from: version, to: null, reason: by.reason ?? '' });
+      return this.get(modelName, version);
+    });
+  }
+
+  unarchive(modelName: string, version: number, by: ActorReason): VersionRecord {
+    return this.write(() => {
+      const rec = this.get(modelName, version);
+      if (rec.status === 'candidate') return rec;
+      this.db.prepare("UPDATE versions SET status = 'candidate' WHERE id = ?").run(this.versionId(modelName, version));
+      this.event(this.modelId(modelName), { actor: by.actor, action: 'unarchive', alias: null, from: null, to: version, reason: by.reason ?? '' });
+      return this.get(modelName, version);
+    });
+  }
+
+  /** Delete a version and its artifact for good; its events stay in the history. */
+  deleteVersion(modelName: string, version: number, by: ActorReason): void {
+    this.write(() => {
+      const rec = this.refuseIfAliased(modelName, version, 'delete');
+      this.db.prepare('DELETE FROM versions WHERE id = ?').run(this.versionId(modelName, version));
+      this.event(this.modelId(modelName), { actor: by.actor, action: 'delete', alias: null, from: version, to: null, reason: by.reason ?? '', details: { sha256: rec.artifact.sha256 } });
+    });
+  }
+
+  /** Archive old candidates that hold no alias, keeping the newest `keep` of them. */
+  gc(modelName: string, keep: number, by: ActorReason): number[] {
+    return this.write(() => {
+      const candidates = this.list(modelName).filter((v) => v.status === 'candidate' && v.aliases.length === 0).sort((a, b) => b.version - a.version);
+      const old = candidates.slice(keep).map((v) => v.version);
+      for (const v of old) this.archive(modelName, v, { actor: by.actor, reason: by.reason || `gc --keep ${keep}` });
+      return old.sort((a, b) => a - b);
+    });
+  }
+
+  setDescription(modelName: string, version: number, description: string, by: ActorReason): void {
+    this.write(() => {
+      const before = this.get(modelName, version).description;
+      this.db.prepare('UPDATE versions SET description = ? WHERE id = ?').run(description, this.versionId(modelName, version));
+      this.event(this.modelId(modelName), { actor: by.actor, action: 'describe', alias: null, from: null, to: version, reason: by.reason ?? '', details: { before, after: description } });
+    });
+  }
+
+  tags(modelName: string, version: number): Record<string, string> {
+    const rows = this.db.prepare('SELECT key, value FROM tags WHERE version_id = ? ORDER BY key').all(this.versionId(modelName, version)) as { key: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  /** Set (value string) or remove (value null) one tag. */
+  setTag(modelName: string, version: number, key: string, value: string | null, by: ActorReason): Record<string, string> {
+    checkTag(key);
+    return this.write(() => {
+      const vid = this.versionId(modelName, version);
+      const before = this.tags(modelName, version)[key] ?? null;
+      if (value === null) this.db.prepare('DELETE FROM tags WHERE version_id = ? AND key = ?').run(vid, key);
+      else this.db.prepare('INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?) ON CONFLICT(version_id, key) DO UPDATE SET value = excluded.value').run(vid, key, value);
+      this.event(this.modelId(modelName), { actor: by.actor, action: 'tag', alias: null, from: null, to: version, reason: by.reason ?? '', details: { key, before, after: value } });
+      return this.tags(modelName, version);
+    });
+  }
+
+  labels(modelName: string, version: number): Record<number, string> {
+    const rows = this.db.prepare('SELECT cluster, name FROM labels WHERE version_id = ? ORDER BY cluster').all(this.versionId(modelName, version)) as { cluster: number; name: string }[];
+    return Object.fromEntries(rows.map((r) => [r.cluster, r.name]));
+  }
+
+  /** A person renames one segment of one version; the artifact stays as trained (its sha256 too). */
+  relabel(modelName: string, version: number, cluster: number, name: string, by: ActorReason): { cluster: number; from: string; to: string } {
+    const label = name.trim();
+    if (!label || label.length > 64) throw new RfmError('INVALID_INPUT', 'a segment name must be 1–64 characters', { issues: [{ path: 'name', message: 'length 1–64', found: String(name.length) }] });
+    return this.write(() => {
+      const model = this.loadModel(modelName, version);
+      const seg = model.artifact.segments.find((s) => s.cluster === cluster);
+      if (!seg) throw new RfmError('INVALID_INPUT', `v${version} has clusters 0–${model.artifact.k - 1}; there is no cluster ${cluster}`, { issues: [{ path: 'cluster', message: 'no such cluster', expected: `0–${model.artifact.k - 1}`, found: String(cluster) }] });
+      const clash = model.artifact.segments.find((s) => s.cluster !== cluster && s.name.toLowerCase() === label.toLowerCase());
+      if (clash) throw new RfmError('CONFLICT', `cluster ${clash.cluster} of v${version} is already named "${clash.name}"; segment names are unique within a version`);
+      this.db.prepare('INSERT INTO labels (version_id, cluster, name) VALUES (?, ?, ?) ON CONFLICT(version_id, cluster) DO UPDATE SET name = excluded.name').run(this.versionId(modelName, version), cluster, label);
+      this.event(this.modelId(modelName), { actor: by.actor, action: 'relabel', alias: null, from: null, to: version, reason: by.reason ?? '', details: { cluster, before: seg.name, after: label } });
+      return { cluster, from: seg.name, to: label };
+    });
+  }
+
+  /**
+   * What serving loads: the verified artifact with a person's relabels applied, and a revision
+   * string that changes when the artifact or its labels do (so a relabel triggers a reload).
+   */
+  loadModel(modelName: string, version: number): LoadedModel {
+    const { bytes, sha256 } = this.artifactBytes(modelName, version);
+    const artifact = parseArtifact(bytes, sha256);
+    const labels = this.labels(modelName, version);
+    const segments = artifact.segments.map((s) => (labels[s.cluster] ? { ...s, name: labels[s.cluster]! } : s));
+    return { modelName, version, sha256, artifact: { ...artifact, segments }, revision: `${sha256}:${sha256Hex(JSON.stringify(labels)).slice(0, 12)}` };
+  }
+
+  /** Training customers stored with a version, or null for versions registered without them. */
+  features(modelName: string, version: number): TrainingFeatures | null {
+    const row = this.db.prepare('SELECT encoding, bytes FROM features WHERE version_id = ?').get(this.versionId(modelName, version)) as { encoding: string; bytes: Buffer } | undefined;
+    if (!row) return null;
+    if (row.encoding !== FEATURES_ENCODING) throw new RfmError('REGISTRY_ERROR', `features of v${version} use unknown encoding ${row.encoding}`);
+    return decodeFeatures(row.bytes);
+  }
+
+  /** One version as a self-describing file (see export-file.ts). */
+  exportVersion(modelName: string, version: number): Buffer {
+    const rec = this.get(modelName, version);
+    const { bytes, sha256 } = this.artifactBytes(modelName, version);
+    parseArtifact(bytes, sha256); // never export a damaged artifact
+    const f = this.db.prepare('SELECT encoding, bytes FROM features WHERE version_id = ?').get(this.versionId(modelName, version)) as { encoding: string; bytes: Buffer } | undefined;
+    return writeExportFile({
+      exported_at: now(),
+      source: { model: modelName, version },
+      description: rec.description,
+      created_at: rec.createdAt,
+      created_by: rec.createdBy,
+      tags: this.tags(modelName, version),
+      labels: Object.fromEntries(Object.entries(this.labels(modelName, version)).map(([k, v]) => [String(k), v])),
+      artifact_sha256: sha256,
+      artifact_base64: bytes.toString('base64'),
+      features: f ? { encoding: f.encoding, base64: f.bytes.toString('base64') } : null,
+    });
+  }
+
+  /** Verify an export file completely, then register it as the next version of `modelName`. */
+  importVersion(file: Buffer, opts: { modelName?: string; actor: string; reason?: string; fileLabel?: string }): RegisterResult {
+    const { payload, artifact } = readExportFile(file, opts.fileLabel ?? 'export file');
+    const features = payload.features ? decodeFeatures(Buffer.from(payload.features.base64, 'base64')) : undefined;
+    const modelName = opts.modelName ?? payload.source.model;
+    return this.write(() => {
+      const res = this.register({
+        modelName,
+        artifact,
+        actor: opts.actor,
+        description: payload.description,
+        tags: payload.tags,
+        ...(features ? { features } : {}),
+        reason: opts.reason ?? `imported from ${payload.source.model} v${payload.source.version}`,
+        importedFrom: { model: payload.source.model, version: payload.source.version, created_at: payload.created_at, created_by: payload.created_by, artifact_sha256: payload.artifact_sha256 },
+      });
+      const vid = this.versionId(modelName, res.version);
+      for (const [c, name] of Object.entries(payload.labels)) this.db.prepare('INSERT INTO labels (version_id, cluster, name) VALUES (?, ?, ?)').run(vid, Number(c), name);
+      return res;
+    });
+  }
+
+  /** Side-by-side comparison; assignments are compared on the newer version's training customers. */
+  compare(modelName: string, a: number, b: number): VersionComparison {
+    const ma = this.loadModel(modelName, a);
+    const mb = this.loadModel(modelName, b);
+    const newer = Math.max(a, b);
+    return compareVersions(ma, mb, this.features(modelName, newer));
+  }
+
+  /** Check every stored artifact against its sha256 and schema. */
+  verify(modelName?: string): { model: string; version: number; ok: boolean; error?: string }[] {
+    const names = modelName ? [modelName] : this.models().map((m) => m.name);
+    return names.flatMap((name) =>
+      this.list(name).map((v) => {
+        try {
+          this.loadArtifact(name, v.version);
+          return { model: name, version: v.version, ok: true };
+        } catch (e) {
+          return { model: name, version: v.version, ok: false, error: (e as Error).message };
+        }
+      }),
+    );
   }
 
   /**
@@ -244,7 +493,7 @@ export class Registry {
         .prepare(`SELECT id, action, from_version, to_version, ref_event_id FROM events WHERE model_id = ? AND alias = ? ORDER BY id DESC`)
         .all(modelId, alias) as { id: number; action: string; from_version: number | null; to_version: number | null; ref_event_id: number | null }[];
       const undone = new Set(rows.filter((r) => r.action === 'rollback' && r.ref_event_id !== null).map((r) => r.ref_event_id));
-      const target = rows.find((r) => r.action === 'alias_set' && !undone.has(r.id));
+      const target = rows.find((r) => (r.action === 'alias_set' || r.action === 'alias_delete') && !undone.has(r.id));
       if (!target) throw new RfmError('CONFLICT', `alias "${alias}" of "${modelName}" has no earlier version to roll back to`);
       if (target.from_version === null)
         throw new RfmError('CONFLICT', `alias "${alias}" of "${modelName}" had no version before ${target.to_version}; nothing to roll back to`);

@@ -1,4 +1,5 @@
 import type { ArtifactV1, DataSummary, KMeansParams, Metrics } from '@rfm/shared';
+import type { TrainingFeatures } from './features-blob.js';
 
 export type VersionStatus = 'candidate' | 'archived';
 
@@ -10,6 +11,21 @@ export interface RegisterInput {
   /** move `production` to the new version even when one is already set */
   promote?: boolean;
   reason?: string;
+  tags?: Record<string, string>;
+  /** the training customers, stored so versions can later be compared on the same people */
+  features?: TrainingFeatures;
+  /** set by importVersion: where this version came from */
+  importedFrom?: Record<string, unknown>;
+}
+
+export interface LoadedModel {
+  modelName: string;
+  version: number;
+  sha256: string;
+  /** artifact with relabels applied */
+  artifact: ArtifactV1;
+  /** changes when the artifact or its labels change */
+  revision: string;
 }
 
 export interface RegisterResult {
