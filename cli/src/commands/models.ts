@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { VersionRecord } from '@rfm/registry';
 import { emit, table } from '../output.js';
 import { actorOf, configFrom, parseVersion, withRegistry, type RegistryFlags } from './common.js';
+import { registerLifecycleCommands } from './models-lifecycle.js';
 
 const fmt = (n: number | null | undefined, d = 3) => (n === null || n === undefined ? '' : Number(n).toFixed(d));
 
@@ -48,11 +49,13 @@ export function registerModelsCommands(program: Command): void {
   withCommonOptions(models.command('show').description('one version in full: metrics, segments, data summary').argument('<version>')).action((version: string, o: RegistryFlags) => {
     const cfg = configFrom(o);
     const v = parseVersion(version);
-    const { rec, art } = withRegistry(cfg, (r) => ({ rec: r.get(cfg.modelName, v), art: r.loadArtifact(cfg.modelName, v) }));
-    emit(o, { ...versionSummary(rec), params: rec.params, metrics: rec.metrics, data: rec.data, training: rec.training, segments: art.segments }, () =>
+    const { rec, art, tags } = withRegistry(cfg, (r) => ({ rec: r.get(cfg.modelName, v), art: r.loadModel(cfg.modelName, v).artifact, tags: r.tags(cfg.modelName, v) }));
+    emit(o, { ...versionSummary(rec), description: rec.description, tags, params: rec.params, metrics: rec.metrics, data: rec.data, training: rec.training, segments: art.segments }, () =>
       [
         `${cfg.modelName} v${rec.version}  ${rec.aliases.length ? `[${rec.aliases.join(', ')}]` : ''}  ${rec.status}`,
         `trained ${rec.createdAt} by ${rec.createdBy} on ${rec.data.source.file} (${rec.data.rows_read} rows read, ${rec.data.rows_kept} kept, ${rec.data.customers} customers, snapshot ${rec.data.snapshot_date})`,
+        ...(rec.description ? [`description: ${rec.description}`] : []),
+        ...(Object.keys(tags).length ? [`tags: ${Object.entries(tags).map(([k, t]) => `${k}=${t}`).join(' ')}`] : []),
         `dropped: ${Object.entries(rec.data.rows_dropped).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
         `k=${rec.k} seed=${rec.params.seed} n_init=${rec.params.n_init}  inertia ${fmt(rec.metrics.inertia, 2)}  silhouette ${fmt(rec.metrics.silhouette, 4)}  backend ${rec.training.backend}`,
         '',
@@ -71,12 +74,18 @@ export function registerModelsCommands(program: Command): void {
       .description('point the production alias at a version (the server switches within a second)')
       .argument('<version>')
       .option('--reason <text>', 'why, recorded in the history')
+      .option('--force', 'promote even if the promotion policy refuses (needs --reason; recorded)')
       .option('--actor <name>', 'who, recorded in the history (env RFM_ACTOR, default the OS user)'),
-  ).action((version: string, o: RegistryFlags & { reason?: string }) => {
+  ).action((version: string, o: RegistryFlags & { reason?: string; force?: boolean }) => {
     const cfg = configFrom(o);
     const v = parseVersion(version);
-    const move = withRegistry(cfg, (r) => r.promote(cfg.modelName, v, { actor: actorOf(cfg), reason: o.reason ?? '' }));
-    emit(o, move, () => `production: v${move.from ?? '-'} → v${move.to} (${cfg.modelName})`);
+    const move = withRegistry(cfg, (r) => r.promote(cfg.modelName, v, { actor: actorOf(cfg), reason: o.reason ?? '', force: o.force === true }));
+    emit(o, move, () =>
+      [
+        `production: v${move.from ?? '-'} → v${move.to} (${cfg.modelName})${move.forced ? '  FORCED past the policy' : ''}`,
+        ...move.rules.map((r) => `  ${r.passed ? 'ok  ' : 'FAIL'} ${r.rule}: ${r.message}`),
+      ].join('\n'),
+    );
   });
 
   withCommonOptions(
@@ -104,4 +113,6 @@ export function registerModelsCommands(program: Command): void {
       ),
     );
   });
+
+  registerLifecycleCommands(models, withCommonOptions);
 }
