@@ -1,0 +1,35 @@
+import express, { type Express } from 'express';
+import type { Config } from '@rfm/shared';
+import type { ModelHolder } from './model-holder.js';
+import type { Logger } from './logger.js';
+import { requestContext } from './middleware/request-context.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import { errorHandler, notFound } from './middleware/errors.js';
+import { healthRoutes } from './routes/health.js';
+import { predictRoutes } from './routes/predict.js';
+import { modelInfoRoutes } from './routes/model-info.js';
+import { formRoutes } from './routes/form.js';
+
+export interface AppDeps {
+  holder: ModelHolder;
+  config: Config;
+  logger: Logger;
+}
+
+/** The express app: routes only; the server (listen, shutdown) and the holder's life are elsewhere. */
+export function createApp({ holder, logger }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // every answer depends on the live model; nothing to revalidate
+  app.set('query parser', 'simple'); // flat string values only, no nested objects from qs
+
+  app.use(requestContext(logger));
+  app.use(securityHeaders());
+  app.use(healthRoutes(holder));
+  app.use('/api/v1', predictRoutes(holder));
+  app.use('/api/v1', modelInfoRoutes(holder));
+  app.use(formRoutes(holder));
+  app.use(notFound());
+  app.use(errorHandler(logger));
+  return app;
+}

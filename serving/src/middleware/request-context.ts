@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
+
+// A caller's id is echoed only if it is short and plain, so it cannot inject into headers or logs.
+const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface RequestLocals {
+  requestId: string;
+  log: Logger;
+}
+
+/**
+ * Request id (honours `x-request-id` when sane, else a random UUID), echoed in the response, and
+ * a child logger carrying it. One line per request at debug only: at info, a busy scoring server
+ * would log every prediction.
+ */
+export function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get('x-request-id');
+    const requestId = given && SANE_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const log = logger.child({ req_id: requestId });
+    res.locals.requestId = requestId;
+    res.locals.log = log;
+    if (log.isLevelEnabled('debug')) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+      });
+    }
+    next();
+  };
+}

@@ -1,0 +1,235 @@
+import { existsSync } from 'node:fs';
+import { Predictor, RfmError, isRfmError, type ArtifactSegment, type ArtifactV1 } from '@rfm/shared';
+import { PRODUCTION, Registry } from '@rfm/registry';
+import { Lru } from './lru.js';
+import { silentLogger, type Logger } from './logger.js';
+
+/** One loaded, verified version. Immutable: a swap replaces the whole object. */
+export interface LoadedModel {
+  readonly modelName: string;
+  readonly version: number;
+  readonly sha256: string;
+  readonly artifact: ArtifactV1;
+  readonly predictor: Predictor;
+  /** segment of each cluster index, for O(1) lookup per prediction */
+  readonly segmentByCluster: readonly ArtifactSegment[];
+  readonly loadedAt: string;
+}
+
+export interface LoadError {
+  version: number;
+  message: string;
+  at: string;
+}
+
+export interface ModelHolderOptions {
+  /** registry file */
+  registry: string;
+  modelName: string;
+  /** how often to check PRAGMA data_version (ms) */
+  pollMs?: number;
+  /** alias the holder follows */
+  alias?: string;
+  /** pinned versions kept loaded besides the active one */
+  cacheSize?: number;
+  logger?: Logger;
+}
+
+/** What a request may ask for instead of the active model. */
+export interface ModelSelector {
+  version?: number;
+  alias?: string;
+}
+
+/**
+ * Holds the model the server answers with and follows the registry's `production` alias.
+ *
+ * A read-only connection polls `PRAGMA data_version`, which changes only when another connection
+ * commits, so an idle poll costs one pragma. On a change the alias is resolved; a new version is
+ * loaded (sha256 + schema verified), turned into a Predictor, and swapped in with one reference
+ * assignment. Requests read `current` once and keep that object, so in-flight requests finish on
+ * the model they started with. A version that fails to load is refused and the old model keeps
+ * serving.
+ */
+export class ModelHolder {
+  readonly registryFile: string;
+  readonly modelName: string;
+  readonly alias: string;
+  readonly pollMs: number;
+  private readonly log: Logger;
+  private readonly pinned: Lru<string, LoadedModel>;
+  private reg: Registry | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private active: LoadedModel | null = null;
+  private loadError: LoadError | null = null;
+  private seenDataVersion: number | null = null;
+  /** `${version}:${sha256}` of the last refused load, to warn once per bad version */
+  private failedKey: string | null = null;
+  private lastPollError: string | null = null;
+  private waitingReason = 'not started';
+
+  constructor(opts: ModelHolderOptions) {
+    this.registryFile = opts.registry;
+    this.modelName = opts.modelName;
+    this.alias = opts.alias ?? PRODUCTION;
+    this.pollMs = opts.pollMs ?? 250;
+    this.pinned = new Lru(opts.cacheSize ?? 4);
+    this.log = (opts.logger ?? silentLogger()).child({ component: 'model-holder', model: opts.modelName });
+  }
+
+  /** The active model, or null while none could be loaded. Read it once per request. */
+  get current(): LoadedModel | null {
+    return this.active;
+  }
+
+  /** The last refused load since the holder was last in sync with the alias, or null. */
+  get lastLoadError(): LoadError | null {
+    return this.loadError;
+  }
+
+  /** Why there is no active model (meaningful only while `current` is null). */
+  get notReadyReason(): string {
+    return this.waitingReason;
+  }
+
+  get started(): boolean {
+    return this.reg !== null;
+  }
+
+  /**
+   * Open the registry and load the aliased version before returning, then keep polling. A missing
+   * file is created (and migrated) once so a server can start before the first training run.
+   */
+  start(): void {
+    if (this.reg) return;
+    if (!existsSync(this.registryFile)) {
+      Registry.open(this.registryFile).close();
+      this.log.info({ registry: this.registryFile }, 'registry file did not exist; created an empty one');
+    }
+    this.reg = Registry.openReadOnly(this.registryFile);
+    this.waitingReason = 'registry not read yet';
+    this.poll();
+    this.timer = setInterval(() => this.poll(), this.pollMs);
+    this.timer.unref(); // the HTTP server, not the poll, keeps the process alive
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.reg?.close();
+    this.reg = null;
+    this.seenDataVersion = null;
+    this.pinned.clear();
+  }
+
+  /** One poll step: does nothing unless the registry changed since the last one. Never throws. */
+  poll(): void {
+    const reg = this.reg;
+    if (!reg) return;
+    try {
+      const dv = reg.dataVersion();
+      if (dv === this.seenDataVersion) return;
+      this.seenDataVersion = dv;
+      this.sync(reg);
+      this.lastPollError = null;
+    } catch (e) {
+      // A registry hiccup (locked, disk error) must not take the server down: keep the old model
+      // and try again on the next tick; log each distinct failure once.
+      this.seenDataVersion = null;
+      const message = e instanceof Error ? e.message : String(e);
+      if (message !== this.lastPollError) this.log.warn({ err: e, registry: this.registryFile }, `registry poll failed: ${message}`);
+      this.lastPollError = message;
+      if (!this.active) this.waitingReason = `registry cannot be read: ${message}`;
+    }
+  }
+
+  private sync(reg: Registry): void {
+    // Created by another process but not migrated yet: behaves as an empty registry.
+    if ((reg.db.pragma('user_version', { simple: true }) as number) === 0) {
+      if (!this.active) this.waitingReason = `registry is empty: no model "${this.modelName}" trained yet`;
+      return;
+    }
+    const version = reg.resolveAlias(this.modelName, this.alias);
+    if (version === null) {
+      if (this.active) this.log.warn({ version: this.active.version }, `alias "${this.alias}" points at no version; keeping the active model`);
+      else this.waitingReason = `alias "${this.alias}" of model "${this.modelName}" points at no version yet`;
+      return;
+    }
+    if (this.active?.version === version) {
+      this.loadError = null; // back in sync with the alias (e.g. a bad promote was rolled back)
+      this.failedKey = null;
+      return;
+    }
+    const sha256 = reg.get(this.modelName, version).artifact.sha256;
+    const key = `${version}:${sha256}`;
+    let next: LoadedModel;
+    try {
+      next = this.load(reg, version, sha256);
+    } catch (e) {
+      const message = isRfmError(e) ? e.message : e instanceof Error ? e.message : String(e);
+      this.loadError = { version, message, at: new Date().toISOString() };
+      // Retried only when the registry changes again (never on the timer alone), warned once.
+      if (key !== this.failedKey) this.log.warn({ version, reason: message, keeping: this.active?.version ?? null }, `refused to load version ${version}: ${message}`);
+      this.failedKey = key;
+      if (!this.active) this.waitingReason = `version ${version} could not be loaded: ${message}`;
+      return;
+    }
+    const previous = this.active?.version ?? null;
+    this.active = next; // the swap: one reference assignment
+    this.loadError = null;
+    this.failedKey = null;
+    this.log.info({ version, previous, sha256, k: next.artifact.k }, `serving ${this.modelName} v${version}`);
+  }
+
+  private load(reg: Registry, version: number, sha256: string): LoadedModel {
+    const artifact = reg.loadArtifact(this.modelName, version); // verifies sha256 + schema
+    const segmentByCluster: ArtifactSegment[] = [];
+    for (const s of artifact.segments) segmentByCluster[s.cluster] = s;
+    return Object.freeze({
+      modelName: this.modelName,
+      version,
+      sha256,
+      artifact,
+      predictor: new Predictor(artifact),
+      segmentByCluster,
+      loadedAt: new Date().toISOString(),
+    });
+  }
+
+  /**
+   * The active model, or a pinned version / alias (loaded on demand, kept in a small LRU).
+   * NOT_FOUND when the version or alias does not exist; MODEL_UNAVAILABLE when nothing is active
+   * or the pinned version cannot be loaded.
+   */
+  select(sel: ModelSelector = {}): LoadedModel {
+    if (sel.version === undefined && sel.alias === undefined) {
+      const m = this.active;
+      if (!m) throw new RfmError('MODEL_UNAVAILABLE', `no model is active: ${this.waitingReason}`);
+      return m;
+    }
+    const reg = this.reg;
+    if (!reg) throw new RfmError('MODEL_UNAVAILABLE', 'the model registry is not open');
+    let version = sel.version;
+    if (sel.alias !== undefined) {
+      const v = reg.resolveAlias(this.modelName, sel.alias);
+      if (v === null) throw new RfmError('NOT_FOUND', `model "${this.modelName}" has no alias "${sel.alias}"`);
+      version = v;
+    }
+    const v = version!;
+    const sha256 = reg.get(this.modelName, v).artifact.sha256; // NOT_FOUND if absent
+    const active = this.active;
+    if (active && active.version === v && active.sha256 === sha256) return active;
+    const key = `${v}:${sha256}`;
+    const hit = this.pinned.get(key);
+    if (hit) return hit;
+    let m: LoadedModel;
+    try {
+      m = this.load(reg, v, sha256);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      throw new RfmError('MODEL_UNAVAILABLE', `version ${v} of "${this.modelName}" cannot be loaded: ${message}`, { cause: e });
+    }
+    this.pinned.set(key, m);
+    return m;
+  }
+}

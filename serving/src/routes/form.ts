@@ -1,0 +1,66 @@
+import express, { Router, type Request } from 'express';
+import { CustomerFeaturesSchema, RfmError, zodIssues } from '@rfm/shared';
+import type { ModelHolder } from '../model-holder.js';
+import { renderFormPage, type FieldName, type FormErrors, type FormValues } from '../views/form-page.js';
+
+const FIELD_NAMES: readonly FieldName[] = ['cid', 'recency', 'frequency', 'monetary'];
+
+/** The typed text of the known fields, to put back into the inputs. */
+function typedValues(body: unknown): FormValues {
+  const out: FormValues = {};
+  if (typeof body !== 'object' || body === null) return out;
+  const b = body as Record<string, unknown>;
+  for (const name of FIELD_NAMES) {
+    const v = b[name];
+    if (typeof v === 'string') out[name] = v.slice(0, 200);
+  }
+  return out;
+}
+
+function noBodyOrForm(req: Request): boolean {
+  const len = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
+  return !hasBody || req.is('application/x-www-form-urlencoded') !== false;
+}
+
+/** GET / and POST /: the staff form, validated by the same schema as the JSON API. */
+export function formRoutes(holder: ModelHolder): Router {
+  const router = Router();
+
+  router.get('/', (_req, res) => {
+    const model = holder.current;
+    res.status(model ? 200 : 503).type('html').set('cache-control', 'no-store');
+    if (model) res.set('x-model-version', String(model.version));
+    res.send(renderFormPage({ model, noModelReason: model ? undefined : holder.notReadyReason }));
+  });
+
+  router.post(
+    '/',
+    (req, _res, next) => next(noBodyOrForm(req) ? undefined : new RfmError('UNSUPPORTED', 'the form must be posted as application/x-www-form-urlencoded')),
+    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
+    (req, res) => {
+      const model = holder.current; // captured once for this request
+      const values = typedValues(req.body);
+      res.type('html').set('cache-control', 'no-store');
+      const parsed = CustomerFeaturesSchema.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        const errors: FormErrors = {};
+        for (const issue of zodIssues(parsed.error)) {
+          const key = (FIELD_NAMES as readonly string[]).includes(issue.path) ? (issue.path as FieldName) : 'form';
+          errors[key] ??= issue.message; // the first problem per field is the one to fix first
+        }
+        res.status(400).send(renderFormPage({ model, noModelReason: holder.notReadyReason, values, errors }));
+        return;
+      }
+      if (!model) {
+        res.status(503).send(renderFormPage({ model, noModelReason: holder.notReadyReason, values }));
+        return;
+      }
+      const c = parsed.data;
+      const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+      res.set('x-model-version', String(model.version));
+      res.send(renderFormPage({ model, values, result: { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]! } }));
+    },
+  );
+  return router;
+}

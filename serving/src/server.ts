@@ -1,0 +1,81 @@
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { RfmError, type Config } from '@rfm/shared';
+import { createApp } from './app.js';
+import { ModelHolder } from './model-holder.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface RunningServer {
+  url: string;
+  host: string;
+  port: number;
+  holder: ModelHolder;
+  logger: Logger;
+  /** Stop accepting, let in-flight requests finish (up to drainMs), then stop the holder. */
+  close(opts?: { drainMs?: number }): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  logger?: Logger;
+}
+
+function urlOf(host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+/** Load the model (if any), then listen. Resolves once the port is bound; port 0 picks a free one. */
+export async function startServer({ config, logger = createLogger(config) }: StartOptions): Promise<RunningServer> {
+  const holder = new ModelHolder({ registry: config.registry, modelName: config.modelName, pollMs: config.pollMs, logger });
+  holder.start();
+  const app = createApp({ holder, config, logger });
+
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host);
+      s.once('listening', () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (e) {
+    holder.stop();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new RfmError('CONFLICT', `port ${config.port} on ${config.host} is already in use; pick another with --port or RFM_PORT`, { cause: e });
+    if (err.code === 'EACCES') throw new RfmError('FORBIDDEN', `not allowed to listen on ${config.host}:${config.port}; use a port above 1023`, { cause: e });
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new RfmError('INVALID_INPUT', `cannot listen on host ${config.host}: ${err.code}`, { cause: e });
+    throw e;
+  }
+
+  // Track sockets so shutdown can end keep-alive connections once they go idle.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+
+  const addr = server.address() as AddressInfo;
+  const url = urlOf(config.host, addr.port);
+  logger.info({ url, model: config.modelName, version: holder.current?.version ?? null, registry: config.registry, poll_ms: config.pollMs }, 'listening');
+
+  let closing: Promise<void> | null = null;
+  const close = ({ drainMs = 10_000 } = {}): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        logger.warn({ open: sockets.size }, 'drain timed out; closing remaining connections');
+        server.closeAllConnections();
+      }, drainMs);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        holder.stop();
+        logger.info('server closed');
+        resolve();
+      });
+      server.closeIdleConnections(); // busy connections close after their response
+    });
+    return closing;
+  };
+
+  return { url, host: config.host, port: addr.port, holder, logger, close };
+}
