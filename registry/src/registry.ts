@@ -228,9 +228,17 @@ export class Registry {
     return { modelName, alias, from: cur?.version ?? null, to: version, eventId };
   }
 
-  /** Point an alias at a version (any alias name; `production` is the one the server follows). */
-  setAlias(modelName: string, alias: string, version: number, by: ActorReason): AliasMove {
+  /**
+   * Point an alias at a version. `production` (the alias servers follow) only moves through
+   * promote, so its policy is always checked, whichever door the request came through.
+   */
+  setAlias(modelName: string, alias: string, version: number, by: ActorReason & { force?: boolean }): AliasMove {
     checkName('alias', alias);
+    if (alias === PRODUCTION) return this.promote(modelName, version, by);
+    return this.setAliasUnchecked(modelName, alias, version, by);
+  }
+
+  private setAliasUnchecked(modelName: string, alias: string, version: number, by: ActorReason): AliasMove {
     return this.write(() => {
       const modelId = this.modelId(modelName);
       const status = this.get(modelName, version).status;
@@ -254,7 +262,7 @@ export class Registry {
           details: { rules },
         });
       if (failed.length && !by.reason?.trim()) throw new RfmError('INVALID_INPUT', 'a forced promotion needs a reason (--reason "…") so the override is on record');
-      const move = this.setAlias(modelName, PRODUCTION, version, by);
+      const move = this.setAliasUnchecked(modelName, PRODUCTION, version, by);
       const forced = failed.length > 0;
       this.db.prepare('UPDATE events SET details_json = ? WHERE id = ?').run(JSON.stringify({ forced, rules }), move.eventId);
       return { ...move, rules, forced };
