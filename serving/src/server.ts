@@ -66,13 +66,18 @@ export async function startServer({ config, logger = createLogger(config) }: Sta
         server.closeAllConnections();
       }, drainMs);
       force.unref();
+      // close() ends idle keep-alive sockets only once; sweep again so a connection whose last
+      // response has just gone out does not hold shutdown for the whole keep-alive timeout.
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
+      sweep.unref();
       server.close(() => {
         clearTimeout(force);
+        clearInterval(sweep);
         holder.stop();
         logger.info('server closed');
         resolve();
       });
-      server.closeIdleConnections(); // busy connections close after their response
+      server.closeIdleConnections();
     });
     return closing;
   };

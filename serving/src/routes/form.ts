@@ -34,6 +34,11 @@ export function formRoutes(holder: ModelHolder): Router {
     res.send(renderFormPage({ model, noModelReason: model ? undefined : holder.notReadyReason }));
   });
 
+  // Browsers ask for it on every page; answer quietly instead of logging a 404.
+  router.get('/favicon.ico', (_req, res) => {
+    res.status(204).set('cache-control', 'public, max-age=86400').end();
+  });
+
   router.post(
     '/',
     (req, _res, next) => next(noBodyOrForm(req) ? undefined : new RfmError('UNSUPPORTED', 'the form must be posted as application/x-www-form-urlencoded')),

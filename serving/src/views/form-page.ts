@@ -70,7 +70,7 @@ function field(f: FieldSpec, value: string | undefined, error: string | undefine
         value="${value ?? ''}" aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ''}>`;
   return html`<div class="field" id="field-${f.name}">
   <label for="${f.name}">${f.label}${f.optional ? html` <span class="opt">(optional)</span>` : ''}${f.unit ? html` <span class="opt">(${f.unit})</span>` : ''}</label>
-  <div class="control">${input}${f.unit ? html`<span class="unit" aria-hidden="true">${f.unit}</span>` : ''}</div>
+  ${input}
   <p class="hint" id="${f.name}-hint">${f.hint}</p>
   ${error ? html`<p class="error" id="${f.name}-error">${error}</p>` : ''}
 </div>`;

@@ -24,10 +24,6 @@ h2{font-size:1.2rem;margin:0 0 .5rem}
 @media (max-width:40rem){.grid{grid-template-columns:1fr}h1{font-size:1.35rem}}
 .field label{display:block;font-weight:600;margin-bottom:.25rem}
 .opt{font-weight:400;color:var(--muted)}
-.control{display:flex;align-items:stretch}
-.control input{flex:1;min-width:0}
-.unit{display:flex;align-items:center;padding:0 .7rem;border:1px solid var(--line);border-left:0;border-radius:0 8px 8px 0;background:var(--bg);color:var(--muted);font-size:.9rem;white-space:nowrap}
-.control input:not(:last-child){border-radius:8px 0 0 8px}
 input{font:inherit;color:inherit;background:var(--card);width:100%;padding:.55rem .7rem;border:1px solid var(--line);border-radius:8px}
 input:focus-visible,button:focus-visible,summary:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 input[aria-invalid=true]{border-color:var(--err)}

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '@rfm/shared';
+import { startServer, type Logger, type RunningServer } from '@rfm/serving';
+
+interface ServeFlags {
+  registry?: string;
+  model?: string;
+  port?: string;
+  host?: string;
+  pollMs?: string;
+}
+
+export interface ServeOptions {
+  logger?: Logger;
+  /** where the one human line goes (default stdout) */
+  out?: (line: string) => void;
+  /** stop without a signal (tests, embedding); default: SIGINT / SIGTERM only */
+  signal?: AbortSignal;
+  /** called once the server listens */
+  onListening?: (server: RunningServer) => void;
+}
+
+function readyLine(s: RunningServer, config: Config): string {
+  const m = s.holder.current;
+  return m
+    ? `rfm serving ${m.modelName} v${m.version} at ${s.url}`
+    : `rfm serving at ${s.url}: no model "${config.modelName}" is active yet (${s.holder.notReadyReason}); it will be picked up when one is registered`;
+}
+
+/**
+ * Start the server and keep it running until SIGINT / SIGTERM (or `signal` aborts), then shut
+ * down gracefully: stop accepting, finish in-flight requests, close the registry. A second signal
+ * during the drain exits at once. Shared by `rfm serve` and `rfm quickstart`.
+ */
+export async function serveUntilSignal(config: Config, opts: ServeOptions = {}): Promise<void> {
+  const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const server = await startServer({ config, ...(opts.logger ? { logger: opts.logger } : {}) });
+  out(readyLine(server, config));
+  opts.onListening?.(server);
+
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      opts.signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const onSignal = (sig: NodeJS.Signals) => {
+      out(`rfm: ${sig} received, finishing in-flight requests (send it again to exit at once)`);
+      process.once(sig, () => process.exit(130));
+      done();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    if (opts.signal?.aborted) done();
+    else opts.signal?.addEventListener('abort', done, { once: true });
+  });
+  await server.close();
+  out('rfm: server stopped');
+}
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the web form and JSON API, following the production alias and hot-reloading on promote / rollback')
+    .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
+    .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
+    .option('--port <n>', 'port to listen on; 0 picks a free one (env RFM_PORT, default 8080)')
+    .option('--host <address>', 'address to listen on (env RFM_HOST, default 127.0.0.1)')
+    .option('--poll-ms <n>', 'how often to check the registry for alias moves (env RFM_POLL_MS, default 250)')
+    .action(async (o: ServeFlags) => {
+      const config = loadConfig(process.env, { registry: o.registry, modelName: o.model, port: o.port, host: o.host, pollMs: o.pollMs });
+      await serveUntilSignal(config);
+    });
+}

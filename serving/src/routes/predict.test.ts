@@ -1,0 +1,170 @@
+import { expect } from 'chai';
+import { request } from 'node:http';
+import { MAX_BATCH, Predictor, PredictResponseSchema } from '@rfm/shared';
+import type { RunningServer } from '../server.js';
+import { artifactWithCentroids, CENTROIDS_A, CENTROIDS_B, corruptArtifact, postJson, registerVersion, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
+
+describe('POST /api/v1/predict', () => {
+  let t: TempRegistry;
+  let s: RunningServer;
+  const artifact = artifactWithCentroids(CENTROIDS_A);
+  const predictor = new Predictor(artifact);
+  const segmentOf = (r: number, f: number, m: number) => artifact.segments.find((x) => x.cluster === predictor.predict(r, f, m))!.name;
+  let url: string;
+
+  before(async () => {
+    t = tempRegistry();
+    registerVersion(t.file, artifact);
+    registerVersion(t.file, artifactWithCentroids(CENTROIDS_B));
+    registerVersion(t.file, artifactWithCentroids(CENTROIDS_B, 9));
+    corruptArtifact(t.file, 3);
+    s = await startTestServer(t.file);
+    url = `${s.url}/api/v1/predict`;
+  });
+  after(async () => {
+    await s.close();
+    t.cleanup();
+  });
+
+  it('scores one customer (lowercase names) exactly as Predictor does on the artifact, with x-model-version', async () => {
+    const r = await postJson(url, { cid: 'c-1', recency: 12, frequency: 4, monetary: 830.5 });
+    expect(r.status).to.equal(200);
+    expect(r.headers.get('x-model-version')).to.equal('1');
+    expect(r.headers.get('content-type')).to.match(/^application\/json/);
+    expect(PredictResponseSchema.parse(r.json)).to.deep.equal({
+      model_name: 'customer-segments',
+      model_version: 1,
+      predictions: [{ cid: 'c-1', cluster: predictor.predict(12, 4, 830.5), segment: segmentOf(12, 4, 830.5) }],
+    });
+  });
+
+  it('accepts the seed field names (CID, Recency, Monetary, Frequency) and numeric strings', async () => {
+    const r = await postJson(url, { CID: 12346, Recency: '325', Monetary: 77183.6, Frequency: 1 });
+    expect(r.status).to.equal(200);
+    expect(r.json.predictions).to.deep.equal([{ cid: '12346', cluster: predictor.predict(325, 1, 77183.6), segment: segmentOf(325, 1, 77183.6) }]);
+  });
+
+  it('scores a batch in order, and the answers match Predictor for every customer', async () => {
+    const instances = Array.from({ length: 500 }, (_, i) => ({ cid: `c${i}`, recency: (i * 7) % 400, frequency: 1 + (i % 30), monetary: 10 + ((i * 97) % 9000) }));
+    const r = await postJson(url, { instances });
+    expect(r.status).to.equal(200);
+    const body = PredictResponseSchema.parse(r.json);
+    expect(body.predictions).to.have.length(500);
+    body.predictions.forEach((p, i) => {
+      const c = instances[i]!;
+      expect(p).to.deep.equal({ cid: c.cid, cluster: predictor.predict(c.recency, c.frequency, c.monetary), segment: segmentOf(c.recency, c.frequency, c.monetary) });
+    });
+  });
+
+  it(`accepts a batch of exactly ${MAX_BATCH}`, async () => {
+    const r = await postJson(url, { instances: Array.from({ length: MAX_BATCH }, () => ({ recency: 3, frequency: 2, monetary: 50 })) });
+    expect(r.status).to.equal(200);
+    expect(r.json.predictions).to.have.length(MAX_BATCH);
+    expect(r.json.predictions[0].cid).to.equal(null);
+  });
+
+  describe('bad input is a 4xx naming the problem, never a 500', () => {
+    const cases: [string, unknown, string, RegExp][] = [
+      ['missing field', { recency: 3, frequency: 2 }, 'monetary', /monetary/],
+      ['a word for a number', { recency: 'ten', frequency: 2, monetary: 5 }, 'recency', /recency must be a number/],
+      ['negative', { recency: -1, frequency: 2, monetary: 5 }, 'recency', /at least 0/],
+      ['"NaN"', { recency: 'NaN', frequency: 2, monetary: 5 }, 'recency', /must be a number/],
+      ['"Infinity"', { recency: 3, frequency: 2, monetary: 'Infinity' }, 'monetary', /must be a number/],
+      ['fractional frequency', { recency: 3, frequency: 2.5, monetary: 5 }, 'frequency', /whole number/],
+      ['above the limit', { recency: 3, frequency: 2, monetary: 1e13 }, 'monetary', /at most/],
+      ['null', { recency: null, frequency: 2, monetary: 5 }, 'recency', /number/],
+      ['unknown field', { recency: 3, frequency: 2, monetary: 5, age: 40 }, '(root)', /unknown field.*age/],
+      ['an array', [1, 2, 3], '(root)', /expected an object/],
+      ['bad batch member', { instances: [{ recency: 1, frequency: 1, monetary: 1 }, { recency: 1, frequency: 1, monetary: 1 }, { recency: 1, frequency: 1, monetary: 1 }, { recency: 1, frequency: 0, monetary: 1 }] }, 'instances.3.frequency', /at least 1/],
+      ['empty batch', { instances: [] }, 'instances', /at least one/],
+      ['instances not an array', { instances: 'all' }, 'instances', /array/],
+    ];
+    for (const [what, body, path, message] of cases) {
+      it(`${what} → 400 INVALID_INPUT at ${path}`, async () => {
+        const r = await postJson(url, body);
+        expect(r.status, JSON.stringify(r.json)).to.equal(400);
+        expect(r.json.error.code).to.equal('INVALID_INPUT');
+        const issue = r.json.error.issues.find((i: { path: string }) => i.path === path);
+        expect(issue, JSON.stringify(r.json.error.issues)).to.not.equal(undefined);
+        expect(issue.message).to.match(message);
+        expect(r.json.error.message).to.include(path);
+        expect(JSON.stringify(r.json)).to.not.match(/\bat .*\.ts:\d+/); // no stack
+      });
+    }
+
+    it(`a batch of ${MAX_BATCH + 1} → 400 naming instances and the limit`, async () => {
+      const r = await postJson(url, { instances: Array.from({ length: MAX_BATCH + 1 }, () => ({ recency: 3, frequency: 2, monetary: 50 })) });
+      expect(r.status).to.equal(400);
+      expect(r.json.error.issues[0]).to.include({ path: 'instances' });
+      expect(r.json.error.message).to.match(/at most 10000/);
+    });
+
+    it('invalid JSON → 400 saying so', async () => {
+      const r = await postJson(url, '{"recency": 3, "frequency": ');
+      expect(r.status).to.equal(400);
+      expect(r.json.error.code).to.equal('INVALID_INPUT');
+      expect(r.json.error.message).to.match(/^body is not valid JSON: /);
+    });
+
+    it('wrong content type → 415, empty body → 400', async () => {
+      const form = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'recency=3' });
+      expect(form.status).to.equal(415);
+      expect(((await form.json()) as any).error).to.include({ code: 'UNSUPPORTED' });
+      const empty = await fetch(url, { method: 'POST' });
+      expect(empty.status).to.equal(400);
+      expect(((await empty.json()) as any).error.message).to.match(/body is empty/);
+    });
+
+    it('a body over 2 MB → 413 with a clear message', async () => {
+      const big = JSON.stringify({ instances: [{ cid: 'x'.repeat(3 * 1024 * 1024), recency: 1, frequency: 1, monetary: 1 }] });
+      const r = await postJson(url, big);
+      expect(r.status).to.equal(413);
+      expect(r.json.error.code).to.equal('PAYLOAD_TOO_LARGE');
+      expect(r.json.error.message).to.match(/larger than 2 MB/);
+    });
+
+    it('a truncated upload is not a 500', async () => {
+      const status = await new Promise<number>((resolve, reject) => {
+        const u = new URL(url);
+        const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } }, (res) => resolve(res.statusCode!));
+        req.on('error', reject);
+        req.end('{"recency": 1}'); // shorter than declared, then the client half-closes
+        setTimeout(() => req.destroy(), 300);
+      }).catch(() => 0); // the server may just drop the connection, which is fine too
+      expect(status).to.not.equal(500);
+    });
+  });
+
+  describe('pinning', () => {
+    it('?version=2 answers with v2', async () => {
+      const r = await postJson(`${url}?version=2`, { recency: 3, frequency: 2, monetary: 50 });
+      expect(r.status).to.equal(200);
+      expect(r.json.model_version).to.equal(2);
+      expect(r.headers.get('x-model-version')).to.equal('2');
+    });
+    it('?alias=production answers with the active version', async () => {
+      const r = await postJson(`${url}?alias=production`, { recency: 3, frequency: 2, monetary: 50 });
+      expect(r.json.model_version).to.equal(1);
+    });
+    it('an absent version or alias → 404 NOT_FOUND', async () => {
+      const v = await postJson(`${url}?version=99`, { recency: 3, frequency: 2, monetary: 50 });
+      expect(v.status).to.equal(404);
+      expect(v.json.error.code).to.equal('NOT_FOUND');
+      const a = await postJson(`${url}?alias=staging`, { recency: 3, frequency: 2, monetary: 50 });
+      expect(a.status).to.equal(404);
+      expect(a.json.error.message).to.match(/no alias "staging"/);
+    });
+    it('a pinned version whose artifact is corrupt → 503, not a 500', async () => {
+      const r = await postJson(`${url}?version=3`, { recency: 3, frequency: 2, monetary: 50 });
+      expect(r.status).to.equal(503);
+      expect(r.json.error.code).to.equal('MODEL_UNAVAILABLE');
+    });
+    it('bad query values → 400 naming the parameter', async () => {
+      for (const q of ['version=0', 'version=abc', 'version=1&version=2', 'alias=Bad%20Name', 'version=1&alias=production', 'verison=2']) {
+        const r = await postJson(`${url}?${q}`, { recency: 3, frequency: 2, monetary: 50 });
+        expect(r.status, q).to.equal(400);
+        expect(r.json.error.issues[0].path, q).to.match(/^query/);
+      }
+    });
+  });
+});
