@@ -43,7 +43,7 @@ describe('ModelHolder', () => {
     expect(h.current).to.equal(first);
 
     const reg = Registry.open(t.file);
-    reg.promote(MODEL, 2, { actor: 'test' });
+    reg.promote(MODEL, 2, { actor: 'test', reason: 'test', force: true });
     reg.close();
     h.poll();
     expect(h.current!.version).to.equal(2);
@@ -57,7 +57,7 @@ describe('ModelHolder', () => {
     corruptArtifact(t.file, 2);
     const h = open();
     const reg = Registry.open(t.file);
-    reg.promote(MODEL, 2, { actor: 'test' });
+    reg.promote(MODEL, 2, { actor: 'test', reason: 'test', force: true });
     h.poll();
     expect(h.current!.version).to.equal(1);
     expect(h.lastLoadError).to.include({ version: 2 });
@@ -73,6 +73,23 @@ describe('ModelHolder', () => {
     expect(h.lastLoadError).to.equal(null);
   });
 
+  it('reloads the same version when a person relabels one of its segments', () => {
+    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    const h = open();
+    const before = h.current!;
+    const reg = Registry.open(t.file);
+    reg.relabel(MODEL, 1, 0, 'Best Friends', { actor: 'test' });
+    reg.close();
+    h.poll();
+    const after = h.current!;
+    expect(after).to.not.equal(before);
+    expect(after.version).to.equal(1);
+    expect(after.segmentByCluster[0]!.name).to.equal('Best Friends');
+    expect(before.segmentByCluster[0]!.name).to.not.equal('Best Friends');
+    h.poll(); // nothing changed since: same object
+    expect(h.current).to.equal(after);
+  });
+
   it('serves pinned versions and aliases on demand; unknown ones are NOT_FOUND, broken ones MODEL_UNAVAILABLE', () => {
     registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     registerVersion(t.file, artifactWithCentroids(CENTROIDS_B));
@@ -85,7 +102,7 @@ describe('ModelHolder', () => {
     expect(h.select({ version: 1 })).to.equal(h.current);
     const v2 = h.select({ version: 2 });
     expect(v2.version).to.equal(2);
-    expect(h.select({ version: 2 })).to.equal(v2); // cached
+    expect(h.select({ version: 2 })).to.equal(v2); // cached while the registry is unchanged
     expect(h.select({ alias: 'staging' })).to.equal(v2);
     expect(() => h.select({ version: 9 })).to.throw(RfmError, /no version 9/).with.property('code', 'NOT_FOUND');
     expect(() => h.select({ alias: 'nope' })).to.throw(RfmError, /no alias "nope"/).with.property('code', 'NOT_FOUND');

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Predictor, RfmError, isRfmError, type ArtifactSegment, type ArtifactV1 } from '@rfm/shared';
+import { Predictor, RfmError, type ArtifactSegment, type ArtifactV1 } from '@rfm/shared';
 import { PRODUCTION, Registry } from '@rfm/registry';
 import { Lru } from './lru.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -9,6 +9,9 @@ export interface LoadedModel {
   readonly modelName: string;
   readonly version: number;
   readonly sha256: string;
+  /** changes when the artifact or a person's relabels of this version change */
+  readonly revision: string;
+  /** the artifact with relabels applied (segment names as people last set them) */
   readonly artifact: ArtifactV1;
   readonly predictor: Predictor;
   /** segment of each cluster index, for O(1) lookup per prediction */
@@ -57,7 +60,8 @@ export class ModelHolder {
   readonly alias: string;
   readonly pollMs: number;
   private readonly log: Logger;
-  private readonly pinned: Lru<string, LoadedModel>;
+  /** pinned versions, valid while the registry's data_version is the one they were loaded at */
+  private readonly pinned: Lru<number, { model: LoadedModel; dataVersion: number }>;
   private reg: Registry | null = null;
   private timer: NodeJS.Timeout | null = null;
   private active: LoadedModel | null = null;
@@ -155,42 +159,49 @@ export class ModelHolder {
       else this.waitingReason = `alias "${this.alias}" of model "${this.modelName}" points at no version yet`;
       return;
     }
-    if (this.active?.version === version) {
-      this.loadError = null; // back in sync with the alias (e.g. a bad promote was rolled back)
-      this.failedKey = null;
-      return;
-    }
-    const sha256 = reg.get(this.modelName, version).artifact.sha256;
-    const key = `${version}:${sha256}`;
+    // Reload even when the version is unchanged: a relabel changes the names but not the version.
+    // Loading is cheap (one small BLOB, one sha256) and happens only when the registry changed.
+    const active = this.active;
     let next: LoadedModel;
     try {
-      next = this.load(reg, version, sha256);
+      next = this.load(reg, version);
     } catch (e) {
-      const message = isRfmError(e) ? e.message : e instanceof Error ? e.message : String(e);
+      const message = e instanceof Error ? e.message : String(e);
+      const key = `${version}:${this.recordedSha(reg, version)}`;
       this.loadError = { version, message, at: new Date().toISOString() };
-      // Retried only when the registry changes again (never on the timer alone), warned once.
-      if (key !== this.failedKey) this.log.warn({ version, reason: message, keeping: this.active?.version ?? null }, `refused to load version ${version}: ${message}`);
+      // Retried only when the registry changes again (never on the timer alone); warned once.
+      if (key !== this.failedKey) this.log.warn({ version, reason: message, keeping: active?.version ?? null }, `refused to load version ${version}: ${message}`);
       this.failedKey = key;
-      if (!this.active) this.waitingReason = `version ${version} could not be loaded: ${message}`;
+      if (!active) this.waitingReason = `version ${version} could not be loaded: ${message}`;
       return;
     }
-    const previous = this.active?.version ?? null;
-    this.active = next; // the swap: one reference assignment
-    this.loadError = null;
+    this.loadError = null; // in sync with the alias again (e.g. a bad promote was rolled back)
     this.failedKey = null;
-    this.log.info({ version, previous, sha256, k: next.artifact.k }, `serving ${this.modelName} v${version}`);
+    if (active && active.version === next.version && active.revision === next.revision) return;
+    this.active = next; // the swap: one reference assignment
+    const how = active?.version === next.version ? 'relabelled' : 'loaded';
+    this.log.info({ version, previous: active?.version ?? null, sha256: next.sha256, revision: next.revision, k: next.artifact.k }, `serving ${this.modelName} v${version} (${how})`);
   }
 
-  private load(reg: Registry, version: number, sha256: string): LoadedModel {
-    const artifact = reg.loadArtifact(this.modelName, version); // verifies sha256 + schema
+  private recordedSha(reg: Registry, version: number): string {
+    try {
+      return reg.get(this.modelName, version).artifact.sha256;
+    } catch {
+      return '?';
+    }
+  }
+
+  private load(reg: Registry, version: number): LoadedModel {
+    const m = reg.loadModel(this.modelName, version); // sha256 + schema verified, relabels applied
     const segmentByCluster: ArtifactSegment[] = [];
-    for (const s of artifact.segments) segmentByCluster[s.cluster] = s;
+    for (const s of m.artifact.segments) segmentByCluster[s.cluster] = s;
     return Object.freeze({
       modelName: this.modelName,
       version,
-      sha256,
-      artifact,
-      predictor: new Predictor(artifact),
+      sha256: m.sha256,
+      revision: m.revision,
+      artifact: m.artifact,
+      predictor: new Predictor(m.artifact),
       segmentByCluster,
       loadedAt: new Date().toISOString(),
     });
@@ -216,20 +227,20 @@ export class ModelHolder {
       version = v;
     }
     const v = version!;
-    const sha256 = reg.get(this.modelName, v).artifact.sha256; // NOT_FOUND if absent
     const active = this.active;
-    if (active && active.version === v && active.sha256 === sha256) return active;
-    const key = `${v}:${sha256}`;
-    const hit = this.pinned.get(key);
-    if (hit) return hit;
+    if (active && active.version === v) return active;
+    const dataVersion = reg.dataVersion();
+    const hit = this.pinned.get(v);
+    if (hit && hit.dataVersion === dataVersion) return hit.model;
+    reg.get(this.modelName, v); // NOT_FOUND if absent
     let m: LoadedModel;
     try {
-      m = this.load(reg, v, sha256);
+      m = this.load(reg, v);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       throw new RfmError('MODEL_UNAVAILABLE', `version ${v} of "${this.modelName}" cannot be loaded: ${message}`, { cause: e });
     }
-    this.pinned.set(key, m);
+    this.pinned.set(v, { model: m, dataVersion });
     return m;
   }
 }
