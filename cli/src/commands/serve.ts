@@ -38,6 +38,7 @@ export async function serveUntilSignal(config: Config, opts: ServeOptions = {}):
   out(readyLine(server, config));
   opts.onListening?.(server);
 
+  const forceExit = () => process.exit(130);
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', onSignal);
@@ -47,7 +48,7 @@ export async function serveUntilSignal(config: Config, opts: ServeOptions = {}):
     };
     const onSignal = (sig: NodeJS.Signals) => {
       out(`rfm: ${sig} received, finishing in-flight requests (send it again to exit at once)`);
-      process.once(sig, () => process.exit(130));
+      process.once(sig, forceExit);
       done();
     };
     process.once('SIGINT', onSignal);
@@ -56,6 +57,8 @@ export async function serveUntilSignal(config: Config, opts: ServeOptions = {}):
     else opts.signal?.addEventListener('abort', done, { once: true });
   });
   await server.close();
+  process.off('SIGINT', forceExit);
+  process.off('SIGTERM', forceExit);
   out('rfm: server stopped');
 }
 

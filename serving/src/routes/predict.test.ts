@@ -106,6 +106,40 @@ describe('POST /api/v1/predict', () => {
       expect(r.json.error.message).to.match(/^body is not valid JSON: /);
     });
 
+    it('a number too big for a double (1e400 parses to Infinity) → 400, not a 500', async () => {
+      const r = await postJson(url, '{"recency": 1e400, "frequency": 1, "monetary": 1}');
+      expect(r.status).to.equal(400);
+      expect(r.json.error.issues[0]).to.include({ path: 'recency' });
+    });
+
+    it('JSON in a charset other than UTF-8 → 415', async () => {
+      const r = await postJson(url, '{"recency": 1, "frequency": 1, "monetary": 1}', { 'content-type': 'application/json; charset=latin1' });
+      expect(r.status).to.equal(415);
+      expect(r.json.error.code).to.equal('UNSUPPORTED');
+    });
+
+    it('odd payloads are all 4xx with a JSON error, never a 500', async () => {
+      const odd = [
+        '{"__proto__": {"recency": 1, "frequency": 1, "monetary": 1}}',
+        '{"constructor": {"prototype": {"x": 1}}, "recency": 1, "frequency": 1, "monetary": 1}',
+        `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
+        '{"instances": [null, 1, "x", []]}',
+        '{"instances": {"0": {"recency": 1}}}',
+        '{"recency": {"$gt": 0}, "frequency": [1], "monetary": true}',
+        '{"cid": {"a": 1}, "recency": 1, "frequency": 1, "monetary": 1}',
+        '"just a string"',
+        'null',
+        '{"recency": "１２", "frequency": 1, "monetary": 1}',
+        '{"recency": "0x10", "frequency": 1, "monetary": 1}',
+        '{"recency": 1, "frequency": 1e308, "monetary": -0}',
+      ];
+      for (const body of odd) {
+        const r = await postJson(url, body);
+        expect(r.status, body.slice(0, 60)).to.be.within(400, 499);
+        expect(r.json.error.code, body.slice(0, 60)).to.be.a('string');
+      }
+    });
+
     it('wrong content type → 415, empty body → 400', async () => {
       const form = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'recency=3' });
       expect(form.status).to.equal(415);
