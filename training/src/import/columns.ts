@@ -1,0 +1,123 @@
+import { RfmError, type Issue } from '@rfm/shared';
+import type { ColumnInfo } from './source.js';
+
+/**
+ * Which export column plays which role. UCI Online Retail and Online Retail II names are known;
+ * anything else is named with a mapping (`--columns customer=…,invoice=…,…`). Monetary comes from
+ * quantity × price, or from an amount column when the export has one instead.
+ */
+export const ROLES = ['customer', 'invoice', 'date', 'quantity', 'price', 'amount'] as const;
+export type Role = (typeof ROLES)[number];
+export type ColumnMapping = Partial<Record<Role, string>>;
+
+/** Known names per role, in order of preference (UCI first, then Online Retail II, then generic). */
+export const KNOWN_NAMES: Record<Role, readonly string[]> = {
+  customer: ['CustomerID', 'Customer ID', 'customer_id', 'cid', 'Customer'],
+  invoice: ['InvoiceNo', 'Invoice', 'invoice_no', 'invoice_id', 'InvoiceNumber'],
+  date: ['InvoiceDate', 'invoice_date', 'Date'],
+  quantity: ['Quantity', 'Qty'],
+  price: ['UnitPrice', 'Price', 'unit_price'],
+  amount: ['Amount', 'LineAmount', 'line_total', 'Revenue'],
+};
+
+export type ValueColumns = { kind: 'quantity_price'; quantity: ColumnInfo; price: ColumnInfo } | { kind: 'amount'; amount: ColumnInfo };
+
+export interface ResolvedColumns {
+  customer: ColumnInfo;
+  invoice: ColumnInfo;
+  date: ColumnInfo;
+  value: ValueColumns;
+}
+
+/** Case, spaces and punctuation do not matter when recognising a known name. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+function findKnown(cols: ColumnInfo[], role: Role): ColumnInfo | undefined {
+  for (const want of KNOWN_NAMES[role]) {
+    const hit = cols.find((c) => normalizeName(c.name) === normalizeName(want));
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** A mapped name must exist; exact match first, then case-insensitive. */
+function findMapped(cols: ColumnInfo[], name: string): ColumnInfo | undefined {
+  return cols.find((c) => c.name === name) ?? cols.find((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+
+export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, file = 'export'): ResolvedColumns {
+  const found = cols.map((c) => c.name);
+  const list = found.join(', ');
+  const issues: Issue[] = [];
+  const pick = (role: Role): ColumnInfo | undefined => {
+    const mapped = mapping[role];
+    if (mapped !== undefined) {
+      const hit = findMapped(cols, mapped);
+      if (!hit) issues.push({ path: `columns.${role}`, message: `column "${mapped}" given for ${role} is not in the file`, expected: mapped, found: list });
+      return hit;
+    }
+    return findKnown(cols, role);
+  };
+  const missing = (role: Role) =>
+    issues.push({ path: `columns.${role}`, message: `no ${role} column`, expected: `one of ${KNOWN_NAMES[role].join(', ')} or --columns ${role}=NAME`, found: list });
+
+  const customer = pick('customer');
+  const invoice = pick('invoice');
+  const date = pick('date');
+  if (!customer && mapping.customer === undefined) missing('customer');
+  if (!invoice && mapping.invoice === undefined) missing('invoice');
+  if (!date && mapping.date === undefined) missing('date');
+
+  let value: ValueColumns | undefined;
+  const wantsAmount = mapping.amount !== undefined;
+  const wantsQp = mapping.quantity !== undefined || mapping.price !== undefined;
+  if (wantsAmount && wantsQp)
+    issues.push({ path: 'columns', message: 'map either amount or quantity and price, not both' });
+  else if (wantsAmount) {
+    const amount = pick('amount');
+    if (amount) value = { kind: 'amount', amount };
+  } else {
+    const quantity = pick('quantity');
+    const price = pick('price');
+    const amount = !wantsQp && !(quantity && price) ? findKnown(cols, 'amount') : undefined;
+    if (quantity && price) value = { kind: 'quantity_price', quantity, price };
+    else if (amount) value = { kind: 'amount', amount };
+    else {
+      if (!quantity && mapping.quantity === undefined) missing('quantity');
+      if (!price && mapping.price === undefined) missing('price');
+    }
+  }
+
+  if (issues.length || !customer || !invoice || !date || !value) {
+    const names = issues.filter((i) => i.message.startsWith('no ')).map((i) => i.path.replace('columns.', ''));
+    const head = names.length ? `missing required column(s): ${names.join(', ')}` : issues.map((i) => i.message).join('; ');
+    throw new RfmError(
+      'INVALID_INPUT',
+      `${file}: ${head}. Columns found: ${list}. Name them with --columns customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)`,
+      { issues },
+    );
+  }
+  return { customer, invoice, date, value };
+}
+
+/** `customer=Customer ID,invoice=Invoice,…` → mapping; unknown roles and empty names are errors. */
+export function parseColumnMapping(spec: string): ColumnMapping {
+  const out: ColumnMapping = {};
+  const issues: Issue[] = [];
+  for (const part of spec.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    const role = (eq < 0 ? part : part.slice(0, eq)).trim();
+    const name = eq < 0 ? '' : part.slice(eq + 1).trim();
+    if (!(ROLES as readonly string[]).includes(role))
+      issues.push({ path: '--columns', message: `unknown role "${role}"`, expected: ROLES.join(', '), found: role });
+    else if (name === '') issues.push({ path: '--columns', message: `no column name for ${role}`, expected: `${role}=NAME`, found: part.trim() });
+    else if (out[role as Role] !== undefined) issues.push({ path: '--columns', message: `${role} given twice` });
+    else out[role as Role] = name;
+  }
+  if (issues.length)
+    throw new RfmError('INVALID_INPUT', `invalid --columns "${spec}": ${issues.map((i) => i.message).join('; ')}`, { issues });
+  return out;
+}

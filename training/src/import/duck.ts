@@ -1,0 +1,45 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { RfmError, isRfmError } from '@rfm/shared';
+
+/**
+ * One throwaway in-memory DuckDB per import: it streams the file, aggregates with all cores and
+ * spills if it must; only per-customer rows ever reach JS.
+ */
+export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    return await fn(conn);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Rows as plain objects (JSON-safe values: BIGINT → string, DOUBLE → number). */
+export async function queryObjects(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const reader = await conn.runAndReadAll(sql);
+  return reader.getRowObjectsJson() as Record<string, unknown>[];
+}
+
+export async function run(conn: DuckDBConnection, sql: string): Promise<void> {
+  await conn.run(sql);
+}
+
+/** DuckDB's own message, first line, without its "… Error: " prefix noise kept short. */
+export function duckMessage(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' ').slice(0, 400);
+}
+
+/** Any DuckDB failure while reading `file` → INVALID_INPUT naming the file; RfmErrors pass through. */
+export function asReadError(e: unknown, file: string, what: string): RfmError {
+  if (isRfmError(e)) return e;
+  return new RfmError('INVALID_INPUT', `cannot read ${what} ${file}: ${duckMessage(e)}`, { cause: e });
+}
+
+/** Numbers from JSON rows: counts come back as strings (BIGINT), sums as numbers. */
+export function num(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'number' ? v : Number(v);
+}

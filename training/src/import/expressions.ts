@@ -1,0 +1,46 @@
+import type { ColumnInfo } from './source.js';
+import { sqlIdent } from './sql.js';
+import { isTemporalType } from './dates.js';
+
+/**
+ * SQL that normalises one raw column to what the RFM rules need, whatever type the reader gave it
+ * (CSV is all text; Parquet has real types). Unparsable values become NULL so they can be counted.
+ */
+
+const INTEGER = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/i;
+const FLOATING = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/i;
+
+/**
+ * Customer id as text, NULL when missing or blank. Integral numbers lose a trailing ".0" (Parquet
+ * stores UCI ids as doubles: 12346.0 → "12346"); other text is kept as it is, leading zeros included.
+ */
+export function customerSql(c: ColumnInfo): string {
+  const id = sqlIdent(c.name);
+  if (INTEGER.test(c.type)) return `CAST(${id} AS VARCHAR)`;
+  if (FLOATING.test(c.type)) {
+    const d = `CAST(${id} AS DOUBLE)`;
+    return `CASE WHEN isfinite(${d}) THEN (CASE WHEN ${d} = trunc(${d}) AND abs(${d}) < 9.0e15 THEN CAST(CAST(${d} AS BIGINT) AS VARCHAR) ELSE CAST(${d} AS VARCHAR) END) END`;
+  }
+  return `NULLIF(regexp_replace(trim(CAST(${id} AS VARCHAR)), '^([0-9]+)\\.0*$', '\\1'), '')`;
+}
+
+/** Invoice number as trimmed text, NULL when blank. */
+export function invoiceSql(c: ColumnInfo): string {
+  const id = sqlIdent(c.name);
+  if (FLOATING.test(c.type)) return customerSql(c);
+  return `NULLIF(trim(CAST(${id} AS VARCHAR)), '')`;
+}
+
+/** A finite DOUBLE or NULL (text that is not a number, NaN and ±Infinity all count as unparsable). */
+export function numberSql(c: ColumnInfo): string {
+  const id = sqlIdent(c.name);
+  const d = INTEGER.test(c.type) || FLOATING.test(c.type) ? `CAST(${id} AS DOUBLE)` : `TRY_CAST(trim(CAST(${id} AS VARCHAR)) AS DOUBLE)`;
+  return `CASE WHEN isfinite(${d}) THEN ${d} END`;
+}
+
+/** Temporal columns as TIMESTAMP; anything else as trimmed text, parsed later with the detected format. */
+export function dateSql(c: ColumnInfo): string {
+  const id = sqlIdent(c.name);
+  if (isTemporalType(c.type)) return `CAST(${id} AS TIMESTAMP)`;
+  return `NULLIF(trim(CAST(${id} AS VARCHAR)), '')`;
+}

@@ -1,0 +1,31 @@
+import { inverseTransform, nameClusters, quintiles, type ArtifactSegment, type RfmValues, type Scaler } from '@rfm/shared';
+import { clusterMeans, clusterSizes } from './metrics/metrics.js';
+import { column, type RfmTable } from './rfm-table.js';
+
+export interface NamedModel {
+  quintiles: { recency: number[]; frequency: number[]; monetary: number[] };
+  segments: ArtifactSegment[];
+}
+
+/**
+ * Business names for the clusters: centroids mapped back to days / invoices / money, scored
+ * against the population's quintiles, named by the shared catalogue rule (unique names).
+ */
+export function nameSegments(table: RfmTable, scaler: Scaler, centers: Float64Array, labels: Int32Array, k: number): NamedModel {
+  const q = {
+    recency: quintiles(column(table, 0)),
+    frequency: quintiles(column(table, 1)),
+    monetary: quintiles(column(table, 2)),
+  };
+  const sizes = clusterSizes(labels, k);
+  const centroids: RfmValues[] = Array.from({ length: k }, (_, c) => inverseTransform(scaler, centers.subarray(c * 3, c * 3 + 3)));
+  const means = clusterMeans(table.raw, 3, labels, k);
+  const named = nameClusters(centroids, sizes, q);
+  const segments = named.map((s) => {
+    const c = s.cluster;
+    // An empty cluster has no mean; its centroid is the honest stand-in.
+    const mean = sizes[c]! > 0 ? { recency: means[c * 3]!, frequency: means[c * 3 + 1]!, monetary: means[c * 3 + 2]! } : centroids[c]!;
+    return { ...s, centroid: centroids[c]!, mean, size: sizes[c]! };
+  });
+  return { quintiles: { recency: [...q.recency], frequency: [...q.frequency], monetary: [...q.monetary] }, segments };
+}
