@@ -9,15 +9,19 @@ import { healthRoutes } from './routes/health.js';
 import { predictRoutes } from './routes/predict.js';
 import { modelInfoRoutes } from './routes/model-info.js';
 import { formRoutes } from './routes/form.js';
+import { adminRoutes } from './routes/admin.js';
+import { RegistryWriter } from './registry-writer.js';
 
 export interface AppDeps {
   holder: ModelHolder;
   config: Config;
   logger: Logger;
+  /** read-write registry handle for admin routes (created from config when omitted) */
+  writer?: RegistryWriter;
 }
 
 /** The express app: routes only; the server (listen, shutdown) and the holder's life are elsewhere. */
-export function createApp({ holder, logger }: AppDeps): Express {
+export function createApp({ holder, logger, config, writer = new RegistryWriter(config.registry) }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // every answer depends on the live model; nothing to revalidate
@@ -28,6 +32,7 @@ export function createApp({ holder, logger }: AppDeps): Express {
   app.use(healthRoutes(holder));
   app.use('/api/v1', predictRoutes(holder));
   app.use('/api/v1', modelInfoRoutes(holder));
+  app.use('/api/v1', adminRoutes(writer, config.adminToken));
   app.use(formRoutes(holder));
   app.use(notFound());
   app.use(errorHandler(logger));

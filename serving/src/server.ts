@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { RfmError, type Config } from '@rfm/shared';
 import { createApp } from './app.js';
+import { RegistryWriter } from './registry-writer.js';
 import { ModelHolder } from './model-holder.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -29,7 +30,8 @@ function urlOf(host: string, port: number): string {
 export async function startServer({ config, logger = createLogger(config) }: StartOptions): Promise<RunningServer> {
   const holder = new ModelHolder({ registry: config.registry, modelName: config.modelName, pollMs: config.pollMs, logger });
   holder.start();
-  const app = createApp({ holder, config, logger });
+  const writer = new RegistryWriter(config.registry);
+  const app = createApp({ holder, config, logger, writer });
 
   let server: Server;
   try {
@@ -74,6 +76,7 @@ export async function startServer({ config, logger = createLogger(config) }: Sta
         clearTimeout(force);
         clearInterval(sweep);
         holder.stop();
+        writer.close();
         logger.info('server closed');
         resolve();
       });

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '@rfm/shared';
 import { PRODUCTION } from '@rfm/registry';
@@ -29,6 +29,7 @@ const actorOf = (req: Request, b: { actor?: string | undefined }) => b.actor ?? 
 
 export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined): Router {
   const r = Router();
+  r.use('/models', express.json({ limit: '64kb' }));
   const auth = requireAdmin(adminToken);
   const reg = () => writer.get();
 
