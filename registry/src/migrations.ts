@@ -60,7 +60,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_by_alias ON events (model_id, alias, id);
   `,
   // 1 → 2: lifecycle — tags, per-version segment relabels, stored training features (for
-  // comparing versions on the same customers), per-model promotion policy
+  // comparing versions on the same customers), training reports, per-model promotion policy
   `
   CREATE TABLE tags (
     version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
@@ -78,6 +78,11 @@ export const MIGRATIONS: readonly string[] = [
     version_id INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
     customers  INTEGER NOT NULL,
     encoding   TEXT NOT NULL,
+    bytes      BLOB NOT NULL
+  );
+  CREATE TABLE reports (
+    version_id INTEGER PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+    format     TEXT NOT NULL,
     bytes      BLOB NOT NULL
   );
   CREATE TABLE policies (

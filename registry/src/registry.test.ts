@@ -24,7 +24,7 @@ describe('registry', () => {
     expect(r.db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
     expect(r.db.pragma('journal_mode', { simple: true })).to.equal('wal');
     const tables = (r.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-    expect(tables).to.deep.equal(['aliases', 'artifacts', 'events', 'features', 'labels', 'models', 'policies', 'tags', 'versions']);
+    expect(tables).to.deep.equal(['aliases', 'artifacts', 'events', 'features', 'labels', 'models', 'policies', 'reports', 'tags', 'versions']);
     r.close();
     const again = Registry.open(file);
     expect(again.db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);

@@ -185,6 +185,7 @@ export class Registry {
       const versionId = Number(info.lastInsertRowid);
       this.db.prepare('INSERT INTO artifacts (version_id, format, sha256, size, bytes) VALUES (?, ?, ?, ?, ?)').run(versionId, ARTIFACT_FORMAT, sha256, bytes.length, bytes);
       if (input.features) this.db.prepare('INSERT INTO features (version_id, customers, encoding, bytes) VALUES (?, ?, ?, ?)').run(versionId, input.features.cids.length, FEATURES_ENCODING, encodeFeatures(input.features));
+      if (input.report) this.db.prepare('INSERT INTO reports (version_id, format, bytes) VALUES (?, ?, ?)').run(versionId, 'html', Buffer.from(input.report, 'utf8'));
       for (const [k, v] of Object.entries(input.tags ?? {})) this.db.prepare('INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?)').run(versionId, checkTag(k), String(v));
       this.event(modelId, { actor: input.actor, action: input.importedFrom ? 'import' : 'register', alias: null, from: null, to: next, reason: input.reason ?? '', details: input.importedFrom });
       const hasProd = this.db.prepare('SELECT 1 FROM aliases WHERE model_id = ? AND alias = ?').get(modelId, PRODUCTION);
@@ -413,6 +414,19 @@ export class Registry {
     const labels = this.labels(modelName, version);
     const segments = artifact.segments.map((s) => (labels[s.cluster] ? { ...s, name: labels[s.cluster]! } : s));
     return { modelName, version, sha256, artifact: { ...artifact, segments }, revision: `${sha256}:${sha256Hex(JSON.stringify(labels)).slice(0, 12)}` };
+  }
+
+  /** The HTML training report stored with a version, or null. */
+  report(modelName: string, version: number): string | null {
+    const row = this.db.prepare('SELECT bytes FROM reports WHERE version_id = ?').get(this.versionId(modelName, version)) as { bytes: Buffer } | undefined;
+    return row ? row.bytes.toString('utf8') : null;
+  }
+
+  /** Attach (or replace) the HTML report of a version, e.g. one rendered after registration. */
+  setReport(modelName: string, version: number, html: string): void {
+    this.write(() => {
+      this.db.prepare('INSERT INTO reports (version_id, format, bytes) VALUES (?, ?, ?) ON CONFLICT(version_id) DO UPDATE SET bytes = excluded.bytes').run(this.versionId(modelName, version), 'html', Buffer.from(html, 'utf8'));
+    });
   }
 
   /** Training customers stored with a version, or null for versions registered without them. */

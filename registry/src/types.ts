@@ -14,6 +14,8 @@ export interface RegisterInput {
   tags?: Record<string, string>;
   /** the training customers, stored so versions can later be compared on the same people */
   features?: TrainingFeatures;
+  /** self-contained HTML training report (charts as inline SVG) */
+  report?: string;
   /** set by importVersion: where this version came from */
   importedFrom?: Record<string, unknown>;
 }
