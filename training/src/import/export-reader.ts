@@ -42,6 +42,8 @@ function valueChecks(cols: ResolvedColumns): { unparsable: string; notPositive: 
  * 1 cancelled, 2 no invoice, 3 candidate) and collapse candidates to one row per (customer,
  * invoice, raw date) with counts per value-rule outcome and the kept amount. Dates are parsed
  * afterwards on this far smaller table, so format detection needs no second read of the file.
+ * Amounts are summed as DECIMAL (each line rounded to 1e-6): a float sum would depend on the
+ * order threads deliver rows in, and the same export must always give the same model.
  */
 function stage1Sql(src: string, cols: ResolvedColumns): string {
   const checks = valueChecks(cols);
@@ -65,7 +67,7 @@ SELECT cls,
        count(*) AS n,
        ${filters.join(',\n       ')},
        count(*) FILTER (WHERE ${kept}) AS kept,
-       fsum(${amountExpr}) FILTER (WHERE ${kept}) AS amount
+       sum(CAST(${amountExpr} AS DECIMAL(38, 6))) FILTER (WHERE ${kept}) AS amount
 FROM (
   SELECT CASE WHEN cust IS NULL THEN 0 WHEN starts_with(inv, 'C') THEN 1 WHEN inv IS NULL THEN 2 ELSE 3 END AS cls, *
   FROM (SELECT ${customerSql(cols.customer)} AS cust, ${invoiceSql(cols.invoice)} AS inv, ${dateSql(cols.date)} AS d, ${values} FROM ${src})
@@ -159,7 +161,7 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
        SELECT cust AS cid,
               date_diff('day', CAST(max(ts) AS DATE), DATE ${sqlString(snapshot)}) AS recency,
               count(DISTINCT inv) AS frequency,
-              fsum(amount) AS monetary
+              CAST(sum(amount) AS DOUBLE) AS monetary
        FROM rfm_tx WHERE ts IS NOT NULL AND kept > 0
        GROUP BY cust`,
     );

@@ -65,7 +65,8 @@ export async function readFeatures(path: string, opts: { asOf?: string } = {}): 
       const m = found.monetary!;
       // No ORDER BY: DuckDB keeps file order, so index i is data row i + 1.
       const reader = await conn.runAndReadAll(`SELECT ${customerSql(found.cid!)} AS cid, ${valueSql(r)}, ${valueSql(f)}, ${valueSql(m)} FROM ${src}`);
-      const c = reader.getColumnsJS() as unknown[][];
+      // No result chunks at all (header-only file) means no columns either.
+      const c = reader.columnCount === 0 || reader.currentRowCount === 0 ? [[], [], [], [], [], [], []] : (reader.getColumnsJS() as unknown[][]);
       return validate(name, format === 'parquet' ? 0 : 1, [found.cid!.name, r.name, f.name, m.name], c);
     } catch (e) {
       throw asReadError(e, path, 'features file');
