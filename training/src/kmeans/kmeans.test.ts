@@ -106,6 +106,36 @@ describe('k-means (tfjs)', () => {
   });
 });
 
+describe('backend selection', () => {
+  let hasNode = true;
+  before(async () => {
+    const name = '@tensorflow/tfjs-node';
+    hasNode = await import(name).then(
+      () => true,
+      () => false,
+    );
+  });
+  after(async () => {
+    await selectBackend('wasm');
+  });
+
+  it('an explicit node backend without @tensorflow/tfjs-node installed is refused, not silently replaced', async function () {
+    if (hasNode) this.skip(); // images built online may have it
+    try {
+      await selectBackend('node');
+      expect.fail('should have thrown');
+    } catch (e) {
+      expect((e as { code?: string }).code).to.equal('UNSUPPORTED');
+      expect((e as Error).message).to.match(/@tensorflow\/tfjs-node is not installed/);
+    }
+  });
+
+  it('the default falls back from node to wasm when tfjs-node is absent', async () => {
+    const { backend } = await selectBackend();
+    expect(backend).to.equal(hasNode ? 'tensorflow' : 'wasm');
+  });
+});
+
 describe('k-means building blocks', () => {
   it('k-means++ picks k distinct data points, the first uniformly, far ones after', () => {
     // two tight groups far apart: with k = 2 the second centre must come from the other group
