@@ -1,18 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError } from '@rfm/shared';
+import { sqlString } from './sql.js';
 
 /**
  * One throwaway in-memory DuckDB per import: it streams the file, aggregates with all cores and
  * spills if it must; only per-customer rows ever reach JS.
  */
 export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  // Spill files go to a private temp dir (DuckDB's default is `.tmp` in the working directory).
+  const spill = await mkdtemp(join(tmpdir(), 'rfm-duckdb-'));
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
+    await conn.run(`SET temp_directory = ${sqlString(spill)}`);
     return await fn(conn);
   } finally {
     conn.closeSync();
     instance.closeSync();
+    await rm(spill, { recursive: true, force: true });
   }
 }
 

@@ -115,6 +115,8 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
   const src = sourceSql(path, format);
   const name = path.split(/[\\/]/).pop() ?? path;
   try {
+    // Row order is irrelevant here (the result is sorted), and not keeping it saves memory.
+    await run(conn, 'SET preserve_insertion_order = false');
     const cols = resolveColumns(await describeSource(conn, src), opts.columns, name);
     await run(conn, stage1Sql(src, cols));
     const dateFormat = await resolveDateFormat(conn, cols, opts.dateFormat, name);

@@ -35,9 +35,10 @@ describe('features reader (--features)', () => {
   });
 
   it('names the row, column, expected and found value of bad rows', async () => {
-    const e = await fails(write('bad.csv', 'cid,recency,frequency,monetary\na,1,2,3\nb,x,2,3\nc,1,0.5,3\nd,1,2,-4\n'));
-    expect(e.message).to.match(/bad\.csv: 3 invalid row\(s\); first: row 2 \(line 3\), column recency: recency is not a number \(found "x"/);
-    expect(e.issues.map((i) => i.path)).to.deep.equal(['row 2 (line 3), column recency', 'row 3 (line 4), column frequency', 'row 4 (line 5), column monetary']);
+    const e = await fails(write('bad.csv', 'cid,recency,frequency,monetary\na,1,2,3\nb,x,2,3\nc,1,0.5,3\nd,1,2,-4\ne,1,2,inf\n'));
+    expect(e.message).to.match(/bad\.csv: 4 invalid row\(s\); first: row 2 \(line 3\), column recency: recency is not a number \(found "x"/);
+    expect(e.issues.map((i) => i.path)).to.deep.equal(['row 2 (line 3), column recency', 'row 3 (line 4), column frequency', 'row 4 (line 5), column monetary', 'row 5 (line 6), column monetary']);
+    expect(e.issues[3]).to.include({ message: 'monetary is not a number', found: '"inf"' });
     expect(e.issues[1]).to.include({ message: 'frequency out of range', found: '0.5' });
   });
 

@@ -29,10 +29,10 @@ function findColumn(cols: ColumnInfo[], field: Field): ColumnInfo | undefined {
   return undefined;
 }
 
-/** Text of a value that is not a number, else the number (NULL text → null). */
-function valueSql(c: ColumnInfo): string {
+/** The value as DOUBLE, and its text only when that is not a finite number (for the error message). */
+function valueSql(c: ColumnInfo, alias: string): string {
   const id = sqlIdent(c.name);
-  return `TRY_CAST(${id} AS DOUBLE) AS "${c.name}__v", CASE WHEN TRY_CAST(${id} AS DOUBLE) IS NULL THEN CAST(${id} AS VARCHAR) END AS "${c.name}__t"`;
+  return `TRY_CAST(${id} AS DOUBLE) AS ${alias}_v, CASE WHEN coalesce(isfinite(TRY_CAST(${id} AS DOUBLE)), false) THEN NULL ELSE CAST(${id} AS VARCHAR) END AS ${alias}_t`;
 }
 
 export function todayUtc(): string {
@@ -64,7 +64,7 @@ export async function readFeatures(path: string, opts: { asOf?: string } = {}): 
       const f = found.frequency!;
       const m = found.monetary!;
       // No ORDER BY: DuckDB keeps file order, so index i is data row i + 1.
-      const reader = await conn.runAndReadAll(`SELECT ${customerSql(found.cid!)} AS cid, ${valueSql(r)}, ${valueSql(f)}, ${valueSql(m)} FROM ${src}`);
+      const reader = await conn.runAndReadAll(`SELECT ${customerSql(found.cid!)} AS cid, ${valueSql(r, 'r')}, ${valueSql(f, 'f')}, ${valueSql(m, 'm')} FROM ${src}`);
       // No result chunks at all (header-only file) means no columns either.
       const c = reader.columnCount === 0 || reader.currentRowCount === 0 ? [[], [], [], [], [], [], []] : (reader.getColumnsJS() as unknown[][]);
       return validate(name, format === 'parquet' ? 0 : 1, [found.cid!.name, r.name, f.name, m.name], c);
