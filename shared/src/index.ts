@@ -9,3 +9,4 @@ export * from './stats.js';
 export * from './hash.js';
 export * from './artifact.js';
 export * from './config.js';
+export * from './transactions.js';
