@@ -60,6 +60,23 @@ describe('fast predict parsing', () => {
     expect(accepted).to.be.greaterThan(1_000); // the fast path is actually taken for plain input
   });
 
+  it('with strings allowed (CSV, forms) it still agrees with the schema', () => {
+    const rand = prng(11);
+    let accepted = 0;
+    const texts = ['1', ' 2 ', '3.5', '+4', '-1', '1e3', '1e5', '.5', '5.', '0x10', '1_000', ' ', 'NaN', 'Infinity', '36500', '36500.5', '10000001', '7'];
+    for (let n = 0; n < 20_000; n++) {
+      const input: Record<string, unknown> = JSON.parse(JSON.stringify(randomCustomer(rand)) ?? 'null') ?? {};
+      for (const k of Object.keys(input)) if (k.toLowerCase() !== 'cid' && rand() < 0.7) input[k] = rand() < 0.5 ? String(input[k]) : texts[Math.floor(rand() * texts.length)];
+      const fast = fastCustomer(input, true);
+      if (fast === null) continue;
+      accepted++;
+      const z = CustomerFeaturesSchema.safeParse(input);
+      expect(z.success, JSON.stringify(input)).to.equal(true);
+      expect(fast, JSON.stringify(input)).to.deep.equal(z.data);
+    }
+    expect(accepted).to.be.greaterThan(1_000);
+  });
+
   it('takes the fast path for plain bodies and batches', () => {
     expect(fastPredictRequest({ CID: 12346, Recency: 325, Monetary: 77183.6, Frequency: 1 })).to.deep.equal({
       batch: false,

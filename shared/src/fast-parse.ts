@@ -22,6 +22,16 @@ const F_MAX = LIMITS.frequency.max;
 const M_MIN = LIMITS.monetary.min;
 const M_MAX = LIMITS.monetary.max;
 
+const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/; // as schemas.ts
+
+/** A number as the schema reads it: a JSON number, or (when strings are allowed) numeric text. */
+function num(v: unknown, strings: boolean): number | undefined {
+  if (typeof v === 'number') return v;
+  if (!strings || typeof v !== 'string') return undefined;
+  const t = v.trim();
+  return NUMERIC_STRING.test(t) ? Number(t) : undefined;
+}
+
 function fastCid(v: unknown): string | null | undefined {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') {
@@ -33,8 +43,11 @@ function fastCid(v: unknown): string | null | undefined {
   return undefined;
 }
 
-/** One customer object → its parsed features, or null when zod must decide. */
-export function fastCustomer(o: unknown): CustomerFeatures | null {
+/**
+ * One customer object → its parsed features, or null when zod must decide. `strings` also takes
+ * numeric text (CSV and form values) the way the schema coerces it.
+ */
+export function fastCustomer(o: unknown, strings = false): CustomerFeatures | null {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
   const obj = o as Record<string, unknown>;
   let cid: unknown;
@@ -80,12 +93,15 @@ export function fastCustomer(o: unknown): CustomerFeatures | null {
         return null;
     }
   }
-  if (typeof r !== 'number' || !(r >= R_MIN && r <= R_MAX)) return null;
-  if (typeof f !== 'number' || !(f >= F_MIN && f <= F_MAX) || !Number.isInteger(f)) return null;
-  if (typeof m !== 'number' || !(m >= M_MIN && m <= M_MAX)) return null;
+  const rn = num(r, strings);
+  if (rn === undefined || !(rn >= R_MIN && rn <= R_MAX)) return null;
+  const fn = num(f, strings);
+  if (fn === undefined || !(fn >= F_MIN && fn <= F_MAX) || !Number.isInteger(fn)) return null;
+  const mn = num(m, strings);
+  if (mn === undefined || !(mn >= M_MIN && mn <= M_MAX)) return null;
   const c = fastCid(cid);
   if (c === undefined) return null;
-  return { cid: c, recency: r, frequency: f, monetary: m };
+  return { cid: c, recency: rn, frequency: fn, monetary: mn };
 }
 
 /**
