@@ -11,6 +11,10 @@ import { modelInfoRoutes } from './routes/model-info.js';
 import { formRoutes } from './routes/form.js';
 import { adminRoutes } from './routes/admin.js';
 import { RegistryWriter } from './registry-writer.js';
+import { assetRoutes } from './ui/assets.js';
+import { SessionKeeper } from './ui/session.js';
+import { uiModelRoutes } from './routes/ui-models.js';
+import { uiScoreRoutes } from './routes/ui-score.js';
 
 export interface AppDeps {
   holder: ModelHolder;
@@ -33,7 +37,12 @@ export function createApp({ holder, logger, config, writer = new RegistryWriter(
   app.use('/api/v1', predictRoutes(holder));
   app.use('/api/v1', modelInfoRoutes(holder));
   app.use('/api/v1', adminRoutes(writer, config.adminToken));
-  app.use(formRoutes(holder));
+  // web UI (issue 6): static assets, predict form, file scoring, models pages and admin forms
+  const session = new SessionKeeper(config.adminToken);
+  app.use(assetRoutes());
+  app.use(formRoutes(holder, session));
+  app.use(uiScoreRoutes(holder, session));
+  app.use(uiModelRoutes({ holder, writer, session, adminToken: config.adminToken }));
   app.use(notFound());
   app.use(errorHandler(logger));
   return app;

@@ -49,9 +49,12 @@ describe('web form (GET / and POST /)', () => {
     expect(textOf(page, 'recency-hint')).to.include(LIMITS.recency.max.toLocaleString('en-US'));
     expect(page).to.include('(days)');
     expect(page).to.include('customer-segments v1');
-    expect(page).to.not.match(/<script|https?:\/\/(?!127)/);
-    // the inline stylesheet is allowed by hash, nothing else
-    expect(res.headers.get('content-security-policy')).to.match(/style-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(page).to.not.match(/https?:\/\/(?!127)/); // nothing from another host
+    // one stylesheet and one script, both served by rfm under /assets/; nothing inline
+    expect(page.match(/<script[^>]*>/g)).to.deep.equal([page.match(/<script src="\/assets\/rfm\.js\?v=[0-9a-f]{12}" defer>/)![0]]);
+    expect(page).to.match(/<link rel="stylesheet" href="\/assets\/rfm\.css\?v=[0-9a-f]{12}">/);
+    expect(page).to.not.match(/<style|\sstyle="/);
+    expect(res.headers.get('content-security-policy')).to.match(/script-src 'self'/).and.match(/style-src 'self'/);
   });
 
   it('POST / shows the segment, description, action and model, and keeps the typed values', async () => {

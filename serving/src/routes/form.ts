@@ -2,6 +2,7 @@ import express, { Router, type Request } from 'express';
 import { CustomerFeaturesSchema, RfmError, zodIssues } from '@rfm/shared';
 import type { ModelHolder } from '../model-holder.js';
 import { renderFormPage, type FieldName, type FormErrors, type FormValues } from '../views/form-page.js';
+import type { SessionKeeper } from '../ui/session.js';
 
 const FIELD_NAMES: readonly FieldName[] = ['cid', 'recency', 'frequency', 'monetary'];
 
@@ -24,14 +25,15 @@ function noBodyOrForm(req: Request): boolean {
 }
 
 /** GET / and POST /: the staff form, validated by the same schema as the JSON API. */
-export function formRoutes(holder: ModelHolder): Router {
+export function formRoutes(holder: ModelHolder, session?: SessionKeeper): Router {
   const router = Router();
+  const adminOf = (req: Request) => session?.read(req)?.actor ?? null;
 
-  router.get('/', (_req, res) => {
+  router.get('/', (req, res) => {
     const model = holder.current;
     res.status(model ? 200 : 503).type('html').set('cache-control', 'no-store');
     if (model) res.set('x-model-version', String(model.version));
-    res.send(renderFormPage({ model, noModelReason: model ? undefined : holder.notReadyReason }));
+    res.send(renderFormPage({ model, noModelReason: model ? undefined : holder.notReadyReason, admin: adminOf(req) }));
   });
 
   // Browsers ask for it on every page; answer quietly instead of logging a 404.
@@ -54,17 +56,24 @@ export function formRoutes(holder: ModelHolder): Router {
           const key = (FIELD_NAMES as readonly string[]).includes(issue.path) ? (issue.path as FieldName) : 'form';
           errors[key] ??= issue.message; // the first problem per field is the one to fix first
         }
-        res.status(400).send(renderFormPage({ model, noModelReason: holder.notReadyReason, values, errors }));
+        res.status(400).send(renderFormPage({ model, noModelReason: holder.notReadyReason, values, errors, admin: adminOf(req) }));
         return;
       }
       if (!model) {
-        res.status(503).send(renderFormPage({ model, noModelReason: holder.notReadyReason, values }));
+        res.status(503).send(renderFormPage({ model, noModelReason: holder.notReadyReason, values, admin: adminOf(req) }));
         return;
       }
       const c = parsed.data;
       const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
       res.set('x-model-version', String(model.version));
-      res.send(renderFormPage({ model, values, result: { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]! } }));
+      res.send(
+        renderFormPage({
+          model,
+          values,
+          result: { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!, features: { recency: c.recency, frequency: c.frequency, monetary: c.monetary } },
+          admin: adminOf(req),
+        }),
+      );
     },
   );
   return router;

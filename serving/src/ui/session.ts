@@ -1,0 +1,118 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Request, Response } from 'express';
+
+/**
+ * The web UI's admin session: a signed cookie, no server-side store.
+ *
+ * After a person types the admin token (checked with `tokenMatches`), the server sets
+ * `rfm_admin = base64url(JSON {actor, expires, nonce}) "." HMAC-SHA256(key, payload)`, where the
+ * key is derived from RFM_ADMIN_TOKEN. The cookie never holds the token itself; it is HttpOnly
+ * (no script can read it), SameSite=Strict (never sent on a cross-site request), Path=/, expires
+ * after 8 hours, and is Secure whenever the request came over https (on plain-http localhost a
+ * Secure cookie would be dropped, so it is not set there). Because the key comes from the token,
+ * every worker and every replica accepts the same session, and changing the token signs everyone
+ * out.
+ *
+ * CSRF: every admin form carries a hidden `csrf` field = HMAC(key, "csrf:" + nonce), checked in
+ * constant time; together with SameSite=Strict and an Origin check, a page on another site can
+ * neither post with the cookie nor know the field.
+ */
+export const COOKIE = 'rfm_admin';
+const TTL_S = 8 * 60 * 60;
+
+export interface AdminSession {
+  actor: string;
+  expires: number;
+  nonce: string;
+  csrf: string;
+}
+
+const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+
+export class SessionKeeper {
+  private readonly key: Buffer | null;
+  constructor(adminToken: string | undefined) {
+    this.key = adminToken ? createHmac('sha256', adminToken).update('rfm-ui-session-v1').digest() : null;
+  }
+
+  /** false when the server has no admin token: the UI then offers no admin actions at all. */
+  get enabled(): boolean {
+    return this.key !== null;
+  }
+
+  private mac(data: string): string {
+    return createHmac('sha256', this.key!).update(data).digest('base64url');
+  }
+
+  /** The valid session this request carries, or null. */
+  read(req: Request): AdminSession | null {
+    if (!this.key) return null;
+    const raw = readCookie(req.headers.cookie, COOKIE);
+    if (!raw) return null;
+    const dot = raw.indexOf('.');
+    if (dot < 1) return null;
+    const payload = raw.slice(0, dot);
+    const sig = Buffer.from(raw.slice(dot + 1), 'base64url');
+    const want = Buffer.from(this.mac(payload), 'base64url');
+    if (sig.length !== want.length || !timingSafeEqual(sig, want)) return null;
+    let p: unknown;
+    try {
+      p = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      return null;
+    }
+    const o = p as { a?: unknown; e?: unknown; n?: unknown };
+    if (typeof o.a !== 'string' || typeof o.e !== 'number' || typeof o.n !== 'string') return null;
+    if (o.e * 1000 <= Date.now()) return null;
+    return { actor: o.a, expires: o.e, nonce: o.n, csrf: this.mac(`csrf:${o.n}`) };
+  }
+
+  /** Start a session for `actor` (the token has already been checked). */
+  start(req: Request, res: Response, actor: string): AdminSession {
+    const nonce = randomBytes(16).toString('base64url');
+    const expires = Math.floor(Date.now() / 1000) + TTL_S;
+    const payload = b64(JSON.stringify({ a: actor, e: expires, n: nonce }));
+    res.append('set-cookie', serialize(`${payload}.${this.mac(payload)}`, TTL_S, req.secure));
+    return { actor, expires, nonce, csrf: this.mac(`csrf:${nonce}`) };
+  }
+
+  end(req: Request, res: Response): void {
+    res.append('set-cookie', serialize('', 0, req.secure));
+  }
+
+  /** Constant-time check of the hidden form field against the session's CSRF token. */
+  csrfOk(session: AdminSession, given: unknown): boolean {
+    if (typeof given !== 'string' || given.length === 0 || given.length > 200) return false;
+    const a = Buffer.from(given);
+    const b = Buffer.from(session.csrf);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+}
+
+function serialize(value: string, maxAge: number, secure: boolean): string {
+  return [`${COOKIE}=${value}`, 'Path=/', `Max-Age=${maxAge}`, 'HttpOnly', 'SameSite=Strict', ...(secure ? ['Secure'] : [])].join('; ');
+}
+
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/**
+ * A browser sends Origin on every POST; when it names another site, refuse (defence in depth on
+ * top of SameSite and the CSRF field). Requests without Origin (old clients, curl) rely on those.
+ */
+export function sameOrigin(req: Request): boolean {
+  const origin = req.get('origin');
+  if (!origin || origin === 'null') return origin !== 'null';
+  try {
+    return new URL(origin).host === req.get('host');
+  } catch {
+    return false;
+  }
+}
