@@ -11,6 +11,12 @@ import { modelInfoRoutes } from './routes/model-info.js';
 import { formRoutes } from './routes/form.js';
 import { adminRoutes } from './routes/admin.js';
 import { RegistryWriter } from './registry-writer.js';
+import { ServingMetrics } from './metrics.js';
+import { corsFor } from './middleware/cors.js';
+import { predictCsvRoutes } from './routes/predict-csv.js';
+import { predictTransactionsRoutes } from './routes/predict-transactions.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { docsRoutes } from './routes/docs.js';
 import { assetRoutes } from './ui/assets.js';
 import { SessionKeeper } from './ui/session.js';
 import { uiModelRoutes } from './routes/ui-models.js';
@@ -22,19 +28,32 @@ export interface AppDeps {
   logger: Logger;
   /** read-write registry handle for admin routes (created from config when omitted) */
   writer?: RegistryWriter;
+  /** this process's metrics (created and attached to the holder when omitted) */
+  metrics?: ServingMetrics;
+  /** what GET /metrics answers (cluster mode: the sum over workers); default this process's */
+  collectMetrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 /** The express app: routes only; the server (listen, shutdown) and the holder's life are elsewhere. */
-export function createApp({ holder, logger, config, writer = new RegistryWriter(config.registry) }: AppDeps): Express {
+export function createApp({ holder, logger, config, writer = new RegistryWriter(config.registry), metrics, collectMetrics }: AppDeps): Express {
   const app = express();
+  const m = metrics ?? new ServingMetrics();
+  if (!metrics) m.watch(holder);
   app.disable('x-powered-by');
   app.set('etag', false); // every answer depends on the live model; nothing to revalidate
   app.set('query parser', 'simple'); // flat string values only, no nested objects from qs
 
+  app.use(m.http(() => app));
   app.use(requestContext(logger));
   app.use(securityHeaders());
+  const cors = corsFor(config.corsOrigins);
+  if (cors) app.use('/api', cors);
+  app.use('/api/v1', predictRoutes(holder, m));
+  app.use('/api/v1', predictCsvRoutes(holder, m));
+  app.use('/api/v1', predictTransactionsRoutes(holder, m));
   app.use(healthRoutes(holder));
-  app.use('/api/v1', predictRoutes(holder));
+  app.use(metricsRoutes(m, collectMetrics));
+  app.use(docsRoutes());
   app.use('/api/v1', modelInfoRoutes(holder));
   app.use('/api/v1', adminRoutes(writer, config.adminToken));
   // web UI (issue 6): static assets, predict form, file scoring, models pages and admin forms

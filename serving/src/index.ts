@@ -3,3 +3,5 @@ export { startServer, type RunningServer, type StartOptions } from './server.js'
 export { createApp, type AppDeps } from './app.js';
 export { ModelHolder, type LoadedModel, type LoadError, type ModelHolderOptions, type ModelSelector } from './model-holder.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
+export { ServingMetrics, METRIC_NAMES } from './metrics.js';
+export { openApiDocument } from './openapi/document.js';

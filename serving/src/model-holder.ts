@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { Predictor, RfmError, type ArtifactSegment, type ArtifactV1 } from '@rfm/shared';
 import { PRODUCTION, Registry } from '@rfm/registry';
@@ -38,6 +39,12 @@ export interface ModelHolderOptions {
   logger?: Logger;
 }
 
+/** What the holder tells listeners (metrics): a version swapped in, or a version refused (once per bad version). */
+export interface ModelHolderEvents {
+  loaded: [model: LoadedModel, previous: LoadedModel | null];
+  refused: [error: LoadError];
+}
+
 /** What a request may ask for instead of the active model. */
 export interface ModelSelector {
   version?: number;
@@ -54,7 +61,7 @@ export interface ModelSelector {
  * the model they started with. A version that fails to load is refused and the old model keeps
  * serving.
  */
-export class ModelHolder {
+export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   readonly registryFile: string;
   readonly modelName: string;
   readonly alias: string;
@@ -73,6 +80,7 @@ export class ModelHolder {
   private waitingReason = 'not started';
 
   constructor(opts: ModelHolderOptions) {
+    super();
     this.registryFile = opts.registry;
     this.modelName = opts.modelName;
     this.alias = opts.alias ?? PRODUCTION;
@@ -170,7 +178,10 @@ export class ModelHolder {
       const key = `${version}:${this.recordedSha(reg, version)}`;
       this.loadError = { version, message, at: new Date().toISOString() };
       // Retried only when the registry changes again (never on the timer alone); warned once.
-      if (key !== this.failedKey) this.log.warn({ version, reason: message, keeping: active?.version ?? null }, `refused to load version ${version}: ${message}`);
+      if (key !== this.failedKey) {
+        this.log.warn({ version, reason: message, keeping: active?.version ?? null }, `refused to load version ${version}: ${message}`);
+        this.emit('refused', this.loadError);
+      }
       this.failedKey = key;
       if (!active) this.waitingReason = `version ${version} could not be loaded: ${message}`;
       return;
@@ -179,6 +190,7 @@ export class ModelHolder {
     this.failedKey = null;
     if (active && active.version === next.version && active.revision === next.revision) return;
     this.active = next; // the swap: one reference assignment
+    this.emit('loaded', next, active);
     const how = active?.version === next.version ? 'relabelled' : 'loaded';
     this.log.info({ version, previous: active?.version ?? null, sha256: next.sha256, revision: next.revision, k: next.artifact.k }, `serving ${this.modelName} v${version} (${how})`);
   }

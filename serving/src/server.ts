@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { RegistryWriter } from './registry-writer.js';
 import { ModelHolder } from './model-holder.js';
 import { createLogger, type Logger } from './logger.js';
+import { ServingMetrics } from './metrics.js';
 
 export interface RunningServer {
   url: string;
@@ -12,6 +13,7 @@ export interface RunningServer {
   port: number;
   holder: ModelHolder;
   logger: Logger;
+  metrics: ServingMetrics;
   /** Stop accepting, let in-flight requests finish (up to drainMs), then stop the holder. */
   close(opts?: { drainMs?: number }): Promise<void>;
 }
@@ -19,6 +21,10 @@ export interface RunningServer {
 export interface StartOptions {
   config: Config;
   logger?: Logger;
+  /** what GET /metrics answers (cluster workers: the sum over all workers) */
+  collectMetrics?: () => Promise<{ contentType: string; body: string }>;
+  /** this process's metrics registry (cluster workers register it for aggregation) */
+  metrics?: ServingMetrics;
 }
 
 function urlOf(host: string, port: number): string {
@@ -27,11 +33,12 @@ function urlOf(host: string, port: number): string {
 }
 
 /** Load the model (if any), then listen. Resolves once the port is bound; port 0 picks a free one. */
-export async function startServer({ config, logger = createLogger(config) }: StartOptions): Promise<RunningServer> {
+export async function startServer({ config, logger = createLogger(config), collectMetrics, metrics = new ServingMetrics() }: StartOptions): Promise<RunningServer> {
   const holder = new ModelHolder({ registry: config.registry, modelName: config.modelName, pollMs: config.pollMs, logger });
+  metrics.watch(holder); // before start(), so the first load is counted like every later one
   holder.start();
   const writer = new RegistryWriter(config.registry);
-  const app = createApp({ holder, config, logger, writer });
+  const app = createApp({ holder, config, logger, writer, metrics, ...(collectMetrics ? { collectMetrics } : {}) });
 
   let server: Server;
   try {
@@ -85,5 +92,5 @@ export async function startServer({ config, logger = createLogger(config) }: Sta
     return closing;
   };
 
-  return { url, host: config.host, port: addr.port, holder, logger, close };
+  return { url, host: config.host, port: addr.port, holder, logger, metrics, close };
 }

@@ -42,7 +42,7 @@ function numeric(field: FeatureName, opts: { int?: boolean } = {}) {
         .refine((n) => n <= max, { message: `${field} must be at most ${max} (${unit})` })
         .refine((n) => !opts.int || Number.isInteger(n), { message: `${field} must be a whole number` }),
     );
-  return base;
+  return base.meta({ description: `${min}–${max} ${unit}${opts.int ? ', whole' : ''}; a number, or a string holding one` });
 }
 
 const cidSchema = z
@@ -79,7 +79,11 @@ export const CustomerFeaturesSchema = z.preprocess(
     },
     { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field(s): ${iss.keys.join(', ')}; expected cid, recency, frequency, monetary` : 'expected an object with recency, frequency, monetary') },
   ),
-);
+).meta({
+  id: 'CustomerFeatures',
+  description: "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The seed's names CID, Recency, Frequency, Monetary are accepted as well.",
+  example: { cid: '12346', recency: 325, frequency: 1, monetary: 77183.6 },
+});
 export type CustomerFeatures = z.output<typeof CustomerFeaturesSchema>;
 
 export const BatchRequestSchema = z.strictObject({
@@ -87,7 +91,7 @@ export const BatchRequestSchema = z.strictObject({
     .array(CustomerFeaturesSchema, { error: 'instances must be an array of customers' })
     .min(1, { error: 'instances must hold at least one customer' })
     .max(MAX_BATCH, { error: `instances may hold at most ${MAX_BATCH} customers` }),
-});
+}).meta({ id: 'BatchRequest', description: `Up to ${MAX_BATCH} customers, answered in order` });
 
 /** POST /api/v1/predict: one customer, or {instances: [...]} of up to MAX_BATCH (for docs). */
 export const PredictRequestSchema = z.union([BatchRequestSchema, CustomerFeaturesSchema]);
@@ -105,14 +109,14 @@ export const PredictionSchema = z.object({
   cid: z.string().nullable(),
   cluster: z.number().int(),
   segment: z.string(),
-});
+}).meta({ id: 'Prediction' });
 export type Prediction = z.output<typeof PredictionSchema>;
 
 export const PredictResponseSchema = z.object({
   model_name: z.string(),
   model_version: z.number().int(),
   predictions: z.array(PredictionSchema),
-});
+}).meta({ id: 'PredictResponse', description: 'The version that answered, and one prediction per customer, in order' });
 export type PredictResponse = z.output<typeof PredictResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------

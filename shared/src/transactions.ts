@@ -256,6 +256,7 @@ export const TransactionRowSchema = z
     error: 'give quantity and price (Quantity, UnitPrice), or amount',
   })
   .meta({
+    id: 'TransactionLine',
     description:
       'One line of the export. Recognised names: invoice | InvoiceNo | Invoice, date | InvoiceDate, quantity | Quantity, price | UnitPrice | Price, amount | Amount (instead of quantity × price), cid | CustomerID | Customer ID; other columns (StockCode, Description, Country) are ignored.',
   });
@@ -286,7 +287,8 @@ export const TransactionsRequestSchema = z
     for (const t of b.transactions) if (t.customer) ids.add(t.customer);
     if (ids.size > 1)
       ctx.addIssue({ code: 'custom', path: ['transactions'], message: `lines belong to more than one customer (${[...ids].slice(0, 5).join(', ')}); send one customer per request` });
-  });
+  })
+  .meta({ id: 'TransactionsRequest', description: "One customer's raw transaction lines and an optional snapshot date" });
 export type TransactionsRequest = z.output<typeof TransactionsRequestSchema>;
 
 /** The customer a parsed request is about: its cid, else the one the lines carry, else null. */
@@ -295,3 +297,21 @@ export function transactionsCustomer(b: TransactionsRequest): string | null {
   for (const t of b.transactions) if (t.customer) return t.customer;
   return null;
 }
+
+/** The answer of POST /api/v1/predict/transactions: the customer's RFM, as training computes it, and their segment. */
+export const TransactionsResponseSchema = z.object({
+  model_name: z.string(),
+  model_version: z.number().int(),
+  cid: z.string().nullable(),
+  cluster: z.number().int(),
+  segment: z.string(),
+  recency: z.number().int().nonnegative().meta({ description: 'days from the last invoice date to snapshot_date' }),
+  frequency: z.number().int().positive().meta({ description: 'distinct invoices kept' }),
+  monetary: z.number().positive().meta({ description: 'Σ quantity × price of the kept lines' }),
+  snapshot_date: z.string().meta({ description: 'as_of, else the day after the last invoice date' }),
+  last_invoice_date: z.string(),
+  rows_read: z.number().int().nonnegative(),
+  rows_kept: z.number().int().nonnegative(),
+  rows_dropped: z.partialRecord(z.enum(DROP_REASONS), z.number().int().nonnegative()).meta({ description: 'lines dropped by the cleaning rules, by reason (only reasons that occurred)' }),
+}).meta({ id: 'TransactionsResponse' });
+export type TransactionsResponse = z.output<typeof TransactionsResponseSchema>;

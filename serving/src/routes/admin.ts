@@ -9,17 +9,17 @@ import { requireAdmin } from '../middleware/admin-auth.js';
  * Model lifecycle over HTTP, mirroring `rfm models …` with the same registry calls, so policy
  * checks and error messages are identical. Reads are open; every write needs the bearer token.
  */
-const NameParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'model name: letters, digits, . _ - (1–64)' });
-const VersionParam = z.string().regex(/^[1-9][0-9]{0,8}$/, { error: 'version must be a whole number of 1 or more' }).transform(Number);
-const AliasParam = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
+export const NameParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'model name: letters, digits, . _ - (1–64)' });
+export const VersionParam = z.string().regex(/^[1-9][0-9]{0,8}$/, { error: 'version must be a whole number of 1 or more' }).transform(Number);
+export const AliasParam = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
 const Reason = z.string().max(500, { error: 'reason must be at most 500 characters' }).optional();
 const Actor = z.string().min(1).max(128, { error: 'actor must be at most 128 characters' }).optional();
 
-const PromoteBody = z.strictObject({ reason: Reason, force: z.boolean({ error: 'force must be true or false' }).optional(), actor: Actor });
-const RollbackBody = z.strictObject({ reason: Reason, alias: AliasParam.optional(), actor: Actor });
-const AliasBody = z.strictObject({ version: z.number({ error: 'version must be a number' }).int().positive(), reason: Reason, actor: Actor });
-const ReasonBody = z.strictObject({ reason: Reason, actor: Actor });
-const RelabelBody = z.strictObject({ cluster: z.number({ error: 'cluster must be a number' }).int().nonnegative(), name: z.string().min(1).max(64), reason: Reason, actor: Actor });
+export const PromoteBody = z.strictObject({ reason: Reason, force: z.boolean({ error: 'force must be true or false' }).optional(), actor: Actor });
+export const RollbackBody = z.strictObject({ reason: Reason, alias: AliasParam.optional(), actor: Actor });
+export const AliasBody = z.strictObject({ version: z.number({ error: 'version must be a number' }).int().positive(), reason: Reason, actor: Actor });
+export const ReasonBody = z.strictObject({ reason: Reason, actor: Actor });
+export const RelabelBody = z.strictObject({ cluster: z.number({ error: 'cluster must be a number' }).int().nonnegative(), name: z.string().min(1).max(64), reason: Reason, actor: Actor });
 
 function body<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
   return parseOrThrow(schema, req.body ?? {}, 'request body', 'body');

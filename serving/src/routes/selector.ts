@@ -3,7 +3,7 @@ import { parseOrThrow } from '@rfm/shared';
 import type { ModelSelector } from '../model-holder.js';
 
 /** `?version=N` or `?alias=name` pins a request to a version other than the active one. */
-const SelectorSchema = z
+export const SelectorSchema = z
   .strictObject(
     {
       version: z

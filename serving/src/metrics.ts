@@ -1,0 +1,189 @@
+import type { Express, RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LoadedModel, ModelHolder } from './model-holder.js';
+
+/**
+ * Prometheus metrics of one server process (one registry per app, so tests can run several apps
+ * in one process). Names, for dashboards and alerts:
+ *
+ * - `rfm_http_requests_total{method,route,status}` and `rfm_http_request_duration_seconds{…}`
+ *   (histogram): `route` is the route's pattern (`/api/v1/models/:name/history`), never the raw
+ *   URL, and `unmatched` for 404s, so the label set stays small.
+ * - `rfm_predictions_total{model_version,segment}`: customers scored, whatever the route.
+ * - `rfm_model_loads_total{model_version}`, `rfm_model_load_failures_total{reason}` (reason:
+ *   checksum, format, schema, json, other): loads of the followed alias, counted once per version.
+ * - `rfm_model_active_version` (0 while none) and `rfm_model_serving{model_version}` (1 for the
+ *   active version; summed over workers in cluster mode, so it counts the workers on each version),
+ *   `rfm_model_ready` (1/0), `rfm_model_last_load_failed` (1 while the alias points at a version
+ *   that was refused).
+ * - Node's default process metrics (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, …).
+ *
+ * The per-request cost is one histogram and one counter update through cached label children.
+ */
+export const METRIC_NAMES = {
+  httpRequests: 'rfm_http_requests_total',
+  httpDuration: 'rfm_http_request_duration_seconds',
+  predictions: 'rfm_predictions_total',
+  modelLoads: 'rfm_model_loads_total',
+  modelLoadFailures: 'rfm_model_load_failures_total',
+  activeVersion: 'rfm_model_active_version',
+  serving: 'rfm_model_serving',
+  ready: 'rfm_model_ready',
+  lastLoadFailed: 'rfm_model_last_load_failed',
+} as const;
+
+/** Why a load was refused, from the loader's message (shared/src/artifact.ts). */
+export function loadFailureReason(message: string): 'checksum' | 'format' | 'schema' | 'json' | 'other' {
+  if (/checksum mismatch/i.test(message)) return 'checksum';
+  if (/unknown artifact format/i.test(message)) return 'format';
+  if (/does not match schema/i.test(message)) return 'schema';
+  if (/not valid JSON/i.test(message)) return 'json';
+  return 'other';
+}
+
+type Labels3 = 'method' | 'route' | 'status';
+
+export class ServingMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<Labels3>;
+  private readonly duration: Histogram<Labels3>;
+  private readonly predictions: Counter<'model_version' | 'segment'>;
+  private readonly loads: Counter<'model_version'>;
+  private readonly failures: Counter<'reason'>;
+  private readonly httpChildren = new Map<string, { c: Counter.Internal; h: Histogram.Internal<Labels3> }>();
+  /** per loaded model: one counter child per cluster, so scoring costs an array index */
+  private readonly predictionChildren = new WeakMap<LoadedModel, Counter.Internal[]>();
+  private holder: ModelHolder | null = null;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: METRIC_NAMES.httpRequests, help: 'HTTP requests answered, by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
+    this.duration = new Histogram({
+      name: METRIC_NAMES.httpDuration,
+      help: 'HTTP request latency in seconds (first byte in to last byte out), by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.predictions = new Counter({ name: METRIC_NAMES.predictions, help: 'customers scored, by model version and segment', labelNames: ['model_version', 'segment'], registers });
+    this.loads = new Counter({ name: METRIC_NAMES.modelLoads, help: 'versions of the followed alias loaded and swapped in', labelNames: ['model_version'], registers });
+    this.failures = new Counter({ name: METRIC_NAMES.modelLoadFailures, help: 'versions of the followed alias refused at load (the previous model kept serving)', labelNames: ['reason'], registers });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    new Gauge({
+      name: METRIC_NAMES.activeVersion,
+      help: 'version of the model answering requests (0 while none); in cluster mode the highest over workers',
+      registers,
+      aggregator: 'max',
+      collect() {
+        this.set(self.holder?.current?.version ?? 0);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.serving,
+      help: '1 for the version this process answers with; summed over workers in cluster mode',
+      labelNames: ['model_version'],
+      registers,
+      collect() {
+        this.reset();
+        const v = self.holder?.current?.version;
+        if (v !== undefined) this.set({ model_version: String(v) }, 1);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.ready,
+      help: '1 when a model is loaded and requests can be scored',
+      registers,
+      aggregator: 'min',
+      collect() {
+        this.set(self.holder?.current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.lastLoadFailed,
+      help: '1 while the followed alias points at a version that could not be loaded',
+      registers,
+      aggregator: 'max',
+      collect() {
+        this.set(self.holder?.lastLoadError ? 1 : 0);
+      },
+    });
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Follow a holder: gauges read it at scrape time; loads and refusals are counted as they happen. */
+  watch(holder: ModelHolder): void {
+    this.holder = holder;
+    holder.on('loaded', (m) => this.loads.inc({ model_version: String(m.version) }));
+    holder.on('refused', (e) => this.failures.inc({ reason: loadFailureReason(e.message) }));
+    // what happened before we were watching (the holder may have loaded at start-up)
+    if (holder.current) this.loads.inc({ model_version: String(holder.current.version) });
+    if (holder.lastLoadError) this.failures.inc({ reason: loadFailureReason(holder.lastLoadError.message) });
+  }
+
+  /** Count `n` customers of one cluster scored by `model`. */
+  predicted(model: LoadedModel, cluster: number, n = 1): void {
+    let children = this.predictionChildren.get(model);
+    if (!children) {
+      const v = String(model.version);
+      children = model.segmentByCluster.map((s) => this.predictions.labels({ model_version: v, segment: s.name }));
+      this.predictionChildren.set(model, children);
+    }
+    children[cluster]!.inc(n);
+  }
+
+  /** Count a batch: per-cluster tallies (index = cluster). */
+  predictedTally(model: LoadedModel, tally: ArrayLike<number>): void {
+    for (let c = 0; c < tally.length; c++) if (tally[c]! > 0) this.predicted(model, c, tally[c]!);
+  }
+
+  /** Request count and latency by route pattern. Mount first; `app` is read once its routes exist. */
+  http(app: () => Express): RequestHandler {
+    let labels: WeakMap<object, string> | null = null;
+    return (req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        labels ??= routeLabels(app());
+        const route = req.route ? (labels.get(req.route) ?? String(req.route.path)) : 'unmatched';
+        const key = `${req.method} ${route} ${res.statusCode}`;
+        let ch = this.httpChildren.get(key);
+        if (!ch) {
+          const l = { method: req.method, route, status: String(res.statusCode) };
+          ch = { c: this.requests.labels(l), h: this.duration.labels(l) };
+          this.httpChildren.set(key, ch);
+        }
+        ch.c.inc();
+        ch.h.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      next();
+    };
+  }
+
+  /** The text exposition of this process's metrics. */
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+interface LayerLike {
+  rawPath?: unknown;
+  route?: { path: unknown; stack?: unknown };
+  handle?: { stack?: LayerLike[] };
+}
+
+/**
+ * Every route of the app → its full pattern (mount path + route path), by walking express's router
+ * stack once. `req.baseUrl` is not usable for this: it is reset when an error leaves a router.
+ */
+export function routeLabels(app: Express): WeakMap<object, string> {
+  const out = new WeakMap<object, string>();
+  const walk = (stack: LayerLike[] | undefined, prefix: string) => {
+    for (const layer of stack ?? []) {
+      const raw = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
+      if (layer.route) out.set(layer.route, `${prefix}${String(layer.route.path)}`);
+      else if (layer.handle?.stack) walk(layer.handle.stack, prefix + raw);
+    }
+  };
+  walk((app as unknown as { router?: { stack?: LayerLike[] } }).router?.stack, '');
+  return out;
+}

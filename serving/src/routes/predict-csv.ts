@@ -1,0 +1,172 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { Router, type Request } from 'express';
+import { parse, type Info } from 'csv-parse';
+import { stringify } from 'csv-stringify';
+import { CustomerFeaturesSchema, RfmError, fastCustomer, zodIssues } from '@rfm/shared';
+import type { ModelHolder } from '../model-holder.js';
+import type { ServingMetrics } from '../metrics.js';
+import { hasBody } from './predict.js';
+import { parseSelector } from './selector.js';
+
+/**
+ * POST /api/v1/predict/csv — score a CSV of customers, streaming.
+ *
+ * In: a header line naming at least recency, frequency and monetary (any case; the seed's
+ * `CID, Recency, Frequency, Monetary` and `CustomerID` work), then one customer per line. Other
+ * columns are echoed unchanged, so a CRM export can be sent as it is.
+ *
+ * Out: the same rows in the same order with `cluster`, `segment` and `error` appended, written as
+ * they are scored (memory stays flat however long the file). Every row is scored by the one model
+ * version named in the `x-model-version` header.
+ *
+ * Errors — the decision: problems with the request as a whole (not CSV, empty, no header, a
+ * required column missing, over the size limit when the length is known up front) are a 4xx JSON
+ * error before anything is written. A bad row does not fail the file: it comes back with empty
+ * `cluster` and `segment` and an `error` naming the row and the column ("row 7, Frequency:
+ * frequency must be a whole number"), so one typo in a 100,000-line export costs one line, not
+ * the whole upload. If the body turns out larger than the limit or unparsable (an unclosed quote)
+ * after rows have gone out, the answer ends with one last line whose `error` says so.
+ */
+
+export const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
+/** Bytes of CSV accepted in one request (about a million customers). */
+export const CSV_BODY_LIMIT = 50 * 1024 * 1024;
+
+type Field = 'cid' | 'recency' | 'frequency' | 'monetary';
+const HEADER_NAMES: Record<string, Field> = { cid: 'cid', customerid: 'cid', customer: 'cid', recency: 'recency', frequency: 'frequency', monetary: 'monetary' };
+const OUTPUT_COLUMNS = ['cluster', 'segment', 'error'];
+
+function mb(n: number): string {
+  return `${+(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Counts bytes and fails with 413 past the limit (for bodies without a content-length). */
+function byteLimit(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      seen += chunk.length;
+      if (seen > limit) cb(new RfmError('PAYLOAD_TOO_LARGE', `CSV body is larger than ${mb(limit)}; split the file`));
+      else cb(null, chunk);
+    },
+  });
+}
+
+interface Columns {
+  /** input column index of each field, -1 when absent (cid is optional) */
+  at: Record<Field, number>;
+  /** input columns echoed to the output (all but old cluster/segment/error columns) */
+  echo: number[];
+  header: string[];
+}
+
+function readHeader(header: string[]): Columns {
+  const at: Record<Field, number> = { cid: -1, recency: -1, frequency: -1, monetary: -1 };
+  const echo: number[] = [];
+  header.forEach((name, i) => {
+    const key = name.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+    const field = HEADER_NAMES[key];
+    if (field && at[field] === -1) at[field] = i;
+    if (!OUTPUT_COLUMNS.includes(key)) echo.push(i);
+  });
+  const missing = (['recency', 'frequency', 'monetary'] as const).filter((f) => at[f] === -1);
+  if (missing.length)
+    throw new RfmError('INVALID_INPUT', `CSV header lacks column(s) ${missing.join(', ')}; found ${header.map((h) => JSON.stringify(h.slice(0, 40))).join(', ').slice(0, 300)}. The first line must name the columns: cid, recency, frequency, monetary (or CID, Recency, Frequency, Monetary)`, {
+      issues: missing.map((m) => ({ path: `header.${m}`, message: 'missing column' })),
+    });
+  return { at, echo, header };
+}
+
+function requestProblem(req: Request): RfmError | null {
+  if (!hasBody(req)) return new RfmError('INVALID_INPUT', 'request body is empty: send a CSV whose first line names the columns cid, recency, frequency, monetary', { issues: [{ path: '(body)', message: 'empty' }] });
+  if (!req.is(CSV_TYPES)) return new RfmError('UNSUPPORTED', `content-type must be text/csv, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`);
+  const len = Number(req.headers['content-length']);
+  if (Number.isFinite(len) && len > CSV_BODY_LIMIT) return new RfmError('PAYLOAD_TOO_LARGE', `CSV body is ${mb(len)}, larger than the ${mb(CSV_BODY_LIMIT)} limit; split the file`);
+  const charset = /charset=([^;]+)/i.exec(req.get('content-type') ?? '')?.[1]?.trim().toLowerCase().replace(/^"|"$/g, '');
+  if (charset && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') return new RfmError('UNSUPPORTED', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
+  return null;
+}
+
+export function predictCsvRoutes(holder: ModelHolder, metrics?: ServingMetrics): Router {
+  const router = Router();
+  router.post('/predict/csv', async (req, res) => {
+    const problem = requestProblem(req);
+    if (problem) throw problem;
+    const selector = parseSelector(req.query);
+    const model = holder.select(selector); // one version for the whole file
+    const tally = new Uint32Array(model.predictor.k);
+
+    const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 });
+    const limiter = byteLimit(CSV_BODY_LIMIT);
+    req.on('error', (e) => limiter.destroy(e));
+    limiter.on('error', (e) => parser.destroy(e));
+    req.pipe(limiter).pipe(parser);
+
+    let cols: Columns | null = null;
+    let out: ReturnType<typeof stringify> | null = null;
+    let row = 0;
+    const write = async (record: unknown[]) => {
+      if (!out!.write(record)) await new Promise<void>((r) => out!.once('drain', () => r()));
+    };
+    try {
+      for await (const item of parser as AsyncIterable<{ record: string[]; info: Info }>) {
+        const { record } = item;
+        if (!cols) {
+          cols = readHeader(record); // throws before anything is written: a JSON 4xx
+          res.status(200).type('text/csv; charset=utf-8').set('x-model-version', String(model.version)).set('cache-control', 'no-store');
+          out = stringify();
+          out.pipe(res);
+          await write([...cols.echo.map((i) => cols!.header[i]), ...OUTPUT_COLUMNS]);
+          continue;
+        }
+        row++;
+        const echo = cols.echo.map((i) => record[i] ?? '');
+        if (record.length !== cols.header.length) {
+          await write([...echo, '', '', `row ${row}: ${record.length} fields, the header has ${cols.header.length}`]);
+          continue;
+        }
+        const o = { cid: cols.at.cid >= 0 ? record[cols.at.cid] : undefined, recency: record[cols.at.recency], frequency: record[cols.at.frequency], monetary: record[cols.at.monetary] };
+        let c = fastCustomer(o, true);
+        if (!c) {
+          const r = CustomerFeaturesSchema.safeParse(o);
+          if (!r.success) {
+            const issue = zodIssues(r.error)[0]!;
+            const field = issue.path as Field;
+            const name = field in cols.at && cols.at[field] >= 0 ? cols.header[cols.at[field]] : issue.path;
+            await write([...echo, '', '', `row ${row}, ${name}: ${issue.message}`]);
+            continue;
+          }
+          c = r.data;
+        }
+        const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+        tally[cluster]!++;
+        await write([...echo, cluster, model.segmentByCluster[cluster]!.name, '']);
+      }
+      if (!cols) throw new RfmError('INVALID_INPUT', 'CSV has no header line: the first line must name the columns cid, recency, frequency, monetary', { issues: [{ path: '(body)', message: 'no header' }] });
+    } catch (e) {
+      if (!out) {
+        req.unpipe();
+        req.resume(); // read and discard the rest so the connection can be reused
+        throw asCsvError(e);
+      }
+      // rows already went out with a 200: say what happened on a last line, then stop reading
+      const err = asCsvError(e);
+      await write([...(cols?.echo.map(() => '') ?? []), '', '', `stopped after row ${row}: ${err.message}`]);
+      res.once('finish', () => req.destroy()); // the unread rest of the body is not wanted
+    } finally {
+      metrics?.predictedTally(model, tally);
+    }
+    out!.end();
+  });
+  return router;
+}
+
+/** csv-parse's errors (code CSV_*) → INVALID_INPUT naming the line; ours pass through. */
+function asCsvError(e: unknown): RfmError {
+  if (e instanceof RfmError) return e;
+  const err = e as { code?: unknown; message?: unknown; lines?: unknown };
+  if (typeof err.code === 'string' && err.code.startsWith('CSV_'))
+    return new RfmError('INVALID_INPUT', `CSV cannot be read: ${String(err.message).slice(0, 200)}`, { issues: [{ path: typeof err.lines === 'number' ? `line ${err.lines}` : '(body)', message: err.code }] });
+  if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') return new RfmError('INVALID_INPUT', 'request aborted by the client before the body was complete');
+  return e instanceof Error ? new RfmError('INTERNAL', 'internal error', { cause: e }) : new RfmError('INTERNAL', 'internal error');
+}

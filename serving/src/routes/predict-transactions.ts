@@ -1,0 +1,44 @@
+import express, { Router } from 'express';
+import { CustomerFeaturesSchema, parseOrThrow, rfmFromTransactions, transactionsCustomer, TransactionsRequestSchema, type TransactionsResponse } from '@rfm/shared';
+import type { ModelHolder } from '../model-holder.js';
+import type { ServingMetrics } from '../metrics.js';
+import { requireJsonBody } from './predict.js';
+import { parseSelector } from './selector.js';
+
+/** 20,000 transaction lines with the export's long column names fit well within this. */
+export const TRANSACTIONS_BODY_LIMIT = '4mb';
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/**
+ * POST /api/v1/predict/transactions — one customer's raw transaction lines (the export's columns)
+ * → their recency, frequency and monetary, computed by the same rules as training
+ * (`rfmFromTransactions` in @rfm/shared, checked against training's DuckDB path), and their segment.
+ */
+export function predictTransactionsRoutes(holder: ModelHolder, metrics?: ServingMetrics): Router {
+  const router = Router();
+  router.post(
+    '/predict/transactions',
+    requireJsonBody('a JSON object {cid?, as_of?, transactions: [{InvoiceNo, InvoiceDate, Quantity, UnitPrice}, …]}'),
+    express.json({ limit: TRANSACTIONS_BODY_LIMIT, type: JSON_TYPES, strict: true }),
+    (req, res) => {
+      const selector = parseSelector(req.query);
+      const body = parseOrThrow(TransactionsRequestSchema, req.body, 'request');
+      const rfm = rfmFromTransactions(body.transactions, body.as_of);
+      // the computed customer must be within the same limits as one sent directly
+      const c = parseOrThrow(CustomerFeaturesSchema, { recency: rfm.recency, frequency: rfm.frequency, monetary: rfm.monetary }, 'customer computed from the transactions');
+      const model = holder.select(selector);
+      const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+      metrics?.predicted(model, cluster);
+      const answer: TransactionsResponse = {
+        model_name: model.modelName,
+        model_version: model.version,
+        cid: transactionsCustomer(body),
+        cluster,
+        segment: model.segmentByCluster[cluster]!.name,
+        ...rfm,
+      };
+      res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(answer);
+    },
+  );
+  return router;
+}
