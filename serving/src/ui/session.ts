@@ -104,12 +104,16 @@ export function readCookie(header: string | undefined, name: string): string | n
 }
 
 /**
- * A browser sends Origin on every POST; when it names another site, refuse (defence in depth on
- * top of SameSite and the CSRF field). Requests without Origin (old clients, curl) rely on those.
+ * Defence in depth on top of SameSite=Strict and the CSRF field: refuse a form that a browser says
+ * came from another site. Browsers send `Sec-Fetch-Site` (same-origin for our own forms); older
+ * ones send `Origin`, which is "null" here because pages use `Referrer-Policy: no-referrer`.
+ * Requests with neither (curl, scripts) rely on the cookie and the CSRF field alone.
  */
 export function sameOrigin(req: Request): boolean {
+  const site = req.get('sec-fetch-site');
+  if (site) return site === 'same-origin';
   const origin = req.get('origin');
-  if (!origin || origin === 'null') return origin !== 'null';
+  if (!origin || origin === 'null') return true;
   try {
     return new URL(origin).host === req.get('host');
   } catch {
