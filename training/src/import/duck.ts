@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError } from '@rfm/shared';
 import { sqlString } from './sql.js';
 
@@ -12,6 +12,8 @@ import { sqlString } from './sql.js';
 export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
   // Spill files go to a private temp dir (DuckDB's default is `.tmp` in the working directory).
   const spill = await mkdtemp(join(tmpdir(), 'rfm-duckdb-'));
+  // Loaded on first use, like tfjs: `rfm models …` never needs the native DuckDB library.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {

@@ -1,6 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
 import { RfmError } from '@rfm/shared';
 
 /**
@@ -11,7 +8,18 @@ import { RfmError } from '@rfm/shared';
  */
 export type BackendPreference = 'node' | 'wasm' | 'cpu';
 
-export type Tf = typeof tf;
+export type Tf = typeof import('@tensorflow/tfjs-core');
+
+// Loaded on first use: importing @rfm/training (as every `rfm` command does) stays cheap.
+let tf: Tf;
+async function loadTf(): Promise<Tf> {
+  if (!tf) {
+    tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
+    await import('@tensorflow/tfjs-backend-wasm');
+  }
+  return tf;
+}
 
 // tfjs-node registers itself under this name.
 const NODE_BACKEND = 'tensorflow';
@@ -39,6 +47,7 @@ async function trySet(name: 'wasm' | 'cpu'): Promise<boolean> {
 }
 
 async function choose(pref: BackendPreference | undefined): Promise<string> {
+  await loadTf();
   // PROD mode silences tfjs's console banners (they would corrupt `--json` output) and skips
   // per-op debug checks.
   tf.enableProdMode();
