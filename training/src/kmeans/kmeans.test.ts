@@ -101,6 +101,12 @@ describe('k-means (tfjs)', () => {
     expect(samePartition(r.labels, Int32Array.from([0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2]))).to.equal(true);
   });
 
+  it('k = 1 puts everyone in one cluster at the mean', () => {
+    const r = kmeans(tf, Float64Array.from([0, 0, 0, 2, 4, 6]), 3, { ...opts, k: 1 });
+    expect([...r.centers]).to.deep.equal([1, 2, 3]);
+    expect(r.inertia).to.equal(28); // (1 + 4 + 9) × 2
+  });
+
   it('refuses more clusters than points', () => {
     expect(() => kmeans(tf, Float64Array.from([0, 0, 0, 1, 1, 1]), 3, { ...opts, k: 3 })).to.throw(RangeError, /at least 3 rows/);
   });

@@ -63,7 +63,9 @@ function runGroup(tf: Tf, xt: Tensor2D, xx: Tensor2D, x: Float64Array, dim: numb
       // ‖x−c‖² = ‖x‖² − 2·x·c + ‖c‖², for every centre of every active run: [n, ra·k]
       const d = tf.add(tf.sub(xx, tf.mul(tf.matMul(xt, c, false, true), 2)), tf.reshape(tf.sum(tf.square(c), 1), [1, ra * k]));
       const lab = tf.argMin(tf.reshape(d, [n, ra, k]), 2); // [n, ra]
-      const oh = tf.reshape(tf.cast(tf.oneHot(lab, k), 'float32'), [n, ra * k]);
+      // tf.oneHot needs depth ≥ 2; for k = 1 the extra column is sliced off again.
+      const hot = k >= 2 ? tf.oneHot(lab, k) : tf.slice(tf.oneHot(lab, 2), [0, 0, 0], [n, ra, 1]);
+      const oh = tf.reshape(tf.cast(hot, 'float32'), [n, ra * k]);
       return [lab, tf.matMul(oh, xt, true, false), tf.sum(oh, 0)];
     });
     const labAll = labT.dataSync() as Int32Array;
