@@ -112,6 +112,7 @@ build_image() {
   podman build --isolation chroot --pull=never --format docker \
     -f "$CTX/Dockerfile.$kind" -t "$tag" "$@" "$CTX" >"$SCRATCH/build-$kind.log" 2>&1 \
     || { tail -40 "$SCRATCH/build-$kind.log"; fail "podman build -f Dockerfile.$kind"; }
+  grep -E '^npm error (command|.*Error)' "$SCRATCH/build-$kind.log" | head -3 || true
   grep -E '^tfjs-node:' "$SCRATCH/build-$kind.log" || true
   echo "built $tag in $(( $(date +%s) - t ))s"
 }
@@ -153,7 +154,8 @@ chmod -R a+rX "$IN"
 # as the image's USER, with its ENV, HOME and WORKDIR, in a private mount namespace: an overlay
 # (writable layer in scratch) over ROOT, /proc, /dev, a tmpfs /tmp, the shared registry at
 # /data/registry and the exports read-only at /data/in, as compose.yaml gives the containers.
-# Extra variables: EXTRA_ENV="A=1 B=2". unshare, sh, chroot and env all exec, so the PID of CMD
+# Extra variables: EXTRA_ENV="A=1 B=2"; READ_ONLY=1: the image's filesystem read-only, as
+# compose.yaml's `read_only: true` (no overlay, only /tmp and the registry writable). unshare, sh, chroot and env all exec, so the PID of CMD
 # is the PID of the node process itself.
 image_cmd() {
   local img=$1 root=$2 name=$3 user uidgid home workdir envs; shift 3
@@ -166,27 +168,31 @@ image_cmd() {
   mkdir -p "$SCRATCH/$name/upper" "$SCRATCH/$name/work" "$SCRATCH/$name/root"
   # shellcheck disable=SC2016,SC2206
   CMD=(unshare --mount --propagation private -- sh -ec '
-    lower=$1 s=$2 uidgid=$3 workdir=$4 in=$5 reg=$6; shift 6
-    mount -t overlay overlay -o "lowerdir=$lower,upperdir=$s/upper,workdir=$s/work" "$s/root"
+    lower=$1 s=$2 uidgid=$3 workdir=$4 in=$5 reg=$6 ro=$7; shift 7
+    if [ "$ro" = 1 ]; then   # compose: read_only: true, tmpfs: [/tmp]
+      mount --bind "$lower" "$s/root" && mount -o remount,bind,ro "$s/root"
+    else
+      mount -t overlay overlay -o "lowerdir=$lower,upperdir=$s/upper,workdir=$s/work" "$s/root"
+      mkdir -p "$s/root/data/registry" "$s/root/data/in"
+    fi
     mount -t proc proc "$s/root/proc"
     mount --rbind /dev "$s/root/dev"
     mount -t tmpfs -o mode=1777 tmpfs "$s/root/tmp"
-    mkdir -p "$s/root/data/registry" "$s/root/data/in"
     mount --bind "$reg" "$s/root/data/registry"
-    mount --bind -o ro "$in" "$s/root/data/in"
+    if [ -d "$s/root/data/in" ]; then mount --bind -o ro "$in" "$s/root/data/in"; fi
     exec chroot --userspec="$uidgid" "$s/root" /usr/bin/env -C "$workdir" "$@"
-  ' image_cmd "$root" "$SCRATCH/$name" "$uidgid" "$workdir" "$IN" "$REG" \
+  ' image_cmd "$root" "$SCRATCH/$name" "$uidgid" "$workdir" "$IN" "$REG" "${READ_ONLY:-0}" \
     env -i "${envs[@]}" "HOME=$home" ${EXTRA_ENV:-} "$@")
 }
 entrypoint() { podman image inspect --format '{{range .Config.Entrypoint}}{{println .}}{{end}}' "$1" | sed '/^$/d'; }
 mapfile -t SERVE_EP < <(entrypoint "$SERVE_TAG")
 mapfile -t TRAIN_EP < <(entrypoint "$TRAIN_TAG")
-RFM_EP=("${TRAIN_EP[@]:0:${#TRAIN_EP[@]}-1}")   # the train entrypoint without "train" (= `--entrypoint rfm`)
+RFM_EP=(rfm models)   # compose.yaml's `models` service: entrypoint ["rfm", "models"] (the PATH symlink)
 
 # in_train NAME ARG…: one train-image process in the foreground (10 min at most), output indented.
 in_train() {
   local name=$1; shift
-  image_cmd "$TRAIN_TAG" "$TRAIN_ROOT" "$name" "$@"
+  EXTRA_ENV="RFM_ACTOR=check-images" image_cmd "$TRAIN_TAG" "$TRAIN_ROOT" "$name" "$@"
   echo "  \$ ${*}"
   timeout 600 "${CMD[@]}" 2>&1 | sed 's/^/  | /'
   return "${PIPESTATUS[0]}"
@@ -199,24 +205,28 @@ http() { node -e '
     .then(async (r) => console.log(r.status, (await r.text()).trim()), (e) => console.log(0, String(e.cause?.code ?? e)));
 ' "$@"; }
 ready_version() { http GET "$URL/readyz" | sed -n 's/.*"model_version":\([0-9]*\).*/\1/p'; }
-wait_version() {   # wait_version V: until /readyz reports version V (10 s at most); prints how long
-  local want=$1 t0
-  t0=$(date +%s%N)
-  for _ in $(seq 1 200); do
-    if [ "$(ready_version)" = "$want" ]; then echo "  server follows: /readyz reports v$want after $(( ($(date +%s%N) - t0) / 1000000 )) ms"; return 0; fi
-    sleep 0.05
-  done
-  fail "the server did not switch to version $want within 10 s"
+# wait_version V: poll /readyz every 20 ms (one process) until it reports version V, 10 s at most.
+wait_version() {
+  node -e '
+    const [url, want] = process.argv.slice(1); const t0 = Date.now();
+    (async () => {
+      while (Date.now() - t0 < 10000) {
+        try { const b = await (await fetch(url)).json(); if (String(b.model_version) === want) { console.log(`  server follows: /readyz reports v${want} ${Date.now() - t0} ms after the job exited`); return; } } catch {}
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      console.log(`  the server did not switch to v${want} within 10 s`); process.exit(1);
+    })();
+  ' "$URL/readyz" "$1" || fail "the server did not follow the alias move"
 }
 
 step "train image, entrypoint as compose runs it: registry on the shared volume, export at /data/in (ro)"
 in_train train1 "${TRAIN_EP[@]}" /data/in/export.csv.gz --k 4 --seed 42 || fail "rfm train (train image)"
 ls -l "$REG" | sed 's/^/  registry volume: /'
 
-step "serve image, entrypoint ${SERVE_EP[*]} (RFM_HOST/RFM_PORT overridden to a free loopback port)"
+step "serve image, entrypoint ${SERVE_EP[*]}, read-only root (RFM_HOST/RFM_PORT overridden to a free loopback port)"
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 URL=http://127.0.0.1:$PORT
-EXTRA_ENV="RFM_HOST=127.0.0.1 RFM_PORT=$PORT" image_cmd "$SERVE_TAG" "$SERVE_ROOT" serve "${SERVE_EP[@]}"
+READ_ONLY=1 EXTRA_ENV="RFM_HOST=127.0.0.1 RFM_PORT=$PORT" image_cmd "$SERVE_TAG" "$SERVE_ROOT" serve "${SERVE_EP[@]}"
 timeout 900 "${CMD[@]}" >"$SCRATCH/serve.log" 2>&1 &
 SERVE_PID=$!; PIDS+=("$SERVE_PID")
 for _ in $(seq 1 300); do
@@ -247,10 +257,10 @@ step "retrain and promote from the train image (as compose's train job); the run
 in_train train2 "${TRAIN_EP[@]}" /data/in/export.csv.gz --k 5 --seed 7 --promote --description "check-images retrain" || fail "rfm train --promote"
 wait_version 2
 
-step "roll back from the train image with the rfm entrypoint (compose: run --rm --entrypoint rfm train …)"
-in_train rollback "${RFM_EP[@]}" models rollback --reason "check-images rollback" || fail "rfm models rollback"
+step "roll back from the train image as compose's models job (docker compose run --rm models rollback …)"
+in_train rollback "${RFM_EP[@]}" rollback --reason "check-images rollback" || fail "rfm models rollback"
 wait_version 1
-in_train history "${RFM_EP[@]}" models history --alias production || fail "rfm models history"
+in_train history "${RFM_EP[@]}" history --alias production || fail "rfm models history"
 
 step "stop the server with SIGTERM (what docker stop sends)"
 kill -TERM "$SERVE_PID"
