@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Optional check of the deployment images on a machine without a Docker engine (not part of
-# `npm test`, not in .ci/run: it takes minutes). Needs podman; run as root, or it re-runs itself
-# under `podman unshare`.
+# `npm test`, not in .ci/run: it takes minutes). Needs root, podman, and debootstrap when the base
+# image has to be made.
 #
 #   bash tests/docker/check-images.sh            # build both images, then exercise them
 #   RFM_DOCKER_CHECK=1 CI=true bash tests/docker/check-images.sh   # force it under CI
@@ -35,9 +35,12 @@ command -v podman >/dev/null 2>&1 || skip "podman is not installed (apt-get inst
 if [ -n "${CI:-}" ] && [ "${RFM_DOCKER_CHECK:-}" != 1 ]; then
   skip "CI is set and building both images takes minutes; set RFM_DOCKER_CHECK=1 to run it"
 fi
-if [ "$(id -u)" != 0 ] && [ -z "${RFM_IN_UNSHARE:-}" ]; then
-  exec env RFM_IN_UNSHARE=1 ${CTX_ARG:+RFM_DOCKER_CONTEXT="$CTX_ARG"} podman unshare bash "$0" "$@"
-fi
+# chroot, mount and `podman image mount` need root (tried here only as root; rootless podman would
+# need `podman unshare` and its own image store, not tried).
+[ "$(id -u)" = 0 ] || skip "needs root (chroot, mounts, podman image mount)"
+for tool in unshare chroot mount timeout node; do
+  command -v "$tool" >/dev/null 2>&1 || skip "$tool is missing"
+done
 
 SERVE_TAG=${RFM_SERVE_IMAGE:-localhost/rfm-serve:check}
 TRAIN_TAG=${RFM_TRAIN_IMAGE:-localhost/rfm-train:check}
