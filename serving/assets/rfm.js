@@ -23,7 +23,8 @@
     if (feature === 'recency') {
       var d = customer - typical;
       if (Math.abs(d) < Math.max(1, 0.1 * typical)) return 'about as recent as typical';
-      return d < 0 ? fmt(-d) + ' days more recent than typical' : fmt(d) + ' days longer ago than typical';
+      var days = Math.round(Math.abs(d));
+      return days + ' day' + (days === 1 ? '' : 's') + ' ' + (d < 0 ? 'more recent' : 'longer ago') + ' than typical';
     }
     if (typical <= 0) return customer > 0 ? 'above typical' : 'about typical';
     var ratio = customer / typical;
@@ -91,9 +92,9 @@
     var rows = ['recency', 'frequency', 'monetary'].map(function (f) {
       return el('tr', { 'data-feature': f }, [
         el('th', { scope: 'row' }, [LABELS[f]]),
-        el('td', { class: 'num' }, [fmt(c[f])]),
-        el('td', { class: 'num' }, [fmt(seg.centroid[f])]),
-        el('td', {}, [comparePhrase(f, c[f], seg.centroid[f])]),
+        el('td', { class: 'num', 'data-label': 'This customer' }, [fmt(c[f])]),
+        el('td', { class: 'num', 'data-label': 'Typical' }, [fmt(seg.centroid[f])]),
+        el('td', { 'data-label': 'Difference' }, [comparePhrase(f, c[f], seg.centroid[f])]),
       ]);
     });
     var q = new URLSearchParams({ recency: String(c.recency), frequency: String(c.frequency), monetary: String(c.monetary) });
@@ -103,14 +104,14 @@
     meta.append(el('div', {}, [el('dt', {}, ['Cluster']), el('dd', { id: 'result-cluster' }, [String(p.cluster)])]));
     meta.append(el('div', {}, [el('dt', {}, ['Model']), el('dd', { id: 'result-model' }, [api.model_name + ' v' + api.model_version])]));
     var thead = el('thead', {}, [el('tr', {}, [el('th', { scope: 'col' }, []), el('th', { scope: 'col', class: 'num' }, ['This customer']), el('th', { scope: 'col', class: 'num' }, ['Typical']), el('th', { scope: 'col' }, ['Difference'])])]);
-    var img = el('img', { src: chartUrl, width: '640', height: '400', alt: 'Chart: recency against money spent for the typical customer of each of the ' + model.k + ' segments, with this customer marked; the comparison table above gives the same numbers.' });
+    var img = el('img', { src: chartUrl, width: '480', height: '360', alt: 'Chart: recency against money spent for the typical customer of each of the ' + model.k + ' segments, with this customer marked; the comparison table above gives the same numbers.' });
     var scores = el('p', { class: 'small muted' }, ['RFM scores (1–5, against all training customers): segment ', scoreBadges(seg.scores)]);
     return el('section', { class: 'card result seg-' + (p.cluster % 11), id: 'result', 'data-cluster': String(p.cluster), 'aria-labelledby': 'result-title', tabindex: '-1' }, [
       el('h2', { class: 'kicker', id: 'result-title' }, ['Segment']),
       el('p', { class: 'segment' }, [el('span', { class: 'swatch swatch-' + (p.cluster % 11), 'aria-hidden': 'true' }, []), el('span', { id: 'segment-name' }, [seg.name])]),
       el('p', { id: 'segment-description' }, [seg.description]),
       el('p', { class: 'action', id: 'segment-action' }, [el('strong', {}, ['Suggested action:']), ' ' + seg.action]),
-      el('div', { class: 'table-scroll' }, [el('table', { id: 'comparison' }, [el('caption', {}, ["Compared with the segment's typical customer"]), thead, el('tbody', {}, rows)])]),
+      el('div', { class: 'table-scroll' }, [el('table', { id: 'comparison', class: 'stack' }, [el('caption', {}, ["Compared with the segment's typical customer"]), thead, el('tbody', {}, rows)])]),
       scores,
       el('figure', { class: 'chart', id: 'placement' }, [img, el('figcaption', {}, ['Where this customer sits among the segments (recency against money spent; bubble size = segment size).'])]),
       meta,

@@ -200,7 +200,7 @@ describe('browser: the web UI in Chromium', function () {
       await p.getByRole('button', { name: 'Find segment' }).tap();
       await p.locator('#result #segment-name').waitFor();
       await p.locator('#placement img').evaluate((i: HTMLImageElement) => (i.complete ? null : new Promise((r) => (i.onload = r))));
-      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = (await p.evaluate(() => document.documentElement.scrollWidth)) - p.viewportSize()!.width; // the phone's 390 px, not a widened layout viewport
       expect(overflow, 'horizontal scroll on a phone').to.be.at.most(0);
       await screenshot(p, 'predict-result-phone');
       clean(w);
@@ -307,7 +307,7 @@ describe('browser: the web UI in Chromium', function () {
           await waitFor(async () => ((await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)) ? true : undefined), 5000);
           expect(await img.getAttribute('alt')).to.have.length.greaterThan(20);
         }
-        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = (await p.evaluate(() => document.documentElement.scrollWidth)) - p.viewportSize()!.width; // the phone's 390 px, not a widened layout viewport
         expect(overflow, 'horizontal scroll').to.be.at.most(0);
         await screenshot(p, `version-${phone ? 'phone' : 'desktop'}`);
         if (!phone) {

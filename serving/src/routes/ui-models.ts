@@ -138,7 +138,7 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     const parsed = CustomerFeaturesSchema.safeParse({ recency: req.query.recency, frequency: req.query.frequency ?? '1', monetary: req.query.monetary });
     if (!parsed.success) throw new RfmError('INVALID_INPUT', 'placement chart: recency, frequency and monetary must be valid customer values');
     const m = reg().loadModel(name, version);
-    svg(res, segmentMapChart(m.artifact, { recency: parsed.data.recency, monetary: parsed.data.monetary }, { width: 640, height: 400 }), 'private, max-age=300');
+    svg(res, segmentMapChart(m.artifact, { recency: parsed.data.recency, monetary: parsed.data.monetary }, { width: 480, height: 360 }), 'private, max-age=300');
   });
 
   router.get('/models/:name/:v/charts/:chart.svg', (req, res) => {

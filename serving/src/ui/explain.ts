@@ -34,7 +34,8 @@ export function comparePhrase(feature: FeatureName, customer: number, typical: n
   if (feature === 'recency') {
     const d = customer - typical;
     if (Math.abs(d) < Math.max(1, 0.1 * typical)) return 'about as recent as typical';
-    return d < 0 ? `${fmtNumber(-d)} days more recent than typical` : `${fmtNumber(d)} days longer ago than typical`;
+    const days = Math.round(Math.abs(d));
+    return `${days} day${days === 1 ? '' : 's'} ${d < 0 ? 'more recent' : 'longer ago'} than typical`;
   }
   if (typical <= 0) return customer > 0 ? 'above typical' : 'about typical';
   const ratio = customer / typical;

@@ -1,7 +1,7 @@
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart, ScatterChart } from 'echarts/charts';
 import { AriaComponent, GridComponent, LegendComponent, MarkLineComponent } from 'echarts/components';
-import { LegacyGridContainLabel } from 'echarts/features';
+import { LabelLayout, LegacyGridContainLabel } from 'echarts/features';
 import { SVGRenderer } from 'echarts/renderers';
 import type { ArtifactV1 } from '@rfm/shared';
 
@@ -10,7 +10,7 @@ import type { ArtifactV1 } from '@rfm/shared';
  * canvas, no browser script). They are served as `image/svg+xml` and shown with <img>, so they
  * read the same with JavaScript off, and each comes with a text alternative on the page.
  */
-echarts.use([BarChart, LineChart, ScatterChart, GridComponent, LegendComponent, MarkLineComponent, AriaComponent, LegacyGridContainLabel, SVGRenderer]);
+echarts.use([BarChart, LineChart, ScatterChart, GridComponent, LegendComponent, MarkLineComponent, AriaComponent, LabelLayout, LegacyGridContainLabel, SVGRenderer]);
 
 /** Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), then darker tones. */
 export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#7f6a00', '#444444', '#8c564b', '#2ca02c', '#9467bd'];
@@ -22,6 +22,13 @@ const MUTED = '#5b6675';
 const FONT = 'system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif';
 
 export const CHART_NAMES = ['sizes', 'snake', 'map'] as const;
+
+/** Drawn at the size they are shown (two side by side on a wide page), so 12 px text stays 12 px. */
+export const CHART_WIDTH = 480;
+export const MAP_HEIGHT = 360;
+const legendRows = (n: number) => Math.ceil(n / 2);
+export const sizesHeight = (n: number) => 70 + n * 34;
+export const snakeHeight = (n: number) => 320 + legendRows(n) * 22;
 export type ChartName = (typeof CHART_NAMES)[number];
 
 type Option = Parameters<echarts.ECharts['setOption']>[0];
@@ -50,7 +57,7 @@ const nameStyle = { color: MUTED, fontSize: 12 };
 export function segmentSizesChart(a: ArtifactV1): string {
   const segs = bySegment(a).sort((x, y) => x.size - y.size); // bars are drawn bottom-up: largest on top
   const total = segs.reduce((s, x) => s + x.size, 0) || 1;
-  const height = 70 + segs.length * 34;
+  const height = sizesHeight(segs.length);
   return render(
     {
       grid: { left: 24, right: 110, top: 16, bottom: 36, containLabel: true },
@@ -65,7 +72,7 @@ export function segmentSizesChart(a: ArtifactV1): string {
         },
       ],
     },
-    640,
+    CHART_WIDTH,
     height,
   );
 }
@@ -79,9 +86,9 @@ export function snakePlotChart(a: ArtifactV1): string {
   return render(
     {
       legend: { bottom: 0, left: 'center', itemGap: 18, textStyle: { color: TEXT, fontSize: 12 }, itemWidth: 18, itemHeight: 10 },
-      grid: { left: 40, right: 24, top: 20, bottom: 30 + Math.ceil(segs.length / 3) * 22, containLabel: true },
-      xAxis: { type: 'category', data: ['Recency (days ago)', 'Frequency', 'Monetary'], boundaryGap: true, axisLabel: { ...axisLabel, color: TEXT, fontSize: 13 } },
-      yAxis: { type: 'value', name: 'standard deviations from the average customer', nameLocation: 'middle', nameGap: 34, nameTextStyle: nameStyle, axisLabel, splitLine: { lineStyle: { color: '#e3e7ec' } } },
+      grid: { left: 40, right: 24, top: 20, bottom: 30 + legendRows(segs.length) * 22, containLabel: true },
+      xAxis: { type: 'category', data: ['Recency', 'Frequency', 'Monetary'], boundaryGap: true, axisLabel: { ...axisLabel, color: TEXT, fontSize: 13, interval: 0 } },
+      yAxis: { type: 'value', name: 'z-score (0 = average customer)', nameLocation: 'middle', nameGap: 34, nameTextStyle: nameStyle, axisLabel, splitLine: { lineStyle: { color: '#e3e7ec' } } },
       series: segs.map((s) => ({
         type: 'line' as const,
         name: s.name,
@@ -92,8 +99,8 @@ export function snakePlotChart(a: ArtifactV1): string {
         itemStyle: { color: colorOf(s.cluster) },
       })),
     },
-    640,
-    340 + Math.ceil(segs.length / 3) * 22,
+    CHART_WIDTH,
+    snakeHeight(segs.length),
   );
 }
 
@@ -112,8 +119,8 @@ const pos = (v: number) => Math.max(1, v);
 export function segmentMapChart(a: ArtifactV1, customer?: CustomerPoint, opts: { width?: number; height?: number } = {}): string {
   const segs = bySegment(a);
   const maxSize = Math.max(1, ...segs.map((s) => s.size));
-  const width = opts.width ?? 640;
-  const height = opts.height ?? 400;
+  const width = opts.width ?? CHART_WIDTH;
+  const height = opts.height ?? MAP_HEIGHT;
   const points = segs.map((s) => ({
     name: s.name,
     value: [pos(s.centroid.recency), pos(s.centroid.monetary)],
@@ -121,7 +128,7 @@ export function segmentMapChart(a: ArtifactV1, customer?: CustomerPoint, opts: {
     itemStyle: { color: colorOf(s.cluster), opacity: 0.85, borderColor: '#ffffff', borderWidth: 1 },
     label: { show: true, formatter: s.name, position: 'right' as const, color: TEXT, fontSize: 12 },
   }));
-  const series: Record<string, unknown>[] = [{ type: 'scatter', name: 'Segments', data: points, z: 2 }];
+  const series: Record<string, unknown>[] = [{ type: 'scatter', name: 'Segments', data: points, z: 2, labelLayout: { moveOverlap: 'shiftY' } }];
   if (customer) {
     series.push({
       type: 'scatter',
@@ -129,6 +136,7 @@ export function segmentMapChart(a: ArtifactV1, customer?: CustomerPoint, opts: {
       z: 3,
       symbol: 'diamond',
       symbolSize: 20,
+      labelLayout: { moveOverlap: 'shiftY' },
       data: [{ value: [pos(customer.recency), pos(customer.monetary)], name: 'This customer' }],
       itemStyle: { color: '#111111', borderColor: '#ffffff', borderWidth: 2 },
       label: { show: true, formatter: 'This customer', position: 'left', color: TEXT, fontWeight: 'bold', fontSize: 13, backgroundColor: '#fff8e6', padding: [2, 4], borderRadius: 3 },

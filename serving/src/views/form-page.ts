@@ -102,16 +102,16 @@ function resultCard(model: LoadedModel, r: FormResult): SafeHtml {
   <p class="action" id="segment-action"><strong>Suggested action:</strong> ${s.action}</p>
   ${
     ex
-      ? html`<div class="table-scroll"><table id="comparison">
+      ? html`<div class="table-scroll"><table id="comparison" class="stack">
     <caption>Compared with the segment's typical customer</caption>
     <thead><tr><th scope="col"></th><th scope="col" class="num">This customer</th><th scope="col" class="num">Typical</th><th scope="col">Difference</th></tr></thead>
     <tbody>${ex.rows.map(
-      (row) => html`<tr data-feature="${row.feature}"><th scope="row">${row.label}</th><td class="num">${fmtNumber(row.customer)}</td><td class="num">${fmtNumber(row.typical)}</td><td>${row.phrase}</td></tr>`,
+      (row) => html`<tr data-feature="${row.feature}"><th scope="row">${row.label}</th><td class="num" data-label="This customer">${fmtNumber(row.customer)}</td><td class="num" data-label="Typical">${fmtNumber(row.typical)}</td><td data-label="Difference">${row.phrase}</td></tr>`,
     )}</tbody>
   </table></div>
   <p class="small muted">RFM scores (1–5, against all training customers): this customer ${scoreBadges(ex.customerScores)} · segment ${scoreBadges(ex.segmentScores)}</p>
   <figure class="chart" id="placement">
-    <img src="${placementChartUrl(model, r.features!)}" width="640" height="400" alt="Chart: recency against money spent for the typical customer of each of the ${model.artifact.k} segments, with this customer marked; the comparison table above gives the same numbers.">
+    <img src="${placementChartUrl(model, r.features!)}" width="480" height="360" alt="Chart: recency against money spent for the typical customer of each of the ${model.artifact.k} segments, with this customer marked; the comparison table above gives the same numbers.">
     <figcaption>Where this customer sits among the segments (recency against money spent; bubble size = segment size).</figcaption>
   </figure>`
       : ''

@@ -3,6 +3,7 @@ import type { EventRecord, RuleResult, VersionRecord } from '@rfm/registry';
 import { html, raw, type SafeHtml } from './html.js';
 import { page } from './layout.js';
 import { fmtNumber } from '../ui/explain.js';
+import { CHART_WIDTH, MAP_HEIGHT, sizesHeight, snakeHeight } from './charts.js';
 
 /** The models pages: every version with status and metrics, and one version in depth. */
 
@@ -57,11 +58,11 @@ function historyTable(events: EventRecord[], caption: string, id: string): SafeH
   if (!events.length) return html`<p class="muted" id="${id}">No alias has moved yet.</p>`;
   const what = (e: EventRecord) =>
     e.action === 'alias_set' ? 'moved' : e.action === 'rollback' ? 'rolled back' : e.action === 'alias_delete' ? 'removed' : e.action === 'relabel' ? 'relabelled a segment' : e.action;
-  return html`<div class="table-scroll"><table id="${id}">
+  return html`<div class="table-scroll"><table id="${id}" class="stack">
 <caption>${caption}</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Alias</th><th scope="col">Change</th><th scope="col">By</th><th scope="col">Reason</th></tr></thead>
 <tbody>${events.map(
-    (e) => html`<tr><td>${when(e.at)}</td><td>${e.alias ?? '—'}</td><td>${what(e)}${e.alias ? html` ${e.fromVersion === null ? '—' : `v${e.fromVersion}`} → ${e.toVersion === null ? '—' : `v${e.toVersion}`}` : e.toVersion !== null ? ` (v${e.toVersion})` : ''}</td><td>${e.actor}</td><td>${e.reason || html`<span class="muted">—</span>`}</td></tr>`,
+    (e) => html`<tr><th scope="row">${when(e.at)}</th><td data-label="Alias">${e.alias ?? '—'}</td><td data-label="Change">${what(e)}${e.alias ? html` ${e.fromVersion === null ? '—' : `v${e.fromVersion}`} → ${e.toVersion === null ? '—' : `v${e.toVersion}`}` : e.toVersion !== null ? ` (v${e.toVersion})` : ''}</td><td data-label="By">${e.actor}</td><td data-label="Reason">${e.reason || html`<span class="muted">—</span>`}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -97,20 +98,20 @@ function modelSection(m: ModelListEntry, o: ModelsPageOptions): SafeHtml {
     const serving = o.serving && o.serving.modelName === m.name && o.serving.version === v.version;
     return html`<tr class="${isProd ? 'is-production' : ''}" data-version="${v.version}" id="version-${v.version}">
 <th scope="row"><a href="${versionHref(m.name, v.version)}">v${v.version}</a>${serving ? html`<br><span class="small">serving now</span>` : ''}</th>
-<td>${statusPills(v)}</td>
-<td>${when(v.training.trained_at || v.createdAt)}<br><span class="small muted">by ${v.createdBy}</span></td>
-<td><span class="export">${v.data.source.file}</span><br><span class="small muted">${fmtNumber(v.data.customers)} customers · snapshot ${v.data.snapshot_date}</span></td>
-<td class="num">${v.k}</td>
-<td class="num">${num(v.metrics.silhouette)}</td>
-<td class="num">${num(v.metrics.davies_bouldin)}</td>
-<td class="num">${v.metrics.calinski_harabasz === null || v.metrics.calinski_harabasz === undefined ? '—' : fmtNumber(v.metrics.calinski_harabasz)}</td>
+<td data-label="Status">${statusPills(v)}</td>
+<td data-label="Trained">${when(v.training.trained_at || v.createdAt)} <br><span class="small muted">by ${v.createdBy}</span></td>
+<td data-label="From export"><span class="export">${v.data.source.file}</span><br><span class="small muted">${fmtNumber(v.data.customers)} customers · snapshot ${v.data.snapshot_date}</span></td>
+<td class="num" data-label="Segments">${v.k}</td>
+<td class="num" data-label="Silhouette">${num(v.metrics.silhouette)}</td>
+<td class="num" data-label="Davies–Bouldin">${num(v.metrics.davies_bouldin)}</td>
+<td class="num" data-label="Calinski–H.">${v.metrics.calinski_harabasz === null || v.metrics.calinski_harabasz === undefined ? '—' : fmtNumber(v.metrics.calinski_harabasz)}</td>
 </tr>`;
   });
   const moves = m.history.filter((e) => e.alias !== null);
   return html`<section class="card" aria-labelledby="model-${m.name}">
 <h2 id="model-${m.name}">${m.name}</h2>
 <p>${m.production === null ? html`<strong>No version is in production.</strong>` : html`Production: <a href="${versionHref(m.name, m.production)}" id="production-version">v${m.production}</a>`} · ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}</p>
-<div class="table-scroll"><table class="versions" id="versions-${m.name}">
+<div class="table-scroll"><table class="versions stack" id="versions-${m.name}">
 <caption class="visually-hidden">Versions of ${m.name}, newest first</caption>
 <thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Trained</th><th scope="col">From export</th><th scope="col" class="num">Segments</th>
 <th scope="col" class="num"><abbr title="silhouette: −1 to 1, higher is better">Silhouette</abbr></th><th scope="col" class="num"><abbr title="Davies–Bouldin index: lower is better">Davies–Bouldin</abbr></th><th scope="col" class="num"><abbr title="Calinski–Harabasz index: higher is better">Calinski–H.</abbr></th></tr></thead>
@@ -209,29 +210,29 @@ function segmentsSection(a: ArtifactV1, base: string, rev: string): SafeHtml {
   const total = segs.reduce((s, x) => s + x.size, 0) || 1;
   return html`<section class="card" aria-labelledby="segments-title">
 <h2 id="segments-title">Segment profile</h2>
-<div class="table-scroll"><table id="segment-profile">
+<div class="table-scroll"><table id="segment-profile" class="stack">
 <caption class="visually-hidden">Each segment's size, scores and typical customer</caption>
 <thead><tr><th scope="col">Segment</th><th scope="col" class="num">Customers</th><th scope="col">Scores</th>
 <th scope="col" class="num">Recency (days)</th><th scope="col" class="num">Frequency</th><th scope="col" class="num">Monetary</th><th scope="col">Who they are · what to do</th></tr></thead>
 <tbody>${segs.map(
     (s) => html`<tr data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span><span class="seg-name">${s.name}</span><br><span class="small muted">cluster ${s.cluster}</span></th>
-<td class="num">${fmtNumber(s.size)}<br><span class="small muted">${Math.round((s.size / total) * 100)}%</span></td>
-<td><span class="scores"><span class="score">R ${s.scores.r}</span><span class="score">F ${s.scores.f}</span><span class="score">M ${s.scores.m}</span></span></td>
-<td class="num">${fmtNumber(s.centroid.recency)}<br><span class="small muted">avg ${fmtNumber(s.mean.recency)}</span></td>
-<td class="num">${fmtNumber(s.centroid.frequency)}<br><span class="small muted">avg ${fmtNumber(s.mean.frequency)}</span></td>
-<td class="num">${fmtNumber(s.centroid.monetary)}<br><span class="small muted">avg ${fmtNumber(s.mean.monetary)}</span></td>
-<td>${s.description}<br><span class="small">${s.action}</span></td></tr>`,
+<td class="num" data-label="Customers">${fmtNumber(s.size)}<br><span class="small muted">${Math.round((s.size / total) * 100)}%</span></td>
+<td data-label="Scores"><span class="scores"><span class="score">R ${s.scores.r}</span><span class="score">F ${s.scores.f}</span><span class="score">M ${s.scores.m}</span></span></td>
+<td class="num" data-label="Recency (days)">${fmtNumber(s.centroid.recency)}<br><span class="small muted">avg ${fmtNumber(s.mean.recency)}</span></td>
+<td class="num" data-label="Frequency">${fmtNumber(s.centroid.frequency)}<br><span class="small muted">avg ${fmtNumber(s.mean.frequency)}</span></td>
+<td class="num" data-label="Monetary">${fmtNumber(s.centroid.monetary)}<br><span class="small muted">avg ${fmtNumber(s.mean.monetary)}</span></td>
+<td data-label="Who they are">${s.description}<br><span class="small">${s.action}</span></td></tr>`,
   )}</tbody></table></div>
 <p class="small muted">Typical = the segment's centre mapped back to original units; avg = the plain mean of its training customers. Scores are 1–5 against all customers (R 5 = bought most recently).</p>
 </section>
-<section aria-labelledby="charts-title">
+<section class="card" aria-labelledby="charts-title">
 <h2 id="charts-title">Charts</h2>
 <div class="charts">
-<figure class="chart card" id="chart-sizes"><img src="${base}/charts/sizes.svg?rev=${rev}" width="640" height="${70 + segs.length * 34}" alt="Bar chart of segment sizes: ${segs.map((s) => `${s.name} ${s.size}`).join(', ')}.">
+<figure class="chart" id="chart-sizes"><img src="${base}/charts/sizes.svg?rev=${rev}" width="${CHART_WIDTH}" height="${sizesHeight(segs.length)}" alt="Bar chart of segment sizes: ${segs.map((s) => `${s.name} ${s.size}`).join(', ')}.">
 <figcaption>Segment sizes: training customers per segment.</figcaption></figure>
-<figure class="chart card" id="chart-snake"><img src="${base}/charts/snake.svg?rev=${rev}" width="640" height="${340 + Math.ceil(segs.length / 3) * 22}" alt="Snake plot of each segment's standardized recency, frequency and monetary value; the numbers are in the segment profile table.">
+<figure class="chart" id="chart-snake"><img src="${base}/charts/snake.svg?rev=${rev}" width="${CHART_WIDTH}" height="${snakeHeight(segs.length)}" alt="Snake plot of each segment's standardized recency, frequency and monetary value; the numbers are in the segment profile table.">
 <figcaption>Snake plot: each segment's centre in the model's standardized space (log, then z-score). Above 0 = more than the average customer (for recency: longer ago).</figcaption></figure>
-<figure class="chart card" id="chart-map"><img src="${base}/charts/map.svg?rev=${rev}" width="640" height="400" alt="Scatter chart of recency against money spent for each segment's typical customer, bubble size by segment size; the numbers are in the segment profile table.">
+<figure class="chart" id="chart-map"><img src="${base}/charts/map.svg?rev=${rev}" width="${CHART_WIDTH}" height="${MAP_HEIGHT}" alt="Scatter chart of recency against money spent for each segment's typical customer, bubble size by segment size; the numbers are in the segment profile table.">
 <figcaption>Recency vs monetary of each segment's typical customer (log scales; bubble size = segment size).</figcaption></figure>
 </div>
 </section>`;
