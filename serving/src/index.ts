@@ -5,3 +5,4 @@ export { ModelHolder, type LoadedModel, type LoadError, type ModelHolderOptions,
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export { ServingMetrics, METRIC_NAMES } from './metrics.js';
 export { openApiDocument } from './openapi/document.js';
+export { resolveWorkers, runPrimary, workerLink, type PrimaryOptions, type WorkerLink } from './cluster.js';

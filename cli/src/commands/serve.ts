@@ -1,6 +1,7 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '@rfm/shared';
-import { startServer, type Logger, type RunningServer } from '@rfm/serving';
+import { createLogger, resolveWorkers, runPrimary, ServingMetrics, startServer, workerLink, type Logger, type RunningServer } from '@rfm/serving';
 
 interface ServeFlags {
   registry?: string;
@@ -8,6 +9,7 @@ interface ServeFlags {
   port?: string;
   host?: string;
   pollMs?: string;
+  workers?: string;
 }
 
 export interface ServeOptions {
@@ -18,6 +20,9 @@ export interface ServeOptions {
   signal?: AbortSignal;
   /** called once the server listens */
   onListening?: (server: RunningServer) => void;
+  /** what GET /metrics answers (cluster workers: the sum over all workers) */
+  collectMetrics?: () => Promise<{ contentType: string; body: string }>;
+  metrics?: ServingMetrics;
 }
 
 function readyLine(s: RunningServer, config: Config): string {
@@ -34,7 +39,12 @@ function readyLine(s: RunningServer, config: Config): string {
  */
 export async function serveUntilSignal(config: Config, opts: ServeOptions = {}): Promise<void> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const server = await startServer({ config, ...(opts.logger ? { logger: opts.logger } : {}) });
+  const server = await startServer({
+    config,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.collectMetrics ? { collectMetrics: opts.collectMetrics } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
   out(readyLine(server, config));
   opts.onListening?.(server);
 
@@ -71,8 +81,32 @@ export function registerServeCommands(program: Command): void {
     .option('--port <n>', 'port to listen on; 0 picks a free one (env RFM_PORT, default 8080)')
     .option('--host <address>', 'address to listen on (env RFM_HOST, default 127.0.0.1)')
     .option('--poll-ms <n>', 'how often to check the registry for alias moves (env RFM_POLL_MS, default 250)')
+    .option('--workers <n>', 'server processes sharing the port, each hot-reloading on its own; auto = one per core (env RFM_WORKERS, default 1)')
     .action(async (o: ServeFlags) => {
-      const config = loadConfig(process.env, { registry: o.registry, modelName: o.model, port: o.port, host: o.host, pollMs: o.pollMs });
-      await serveUntilSignal(config);
+      const config = loadConfig(process.env, { registry: o.registry, modelName: o.model, port: o.port, host: o.host, pollMs: o.pollMs, workers: o.workers });
+      await serveWithWorkers(config);
     });
+}
+
+/**
+ * `--workers 1`: one process. More: this process becomes the cluster primary (forks, restarts,
+ * drains on SIGTERM) and each forked worker, re-running the same command, serves.
+ */
+export async function serveWithWorkers(config: Config): Promise<void> {
+  if (cluster.isWorker) {
+    const metrics = new ServingMetrics();
+    const link = workerLink(metrics);
+    await serveUntilSignal(config, {
+      out: () => {},
+      signal: link.signal,
+      metrics,
+      collectMetrics: link.collectMetrics,
+      onListening: (s) => link.listening(s.url, s.holder.current?.version ?? null, s.holder.notReadyReason),
+    });
+    if (process.connected) process.disconnect(); // let the worker exit
+    return;
+  }
+  const workers = resolveWorkers(config.workers);
+  if (workers <= 1) return serveUntilSignal(config);
+  await runPrimary({ workers, logger: createLogger(config) });
 }
