@@ -1,9 +1,9 @@
-import { Transform, type TransformCallback } from 'node:stream';
-import { Router, type Request } from 'express';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Router, type Request, type Response } from 'express';
 import { parse, type Info } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { CustomerFeaturesSchema, RfmError, fastCustomer, zodIssues } from '@rfm/shared';
-import type { ModelHolder } from '../model-holder.js';
+import type { LoadedModel, ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { hasBody } from './predict.js';
 import { parseSelector } from './selector.js';
@@ -77,27 +77,41 @@ function readHeader(header: string[]): Columns {
   return { at, echo, header };
 }
 
-function requestProblem(req: Request): RfmError | null {
+function requestProblem(req: Request, limit: number): RfmError | null {
   if (!hasBody(req)) return new RfmError('INVALID_INPUT', 'request body is empty: send a CSV whose first line names the columns cid, recency, frequency, monetary', { issues: [{ path: '(body)', message: 'empty' }] });
   if (!req.is(CSV_TYPES)) return new RfmError('UNSUPPORTED', `content-type must be text/csv, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`);
   const len = Number(req.headers['content-length']);
-  if (Number.isFinite(len) && len > CSV_BODY_LIMIT) return new RfmError('PAYLOAD_TOO_LARGE', `CSV body is ${mb(len)}, larger than the ${mb(CSV_BODY_LIMIT)} limit; split the file`);
+  if (Number.isFinite(len) && len > limit) return new RfmError('PAYLOAD_TOO_LARGE', `CSV body is ${mb(len)}, larger than the ${mb(limit)} limit; split the file`);
   const charset = /charset=([^;]+)/i.exec(req.get('content-type') ?? '')?.[1]?.trim().toLowerCase().replace(/^"|"$/g, '');
   if (charset && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') return new RfmError('UNSUPPORTED', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
   return null;
 }
 
-export function predictCsvRoutes(holder: ModelHolder, metrics?: ServingMetrics): Router {
+export function predictCsvRoutes(holder: ModelHolder, metrics?: ServingMetrics, opts: { bodyLimit?: number } = {}): Router {
   const router = Router();
+  const bodyLimit = opts.bodyLimit ?? CSV_BODY_LIMIT;
   router.post('/predict/csv', async (req, res) => {
-    const problem = requestProblem(req);
+    const problem = requestProblem(req, bodyLimit);
     if (problem) throw problem;
     const selector = parseSelector(req.query);
     const model = holder.select(selector); // one version for the whole file
+    await streamScoredCsv(req, res, model, metrics, {}, bodyLimit);
+  });
+  return router;
+}
+
+/**
+ * The scoring itself, from any readable CSV body to the response (also used by the web form's
+ * multipart upload, routes/ui-score.ts). Throws an RfmError before anything is written when the
+ * file as a whole is wrong (no header, a missing column, unreadable); after that, problems go into
+ * the `error` column as described above.
+ */
+export async function streamScoredCsv(req: Readable, res: Response, model: LoadedModel, metrics?: ServingMetrics, extraHeaders: Record<string, string> = {}, bodyLimit = CSV_BODY_LIMIT): Promise<void> {
+  {
     const tally = new Uint32Array(model.predictor.k);
 
     const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 });
-    const limiter = byteLimit(CSV_BODY_LIMIT);
+    const limiter = byteLimit(bodyLimit);
     req.on('error', (e) => limiter.destroy(e));
     limiter.on('error', (e) => parser.destroy(e));
     req.pipe(limiter).pipe(parser);
@@ -113,7 +127,7 @@ export function predictCsvRoutes(holder: ModelHolder, metrics?: ServingMetrics):
         const { record } = item;
         if (!cols) {
           cols = readHeader(record); // throws before anything is written: a JSON 4xx
-          res.status(200).type('text/csv; charset=utf-8').set('x-model-version', String(model.version)).set('cache-control', 'no-store');
+          res.status(200).type('text/csv; charset=utf-8').set('x-model-version', String(model.version)).set('cache-control', 'no-store').set(extraHeaders);
           out = stringify();
           out.pipe(res);
           await write([...cols.echo.map((i) => cols!.header[i]), ...OUTPUT_COLUMNS]);
@@ -157,8 +171,7 @@ export function predictCsvRoutes(holder: ModelHolder, metrics?: ServingMetrics):
       metrics?.predictedTally(model, tally);
     }
     out!.end();
-  });
-  return router;
+  }
 }
 
 /** csv-parse's errors (code CSV_*) → INVALID_INPUT naming the line; ours pass through. */
