@@ -160,7 +160,15 @@
     });
   }
 
-  // ---- score a file: upload with fetch, save the answer without leaving the page --------------
+  // ---- score a file: send the file to the CSV API, save the answer without leaving the page ----
+  // POST /api/v1/predict/csv streams back the same rows with cluster, segment and error columns
+  // (the no-JavaScript form posts to /score, which runs the same scoring).
+  function countRowErrors(text) {
+    // Rows that scored end with an empty error column, i.e. a trailing comma; count the others.
+    var lines = text.split(/\r?\n/).filter(function (l) { return l !== ''; });
+    return lines.slice(1).filter(function (l) { return l.charAt(l.length - 1) !== ','; }).length;
+  }
+
   function enhanceScoreForm(form) {
     var status = document.getElementById('score-status');
     var button = form.querySelector('button[type="submit"]');
@@ -168,29 +176,30 @@
       var input = form.elements.file;
       if (!input.files || !input.files.length) return; // let the browser say the field is required
       ev.preventDefault();
+      var file = input.files[0];
       var old = document.getElementById('file-error');
       if (old) old.remove();
       button.disabled = true;
-      status.textContent = 'Scoring ' + input.files[0].name + '…';
-      fetch(form.action, { method: 'POST', body: new FormData(form), headers: { accept: 'text/csv, application/json' } })
+      status.textContent = 'Scoring ' + file.name + '…';
+      fetch('/api/v1/predict/csv', { method: 'POST', body: file, headers: { 'content-type': 'text/csv; charset=utf-8', accept: 'text/csv, application/json' } })
         .then(function (r) {
           if (r.ok) {
-            var cd = r.headers.get('content-disposition') || '';
-            var m = /filename="([^"]+)"/.exec(cd);
-            return r.blob().then(function (blob) {
-              var url = URL.createObjectURL(blob);
-              var a = el('a', { href: url, download: m ? m[1] : 'scored.csv' }, []);
+            var version = r.headers.get('x-model-version');
+            var name = (file.name.replace(/\.[A-Za-z0-9]{1,5}$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'customers') + '-scored-v' + version + '.csv';
+            return r.text().then(function (text) {
+              var url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+              var a = el('a', { href: url, download: name }, []);
               document.body.append(a);
               a.click();
               a.remove();
               setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-              status.textContent = 'Done: ' + (m ? m[1] : 'scored.csv') + ' downloaded (model v' + r.headers.get('x-model-version') + ').';
+              var bad = countRowErrors(text);
+              status.textContent = 'Done: ' + name + ' downloaded (model v' + version + ')' + (bad ? '; ' + bad + ' row' + (bad === 1 ? '' : 's') + ' could not be scored — see the error column.' : '.');
             });
           }
           return r.json().then(function (j) {
             var e = j && j.error ? j.error : { message: 'The server answered ' + r.status };
             var box = el('div', { class: 'notice notice-err', role: 'alert', id: 'file-error' }, [el('p', {}, [el('strong', {}, [e.message])])]);
-            if (e.issues && e.issues.length) box.append(el('ul', {}, e.issues.map(function (i) { return el('li', {}, [i.path + ': ' + i.message]); })));
             form.before(box);
             status.textContent = '';
           });

@@ -60,7 +60,7 @@ export function createApp({ holder, logger, config, writer = new RegistryWriter(
   const session = new SessionKeeper(config.adminToken);
   app.use(assetRoutes());
   app.use(formRoutes(holder, session));
-  app.use(uiScoreRoutes(holder, session));
+  app.use(uiScoreRoutes(holder, session, m));
   app.use(uiModelRoutes({ holder, writer, session, adminToken: config.adminToken }));
   app.use(notFound());
   app.use(errorHandler(logger));

@@ -1,17 +1,21 @@
+import { Readable } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { RfmError, isRfmError } from '@rfm/shared';
 import type { ModelHolder } from '../model-holder.js';
 import type { SessionKeeper } from '../ui/session.js';
-import { scoreCsvFile } from '../ui/score-file.js';
+import type { ServingMetrics } from '../metrics.js';
+import { streamScoredCsv } from './predict-csv.js';
 import { MAX_UPLOAD_MB, renderFormPage } from '../views/form-page.js';
 
 /**
- * POST /score: the form's "score a file" upload (multipart/form-data, works without JavaScript).
- * Answers the scored CSV as a download; a bad file re-renders the page with what is wrong. A
- * script-driven upload (Accept: application/json) gets errors as JSON in the API's shape instead.
+ * POST /score: the form's "score a file" upload (multipart/form-data), for browsers without
+ * JavaScript (with it, the page posts the file straight to POST /api/v1/predict/csv). The scoring
+ * is the CSV API's own (streamScoredCsv): same columns, same per-row `error` column, same version
+ * header; this route only unwraps the upload and answers it as a download. A file that cannot be
+ * scored at all (no header, a missing column) re-renders the page saying what is wrong.
  */
-export function uiScoreRoutes(holder: ModelHolder, session: SessionKeeper): Router {
+export function uiScoreRoutes(holder: ModelHolder, session: SessionKeeper, metrics?: ServingMetrics): Router {
   const router = Router();
   const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_MB * 1024 * 1024, files: 1, fields: 5, parts: 6 } }).single('file');
 
@@ -41,21 +45,13 @@ export function uiScoreRoutes(holder: ModelHolder, session: SessionKeeper): Rout
       if (!file || file.size === 0) return fail(req, res, new RfmError('INVALID_INPUT', 'choose a CSV file to score'));
       const model = holder.current; // captured once: the whole file is scored by one version
       if (!model) return fail(req, res, new RfmError('MODEL_UNAVAILABLE', `no model is active: ${holder.notReadyReason}`));
-      let scored;
-      try {
-        scored = scoreCsvFile(model, file.buffer);
-      } catch (e) {
-        if (isRfmError(e)) return fail(req, res, e);
-        return next(e);
-      }
       const base = (file.originalname || 'customers.csv').replace(/\.[A-Za-z0-9]{1,5}$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'customers';
-      res
-        .status(200)
-        .type('text/csv; charset=utf-8')
-        .set('content-disposition', `attachment; filename="${base}-scored-v${scored.modelVersion}.csv"`)
-        .set('x-model-version', String(scored.modelVersion))
-        .set('cache-control', 'no-store')
-        .send(scored.csv);
+      const headers = { 'content-disposition': `attachment; filename="${base}-scored-v${model.version}.csv"` };
+      streamScoredCsv(Readable.from([file.buffer]), res, model, metrics, headers).catch((e: unknown) => {
+        if (res.headersSent) return next(e);
+        if (isRfmError(e)) return fail(req, res, e);
+        next(e);
+      });
     });
   });
   return router;

@@ -145,8 +145,8 @@ function segmentsTable(model: LoadedModel): SafeHtml {
 function scoreFileCard(model: LoadedModel | null, fileError: FormPageOptions['fileError']): SafeHtml {
   return html`<section class="card" id="score-file" aria-labelledby="score-file-title">
   <h2 id="score-file-title">Score a file</h2>
-  <p class="muted">Upload a CSV of customers with the columns <code>cid</code> (optional), <code>recency</code>, <code>frequency</code> and <code>monetary</code>
-  (or <code>CID, Recency, Frequency, Monetary</code>); comma, semicolon or tab separated. You get the same file back with <code>cluster</code> and <code>segment</code> columns added.</p>
+  <p class="muted">Upload a CSV of customers whose first line names the columns <code>cid</code> (optional), <code>recency</code>, <code>frequency</code> and <code>monetary</code>
+  (or <code>CID, Recency, Frequency, Monetary</code>). You get the same rows back with <code>cluster</code>, <code>segment</code> and <code>error</code> columns added; a row that cannot be scored says why in <code>error</code>.</p>
   ${
     fileError
       ? html`<div class="notice notice-err" role="alert" id="file-error"><p><strong>${fileError.message}</strong></p>${
