@@ -20,10 +20,17 @@ export function requestContext(logger: Logger): RequestHandler {
     const given = req.get('x-request-id');
     const requestId = given && SANE_ID.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const log = logger.child({ req_id: requestId });
     res.locals.requestId = requestId;
-    res.locals.log = log;
-    if (log.isLevelEnabled('debug')) {
+    // the child logger is made on first use: most requests never log, and a pino child costs µs
+    let child: Logger | undefined;
+    Object.defineProperty(res.locals, 'log', {
+      get: () => (child ??= logger.child({ req_id: requestId })),
+      set: (v: Logger) => (child = v),
+      enumerable: true,
+      configurable: true,
+    });
+    if (logger.isLevelEnabled('debug')) {
+      const log = res.locals.log as Logger;
       const started = process.hrtime.bigint();
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
