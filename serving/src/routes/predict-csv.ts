@@ -1,6 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
-import { parse, type Info } from 'csv-parse';
+import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { CustomerFeaturesSchema, RfmError, fastCustomer, zodIssues } from '@rfm/shared';
 import type { LoadedModel, ModelHolder } from '../model-holder.js';
@@ -110,7 +110,7 @@ export async function streamScoredCsv(req: Readable, res: Response, model: Loade
   {
     const tally = new Uint32Array(model.predictor.k);
 
-    const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 });
+    const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, max_record_size: 64 * 1024 });
     const limiter = byteLimit(bodyLimit);
     req.on('error', (e) => limiter.destroy(e));
     limiter.on('error', (e) => parser.destroy(e));
@@ -119,17 +119,15 @@ export async function streamScoredCsv(req: Readable, res: Response, model: Loade
     let cols: Columns | null = null;
     let out: ReturnType<typeof stringify> | null = null;
     let row = 0;
-    const write = async (record: unknown[]) => {
-      if (!out!.write(record)) await new Promise<void>((r) => out!.once('drain', () => r()));
-    };
+    // a promise only when the socket pushes back, not one per row
+    const write = (record: unknown[]): Promise<void> | undefined => (out!.write(record) ? undefined : new Promise<void>((r) => out!.once('drain', () => r())));
     try {
-      for await (const item of parser as AsyncIterable<{ record: string[]; info: Info }>) {
-        const { record } = item;
+      for await (const record of parser as AsyncIterable<string[]>) {
         if (!cols) {
           cols = readHeader(record); // throws before anything is written: a JSON 4xx
           res.status(200).type('text/csv; charset=utf-8').set('x-model-version', String(model.version)).set('cache-control', 'no-store').set(extraHeaders);
           out = stringify();
-          out.pipe(res);
+          out.pipe(batcher()).pipe(res);
           await write([...cols.echo.map((i) => cols!.header[i]), ...OUTPUT_COLUMNS]);
           continue;
         }
@@ -178,8 +176,46 @@ export async function streamScoredCsv(req: Readable, res: Response, model: Loade
 function asCsvError(e: unknown): RfmError {
   if (e instanceof RfmError) return e;
   const err = e as { code?: unknown; message?: unknown; lines?: unknown };
-  if (typeof err.code === 'string' && err.code.startsWith('CSV_'))
+  // csv-parse's codes start with CSV_, all but INVALID_OPENING_QUOTE (a quote inside an unquoted field)
+  if (typeof err.code === 'string' && (err.code.startsWith('CSV_') || err.code === 'INVALID_OPENING_QUOTE'))
     return new RfmError('INVALID_INPUT', `CSV cannot be read: ${String(err.message).slice(0, 200)}`, { issues: [{ path: typeof err.lines === 'number' ? `line ${err.lines}` : '(body)', message: err.code }] });
   if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') return new RfmError('INVALID_INPUT', 'request aborted by the client before the body was complete');
   return e instanceof Error ? new RfmError('INTERNAL', 'internal error', { cause: e }) : new RfmError('INTERNAL', 'internal error');
+}
+
+/**
+ * Gathers the stringifier's one-chunk-per-row output into writes of up to 64 kB, flushed at least
+ * once per event-loop turn, so a 10,000-row answer costs a few socket writes instead of 10,000
+ * while rows still go out as they are scored.
+ */
+function batcher(max = 64 * 1024): Transform {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let scheduled = false;
+  const flush = () => {
+    if (size === 0) return;
+    t.push(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+    parts = [];
+    size = 0;
+  };
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size >= max) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          flush();
+        });
+      }
+      cb();
+    },
+    flush(cb: TransformCallback) {
+      flush();
+      cb();
+    },
+  });
+  return t;
 }
