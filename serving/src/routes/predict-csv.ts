@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { parse } from 'csv-parse';
@@ -164,7 +165,8 @@ export async function streamScoredCsv(req: Readable, res: Response, model: Loade
       // rows already went out with a 200: say what happened on a last line, then stop reading
       const err = asCsvError(e);
       await write([...(cols?.echo.map(() => '') ?? []), '', '', `stopped after row ${row}: ${err.message}`]);
-      res.once('finish', () => req.destroy()); // the unread rest of the body is not wanted
+      // the unread rest of the body is not wanted: close the connection once the answer is out
+      res.once('finish', () => (res.socket as (Socket & { destroySoon?: () => void }) | null)?.destroySoon?.());
     } finally {
       metrics?.predictedTally(model, tally);
     }
