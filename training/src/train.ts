@@ -14,7 +14,7 @@ import { CODE_VERSION } from './version.js';
 
 export type TrainInput = { exportPath: string; featuresPath?: undefined } | { featuresPath: string; exportPath?: undefined };
 
-export type TrainPhase = 'read_clean_aggregate' | 'read_features' | 'backend_init' | 'preprocess' | 'fit' | 'evaluate' | 'name' | 'register';
+export type TrainPhase = 'backend_init' | 'read_clean_aggregate' | 'read_features' | 'preprocess' | 'fit' | 'evaluate' | 'name' | 'register';
 
 export interface TrainOptions {
   k?: number;
@@ -88,9 +88,8 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   const progress = options.onProgress ?? (() => {});
   const watch = new Stopwatch();
 
-  // Backend start-up overlaps the file read (it is independent of the data).
-  const backendReady = selectBackend(options.backend);
-  backendReady.catch(() => {});
+  // Backend first: a backend that cannot start fails the command before the export is read.
+  const { tf, backend } = await watch.time('backend_init', () => selectBackend(options.backend));
 
   let table: RfmTable;
   let data: DataSummary;
@@ -111,7 +110,6 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       issues: [{ path: 'k', message: 'more clusters than customers', expected: `at most ${n}`, found: String(fit.k) }],
     });
 
-  const { tf, backend } = await watch.time('backend_init', () => backendReady);
   const { scaler, z } = await watch.time('preprocess', () => {
     const scaler = fitScaler(table.raw);
     return { scaler, z: transformRows(scaler, table.raw) };

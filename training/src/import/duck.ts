@@ -1,9 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError } from '@rfm/shared';
 import { sqlString } from './sql.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * One throwaway in-memory DuckDB per import: it streams the file, aggregates with all cores and
@@ -13,7 +16,7 @@ export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): P
   // Spill files go to a private temp dir (DuckDB's default is `.tmp` in the working directory).
   const spill = await mkdtemp(join(tmpdir(), 'rfm-duckdb-'));
   // Loaded on first use, like tfjs: `rfm models …` never needs the native DuckDB library.
-  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
