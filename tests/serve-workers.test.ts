@@ -15,7 +15,12 @@ const MODEL = 'customer-segments';
 
 function workerPids(primary: number): number[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(primary)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter((n) => n > 0);
+    // the primary's children running the serve command (workers), nothing else it may have started
+    return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => / serve /.test(l))
+      .map((l) => Number(l.trim().split(/\s+/)[0]))
+      .filter((n) => n > 0);
   } catch {
     return [];
   }
@@ -63,7 +68,7 @@ describe('rfm serve --workers', function () {
   });
 
   it('two workers answer on one port, and /metrics sums them', async () => {
-    expect(workerPids(child.pid!)).to.have.length(2);
+    await waitFor(async () => (workerPids(child.pid!).length === 2 ? true : undefined), 30_000, 100);
     for (let i = 0; i < 20; i++) {
       const r = await fetch(`${url}/api/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: '{"recency":3,"frequency":2,"monetary":100}' });
       expect(r.status).to.equal(200);
@@ -82,6 +87,7 @@ describe('rfm serve --workers', function () {
 
   it('a crashed worker is replaced', async () => {
     const before = workerPids(child.pid!);
+    expect(before).to.have.length(2);
     process.kill(before[0]!, 'SIGKILL');
     const { value: after } = await waitFor(async () => {
       const now = workerPids(child.pid!);
