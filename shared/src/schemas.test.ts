@@ -54,4 +54,22 @@ describe('schemas', () => {
     expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...a, k: 3 })))).to.throw(RfmError, /expected 3 centroids, found 4/);
     expect(() => parseArtifact(Buffer.from('{nope'))).to.throw(RfmError, /not valid JSON/);
   });
+
+  it('artifact v1 grew only optional fields: one stored without them still parses, one with them keeps them', () => {
+    const old = makeArtifact();
+    for (const s of old.segments) delete (s as { median?: unknown }).median;
+    const { sweep: _s, k_selection: _k, ...bare } = old;
+    const { algorithm: _a, restart_sample: _r, ...params } = bare.params;
+    const stored = { ...bare, params };
+    expect(parseArtifact(Buffer.from(JSON.stringify(stored)))).to.deep.equal(stored);
+    const grown = {
+      ...stored,
+      params: { ...params, algorithm: 'lloyd-sampled-restarts', restart_sample: 100000 },
+      segments: stored.segments.map((s) => ({ ...s, median: { recency: 10, frequency: 2, monetary: 300 } })),
+      sweep: [{ k: 2, inertia: 10, silhouette: 0.4 }, { k: 3, inertia: 7, silhouette: null, davies_bouldin: 0.9, calinski_harabasz: 100 }],
+      k_selection: { method: 'silhouette', k_min: 2, k_max: 3, sample: 300 },
+    };
+    expect(parseArtifact(Buffer.from(JSON.stringify(grown)))).to.deep.equal(grown);
+    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...grown, k_selection: { method: 'elbow', k_min: 2, k_max: 3, sample: 1 } })))).to.throw(RfmError);
+  });
 });

@@ -155,6 +155,8 @@ export const ArtifactSegmentSchema = z.object({
   centroid: RfmValuesSchema,
   /** mean R, F, M of the cluster's training customers */
   mean: RfmValuesSchema,
+  /** median R, F, M of the cluster's training customers (optional: absent in early v1 artifacts) */
+  median: RfmValuesSchema.optional(),
   size: z.number().int().nonnegative(),
 });
 export type ArtifactSegment = z.output<typeof ArtifactSegmentSchema>;
@@ -185,6 +187,13 @@ export const KMeansParamsSchema = z.object({
   max_iter: z.number().int().min(1),
   tol: z.number().nonnegative(),
   init: z.literal('k-means++'),
+  /**
+   * 'lloyd': every restart is a full Lloyd run (as scikit-learn). 'lloyd-sampled-restarts' (large
+   * data): the restarts run on a seeded sample of `restart_sample` customers and the best one's
+   * centres start one full Lloyd run on all customers. Optional: absent in early v1 artifacts.
+   */
+  algorithm: z.enum(['lloyd', 'lloyd-sampled-restarts']).optional(),
+  restart_sample: z.number().int().positive().optional(),
 });
 export type KMeansParams = z.output<typeof KMeansParamsSchema>;
 
@@ -199,6 +208,26 @@ export const MetricsSchema = z.object({
   calinski_harabasz: z.number().nullable().optional(),
 });
 export type Metrics = z.output<typeof MetricsSchema>;
+
+/** One k of an automatic-k sweep: the elbow curve (inertia) and the silhouette that chose k. */
+export const SweepPointSchema = z.object({
+  k: z.number().int().min(1),
+  inertia: finite,
+  silhouette: z.number().min(-1).max(1).nullable(),
+  davies_bouldin: z.number().nullable().optional(),
+  calinski_harabasz: z.number().nullable().optional(),
+});
+export type SweepPoint = z.output<typeof SweepPointSchema>;
+
+/** How k was chosen when it was not given (`rfm train --k auto`). */
+export const KSelectionSchema = z.object({
+  method: z.literal('silhouette'),
+  k_min: z.number().int().min(1),
+  k_max: z.number().int().min(1),
+  /** customers the silhouette of each k was computed on (all, or a seeded sample) */
+  sample: z.number().int().nonnegative(),
+});
+export type KSelection = z.output<typeof KSelectionSchema>;
 
 export const ARTIFACT_FORMAT = 'rfm.kmeans' as const;
 export const ARTIFACT_SCHEMA_VERSION = 1 as const;
@@ -221,6 +250,9 @@ export const ArtifactV1Schema = z
     quintiles: z.object({ recency: z.array(finite).length(4), frequency: z.array(finite).length(4), monetary: z.array(finite).length(4) }),
     params: KMeansParamsSchema,
     metrics: MetricsSchema,
+    /** present when k was chosen automatically: every k tried, and how the choice was made */
+    sweep: z.array(SweepPointSchema).optional(),
+    k_selection: KSelectionSchema.optional(),
     data: DataSummarySchema,
     training: z.object({
       backend: z.string(),
