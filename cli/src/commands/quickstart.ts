@@ -4,7 +4,6 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, RfmError } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
-import { train } from '@rfm/training';
 import { resolveActor } from '../actor.js';
 import { serveUntilSignal } from './serve.js';
 
@@ -45,6 +44,7 @@ export function registerQuickstartCommand(program: Command): void {
         const source = o.export ?? SAMPLE_EXPORT;
         if (!existsSync(source)) throw new RfmError('NOT_FOUND', `no export to train on: ${source} does not exist`);
         process.stdout.write(`rfm: no production model in ${config.registry}; training one on ${relative(process.cwd(), source) || source} …\n`);
+        const { train } = await import('@rfm/training');
         const res = await train({ exportPath: source }, { registryPath: config.registry, modelName: config.modelName, actor: resolveActor(config.actor), description: 'quickstart on the bundled sample', promote: true, ...(config.tfBackend ? { backend: config.tfBackend } : {}) });
         const sizes = res.segments.map((s) => `${s.name} ${s.size}`).join(', ');
         process.stdout.write(`rfm: registered ${res.model} v${res.version} (production) in ${(res.duration_ms / 1000).toFixed(1)} s — ${res.data.customers} customers: ${sizes}\n`);

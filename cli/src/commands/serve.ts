@@ -1,7 +1,10 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '@rfm/shared';
-import { createLogger, resolveWorkers, runPrimary, ServingMetrics, startServer, workerLink, type Logger, type RunningServer } from '@rfm/serving';
+// @rfm/serving (express, helmet, echarts, prom-client…) loads only when a server starts, so the
+// other rfm commands start fast.
+import type { Logger, RunningServer, ServingMetrics } from '@rfm/serving';
+const serving = () => import('@rfm/serving');
 
 interface ServeFlags {
   registry?: string;
@@ -39,6 +42,7 @@ function readyLine(s: RunningServer, config: Config): string {
  */
 export async function serveUntilSignal(config: Config, opts: ServeOptions = {}): Promise<void> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { startServer } = await serving();
   const server = await startServer({
     config,
     ...(opts.logger ? { logger: opts.logger } : {}),
@@ -93,6 +97,7 @@ export function registerServeCommands(program: Command): void {
  * drains on SIGTERM) and each forked worker, re-running the same command, serves.
  */
 export async function serveWithWorkers(config: Config): Promise<void> {
+  const { createLogger, resolveWorkers, runPrimary, ServingMetrics, workerLink } = await serving();
   if (cluster.isWorker) {
     const metrics = new ServingMetrics();
     const link = workerLink(metrics);
