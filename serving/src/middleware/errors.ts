@@ -37,6 +37,9 @@ function fromHttpError(e: HttpLikeError): RfmError | null {
       return new RfmError('INVALID_INPUT', 'request body length does not match its content-length header');
   }
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 0;
+  // express's router: a path parameter that is not valid percent-encoding (URIError, not exposed)
+  if (status === 400 && e instanceof URIError)
+    return new RfmError('INVALID_INPUT', `URL path is not valid percent-encoding: ${message.replace(/^Failed to decode param /, '').slice(0, 120)}`, { issues: [{ path: '(url)', message: 'invalid percent-encoding' }] });
   if (status >= 400 && status < 500) {
     const code: RfmErrorCode = status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED' : 'INVALID_INPUT';
     return new RfmError(code, e.expose === true && message ? message.slice(0, 200) : 'bad request');

@@ -1,9 +1,10 @@
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
-import { parseOrThrow } from '@rfm/shared';
+import { parseOrThrow, RfmError } from '@rfm/shared';
 import { PRODUCTION } from '@rfm/registry';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
+import { hasBody } from './predict.js';
 
 /**
  * Model lifecycle over HTTP, mirroring `rfm models …` with the same registry calls, so policy
@@ -21,6 +22,8 @@ export const AliasBody = z.strictObject({ version: z.number({ error: 'version mu
 export const ReasonBody = z.strictObject({ reason: Reason, actor: Actor });
 export const RelabelBody = z.strictObject({ cluster: z.number({ error: 'cluster must be a number' }).int().nonnegative(), name: z.string().min(1).max(64), reason: Reason, actor: Actor });
 
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
 function body<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
   return parseOrThrow(schema, req.body ?? {}, 'request body', 'body');
 }
@@ -29,7 +32,12 @@ const actorOf = (req: Request, b: { actor?: string | undefined }) => b.actor ?? 
 
 export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined): Router {
   const r = Router();
-  r.use('/models', express.json({ limit: '64kb' }));
+  // A body is optional (rollback needs none), but one that is sent must be JSON: another type would
+  // be skipped by the parser and the request carried out without its reason, force or version.
+  r.use('/models', (req, _res, next) =>
+    next(hasBody(req) && !req.is(JSON_TYPES) ? new RfmError('UNSUPPORTED', `content-type must be application/json, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`) : undefined),
+  );
+  r.use('/models', express.json({ limit: '64kb', type: JSON_TYPES }));
   const auth = requireAdmin(adminToken);
   const reg = () => writer.get();
 
