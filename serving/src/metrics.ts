@@ -159,6 +159,19 @@ export class ServingMetrics {
     };
   }
 
+  /** Record one answered request (for handlers outside express, e.g. the scoring fast path). */
+  observeHttp(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let ch = this.httpChildren.get(key);
+    if (!ch) {
+      const l = { method, route, status: String(status) };
+      ch = { c: this.requests.labels(l), h: this.duration.labels(l) };
+      this.httpChildren.set(key, ch);
+    }
+    ch.c.inc();
+    ch.h.observe(seconds);
+  }
+
   /** The text exposition of this process's metrics. */
   async text(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { RfmError, type Config } from '@rfm/shared';
 import { createApp } from './app.js';
@@ -6,6 +6,8 @@ import { RegistryWriter } from './registry-writer.js';
 import { ModelHolder } from './model-holder.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServingMetrics } from './metrics.js';
+import { withFastPredict } from './fast-predict.js';
+import { JSON_BODY_BYTES } from './routes/predict.js';
 
 export interface RunningServer {
   url: string;
@@ -43,7 +45,8 @@ export async function startServer({ config, logger = createLogger(config), colle
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host);
+      // the scoring hot path answers plain POST /api/v1/predict itself; everything else is express
+      const s = createServer(withFastPredict(app, { holder, metrics, logger, corsOrigins: config.corsOrigins, maxBytes: JSON_BODY_BYTES })).listen(config.port, config.host);
       s.once('listening', () => resolve(s));
       s.once('error', reject);
     });

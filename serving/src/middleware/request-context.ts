@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 
 // A caller's id is echoed only if it is short and plain, so it cannot inject into headers or logs.
-const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface RequestLocals {
   requestId: string;

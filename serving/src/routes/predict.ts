@@ -7,6 +7,7 @@ import { parseSelector } from './selector.js';
 const JSON_TYPES = ['application/json', 'application/*+json'];
 /** 10,000 customers with long ids fit well within this; anything bigger is not a valid batch. */
 export const JSON_BODY_LIMIT = '2mb';
+export const JSON_BODY_BYTES = 2 * 1024 * 1024;
 
 export function hasBody(req: Request): boolean {
   const len = req.headers['content-length'];

@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import type { RunningServer } from './server.js';
+import { artifactWithCentroids, CENTROIDS_A, postJson, registerVersion, startTestServer, tempRegistry, type TempRegistry } from './test-support/fixtures.js';
+
+/** The hot path (plain POST /api/v1/predict) and the express route (here reached with ?alias=production) answer alike. */
+describe('scoring fast path', () => {
+  let t: TempRegistry;
+  let s: RunningServer;
+  before(async () => {
+    t = tempRegistry();
+    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    s = await startTestServer(t.file);
+  });
+  after(async () => {
+    await s.close();
+    t.cleanup();
+  });
+
+  const drop = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
+  const headers = (h: Headers) => Object.fromEntries([...h].filter(([k]) => !drop.has(k)));
+
+  for (const body of [{ CID: 12346, Recency: 325, Monetary: 77183.6, Frequency: 1 }, { instances: [{ recency: 3, frequency: 30, monetary: 12000 }, { cid: 'x', recency: 300, frequency: 1, monetary: 40 }] }])
+    it(`same status, headers and body through both paths: ${JSON.stringify(body).slice(0, 60)}`, async () => {
+      const fast = await postJson(`${s.url}/api/v1/predict`, body, { 'x-request-id': 'abc-1' });
+      const slow = await postJson(`${s.url}/api/v1/predict?alias=production`, body, { 'x-request-id': 'abc-1' });
+      expect(fast.status).to.equal(200);
+      expect(fast.json).to.deep.equal(slow.json);
+      expect(headers(fast.headers)).to.deep.equal(headers(slow.headers));
+      expect(fast.headers.get('x-request-id')).to.equal('abc-1');
+    });
+
+  it('anything unusual falls through to express and its messages', async () => {
+    const r = await postJson(`${s.url}/api/v1/predict`, { recency: 1, frequency: 1.5, monetary: 1 });
+    expect(r.status).to.equal(400);
+    expect(r.json.error.message).to.equal('invalid request: frequency: frequency must be a whole number');
+    const bad = await postJson(`${s.url}/api/v1/predict`, '{"recency":');
+    expect(bad.status).to.equal(400);
+    expect(bad.json.error.message).to.match(/^body is not valid JSON: /);
+  });
+});

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Express, RequestHandler } from 'express';
+import { fastPredictRequest, RfmError } from '@rfm/shared';
+import type { ModelHolder } from './model-holder.js';
+import type { ServingMetrics } from './metrics.js';
+import type { Logger } from './logger.js';
+import { SANE_ID } from './middleware/request-context.js';
+import { securityHeaders } from './middleware/security-headers.js';
+
+/**
+ * The scoring hot path in front of express: `POST /api/v1/predict` with a plain JSON body of a
+ * known length, no query string and no CORS origin is read, parsed, checked by the fast
+ * validator, scored and answered here, in plain node:http; express's router, body parser and
+ * response helpers cost several times the model on this route (see bench/serve.ts). Everything
+ * else — every other route, pinned versions, CORS, chunked bodies, and every body the fast
+ * validator does not accept (all errors included) — goes to the express app unchanged: the body
+ * already read is handed over as `req.body`, which body-parser then leaves alone, so the route's
+ * own zod path answers with its usual messages. The answer is byte-for-byte what the express route
+ * sends (same headers, same JSON), which the predict tests check through both paths.
+ */
+const PATH = '/api/v1/predict';
+const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+export interface FastPathOptions {
+  holder: ModelHolder;
+  metrics: ServingMetrics;
+  logger: Logger;
+  corsOrigins: readonly string[];
+  /** bytes; larger bodies go to express (which answers 413 past its own limit) */
+  maxBytes: number;
+}
+
+/** The security headers helmet sets, captured once (they do not depend on the request). */
+function staticSecurityHeaders(): [string, string][] {
+  const out: [string, string][] = [];
+  const fake = {
+    setHeader: (k: string, v: unknown) => out.push([k, String(v)]),
+    removeHeader: () => {},
+    getHeader: () => undefined,
+  };
+  (securityHeaders() as RequestHandler)({ headers: {} } as never, fake as never, () => {});
+  return out;
+}
+
+export function withFastPredict(app: Express, o: FastPathOptions): RequestListener {
+  const security = staticSecurityHeaders();
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const h = req.headers;
+    if (
+      req.method !== 'POST' ||
+      req.url !== PATH ||
+      h['transfer-encoding'] !== undefined ||
+      (o.corsOrigins.length > 0 && h.origin !== undefined) ||
+      !JSON_TYPE.test(h['content-type'] ?? '') ||
+      !(Number(h['content-length']) > 0 && Number(h['content-length']) <= o.maxBytes)
+    )
+      return app(req, res);
+    const started = process.hrtime.bigint();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        // as errors.ts words body-parser's parse failure
+        const err = new RfmError('INVALID_INPUT', `body is not valid JSON: ${String((e as Error).message).slice(0, 200)}`, { issues: [{ path: '(body)', message: 'not valid JSON' }] });
+        return answer(req, res, 400, JSON.stringify(err.toJSON()), null, started);
+      }
+      const parsed = fastPredictRequest(body);
+      const model = o.holder.current;
+      if (!parsed || !model) {
+        (req as IncomingMessage & { body?: unknown }).body = body; // body-parser sees a finished request and keeps it
+        return app(req, res);
+      }
+      try {
+        const { instances } = parsed;
+        const k = model.predictor.k;
+        const tally = new Uint32Array(k);
+        const predictions = new Array(instances.length);
+        for (let i = 0; i < instances.length; i++) {
+          const c = instances[i]!;
+          const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+          tally[cluster]!++;
+          predictions[i] = { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!.name };
+        }
+        o.metrics.predictedTally(model, tally);
+        answer(req, res, 200, JSON.stringify({ model_name: model.modelName, model_version: model.version, predictions }), model.version, started);
+      } catch (e) {
+        o.logger.error({ err: e, path: PATH }, 'fast path failed');
+        answer(req, res, 500, JSON.stringify(new RfmError('INTERNAL', 'internal error').toJSON()), null, started);
+      }
+    });
+  };
+
+  function answer(req: IncomingMessage, res: ServerResponse, status: number, json: string, version: number | null, started: bigint): void {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+    res.statusCode = status;
+    res.setHeader('x-request-id', id);
+    for (const [k, v] of security) res.setHeader(k, v);
+    if (version !== null) res.setHeader('x-model-version', String(version));
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', Buffer.byteLength(json));
+    res.end(json);
+    o.metrics.observeHttp('POST', PATH, status, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
