@@ -192,17 +192,26 @@ async function main() {
   await stop(c);
   line('bare node:http', bareHttp);
 
+  // rfm with its scoring fast path turned off: the express route alone
+  port = await freePort();
+  c = start(process.execPath, ['cli/dist/main.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)], { env: { RFM_LOG_LEVEL: 'warn', RFM_FAST_PATH: '0' } });
+  await waitReady(port, '/api/v1/predict', 'rfm serve (express only)');
+  const rfmExpress = measure(port, '/api/v1/predict');
+  await stop(c);
+  line('rfm, express route only', rfmExpress);
+
   // rfm itself: the production build, as `npm start` runs it
   port = await freePort();
   c = start(process.execPath, ['cli/dist/main.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)], { env: { RFM_LOG_LEVEL: 'warn' } });
   await waitReady(port, '/api/v1/predict', 'rfm serve');
   const rfm = measure(port, '/api/v1/predict');
-  line('rfm POST /api/v1/predict', rfm);
+  line('rfm POST /api/v1/predict (fast path)', rfm);
   log('');
   log('ratios:');
   log(`  rfm / Flask baseline        ${(rfm.rps / flask.rps).toFixed(2)}×   (goal ≥ 3×)`);
   log(`  rfm / bare express          ${(rfm.rps / bareExpress.rps).toFixed(2)}×   (goal ≥ 0.9×)`);
   log(`  rfm / bare node:http        ${(rfm.rps / bareHttp.rps).toFixed(2)}×`);
+  log(`  rfm express-only / bare express  ${(rfmExpress.rps / bareExpress.rps).toFixed(2)}×   (the fast path's gain: ${(rfm.rps / rfmExpress.rps).toFixed(2)}×)`);
   log(`  bare express / node:http    ${(bareExpress.rps / bareHttp.rps).toFixed(2)}×`);
   log(`  rfm p99 at ${CONNS} connections   ${rfm.p99.toFixed(2)} ms   (goal < 20 ms; baseline ${flask.p99.toFixed(2)} ms)`);
 

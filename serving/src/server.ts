@@ -46,7 +46,9 @@ export async function startServer({ config, logger = createLogger(config), colle
   try {
     server = await new Promise<Server>((resolve, reject) => {
       // the scoring hot path answers plain POST /api/v1/predict itself; everything else is express
-      const s = createServer(withFastPredict(app, { holder, metrics, logger, corsOrigins: config.corsOrigins, maxBytes: JSON_BODY_BYTES })).listen(config.port, config.host);
+      // (RFM_FAST_PATH=0 turns it off, to measure the express route alone: bench/serve.ts)
+      const listener = process.env.RFM_FAST_PATH === '0' ? app : withFastPredict(app, { holder, metrics, logger, corsOrigins: config.corsOrigins, maxBytes: JSON_BODY_BYTES });
+      const s = createServer(listener).listen(config.port, config.host);
       s.once('listening', () => resolve(s));
       s.once('error', reject);
     });
