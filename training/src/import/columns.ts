@@ -92,7 +92,10 @@ export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, 
 
   if (issues.length || !customer || !invoice || !date || !value) {
     const names = issues.filter((i) => i.message.startsWith('no ')).map((i) => i.path.replace('columns.', ''));
-    const head = names.length ? `missing required column(s): ${names.join(', ')}` : issues.map((i) => i.message).join('; ');
+    let head = names.length ? `missing required column(s): ${names.join(', ')}` : issues.map((i) => i.message).join('; ');
+    // one column whose name holds the others: the delimiter was not recognised
+    if (cols.length === 1 && /[,;|\t#:]/.test(found[0] ?? ''))
+      head = `the file was read as one single column, so its delimiter was not recognised (use , ; | or tab, the same number of fields on every line, and close every quote); ${head}`;
     throw new RfmError(
       'INVALID_INPUT',
       `${file}: ${head}. Columns found: ${list}. Name them with --columns customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)`,

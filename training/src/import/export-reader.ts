@@ -1,11 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { RfmError, type DataSummary } from '@rfm/shared';
+import { RfmError, isRfmError, type DataSummary } from '@rfm/shared';
 import { sortByCid, type RfmTable } from '../rfm-table.js';
 import { resolveColumns, type ColumnMapping, type ResolvedColumns } from './columns.js';
 import { chooseDateFormat, DATE_FORMATS, isTemporalType, parseDateSql } from './dates.js';
 import { asReadError, num, queryObjects, run, withDuck } from './duck.js';
 import { customerSql, dateSql, invoiceSql, numberSql } from './expressions.js';
-import { checkFile, describeSource, detectFormat, fileInfo, sourceSql } from './source.js';
+import { checkFile, describeSource, detectFormat, fileInfo, longLineInHead, MAX_LINE_BYTES, sourceSql } from './source.js';
 import { sqlString } from './sql.js';
 
 export interface ImportOptions {
@@ -110,10 +110,23 @@ const ISO_SECONDS = '%Y-%m-%dT%H:%M:%S';
 export async function aggregateExport(conn: DuckDBConnection, path: string, opts: ImportOptions = {}): Promise<ExportAggregate> {
   const format = detectFormat(path);
   await checkFile(path, 'export');
-  const hashing = fileInfo(path);
-  hashing.catch(() => {}); // awaited below; avoid an unhandled rejection if DuckDB fails first
-  const src = sourceSql(path, format);
   const name = path.split(/[\\/]/).pop() ?? path;
+  if (format !== 'parquet') {
+    const long = await longLineInHead(path, { gzip: format === 'csv.gz' });
+    if (long) throw longLineError(name, long);
+  }
+  // One pass beside DuckDB's: sha256, plus (CSV) the longest line and (gzip) a whole stream. A
+  // problem found there stops DuckDB at once: a 64 MB line takes it minutes to reject.
+  let reading = true;
+  const hashing = fileInfo(path, { gzip: format === 'csv.gz', lines: format !== 'parquet' });
+  const fileProblem: Promise<RfmError | null> = hashing.then(
+    (i) => (i.longLine ? longLineError(name, i.longLine) : null),
+    (e: unknown) => (isRfmError(e) ? e : null),
+  );
+  void fileProblem.then((p) => {
+    if (p && reading) conn.interrupt();
+  });
+  const src = sourceSql(path, format);
   try {
     // Row order is irrelevant here (the result is sorted), and not keeping it saves memory.
     await run(conn, 'SET preserve_insertion_order = false');
@@ -168,6 +181,9 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
        GROUP BY cust`,
     );
     const [{ customers } = {}] = await queryObjects(conn, 'SELECT count(*) AS customers FROM rfm');
+    reading = false;
+    const problem = await fileProblem;
+    if (problem) throw problem;
     const info = await hashing;
     const summary: DataSummary = {
       source: { file: info.file, sha256: info.sha256, bytes: info.bytes, format },
@@ -181,8 +197,16 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
     };
     return { summary, columns: cols, dateFormat };
   } catch (e) {
-    throw asReadError(e, path, 'export');
+    reading = false;
+    // the file pass names the cause better than what DuckDB stumbled on (or was interrupted with)
+    throw (await fileProblem) ?? asReadError(e, path, 'export');
   }
+}
+
+function longLineError(name: string, l: { line: number; bytes: number }): RfmError {
+  return new RfmError('INVALID_INPUT', `${name}: line ${l.line} is longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes (at least ${l.bytes.toLocaleString('en-US')}); an export line holds one transaction. Is this the right file?`, {
+    issues: [{ path: `line ${l.line}`, message: 'line too long', expected: `at most ${MAX_LINE_BYTES} bytes`, found: `${l.bytes}+ bytes` }],
+  });
 }
 
 /** YYYY-MM-DD + days, in UTC (calendar arithmetic, no time zones involved). */

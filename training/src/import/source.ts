@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
 import { basename } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError } from '@rfm/shared';
@@ -43,7 +44,12 @@ export interface FileInfo {
   file: string;
   bytes: number;
   sha256: string;
+  /** first line longer than MAX_LINE_BYTES (only when lines were checked) */
+  longLine?: { line: number; bytes: number };
 }
+
+/** DuckDB's own max_line_size: a longer line fails the read anyway, but only after a slow scan. */
+export const MAX_LINE_BYTES = 2_000_000;
 
 /** Existence and size first, so a missing or empty file gets a plain message, not a DuckDB one. */
 export async function checkFile(path: string, what: string): Promise<number> {
@@ -60,13 +66,111 @@ export async function checkFile(path: string, what: string): Promise<number> {
   return size;
 }
 
-/** sha256 of the file's bytes, streamed (exports can be larger than memory). */
-export async function fileInfo(path: string): Promise<FileInfo> {
+function drained(w: NodeJS.WritableStream & { destroyed: boolean }): Promise<void> {
+  return new Promise((resolve) => {
+    if (w.destroyed) return resolve();
+    const done = () => {
+      w.off('drain', done);
+      w.off('close', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+  });
+}
+
+/**
+ * Tracks the length of the current line over chunks; remembers the first line over the limit.
+ * A line ends at \n or \r (DuckDB reads CR-only files too); lines are numbered by \n.
+ */
+class LineLengths {
+  private line = 1;
+  private current = 0;
+  private nl = -1;
+  private cr = -1;
+  found: { line: number; bytes: number } | undefined;
+  feed(chunk: Buffer): void {
+    if (this.found) return;
+    let from = 0;
+    this.nl = this.cr = -1;
+    for (;;) {
+      if (this.nl < from) this.nl = chunk.indexOf(10, from);
+      if (this.cr !== -2 && this.cr < from) this.cr = chunk.indexOf(13, from);
+      if (this.cr === -1) this.cr = -2; // none left in this chunk: stop looking
+      const end = this.cr >= 0 && (this.nl < 0 || this.cr < this.nl) ? this.cr : this.nl;
+      this.current += (end < 0 ? chunk.length : end) - from;
+      if (this.current > MAX_LINE_BYTES) {
+        this.found = { line: this.line, bytes: this.current };
+        return;
+      }
+      if (end < 0) return;
+      if (end === this.nl) this.line++;
+      this.current = 0;
+      from = end + 1;
+    }
+  }
+}
+
+/**
+ * The first line over MAX_LINE_BYTES among the first `limit` bytes (decompressed for gzip). Run
+ * before DuckDB sniffs the file: its sniffer cannot be interrupted and takes minutes over a line of
+ * tens of MB; lines further on are found by fileInfo's pass, which interrupts the read.
+ */
+export async function longLineInHead(path: string, opts: { gzip?: boolean; limit?: number } = {}): Promise<FileInfo['longLine']> {
+  const limit = opts.limit ?? 16 * 1024 * 1024;
+  const lines = new LineLengths();
+  const file = createReadStream(path);
+  const source = opts.gzip ? file.pipe(createGunzip()) : file;
+  let seen = 0;
+  try {
+    for await (const chunk of source) {
+      lines.feed(chunk as Buffer);
+      seen += (chunk as Buffer).length;
+      if (lines.found || seen > limit) break;
+    }
+  } catch {
+    // a broken gzip stream: fileInfo's full pass says so
+  } finally {
+    file.destroy();
+    source.destroy();
+  }
+  return lines.found;
+}
+
+/**
+ * sha256 of the file's bytes, streamed (exports can be larger than memory). With `lines`, the same
+ * pass finds the first line over MAX_LINE_BYTES (decompressed for `gzip`); with `gzip`, it also
+ * checks the gzip stream is whole: a file cut short is an error even where DuckDB would read it
+ * (a cut at a line boundary reads as a shorter, valid-looking export).
+ */
+export async function fileInfo(path: string, opts: { gzip?: boolean; lines?: boolean } = {}): Promise<FileInfo> {
   const hash = createHash('sha256');
+  const lines = opts.lines ? new LineLengths() : undefined;
+  const gunzip = opts.gzip ? createGunzip() : undefined;
+  const inflated = gunzip
+    ? new Promise<void>((resolve, reject) => {
+        gunzip.on('data', (c: Buffer) => lines?.feed(c));
+        gunzip.on('end', resolve);
+        gunzip.on('error', (e) =>
+          reject(
+            new RfmError('INVALID_INPUT', `${basename(path)} is not a whole gzip file (${(e as Error).message}): it was cut short or damaged; copy or download it again`, {
+              issues: [{ path: 'file', message: 'broken gzip stream', found: (e as NodeJS.ErrnoException).code ?? (e as Error).message }],
+            }),
+          ),
+        );
+      })
+    : undefined;
+  inflated?.catch(() => {}); // awaited below
   let bytes = 0;
   for await (const chunk of createReadStream(path)) {
     hash.update(chunk as Buffer);
     bytes += (chunk as Buffer).length;
+    if (gunzip) {
+      if (gunzip.destroyed) break; // broken stream: the answer is an error, no need to read on
+      if (!gunzip.write(chunk)) await drained(gunzip);
+    } else lines?.feed(chunk as Buffer);
   }
-  return { file: basename(path), bytes, sha256: hash.digest('hex') };
+  if (gunzip && !gunzip.destroyed) gunzip.end();
+  await inflated;
+  return { file: basename(path), bytes, sha256: hash.digest('hex'), ...(lines?.found ? { longLine: lines.found } : {}) };
 }
