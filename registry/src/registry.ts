@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ARTIFACT_FORMAT, ArtifactV1Schema, parseArtifact, RfmError, serializeArtifact, sha256Hex, zodIssues, type ArtifactV1 } from '@rfm/shared';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
@@ -93,23 +93,26 @@ export class Registry {
 
   /** Open (creating and migrating if needed) for reading and writing. */
   static open(file: string): Registry {
+    let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(file), { recursive: true });
-      const db = new Database(file, { timeout: 10_000 });
+      db = new Database(file, { timeout: 10_000 });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       migrate(db, file);
       return new Registry(file, db, false);
     } catch (e) {
+      closeQuietly(db); // a half-opened connection would keep the file open until GC
       throw wrapSqlite(e, file);
     }
   }
 
   /** Open an existing registry read-only (the server); never migrates or creates anything. */
   static openReadOnly(file: string): Registry {
+    let db: Database.Database | undefined;
     try {
-      const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+      db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
       db.pragma('foreign_keys = ON');
       const v = db.pragma('user_version', { simple: true }) as number;
       const reg = new Registry(file, db, true);
@@ -125,6 +128,7 @@ export class Registry {
       }
       return reg;
     } catch (e) {
+      closeQuietly(db);
       throw wrapSqlite(e, file);
     }
   }
@@ -615,13 +619,54 @@ export class Registry {
   }
 }
 
-/** SQLite failures → REGISTRY_ERROR with the file named; never a raw stack to the user. */
+function closeQuietly(db: Database.Database | undefined): void {
+  try {
+    if (db?.open) db.close();
+  } catch {
+    // already failing: the first error is the one to report
+  }
+}
+
+/** Bytes free for this user on the registry's file system, or null when unknown. */
+function freeBytes(file: string): number | null {
+  try {
+    const s = statfsSync(dirname(file));
+    return s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/** Why the registry (or, before it exists, its folder) cannot be written, in words; null if it can. */
+function unwritable(file: string): string | null {
+  try {
+    accessSync(existsSync(file) ? file : dirname(file), fsConstants.W_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') return 'is on a read-only file system';
+    if (code === 'EACCES' || code === 'EPERM') return 'is not writable by this user';
+    return null;
+  }
+}
+
+/**
+ * SQLite failures → REGISTRY_ERROR with the file named; never a raw stack to the user. I/O errors
+ * are told apart by looking at the file system: SQLite reports a full disk while it sizes its
+ * shared-memory file as a plain "disk I/O error", and a read-only mount as "unable to open".
+ */
 function wrapSqlite(e: unknown, file: string): RfmError {
   if (e instanceof RfmError) return e;
   const err = e as { code?: string; message?: string };
   const code = err?.code ?? '';
+  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN') {
+    const free = freeBytes(file);
+    if (free !== null && free < 1024 * 1024) return new RfmError('REGISTRY_ERROR', `registry ${file}: disk full (${free.toLocaleString('en-US')} bytes free); nothing was written`, { cause: e });
+    if (code === 'SQLITE_FULL') return new RfmError('REGISTRY_ERROR', `registry ${file} is full (a size limit was reached, though the disk has room); nothing was written`, { cause: e });
+    const ro = unwritable(file);
+    if (ro) return new RfmError('REGISTRY_ERROR', `registry ${file} ${ro}; nothing was written`, { cause: e });
+  }
   if (code === 'SQLITE_CANTOPEN') return new RfmError('REGISTRY_ERROR', `cannot open registry ${file}: ${err.message}`, { cause: e });
-  if (code === 'SQLITE_FULL') return new RfmError('REGISTRY_ERROR', `registry ${file}: disk full; nothing was written`, { cause: e });
   if (code === 'SQLITE_READONLY') return new RfmError('REGISTRY_ERROR', `registry ${file} is read-only; nothing was written`, { cause: e });
   if (code === 'SQLITE_BUSY') return new RfmError('REGISTRY_ERROR', `registry ${file} stayed locked by another process for 10 s; nothing was written`, { cause: e });
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return new RfmError('REGISTRY_ERROR', `${file} is not a valid rfm registry (${err.message})`, { cause: e });
