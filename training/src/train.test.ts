@@ -38,7 +38,7 @@ describe('train pipeline (real sample → registry)', function () {
     expect(r.metrics.sizes.reduce((a, b) => a + b, 0)).to.equal(296);
     expect(r.run_inertias).to.have.length(10);
     expect(r.metrics.inertia).to.equal(Math.min(...r.run_inertias));
-    expect(Object.keys(r.phases_ms)).to.deep.equal(['backend_init', 'read_clean_aggregate', 'preprocess', 'fit', 'evaluate', 'name', 'register']);
+    expect(Object.keys(r.phases_ms)).to.deep.equal(['backend_init', 'read_clean_aggregate', 'preprocess', 'fit', 'evaluate', 'name', 'report', 'register']);
 
     const reg = Registry.open(registryPath);
     try {

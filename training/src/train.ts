@@ -1,11 +1,12 @@
-import { fitScaler, RfmError, transformRows, type ArtifactSegment, type ArtifactV1, type DataSummary, type KMeansParams, type Metrics } from '@rfm/shared';
+import { writeFile } from 'node:fs/promises';
+import { fitScaler, RfmError, transformRows, type ArtifactSegment, type ArtifactV1, type DataSummary, type KMeansParams, type KSelection, type Metrics, type SweepPoint } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
 import type { ColumnMapping } from './import/columns.js';
 import { readExport } from './import/export-reader.js';
 import { readFeatures } from './import/features-reader.js';
 import { selectBackend, type BackendPreference } from './kmeans/backend.js';
-import { kmeans } from './kmeans/kmeans.js';
+import { fitKMeans, sweepK, type FitResult } from './kmeans/fit.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from './metrics/metrics.js';
 import { nameSegments } from './naming.js';
 import { parseFitOptions } from './options.js';
@@ -14,10 +15,15 @@ import { CODE_VERSION } from './version.js';
 
 export type TrainInput = { exportPath: string; featuresPath?: undefined } | { featuresPath: string; exportPath?: undefined };
 
-export type TrainPhase = 'backend_init' | 'read_clean_aggregate' | 'read_features' | 'preprocess' | 'fit' | 'evaluate' | 'name' | 'register';
+export type TrainPhase = 'backend_init' | 'read_clean_aggregate' | 'read_features' | 'preprocess' | 'fit' | 'evaluate' | 'name' | 'report' | 'register';
 
 export interface TrainOptions {
-  k?: number;
+  /** a number of clusters, or 'auto': fit kRange and keep the best silhouette */
+  k?: number | 'auto';
+  /** k tried by k = 'auto' (default 2…10) */
+  kRange?: [number, number];
+  /** also write the HTML training report to this file (it is always stored with the version) */
+  reportPath?: string;
   seed?: number;
   nInit?: number;
   maxIter?: number;
@@ -35,6 +41,16 @@ export interface TrainOptions {
   promote?: boolean;
   /** phase starts and restart results, for a person watching a terminal */
   onProgress?: (message: string) => void;
+  /** the same moments as structured events (phase, step done of total), for a progress bar */
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export interface TrainEvent {
+  phase: TrainPhase;
+  /** steps finished in this phase (restarts, or k tried in a sweep) and how many there are */
+  done?: number;
+  total?: number;
+  message: string;
 }
 
 export interface TrainResult {
@@ -57,6 +73,11 @@ export interface TrainResult {
   date_format?: string;
   /** inertia of each k-means restart; the lowest was kept */
   run_inertias: number[];
+  /** every k tried when k was 'auto' */
+  sweep?: SweepPoint[];
+  k_selection?: KSelection;
+  /** where the HTML report was written (reportPath) */
+  report_path?: string;
 }
 
 const round1 = (ms: number) => Math.round(ms * 10) / 10;
@@ -84,8 +105,15 @@ class Stopwatch {
  * unless every step succeeded and the artifact passed the schema.
  */
 export async function train(input: TrainInput, options: TrainOptions): Promise<TrainResult> {
-  const fit = parseFitOptions({ ...options });
-  const progress = options.onProgress ?? (() => {});
+  const auto = options.k === 'auto';
+  const fit = parseFitOptions({ ...options, k: auto ? undefined : options.k });
+  const [kMin, kMax] = options.kRange ?? [2, 10];
+  const say = options.onProgress ?? (() => {});
+  const event = options.onEvent ?? (() => {});
+  const progress = (message: string, e?: Omit<TrainEvent, 'message'>) => {
+    say(message);
+    if (e) event({ ...e, message });
+  };
   const watch = new Stopwatch();
 
   // Backend first: a backend that cannot start fails the command before the export is read.
@@ -95,19 +123,20 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   let data: DataSummary;
   let dateFormat: string | undefined;
   if (input.featuresPath !== undefined) {
-    progress(`reading RFM table ${input.featuresPath}`);
+    progress(`reading RFM table ${input.featuresPath}`, { phase: 'read_features' });
     ({ table, summary: data } = await watch.time('read_features', () => readFeatures(input.featuresPath, { asOf: fit.asOf })));
   } else {
-    progress(`reading ${input.exportPath}`);
+    progress(`reading ${input.exportPath}`, { phase: 'read_clean_aggregate' });
     ({ table, summary: data, dateFormat } = await watch.time('read_clean_aggregate', () =>
       readExport(input.exportPath, { columns: options.columns, dateFormat: fit.dateFormat, asOf: fit.asOf }),
     ));
     progress(`${data.rows_read} rows read, ${data.rows_kept} kept, ${data.customers} customers, snapshot ${data.snapshot_date}`);
   }
   const n = table.cids.length;
-  if (n < fit.k)
-    throw new RfmError('INVALID_INPUT', `k=${fit.k} needs at least ${fit.k} customers; the data has ${n}`, {
-      issues: [{ path: 'k', message: 'more clusters than customers', expected: `at most ${n}`, found: String(fit.k) }],
+  const needed = auto ? kMin + 1 : fit.k;
+  if (n < needed)
+    throw new RfmError('INVALID_INPUT', auto ? `--k auto needs at least ${needed} customers to compare k = ${kMin}…${kMax}; the data has ${n}` : `k=${fit.k} needs at least ${fit.k} customers; the data has ${n}`, {
+      issues: [{ path: 'k', message: 'more clusters than customers', expected: `at most ${n}`, found: auto ? 'auto' : String(fit.k) }],
     });
 
   const { scaler, z } = await watch.time('preprocess', () => {
@@ -115,15 +144,37 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     return { scaler, z: transformRows(scaler, table.raw) };
   });
 
-  progress(`fitting k-means: k=${fit.k}, ${fit.nInit} restarts, seed ${fit.seed}, backend ${backend}`);
-  const km = await watch.time('fit', () =>
-    kmeans(tf, z, 3, { k: fit.k, seed: fit.seed, nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol, onRun: (run, inertia, it) => progress(`  restart ${run + 1}/${fit.nInit}: inertia ${inertia.toFixed(2)} after ${it} iterations`) }),
-  );
+  const base = { seed: fit.seed, nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol };
+  let km: FitResult;
+  let k = fit.k;
+  let sweep: SweepPoint[] | undefined;
+  let kSelection: KSelection | undefined;
+  if (auto) {
+    const total = Math.min(kMax, n - 1) - kMin + 1;
+    progress(`choosing k: fitting k = ${kMin}…${Math.min(kMax, n - 1)}, ${fit.nInit} restarts each, seed ${fit.seed}, backend ${backend}`, { phase: 'fit', done: 0, total });
+    const sw = await watch.time('fit', () =>
+      sweepK(tf, z, 3, {
+        ...base,
+        kMin,
+        kMax,
+        onK: (p, it) => progress(`  k=${p.k}: inertia ${p.inertia.toFixed(2)}, silhouette ${p.silhouette === null ? 'n/a' : p.silhouette.toFixed(4)} (${it} iterations)`, { phase: 'fit', done: p.k - kMin + 1, total }),
+      }),
+    );
+    ({ fit: km, k, points: sweep } = sw);
+    kSelection = { method: 'silhouette', k_min: kMin, k_max: Math.min(kMax, n - 1), sample: sw.silhouetteSample };
+    progress(`chose k=${k} (highest silhouette${sw.silhouetteSample < n ? ` on a seeded sample of ${sw.silhouetteSample} customers` : ''})`);
+  } else {
+    progress(`fitting k-means: k=${k}, ${fit.nInit} restarts, seed ${fit.seed}, backend ${backend}`, { phase: 'fit', done: 0, total: fit.nInit });
+    km = await watch.time('fit', () =>
+      fitKMeans(tf, z, 3, { ...base, k, onRun: (run, inertia, it) => progress(`  restart ${run + 1}/${fit.nInit}: inertia ${inertia.toFixed(2)} after ${it} iterations`, { phase: 'fit', done: run + 1, total: fit.nInit }) }),
+    );
+  }
+  if (km.algorithm === 'lloyd-sampled-restarts') progress(`  ${n} customers: restarts ran on a seeded sample of ${km.restartSample}, then one full Lloyd run from the best (inertia ${km.inertia.toFixed(2)})`);
 
-  progress('evaluating');
+  progress('evaluating', { phase: 'evaluate' });
   const metrics: Metrics = await watch.time('evaluate', () => {
-    const sil = silhouette(z, 3, km.labels, fit.k, { seed: fit.seed });
-    const sizes = new Array<number>(fit.k).fill(0);
+    const sil = silhouette(z, 3, km.labels, k, { seed: fit.seed });
+    const sizes = new Array<number>(k).fill(0);
     for (const l of km.labels) sizes[l]!++;
     return {
       inertia: km.inertia,
@@ -131,31 +182,50 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       silhouette_sample: sil.sample,
       sizes,
       iterations: km.iterations,
-      davies_bouldin: daviesBouldin(z, 3, km.labels, fit.k),
-      calinski_harabasz: calinskiHarabasz(z, 3, km.labels, fit.k),
+      davies_bouldin: daviesBouldin(z, 3, km.labels, k),
+      calinski_harabasz: calinskiHarabasz(z, 3, km.labels, k),
     };
   });
 
-  const named = await watch.time('name', () => nameSegments(table, scaler, km.centers, km.labels, fit.k));
-  const params: KMeansParams = { k: fit.k, seed: fit.seed, n_init: fit.nInit, max_iter: fit.maxIter, tol: fit.tol, init: 'k-means++' };
+  const named = await watch.time('name', () => nameSegments(table, scaler, km.centers, km.labels, k));
+  const params: KMeansParams = {
+    k,
+    seed: fit.seed,
+    n_init: fit.nInit,
+    max_iter: fit.maxIter,
+    tol: fit.tol,
+    init: 'k-means++',
+    algorithm: km.algorithm,
+    ...(km.restartSample !== undefined ? { restart_sample: km.restartSample } : {}),
+  };
   const artifact: ArtifactV1 = buildArtifact({
     scaler,
     centers: km.centers,
-    k: fit.k,
+    k,
     segments: named.segments,
     quintiles: named.quintiles,
     params,
     metrics,
+    ...(sweep ? { sweep, k_selection: kSelection } : {}),
     data,
     training: { backend, trained_at: new Date().toISOString(), duration_ms: watch.total(), phases_ms: { ...watch.phases }, code_version: CODE_VERSION },
   });
 
-  progress(`registering in ${options.registryPath}`);
+  progress('writing the training report', { phase: 'report' });
+  const report = await watch.time('report', async () => {
+    // ECharts is loaded here, not when @rfm/training is imported (every rfm command imports it).
+    const { renderReport } = await import('./report/report.js');
+    const html = renderReport({ artifact, table, z, labels: km.labels, seed: fit.seed, modelName: options.modelName, dateFormat });
+    if (options.reportPath) await writeFile(options.reportPath, html);
+    return html;
+  });
+
+  progress(`registering in ${options.registryPath}`, { phase: 'register' });
   const reg = await watch.time('register', () => {
     const registry = Registry.open(options.registryPath);
     try {
       // The training customers go along, so later versions can be compared on the same people.
-      return registry.register({ modelName: options.modelName, artifact, actor: options.actor, description: options.description, tags: options.tags, promote: options.promote, features: table });
+      return registry.register({ modelName: options.modelName, artifact, actor: options.actor, description: options.description, tags: options.tags, promote: options.promote, features: table, report });
     } finally {
       registry.close();
     }
@@ -168,7 +238,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     aliases: reg.aliases,
     promoted: reg.aliases.includes('production'),
     registry: options.registryPath,
-    k: fit.k,
+    k,
     backend,
     params,
     metrics,
@@ -178,5 +248,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     duration_ms: watch.total(),
     ...(dateFormat !== undefined ? { date_format: dateFormat } : {}),
     run_inertias: km.runInertias,
+    ...(sweep ? { sweep, k_selection: kSelection } : {}),
+    ...(options.reportPath ? { report_path: options.reportPath } : {}),
   };
 }

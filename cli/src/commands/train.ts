@@ -19,6 +19,7 @@ export interface TrainFlags {
   features?: string;
   promote?: boolean;
   description?: string;
+  report?: string;
   json?: boolean;
 }
 
@@ -39,7 +40,7 @@ const FLAG_OF: Record<string, string> = { k: '--k', seed: '--seed', nInit: '--n-
 /** Flags → validated fit options; issues name the flag (e.g. `--n-init`), not the internal field. */
 async function fitOptions(o: { k?: string; seed?: string; nInit?: string; maxIter?: string; tol?: string; asOf?: string; dateFormat?: string }) {
   const { FitOptionsSchema, parseColumnMapping } = await training();
-  const r = FitOptionsSchema.safeParse({ k: o.k, seed: o.seed, nInit: o.nInit, maxIter: o.maxIter, tol: o.tol, asOf: o.asOf, dateFormat: o.dateFormat });
+  const r = FitOptionsSchema.safeParse({ k: o.k === 'auto' ? undefined : o.k, seed: o.seed, nInit: o.nInit, maxIter: o.maxIter, tol: o.tol, asOf: o.asOf, dateFormat: o.dateFormat });
   if (!r.success) {
     const issues: Issue[] = r.error.issues.map((i) => {
       const key = String(i.path[0] ?? '');
@@ -71,6 +72,8 @@ export function trainJson(r: TrainResult): Record<string, unknown> {
     segments: Object.fromEntries(r.segments.map((s) => [String(s.cluster), s.name])),
     profiles: r.segments.map((s) => ({ cluster: s.cluster, key: s.key, name: s.name, size: s.size, scores: s.scores, mean: s.mean, centroid: s.centroid })),
     run_inertias: r.run_inertias,
+    ...(r.sweep ? { sweep: r.sweep, k_selection: r.k_selection } : {}),
+    ...(r.report_path !== undefined ? { report_path: r.report_path } : {}),
     ...(r.date_format !== undefined ? { date_format: r.date_format } : {}),
     phases_ms: r.phases_ms,
     duration_ms: r.duration_ms,
@@ -86,6 +89,10 @@ export function trainText(r: TrainResult): string {
     `data      ${d.source.file}: ${int(d.rows_read)} rows read, ${int(d.rows_kept)} kept, ${int(d.customers)} customers, snapshot ${d.snapshot_date}`,
   ];
   if (d.source.format !== 'features') lines.push(`dropped   ${dropped.length ? dropped.map(([k, n]) => `${k} ${int(n)}`).join(', ') : 'none'}`);
+  if (r.sweep && r.k_selection)
+    lines.push(
+      `k chosen  ${r.k} of ${r.k_selection.k_min}…${r.k_selection.k_max} by silhouette${r.k_selection.sample < d.customers ? ` (seeded sample of ${int(r.k_selection.sample)})` : ''}: ${r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', ')}`,
+    );
   lines.push(
     `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
     '',
@@ -96,6 +103,7 @@ export function trainText(r: TrainResult): string {
     '',
     `time      ${Object.entries(r.phases_ms).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}; total ${Math.round(r.duration_ms)} ms`,
   );
+  if (r.report_path !== undefined) lines.push(`report    ${r.report_path} (also stored with the version)`);
   if (!r.promoted) lines.push(`production is unchanged; to serve this version: rfm models promote ${r.version} --model ${r.model}`);
   return lines.join('\n');
 }
@@ -111,6 +119,8 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
   const { train } = await training();
   return train(o.features !== undefined ? { featuresPath: o.features } : { exportPath: exportPath! }, {
     ...fit,
+    k: o.k === 'auto' ? 'auto' : fit.k,
+    ...(o.report !== undefined ? { reportPath: o.report } : {}),
     columns: o.columns !== undefined ? parseColumnMapping(o.columns) : undefined,
     backend: cfg.tfBackend,
     registryPath: cfg.registry,
@@ -139,7 +149,7 @@ export function registerTrainCommands(program: Command): void {
     .argument('[export]', 'transaction export: .csv, .csv.gz or .parquet (UCI Online Retail / Online Retail II columns, or map them with --columns)')
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
-    .option('--k <n>', 'number of clusters (default 4)')
+    .option('--k <n|auto>', 'number of clusters (default 4), or auto: fit k = 2…10 and keep the best silhouette')
     .option('--seed <n>', 'random seed; the same seed gives the same model (default 42)')
     .option('--n-init <n>', 'k-means++ restarts, the best is kept (default 10)')
     .option('--max-iter <n>', 'Lloyd iterations per restart at most (default 300)')
@@ -150,6 +160,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--features <file>', 'train on a ready RFM table (cid, recency, frequency, monetary) instead of an export')
     .option('--promote', 'make the new version production even if one exists (the first version always is)')
     .option('--description <text>', 'note stored with the version')
+    .option('--report <file>', 'also write the HTML training report to this file (it is always stored with the version)')
     .option('--actor <name>', 'who trains, recorded in the history (env RFM_ACTOR, default the OS user)')
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string | undefined, o: TrainFlags) => {

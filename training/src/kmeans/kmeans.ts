@@ -11,6 +11,8 @@ export interface KMeansOptions {
   /** relative tolerance, scaled by the mean per-feature variance of the data (as sklearn) */
   tol: number;
   onRun?: (run: number, inertia: number, iterations: number) => void;
+  /** start from these centres (k rows of `dim`) instead of k-means++: one run, nInit ignored */
+  init?: Float64Array;
 }
 
 export interface KMeansResult {
@@ -54,7 +56,7 @@ export function kmeans(tf: Tf, x: Float64Array, dim: number, opts: KMeansOptions
   const tolAbs = opts.tol * meanVariance(x, dim);
   const master = mulberry32(opts.seed);
   // Seeds are drawn in run order, so run r starts from the same centres however runs are batched.
-  const inits = Array.from({ length: opts.nInit }, () => kmeansPlusPlus(x, n, dim, opts.k, mulberry32(nextSeed(master))));
+  const inits = opts.init ? [Float64Array.from(opts.init)] : Array.from({ length: opts.nInit }, () => kmeansPlusPlus(x, n, dim, opts.k, mulberry32(nextSeed(master))));
   const xt = tf.tensor2d(Float32Array.from(x), [n, dim], 'float32');
   let results;
   try {

@@ -1,0 +1,155 @@
+import type { ArtifactV1, RfmValues } from '@rfm/shared';
+import { clusterMeans } from '../metrics/metrics.js';
+import { mulberry32, sampleIndices } from '../kmeans/prng.js';
+import type { RfmTable } from '../rfm-table.js';
+import { colorOf, customerScatterChart, sizesChart, snakeChart, sweepChart, type ScatterPoint } from './charts.js';
+
+/** Customers drawn in the recency/monetary scatter at most; more are sampled (seeded) and the report says so. */
+export const SCATTER_MAX = 4000;
+
+export interface ReportInput {
+  artifact: ArtifactV1;
+  table: RfmTable;
+  /** the standardized features the model was fitted on, row-major n × 3 */
+  z: Float64Array;
+  labels: Int32Array;
+  seed: number;
+  modelName: string;
+  dateFormat?: string;
+}
+
+const DROP_MEANING: Record<string, string> = {
+  missing_customer: 'no customer id',
+  cancelled: 'cancellation (invoice starts with C)',
+  missing_invoice: 'no invoice number',
+  unparsable_date: 'invoice date not readable',
+  unparsable_quantity: 'quantity not a number',
+  quantity_not_positive: 'quantity ≤ 0 (a return or correction)',
+  unparsable_price: 'unit price not a number',
+  price_not_positive: 'unit price ≤ 0',
+  unparsable_amount: 'amount not a number',
+  amount_not_positive: 'amount ≤ 0',
+};
+
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const int = (n: number) => n.toLocaleString('en-US');
+const fix = (n: number | null | undefined, d: number) => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const pct = (a: number, b: number) => (b > 0 ? `${((a / b) * 100).toFixed(1)}%` : '—');
+const rfm = (v: RfmValues | undefined) => (v ? `${fix(v.recency, 0)} d · ${fix(v.frequency, 1)} · ${fix(v.monetary, 2)}` : 'n/a');
+
+const CSS = `
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1c2430;background:#f6f7f9;margin:0}
+main{max-width:1000px;margin:0 auto;padding:24px 20px 48px}
+h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;margin:32px 0 8px;border-bottom:1px solid #d9dee5;padding-bottom:4px}
+.sub{color:#5b6675;margin:0 0 16px}
+table{border-collapse:collapse;width:100%;background:#fff;margin:8px 0;font-size:14px}
+th,td{border:1px solid #d9dee5;padding:6px 8px;text-align:left;vertical-align:top}
+th{background:#eef1f5}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+figure{background:#fff;border:1px solid #d9dee5;margin:12px 0;padding:8px;overflow-x:auto}
+figure svg{max-width:100%;height:auto;display:block;margin:0 auto}
+figcaption{color:#5b6675;font-size:13px;margin-top:6px}
+.sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:baseline}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0}dt{color:#5b6675}dd{margin:0}
+code{font-size:13px;word-break:break-all}.note{background:#fff8e6;border:1px solid #f0dca8;padding:8px 10px}
+`;
+
+/** Mean of the standardized features per cluster (the snake plot's lines). */
+function zMeansOf(z: Float64Array, labels: Int32Array, k: number): number[][] {
+  const m = clusterMeans(z, 3, labels, k);
+  return Array.from({ length: k }, (_, c) => [m[c * 3]!, m[c * 3 + 1]!, m[c * 3 + 2]!]);
+}
+
+/**
+ * The training report: one self-contained HTML page (inline CSS and SVG, no script, no external
+ * asset) with the data summary and dropped rows, the k sweep, metrics, the segment profiles and
+ * charts. Stored with the version and served at /models/<name>/<v>/report.
+ */
+export function renderReport(r: ReportInput): string {
+  const a = r.artifact;
+  const d = a.data;
+  const m = a.metrics;
+  const n = r.table.cids.length;
+  const segs = [...a.segments].sort((x, y) => y.size - x.size);
+
+  // scatter: every customer, or a seeded sample
+  const idx = n > SCATTER_MAX ? sampleIndices(n, SCATTER_MAX, mulberry32((r.seed ^ 0x51ed270b) >>> 0)).sort() : Int32Array.from({ length: n }, (_, i) => i);
+  const points: ScatterPoint[] = Array.from(idx, (i) => ({ cluster: r.labels[i]!, recency: r.table.raw[i * 3]!, monetary: r.table.raw[i * 3 + 2]! }));
+
+  const dropped = Object.entries(d.rows_dropped);
+  const totalDropped = dropped.reduce((s, [, v]) => s + v, 0);
+  const isFeatures = d.source.format === 'features';
+  const p = a.params;
+
+  const parts: string[] = [];
+  parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Training report: ${esc(r.modelName)} (k = ${a.k})</title><style>${CSS}</style></head><body><main>
+<h1>Training report: ${esc(r.modelName)}</h1>
+<p class="sub">k-means with k = ${a.k}${a.k_selection ? ' (chosen by silhouette)' : ''} on ${int(n)} customers · trained ${esc(a.training.trained_at)} on the ${esc(a.training.backend)} backend · rfm ${esc(a.training.code_version)}</p>`);
+
+  // ---- data
+  parts.push(`<h2>Data</h2><dl>
+<dt>source</dt><dd><code>${esc(d.source.file)}</code> (${esc(d.source.format)}, ${int(d.source.bytes)} bytes)</dd>
+<dt>sha256</dt><dd><code>${esc(d.source.sha256)}</code></dd>
+${isFeatures ? '' : `<dt>rows read</dt><dd>${int(d.rows_read)}</dd><dt>rows kept</dt><dd>${int(d.rows_kept)} (${pct(d.rows_kept, d.rows_read)})</dd>`}
+<dt>customers</dt><dd>${int(d.customers)}</dd>
+${d.first_invoice ? `<dt>invoices from</dt><dd>${esc(d.first_invoice)} to ${esc(d.last_invoice)}</dd>` : ''}
+<dt>snapshot date</dt><dd>${esc(d.snapshot_date)} (recency is counted in whole days up to it)</dd>
+${r.dateFormat ? `<dt>date format</dt><dd><code>${esc(r.dateFormat)}</code></dd>` : ''}
+</dl>`);
+  if (!isFeatures) {
+    parts.push(`<table><caption style="text-align:left;padding:4px 0">Rows dropped, by the first rule each row failed (${int(totalDropped)} in all, ${pct(totalDropped, d.rows_read)} of the rows read)</caption>
+<thead><tr><th>reason</th><th>meaning</th><th>rows</th><th>share of rows read</th></tr></thead><tbody>
+${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEANING[k] ?? '')}</td><td class="n">${int(v)}</td><td class="n">${pct(v, d.rows_read)}</td></tr>`).join('\n')}
+</tbody></table>`);
+  } else parts.push(`<p>Trained on a ready RFM table (<code>--features</code>): no transaction rows were read here, so there are no drop counts.</p>`);
+
+  // ---- choosing k
+  if (a.sweep && a.k_selection) {
+    const ks = a.k_selection;
+    parts.push(`<h2>Choosing k</h2>
+<p>k = ${ks.k_min}…${ks.k_max} were each fitted the same way (${p.n_init} restarts, seed ${p.seed}); k = ${a.k} has the highest mean silhouette${ks.sample < n ? `, computed on a seeded random sample of ${int(ks.sample)} of the ${int(n)} customers (the same sample for every k; exact silhouettes are computed up to 10,000 customers)` : ', computed exactly over all customers'}. The inertia (elbow) curve is shown for judgement: it always falls as k grows.</p>
+<figure>${sweepChart(a.sweep, a.k)}<figcaption>Inertia (left axis) and mean silhouette (right axis) for each k; the dotted line marks the chosen k. The same figures are in the table below.</figcaption></figure>
+<table><thead><tr><th>k</th><th>inertia</th><th>silhouette</th><th>Davies–Bouldin</th><th>Calinski–Harabasz</th></tr></thead><tbody>
+${a.sweep.map((s) => `<tr${s.k === a.k ? ' style="font-weight:600;background:#fff8e6"' : ''}><td class="n">${s.k}${s.k === a.k ? ' (chosen)' : ''}</td><td class="n">${fix(s.inertia, 2)}</td><td class="n">${fix(s.silhouette, 4)}</td><td class="n">${fix(s.davies_bouldin, 3)}</td><td class="n">${fix(s.calinski_harabasz, 1)}</td></tr>`).join('\n')}
+</tbody></table>`);
+  }
+
+  // ---- model quality
+  const algo =
+    p.algorithm === 'lloyd-sampled-restarts'
+      ? `The ${p.n_init} k-means++ restarts ran on a seeded sample of ${int(p.restart_sample ?? 0)} customers; the best restart's centres then started one full Lloyd run over all ${int(n)} customers (full restarts on this many customers would be too slow; mini-batch k-means was not used because its inertia ends above Lloyd's).`
+      : `${p.n_init} k-means++ restarts, each a full Lloyd run; the lowest inertia was kept (scikit-learn's KMeans semantics).`;
+  parts.push(`<h2>Model quality</h2>
+<p>Features: recency, frequency and monetary, each log1p-transformed then standardized. ${algo} Converged in ${m.iterations} iterations (max_iter ${p.max_iter}, tol ${p.tol}).</p>
+<table><thead><tr><th>metric</th><th>value</th><th>reading</th></tr></thead><tbody>
+<tr><td>inertia</td><td class="n">${fix(m.inertia, 2)}</td><td>sum of squared distances to the nearest centre (lower is tighter)</td></tr>
+<tr><td>silhouette</td><td class="n">${fix(m.silhouette, 4)}</td><td>−1…1, higher means better-separated segments${m.silhouette_sample < n ? `; on a seeded sample of ${int(m.silhouette_sample)} customers` : ''}</td></tr>
+<tr><td>Davies–Bouldin</td><td class="n">${fix(m.davies_bouldin, 3)}</td><td>lower is better</td></tr>
+<tr><td>Calinski–Harabasz</td><td class="n">${fix(m.calinski_harabasz, 1)}</td><td>higher is better</td></tr>
+</tbody></table>`);
+
+  // ---- segments
+  parts.push(`<h2>Segments</h2>
+<table><thead><tr><th>segment</th><th>customers</th><th>R F M score</th><th>median R · F · M</th><th>mean R · F · M</th><th>centroid R · F · M</th><th>what to do</th></tr></thead><tbody>
+${segs
+  .map(
+    (s) =>
+      `<tr><td><span class="sw" style="background:${colorOf(s.cluster)}"></span><strong>${esc(s.name)}</strong> <small>(cluster ${s.cluster})</small><br><small>${esc(s.description)}</small></td><td class="n">${int(s.size)}<br><small>${pct(s.size, n)}</small></td><td class="n">${s.scores.r} ${s.scores.f} ${s.scores.m}</td><td class="n">${rfm(s.median)}</td><td class="n">${rfm(s.mean)}</td><td class="n">${rfm(s.centroid)}</td><td>${esc(s.action)}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>
+<p class="sub">R = recency in days since the last purchase, F = number of invoices, M = total spent. Scores are 1–5 against the customers' quintiles (recency reversed: 5 = most recent); the centroid is the cluster centre mapped back to original units.</p>`);
+
+  // ---- charts
+  parts.push(`<h2>Plots</h2>
+<figure>${customerScatterChart(points, a.segments)}<figcaption>Recency against monetary value of ${idx.length < n ? `a seeded random sample of ${int(idx.length)} of the ${int(n)} customers` : `all ${int(n)} customers`}, coloured by segment; both axes are logarithmic.</figcaption></figure>
+<figure>${sizesChart(a.segments)}<figcaption>Customers per segment (numbers in the segment table above).</figcaption></figure>
+<figure>${snakeChart(a.segments, zMeansOf(r.z, r.labels, a.k))}<figcaption>Snake plot: each segment's mean standardized recency, frequency and monetary value (log1p, then z-score). Above 0 is above the average customer; for recency that means longer since the last purchase.</figcaption></figure>`);
+
+  parts.push(`<h2>Run</h2><dl>
+<dt>parameters</dt><dd>k ${a.k}, seed ${p.seed}, n_init ${p.n_init}, max_iter ${p.max_iter}, tol ${p.tol}, init ${esc(p.init)}${p.algorithm ? `, algorithm ${esc(p.algorithm)}` : ''}</dd>
+<dt>time</dt><dd>${Object.entries(a.training.phases_ms).map(([k, v]) => `${esc(k)} ${int(Math.round(v))} ms`).join(', ')}</dd>
+</dl></main></body></html>
+`);
+  return parts.join('\n');
+}
