@@ -33,6 +33,12 @@ describe('scoring fast path', () => {
     const r = await postJson(`${s.url}/api/v1/predict`, { recency: 1, frequency: 1.5, monetary: 1 });
     expect(r.status).to.equal(400);
     expect(r.json.error.message).to.equal('invalid request: frequency: frequency must be a whole number');
+    // bodies that are JSON but not an object or array: the same strict-mode message as express.json
+    for (const raw of ['0', ' "x"', 'null', '  ', '\ufeff{"recency":1,"frequency":1,"monetary":1}']) {
+      const viaFast = await postJson(`${s.url}/api/v1/predict`, raw);
+      const viaExpress = await postJson(`${s.url}/api/v1/predict?alias=production`, raw);
+      expect({ status: viaFast.status, json: viaFast.json }, JSON.stringify(raw)).to.deep.equal({ status: viaExpress.status, json: viaExpress.json });
+    }
     const bad = await postJson(`${s.url}/api/v1/predict`, '{"recency":');
     expect(bad.status).to.equal(400);
     expect(bad.json.error.message).to.match(/^body is not valid JSON: /);

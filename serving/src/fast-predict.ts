@@ -61,10 +61,11 @@ export function withFastPredict(app: Express, o: FastPathOptions): RequestListen
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      let text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // the decoder body-parser uses drops a BOM too
       let body: unknown;
       try {
-        body = JSON.parse(text);
+        body = strictJsonParse(text);
       } catch (e) {
         // as errors.ts words body-parser's parse failure
         const err = new RfmError('INVALID_INPUT', `body is not valid JSON: ${String((e as Error).message).slice(0, 200)}`, { issues: [{ path: '(body)', message: 'not valid JSON' }] });
@@ -109,4 +110,22 @@ export function withFastPredict(app: Express, o: FastPathOptions): RequestListen
     res.end(json);
     o.metrics.observeHttp('POST', PATH, status, Number(process.hrtime.bigint() - started) / 1e9);
   }
+}
+
+/**
+ * JSON.parse with body-parser's `strict` rule (only objects and arrays at the top) and its exact
+ * error message for a violation (body-parser/lib/types/json.js, createStrictSyntaxError), so the
+ * fast path words a bad body as the express route would.
+ */
+function strictJsonParse(text: string): unknown {
+  const first = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d])/.exec(text)?.[1];
+  if (first === '{' || first === '[') return JSON.parse(text);
+  const index = first === undefined ? -1 : text.indexOf(first);
+  const partial = index === -1 ? '' : text.substring(0, index) + '#'.repeat(text.length - index);
+  try {
+    JSON.parse(partial);
+  } catch (e) {
+    throw new SyntaxError(String((e as Error).message).replace(/#+/g, (p) => text.substring(index, index + p.length)));
+  }
+  throw new SyntaxError('strict violation');
 }
