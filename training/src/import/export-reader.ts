@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError, type DataSummary } from '@rfm/shared';
 import { sortByCid, type RfmTable } from '../rfm-table.js';
@@ -118,7 +121,12 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
   // One pass beside DuckDB's: sha256, plus (CSV) the longest line and (gzip) a whole stream. A
   // problem found there stops DuckDB at once: a 64 MB line takes it minutes to reject.
   let reading = true;
-  const hashing = fileInfo(path, { gzip: format === 'csv.gz', lines: format !== 'parquet' });
+  // gzip: DuckDB would inflate it on a single thread and then read, parse and group on that same
+  // thread; Node inflates it (in this same pass) to a private plain copy that DuckDB reads with all
+  // cores — measured on the UCI export: 1.6 s of one core → 0.25 s inflate + a parallel read.
+  const tmp = format === 'csv.gz' ? await mkdtemp(join(tmpdir(), 'rfm-inflate-')) : undefined;
+  const readPath = tmp ? join(tmp, name.replace(/\.gz$/i, '') || 'export.csv') : path;
+  const hashing = fileInfo(path, { gzip: format === 'csv.gz', lines: format !== 'parquet', ...(tmp ? { inflateTo: readPath } : {}) });
   const fileProblem: Promise<RfmError | null> = hashing.then(
     (i) => (i.longLine ? longLineError(name, i.longLine) : null),
     (e: unknown) => (isRfmError(e) ? e : null),
@@ -126,8 +134,12 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
   void fileProblem.then((p) => {
     if (p && reading) conn.interrupt();
   });
-  const src = sourceSql(path, format);
+  const src = sourceSql(readPath, tmp ? 'csv' : format);
   try {
+    if (tmp) {
+      const problem = await fileProblem; // the plain copy is complete (or the file is broken)
+      if (problem) throw problem;
+    }
     // Row order is irrelevant here (the result is sorted), and not keeping it saves memory.
     await run(conn, 'SET preserve_insertion_order = false');
     const cols = resolveColumns(await describeSource(conn, src), opts.columns, name);
@@ -199,7 +211,11 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
   } catch (e) {
     reading = false;
     // the file pass names the cause better than what DuckDB stumbled on (or was interrupted with)
-    throw (await fileProblem) ?? asReadError(e, path, 'export');
+    // DuckDB names the file it read: the user's, not our plain copy
+    const named = tmp && e instanceof Error && !isRfmError(e) ? new Error(e.message.split(readPath).join(path)) : e;
+    throw (await fileProblem) ?? asReadError(named, path, 'export');
+  } finally {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
   }
 }
 

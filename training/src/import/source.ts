@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { basename } from 'node:path';
@@ -143,14 +143,20 @@ export async function longLineInHead(path: string, opts: { gzip?: boolean; limit
  * checks the gzip stream is whole: a file cut short is an error even where DuckDB would read it
  * (a cut at a line boundary reads as a shorter, valid-looking export).
  */
-export async function fileInfo(path: string, opts: { gzip?: boolean; lines?: boolean } = {}): Promise<FileInfo> {
+export async function fileInfo(path: string, opts: { gzip?: boolean; lines?: boolean; inflateTo?: string } = {}): Promise<FileInfo> {
   const hash = createHash('sha256');
   const lines = opts.lines ? new LineLengths() : undefined;
   const gunzip = opts.gzip ? createGunzip() : undefined;
   const inflated = gunzip
     ? new Promise<void>((resolve, reject) => {
         gunzip.on('data', (c: Buffer) => lines?.feed(c));
-        gunzip.on('end', resolve);
+        if (opts.inflateTo) {
+          // the plain copy DuckDB reads in parallel (it decompresses gzip on one thread)
+          const out = createWriteStream(opts.inflateTo, { highWaterMark: 1 << 20 });
+          out.on('error', reject);
+          out.on('close', resolve);
+          gunzip.pipe(out);
+        } else gunzip.on('end', resolve);
         gunzip.on('error', (e) =>
           reject(
             new RfmError('INVALID_INPUT', `${basename(path)} is not a whole gzip file (${(e as Error).message}): it was cut short or damaged; copy or download it again`, {
