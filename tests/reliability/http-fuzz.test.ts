@@ -423,7 +423,16 @@ describe('fuzzed HTTP input (fast-check) against a real server process', functio
       );
       if (out.failed) {
         // fast-check's own report prints the whole counterexample (bodies of up to 4 MB): cut it
-        const short = (x: unknown) => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'string' && v.length > 300 ? `${v.slice(0, 300)}…(${v.length} chars)` : Buffer.isBuffer(v) ? `<${v.length} bytes>` : v));
+        const seen = new WeakSet<object>();
+        const short = (x: unknown) =>
+          JSON.stringify(x, (_k, v: unknown) => {
+            if (typeof v === 'bigint') return `${v}n`; // generated values may be BigInt or circular
+            if (typeof v === 'object' && v !== null) {
+              if (seen.has(v)) return '<circular>';
+              seen.add(v);
+            }
+            return typeof v === 'string' && v.length > 300 ? `${v.slice(0, 300)}…(${v.length} chars)` : Buffer.isBuffer(v) ? `<${v.length} bytes>` : v;
+          });
         const err = out.errorInstance as Error | undefined;
         throw new Error(`${target.name}: property failed after ${out.numRuns} runs (seed ${out.seed}, path "${out.counterexamplePath}", replay with RFM_FUZZ_SEED=${out.seed})\ncounterexample: ${short(out.counterexample).slice(0, 2000)}\n${String(err?.message ?? err).slice(0, 2000)}`);
       }
