@@ -3,6 +3,7 @@ import { RfmError, type Issue } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, table } from '../output.js';
 import { actorOf, configFrom } from './common.js';
+import { trainProgress } from './train-progress.js';
 
 export interface TrainFlags {
   registry?: string;
@@ -117,19 +118,25 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
   const cfg = configFrom(o);
   const { fit, parseColumnMapping } = await fitOptions(o);
   const { train } = await training();
-  return train(o.features !== undefined ? { featuresPath: o.features } : { exportPath: exportPath! }, {
-    ...fit,
-    k: o.k === 'auto' ? 'auto' : fit.k,
-    ...(o.report !== undefined ? { reportPath: o.report } : {}),
-    columns: o.columns !== undefined ? parseColumnMapping(o.columns) : undefined,
-    backend: cfg.tfBackend,
-    registryPath: cfg.registry,
-    modelName: cfg.modelName,
-    actor: actorOf(cfg),
-    promote: o.promote === true,
-    description: o.description,
-    onProgress: progress(o),
-  });
+  const bar = trainProgress(o);
+  try {
+    return await train(o.features !== undefined ? { featuresPath: o.features } : { exportPath: exportPath! }, {
+      ...fit,
+      k: o.k === 'auto' ? 'auto' : fit.k,
+      ...(o.report !== undefined ? { reportPath: o.report } : {}),
+      columns: o.columns !== undefined ? parseColumnMapping(o.columns) : undefined,
+      backend: cfg.tfBackend,
+      registryPath: cfg.registry,
+      modelName: cfg.modelName,
+      actor: actorOf(cfg),
+      promote: o.promote === true,
+      description: o.description,
+      onProgress: bar.onProgress,
+      onEvent: bar.onEvent,
+    });
+  } finally {
+    bar.stop();
+  }
 }
 
 export function featuresText(r: FeaturesResult): string {

@@ -8,9 +8,9 @@ import { mulberry32, sampleIndices } from './prng.js';
  * Above this many customers the restarts run on a sample (see fitKMeans). Up to here every restart
  * is a full Lloyd run, exactly as scikit-learn's KMeans(n_init=…).
  */
-export const SAMPLED_RESTARTS_ABOVE = 200_000;
+export const SAMPLED_RESTARTS_ABOVE = 120_000;
 /** Customers the restarts see on large data. */
-export const RESTART_SAMPLE = 100_000;
+export const RESTART_SAMPLE = 60_000;
 
 export type Algorithm = 'lloyd' | 'lloyd-sampled-restarts';
 
@@ -37,8 +37,8 @@ function gather(x: Float64Array, dim: number, idx: Int32Array): Float64Array {
  * `sampleSize` rows, and the best sample solution's centres start one full Lloyd run on all rows,
  * iterated to the same tolerance. Why not mini-batch k-means: its centres keep moving with the
  * batch noise and its inertia ends measurably above Lloyd's (scikit-learn documents this), while
- * restarts only exist to pick a good basin, which a 100k sample shows as well as the full data;
- * the final full run then converges exactly as Lloyd does. Cost ≈ 10 restarts × 100k + one full
+ * restarts only exist to pick a good basin, which a 60k sample shows as well as the full data;
+ * the final full run then converges exactly as Lloyd does. Cost ≈ 10 restarts × 60k + one full
  * run, instead of 10 full runs.
  */
 export function fitKMeans(tf: Tf, x: Float64Array, dim: number, opts: FitOptions): FitResult {
