@@ -171,7 +171,8 @@ interface Minute {
   rss: number[];
 }
 const minutes: Minute[] = [];
-const minute = (t: number) => (minutes[Math.floor(t / 60_000)] ??= { requests: 0, errors: 0, lat: [], rss: [] });
+// requests still in flight at the end count in the last minute
+const minute = (t: number) => (minutes[Math.min(Math.floor(t / 60_000), Math.max(0, Math.ceil(MINUTES) - 1))] ??= { requests: 0, errors: 0, lat: [], rss: [] });
 const latencies: number[] = [];
 const errors: string[] = [];
 const versions = new Map<string, number>();
@@ -291,7 +292,7 @@ else {
   log('');
   log(`requests   ${fmt(requests)} in ${fmt(elapsed, 1)} s (${fmt(requests / elapsed, 1)}/s): ${[...byKind].map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`);
   log(`errors     ${errors.length}${errors.length ? ` (first: ${errors[0]})` : ''}`);
-  log(`swaps      ${swaps.length} production moves by the second process (${swaps.filter((s) => s.action === 'promote').length} promote, ${swaps.filter((s) => s.action === 'rollback').length} rollback, ${swapErrors.length} failed, slowest ${fmt(result.swap_ms_max, 1)} ms); clients saw the version change ${versionChanges} times; answers by version: ${[...versions].map(([v, n]) => `v${v} ${fmt(n)}`).join(', ')}`);
+  log(`swaps      ${swaps.length} production moves by the second process (${swaps.filter((s) => s.action === 'promote').length} promote, ${swaps.filter((s) => s.action === 'rollback').length} rollback, ${swapErrors.length} failed, slowest ${fmt(result.swap_ms_max, 1)} ms); the ${CONNS} connections saw the answering version change ${versionChanges} times in all; answers by version: ${[...versions].map(([v, n]) => `v${v} ${fmt(n)}`).join(', ')}`);
   log(`latency    p50 ${fmt(pct(50), 2)} ms, p90 ${fmt(pct(90), 2)} ms, p99 ${fmt(pct(99), 2)} ms, p99.9 ${fmt(pct(99.9), 2)} ms, max ${fmt(sorted.at(-1) ?? NaN, 1)} ms`);
   log(`rss        after warm-up ${mb(rssWarm)}, at end ${mb(rssEnd)} (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%, limit +10%), max ${mb(rssMax)}`);
   log('minute     requests  errors  p99 ms   rss');

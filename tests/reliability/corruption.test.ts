@@ -6,14 +6,29 @@
  * `rfm models verify` names every damaged version and exits non-zero.
  */
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from '@rfm/registry';
 import { makeArtifact } from '@rfm/shared/testing';
-import { rfm, startServerProcess, tempDir, waitFor } from '../support.js';
+import { loadConfig } from '@rfm/shared';
+import { silentLogger, startServer } from '@rfm/serving';
+import { ROOT, rfm, startServerProcess, tempDir, waitFor } from '../support.js';
 import { requestLoop } from './helpers.js';
 
 const MODEL = 'customer-segments';
+const ADMIN = join(ROOT, 'serving', 'src', 'test-support', 'registry-admin.ts');
+
+/** Move production from another process, as an engineer's `rfm models promote/rollback` would. */
+function registryInChild(file: string, action: 'promote' | 'rollback', version?: number): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', ADMIN, file, MODEL, action, ...(version === undefined ? [] : [String(version)])], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (d) => (stderr += d));
+    c.once('error', reject);
+    c.once('close', (code) => resolve({ code, stderr }));
+  });
+}
 
 /**
  * Change stored artifact bytes in place. `digit`: one digit of a centroid becomes another, so the
@@ -60,8 +75,8 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
       flip(file, 2, 'digit');
       flip(file, 3, 'noise');
 
-      // production → v2 (promote does not read the artifact; the server must catch it)
-      const promoted = await rfm(['models', 'promote', '2', '--force', '--reason', 'corruption test', '--registry', file, '--json']);
+      // production → v2, from another process (promote does not read the artifact; the server must catch it)
+      const promoted = await registryInChild(file, 'promote', 2);
       expect(promoted.code, promoted.stderr).to.equal(0);
       const ready = await waitFor(async () => {
         const r = await getJson(`${server.url}/readyz`);
@@ -91,8 +106,8 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
         [3, false],
       ]);
 
-      // a second, fresh server on the damaged production: 503 with the reason, not a crash
-      const fresh = await startServerProcess(['--registry', file], { RFM_POLL_MS: '50' });
+      // a second, fresh server (in this process) on the damaged production: 503 with the reason, not a crash
+      const fresh = await startServer({ config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', pollMs: 50 }), logger: silentLogger() });
       try {
         const r = await getJson(`${fresh.url}/readyz`);
         expect(r.status).to.equal(503);
@@ -100,12 +115,12 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
         const p = await fetch(`${fresh.url}/api/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"recency":1,"frequency":1,"monetary":1}' });
         expect(p.status).to.equal(503);
         expect(((await p.json()) as any).error.code).to.equal('MODEL_UNAVAILABLE');
-        // rolling back moves production to the intact v1: both servers serve it
-        const back = await rfm(['models', 'rollback', '--reason', 'v2 is damaged', '--registry', file]);
+        // rolling back moves production to the intact v1: the fresh server serves it
+        const back = await registryInChild(file, 'rollback');
         expect(back.code, back.stderr).to.equal(0);
         await waitFor(async () => ((await getJson(`${fresh.url}/readyz`)).json.model_version === 1 ? true : undefined), 5000);
       } finally {
-        await fresh.stop();
+        await fresh.close();
       }
     } finally {
       const stats = await loop.stop();
