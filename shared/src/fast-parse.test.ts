@@ -3,18 +3,9 @@ import { BatchRequestSchema, CustomerFeaturesSchema, LIMITS, MAX_BATCH } from '.
 import { fastCustomer, fastPredictRequest } from './fast-parse.js';
 import { parsePredictRequest } from './validate.js';
 import { RfmError } from './errors.js';
+import { mulberry32 } from './random.js';
 
-/** mulberry32: a small seeded PRNG so the generated cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const EDGE_VALUES: unknown[] = [
   0, 1, -1, 0.5, 1.5, 2, 36_500, 36_500.0001, 36_501, 10_000_000, 10_000_001, 1e12, 1e12 + 1, 1e300, -0, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2,

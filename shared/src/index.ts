@@ -10,3 +10,4 @@ export * from './hash.js';
 export * from './artifact.js';
 export * from './config.js';
 export * from './transactions.js';
+export * from './random.js';

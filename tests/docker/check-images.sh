@@ -170,22 +170,22 @@ image_cmd() {
   uidgid=$(awk -F: -v u="$user" '$1==u || $3==u {print $3":"$4; exit}' "$root/etc/passwd")
   home=$(awk -F: -v u="$user" '$1==u || $3==u {print $6; exit}' "$root/etc/passwd")
   [ -n "$uidgid" ] || fail "user $user is not in $img's /etc/passwd"
-  mkdir -p "$SCRATCH/$name/upper" "$SCRATCH/$name/work" "$SCRATCH/$name/root"
+  mkdir -p "$SCRATCH/$name/upper" "$SCRATCH/$name/work" "$SCRATCH/$name/rootfs"
   # shellcheck disable=SC2016,SC2206
   CMD=(unshare --mount --propagation private -- sh -ec '
     lower=$1 s=$2 uidgid=$3 workdir=$4 in=$5 reg=$6 ro=$7; shift 7
     if [ "$ro" = 1 ]; then   # compose: read_only: true, tmpfs: [/tmp]
-      mount --bind "$lower" "$s/root" && mount -o remount,bind,ro "$s/root"
+      mount --bind "$lower" "$s/rootfs" && mount -o remount,bind,ro "$s/rootfs"
     else
-      mount -t overlay overlay -o "lowerdir=$lower,upperdir=$s/upper,workdir=$s/work" "$s/root"
-      mkdir -p "$s/root/data/registry" "$s/root/data/in"
+      mount -t overlay overlay -o "lowerdir=$lower,upperdir=$s/upper,workdir=$s/work" "$s/rootfs"
+      mkdir -p "$s/rootfs/data/registry" "$s/rootfs/data/in"
     fi
-    mount -t proc proc "$s/root/proc"
-    mount --rbind /dev "$s/root/dev"
-    mount -t tmpfs -o mode=1777 tmpfs "$s/root/tmp"
-    mount --bind "$reg" "$s/root/data/registry"
-    if [ -d "$s/root/data/in" ]; then mount --bind -o ro "$in" "$s/root/data/in"; fi
-    exec chroot --userspec="$uidgid" "$s/root" /usr/bin/env -C "$workdir" "$@"
+    mount -t proc proc "$s/rootfs/proc"
+    mount --rbind /dev "$s/rootfs/dev"
+    mount -t tmpfs -o mode=1777 tmpfs "$s/rootfs/tmp"
+    mount --bind "$reg" "$s/rootfs/data/registry"
+    if [ -d "$s/rootfs/data/in" ]; then mount --bind -o ro "$in" "$s/rootfs/data/in"; fi
+    exec chroot --userspec="$uidgid" "$s/rootfs" /usr/bin/env -C "$workdir" "$@"
   ' image_cmd "$root" "$SCRATCH/$name" "$uidgid" "$workdir" "$IN" "$REG" "${READ_ONLY:-0}" \
     env -i "${envs[@]}" "HOME=$home" ${EXTRA_ENV:-} "$@")
 }

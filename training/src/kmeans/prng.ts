@@ -1,20 +1,10 @@
 /**
- * Seeded PRNG (mulberry32) for every random choice in training, so a seed reproduces a model
- * exactly on any backend; tf.random is not used because its streams differ between backends.
+ * Seeded randomness for training (shared's mulberry32), so a seed reproduces a model exactly on
+ * any backend; tf.random is not used because its streams differ between backends.
  */
-export type Rng = () => number;
+import { mulberry32, type Rng } from '@rfm/shared';
 
-/** Uniform [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Rng };
 
 /** A fresh 32-bit seed drawn from a stream (one per k-means restart). */
 export function nextSeed(rng: Rng): number {
