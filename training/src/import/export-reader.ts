@@ -116,7 +116,7 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
   const name = path.split(/[\\/]/).pop() ?? path;
   // (gzip: the full pass below inflates the whole file before DuckDB sees it, and finds long lines)
   if (format === 'csv') {
-    const long = await longLineInHead(path, { gzip: format === 'csv.gz' });
+    const long = await longLineInHead(path);
     if (long) throw longLineError(name, long);
   }
   // One pass beside DuckDB's: sha256, plus (CSV) the longest line and (gzip) a whole stream. A
