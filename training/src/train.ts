@@ -119,6 +119,10 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   // Backend first: a backend that cannot start fails the command before the export is read.
   const { tf, backend } = await watch.time('backend_init', () => selectBackend(options.backend));
 
+  // The report's ECharts bundle loads while DuckDB reads the file (its threads leave this one idle).
+  const reportModule = import('./report/report.js');
+  reportModule.catch(() => {}); // awaited in the report phase
+
   let table: RfmTable;
   let data: DataSummary;
   let dateFormat: string | undefined;
@@ -213,8 +217,8 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
 
   progress('writing the training report', { phase: 'report' });
   const report = await watch.time('report', async () => {
-    // ECharts is loaded here, not when @rfm/training is imported (every rfm command imports it).
-    const { renderReport } = await import('./report/report.js');
+    // ECharts is loaded by train(), not when @rfm/training is imported (every rfm command imports it).
+    const { renderReport } = await reportModule;
     const html = renderReport({ artifact, table, z, labels: km.labels, seed: fit.seed, modelName: options.modelName, dateFormat });
     if (options.reportPath) await writeFile(options.reportPath, html);
     return html;

@@ -5,7 +5,7 @@ import type { RfmTable } from '../rfm-table.js';
 import { colorOf, customerScatterChart, sizesChart, snakeChart, sweepChart, type ScatterPoint } from './charts.js';
 
 /** Customers drawn in the recency/monetary scatter at most; more are sampled (seeded) and the report says so. */
-export const SCATTER_MAX = 4000;
+export const SCATTER_MAX = 2500;
 
 export interface ReportInput {
   artifact: ArtifactV1;
