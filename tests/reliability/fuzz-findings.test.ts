@@ -62,6 +62,13 @@ describe('fuzz findings (pinned)', function () {
     expect(ok.status).to.equal(200);
   });
 
+  it('transactions whose quantity × price overflows DECIMAL(38, 6) → 400 naming the line (was 500: BigInt(Infinity))', async () => {
+    const body = JSON.stringify({ cid: '17850', transactions: [{ InvoiceNo: '1', InvoiceDate: '2011-01-01 08:26', Quantity: 1.7976931348623157e308, UnitPrice: 0.01 }, { InvoiceNo: '2', InvoiceDate: '2011-01-02 08:26', Quantity: 1e31, UnitPrice: 100 }] });
+    const r = await rawRequest(`${s.url}/api/v1/predict/transactions`, { headers: { 'content-type': 'application/json' }, body });
+    expect(r.status).to.equal(400);
+    expect(JSON.parse(r.text).error.message).to.match(/^transactions\.0: the line's amount .* is too large/);
+  });
+
   it('a CSV whose field opens a quote mid-field → 400 naming the line (was 500: csv-parse INVALID_OPENING_QUOTE)', async () => {
     for (const body of ['\n "', ' "', 'recency,frequency,monetary\n1,2 "x",3']) {
       const r = await rawRequest(`${s.url}/api/v1/predict/csv`, { headers: { 'content-type': 'text/csv' }, body });

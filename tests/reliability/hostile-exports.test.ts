@@ -45,6 +45,8 @@ interface Fails {
 }
 interface Case {
   name: string;
+  /** --columns mapping (train's `columns`) */
+  columns?: Record<string, string>;
   /** path of the export (fixture or made in `dir`) */
   file: (dir: string) => string | Promise<string>;
   expect: Ok | Fails;
@@ -127,6 +129,7 @@ const CASES: Case[] = [
     file: fixture('bad-values.csv'),
     expect: { ok: true, dropped: { unparsable_quantity: 2, quantity_not_positive: 2, unparsable_price: 2, price_not_positive: 1 }, kept: 35, customers: 10 },
   },
+  { name: 'a quantity of 1e300 (amount beyond DECIMAL(38, 6))', file: fixture('huge-quantity.csv'), expect: fails(65, 'INVALID_INPUT', /huge-quantity\.csv: Conversion Error: Could not cast value/) },
   { name: 'every quantity negative', file: fixture('all-bad-values.csv'), expect: fails(65, 'INVALID_INPUT', /all-bad-values\.csv: no usable rows: all 42 rows were dropped \(quantity_not_positive 42\)/) },
   {
     name: 'gzip cut short mid-stream',
@@ -201,6 +204,16 @@ const CASES: Case[] = [
     },
     expect: fails(65, 'INVALID_INPUT', /late-long-line\.csv: line \d{6,} is longer than 2,000,000 bytes/),
   },
+  {
+    // file name and column names reach DuckDB's SQL: quoted as literals and identifiers, never spliced
+    name: `quotes and SQL in the file name and in a mapped column name`,
+    file: (dir) => {
+      const text = goodCsv().toString('utf8').replace('CustomerID', 'Customer"; DROP TABLE rfm_inv; --');
+      return write(join(dir, `it's "odd"; DROP TABLE x.csv`), Buffer.from(text));
+    },
+    columns: { customer: 'Customer"; DROP TABLE rfm_inv; --' },
+    expect: SAME_AS_GOOD,
+  },
   { name: 'a file that does not exist', file: (dir) => join(dir, 'nope.csv'), expect: fails(66, 'NOT_FOUND', /export not found: .*nope\.csv/) },
   { name: 'a directory', file: (dir) => mkdirp(join(dir, 'a-folder.csv')), expect: fails(65, 'INVALID_INPUT', /a-folder\.csv is not a file/) },
   { name: 'an unsupported file type', file: (dir) => write(join(dir, 'export.xlsx'), noise(100)), expect: fails(65, 'UNSUPPORTED', /unsupported file type "export\.xlsx"/) },
@@ -248,7 +261,7 @@ describe('hostile exports through `rfm train` (real CLI processes)', function ()
       if (c.expect.ok) {
         // in this process (one at a time: train() is not re-entrant on the tfjs backend)
         okQueue.push(async () => {
-          const trained = await train({ exportPath: file }, { registryPath: registry, modelName: MODEL, actor: 'hostile-test', k: 2, nInit: 1, seed: 1, backend: 'cpu' });
+          const trained = await train({ exportPath: file }, { registryPath: registry, modelName: MODEL, actor: 'hostile-test', k: 2, nInit: 1, seed: 1, backend: 'cpu', ...(c.columns ? { columns: c.columns } : {}) });
           results.set(c.name, { code: 0, stdout: '', stderr: '', registry, ms: Date.now() - t0, trained });
         });
         return;

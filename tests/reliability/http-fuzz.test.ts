@@ -435,7 +435,12 @@ describe('fuzzed HTTP input (fast-check) against a real server process', functio
             return typeof v === 'string' && v.length > 300 ? `${v.slice(0, 300)}…(${v.length} chars)` : Buffer.isBuffer(v) ? `<${v.length} bytes>` : v;
           });
         const err = out.errorInstance as Error | undefined;
-        throw new Error(`${target.name}: property failed after ${out.numRuns} runs (seed ${out.seed}, path "${out.counterexamplePath}", replay with RFM_FUZZ_SEED=${out.seed})\ncounterexample: ${short(out.counterexample).slice(0, 2000)}\n${String(err?.message ?? err).slice(0, 2000)}`);
+        const [route, path, c] = (out.counterexample?.[0] ?? []) as [Route?, string?, Case?];
+        const serverErrors = server.output().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-3).join('\n');
+        throw new Error(
+          `${target.name}: property failed after ${out.numRuns} runs (seed ${out.seed}, path "${out.counterexamplePath}", replay with RFM_FUZZ_SEED=${out.seed})\n` +
+            `counterexample: ${route?.method} ${path} ${short(c).slice(0, 3000)}\n${String(err?.message ?? err).slice(0, 2000)}${serverErrors ? `\nserver log:\n${serverErrors.slice(0, 3000)}` : ''}`,
+        );
       }
     } finally {
       agent.destroy();
