@@ -48,20 +48,35 @@ const rows = async (sql) => (await conn.runAndReadAll(sql)).getRowObjectsJson();
 await conn.run(`CREATE TABLE src AS SELECT * FROM read_csv(${q(source)}, header = true, all_varchar = true)`);
 
 const rng = mulberry32(seed);
-const customers = await rows(`SELECT CustomerID AS c, count(*) AS n, bool_or(TRY_CAST(UnitPrice AS DOUBLE) = 0) AS zero_price
+const customers =
+  await rows(`SELECT CustomerID AS c, count(*) AS n, bool_or(TRY_CAST(UnitPrice AS DOUBLE) = 0) AS zero_price
   FROM src WHERE CustomerID IS NOT NULL GROUP BY CustomerID ORDER BY CustomerID`);
 // Two customers with a zero-price line, so that drop reason is in the sample too.
-const chosen = new Set(customers.filter((c) => c.zero_price && Number(c.n) <= MAX_ROWS).slice(0, 2).map((c) => c.c));
-for (const c of shuffle(customers.filter((c) => Number(c.n) <= MAX_ROWS), rng)) {
+const chosen = new Set(
+  customers
+    .filter((c) => c.zero_price && Number(c.n) <= MAX_ROWS)
+    .slice(0, 2)
+    .map((c) => c.c),
+);
+for (const c of shuffle(
+  customers.filter((c) => Number(c.n) <= MAX_ROWS),
+  rng,
+)) {
   if (chosen.size >= wanted) break;
   chosen.add(c.c);
 }
-const invoices = await rows(`SELECT InvoiceNo AS i FROM src WHERE CustomerID IS NULL GROUP BY InvoiceNo HAVING count(*) BETWEEN 5 AND 30 ORDER BY InvoiceNo`);
-const anonymous = shuffle(invoices.map((r) => r.i), rng).slice(0, 6);
+const invoices = await rows(
+  `SELECT InvoiceNo AS i FROM src WHERE CustomerID IS NULL GROUP BY InvoiceNo HAVING count(*) BETWEEN 5 AND 30 ORDER BY InvoiceNo`,
+);
+const anonymous = shuffle(
+  invoices.map((r) => r.i),
+  rng,
+).slice(0, 6);
 
 await conn.run(`COPY (SELECT * FROM src WHERE CustomerID IN (${[...chosen].map(q).join(',')})
   OR (CustomerID IS NULL AND InvoiceNo IN (${anonymous.map(q).join(',')})))
   TO ${q(out)} (FORMAT csv, HEADER true, COMPRESSION gzip)`);
-const [s] = await rows(`SELECT count(*) AS rows, count(DISTINCT CustomerID) AS customers, count(*) FILTER (WHERE CustomerID IS NULL) AS no_customer,
+const [s] =
+  await rows(`SELECT count(*) AS rows, count(DISTINCT CustomerID) AS customers, count(*) FILTER (WHERE CustomerID IS NULL) AS no_customer,
   count(*) FILTER (WHERE starts_with(InvoiceNo, 'C')) AS cancelled FROM read_csv(${q(out)}, header = true, all_varchar = true)`);
 console.log(JSON.stringify({ out, seed, ...s }));

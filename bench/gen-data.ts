@@ -28,10 +28,46 @@ export interface GenOptions {
   seed?: number;
 }
 
-
 const HEADER = 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n';
-const COUNTRIES = ['United Kingdom', 'Germany', 'France', 'EIRE', 'Spain', 'Netherlands', 'Belgium', 'Switzerland', 'Portugal', 'Australia'];
-const WORDS = ['WHITE', 'HANGING', 'HEART', 'T-LIGHT', 'HOLDER', 'METAL', 'LANTERN', 'CREAM', 'CUPID', 'COAT', 'HANGER', 'KNITTED', 'FLAG', 'MUG', 'VINTAGE', 'RED', 'BAG', 'JUMBO', 'SET', 'CAKE', 'TINS', 'PANTRY', 'REGENCY', 'TEACUP', 'SAUCER'];
+const COUNTRIES = [
+  'United Kingdom',
+  'Germany',
+  'France',
+  'EIRE',
+  'Spain',
+  'Netherlands',
+  'Belgium',
+  'Switzerland',
+  'Portugal',
+  'Australia',
+];
+const WORDS = [
+  'WHITE',
+  'HANGING',
+  'HEART',
+  'T-LIGHT',
+  'HOLDER',
+  'METAL',
+  'LANTERN',
+  'CREAM',
+  'CUPID',
+  'COAT',
+  'HANGER',
+  'KNITTED',
+  'FLAG',
+  'MUG',
+  'VINTAGE',
+  'RED',
+  'BAG',
+  'JUMBO',
+  'SET',
+  'CAKE',
+  'TINS',
+  'PANTRY',
+  'REGENCY',
+  'TEACUP',
+  'SAUCER',
+];
 const START = Date.UTC(2010, 11, 1, 8, 0); // 2010-12-01 08:00
 const SPAN = Date.UTC(2011, 11, 9, 18, 0) - START;
 
@@ -80,7 +116,9 @@ export async function generate(o: GenOptions): Promise<{ rows: number; invoices:
     code.push(String(10000 + s * 17) + (rng() < 0.3 ? 'ABCDEFG'[Math.floor(rng() * 7)]! : ''));
     const n = 2 + Math.floor(rng() * 4);
     const words = Array.from({ length: n }, () => WORDS[Math.floor(rng() * WORDS.length)]!);
-    desc.push(n >= 3 && rng() < 0.05 ? `"${words.slice(0, 2).join(' ')}, ${words.slice(2).join(' ')}"` : words.join(' '));
+    desc.push(
+      n >= 3 && rng() < 0.05 ? `"${words.slice(0, 2).join(' ')}, ${words.slice(2).join(' ')}"` : words.join(' '),
+    );
     price.push((Math.round(Math.exp(0.9 + 0.9 * gauss()) * 100) / 100 + 0.01).toFixed(2));
     item.push(`${code[s]},${desc[s]},`);
   }
@@ -152,7 +190,14 @@ function parseArgs(argv: string[]): GenOptions {
   const customers = Number(get('customers'));
   const out = get('out');
   const seed = get('seed') !== undefined ? Number(get('seed')) : 42;
-  if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(customers) || customers < 1 || !out || !Number.isInteger(seed)) {
+  if (
+    !Number.isInteger(rows) ||
+    rows < 1 ||
+    !Number.isInteger(customers) ||
+    customers < 1 ||
+    !out ||
+    !Number.isInteger(seed)
+  ) {
     console.error('usage: npm run gen:data -- --rows N --customers M --out FILE[.csv|.csv.gz] [--seed S]');
     process.exit(2);
   }
@@ -162,5 +207,7 @@ function parseArgs(argv: string[]): GenOptions {
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
   const o = parseArgs(process.argv.slice(2));
   const r = await generate(o);
-  console.log(`wrote ${o.out}: ${r.rows.toLocaleString('en-US')} rows, ${r.invoices.toLocaleString('en-US')} invoices, ${o.customers.toLocaleString('en-US')} customers (seed ${o.seed}) in ${(r.ms / 1000).toFixed(1)} s`);
+  console.log(
+    `wrote ${o.out}: ${r.rows.toLocaleString('en-US')} rows, ${r.invoices.toLocaleString('en-US')} invoices, ${o.customers.toLocaleString('en-US')} customers (seed ${o.seed}) in ${(r.ms / 1000).toFixed(1)} s`,
+  );
 }

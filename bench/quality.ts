@@ -44,23 +44,36 @@ print(json.dumps(out))
 
 const work = mkdtempSync(join(tmpdir(), 'rfm-bench-quality-'));
 try {
-  console.log(`bench/quality: ${EXPORT}, k = ${kLo}…${kHi}, seed ${SEED}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `bench/quality: ${EXPORT}, k = ${kLo}…${kHi}, seed ${SEED}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const { table } = await readExport(EXPORT);
   const z = transformRows(fitScaler(table.raw), table.raw);
   const n = table.cids.length;
   const csv = join(work, 'z.csv');
   const lines: string[] = [];
-  for (let i = 0; i < n; i++) lines.push(`${z[i * 3]!.toPrecision(17)},${z[i * 3 + 1]!.toPrecision(17)},${z[i * 3 + 2]!.toPrecision(17)}`);
+  for (let i = 0; i < n; i++)
+    lines.push(`${z[i * 3]!.toPrecision(17)},${z[i * 3 + 1]!.toPrecision(17)},${z[i * 3 + 2]!.toPrecision(17)}`);
   writeFileSync(csv, `${lines.join('\n')}\n`);
 
   const t = performance.now();
-  const py = spawnSync('/usr/bin/python3', ['-c', PY, csv, String(kLo), String(kHi), String(SEED)], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const py = spawnSync('/usr/bin/python3', ['-c', PY, csv, String(kLo), String(kHi), String(SEED)], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+  });
   if (py.status !== 0) throw new Error(`scikit-learn failed: ${py.stderr}`);
-  const sk = JSON.parse(py.stdout) as { version: string; fits: Record<string, { inertia: number; labels: number[]; n_iter: number }> };
+  const sk = JSON.parse(py.stdout) as {
+    version: string;
+    fits: Record<string, { inertia: number; labels: number[]; n_iter: number }>;
+  };
   const skMs = performance.now() - t;
 
   const { tf, backend } = await selectBackend((process.env.RFM_TF_BACKEND as 'wasm' | 'cpu' | undefined) ?? 'wasm');
-  console.log(`${n} customers; rfm on tfjs ${backend} vs scikit-learn ${sk.version} (KMeans n_init=10) on the identical standardized table\n`);
+  console.log(
+    `${n} customers; rfm on tfjs ${backend} vs scikit-learn ${sk.version} (KMeans n_init=10) on the identical standardized table\n`,
+  );
   console.log('  k   rfm inertia   sklearn inertia   ratio    |diff|   ARI      rfm silhouette');
   let rfmMs = 0;
   let worst = 0;
@@ -73,10 +86,16 @@ try {
     worst = Math.max(worst, Math.abs(ratio - 1));
     const ari = adjustedRandIndex(r.labels, s.labels);
     const sil = silhouette(z, 3, r.labels, k, { seed: SEED }).value;
-    console.log(`  ${String(k).padEnd(3)} ${r.inertia.toFixed(2).padStart(11)}   ${s.inertia.toFixed(2).padStart(15)}   ${ratio.toFixed(5)}  ${(Math.abs(ratio - 1) * 100).toFixed(3).padStart(6)}%  ${ari.toFixed(4)}   ${sil?.toFixed(4)}`);
+    console.log(
+      `  ${String(k).padEnd(3)} ${r.inertia.toFixed(2).padStart(11)}   ${s.inertia.toFixed(2).padStart(15)}   ${ratio.toFixed(5)}  ${(Math.abs(ratio - 1) * 100).toFixed(3).padStart(6)}%  ${ari.toFixed(4)}   ${sil?.toFixed(4)}`,
+    );
   }
-  console.log(`\nworst inertia difference ${(worst * 100).toFixed(3)}% (goal < 1%): ${worst < 0.01 ? 'met' : 'NOT met'}`);
-  console.log(`fit time for all k: rfm ${(rfmMs / 1000).toFixed(2)} s, scikit-learn ${(skMs / 1000).toFixed(2)} s (including its interpreter start and CSV read)`);
+  console.log(
+    `\nworst inertia difference ${(worst * 100).toFixed(3)}% (goal < 1%): ${worst < 0.01 ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `fit time for all k: rfm ${(rfmMs / 1000).toFixed(2)} s, scikit-learn ${(skMs / 1000).toFixed(2)} s (including its interpreter start and CSV read)`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

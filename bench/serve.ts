@@ -63,7 +63,11 @@ async function freePort(): Promise<number> {
 }
 
 function start(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
-  const c = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const c = spawn(cmd, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   children.add(c);
   return c;
 }
@@ -78,13 +82,29 @@ async function stop(c: ChildProcess): Promise<void> {
   children.delete(c);
 }
 
-function post(port: number, path: string, body: string | Buffer, type = 'application/json', agent?: Agent): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function post(
+  port: number,
+  path: string,
+  body: string | Buffer,
+  type = 'application/json',
+  agent?: Agent,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((res, rej) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': type, 'content-length': Buffer.byteLength(body) } }, (r) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (d: Buffer) => chunks.push(d));
-      r.on('end', () => res({ status: r.statusCode!, headers: r.headers, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': type, 'content-length': Buffer.byteLength(body) },
+      },
+      (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (d: Buffer) => chunks.push(d));
+        r.on('end', () => res({ status: r.statusCode!, headers: r.headers, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', rej);
     req.end(body);
   });
@@ -119,7 +139,19 @@ function ms(v: string): number {
 }
 
 function wrk(port: number, path: string, seconds: number): WrkResult {
-  const out = execFileSync('wrk', ['-t2', `-c${CONNS}`, `-d${seconds}s`, '--latency', '-s', join(HERE, 'post.lua'), `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t2',
+      `-c${CONNS}`,
+      `-d${seconds}s`,
+      '--latency',
+      '-s',
+      join(HERE, 'post.lua'),
+      `http://127.0.0.1:${port}${path}`,
+    ],
+    { encoding: 'utf8' },
+  );
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
   const non2xx = num(/Non-2xx or 3xx responses:\s+(\d+)/);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
@@ -139,7 +171,9 @@ function measure(port: number, path: string): WrkResult {
 }
 
 const line = (name: string, r: WrkResult) =>
-  log(`  ${name.padEnd(34)} ${fmt(r.rps).padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   (${fmt(r.requests)} requests, ${r.errors} errors)`);
+  log(
+    `  ${name.padEnd(34)} ${fmt(r.rps).padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   (${fmt(r.requests)} requests, ${r.errors} errors)`,
+  );
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -147,7 +181,9 @@ function pct(sorted: number[], p: number): number {
 
 // ---- the run ----------------------------------------------------------------------------------
 async function main() {
-  log(`bench/serve — ${new Date().toISOString()} — node ${process.version}, ${WORKERS} workers per server, wrk -t2 -c${CONNS} -d${SECONDS}s on 127.0.0.1`);
+  log(
+    `bench/serve — ${new Date().toISOString()} — node ${process.version}, ${WORKERS} workers per server, wrk -t2 -c${CONNS} -d${SECONDS}s on 127.0.0.1`,
+  );
   log(`export: ${EXPORT}`);
   log(`body:   ${BODY}`);
   try {
@@ -159,20 +195,36 @@ async function main() {
   // models: rfm (two versions, for the swap test) and the peer's, on the same export
   const reg = join(tmp, 'registry.db');
   let t0 = Date.now();
-  execFileSync(process.execPath, ['cli/dist/main.js', 'train', EXPORT, '--k', '4', '--seed', '42', '--registry', reg], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, RFM_LOG_LEVEL: 'warn' } });
+  execFileSync(process.execPath, ['cli/dist/main.js', 'train', EXPORT, '--k', '4', '--seed', '42', '--registry', reg], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, RFM_LOG_LEVEL: 'warn' },
+  });
   const rfmTrainMs = Date.now() - t0;
-  execFileSync(process.execPath, ['cli/dist/main.js', 'train', EXPORT, '--k', '5', '--seed', '7', '--registry', reg], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, RFM_LOG_LEVEL: 'warn' } });
+  execFileSync(process.execPath, ['cli/dist/main.js', 'train', EXPORT, '--k', '5', '--seed', '7', '--registry', reg], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, RFM_LOG_LEVEL: 'warn' },
+  });
   const peerModel = join(tmp, 'peer');
   t0 = Date.now();
-  execFileSync('/usr/bin/python3', [join(PEER, 'train.py'), EXPORT, peerModel, '--k', '4', '--seed', '42'], { cwd: PEER, stdio: 'ignore' });
+  execFileSync('/usr/bin/python3', [join(PEER, 'train.py'), EXPORT, peerModel, '--k', '4', '--seed', '42'], {
+    cwd: PEER,
+    stdio: 'ignore',
+  });
   const peerTrainMs = Date.now() - t0;
-  log(`training (k=4, wall time incl. process start): rfm ${fmt(rfmTrainMs)} ms, Flask baseline's train.py ${fmt(peerTrainMs)} ms`);
+  log(
+    `training (k=4, wall time incl. process start): rfm ${fmt(rfmTrainMs)} ms, Flask baseline's train.py ${fmt(peerTrainMs)} ms`,
+  );
   log('');
   log(`single-customer POST, ${WORKERS} workers each:`);
 
   // (a) the baseline
   let port = await freePort();
-  let c = start('gunicorn', ['-w', String(WORKERS), '-b', `127.0.0.1:${port}`, '--log-level', 'warning', 'app:app'], { cwd: PEER, env: { MODEL_DIR: peerModel } });
+  let c = start('gunicorn', ['-w', String(WORKERS), '-b', `127.0.0.1:${port}`, '--log-level', 'warning', 'app:app'], {
+    cwd: PEER,
+    env: { MODEL_DIR: peerModel },
+  });
   await waitReady(port, '/predict', 'gunicorn');
   const flask = measure(port, '/predict');
   await stop(c);
@@ -194,7 +246,11 @@ async function main() {
 
   // rfm with its scoring fast path turned off: the express route alone
   port = await freePort();
-  c = start(process.execPath, ['cli/dist/main.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)], { env: { RFM_LOG_LEVEL: 'warn', RFM_FAST_PATH: '0' } });
+  c = start(
+    process.execPath,
+    ['cli/dist/main.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)],
+    { env: { RFM_LOG_LEVEL: 'warn', RFM_FAST_PATH: '0' } },
+  );
   await waitReady(port, '/api/v1/predict', 'rfm serve (express only)');
   const rfmExpress = measure(port, '/api/v1/predict');
   await stop(c);
@@ -202,7 +258,11 @@ async function main() {
 
   // rfm itself: the production build, as `npm start` runs it
   port = await freePort();
-  c = start(process.execPath, ['cli/dist/main.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)], { env: { RFM_LOG_LEVEL: 'warn' } });
+  c = start(
+    process.execPath,
+    ['cli/dist/main.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)],
+    { env: { RFM_LOG_LEVEL: 'warn' } },
+  );
   await waitReady(port, '/api/v1/predict', 'rfm serve');
   const rfm = measure(port, '/api/v1/predict');
   line('rfm POST /api/v1/predict (fast path)', rfm);
@@ -211,12 +271,21 @@ async function main() {
   log(`  rfm / Flask baseline        ${(rfm.rps / flask.rps).toFixed(2)}×   (goal ≥ 3×)`);
   log(`  rfm / bare express          ${(rfm.rps / bareExpress.rps).toFixed(2)}×   (goal ≥ 0.9×)`);
   log(`  rfm / bare node:http        ${(rfm.rps / bareHttp.rps).toFixed(2)}×`);
-  log(`  rfm express-only / bare express  ${(rfmExpress.rps / bareExpress.rps).toFixed(2)}×   (the fast path's gain: ${(rfm.rps / rfmExpress.rps).toFixed(2)}×)`);
+  log(
+    `  rfm express-only / bare express  ${(rfmExpress.rps / bareExpress.rps).toFixed(2)}×   (the fast path's gain: ${(rfm.rps / rfmExpress.rps).toFixed(2)}×)`,
+  );
   log(`  bare express / node:http    ${(bareExpress.rps / bareHttp.rps).toFixed(2)}×`);
-  log(`  rfm p99 at ${CONNS} connections   ${rfm.p99.toFixed(2)} ms   (goal < 20 ms; baseline ${flask.p99.toFixed(2)} ms)`);
+  log(
+    `  rfm p99 at ${CONNS} connections   ${rfm.p99.toFixed(2)} ms   (goal < 20 ms; baseline ${flask.p99.toFixed(2)} ms)`,
+  );
 
   // batch: 10,000 customers in one request, one request at a time
-  const customers = Array.from({ length: 10_000 }, (_, i) => ({ cid: String(12_000 + i), recency: (i * 37) % 370, frequency: 1 + ((i * 13) % 40), monetary: Math.round(((i * 7919) % 50_000) + 10) / 10 }));
+  const customers = Array.from({ length: 10_000 }, (_, i) => ({
+    cid: String(12_000 + i),
+    recency: (i * 37) % 370,
+    frequency: 1 + ((i * 13) % 40),
+    monetary: Math.round(((i * 7919) % 50_000) + 10) / 10,
+  }));
   const batchBody = JSON.stringify({ instances: customers });
   const csvBody = `cid,recency,frequency,monetary\n${customers.map((x) => `${x.cid},${x.recency},${x.frequency},${x.monetary}`).join('\n')}\n`;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -237,17 +306,31 @@ async function main() {
   const batchMedian = pct(batch, 50);
   const batchPps = 10_000 / (batchMedian / 1000);
   log('');
-  log(`batch of 10,000 customers, one request at a time (${fmt(batchBody.length / 1024)} kB JSON; client-measured, end to end):`);
-  log(`  JSON  POST /api/v1/predict       median ${batchMedian.toFixed(1)} ms, p90 ${pct(batch, 90).toFixed(1)} ms, min ${batch[0]!.toFixed(1)} ms   (goal < 50 ms)`);
-  log(`  CSV   POST /api/v1/predict/csv   median ${pct(csv, 50).toFixed(1)} ms, p90 ${pct(csv, 90).toFixed(1)} ms, min ${csv[0]!.toFixed(1)} ms`);
-  log(`  predictions/s through the batch route: ${fmt(batchPps)} vs the baseline's ${fmt(flask.rps)} (one per request) = ${(batchPps / flask.rps).toFixed(0)}×   (goal ≥ 100×)`);
+  log(
+    `batch of 10,000 customers, one request at a time (${fmt(batchBody.length / 1024)} kB JSON; client-measured, end to end):`,
+  );
+  log(
+    `  JSON  POST /api/v1/predict       median ${batchMedian.toFixed(1)} ms, p90 ${pct(batch, 90).toFixed(1)} ms, min ${batch[0]!.toFixed(1)} ms   (goal < 50 ms)`,
+  );
+  log(
+    `  CSV   POST /api/v1/predict/csv   median ${pct(csv, 50).toFixed(1)} ms, p90 ${pct(csv, 90).toFixed(1)} ms, min ${csv[0]!.toFixed(1)} ms`,
+  );
+  log(
+    `  predictions/s through the batch route: ${fmt(batchPps)} vs the baseline's ${fmt(flask.rps)} (one per request) = ${(batchPps / flask.rps).toFixed(0)}×   (goal ≥ 100×)`,
+  );
 
   // promotions and rollbacks under load
   log('');
   const swap = await swapUnderLoad(port, reg);
-  log(`promotions and rollbacks under load (${swap.moves} moves by a second process, 8 clients, 24 customers per request, each answer checked against its version's Predictor):`);
-  log(`  ${fmt(swap.requests)} requests, ${swap.errors} errors, ${swap.mixed} mixed answers, max latency during swaps ${swap.maxLatency.toFixed(1)} ms`);
-  log(`  alias move → first answer from the new version: median ${swap.medianSwitch} ms, max ${swap.maxSwitch} ms   (goal ≤ 1000 ms; poll interval 250 ms)`);
+  log(
+    `promotions and rollbacks under load (${swap.moves} moves by a second process, 8 clients, 24 customers per request, each answer checked against its version's Predictor):`,
+  );
+  log(
+    `  ${fmt(swap.requests)} requests, ${swap.errors} errors, ${swap.mixed} mixed answers, max latency during swaps ${swap.maxLatency.toFixed(1)} ms`,
+  );
+  log(
+    `  alias move → first answer from the new version: median ${swap.medianSwitch} ms, max ${swap.maxSwitch} ms   (goal ≤ 1000 ms; poll interval 250 ms)`,
+  );
   await stop(c);
 }
 
@@ -255,11 +338,24 @@ async function swapUnderLoad(port: number, reg: string) {
   const r = Registry.openReadOnly(reg);
   const models = new Map([1, 2].map((v) => [v, r.loadModel(MODEL, v)]));
   r.close();
-  const customers = Array.from({ length: 24 }, (_, i) => ({ cid: `c${i}`, recency: [1, 5, 20, 60, 150, 400][i % 6]!, frequency: [1, 2, 4, 9][i % 4]!, monetary: [15, 120, 600, 3000, 20000][i % 5]! }));
+  const customers = Array.from({ length: 24 }, (_, i) => ({
+    cid: `c${i}`,
+    recency: [1, 5, 20, 60, 150, 400][i % 6]!,
+    frequency: [1, 2, 4, 9][i % 4]!,
+    monetary: [15, 120, 600, 3000, 20000][i % 5]!,
+  }));
   const expected = new Map<number, string>();
   for (const [v, m] of models) {
     const p = new Predictor(m.artifact);
-    expected.set(v, JSON.stringify(customers.map((x) => { const k = p.predict(x.recency, x.frequency, x.monetary); return { cid: x.cid, cluster: k, segment: m.artifact.segments.find((s) => s.cluster === k)!.name }; })));
+    expected.set(
+      v,
+      JSON.stringify(
+        customers.map((x) => {
+          const k = p.predict(x.recency, x.frequency, x.monetary);
+          return { cid: x.cid, cluster: k, segment: m.artifact.segments.find((s) => s.cluster === k)!.name };
+        }),
+      ),
+    );
   }
   const body = JSON.stringify({ instances: customers });
   const answers: { start: number; end: number; version: number }[] = [];
@@ -278,7 +374,11 @@ async function swapUnderLoad(port: number, reg: string) {
           continue;
         }
         const json = JSON.parse(res.body) as { model_version: number; predictions: unknown[] };
-        if (Number(res.headers['x-model-version']) !== json.model_version || JSON.stringify(json.predictions) !== expected.get(json.model_version)) mixed++;
+        if (
+          Number(res.headers['x-model-version']) !== json.model_version ||
+          JSON.stringify(json.predictions) !== expected.get(json.model_version)
+        )
+          mixed++;
         answers.push({ start, end, version: json.model_version });
       } catch {
         errors++;
@@ -290,7 +390,20 @@ async function swapUnderLoad(port: number, reg: string) {
   const moves = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? '2' : 'rollback'));
   // the mover runs in its own process, asynchronously: the clients keep going meanwhile
   const out = await new Promise<string>((res, rej) => {
-    const m = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', join(ROOT, 'tests', 'swap', 'mover.ts'), reg, MODEL, '600', ...moves], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const m = spawn(
+      process.execPath,
+      [
+        '--conditions=rfm-source',
+        '--import',
+        'tsx',
+        join(ROOT, 'tests', 'swap', 'mover.ts'),
+        reg,
+        MODEL,
+        '600',
+        ...moves,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let text = '';
     m.stdout.on('data', (d) => (text += d));
     m.on('error', rej);
@@ -300,9 +413,14 @@ async function swapUnderLoad(port: number, reg: string) {
   running = false;
   await Promise.all(clients);
   agent.destroy();
-  const done = out.trim().split('\n').map((l) => JSON.parse(l) as { to: number; at: number });
+  const done = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { to: number; at: number });
   const switches = done.map((m) => {
-    const first = answers.filter((a) => a.end >= m.at && a.version === m.to).reduce((min, a) => Math.min(min, a.end), Infinity);
+    const first = answers
+      .filter((a) => a.end >= m.at && a.version === m.to)
+      .reduce((min, a) => Math.min(min, a.end), Infinity);
     return first - m.at;
   });
   const sorted = [...switches].sort((a, b) => a - b);

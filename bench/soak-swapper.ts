@@ -17,7 +17,9 @@ const timer = setInterval(() => {
     const move = promote
       ? reg.promote(model!, candidate, { actor: 'soak', reason: `soak swap ${++n}`, force: true })
       : reg.rollback(model!, { actor: 'soak', reason: `soak swap ${++n}` });
-    process.stdout.write(`${JSON.stringify({ n, action: promote ? 'promote' : 'rollback', from: move.from, to: move.to, ms: +(performance.now() - t0).toFixed(1), at: Date.now() })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ n, action: promote ? 'promote' : 'rollback', from: move.from, to: move.to, ms: +(performance.now() - t0).toFixed(1), at: Date.now() })}\n`,
+    );
     promote = !promote;
   } catch (e) {
     process.stdout.write(`${JSON.stringify({ n, error: (e as Error).message, at: Date.now() })}\n`);

@@ -61,7 +61,18 @@ const file = join(tmp, 'registry.db');
 {
   const reg = Registry.open(file);
   reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'soak' });
-  reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2, centroids: [[-1, 1, 1], [1, -1, -1], [0.2, 0.1, 0.3]] }), actor: 'soak' });
+  reg.register({
+    modelName: MODEL,
+    artifact: makeArtifact({
+      seed: 2,
+      centroids: [
+        [-1, 1, 1],
+        [1, -1, -1],
+        [0.2, 0.1, 0.3],
+      ],
+    }),
+    actor: 'soak',
+  });
   reg.close();
 }
 
@@ -78,14 +89,23 @@ process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
 
 function start(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const c = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.add(c);
   return c;
 }
 
 // ---- the server ---------------------------------------------------------------------------
-const serveArgs = BUILT ? [join(ROOT, 'cli', 'dist', 'main.js')] : ['--conditions=rfm-source', '--import', 'tsx', join(ROOT, 'cli', 'src', 'main.ts')];
-const server = start([...serveArgs, 'serve', '--port', '0', '--host', '127.0.0.1', '--registry', file], { RFM_LOG_LEVEL: 'warn', RFM_POLL_MS: '250' });
+const serveArgs = BUILT
+  ? [join(ROOT, 'cli', 'dist', 'main.js')]
+  : ['--conditions=rfm-source', '--import', 'tsx', join(ROOT, 'cli', 'src', 'main.ts')];
+const server = start([...serveArgs, 'serve', '--port', '0', '--host', '127.0.0.1', '--registry', file], {
+  RFM_LOG_LEVEL: 'warn',
+  RFM_POLL_MS: '250',
+});
 let serverOut = '';
 server.stdout!.on('data', (d) => (serverOut += d));
 server.stderr!.on('data', (d) => (serverOut += d));
@@ -117,11 +137,24 @@ interface Req {
   version?: boolean;
 }
 const single = JSON.stringify({ cid: 'c1', recency: 40, frequency: 4, monetary: 610.5 });
-const batch = JSON.stringify({ instances: Array.from({ length: 100 }, (_, i) => ({ cid: `b${i}`, recency: i * 3, frequency: 1 + (i % 9), monetary: 20 + i * 17.5 })) });
+const batch = JSON.stringify({
+  instances: Array.from({ length: 100 }, (_, i) => ({
+    cid: `b${i}`,
+    recency: i * 3,
+    frequency: 1 + (i % 9),
+    monetary: 20 + i * 17.5,
+  })),
+});
 const csv = `cid,recency,frequency,monetary\n${Array.from({ length: 50 }, (_, i) => `c${i},${i * 5},${1 + (i % 7)},${(30 + i * 11.25).toFixed(2)}`).join('\n')}\n`;
 const tx = JSON.stringify({
   cid: '17850',
-  transactions: Array.from({ length: 5 }, (_, i) => ({ InvoiceNo: String(536365 + i), InvoiceDate: `12/${1 + i}/2010 8:26`, Quantity: 2 + i, UnitPrice: 2.55, CustomerID: '17850' })),
+  transactions: Array.from({ length: 5 }, (_, i) => ({
+    InvoiceNo: String(536365 + i),
+    InvoiceDate: `12/${1 + i}/2010 8:26`,
+    Quantity: 2 + i,
+    UnitPrice: 2.55,
+    CustomerID: '17850',
+  })),
 });
 const okJson = (f: (j: any) => boolean) => (status: number, text: string) => {
   if (status !== 200) return false;
@@ -132,16 +165,66 @@ const okJson = (f: (j: any) => boolean) => (status: number, text: string) => {
   }
 };
 const MIX: [number, Req][] = [
-  [70, { kind: 'predict', method: 'POST', path: '/api/v1/predict', type: 'application/json', body: single, version: true, check: okJson((j) => j.predictions?.length === 1) }],
-  [10, { kind: 'batch-100', method: 'POST', path: '/api/v1/predict', type: 'application/json', body: batch, version: true, check: okJson((j) => j.predictions?.length === 100) }],
-  [5, { kind: 'csv-50', method: 'POST', path: '/api/v1/predict/csv', type: 'text/csv', body: csv, version: true, check: (s, t) => s === 200 && t.split('\n').filter(Boolean).length === 51 && !/,row \d|stopped/.test(t) }],
-  [5, { kind: 'transactions', method: 'POST', path: '/api/v1/predict/transactions', type: 'application/json', body: tx, version: true, check: okJson((j) => typeof j.cluster === 'number' && j.frequency === 5) }],
-  [5, { kind: 'model', method: 'GET', path: '/api/v1/model', check: okJson((j) => typeof j === 'object' && j !== null) }],
+  [
+    70,
+    {
+      kind: 'predict',
+      method: 'POST',
+      path: '/api/v1/predict',
+      type: 'application/json',
+      body: single,
+      version: true,
+      check: okJson((j) => j.predictions?.length === 1),
+    },
+  ],
+  [
+    10,
+    {
+      kind: 'batch-100',
+      method: 'POST',
+      path: '/api/v1/predict',
+      type: 'application/json',
+      body: batch,
+      version: true,
+      check: okJson((j) => j.predictions?.length === 100),
+    },
+  ],
+  [
+    5,
+    {
+      kind: 'csv-50',
+      method: 'POST',
+      path: '/api/v1/predict/csv',
+      type: 'text/csv',
+      body: csv,
+      version: true,
+      check: (s, t) => s === 200 && t.split('\n').filter(Boolean).length === 51 && !/,row \d|stopped/.test(t),
+    },
+  ],
+  [
+    5,
+    {
+      kind: 'transactions',
+      method: 'POST',
+      path: '/api/v1/predict/transactions',
+      type: 'application/json',
+      body: tx,
+      version: true,
+      check: okJson((j) => typeof j.cluster === 'number' && j.frequency === 5),
+    },
+  ],
+  [
+    5,
+    { kind: 'model', method: 'GET', path: '/api/v1/model', check: okJson((j) => typeof j === 'object' && j !== null) },
+  ],
   [5, { kind: 'readyz', method: 'GET', path: '/readyz', check: okJson((j) => j.ready === true) }],
 ];
 const pick = (x: number): Req => {
   let acc = 0;
-  for (const [w, r] of MIX) if (x < (acc += w)) return r;
+  for (const [w, r] of MIX) {
+    acc += w;
+    if (x < acc) return r;
+  }
   return MIX[0]![1];
 };
 
@@ -149,11 +232,24 @@ function send(r: Req): Promise<{ status: number; text: string; version: string |
   return new Promise((res, rej) => {
     const body = r.body === undefined ? undefined : Buffer.from(r.body);
     const q = request(
-      { host: hostname, port, method: r.method, path: r.path, agent, headers: body ? { 'content-type': r.type!, 'content-length': String(body.length) } : {} },
+      {
+        host: hostname,
+        port,
+        method: r.method,
+        path: r.path,
+        agent,
+        headers: body ? { 'content-type': r.type!, 'content-length': String(body.length) } : {},
+      },
       (resp) => {
         const chunks: Buffer[] = [];
         resp.on('data', (c: Buffer) => chunks.push(c));
-        resp.on('end', () => res({ status: resp.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), version: resp.headers['x-model-version'] as string | undefined }));
+        resp.on('end', () =>
+          res({
+            status: resp.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            version: resp.headers['x-model-version'] as string | undefined,
+          }),
+        );
         resp.on('error', rej);
       },
     );
@@ -172,7 +268,13 @@ interface Minute {
 }
 const minutes: Minute[] = [];
 // requests still in flight at the end count in the last minute
-const minute = (t: number) => (minutes[Math.min(Math.floor(t / 60_000), Math.max(0, Math.ceil(MINUTES) - 1))] ??= { requests: 0, errors: 0, lat: [], rss: [] });
+const minute = (t: number) =>
+  (minutes[Math.min(Math.floor(t / 60_000), Math.max(0, Math.ceil(MINUTES) - 1))] ??= {
+    requests: 0,
+    errors: 0,
+    lat: [],
+    rss: [],
+  });
 const latencies: number[] = [];
 const errors: string[] = [];
 const versions = new Map<string, number>();
@@ -187,7 +289,16 @@ const end = t0 + DURATION;
 let running = true;
 
 // the swapper: a second process, started with the load
-const swapperArgs = ['--conditions=rfm-source', '--import', 'tsx', join(ROOT, 'bench', 'soak-swapper.ts'), file, MODEL, '2', String(SWAP_S)];
+const swapperArgs = [
+  '--conditions=rfm-source',
+  '--import',
+  'tsx',
+  join(ROOT, 'bench', 'soak-swapper.ts'),
+  file,
+  MODEL,
+  '2',
+  String(SWAP_S),
+];
 const swapper = start(swapperArgs);
 let swapOut = '';
 swapper.stdout!.on('data', (d) => (swapOut += d));
@@ -245,7 +356,9 @@ async function worker(w: number): Promise<void> {
 }
 
 if (!JSON_OUT)
-  log(`soak: ${MINUTES} min at ${RATE} req/s over ${CONNS} keep-alive connections on ${BASE} (server ${BUILT ? 'cli/dist' : 'from sources via tsx'}, pid ${server.pid}); production moves every ${SWAP_S} s; warm-up ${WARMUP_S} s`);
+  log(
+    `soak: ${MINUTES} min at ${RATE} req/s over ${CONNS} keep-alive connections on ${BASE} (server ${BUILT ? 'cli/dist' : 'from sources via tsx'}, pid ${server.pid}); production moves every ${SWAP_S} s; warm-up ${WARMUP_S} s`,
+  );
 await Promise.all(Array.from({ length: CONNS }, (_, w) => worker(w)));
 running = false;
 const elapsed = (Date.now() - t0) / 1000;
@@ -255,13 +368,18 @@ swapper.kill('SIGTERM');
 await new Promise((r) => swapper.once('exit', r));
 
 // ---- figures -------------------------------------------------------------------------------
-const moves = swapOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { action?: string; error?: string; to?: number; ms?: number });
+const moves = swapOut
+  .split('\n')
+  .filter((l) => l.startsWith('{'))
+  .map((l) => JSON.parse(l) as { action?: string; error?: string; to?: number; ms?: number });
 const swapErrors = moves.filter((m) => m.error);
 const swaps = moves.filter((m) => m.action);
 const sorted = [...latencies].sort((a, b) => a - b);
-const pct = (p: number, arr = sorted) => (arr.length ? arr[Math.min(arr.length - 1, Math.floor((p / 100) * arr.length))]! : NaN);
+const pct = (p: number, arr = sorted) =>
+  arr.length ? arr[Math.min(arr.length - 1, Math.floor((p / 100) * arr.length))]! : NaN;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const windowMean = (from: number, to: number) => mean(rssSamples.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
+const windowMean = (from: number, to: number) =>
+  mean(rssSamples.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
 const rssWarm = windowMean((WARMUP_S - 5) * 1000, WARMUP_S * 1000);
 const rssEnd = windowMean(elapsed * 1000 - 5000, elapsed * 1000 + 1);
 const growth = (rssEnd - rssWarm) / rssWarm;
@@ -282,23 +400,45 @@ const result = {
   swap_ms_max: Math.max(0, ...swaps.map((s) => s.ms ?? 0)),
   versions_answered: Object.fromEntries(versions),
   version_changes_seen_by_clients: versionChanges,
-  latency_ms: { p50: +pct(50).toFixed(2), p90: +pct(90).toFixed(2), p99: +pct(99).toFixed(2), p999: +pct(99.9).toFixed(2), max: +(sorted.at(-1) ?? NaN).toFixed(2) },
-  rss_bytes: { after_warmup: Math.round(rssWarm), end: Math.round(rssEnd), max: rssMax, growth: +growth.toFixed(4), limit: 0.1 },
+  latency_ms: {
+    p50: +pct(50).toFixed(2),
+    p90: +pct(90).toFixed(2),
+    p99: +pct(99).toFixed(2),
+    p999: +pct(99.9).toFixed(2),
+    max: +(sorted.at(-1) ?? NaN).toFixed(2),
+  },
+  rss_bytes: {
+    after_warmup: Math.round(rssWarm),
+    end: Math.round(rssEnd),
+    max: rssMax,
+    growth: +growth.toFixed(4),
+    limit: 0.1,
+  },
   pass: ok,
 };
 
 if (JSON_OUT) log(JSON.stringify(result, null, 2));
 else {
   log('');
-  log(`requests   ${fmt(requests)} in ${fmt(elapsed, 1)} s (${fmt(requests / elapsed, 1)}/s): ${[...byKind].map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`);
+  log(
+    `requests   ${fmt(requests)} in ${fmt(elapsed, 1)} s (${fmt(requests / elapsed, 1)}/s): ${[...byKind].map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}`,
+  );
   log(`errors     ${errors.length}${errors.length ? ` (first: ${errors[0]})` : ''}`);
-  log(`swaps      ${swaps.length} production moves by the second process (${swaps.filter((s) => s.action === 'promote').length} promote, ${swaps.filter((s) => s.action === 'rollback').length} rollback, ${swapErrors.length} failed, slowest ${fmt(result.swap_ms_max, 1)} ms); the ${CONNS} connections saw the answering version change ${versionChanges} times in all; answers by version: ${[...versions].map(([v, n]) => `v${v} ${fmt(n)}`).join(', ')}`);
-  log(`latency    p50 ${fmt(pct(50), 2)} ms, p90 ${fmt(pct(90), 2)} ms, p99 ${fmt(pct(99), 2)} ms, p99.9 ${fmt(pct(99.9), 2)} ms, max ${fmt(sorted.at(-1) ?? NaN, 1)} ms`);
-  log(`rss        after warm-up ${mb(rssWarm)}, at end ${mb(rssEnd)} (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%, limit +10%), max ${mb(rssMax)}`);
+  log(
+    `swaps      ${swaps.length} production moves by the second process (${swaps.filter((s) => s.action === 'promote').length} promote, ${swaps.filter((s) => s.action === 'rollback').length} rollback, ${swapErrors.length} failed, slowest ${fmt(result.swap_ms_max, 1)} ms); the ${CONNS} connections saw the answering version change ${versionChanges} times in all; answers by version: ${[...versions].map(([v, n]) => `v${v} ${fmt(n)}`).join(', ')}`,
+  );
+  log(
+    `latency    p50 ${fmt(pct(50), 2)} ms, p90 ${fmt(pct(90), 2)} ms, p99 ${fmt(pct(99), 2)} ms, p99.9 ${fmt(pct(99.9), 2)} ms, max ${fmt(sorted.at(-1) ?? NaN, 1)} ms`,
+  );
+  log(
+    `rss        after warm-up ${mb(rssWarm)}, at end ${mb(rssEnd)} (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%, limit +10%), max ${mb(rssMax)}`,
+  );
   log('minute     requests  errors  p99 ms   rss');
   minutes.forEach((m, i) => {
     const l = [...m.lat].sort((a, b) => a - b);
-    log(`${String(i + 1).padStart(6)}  ${fmt(m.requests).padStart(10)}  ${String(m.errors).padStart(6)}  ${fmt(pct(99, l), 2).padStart(7)}   ${mb(mean(m.rss))}`);
+    log(
+      `${String(i + 1).padStart(6)}  ${fmt(m.requests).padStart(10)}  ${String(m.errors).padStart(6)}  ${fmt(pct(99, l), 2).padStart(7)}   ${mb(mean(m.rss))}`,
+    );
   });
   log(ok ? 'PASS: zero failed requests, RSS within 10% of after warm-up' : 'FAIL');
 }

@@ -25,23 +25,38 @@ const flag = (name: string, dflt: string) => {
   return i < 0 ? dflt : argv[i + 1]!;
 };
 const DIR = resolve(flag('dir', join(tmpdir(), 'rfm-train-scale')));
-const SIZES = flag('sizes', '100000,1000000,10000000').split(',').filter((v) => /^\d+$/.test(v)).map(Number);
+const SIZES = flag('sizes', '100000,1000000,10000000')
+  .split(',')
+  .filter((v) => /^\d+$/.test(v))
+  .map(Number);
 const CUSTOMERS = 100_000;
 const BIG = Number(flag('big-customers', '1000000'));
 mkdirSync(DIR, { recursive: true });
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 interface Measured {
   wall: number;
   rssMb: number;
-  json: { data: { rows_read: number; customers: number }; phases_ms: Record<string, number>; metrics: { inertia: number }; params: { algorithm?: string; restart_sample?: number } };
+  json: {
+    data: { rows_read: number; customers: number };
+    phases_ms: Record<string, number>;
+    metrics: { inertia: number };
+    params: { algorithm?: string; restart_sample?: number };
+  };
 }
 
 function run(args: string[]): Measured {
   const reg = join(DIR, `registry-${process.pid}.db`);
   try {
-    const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(ROOT, 'cli', 'bin', 'rfm.js'), 'train', ...args, '--registry', reg, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(
+      '/usr/bin/time',
+      ['-v', process.execPath, join(ROOT, 'cli', 'bin', 'rfm.js'), 'train', ...args, '--registry', reg, '--json'],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
     if (r.status !== 0) throw new Error(`rfm train failed (${r.status}): ${r.stderr.slice(-2000)}`);
     const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
     const el = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
@@ -54,7 +69,9 @@ function run(args: string[]): Measured {
 
 function line(label: string, m: Measured): void {
   const p = m.json.phases_ms;
-  const main = ['read_clean_aggregate', 'read_features', 'fit', 'evaluate', 'report', 'register'].filter((k) => p[k] !== undefined).map((k) => `${k} ${(p[k]! / 1000).toFixed(2)} s`);
+  const main = ['read_clean_aggregate', 'read_features', 'fit', 'evaluate', 'report', 'register']
+    .filter((k) => p[k] !== undefined)
+    .map((k) => `${k} ${(p[k]! / 1000).toFixed(2)} s`);
   console.log(
     `${label.padEnd(34)} wall ${(m.wall / 1000).toFixed(1).padStart(5)} s   peak RSS ${m.rssMb.toFixed(0).padStart(5)} MB   ${fmt(m.json.data.customers).padStart(9)} customers   ${main.join(', ')}${m.json.params.algorithm ? `   [${m.json.params.algorithm}${m.json.params.restart_sample ? ` on ${fmt(m.json.params.restart_sample)}` : ''}]` : ''}`,
   );

@@ -30,7 +30,10 @@ const RUNS = Number(flag('runs', '3'));
 const K = flag('k', '4');
 const EXPORT = resolve(ROOT, argv[0] ?? '../shared/data/online_retail.csv.gz');
 const work = mkdtempSync(join(tmpdir(), 'rfm-bench-train-'));
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -43,36 +46,68 @@ interface Run {
 function rfm(i: number): Run {
   const reg = join(work, `rfm-${i}.db`);
   const t = performance.now();
-  const out = execFileSync(process.execPath, [join(ROOT, 'cli', 'bin', 'rfm.js'), 'train', EXPORT, '--registry', reg, '--k', K, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = execFileSync(
+    process.execPath,
+    [join(ROOT, 'cli', 'bin', 'rfm.js'), 'train', EXPORT, '--registry', reg, '--k', K, '--json'],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   const wall = performance.now() - t;
-  const j = JSON.parse(out) as { phases_ms: Record<string, number>; duration_ms: number; metrics: { inertia: number; silhouette: number }; data: { customers: number } };
+  const j = JSON.parse(out) as {
+    phases_ms: Record<string, number>;
+    duration_ms: number;
+    metrics: { inertia: number; silhouette: number };
+    data: { customers: number };
+  };
   const phases = { ...j.phases_ms, 'start-up (process start → pipeline start)': wall - j.duration_ms };
-  return { wall, phases, summary: `${j.data.customers} customers, inertia ${j.metrics.inertia.toFixed(2)}, silhouette ${j.metrics.silhouette.toFixed(4)}` };
+  return {
+    wall,
+    phases,
+    summary: `${j.data.customers} customers, inertia ${j.metrics.inertia.toFixed(2)}, silhouette ${j.metrics.silhouette.toFixed(4)}`,
+  };
 }
 
 function baseline(i: number): Run {
   const out = join(work, `peer-${i}`);
   const t = performance.now();
-  const r = spawnSync('/usr/bin/python3', [join(PEER, 'train.py'), EXPORT, out, '--k', K], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('/usr/bin/python3', [join(PEER, 'train.py'), EXPORT, out, '--k', K], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const wall = performance.now() - t;
   if (r.status !== 0) throw new Error(`baseline failed: ${r.stderr}`);
-  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { seconds: Record<string, number>; inertia: number; silhouette: number; n_customers: number };
+  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as {
+    seconds: Record<string, number>;
+    inertia: number;
+    silhouette: number;
+    n_customers: number;
+  };
   const phases = Object.fromEntries(Object.entries(m.seconds).map(([k, v]) => [k, v * 1000]));
   phases['interpreter start + write model'] = wall - m.seconds.total_in_process! * 1000;
-  return { wall, phases, summary: `${m.n_customers} customers, inertia ${m.inertia.toFixed(2)}, silhouette ${m.silhouette.toFixed(4)}` };
+  return {
+    wall,
+    phases,
+    summary: `${m.n_customers} customers, inertia ${m.inertia.toFixed(2)}, silhouette ${m.silhouette.toFixed(4)}`,
+  };
 }
 
 function show(name: string, runs: Run[]): number {
   const w = median(runs.map((r) => r.wall));
   console.log(`\n${name}: ${runs[0]!.summary}`);
   console.log(`  wall per run: ${runs.map((r) => s(r.wall)).join(', ')}; median ${s(w)}`);
-  for (const phase of Object.keys(runs[0]!.phases)) console.log(`  ${phase.padEnd(44)} ${s(median(runs.map((r) => r.phases[phase] ?? 0))).padStart(9)}`);
+  for (const phase of Object.keys(runs[0]!.phases))
+    console.log(`  ${phase.padEnd(44)} ${s(median(runs.map((r) => r.phases[phase] ?? 0))).padStart(9)}`);
   return w;
 }
 
 try {
-  console.log(`bench/train: ${EXPORT}, k=${K}, ${RUNS} runs each (alternating); node ${process.version}; load average before: ${load()}`);
-  const version = execFileSync('/usr/bin/python3', ['-c', 'import sklearn, pandas; print("scikit-learn", sklearn.__version__, "pandas", pandas.__version__)'], { encoding: 'utf8' }).trim();
+  console.log(
+    `bench/train: ${EXPORT}, k=${K}, ${RUNS} runs each (alternating); node ${process.version}; load average before: ${load()}`,
+  );
+  const version = execFileSync(
+    '/usr/bin/python3',
+    ['-c', 'import sklearn, pandas; print("scikit-learn", sklearn.__version__, "pandas", pandas.__version__)'],
+    { encoding: 'utf8' },
+  ).trim();
   // one unmeasured run each: page cache warm for both
   rfm(-1);
   baseline(-1);

@@ -45,19 +45,52 @@ describe('rfm serve --workers', function () {
     file = join(t.dir, 'registry.db');
     const reg = Registry.open(file);
     reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'test' });
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ centroids: [[-1, 1, 1], [1, -1, -1]] }), actor: 'test' });
-    reg.close();
-    child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', join(ROOT, 'cli', 'src', 'main.ts'), 'serve', '--registry', file, '--port', '0', '--workers', '2'], {
-      cwd: ROOT,
-      env: { ...process.env, RFM_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    reg.register({
+      modelName: MODEL,
+      artifact: makeArtifact({
+        centroids: [
+          [-1, 1, 1],
+          [1, -1, -1],
+        ],
+      }),
+      actor: 'test',
     });
+    reg.close();
+    child = spawn(
+      process.execPath,
+      [
+        '--conditions=rfm-source',
+        '--import',
+        'tsx',
+        join(ROOT, 'cli', 'src', 'main.ts'),
+        'serve',
+        '--registry',
+        file,
+        '--port',
+        '0',
+        '--workers',
+        '2',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, RFM_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
-    const { value } = await waitFor(async () => /rfm serving v1 at (http:\/\/127\.0\.0\.1:\d+) with 2 workers/.exec(output)?.[1] ?? undefined, 120_000, 100);
+    const { value } = await waitFor(
+      async () => /rfm serving v1 at (http:\/\/127\.0\.0\.1:\d+) with 2 workers/.exec(output)?.[1] ?? undefined,
+      120_000,
+      100,
+    );
     url = value;
     // both workers up (the line comes with the first)
-    await waitFor(async () => ((await metric(url, /^rfm_model_serving\{model_version="1"\}/)) === 2 ? true : undefined), 120_000, 200);
+    await waitFor(
+      async () => ((await metric(url, /^rfm_model_serving\{model_version="1"\}/)) === 2 ? true : undefined),
+      120_000,
+      200,
+    );
   });
   after(async () => {
     if (child.exitCode === null) {
@@ -70,10 +103,17 @@ describe('rfm serve --workers', function () {
   it('two workers answer on one port, and /metrics sums them', async () => {
     await waitFor(async () => (workerPids(child.pid!).length === 2 ? true : undefined), 30_000, 100);
     for (let i = 0; i < 20; i++) {
-      const r = await fetch(`${url}/api/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: '{"recency":3,"frequency":2,"monetary":100}' });
+      const r = await fetch(`${url}/api/v1/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', connection: 'close' },
+        body: '{"recency":3,"frequency":2,"monetary":100}',
+      });
       expect(r.status).to.equal(200);
     }
-    const total = await metric(url, /^rfm_http_requests_total\{method="POST",route="\/api\/v1\/predict",status="200"\}/);
+    const total = await metric(
+      url,
+      /^rfm_http_requests_total\{method="POST",route="\/api\/v1\/predict",status="200"\}/,
+    );
     expect(total).to.equal(20); // whichever worker answered the scrape, the count covers both
   });
 
@@ -81,7 +121,11 @@ describe('rfm serve --workers', function () {
     const reg = Registry.open(file);
     reg.promote(MODEL, 2, { actor: 'test', reason: 'workers', force: true });
     reg.close();
-    const { elapsedMs } = await waitFor(async () => ((await metric(url, /^rfm_model_serving\{model_version="2"\}/)) === 2 ? true : undefined), 3000, 50);
+    const { elapsedMs } = await waitFor(
+      async () => ((await metric(url, /^rfm_model_serving\{model_version="2"\}/)) === 2 ? true : undefined),
+      3000,
+      50,
+    );
     expect(elapsedMs).to.be.lessThan(1500);
   });
 
@@ -89,23 +133,35 @@ describe('rfm serve --workers', function () {
     const before = workerPids(child.pid!);
     expect(before).to.have.length(2);
     process.kill(before[0]!, 'SIGKILL');
-    const { value: after } = await waitFor(async () => {
-      const now = workerPids(child.pid!);
-      return now.length === 2 && !now.includes(before[0]!) ? now : undefined;
-    }, 120_000, 200);
+    const { value: after } = await waitFor(
+      async () => {
+        const now = workerPids(child.pid!);
+        return now.length === 2 && !now.includes(before[0]!) ? now : undefined;
+      },
+      120_000,
+      200,
+    );
     expect(after).to.include(before[1]!);
-    await waitFor(async () => ((await metric(url, /^rfm_model_serving\{model_version="2"\}/)) === 2 ? true : undefined), 120_000, 200);
+    await waitFor(
+      async () => ((await metric(url, /^rfm_model_serving\{model_version="2"\}/)) === 2 ? true : undefined),
+      120_000,
+      200,
+    );
     expect(output).to.match(/exited \(SIGKILL\); starting a new one/);
   });
 
   it('SIGTERM: in-flight requests finish, then every process exits', async () => {
     // a CSV upload still being sent when the signal arrives
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${url}/api/v1/predict/csv`, { method: 'POST', headers: { 'content-type': 'text/csv' } }, (r) => {
-        let body = '';
-        r.on('data', (d) => (body += d));
-        r.on('end', () => resolve({ status: r.statusCode!, body }));
-      });
+      const req = request(
+        `${url}/api/v1/predict/csv`,
+        { method: 'POST', headers: { 'content-type': 'text/csv' } },
+        (r) => {
+          let body = '';
+          r.on('data', (d) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode!, body }));
+        },
+      );
       req.on('error', reject);
       req.write('recency,frequency,monetary\n1,1,10\n');
       setTimeout(() => {
@@ -117,7 +173,9 @@ describe('rfm serve --workers', function () {
     const res = await answer;
     expect(res.status).to.equal(200);
     expect(res.body.trim().split('\n')).to.have.length(3);
-    const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c))));
+    const code = await new Promise<number | null>((r) =>
+      child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c)),
+    );
     expect(code).to.equal(0);
     expect(output).to.match(/all workers stopped/);
     for (const pid of workers) expect(() => process.kill(pid, 0), `worker ${pid} still running`).to.throw();

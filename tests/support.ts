@@ -52,13 +52,20 @@ export async function rfmJson<T = any>(args: string[], env: Record<string, strin
 }
 
 /** Start `rfm serve` on an ephemeral port in its own process; resolves once it prints its URL. */
-export function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+export function startServerProcess(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, RFM_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=rfm-source', '--import', 'tsx', CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, RFM_LOG_LEVEL: 'warn', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     const t = setTimeout(() => {
       child.kill('SIGKILL');
@@ -89,7 +96,11 @@ export function startServerProcess(args: string[], env: Record<string, string> =
 }
 
 /** Poll until fn returns a value (not undefined) or the deadline passes. */
-export async function waitFor<T>(fn: () => Promise<T | undefined>, ms: number, stepMs = 20): Promise<{ value: T; elapsedMs: number }> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined>,
+  ms: number,
+  stepMs = 20,
+): Promise<{ value: T; elapsedMs: number }> {
   const start = Date.now();
   for (;;) {
     const v = await fn();

@@ -14,12 +14,29 @@ import { ROOT, startServerProcess, tempDir } from './support.js';
 
 const MODEL = 'customer-segments';
 const CENTROIDS: [number, number, number][][] = [
-  [[-1.2, 1.1, 1.2], [1.3, -0.9, -1.0], [-0.6, -0.5, -0.4], [0.6, 0.4, 0.5]],
-  [[-1.0, 1.0, 1.0], [1.0, -1.0, -1.0]],
-  [[0.1, 0.9, -0.8], [-0.9, -0.2, 0.7], [1.1, 0.3, 0.2]],
+  [
+    [-1.2, 1.1, 1.2],
+    [1.3, -0.9, -1.0],
+    [-0.6, -0.5, -0.4],
+    [0.6, 0.4, 0.5],
+  ],
+  [
+    [-1.0, 1.0, 1.0],
+    [1.0, -1.0, -1.0],
+  ],
+  [
+    [0.1, 0.9, -0.8],
+    [-0.9, -0.2, 0.7],
+    [1.1, 0.3, 0.2],
+  ],
 ];
 /** Customers spread over the space, so the three versions disagree on many of them. */
-const CUSTOMERS = Array.from({ length: 24 }, (_, i) => ({ cid: `c${i}`, recency: [1, 5, 20, 60, 150, 400][i % 6]!, frequency: [1, 2, 4, 9][i % 4]!, monetary: [15, 120, 600, 3000, 20000][i % 5]! }));
+const CUSTOMERS = Array.from({ length: 24 }, (_, i) => ({
+  cid: `c${i}`,
+  recency: [1, 5, 20, 60, 150, 400][i % 6]!,
+  frequency: [1, 2, 4, 9][i % 4]!,
+  monetary: [15, 120, 600, 3000, 20000][i % 5]!,
+}));
 
 interface Answer {
   start: number;
@@ -29,15 +46,41 @@ interface Answer {
   error?: string;
 }
 
-function mover(file: string, gapMs: number, moves: string[]): Promise<{ i: number; from: number | null; to: number; at: number }[]> {
+function mover(
+  file: string,
+  gapMs: number,
+  moves: string[],
+): Promise<{ i: number; from: number | null; to: number; at: number }[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', join(ROOT, 'tests', 'swap', 'mover.ts'), file, MODEL, String(gapMs), ...moves], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=rfm-source',
+        '--import',
+        'tsx',
+        join(ROOT, 'tests', 'swap', 'mover.ts'),
+        file,
+        MODEL,
+        String(gapMs),
+        ...moves,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim().split('\n').map((l) => JSON.parse(l))) : reject(new Error(`mover exited ${code}: ${err}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(
+            out
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l)),
+          )
+        : reject(new Error(`mover exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -67,7 +110,15 @@ describe('swaps under load', function () {
     artifacts.forEach((a, i) => {
       const p = new Predictor(a);
       const name = (c: number) => a.segments.find((s) => s.cluster === c)!.name;
-      expected.set(i + 1, JSON.stringify(CUSTOMERS.map((c) => { const k = p.predict(c.recency, c.frequency, c.monetary); return { cid: c.cid, cluster: k, segment: name(k) }; })));
+      expected.set(
+        i + 1,
+        JSON.stringify(
+          CUSTOMERS.map((c) => {
+            const k = p.predict(c.recency, c.frequency, c.monetary);
+            return { cid: c.cid, cluster: k, segment: name(k) };
+          }),
+        ),
+      );
     });
     expect(new Set(expected.values()).size).to.equal(3); // the versions are distinguishable
 
@@ -79,12 +130,19 @@ describe('swaps under load', function () {
       while (running) {
         const start = Date.now();
         try {
-          const r = await fetch(`${server.url}/api/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          const r = await fetch(`${server.url}/api/v1/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
           const json = (await r.json()) as { model_version: number; predictions: unknown[] };
           const end = Date.now();
           const header = Number(r.headers.get('x-model-version'));
           answers.push({ start, end, status: r.status, version: json.model_version });
-          if (r.status === 200 && (header !== json.model_version || JSON.stringify(json.predictions) !== expected.get(json.model_version)))
+          if (
+            r.status === 200 &&
+            (header !== json.model_version || JSON.stringify(json.predictions) !== expected.get(json.model_version))
+          )
             mixed.push(`v${json.model_version} (header ${header}) at ${end}`);
         } catch (e) {
           answers.push({ start, end: Date.now(), status: 0, version: null, error: String(e) });
@@ -117,7 +175,9 @@ describe('swaps under load', function () {
       expect(stale, `stale answers after move ${i}`).to.have.length(0);
     }
     const maxLatency = Math.max(...answers.map((a) => a.end - a.start));
-    console.log(`      ${answers.length} requests (${CUSTOMERS.length} customers each), 0 errors, 0 mixed; move → new version served: max ${Math.max(...delays)} ms, median ${delays.sort((a, b) => a - b)[10]} ms; max request latency ${maxLatency} ms`);
+    console.log(
+      `      ${answers.length} requests (${CUSTOMERS.length} customers each), 0 errors, 0 mixed; move → new version served: max ${Math.max(...delays)} ms, median ${delays.sort((a, b) => a - b)[10]} ms; max request latency ${maxLatency} ms`,
+    );
     expect(answers.length).to.be.greaterThan(500);
   });
 });

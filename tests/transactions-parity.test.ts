@@ -21,7 +21,10 @@ function byCustomer(rows: Row[], customerCol: string): Map<string, Row[]> {
     const id = (r[customerCol] ?? '').trim().replace(/^([0-9]+)\.0*$/, '$1');
     if (!id) continue;
     let list = out.get(id);
-    if (!list) out.set(id, (list = []));
+    if (!list) {
+      list = [];
+      out.set(id, list);
+    }
     list.push(r);
   }
   return out;
@@ -41,12 +44,16 @@ async function compare(file: string, rows: Row[], customerCol: string) {
     const cid = table.cids[i]!;
     const mine = rfmFromTransactions(lines(groups.get(cid)!, snapshot), snapshot);
     const theirs = { recency: table.raw[i * 3]!, frequency: table.raw[i * 3 + 1]!, monetary: table.raw[i * 3 + 2]! };
-    expect({ cid, recency: mine.recency, frequency: mine.frequency, monetary: mine.monetary }).to.deep.equal({ cid, ...theirs });
+    expect({ cid, recency: mine.recency, frequency: mine.frequency, monetary: mine.monetary }).to.deep.equal({
+      cid,
+      ...theirs,
+    });
     compared++;
   }
   // customers whose every line is dropped are absent from training's table, and refused here
   for (const [cid, list] of groups)
-    if (!table.cids.includes(cid)) expect(() => rfmFromTransactions(lines(list, snapshot), snapshot), cid).to.throw(/no usable transactions/);
+    if (!table.cids.includes(cid))
+      expect(() => rfmFromTransactions(lines(list, snapshot), snapshot), cid).to.throw(/no usable transactions/);
   return { compared, customers: table.cids.length, summary };
 }
 
@@ -79,7 +86,14 @@ describe('transactions → RFM: serving’s TypeScript equals training’s DuckD
       ['500012', 'x', '5', '2/2/2011 22:10', '-1.5', 'B2'],
       ['500013', 'x', '2', '1/30/2011 6:00', '1.25', 'B2'],
       // C: many small lines whose float sum would drift; the DECIMAL sum does not
-      ...Array.from({ length: 40 }, (_, i) => [`5001${String(i).padStart(2, '0')}`, 'x', String(1 + (i % 7)), `3/${1 + (i % 28)}/2011 ${i % 24}:0${i % 10}`, (0.07 * (i + 1)).toFixed(3), 'C3']),
+      ...Array.from({ length: 40 }, (_, i) => [
+        `5001${String(i).padStart(2, '0')}`,
+        'x',
+        String(1 + (i % 7)),
+        `3/${1 + (i % 28)}/2011 ${i % 24}:0${i % 10}`,
+        (0.07 * (i + 1)).toFixed(3),
+        'C3',
+      ]),
       // D: only a cancellation and a zero quantity → no usable rows (absent from training's table)
       ['C500200', 'x', '-1', '3/3/2011 9:00', '5', 'D4'],
       ['500201', 'x', '0', '3/3/2011 9:00', '5', 'D4'],

@@ -5,10 +5,17 @@ import express from 'express';
 
 const port = Number(process.argv[2]);
 const workers = Number(process.argv[3] ?? 2);
-const ANSWER = { model_name: 'customer-segments', model_version: 1, predictions: [{ cid: '12346', cluster: 1, segment: 'At Risk' }] };
+const ANSWER = {
+  model_name: 'customer-segments',
+  model_version: 1,
+  predictions: [{ cid: '12346', cluster: 1, segment: 'At Risk' }],
+};
 if (cluster.isPrimary && workers > 1) {
   for (let i = 0; i < workers; i++) cluster.fork();
-  process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.kill(); process.exit(0); });
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers)) w.kill();
+    process.exit(0);
+  });
 } else {
   const app = express();
   app.post('/api/v1/predict', express.json(), (_req, res) => res.json(ANSWER));

@@ -5,17 +5,27 @@ import { createServer } from 'node:http';
 
 const port = Number(process.argv[2]);
 const workers = Number(process.argv[3] ?? 2);
-const ANSWER = JSON.stringify({ model_name: 'customer-segments', model_version: 1, predictions: [{ cid: '12346', cluster: 1, segment: 'At Risk' }] });
+const ANSWER = JSON.stringify({
+  model_name: 'customer-segments',
+  model_version: 1,
+  predictions: [{ cid: '12346', cluster: 1, segment: 'At Risk' }],
+});
 if (cluster.isPrimary && workers > 1) {
   for (let i = 0; i < workers; i++) cluster.fork();
-  process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.kill(); process.exit(0); });
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers)) w.kill();
+    process.exit(0);
+  });
 } else {
   createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(ANSWER) });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(ANSWER),
+      });
       res.end(ANSWER);
     });
   }).listen(port, '127.0.0.1');

@@ -8,7 +8,9 @@ import { registerPredictCommand } from './commands/predict.js';
 
 export function buildProgram(): Command {
   const program = new Command('rfm')
-    .description('RFM customer segmentation: train k-means models on transaction exports, manage versions, serve predictions')
+    .description(
+      'RFM customer segmentation: train k-means models on transaction exports, manage versions, serve predictions',
+    )
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
@@ -34,8 +36,12 @@ export async function run(argv: string[]): Promise<void> {
     const json = argv.includes('--json');
     if (json) process.stdout.write(`${JSON.stringify(err.toJSON(), null, 2)}\n`);
     process.stderr.write(`rfm: ${formatError(err)}\n`);
-    if (err.code === 'INTERNAL' && process.env.RFM_DEBUG) process.stderr.write(`${String((err.cause as Error)?.stack ?? err.cause)}\n`);
-    else if (err.code === 'INTERNAL') process.stderr.write(`  cause: ${String((err.cause as Error)?.message ?? err.cause)} (set RFM_DEBUG=1 for the stack)\n`);
+    if (err.code === 'INTERNAL' && process.env.RFM_DEBUG)
+      process.stderr.write(`${String((err.cause as Error)?.stack ?? err.cause)}\n`);
+    else if (err.code === 'INTERNAL')
+      process.stderr.write(
+        `  cause: ${String((err.cause as Error)?.message ?? err.cause)} (set RFM_DEBUG=1 for the stack)\n`,
+      );
     process.exitCode = err.exitCode;
   }
 }

@@ -31,11 +31,17 @@ const FileSchema = z.object({
 
 export function writeExportFile(payload: ExportPayload): Buffer {
   const body = JSON.stringify(payload);
-  return Buffer.from(`{"format":"${EXPORT_FORMAT}","format_version":1,"payload_sha256":"${sha256Hex(body)}","payload":${body}}\n`, 'utf8');
+  return Buffer.from(
+    `{"format":"${EXPORT_FORMAT}","format_version":1,"payload_sha256":"${sha256Hex(body)}","payload":${body}}\n`,
+    'utf8',
+  );
 }
 
 /** Parse and verify everything before anything touches a registry. */
-export function readExportFile(bytes: Buffer, fileLabel: string): { payload: ExportPayload; artifact: ArtifactV1; artifactBytes: Buffer } {
+export function readExportFile(
+  bytes: Buffer,
+  fileLabel: string,
+): { payload: ExportPayload; artifact: ArtifactV1; artifactBytes: Buffer } {
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
@@ -45,11 +51,18 @@ export function readExportFile(bytes: Buffer, fileLabel: string): { payload: Exp
   const r = FileSchema.safeParse(json);
   if (!r.success) {
     const issues = zodIssues(r.error, 'export');
-    throw new RfmError('INVALID_INPUT', `${fileLabel} is not a valid rfm model export: ${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+    throw new RfmError(
+      'INVALID_INPUT',
+      `${fileLabel} is not a valid rfm model export: ${issues[0]?.path}: ${issues[0]?.message}`,
+      { issues },
+    );
   }
   const actual = sha256Hex(JSON.stringify(r.data.payload));
   if (actual !== r.data.payload_sha256)
-    throw new RfmError('INVALID_INPUT', `${fileLabel}: checksum mismatch (payload sha256 expected ${r.data.payload_sha256}, found ${actual}); the file was changed or damaged`);
+    throw new RfmError(
+      'INVALID_INPUT',
+      `${fileLabel}: checksum mismatch (payload sha256 expected ${r.data.payload_sha256}, found ${actual}); the file was changed or damaged`,
+    );
   const artifactBytes = Buffer.from(r.data.payload.artifact_base64, 'base64');
   const artifact = parseArtifact(artifactBytes, r.data.payload.artifact_sha256);
   return { payload: r.data.payload, artifact, artifactBytes };

@@ -14,11 +14,14 @@ export interface TrainingFeatures {
 export const FEATURES_ENCODING = 'rfm-f64-gzip-v1';
 
 export function encodeFeatures(f: TrainingFeatures): Buffer {
-  if (f.raw.length !== f.cids.length * 3) throw new RfmError('INVALID_INPUT', `features: ${f.cids.length} ids but ${f.raw.length / 3} rows`);
+  if (f.raw.length !== f.cids.length * 3)
+    throw new RfmError('INVALID_INPUT', `features: ${f.cids.length} ids but ${f.raw.length / 3} rows`);
   const head = Buffer.from(`${JSON.stringify(f.cids)}\n`, 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(head.length);
-  return gzipSync(Buffer.concat([len, head, Buffer.from(f.raw.buffer, f.raw.byteOffset, f.raw.byteLength)]), { level: 6 });
+  return gzipSync(Buffer.concat([len, head, Buffer.from(f.raw.buffer, f.raw.byteOffset, f.raw.byteLength)]), {
+    level: 6,
+  });
 }
 
 export function decodeFeatures(bytes: Buffer): TrainingFeatures {

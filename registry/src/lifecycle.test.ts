@@ -59,9 +59,15 @@ describe('registry lifecycle', () => {
     expect(() => reg.promote(M, 2, { actor: 'ana', force: true })).to.throw(RfmError, /needs a reason/);
     const forced = reg.promote(M, 2, { actor: 'ana', force: true, reason: 'hotfix for campaign' });
     expect(forced).to.include({ from: 1, to: 2, forced: true });
-    const ev = reg.db.prepare('SELECT details_json FROM events WHERE id = ?').get(forced.eventId) as { details_json: string };
+    const ev = reg.db.prepare('SELECT details_json FROM events WHERE id = ?').get(forced.eventId) as {
+      details_json: string;
+    };
     expect(JSON.parse(ev.details_json).forced).to.equal(true);
-    expect(reg.history(M, { alias: 'production' })[0]).to.include({ actor: 'ana', reason: 'hotfix for campaign', toVersion: 2 });
+    expect(reg.history(M, { alias: 'production' })[0]).to.include({
+      actor: 'ana',
+      reason: 'hotfix for campaign',
+      toVersion: 2,
+    });
   });
 
   it('any alias: set, delete, and rollback of a delete restores it; a version holding an alias cannot be archived or deleted', () => {
@@ -82,7 +88,14 @@ describe('registry lifecycle', () => {
     for (let i = 0; i < 6; i++) reg.register({ modelName: M, artifact: withSilhouette(0.4, i), actor: 'ana' });
     reg.setAlias(M, 'staging', 2, by);
     expect(reg.gc(M, 2, { actor: 'ops' })).to.deep.equal([3, 4]);
-    expect(reg.list(M).map((v) => `${v.version}:${v.status}`)).to.deep.equal(['1:candidate', '2:candidate', '3:archived', '4:archived', '5:candidate', '6:candidate']);
+    expect(reg.list(M).map((v) => `${v.version}:${v.status}`)).to.deep.equal([
+      '1:candidate',
+      '2:candidate',
+      '3:archived',
+      '4:archived',
+      '5:candidate',
+      '6:candidate',
+    ]);
     expect(() => reg.setAlias(M, 'challenger', 3, by)).to.throw(RfmError, /archived/);
     reg.unarchive(M, 3, by);
     reg.deleteVersion(M, 4, by);
@@ -108,13 +121,26 @@ describe('registry lifecycle', () => {
     reg.setDescription(M, 1, 'first cut', by);
     expect(reg.tags(M, 1)).to.deep.equal({ campaign: 'xmas' });
     expect(reg.get(M, 1).description).to.equal('first cut');
-    expect(reg.history(M).slice(0, 3).map((e) => e.action)).to.deep.equal(['describe', 'tag', 'relabel']);
+    expect(
+      reg
+        .history(M)
+        .slice(0, 3)
+        .map((e) => e.action),
+    ).to.deep.equal(['describe', 'tag', 'relabel']);
   });
 
   it('compares two versions: metrics, centroid shift and the ARI of assignments on the newer version customers', () => {
     reg.register({ modelName: M, artifact: withSilhouette(0.4), actor: 'ana', features: customers(500) });
     reg.register({ modelName: M, artifact: withSilhouette(0.4, 2), actor: 'ana', features: customers(500) });
-    const moved = makeArtifact({ seed: 3, centroids: [[-1.2, 1.1, 1.2], [1.3, -0.9, -1.0], [-0.6, -0.5, -0.4], [0.9, 0.1, 0.2]] });
+    const moved = makeArtifact({
+      seed: 3,
+      centroids: [
+        [-1.2, 1.1, 1.2],
+        [1.3, -0.9, -1.0],
+        [-0.6, -0.5, -0.4],
+        [0.9, 0.1, 0.2],
+      ],
+    });
     reg.register({ modelName: M, artifact: moved, actor: 'ana', features: customers(800) });
     const same = reg.compare(M, 1, 2);
     expect(same.assignments!.ari).to.equal(1);
@@ -129,7 +155,13 @@ describe('registry lifecycle', () => {
   });
 
   it('export → import into another registry keeps artifact, labels, tags and features; a damaged file is refused and nothing is written', () => {
-    reg.register({ modelName: M, artifact: withSilhouette(0.4), actor: 'ana', features: customers(50), tags: { country: 'UK' } });
+    reg.register({
+      modelName: M,
+      artifact: withSilhouette(0.4),
+      actor: 'ana',
+      features: customers(50),
+      tags: { country: 'UK' },
+    });
     reg.relabel(M, 1, 2, 'Window Shoppers', by);
     const file = reg.exportVersion(M, 1);
     const other = Registry.open(join(dir, 'other.db'));
@@ -143,8 +175,14 @@ describe('registry lifecycle', () => {
       expect(other.features(M, 2)!.cids).to.have.length(50);
       expect(other.history(M)[0]!.action).to.equal('import');
       const tampered = Buffer.from(file.toString().replace('"country":"UK"', '"country":"FR"'));
-      expect(() => other.importVersion(tampered, { actor: 'bo', fileLabel: 'x.rfm' })).to.throw(RfmError, /x.rfm: checksum mismatch/);
-      expect(() => other.importVersion(Buffer.from('garbage'), { actor: 'bo' })).to.throw(RfmError, /not an rfm model export/);
+      expect(() => other.importVersion(tampered, { actor: 'bo', fileLabel: 'x.rfm' })).to.throw(
+        RfmError,
+        /x.rfm: checksum mismatch/,
+      );
+      expect(() => other.importVersion(Buffer.from('garbage'), { actor: 'bo' })).to.throw(
+        RfmError,
+        /not an rfm model export/,
+      );
       expect(other.list(M)).to.have.length(2);
     } finally {
       other.close();
@@ -154,7 +192,11 @@ describe('registry lifecycle', () => {
   it('verify reports exactly the damaged versions', () => {
     reg.register({ modelName: M, artifact: withSilhouette(0.4), actor: 'ana' });
     reg.register({ modelName: M, artifact: withSilhouette(0.4, 2), actor: 'ana' });
-    reg.db.prepare("UPDATE artifacts SET bytes = CAST(replace(CAST(bytes AS TEXT), 'Champions', 'Chompions') AS BLOB) WHERE version_id = 2").run();
+    reg.db
+      .prepare(
+        "UPDATE artifacts SET bytes = CAST(replace(CAST(bytes AS TEXT), 'Champions', 'Chompions') AS BLOB) WHERE version_id = 2",
+      )
+      .run();
     const report = reg.verify();
     expect(report.map((r) => r.ok)).to.deep.equal([true, false]);
     expect(report[1]!.error).to.match(/checksum mismatch/);
@@ -169,7 +211,9 @@ describe('registry lifecycle', () => {
       expect(old.resolveAlias(M, 'production')).to.equal(1);
       expect(old.loadArtifact(M, 1).data.source.file).to.equal('schema-v1-fixture.csv');
       expect(old.history(M)).to.have.length(1);
-      expect(old.register({ modelName: M, artifact: withSilhouette(0.4, 3), actor: 'x', features: customers(10) }).version).to.equal(2);
+      expect(
+        old.register({ modelName: M, artifact: withSilhouette(0.4, 3), actor: 'x', features: customers(10) }).version,
+      ).to.equal(2);
       expect(old.integrityCheck()).to.deep.equal(['ok']);
     } finally {
       old.close();

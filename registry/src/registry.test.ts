@@ -23,8 +23,21 @@ describe('registry', () => {
     const r = Registry.open(file);
     expect(r.db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
     expect(r.db.pragma('journal_mode', { simple: true })).to.equal('wal');
-    const tables = (r.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
-    expect(tables).to.deep.equal(['aliases', 'artifacts', 'events', 'features', 'labels', 'models', 'policies', 'reports', 'tags', 'versions']);
+    const tables = (
+      r.db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as { name: string }[]
+    ).map((t) => t.name);
+    expect(tables).to.deep.equal([
+      'aliases',
+      'artifacts',
+      'events',
+      'features',
+      'labels',
+      'models',
+      'policies',
+      'reports',
+      'tags',
+      'versions',
+    ]);
     r.close();
     const again = Registry.open(file);
     expect(again.db.pragma('user_version', { simple: true })).to.equal(SCHEMA_VERSION);
@@ -67,7 +80,7 @@ describe('registry', () => {
     expect(back).to.deep.equal(art);
     expect(r.get(M, 1).artifact.sha256).to.equal(res.sha256);
     // flip one byte behind the registry's back: the load must refuse it
-    r.db.prepare("UPDATE artifacts SET bytes = CAST(replace(CAST(bytes AS TEXT), '\"k\":4', '\"k\":5') AS BLOB)").run();
+    r.db.prepare('UPDATE artifacts SET bytes = CAST(replace(CAST(bytes AS TEXT), \'"k":4\', \'"k":5\') AS BLOB)').run();
     expect(() => r.loadArtifact(M, 1)).to.throw(RfmError, /checksum mismatch/);
     r.close();
   });
@@ -109,9 +122,18 @@ describe('registry', () => {
     (bad as { k: number }).k = 3; // centroids no longer match k: schema refuses it
     expect(() => r.register({ modelName: M, artifact: bad, actor: 'a' })).to.throw(RfmError, /invalid artifact/);
     // a failure inside the transaction (trigger aborts the artifact insert) rolls back the version row too
-    r.db.exec("CREATE TEMP TRIGGER fail_artifact BEFORE INSERT ON artifacts BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
-    expect(() => r.register({ modelName: 'second', artifact: makeArtifact(), actor: 'a' })).to.throw(RfmError, /disk on fire/);
-    const counts = r.db.prepare('SELECT (SELECT COUNT(*) FROM models) m, (SELECT COUNT(*) FROM versions) v, (SELECT COUNT(*) FROM artifacts) a, (SELECT COUNT(*) FROM events) e').get();
+    r.db.exec(
+      "CREATE TEMP TRIGGER fail_artifact BEFORE INSERT ON artifacts BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
+    );
+    expect(() => r.register({ modelName: 'second', artifact: makeArtifact(), actor: 'a' })).to.throw(
+      RfmError,
+      /disk on fire/,
+    );
+    const counts = r.db
+      .prepare(
+        'SELECT (SELECT COUNT(*) FROM models) m, (SELECT COUNT(*) FROM versions) v, (SELECT COUNT(*) FROM artifacts) a, (SELECT COUNT(*) FROM events) e',
+      )
+      .get();
     expect(counts).to.deep.equal({ m: 1, v: 1, a: 1, e: 2 });
     expect(r.integrityCheck()).to.deep.equal(['ok']);
     r.close();

@@ -1,13 +1,37 @@
 import Database from 'better-sqlite3';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ARTIFACT_FORMAT, ArtifactV1Schema, parseArtifact, RfmError, serializeArtifact, sha256Hex, zodIssues, type ArtifactV1 } from '@rfm/shared';
+import {
+  ARTIFACT_FORMAT,
+  ArtifactV1Schema,
+  parseArtifact,
+  RfmError,
+  serializeArtifact,
+  sha256Hex,
+  zodIssues,
+  type ArtifactV1,
+} from '@rfm/shared';
 import { migrate, SCHEMA_VERSION } from './migrations.js';
 import { decodeFeatures, encodeFeatures, FEATURES_ENCODING, type TrainingFeatures } from './features-blob.js';
-import { DEFAULT_POLICY, evaluatePolicy, PromotionPolicySchema, type PromotionPolicy, type RuleResult } from './policy.js';
+import {
+  DEFAULT_POLICY,
+  evaluatePolicy,
+  PromotionPolicySchema,
+  type PromotionPolicy,
+  type RuleResult,
+} from './policy.js';
 import { readExportFile, writeExportFile } from './export-file.js';
 import { compareVersions, type VersionComparison } from './compare.js';
-import type { ActorReason, AliasMove, EventRecord, LoadedModel, RegisterInput, RegisterResult, VersionRecord, VersionStatus } from './types.js';
+import type {
+  ActorReason,
+  AliasMove,
+  EventRecord,
+  LoadedModel,
+  RegisterInput,
+  RegisterResult,
+  VersionRecord,
+  VersionStatus,
+} from './types.js';
 
 export const PRODUCTION = 'production';
 const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -40,7 +64,12 @@ const VERSION_SELECT = `
 
 const TAG_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 function checkTag(key: string): string {
-  if (!TAG_RE.test(key)) throw new RfmError('INVALID_INPUT', `invalid tag key ${JSON.stringify(key).slice(0, 70)}`, { issues: [{ path: 'tag', message: 'invalid key', expected: 'letters, digits, _ . : - (1–64)', found: key.slice(0, 64) }] });
+  if (!TAG_RE.test(key))
+    throw new RfmError('INVALID_INPUT', `invalid tag key ${JSON.stringify(key).slice(0, 70)}`, {
+      issues: [
+        { path: 'tag', message: 'invalid key', expected: 'letters, digits, _ . : - (1–64)', found: key.slice(0, 64) },
+      ],
+    });
   return key;
 }
 
@@ -70,7 +99,14 @@ function checkName(kind: 'model' | 'alias', name: string): void {
   const re = kind === 'model' ? MODEL_RE : ALIAS_RE;
   if (!re.test(name))
     throw new RfmError('INVALID_INPUT', `invalid ${kind} name ${JSON.stringify(name).slice(0, 80)}`, {
-      issues: [{ path: kind, message: 'invalid name', expected: kind === 'model' ? 'letters, digits, . _ - (1–64)' : 'lowercase letter then a-z 0-9 _ - (1–32)', found: name.slice(0, 80) }],
+      issues: [
+        {
+          path: kind,
+          message: 'invalid name',
+          expected: kind === 'model' ? 'letters, digits, . _ - (1–64)' : 'lowercase letter then a-z 0-9 _ - (1–32)',
+          found: name.slice(0, 80),
+        },
+      ],
     });
 }
 
@@ -171,28 +207,70 @@ export class Registry {
     const parsed = ArtifactV1Schema.safeParse(input.artifact);
     if (!parsed.success) {
       const issues = zodIssues(parsed.error, 'artifact');
-      throw new RfmError('INVALID_INPUT', `refusing to register an invalid artifact: ${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+      throw new RfmError(
+        'INVALID_INPUT',
+        `refusing to register an invalid artifact: ${issues[0]?.path}: ${issues[0]?.message}`,
+        { issues },
+      );
     }
     const a = parsed.data;
     const { bytes, sha256 } = serializeArtifact(a);
     return this.write(() => {
       const at = now();
-      this.db.prepare('INSERT INTO models (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING').run(input.modelName, at);
+      this.db
+        .prepare('INSERT INTO models (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING')
+        .run(input.modelName, at);
       const modelId = this.modelId(input.modelName);
-      const next = (this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM versions WHERE model_id = ?').get(modelId) as { v: number }).v;
+      const next = (
+        this.db.prepare('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM versions WHERE model_id = ?').get(modelId) as {
+          v: number;
+        }
+      ).v;
       const info = this.db
         .prepare(
           `INSERT INTO versions (model_id, version, created_at, created_by, description, k, params_json, metrics_json, data_json, training_json)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(modelId, next, at, input.actor, input.description ?? '', a.k, JSON.stringify(a.params), JSON.stringify(a.metrics), JSON.stringify(a.data), JSON.stringify(a.training));
+        .run(
+          modelId,
+          next,
+          at,
+          input.actor,
+          input.description ?? '',
+          a.k,
+          JSON.stringify(a.params),
+          JSON.stringify(a.metrics),
+          JSON.stringify(a.data),
+          JSON.stringify(a.training),
+        );
       const versionId = Number(info.lastInsertRowid);
-      this.db.prepare('INSERT INTO artifacts (version_id, format, sha256, size, bytes) VALUES (?, ?, ?, ?, ?)').run(versionId, ARTIFACT_FORMAT, sha256, bytes.length, bytes);
-      if (input.features) this.db.prepare('INSERT INTO features (version_id, customers, encoding, bytes) VALUES (?, ?, ?, ?)').run(versionId, input.features.cids.length, FEATURES_ENCODING, encodeFeatures(input.features));
-      if (input.report) this.db.prepare('INSERT INTO reports (version_id, format, bytes) VALUES (?, ?, ?)').run(versionId, 'html', Buffer.from(input.report, 'utf8'));
-      for (const [k, v] of Object.entries(input.tags ?? {})) this.db.prepare('INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?)').run(versionId, checkTag(k), String(v));
-      this.event(modelId, { actor: input.actor, action: input.importedFrom ? 'import' : 'register', alias: null, from: null, to: next, reason: input.reason ?? '', details: input.importedFrom });
-      const hasProd = this.db.prepare('SELECT 1 FROM aliases WHERE model_id = ? AND alias = ?').get(modelId, PRODUCTION);
+      this.db
+        .prepare('INSERT INTO artifacts (version_id, format, sha256, size, bytes) VALUES (?, ?, ?, ?, ?)')
+        .run(versionId, ARTIFACT_FORMAT, sha256, bytes.length, bytes);
+      if (input.features)
+        this.db
+          .prepare('INSERT INTO features (version_id, customers, encoding, bytes) VALUES (?, ?, ?, ?)')
+          .run(versionId, input.features.cids.length, FEATURES_ENCODING, encodeFeatures(input.features));
+      if (input.report)
+        this.db
+          .prepare('INSERT INTO reports (version_id, format, bytes) VALUES (?, ?, ?)')
+          .run(versionId, 'html', Buffer.from(input.report, 'utf8'));
+      for (const [k, v] of Object.entries(input.tags ?? {}))
+        this.db
+          .prepare('INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?)')
+          .run(versionId, checkTag(k), String(v));
+      this.event(modelId, {
+        actor: input.actor,
+        action: input.importedFrom ? 'import' : 'register',
+        alias: null,
+        from: null,
+        to: next,
+        reason: input.reason ?? '',
+        details: input.importedFrom,
+      });
+      const hasProd = this.db
+        .prepare('SELECT 1 FROM aliases WHERE model_id = ? AND alias = ?')
+        .get(modelId, PRODUCTION);
       const aliases: string[] = [];
       if (!hasProd || input.promote) {
         this.moveAlias(modelId, input.modelName, PRODUCTION, next, {
@@ -207,21 +285,51 @@ export class Registry {
 
   private event(
     modelId: number,
-    e: { actor: string; action: string; alias: string | null; from: number | null; to: number | null; reason: string; ref?: number | null; details?: unknown },
+    e: {
+      actor: string;
+      action: string;
+      alias: string | null;
+      from: number | null;
+      to: number | null;
+      reason: string;
+      ref?: number | null;
+      details?: unknown;
+    },
   ): number {
     const info = this.db
       .prepare(
         `INSERT INTO events (model_id, at, actor, action, alias, from_version, to_version, reason, ref_event_id, details_json)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(modelId, now(), e.actor, e.action, e.alias, e.from, e.to, e.reason, e.ref ?? null, e.details === undefined ? null : JSON.stringify(e.details));
+      .run(
+        modelId,
+        now(),
+        e.actor,
+        e.action,
+        e.alias,
+        e.from,
+        e.to,
+        e.reason,
+        e.ref ?? null,
+        e.details === undefined ? null : JSON.stringify(e.details),
+      );
     return Number(info.lastInsertRowid);
   }
 
-  private moveAlias(modelId: number, modelName: string, alias: string, version: number, by: ActorReason, action = 'alias_set', ref: number | null = null): AliasMove {
+  private moveAlias(
+    modelId: number,
+    modelName: string,
+    alias: string,
+    version: number,
+    by: ActorReason,
+    action = 'alias_set',
+    ref: number | null = null,
+  ): AliasMove {
     const versionId = this.versionId(modelName, version);
     const cur = this.db
-      .prepare('SELECT v.version FROM aliases al JOIN versions v ON v.id = al.version_id WHERE al.model_id = ? AND al.alias = ?')
+      .prepare(
+        'SELECT v.version FROM aliases al JOIN versions v ON v.id = al.version_id WHERE al.model_id = ? AND al.alias = ?',
+      )
       .get(modelId, alias) as { version: number } | undefined;
     this.db
       .prepare(
@@ -229,7 +337,15 @@ export class Registry {
          ON CONFLICT(model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_at = excluded.updated_at`,
       )
       .run(modelId, alias, versionId, now());
-    const eventId = this.event(modelId, { actor: by.actor, action, alias, from: cur?.version ?? null, to: version, reason: by.reason ?? '', ref });
+    const eventId = this.event(modelId, {
+      actor: by.actor,
+      action,
+      alias,
+      from: cur?.version ?? null,
+      to: version,
+      reason: by.reason ?? '',
+      ref,
+    });
     return { modelName, alias, from: cur?.version ?? null, to: version, eventId };
   }
 
@@ -247,7 +363,8 @@ export class Registry {
     return this.write(() => {
       const modelId = this.modelId(modelName);
       const status = this.get(modelName, version).status;
-      if (status === 'archived') throw new RfmError('CONFLICT', `version ${version} of "${modelName}" is archived; it cannot hold an alias`);
+      if (status === 'archived')
+        throw new RfmError('CONFLICT', `version ${version} of "${modelName}" is archived; it cannot hold an alias`);
       return this.moveAlias(modelId, modelName, alias, version, by);
     });
   }
@@ -257,19 +374,33 @@ export class Registry {
    * every failed rule with its numbers; `force` overrides it but needs a reason, and the override
    * and the failed rules are recorded with the event.
    */
-  promote(modelName: string, version: number, by: ActorReason & { force?: boolean }): AliasMove & { rules: RuleResult[]; forced: boolean } {
+  promote(
+    modelName: string,
+    version: number,
+    by: ActorReason & { force?: boolean },
+  ): AliasMove & { rules: RuleResult[]; forced: boolean } {
     return this.write(() => {
       const rules = this.checkPolicy(modelName, version);
       const failed = rules.filter((r) => !r.passed);
       if (failed.length && !by.force)
-        throw new RfmError('POLICY_REFUSED', `promotion of v${version} refused by policy: ${failed.map((r) => r.message).join('; ')}`, {
-          issues: failed.map((r) => ({ path: r.rule, message: r.message })),
-          details: { rules },
-        });
-      if (failed.length && !by.reason?.trim()) throw new RfmError('INVALID_INPUT', 'a forced promotion needs a reason (--reason "…") so the override is on record');
+        throw new RfmError(
+          'POLICY_REFUSED',
+          `promotion of v${version} refused by policy: ${failed.map((r) => r.message).join('; ')}`,
+          {
+            issues: failed.map((r) => ({ path: r.rule, message: r.message })),
+            details: { rules },
+          },
+        );
+      if (failed.length && !by.reason?.trim())
+        throw new RfmError(
+          'INVALID_INPUT',
+          'a forced promotion needs a reason (--reason "…") so the override is on record',
+        );
       const move = this.setAliasUnchecked(modelName, PRODUCTION, version, by);
       const forced = failed.length > 0;
-      this.db.prepare('UPDATE events SET details_json = ? WHERE id = ?').run(JSON.stringify({ forced, rules }), move.eventId);
+      this.db
+        .prepare('UPDATE events SET details_json = ? WHERE id = ?')
+        .run(JSON.stringify({ forced, rules }), move.eventId);
       return { ...move, rules, forced };
     });
   }
@@ -279,11 +410,17 @@ export class Registry {
     const cand = this.get(modelName, version);
     const prodV = this.resolveAlias(modelName, PRODUCTION);
     const prod = prodV === null ? null : this.get(modelName, prodV);
-    return evaluatePolicy(this.policy(modelName), { version, metrics: cand.metrics, customers: cand.data.customers }, prod && { version: prod.version, metrics: prod.metrics });
+    return evaluatePolicy(
+      this.policy(modelName),
+      { version, metrics: cand.metrics, customers: cand.data.customers },
+      prod && { version: prod.version, metrics: prod.metrics },
+    );
   }
 
   policy(modelName: string): PromotionPolicy {
-    const row = this.db.prepare('SELECT p.policy_json FROM policies p JOIN models m ON m.id = p.model_id WHERE m.name = ?').get(modelName) as { policy_json: string } | undefined;
+    const row = this.db
+      .prepare('SELECT p.policy_json FROM policies p JOIN models m ON m.id = p.model_id WHERE m.name = ?')
+      .get(modelName) as { policy_json: string } | undefined;
     return row ? PromotionPolicySchema.parse(JSON.parse(row.policy_json)) : { ...DEFAULT_POLICY };
   }
 
@@ -292,11 +429,26 @@ export class Registry {
       const modelId = this.modelId(modelName);
       const before = this.policy(modelName);
       const r = PromotionPolicySchema.safeParse({ ...before, ...change });
-      if (!r.success) throw new RfmError('INVALID_INPUT', `invalid policy: ${zodIssues(r.error)[0]?.path}: ${zodIssues(r.error)[0]?.message}`, { issues: zodIssues(r.error) });
+      if (!r.success)
+        throw new RfmError(
+          'INVALID_INPUT',
+          `invalid policy: ${zodIssues(r.error)[0]?.path}: ${zodIssues(r.error)[0]?.message}`,
+          { issues: zodIssues(r.error) },
+        );
       this.db
-        .prepare('INSERT INTO policies (model_id, policy_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(model_id) DO UPDATE SET policy_json = excluded.policy_json, updated_at = excluded.updated_at')
+        .prepare(
+          'INSERT INTO policies (model_id, policy_json, updated_at) VALUES (?, ?, ?) ON CONFLICT(model_id) DO UPDATE SET policy_json = excluded.policy_json, updated_at = excluded.updated_at',
+        )
         .run(modelId, JSON.stringify(r.data), now());
-      this.event(modelId, { actor: by.actor, action: 'policy', alias: null, from: null, to: null, reason: by.reason ?? '', details: { before, after: r.data } });
+      this.event(modelId, {
+        actor: by.actor,
+        action: 'policy',
+        alias: null,
+        from: null,
+        to: null,
+        reason: by.reason ?? '',
+        details: { before, after: r.data },
+      });
       return r.data;
     });
   }
@@ -304,13 +456,24 @@ export class Registry {
   /** Remove an alias (never `production` while it is the only thing serving: use promote/rollback). */
   deleteAlias(modelName: string, alias: string, by: ActorReason): { modelName: string; alias: string; from: number } {
     checkName('alias', alias);
-    if (alias === PRODUCTION) throw new RfmError('CONFLICT', 'the production alias cannot be deleted; promote another version or roll back instead');
+    if (alias === PRODUCTION)
+      throw new RfmError(
+        'CONFLICT',
+        'the production alias cannot be deleted; promote another version or roll back instead',
+      );
     return this.write(() => {
       const modelId = this.modelId(modelName);
       const cur = this.resolveAlias(modelName, alias);
       if (cur === null) throw new RfmError('NOT_FOUND', `model "${modelName}" has no alias "${alias}"`);
       this.db.prepare('DELETE FROM aliases WHERE model_id = ? AND alias = ?').run(modelId, alias);
-      this.event(modelId, { actor: by.actor, action: 'alias_delete', alias, from: cur, to: null, reason: by.reason ?? '' });
+      this.event(modelId, {
+        actor: by.actor,
+        action: 'alias_delete',
+        alias,
+        from: cur,
+        to: null,
+        reason: by.reason ?? '',
+      });
       return { modelName, alias, from: cur };
     });
   }
@@ -318,7 +481,10 @@ export class Registry {
   private refuseIfAliased(modelName: string, version: number, what: string): VersionRecord {
     const rec = this.get(modelName, version);
     if (rec.aliases.length)
-      throw new RfmError('CONFLICT', `v${version} of "${modelName}" holds alias ${rec.aliases.map((a) => `"${a}"`).join(', ')}; move the alias before you ${what} it`);
+      throw new RfmError(
+        'CONFLICT',
+        `v${version} of "${modelName}" holds alias ${rec.aliases.map((a) => `"${a}"`).join(', ')}; move the alias before you ${what} it`,
+      );
     return rec;
   }
 
@@ -327,7 +493,14 @@ export class Registry {
       const rec = this.refuseIfAliased(modelName, version, 'archive');
       if (rec.status === 'archived') return rec;
       this.db.prepare("UPDATE versions SET status = 'archived' WHERE id = ?").run(this.versionId(modelName, version));
-      this.event(this.modelId(modelName), { actor: by.actor, action: 'archive', alias: null, from: version, to: null, reason: by.reason ?? '' });
+      this.event(this.modelId(modelName), {
+        actor: by.actor,
+        action: 'archive',
+        alias: null,
+        from: version,
+        to: null,
+        reason: by.reason ?? '',
+      });
       return this.get(modelName, version);
     });
   }
@@ -337,7 +510,14 @@ export class Registry {
       const rec = this.get(modelName, version);
       if (rec.status === 'candidate') return rec;
       this.db.prepare("UPDATE versions SET status = 'candidate' WHERE id = ?").run(this.versionId(modelName, version));
-      this.event(this.modelId(modelName), { actor: by.actor, action: 'unarchive', alias: null, from: null, to: version, reason: by.reason ?? '' });
+      this.event(this.modelId(modelName), {
+        actor: by.actor,
+        action: 'unarchive',
+        alias: null,
+        from: null,
+        to: version,
+        reason: by.reason ?? '',
+      });
       return this.get(modelName, version);
     });
   }
@@ -347,14 +527,24 @@ export class Registry {
     this.write(() => {
       const rec = this.refuseIfAliased(modelName, version, 'delete');
       this.db.prepare('DELETE FROM versions WHERE id = ?').run(this.versionId(modelName, version));
-      this.event(this.modelId(modelName), { actor: by.actor, action: 'delete', alias: null, from: version, to: null, reason: by.reason ?? '', details: { sha256: rec.artifact.sha256 } });
+      this.event(this.modelId(modelName), {
+        actor: by.actor,
+        action: 'delete',
+        alias: null,
+        from: version,
+        to: null,
+        reason: by.reason ?? '',
+        details: { sha256: rec.artifact.sha256 },
+      });
     });
   }
 
   /** Archive old candidates that hold no alias, keeping the newest `keep` of them. */
   gc(modelName: string, keep: number, by: ActorReason): number[] {
     return this.write(() => {
-      const candidates = this.list(modelName).filter((v) => v.status === 'candidate' && v.aliases.length === 0).sort((a, b) => b.version - a.version);
+      const candidates = this.list(modelName)
+        .filter((v) => v.status === 'candidate' && v.aliases.length === 0)
+        .sort((a, b) => b.version - a.version);
       const old = candidates.slice(keep).map((v) => v.version);
       for (const v of old) this.archive(modelName, v, { actor: by.actor, reason: by.reason || `gc --keep ${keep}` });
       return old.sort((a, b) => a - b);
@@ -364,46 +554,120 @@ export class Registry {
   setDescription(modelName: string, version: number, description: string, by: ActorReason): void {
     this.write(() => {
       const before = this.get(modelName, version).description;
-      this.db.prepare('UPDATE versions SET description = ? WHERE id = ?').run(description, this.versionId(modelName, version));
-      this.event(this.modelId(modelName), { actor: by.actor, action: 'describe', alias: null, from: null, to: version, reason: by.reason ?? '', details: { before, after: description } });
+      this.db
+        .prepare('UPDATE versions SET description = ? WHERE id = ?')
+        .run(description, this.versionId(modelName, version));
+      this.event(this.modelId(modelName), {
+        actor: by.actor,
+        action: 'describe',
+        alias: null,
+        from: null,
+        to: version,
+        reason: by.reason ?? '',
+        details: { before, after: description },
+      });
     });
   }
 
   tags(modelName: string, version: number): Record<string, string> {
-    const rows = this.db.prepare('SELECT key, value FROM tags WHERE version_id = ? ORDER BY key').all(this.versionId(modelName, version)) as { key: string; value: string }[];
+    const rows = this.db
+      .prepare('SELECT key, value FROM tags WHERE version_id = ? ORDER BY key')
+      .all(this.versionId(modelName, version)) as { key: string; value: string }[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
   /** Set (value string) or remove (value null) one tag. */
-  setTag(modelName: string, version: number, key: string, value: string | null, by: ActorReason): Record<string, string> {
+  setTag(
+    modelName: string,
+    version: number,
+    key: string,
+    value: string | null,
+    by: ActorReason,
+  ): Record<string, string> {
     checkTag(key);
     return this.write(() => {
       const vid = this.versionId(modelName, version);
       const before = this.tags(modelName, version)[key] ?? null;
       if (value === null) this.db.prepare('DELETE FROM tags WHERE version_id = ? AND key = ?').run(vid, key);
-      else this.db.prepare('INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?) ON CONFLICT(version_id, key) DO UPDATE SET value = excluded.value').run(vid, key, value);
-      this.event(this.modelId(modelName), { actor: by.actor, action: 'tag', alias: null, from: null, to: version, reason: by.reason ?? '', details: { key, before, after: value } });
+      else
+        this.db
+          .prepare(
+            'INSERT INTO tags (version_id, key, value) VALUES (?, ?, ?) ON CONFLICT(version_id, key) DO UPDATE SET value = excluded.value',
+          )
+          .run(vid, key, value);
+      this.event(this.modelId(modelName), {
+        actor: by.actor,
+        action: 'tag',
+        alias: null,
+        from: null,
+        to: version,
+        reason: by.reason ?? '',
+        details: { key, before, after: value },
+      });
       return this.tags(modelName, version);
     });
   }
 
   labels(modelName: string, version: number): Record<number, string> {
-    const rows = this.db.prepare('SELECT cluster, name FROM labels WHERE version_id = ? ORDER BY cluster').all(this.versionId(modelName, version)) as { cluster: number; name: string }[];
+    const rows = this.db
+      .prepare('SELECT cluster, name FROM labels WHERE version_id = ? ORDER BY cluster')
+      .all(this.versionId(modelName, version)) as { cluster: number; name: string }[];
     return Object.fromEntries(rows.map((r) => [r.cluster, r.name]));
   }
 
   /** A person renames one segment of one version; the artifact stays as trained (its sha256 too). */
-  relabel(modelName: string, version: number, cluster: number, name: string, by: ActorReason): { cluster: number; from: string; to: string } {
+  relabel(
+    modelName: string,
+    version: number,
+    cluster: number,
+    name: string,
+    by: ActorReason,
+  ): { cluster: number; from: string; to: string } {
     const label = name.trim();
-    if (!label || label.length > 64) throw new RfmError('INVALID_INPUT', 'a segment name must be 1–64 characters', { issues: [{ path: 'name', message: 'length 1–64', found: String(name.length) }] });
+    if (!label || label.length > 64)
+      throw new RfmError('INVALID_INPUT', 'a segment name must be 1–64 characters', {
+        issues: [{ path: 'name', message: 'length 1–64', found: String(name.length) }],
+      });
     return this.write(() => {
       const model = this.loadModel(modelName, version);
       const seg = model.artifact.segments.find((s) => s.cluster === cluster);
-      if (!seg) throw new RfmError('INVALID_INPUT', `v${version} has clusters 0–${model.artifact.k - 1}; there is no cluster ${cluster}`, { issues: [{ path: 'cluster', message: 'no such cluster', expected: `0–${model.artifact.k - 1}`, found: String(cluster) }] });
-      const clash = model.artifact.segments.find((s) => s.cluster !== cluster && s.name.toLowerCase() === label.toLowerCase());
-      if (clash) throw new RfmError('CONFLICT', `cluster ${clash.cluster} of v${version} is already named "${clash.name}"; segment names are unique within a version`);
-      this.db.prepare('INSERT INTO labels (version_id, cluster, name) VALUES (?, ?, ?) ON CONFLICT(version_id, cluster) DO UPDATE SET name = excluded.name').run(this.versionId(modelName, version), cluster, label);
-      this.event(this.modelId(modelName), { actor: by.actor, action: 'relabel', alias: null, from: null, to: version, reason: by.reason ?? '', details: { cluster, before: seg.name, after: label } });
+      if (!seg)
+        throw new RfmError(
+          'INVALID_INPUT',
+          `v${version} has clusters 0–${model.artifact.k - 1}; there is no cluster ${cluster}`,
+          {
+            issues: [
+              {
+                path: 'cluster',
+                message: 'no such cluster',
+                expected: `0–${model.artifact.k - 1}`,
+                found: String(cluster),
+              },
+            ],
+          },
+        );
+      const clash = model.artifact.segments.find(
+        (s) => s.cluster !== cluster && s.name.toLowerCase() === label.toLowerCase(),
+      );
+      if (clash)
+        throw new RfmError(
+          'CONFLICT',
+          `cluster ${clash.cluster} of v${version} is already named "${clash.name}"; segment names are unique within a version`,
+        );
+      this.db
+        .prepare(
+          'INSERT INTO labels (version_id, cluster, name) VALUES (?, ?, ?) ON CONFLICT(version_id, cluster) DO UPDATE SET name = excluded.name',
+        )
+        .run(this.versionId(modelName, version), cluster, label);
+      this.event(this.modelId(modelName), {
+        actor: by.actor,
+        action: 'relabel',
+        alias: null,
+        from: null,
+        to: version,
+        reason: by.reason ?? '',
+        details: { cluster, before: seg.name, after: label },
+      });
       return { cluster, from: seg.name, to: label };
     });
   }
@@ -417,27 +681,42 @@ export class Registry {
     const artifact = parseArtifact(bytes, sha256);
     const labels = this.labels(modelName, version);
     const segments = artifact.segments.map((s) => (labels[s.cluster] ? { ...s, name: labels[s.cluster]! } : s));
-    return { modelName, version, sha256, artifact: { ...artifact, segments }, revision: `${sha256}:${sha256Hex(JSON.stringify(labels)).slice(0, 12)}` };
+    return {
+      modelName,
+      version,
+      sha256,
+      artifact: { ...artifact, segments },
+      revision: `${sha256}:${sha256Hex(JSON.stringify(labels)).slice(0, 12)}`,
+    };
   }
 
   /** The HTML training report stored with a version, or null. */
   report(modelName: string, version: number): string | null {
-    const row = this.db.prepare('SELECT bytes FROM reports WHERE version_id = ?').get(this.versionId(modelName, version)) as { bytes: Buffer } | undefined;
+    const row = this.db
+      .prepare('SELECT bytes FROM reports WHERE version_id = ?')
+      .get(this.versionId(modelName, version)) as { bytes: Buffer } | undefined;
     return row ? row.bytes.toString('utf8') : null;
   }
 
   /** Attach (or replace) the HTML report of a version, e.g. one rendered after registration. */
   setReport(modelName: string, version: number, html: string): void {
     this.write(() => {
-      this.db.prepare('INSERT INTO reports (version_id, format, bytes) VALUES (?, ?, ?) ON CONFLICT(version_id) DO UPDATE SET bytes = excluded.bytes').run(this.versionId(modelName, version), 'html', Buffer.from(html, 'utf8'));
+      this.db
+        .prepare(
+          'INSERT INTO reports (version_id, format, bytes) VALUES (?, ?, ?) ON CONFLICT(version_id) DO UPDATE SET bytes = excluded.bytes',
+        )
+        .run(this.versionId(modelName, version), 'html', Buffer.from(html, 'utf8'));
     });
   }
 
   /** Training customers stored with a version, or null for versions registered without them. */
   features(modelName: string, version: number): TrainingFeatures | null {
-    const row = this.db.prepare('SELECT encoding, bytes FROM features WHERE version_id = ?').get(this.versionId(modelName, version)) as { encoding: string; bytes: Buffer } | undefined;
+    const row = this.db
+      .prepare('SELECT encoding, bytes FROM features WHERE version_id = ?')
+      .get(this.versionId(modelName, version)) as { encoding: string; bytes: Buffer } | undefined;
     if (!row) return null;
-    if (row.encoding !== FEATURES_ENCODING) throw new RfmError('REGISTRY_ERROR', `features of v${version} use unknown encoding ${row.encoding}`);
+    if (row.encoding !== FEATURES_ENCODING)
+      throw new RfmError('REGISTRY_ERROR', `features of v${version} use unknown encoding ${row.encoding}`);
     return decodeFeatures(row.bytes);
   }
 
@@ -446,7 +725,9 @@ export class Registry {
     const rec = this.get(modelName, version);
     const { bytes, sha256 } = this.artifactBytes(modelName, version);
     parseArtifact(bytes, sha256); // never export a damaged artifact
-    const f = this.db.prepare('SELECT encoding, bytes FROM features WHERE version_id = ?').get(this.versionId(modelName, version)) as { encoding: string; bytes: Buffer } | undefined;
+    const f = this.db
+      .prepare('SELECT encoding, bytes FROM features WHERE version_id = ?')
+      .get(this.versionId(modelName, version)) as { encoding: string; bytes: Buffer } | undefined;
     return writeExportFile({
       exported_at: now(),
       source: { model: modelName, version },
@@ -462,7 +743,10 @@ export class Registry {
   }
 
   /** Verify an export file completely, then register it as the next version of `modelName`. */
-  importVersion(file: Buffer, opts: { modelName?: string; actor: string; reason?: string; fileLabel?: string }): RegisterResult {
+  importVersion(
+    file: Buffer,
+    opts: { modelName?: string; actor: string; reason?: string; fileLabel?: string },
+  ): RegisterResult {
     const { payload, artifact } = readExportFile(file, opts.fileLabel ?? 'export file');
     const features = payload.features ? decodeFeatures(Buffer.from(payload.features.base64, 'base64')) : undefined;
     const modelName = opts.modelName ?? payload.source.model;
@@ -475,10 +759,17 @@ export class Registry {
         tags: payload.tags,
         ...(features ? { features } : {}),
         reason: opts.reason ?? `imported from ${payload.source.model} v${payload.source.version}`,
-        importedFrom: { model: payload.source.model, version: payload.source.version, created_at: payload.created_at, created_by: payload.created_by, artifact_sha256: payload.artifact_sha256 },
+        importedFrom: {
+          model: payload.source.model,
+          version: payload.source.version,
+          created_at: payload.created_at,
+          created_by: payload.created_by,
+          artifact_sha256: payload.artifact_sha256,
+        },
       });
       const vid = this.versionId(modelName, res.version);
-      for (const [c, name] of Object.entries(payload.labels)) this.db.prepare('INSERT INTO labels (version_id, cluster, name) VALUES (?, ?, ?)').run(vid, Number(c), name);
+      for (const [c, name] of Object.entries(payload.labels))
+        this.db.prepare('INSERT INTO labels (version_id, cluster, name) VALUES (?, ?, ?)').run(vid, Number(c), name);
       return res;
     });
   }
@@ -516,13 +807,27 @@ export class Registry {
     return this.write(() => {
       const modelId = this.modelId(modelName);
       const rows = this.db
-        .prepare(`SELECT id, action, from_version, to_version, ref_event_id FROM events WHERE model_id = ? AND alias = ? ORDER BY id DESC`)
-        .all(modelId, alias) as { id: number; action: string; from_version: number | null; to_version: number | null; ref_event_id: number | null }[];
-      const undone = new Set(rows.filter((r) => r.action === 'rollback' && r.ref_event_id !== null).map((r) => r.ref_event_id));
+        .prepare(
+          `SELECT id, action, from_version, to_version, ref_event_id FROM events WHERE model_id = ? AND alias = ? ORDER BY id DESC`,
+        )
+        .all(modelId, alias) as {
+        id: number;
+        action: string;
+        from_version: number | null;
+        to_version: number | null;
+        ref_event_id: number | null;
+      }[];
+      const undone = new Set(
+        rows.filter((r) => r.action === 'rollback' && r.ref_event_id !== null).map((r) => r.ref_event_id),
+      );
       const target = rows.find((r) => (r.action === 'alias_set' || r.action === 'alias_delete') && !undone.has(r.id));
-      if (!target) throw new RfmError('CONFLICT', `alias "${alias}" of "${modelName}" has no earlier version to roll back to`);
+      if (!target)
+        throw new RfmError('CONFLICT', `alias "${alias}" of "${modelName}" has no earlier version to roll back to`);
       if (target.from_version === null)
-        throw new RfmError('CONFLICT', `alias "${alias}" of "${modelName}" had no version before ${target.to_version}; nothing to roll back to`);
+        throw new RfmError(
+          'CONFLICT',
+          `alias "${alias}" of "${modelName}" had no version before ${target.to_version}; nothing to roll back to`,
+        );
       return this.moveAlias(modelId, modelName, alias, target.from_version, by, 'rollback', target.id);
     });
   }
@@ -539,13 +844,21 @@ export class Registry {
   }
 
   models(): { name: string; versions: number; aliases: Record<string, number> }[] {
-    const rows = this.db.prepare('SELECT m.id, m.name, (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS n FROM models m ORDER BY m.name').all() as {
+    const rows = this.db
+      .prepare(
+        'SELECT m.id, m.name, (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS n FROM models m ORDER BY m.name',
+      )
+      .all() as {
       id: number;
       name: string;
       n: number;
     }[];
     return rows.map((r) => {
-      const al = this.db.prepare('SELECT al.alias, v.version FROM aliases al JOIN versions v ON v.id = al.version_id WHERE al.model_id = ? ORDER BY al.alias').all(r.id) as {
+      const al = this.db
+        .prepare(
+          'SELECT al.alias, v.version FROM aliases al JOIN versions v ON v.id = al.version_id WHERE al.model_id = ? ORDER BY al.alias',
+        )
+        .all(r.id) as {
         alias: string;
         version: number;
       }[];
@@ -554,12 +867,16 @@ export class Registry {
   }
 
   list(modelName: string): VersionRecord[] {
-    const rows = this.db.prepare(`${VERSION_SELECT} WHERE m.name = ? ORDER BY v.version`).all(modelName) as VersionRow[];
+    const rows = this.db
+      .prepare(`${VERSION_SELECT} WHERE m.name = ? ORDER BY v.version`)
+      .all(modelName) as VersionRow[];
     return rows.map(toRecord);
   }
 
   get(modelName: string, version: number): VersionRecord {
-    const row = this.db.prepare(`${VERSION_SELECT} WHERE m.name = ? AND v.version = ?`).get(modelName, version) as VersionRow | undefined;
+    const row = this.db.prepare(`${VERSION_SELECT} WHERE m.name = ? AND v.version = ?`).get(modelName, version) as
+      | VersionRow
+      | undefined;
     if (!row) throw new RfmError('NOT_FOUND', `model "${modelName}" has no version ${version}`);
     return toRecord(row);
   }
@@ -661,15 +978,34 @@ function wrapSqlite(e: unknown, file: string): RfmError {
   const code = err?.code ?? '';
   if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN') {
     const free = freeBytes(file);
-    if (free !== null && free < 1024 * 1024) return new RfmError('REGISTRY_ERROR', `registry ${file}: disk full (${free.toLocaleString('en-US')} bytes free); nothing was written`, { cause: e });
-    if (code === 'SQLITE_FULL') return new RfmError('REGISTRY_ERROR', `registry ${file} is full (a size limit was reached, though the disk has room); nothing was written`, { cause: e });
+    if (free !== null && free < 1024 * 1024)
+      return new RfmError(
+        'REGISTRY_ERROR',
+        `registry ${file}: disk full (${free.toLocaleString('en-US')} bytes free); nothing was written`,
+        { cause: e },
+      );
+    if (code === 'SQLITE_FULL')
+      return new RfmError(
+        'REGISTRY_ERROR',
+        `registry ${file} is full (a size limit was reached, though the disk has room); nothing was written`,
+        { cause: e },
+      );
     const ro = unwritable(file);
     if (ro) return new RfmError('REGISTRY_ERROR', `registry ${file} ${ro}; nothing was written`, { cause: e });
   }
-  if (code === 'SQLITE_CANTOPEN') return new RfmError('REGISTRY_ERROR', `cannot open registry ${file}: ${err.message}`, { cause: e });
-  if (code === 'SQLITE_READONLY') return new RfmError('REGISTRY_ERROR', `registry ${file} is read-only; nothing was written`, { cause: e });
-  if (code === 'SQLITE_BUSY') return new RfmError('REGISTRY_ERROR', `registry ${file} stayed locked by another process for 10 s; nothing was written`, { cause: e });
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return new RfmError('REGISTRY_ERROR', `${file} is not a valid rfm registry (${err.message})`, { cause: e });
-  if (code.startsWith('SQLITE_')) return new RfmError('REGISTRY_ERROR', `registry ${file}: ${err.message}`, { cause: e });
+  if (code === 'SQLITE_CANTOPEN')
+    return new RfmError('REGISTRY_ERROR', `cannot open registry ${file}: ${err.message}`, { cause: e });
+  if (code === 'SQLITE_READONLY')
+    return new RfmError('REGISTRY_ERROR', `registry ${file} is read-only; nothing was written`, { cause: e });
+  if (code === 'SQLITE_BUSY')
+    return new RfmError(
+      'REGISTRY_ERROR',
+      `registry ${file} stayed locked by another process for 10 s; nothing was written`,
+      { cause: e },
+    );
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+    return new RfmError('REGISTRY_ERROR', `${file} is not a valid rfm registry (${err.message})`, { cause: e });
+  if (code.startsWith('SQLITE_'))
+    return new RfmError('REGISTRY_ERROR', `registry ${file}: ${err.message}`, { cause: e });
   return new RfmError('INTERNAL', 'internal error', { cause: e });
 }

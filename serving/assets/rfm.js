@@ -2,14 +2,18 @@
 // with it, the segment lookup answers without a page reload and "score a file" downloads in place.
 // Plain ES2020, no build step, no dependencies, served by rfm at /assets/rfm.js (CSP: script-src 'self').
 (function () {
-  'use strict';
   var FIELDS = ['cid', 'recency', 'monetary', 'frequency'];
   var LABELS = { recency: 'Recency (days)', frequency: 'Frequency (purchases)', monetary: 'Monetary (spent)' };
 
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
-    if (attrs) Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    (children || []).forEach(function (c) { e.append(c); });
+    if (attrs)
+      Object.keys(attrs).forEach(function (k) {
+        e.setAttribute(k, attrs[k]);
+      });
+    (children || []).forEach(function (c) {
+      e.append(c);
+    });
     return e;
   }
 
@@ -54,7 +58,10 @@
     (issues || []).forEach(function (i) {
       var name = String(i.path || '');
       var input = FIELDS.indexOf(name) >= 0 ? form.querySelector('#' + name) : null;
-      if (!input) { formLevel.push(i.message); return; }
+      if (!input) {
+        formLevel.push(i.message);
+        return;
+      }
       if (document.getElementById(name + '-error')) return; // first problem per field, as the server does
       var p = el('p', { class: 'error', id: name + '-error' }, [i.message]);
       document.getElementById(name + '-hint').after(p);
@@ -64,7 +71,9 @@
     });
     if (formLevel.length || (!first && message)) {
       var slot = document.getElementById('form-error-slot');
-      slot.replaceChildren(el('div', { class: 'notice notice-err', role: 'alert', id: 'form-error' }, [formLevel.join('; ') || message]));
+      slot.replaceChildren(
+        el('div', { class: 'notice notice-err', role: 'alert', id: 'form-error' }, [formLevel.join('; ') || message]),
+      );
     }
     if (first) first.focus();
   }
@@ -73,7 +82,9 @@
   var modelCache = {};
   function modelInfo(version) {
     if (!modelCache[version]) {
-      modelCache[version] = fetch('/api/v1/model?version=' + encodeURIComponent(version), { headers: { accept: 'application/json' } }).then(function (r) {
+      modelCache[version] = fetch('/api/v1/model?version=' + encodeURIComponent(version), {
+        headers: { accept: 'application/json' },
+      }).then(function (r) {
         if (!r.ok) throw new Error('model details unavailable (' + r.status + ')');
         return r.json();
       });
@@ -82,12 +93,18 @@
   }
 
   function scoreBadges(s) {
-    return el('span', { class: 'scores' }, [el('span', { class: 'score' }, ['R ' + s.r]), el('span', { class: 'score' }, ['F ' + s.f]), el('span', { class: 'score' }, ['M ' + s.m])]);
+    return el('span', { class: 'scores' }, [
+      el('span', { class: 'score' }, ['R ' + s.r]),
+      el('span', { class: 'score' }, ['F ' + s.f]),
+      el('span', { class: 'score' }, ['M ' + s.m]),
+    ]);
   }
 
   function renderResult(api, model, values) {
     var p = api.predictions[0];
-    var seg = model.segments.filter(function (s) { return s.cluster === p.cluster; })[0];
+    var seg = model.segments.filter(function (s) {
+      return s.cluster === p.cluster;
+    })[0];
     var c = { recency: Number(values.recency), frequency: Number(values.frequency), monetary: Number(values.monetary) };
     var rows = ['recency', 'frequency', 'monetary'].map(function (f) {
       return el('tr', { 'data-feature': f }, [
@@ -97,25 +114,83 @@
         el('td', { 'data-label': 'Difference' }, [comparePhrase(f, c[f], seg.centroid[f])]),
       ]);
     });
-    var q = new URLSearchParams({ recency: String(c.recency), frequency: String(c.frequency), monetary: String(c.monetary) });
-    var chartUrl = '/models/' + encodeURIComponent(api.model_name) + '/' + api.model_version + '/charts/placement.svg?' + q.toString();
+    var q = new URLSearchParams({
+      recency: String(c.recency),
+      frequency: String(c.frequency),
+      monetary: String(c.monetary),
+    });
+    var chartUrl =
+      '/models/' +
+      encodeURIComponent(api.model_name) +
+      '/' +
+      api.model_version +
+      '/charts/placement.svg?' +
+      q.toString();
     var meta = el('dl', { class: 'meta' }, []);
-    if (p.cid !== null) meta.append(el('div', {}, [el('dt', {}, ['Customer']), el('dd', { id: 'result-cid' }, [p.cid])]));
+    if (p.cid !== null)
+      meta.append(el('div', {}, [el('dt', {}, ['Customer']), el('dd', { id: 'result-cid' }, [p.cid])]));
     meta.append(el('div', {}, [el('dt', {}, ['Cluster']), el('dd', { id: 'result-cluster' }, [String(p.cluster)])]));
-    meta.append(el('div', {}, [el('dt', {}, ['Model']), el('dd', { id: 'result-model' }, [api.model_name + ' v' + api.model_version])]));
-    var thead = el('thead', {}, [el('tr', {}, [el('th', { scope: 'col' }, []), el('th', { scope: 'col', class: 'num' }, ['This customer']), el('th', { scope: 'col', class: 'num' }, ['Typical']), el('th', { scope: 'col' }, ['Difference'])])]);
-    var img = el('img', { src: chartUrl, width: '480', height: '360', alt: 'Chart: recency against money spent for the typical customer of each of the ' + model.k + ' segments, with this customer marked; the comparison table above gives the same numbers.' });
-    var scores = el('p', { class: 'small muted' }, ['RFM scores (1–5, against all training customers): segment ', scoreBadges(seg.scores)]);
-    return el('section', { class: 'card result seg-' + (p.cluster % 11), id: 'result', 'data-cluster': String(p.cluster), 'aria-labelledby': 'result-title', tabindex: '-1' }, [
-      el('h2', { class: 'kicker', id: 'result-title' }, ['Segment']),
-      el('p', { class: 'segment' }, [el('span', { class: 'swatch swatch-' + (p.cluster % 11), 'aria-hidden': 'true' }, []), el('span', { id: 'segment-name' }, [seg.name])]),
-      el('p', { id: 'segment-description' }, [seg.description]),
-      el('p', { class: 'action', id: 'segment-action' }, [el('strong', {}, ['Suggested action:']), ' ' + seg.action]),
-      el('div', { class: 'table-scroll' }, [el('table', { id: 'comparison', class: 'stack' }, [el('caption', {}, ["Compared with the segment's typical customer"]), thead, el('tbody', {}, rows)])]),
-      scores,
-      el('figure', { class: 'chart', id: 'placement' }, [img, el('figcaption', {}, ['Where this customer sits among the segments (recency against money spent; bubble size = segment size).'])]),
-      meta,
+    meta.append(
+      el('div', {}, [
+        el('dt', {}, ['Model']),
+        el('dd', { id: 'result-model' }, [api.model_name + ' v' + api.model_version]),
+      ]),
+    );
+    var thead = el('thead', {}, [
+      el('tr', {}, [
+        el('th', { scope: 'col' }, []),
+        el('th', { scope: 'col', class: 'num' }, ['This customer']),
+        el('th', { scope: 'col', class: 'num' }, ['Typical']),
+        el('th', { scope: 'col' }, ['Difference']),
+      ]),
     ]);
+    var img = el('img', {
+      src: chartUrl,
+      width: '480',
+      height: '360',
+      alt:
+        'Chart: recency against money spent for the typical customer of each of the ' +
+        model.k +
+        ' segments, with this customer marked; the comparison table above gives the same numbers.',
+    });
+    var scores = el('p', { class: 'small muted' }, [
+      'RFM scores (1–5, against all training customers): segment ',
+      scoreBadges(seg.scores),
+    ]);
+    return el(
+      'section',
+      {
+        class: 'card result seg-' + (p.cluster % 11),
+        id: 'result',
+        'data-cluster': String(p.cluster),
+        'aria-labelledby': 'result-title',
+        tabindex: '-1',
+      },
+      [
+        el('h2', { class: 'kicker', id: 'result-title' }, ['Segment']),
+        el('p', { class: 'segment' }, [
+          el('span', { class: 'swatch swatch-' + (p.cluster % 11), 'aria-hidden': 'true' }, []),
+          el('span', { id: 'segment-name' }, [seg.name]),
+        ]),
+        el('p', { id: 'segment-description' }, [seg.description]),
+        el('p', { class: 'action', id: 'segment-action' }, [el('strong', {}, ['Suggested action:']), ' ' + seg.action]),
+        el('div', { class: 'table-scroll' }, [
+          el('table', { id: 'comparison', class: 'stack' }, [
+            el('caption', {}, ["Compared with the segment's typical customer"]),
+            thead,
+            el('tbody', {}, rows),
+          ]),
+        ]),
+        scores,
+        el('figure', { class: 'chart', id: 'placement' }, [
+          img,
+          el('figcaption', {}, [
+            'Where this customer sits among the segments (recency against money spent; bubble size = segment size).',
+          ]),
+        ]),
+        meta,
+      ],
+    );
   }
 
   function enhancePredictForm(form) {
@@ -124,14 +199,22 @@
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var values = {};
-      FIELDS.forEach(function (n) { values[n] = form.elements[n].value; });
+      FIELDS.forEach(function (n) {
+        values[n] = form.elements[n].value;
+      });
       var body = { recency: values.recency, frequency: values.frequency, monetary: values.monetary };
       if (values.cid.trim() !== '') body.cid = values.cid;
       button.disabled = true;
       region.setAttribute('aria-busy', 'true');
-      fetch('/api/v1/predict', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) })
+      fetch('/api/v1/predict', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      })
         .then(function (r) {
-          return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; });
+          return r.json().then(function (j) {
+            return { ok: r.ok, status: r.status, body: j };
+          });
         })
         .then(function (res) {
           clearErrors(form);
@@ -143,10 +226,14 @@
           return modelInfo(res.body.model_version).then(function (model) {
             var card = renderResult(res.body, model, values);
             region.replaceChildren(card);
-            document.title = model.segments.filter(function (s) { return s.cluster === res.body.predictions[0].cluster; })[0].name + ' — segment lookup · rfm';
+            document.title =
+              model.segments.filter(function (s) {
+                return s.cluster === res.body.predictions[0].cluster;
+              })[0].name + ' — segment lookup · rfm';
             var badge = document.getElementById('model-badge');
             if (badge) badge.textContent = 'Model ' + res.body.model_name + ' v' + res.body.model_version;
-            if (card.getBoundingClientRect().top > window.innerHeight * 0.8) card.scrollIntoView({ behavior: 'smooth', block: 'start' });
+            if (card.getBoundingClientRect().top > window.innerHeight * 0.8)
+              card.scrollIntoView({ behavior: 'smooth', block: 'start' });
           });
         })
         .catch(function () {
@@ -165,8 +252,12 @@
   // (the no-JavaScript form posts to /score, which runs the same scoring).
   function countRowErrors(text) {
     // Rows that scored end with an empty error column, i.e. a trailing comma; count the others.
-    var lines = text.split(/\r?\n/).filter(function (l) { return l !== ''; });
-    return lines.slice(1).filter(function (l) { return l.charAt(l.length - 1) !== ','; }).length;
+    var lines = text.split(/\r?\n/).filter(function (l) {
+      return l !== '';
+    });
+    return lines.slice(1).filter(function (l) {
+      return l.charAt(l.length - 1) !== ',';
+    }).length;
   }
 
   function enhanceScoreForm(form) {
@@ -181,31 +272,58 @@
       if (old) old.remove();
       button.disabled = true;
       status.textContent = 'Scoring ' + file.name + '…';
-      fetch('/api/v1/predict/csv', { method: 'POST', body: file, headers: { 'content-type': 'text/csv; charset=utf-8', accept: 'text/csv, application/json' } })
+      fetch('/api/v1/predict/csv', {
+        method: 'POST',
+        body: file,
+        headers: { 'content-type': 'text/csv; charset=utf-8', accept: 'text/csv, application/json' },
+      })
         .then(function (r) {
           if (r.ok) {
             var version = r.headers.get('x-model-version');
-            var name = (file.name.replace(/\.[A-Za-z0-9]{1,5}$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'customers') + '-scored-v' + version + '.csv';
+            var name =
+              (file.name
+                .replace(/\.[A-Za-z0-9]{1,5}$/, '')
+                .replace(/[^A-Za-z0-9._-]+/g, '_')
+                .slice(0, 80) || 'customers') +
+              '-scored-v' +
+              version +
+              '.csv';
             return r.text().then(function (text) {
               var url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
               var a = el('a', { href: url, download: name }, []);
               document.body.append(a);
               a.click();
               a.remove();
-              setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+              setTimeout(function () {
+                URL.revokeObjectURL(url);
+              }, 10000);
               var bad = countRowErrors(text);
-              status.textContent = 'Done: ' + name + ' downloaded (model v' + version + ')' + (bad ? '; ' + bad + ' row' + (bad === 1 ? '' : 's') + ' could not be scored — see the error column.' : '.');
+              status.textContent =
+                'Done: ' +
+                name +
+                ' downloaded (model v' +
+                version +
+                ')' +
+                (bad
+                  ? '; ' + bad + ' row' + (bad === 1 ? '' : 's') + ' could not be scored — see the error column.'
+                  : '.');
             });
           }
           return r.json().then(function (j) {
             var e = j && j.error ? j.error : { message: 'The server answered ' + r.status };
-            var box = el('div', { class: 'notice notice-err', role: 'alert', id: 'file-error' }, [el('p', {}, [el('strong', {}, [e.message])])]);
+            var box = el('div', { class: 'notice notice-err', role: 'alert', id: 'file-error' }, [
+              el('p', {}, [el('strong', {}, [e.message])]),
+            ]);
             form.before(box);
             status.textContent = '';
           });
         })
-        .catch(function () { form.submit(); })
-        .finally(function () { button.disabled = false; });
+        .catch(function () {
+          form.submit();
+        })
+        .finally(function () {
+          button.disabled = false;
+        });
     });
   }
 

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import type { RunningServer } from './server.js';
-import { artifactWithCentroids, CENTROIDS_A, registerVersion, startTestServer, tempRegistry, waitFor, type TempRegistry } from './test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  registerVersion,
+  startTestServer,
+  tempRegistry,
+  waitFor,
+  type TempRegistry,
+} from './test-support/fixtures.js';
 
 describe('health, readiness, model info and plumbing', () => {
   let t: TempRegistry;
@@ -21,7 +29,11 @@ describe('health, readiness, model info and plumbing', () => {
     const body = (await ready.json()) as any;
     expect(body.ready).to.equal(false);
     expect(body.reason).to.match(/production.*no version/);
-    const p = await fetch(`${s.url}/api/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"recency":1,"frequency":1,"monetary":1}' });
+    const p = await fetch(`${s.url}/api/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"recency":1,"frequency":1,"monetary":1}',
+    });
     expect(p.status).to.equal(503);
     expect(((await p.json()) as any).error.code).to.equal('MODEL_UNAVAILABLE');
     const m = await fetch(`${s.url}/api/v1/model`);
@@ -34,7 +46,12 @@ describe('health, readiness, model info and plumbing', () => {
       const r = await fetch(`${s.url}/readyz`);
       return r.status === 200 ? ((await r.json()) as any) : null;
     }, 2000);
-    expect(value).to.deep.equal({ ready: true, model_name: 'customer-segments', model_version: 1, last_load_error: null });
+    expect(value).to.deep.equal({
+      ready: true,
+      model_name: 'customer-segments',
+      model_version: 1,
+      last_load_error: null,
+    });
   });
 
   it('GET /api/v1/model describes the active model: segments, metrics, data, load time', async () => {
@@ -42,9 +59,25 @@ describe('health, readiness, model info and plumbing', () => {
     expect(r.status).to.equal(200);
     expect(r.headers.get('x-model-version')).to.equal('1');
     const m = (await r.json()) as any;
-    expect(m).to.include({ model_name: 'customer-segments', model_version: 1, k: 4, active: true, last_load_error: null });
+    expect(m).to.include({
+      model_name: 'customer-segments',
+      model_version: 1,
+      k: 4,
+      active: true,
+      last_load_error: null,
+    });
     expect(m.segments).to.have.length(4);
-    expect(m.segments[0]).to.have.all.keys('cluster', 'key', 'name', 'description', 'action', 'size', 'scores', 'centroid', 'mean');
+    expect(m.segments[0]).to.have.all.keys(
+      'cluster',
+      'key',
+      'name',
+      'description',
+      'action',
+      'size',
+      'scores',
+      'centroid',
+      'mean',
+    );
     expect(m.segments.map((x: any) => x.cluster)).to.deep.equal([0, 1, 2, 3]);
     expect(m.metrics).to.have.property('silhouette');
     expect(m.data).to.have.property('customers');

@@ -35,7 +35,14 @@ export interface AppDeps {
 }
 
 /** The express app: routes only; the server (listen, shutdown) and the holder's life are elsewhere. */
-export function createApp({ holder, logger, config, writer = new RegistryWriter(config.registry), metrics, collectMetrics }: AppDeps): Express {
+export function createApp({
+  holder,
+  logger,
+  config,
+  writer = new RegistryWriter(config.registry),
+  metrics,
+  collectMetrics,
+}: AppDeps): Express {
   const app = express();
   const m = metrics ?? new ServingMetrics();
   if (!metrics) m.watch(holder);
@@ -72,9 +79,15 @@ function inOneLayer(handlers: RequestHandler[]): RequestHandler {
   return (req, res, next) => {
     let i = 0;
     const step = (err?: unknown): void => {
-      if (err !== undefined && err !== null && err !== 'route' && err !== 'router') return next(err);
+      if (err !== undefined && err !== null && err !== 'route' && err !== 'router') {
+        next(err);
+        return;
+      }
       const h = handlers[i++];
-      if (!h) return next();
+      if (!h) {
+        next();
+        return;
+      }
       try {
         void h(req, res, step);
       } catch (e) {

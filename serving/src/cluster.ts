@@ -20,10 +20,13 @@ export function resolveWorkers(w: Config['workers']): number {
   return w === 'auto' ? availableParallelism() : w;
 }
 
-type ToPrimary = { rfm: 'listening'; url: string; version: number | null; reason: string } | { rfm: 'metrics?'; id: number };
+type ToPrimary =
+  | { rfm: 'listening'; url: string; version: number | null; reason: string }
+  | { rfm: 'metrics?'; id: number };
 type ToWorker = { rfm: 'metrics'; id: number; contentType: string; body: string } | { rfm: 'stop' };
 
-const isRfm = (m: unknown): m is { rfm: string } => typeof m === 'object' && m !== null && typeof (m as { rfm?: unknown }).rfm === 'string';
+const isRfm = (m: unknown): m is { rfm: string } =>
+  typeof m === 'object' && m !== null && typeof (m as { rfm?: unknown }).rfm === 'string';
 
 export interface PrimaryOptions {
   workers: number;
@@ -54,12 +57,22 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
         log.info({ worker: w.id, pid: w.process.pid, version: msg.version }, 'worker listening');
         if (!announced) {
           announced = true;
-          out(msg.version === null ? `rfm serving at ${msg.url} with ${opts.workers} workers: no model is active yet (${msg.reason})` : `rfm serving v${msg.version} at ${msg.url} with ${opts.workers} workers`);
+          out(
+            msg.version === null
+              ? `rfm serving at ${msg.url} with ${opts.workers} workers: no model is active yet (${msg.reason})`
+              : `rfm serving v${msg.version} at ${msg.url} with ${opts.workers} workers`,
+          );
         }
       } else if (msg.rfm === 'metrics?') {
         aggregator.clusterMetrics().then(
           (body) => send(w, { rfm: 'metrics', id: msg.id, contentType: aggregator.contentType, body }),
-          (e: unknown) => send(w, { rfm: 'metrics', id: msg.id, contentType: 'text/plain; charset=utf-8', body: `# cluster metrics unavailable: ${e instanceof Error ? e.message : String(e)}\n` }),
+          (e: unknown) =>
+            send(w, {
+              rfm: 'metrics',
+              id: msg.id,
+              contentType: 'text/plain; charset=utf-8',
+              body: `# cluster metrics unavailable: ${e instanceof Error ? e.message : String(e)}\n`,
+            }),
         );
       }
     });
@@ -77,7 +90,10 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
       recentCrashes.push(now);
       while (recentCrashes.length && recentCrashes[0]! < now - 10_000) recentCrashes.shift();
       const delay = recentCrashes.length > 5 ? 1000 : 0;
-      log.error({ worker: w.id, pid: w.process.pid, code, signal, restart_in_ms: delay }, `worker ${w.process.pid} exited (${signal ?? `code ${code}`}); starting a new one`);
+      log.error(
+        { worker: w.id, pid: w.process.pid, code, signal, restart_in_ms: delay },
+        `worker ${w.process.pid} exited (${signal ?? `code ${code}`}); starting a new one`,
+      );
       setTimeout(() => {
         if (!stopping) fork();
       }, delay).unref();
@@ -106,9 +122,12 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   if (alive.length === 0) return;
   for (const w of alive) send(w, { rfm: 'stop' });
-  const force = setTimeout(() => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
-  }, (opts.drainMs ?? 10_000) + 5_000);
+  const force = setTimeout(
+    () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    },
+    (opts.drainMs ?? 10_000) + 5_000,
+  );
   force.unref();
   await exited;
   clearTimeout(force);

@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import type { RunningServer } from './server.js';
-import { artifactWithCentroids, CENTROIDS_A, postJson, registerVersion, startTestServer, tempRegistry, type TempRegistry } from './test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  postJson,
+  registerVersion,
+  startTestServer,
+  tempRegistry,
+  type TempRegistry,
+} from './test-support/fixtures.js';
 
 /** The hot path (plain POST /api/v1/predict) and the express route (here reached with ?alias=production) answer alike. */
 describe('scoring fast path', () => {
@@ -19,7 +27,15 @@ describe('scoring fast path', () => {
   const drop = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
   const headers = (h: Headers) => Object.fromEntries([...h].filter(([k]) => !drop.has(k)));
 
-  for (const body of [{ CID: 12346, Recency: 325, Monetary: 77183.6, Frequency: 1 }, { instances: [{ recency: 3, frequency: 30, monetary: 12000 }, { cid: 'x', recency: 300, frequency: 1, monetary: 40 }] }])
+  for (const body of [
+    { CID: 12346, Recency: 325, Monetary: 77183.6, Frequency: 1 },
+    {
+      instances: [
+        { recency: 3, frequency: 30, monetary: 12000 },
+        { cid: 'x', recency: 300, frequency: 1, monetary: 40 },
+      ],
+    },
+  ])
     it(`same status, headers and body through both paths: ${JSON.stringify(body).slice(0, 60)}`, async () => {
       const fast = await postJson(`${s.url}/api/v1/predict`, body, { 'x-request-id': 'abc-1' });
       const slow = await postJson(`${s.url}/api/v1/predict?alias=production`, body, { 'x-request-id': 'abc-1' });
@@ -37,7 +53,10 @@ describe('scoring fast path', () => {
     for (const raw of ['0', ' "x"', 'null', '  ', '\ufeff{"recency":1,"frequency":1,"monetary":1}']) {
       const viaFast = await postJson(`${s.url}/api/v1/predict`, raw);
       const viaExpress = await postJson(`${s.url}/api/v1/predict?alias=production`, raw);
-      expect({ status: viaFast.status, json: viaFast.json }, JSON.stringify(raw)).to.deep.equal({ status: viaExpress.status, json: viaExpress.json });
+      expect({ status: viaFast.status, json: viaFast.json }, JSON.stringify(raw)).to.deep.equal({
+        status: viaExpress.status,
+        json: viaExpress.json,
+      });
     }
     const bad = await postJson(`${s.url}/api/v1/predict`, '{"recency":');
     expect(bad.status).to.equal(400);

@@ -68,7 +68,11 @@ export function withFastPredict(app: Express, o: FastPathOptions): RequestListen
         body = strictJsonParse(text);
       } catch (e) {
         // as errors.ts words body-parser's parse failure
-        const err = new RfmError('INVALID_INPUT', `body is not valid JSON: ${String((e as Error).message).slice(0, 200)}`, { issues: [{ path: '(body)', message: 'not valid JSON' }] });
+        const err = new RfmError(
+          'INVALID_INPUT',
+          `body is not valid JSON: ${String((e as Error).message).slice(0, 200)}`,
+          { issues: [{ path: '(body)', message: 'not valid JSON' }] },
+        );
         return answer(req, res, 400, JSON.stringify(err.toJSON()), null, started);
       }
       const parsed = fastPredictRequest(body);
@@ -89,7 +93,14 @@ export function withFastPredict(app: Express, o: FastPathOptions): RequestListen
           predictions[i] = { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!.name };
         }
         o.metrics.predictedTally(model, tally);
-        answer(req, res, 200, JSON.stringify({ model_name: model.modelName, model_version: model.version, predictions }), model.version, started);
+        answer(
+          req,
+          res,
+          200,
+          JSON.stringify({ model_name: model.modelName, model_version: model.version, predictions }),
+          model.version,
+          started,
+        );
       } catch (e) {
         o.logger.error({ err: e, path: PATH }, 'fast path failed');
         answer(req, res, 500, JSON.stringify(new RfmError('INTERNAL', 'internal error').toJSON()), null, started);
@@ -97,7 +108,14 @@ export function withFastPredict(app: Express, o: FastPathOptions): RequestListen
     });
   };
 
-  function answer(req: IncomingMessage, res: ServerResponse, status: number, json: string, version: number | null, started: bigint): void {
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    json: string,
+    version: number | null,
+    started: bigint,
+  ): void {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
     res.statusCode = status;

@@ -6,7 +6,20 @@ import { sha256Hex, serializeArtifact } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
 import { startServer, type RunningServer } from './server.js';
 import { METRIC_NAMES } from './metrics.js';
-import { artifactWithCentroids, CENTROIDS_A, CENTROIDS_B, corruptArtifact, MODEL, postJson, registerVersion, startTestServer, tempRegistry, testConfig, waitFor, type TempRegistry } from './test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  CENTROIDS_B,
+  corruptArtifact,
+  MODEL,
+  postJson,
+  registerVersion,
+  startTestServer,
+  tempRegistry,
+  testConfig,
+  waitFor,
+  type TempRegistry,
+} from './test-support/fixtures.js';
 
 /** Replace a version's artifact bytes and record their true sha256, so only the content is wrong. */
 function replaceArtifact(file: string, version: number, json: unknown): void {
@@ -62,26 +75,50 @@ describe('metrics and refused loads', function () {
 
   it('exposes request, latency, prediction, model and process metrics under stable names', async () => {
     await postJson(`${s.url}/api/v1/predict`, { recency: 10, frequency: 2, monetary: 300 });
-    await postJson(`${s.url}/api/v1/predict`, { instances: [{ recency: 10, frequency: 2, monetary: 300 }, { recency: 300, frequency: 1, monetary: 20 }] });
+    await postJson(`${s.url}/api/v1/predict`, {
+      instances: [
+        { recency: 10, frequency: 2, monetary: 300 },
+        { recency: 300, frequency: 1, monetary: 20 },
+      ],
+    });
     await postJson(`${s.url}/api/v1/predict`, { recency: -1, frequency: 2, monetary: 300 });
     await fetch(`${s.url}/no/such/page?x=1`);
     await fetch(`${s.url}/api/v1/models/${MODEL}/history`);
     const m = await metricsText(s.url);
     for (const name of Object.values(METRIC_NAMES)) expect(m, name).to.include(`# TYPE ${name} `);
-    expect(sample(m, 'rfm_http_requests_total', { method: 'POST', route: '/api/v1/predict', status: '200' })).to.equal(2);
-    expect(sample(m, 'rfm_http_requests_total', { method: 'POST', route: '/api/v1/predict', status: '400' })).to.equal(1);
+    expect(sample(m, 'rfm_http_requests_total', { method: 'POST', route: '/api/v1/predict', status: '200' })).to.equal(
+      2,
+    );
+    expect(sample(m, 'rfm_http_requests_total', { method: 'POST', route: '/api/v1/predict', status: '400' })).to.equal(
+      1,
+    );
     expect(sample(m, 'rfm_http_requests_total', { route: 'unmatched', status: '404' })).to.equal(1);
-    expect(sample(m, 'rfm_http_requests_total', { method: 'GET', route: '/api/v1/models/:name/history', status: '200' })).to.equal(1);
-    expect(sample(m, 'rfm_http_request_duration_seconds_count', { route: '/api/v1/predict', status: '200' })).to.equal(2);
-    expect(m).to.match(/rfm_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/api\/v1\/predict",status="200"\}/);
-    const predicted = m.split('\n').filter((l) => l.startsWith('rfm_predictions_total{')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    expect(
+      sample(m, 'rfm_http_requests_total', { method: 'GET', route: '/api/v1/models/:name/history', status: '200' }),
+    ).to.equal(1);
+    expect(sample(m, 'rfm_http_request_duration_seconds_count', { route: '/api/v1/predict', status: '200' })).to.equal(
+      2,
+    );
+    expect(m).to.match(
+      /rfm_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/api\/v1\/predict",status="200"\}/,
+    );
+    const predicted = m
+      .split('\n')
+      .filter((l) => l.startsWith('rfm_predictions_total{'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
     expect(predicted).to.equal(3);
     expect(m).to.match(/rfm_predictions_total\{model_version="1",segment="[^"]+"\} \d/);
     expect(sample(m, 'rfm_model_loads_total', { model_version: '1' })).to.equal(1);
     expect(sample(m, 'rfm_model_active_version')).to.equal(1);
     expect(sample(m, 'rfm_model_serving', { model_version: '1' })).to.equal(1);
     expect(sample(m, 'rfm_model_ready')).to.equal(1);
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) expect(m, name).to.include(`# TYPE ${name} `);
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ])
+      expect(m, name).to.include(`# TYPE ${name} `);
     // no log line per prediction at the default level
     expect(logs.filter((l) => /"msg":"request"/.test(l))).to.have.length(0);
   });
@@ -101,7 +138,10 @@ describe('metrics and refused loads', function () {
       }
       const { value: ready } = await waitFor(async () => {
         const r = await fetch(`${s.url}/readyz`);
-        const body = (await r.json()) as { last_load_error?: { version: number; message: string } | null; ready: boolean };
+        const body = (await r.json()) as {
+          last_load_error?: { version: number; message: string } | null;
+          ready: boolean;
+        };
         return body.last_load_error?.version === version ? { status: r.status, body } : null;
       }, 2000);
       expect(ready.status).to.equal(200);
@@ -113,7 +153,9 @@ describe('metrics and refused loads', function () {
       expect(sample(m, 'rfm_model_load_failures_total', { reason })).to.equal(1);
       expect(sample(m, 'rfm_model_last_load_failed')).to.equal(1);
       expect(sample(m, 'rfm_model_active_version')).to.equal(1);
-      const line = logs.map((l) => JSON.parse(l) as { level: number; msg: string; version?: number }).find((l) => l.version === version && /refused to load version/.test(l.msg));
+      const line = logs
+        .map((l) => JSON.parse(l) as { level: number; msg: string; version?: number })
+        .find((l) => l.version === version && /refused to load version/.test(l.msg));
       expect(line, `log line for v${version}`).to.not.equal(undefined);
       expect(line!.level).to.equal(40); // warn
     });

@@ -57,7 +57,12 @@ export class ServingMetrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: METRIC_NAMES.httpRequests, help: 'HTTP requests answered, by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
+    this.requests = new Counter({
+      name: METRIC_NAMES.httpRequests,
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.duration = new Histogram({
       name: METRIC_NAMES.httpDuration,
       help: 'HTTP request latency in seconds (first byte in to last byte out), by method, route pattern and status',
@@ -65,9 +70,24 @@ export class ServingMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.predictions = new Counter({ name: METRIC_NAMES.predictions, help: 'customers scored, by model version and segment', labelNames: ['model_version', 'segment'], registers });
-    this.loads = new Counter({ name: METRIC_NAMES.modelLoads, help: 'versions of the followed alias loaded and swapped in', labelNames: ['model_version'], registers });
-    this.failures = new Counter({ name: METRIC_NAMES.modelLoadFailures, help: 'versions of the followed alias refused at load (the previous model kept serving)', labelNames: ['reason'], registers });
+    this.predictions = new Counter({
+      name: METRIC_NAMES.predictions,
+      help: 'customers scored, by model version and segment',
+      labelNames: ['model_version', 'segment'],
+      registers,
+    });
+    this.loads = new Counter({
+      name: METRIC_NAMES.modelLoads,
+      help: 'versions of the followed alias loaded and swapped in',
+      labelNames: ['model_version'],
+      registers,
+    });
+    this.failures = new Counter({
+      name: METRIC_NAMES.modelLoadFailures,
+      help: 'versions of the followed alias refused at load (the previous model kept serving)',
+      labelNames: ['reason'],
+      registers,
+    });
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     new Gauge({

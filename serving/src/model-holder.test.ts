@@ -4,7 +4,16 @@ import { Registry } from '@rfm/registry';
 import { Predictor, RfmError } from '@rfm/shared';
 import { ModelHolder } from './model-holder.js';
 import { Lru } from './lru.js';
-import { artifactWithCentroids, CENTROIDS_A, CENTROIDS_B, corruptArtifact, MODEL, registerVersion, tempRegistry, type TempRegistry } from './test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  CENTROIDS_B,
+  corruptArtifact,
+  MODEL,
+  registerVersion,
+  tempRegistry,
+  type TempRegistry,
+} from './test-support/fixtures.js';
 
 describe('ModelHolder', () => {
   let t: TempRegistry;
@@ -104,9 +113,15 @@ describe('ModelHolder', () => {
     expect(v2.version).to.equal(2);
     expect(h.select({ version: 2 })).to.equal(v2); // cached while the registry is unchanged
     expect(h.select({ alias: 'staging' })).to.equal(v2);
-    expect(() => h.select({ version: 9 })).to.throw(RfmError, /no version 9/).with.property('code', 'NOT_FOUND');
-    expect(() => h.select({ alias: 'nope' })).to.throw(RfmError, /no alias "nope"/).with.property('code', 'NOT_FOUND');
-    expect(() => h.select({ version: 3 })).to.throw(RfmError, /cannot be loaded.*checksum/).with.property('code', 'MODEL_UNAVAILABLE');
+    expect(() => h.select({ version: 9 }))
+      .to.throw(RfmError, /no version 9/)
+      .with.property('code', 'NOT_FOUND');
+    expect(() => h.select({ alias: 'nope' }))
+      .to.throw(RfmError, /no alias "nope"/)
+      .with.property('code', 'NOT_FOUND');
+    expect(() => h.select({ version: 3 }))
+      .to.throw(RfmError, /cannot be loaded.*checksum/)
+      .with.property('code', 'MODEL_UNAVAILABLE');
   });
 
   it('a registry created but not migrated by someone else counts as empty', () => {

@@ -149,7 +149,8 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
       // and try again on the next tick; log each distinct failure once.
       this.seenDataVersion = null;
       const message = e instanceof Error ? e.message : String(e);
-      if (message !== this.lastPollError) this.log.warn({ err: e, registry: this.registryFile }, `registry poll failed: ${message}`);
+      if (message !== this.lastPollError)
+        this.log.warn({ err: e, registry: this.registryFile }, `registry poll failed: ${message}`);
       this.lastPollError = message;
       if (!this.active) this.waitingReason = `registry cannot be read: ${message}`;
     }
@@ -163,7 +164,11 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
     }
     const version = reg.resolveAlias(this.modelName, this.alias);
     if (version === null) {
-      if (this.active) this.log.warn({ version: this.active.version }, `alias "${this.alias}" points at no version; keeping the active model`);
+      if (this.active)
+        this.log.warn(
+          { version: this.active.version },
+          `alias "${this.alias}" points at no version; keeping the active model`,
+        );
       else this.waitingReason = `alias "${this.alias}" of model "${this.modelName}" points at no version yet`;
       return;
     }
@@ -179,7 +184,10 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
       this.loadError = { version, message, at: new Date().toISOString() };
       // Retried only when the registry changes again (never on the timer alone); warned once.
       if (key !== this.failedKey) {
-        this.log.warn({ version, reason: message, keeping: active?.version ?? null }, `refused to load version ${version}: ${message}`);
+        this.log.warn(
+          { version, reason: message, keeping: active?.version ?? null },
+          `refused to load version ${version}: ${message}`,
+        );
         this.emit('refused', this.loadError);
       }
       this.failedKey = key;
@@ -192,7 +200,10 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
     this.active = next; // the swap: one reference assignment
     this.emit('loaded', next, active);
     const how = active?.version === next.version ? 'relabelled' : 'loaded';
-    this.log.info({ version, previous: active?.version ?? null, sha256: next.sha256, revision: next.revision, k: next.artifact.k }, `serving ${this.modelName} v${version} (${how})`);
+    this.log.info(
+      { version, previous: active?.version ?? null, sha256: next.sha256, revision: next.revision, k: next.artifact.k },
+      `serving ${this.modelName} v${version} (${how})`,
+    );
   }
 
   private recordedSha(reg: Registry, version: number): string {
@@ -250,7 +261,9 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
       m = this.load(reg, v);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      throw new RfmError('MODEL_UNAVAILABLE', `version ${v} of "${this.modelName}" cannot be loaded: ${message}`, { cause: e });
+      throw new RfmError('MODEL_UNAVAILABLE', `version ${v} of "${this.modelName}" cannot be loaded: ${message}`, {
+        cause: e,
+      });
     }
     this.pinned.set(v, { model: m, dataVersion });
     return m;

@@ -35,8 +35,18 @@ function urlOf(host: string, port: number): string {
 }
 
 /** Load the model (if any), then listen. Resolves once the port is bound; port 0 picks a free one. */
-export async function startServer({ config, logger = createLogger(config), collectMetrics, metrics = new ServingMetrics() }: StartOptions): Promise<RunningServer> {
-  const holder = new ModelHolder({ registry: config.registry, modelName: config.modelName, pollMs: config.pollMs, logger });
+export async function startServer({
+  config,
+  logger = createLogger(config),
+  collectMetrics,
+  metrics = new ServingMetrics(),
+}: StartOptions): Promise<RunningServer> {
+  const holder = new ModelHolder({
+    registry: config.registry,
+    modelName: config.modelName,
+    pollMs: config.pollMs,
+    logger,
+  });
   metrics.watch(holder); // before start(), so the first load is counted like every later one
   holder.start();
   const writer = new RegistryWriter(config.registry);
@@ -47,7 +57,16 @@ export async function startServer({ config, logger = createLogger(config), colle
     server = await new Promise<Server>((resolve, reject) => {
       // the scoring hot path answers plain POST /api/v1/predict itself; everything else is express
       // (RFM_FAST_PATH=0 turns it off, to measure the express route alone: bench/serve.ts)
-      const listener = process.env.RFM_FAST_PATH === '0' ? app : withFastPredict(app, { holder, metrics, logger, corsOrigins: config.corsOrigins, maxBytes: JSON_BODY_BYTES });
+      const listener =
+        process.env.RFM_FAST_PATH === '0'
+          ? app
+          : withFastPredict(app, {
+              holder,
+              metrics,
+              logger,
+              corsOrigins: config.corsOrigins,
+              maxBytes: JSON_BODY_BYTES,
+            });
       const s = createServer(listener).listen(config.port, config.host);
       s.once('listening', () => resolve(s));
       s.once('error', reject);
@@ -55,9 +74,18 @@ export async function startServer({ config, logger = createLogger(config), colle
   } catch (e) {
     holder.stop();
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new RfmError('CONFLICT', `port ${config.port} on ${config.host} is already in use; pick another with --port or RFM_PORT`, { cause: e });
-    if (err.code === 'EACCES') throw new RfmError('FORBIDDEN', `not allowed to listen on ${config.host}:${config.port}; use a port above 1023`, { cause: e });
-    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new RfmError('INVALID_INPUT', `cannot listen on host ${config.host}: ${err.code}`, { cause: e });
+    if (err.code === 'EADDRINUSE')
+      throw new RfmError(
+        'CONFLICT',
+        `port ${config.port} on ${config.host} is already in use; pick another with --port or RFM_PORT`,
+        { cause: e },
+      );
+    if (err.code === 'EACCES')
+      throw new RfmError('FORBIDDEN', `not allowed to listen on ${config.host}:${config.port}; use a port above 1023`, {
+        cause: e,
+      });
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+      throw new RfmError('INVALID_INPUT', `cannot listen on host ${config.host}: ${err.code}`, { cause: e });
     throw e;
   }
 
@@ -70,7 +98,16 @@ export async function startServer({ config, logger = createLogger(config), colle
 
   const addr = server.address() as AddressInfo;
   const url = urlOf(config.host, addr.port);
-  logger.info({ url, model: config.modelName, version: holder.current?.version ?? null, registry: config.registry, poll_ms: config.pollMs }, 'listening');
+  logger.info(
+    {
+      url,
+      model: config.modelName,
+      version: holder.current?.version ?? null,
+      registry: config.registry,
+      poll_ms: config.pollMs,
+    },
+    'listening',
+  );
 
   let closing: Promise<void> | null = null;
   const close = ({ drainMs = 10_000 } = {}): Promise<void> => {

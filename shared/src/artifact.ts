@@ -17,9 +17,13 @@ export function parseArtifact(bytes: Uint8Array, expectedSha256?: string): Artif
   if (expectedSha256 !== undefined) {
     const actual = sha256Hex(bytes);
     if (actual !== expectedSha256)
-      throw new RfmError('INVALID_INPUT', `artifact checksum mismatch: expected sha256 ${expectedSha256}, found ${actual}`, {
-        issues: [{ path: 'artifact', message: 'sha256 mismatch', expected: expectedSha256, found: actual }],
-      });
+      throw new RfmError(
+        'INVALID_INPUT',
+        `artifact checksum mismatch: expected sha256 ${expectedSha256}, found ${actual}`,
+        {
+          issues: [{ path: 'artifact', message: 'sha256 mismatch', expected: expectedSha256, found: actual }],
+        },
+      );
   }
   let json: unknown;
   try {
@@ -36,7 +40,11 @@ export function parseArtifact(bytes: Uint8Array, expectedSha256?: string): Artif
   const r = ArtifactV1Schema.safeParse(json);
   if (!r.success) {
     const issues = zodIssues(r.error, 'artifact');
-    throw new RfmError('INVALID_INPUT', `artifact does not match schema v1: ${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+    throw new RfmError(
+      'INVALID_INPUT',
+      `artifact does not match schema v1: ${issues[0]?.path}: ${issues[0]?.message}`,
+      { issues },
+    );
   }
   return r.data;
 }

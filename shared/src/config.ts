@@ -16,7 +16,8 @@ export const ENV_VARS = {
   RFM_ACTOR: 'who is acting, recorded in registry events (default: the OS user)',
   RFM_LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace, silent (default info)',
   RFM_POLL_MS: 'how often the server checks the registry for alias moves, in ms (default 250)',
-  RFM_CORS_ORIGINS: 'comma-separated origins allowed to call the API from a browser, e.g. https://crm.example.com (default: none, CORS off)',
+  RFM_CORS_ORIGINS:
+    'comma-separated origins allowed to call the API from a browser, e.g. https://crm.example.com (default: none, CORS off)',
   RFM_WORKERS: 'server processes: a number, or auto for one per core (default 1)',
 } as const;
 
@@ -24,7 +25,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 export const ConfigSchema = z.object({
   registry: z.string().min(1).default('data/registry.db'),
-  modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash, underscore; 1–64 characters').default('customer-segments'),
+  modelName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash, underscore; 1–64 characters')
+    .default('customer-segments'),
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(8080),
   tfBackend: z.enum(['node', 'wasm', 'cpu']).optional(),
@@ -35,10 +39,21 @@ export const ConfigSchema = z.object({
   corsOrigins: z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
-    .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, 'each origin must look like https://host or http://host:port (no path, no trailing slash)')))
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/,
+            'each origin must look like https://host or http://host:port (no path, no trailing slash)',
+          ),
+      ),
+    )
     .default([]),
   workers: z
-    .union([z.literal('auto'), z.coerce.number().int().min(1, 'at least 1').max(256)], { error: 'a whole number of 1 or more, or auto' })
+    .union([z.literal('auto'), z.coerce.number().int().min(1, 'at least 1').max(256)], {
+      error: 'a whole number of 1 or more, or auto',
+    })
     .default(1),
 });
 export type Config = z.output<typeof ConfigSchema>;
@@ -58,7 +73,10 @@ const FROM_ENV: Record<keyof typeof ENV_VARS, keyof Config> = {
 };
 
 /** Env first, then flags (undefined flags do not override). */
-export function loadConfig(env: Record<string, string | undefined> = process.env, flags: Partial<Record<keyof Config, unknown>> = {}): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  flags: Partial<Record<keyof Config, unknown>> = {},
+): Config {
   const raw: Record<string, unknown> = {};
   const source: Record<string, string> = {};
   for (const [name, key] of Object.entries(FROM_ENV)) {
@@ -76,6 +94,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const r = ConfigSchema.safeParse(raw);
   if (r.success) return r.data;
-  const issues = zodIssues(r.error).map((i) => ({ ...i, path: source[i.path] ?? source[i.path.split('.')[0]!] ?? i.path }));
-  throw new RfmError('INVALID_INPUT', `invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, { issues });
+  const issues = zodIssues(r.error).map((i) => ({
+    ...i,
+    path: source[i.path] ?? source[i.path.split('.')[0]!] ?? i.path,
+  }));
+  throw new RfmError(
+    'INVALID_INPUT',
+    `invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+    { issues },
+  );
 }

@@ -66,7 +66,10 @@ export class RfmError extends Error {
 }
 
 export function isRfmError(e: unknown): e is RfmError {
-  return e instanceof RfmError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'RfmError' && 'code' in e);
+  return (
+    e instanceof RfmError ||
+    (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'RfmError' && 'code' in e)
+  );
 }
 
 /** Anything thrown → RfmError; unknown errors become INTERNAL with the original as cause. */
@@ -79,7 +82,9 @@ export function toRfmError(e: unknown): RfmError {
 export function formatError(e: RfmError): string {
   const lines = [`${e.code}: ${e.message}`];
   for (const i of e.issues) {
-    const ef = [i.expected ? `expected ${i.expected}` : '', i.found !== undefined ? `found ${i.found}` : ''].filter(Boolean).join(', ');
+    const ef = [i.expected ? `expected ${i.expected}` : '', i.found !== undefined ? `found ${i.found}` : '']
+      .filter(Boolean)
+      .join(', ');
     lines.push(`  - ${i.path ? `${i.path}: ` : ''}${i.message}${ef ? ` (${ef})` : ''}`);
   }
   return lines.join('\n');

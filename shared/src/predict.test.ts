@@ -31,7 +31,14 @@ describe('preprocessing and prediction', () => {
   });
 
   it('Predictor applies the artifact preprocessing before the distance', () => {
-    const p = new Predictor({ k: 2, centroids: [[-1, 0, 0], [1, 0, 0]], preprocessing: { transform: 'log1p', mean: [Math.log1p(30), 0, 0], scale: [1, 1, 1] } });
+    const p = new Predictor({
+      k: 2,
+      centroids: [
+        [-1, 0, 0],
+        [1, 0, 0],
+      ],
+      preprocessing: { transform: 'log1p', mean: [Math.log1p(30), 0, 0], scale: [1, 1, 1] },
+    });
     expect(p.predict(5, 0, 0)).to.equal(0); // log1p(5) < log1p(30)
     expect(p.predict(300, 0, 0)).to.equal(1);
   });

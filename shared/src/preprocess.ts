@@ -44,7 +44,10 @@ export function transformRows(s: Scaler, raw: Float64Array): Float64Array {
 }
 
 /** Standardized point → original units (inverse of transformInto). */
-export function inverseTransform(s: Scaler, z: ArrayLike<number>): { recency: number; frequency: number; monetary: number } {
+export function inverseTransform(
+  s: Scaler,
+  z: ArrayLike<number>,
+): { recency: number; frequency: number; monetary: number } {
   return {
     recency: Math.expm1(z[0]! * s.scale[0] + s.mean[0]),
     frequency: Math.expm1(z[1]! * s.scale[1] + s.mean[1]),

@@ -7,10 +7,20 @@ import { parseArtifact, serializeArtifact } from './artifact.js';
 
 describe('schemas', () => {
   it('accepts the seed names and the lowercase names, coercing numeric strings from forms', () => {
-    expect(CustomerFeaturesSchema.parse({ CID: 12346, Recency: '325', Monetary: '77183.6', Frequency: '1' })).to.deep.equal({
-      cid: '12346', recency: 325, frequency: 1, monetary: 77183.6,
+    expect(
+      CustomerFeaturesSchema.parse({ CID: 12346, Recency: '325', Monetary: '77183.6', Frequency: '1' }),
+    ).to.deep.equal({
+      cid: '12346',
+      recency: 325,
+      frequency: 1,
+      monetary: 77183.6,
     });
-    expect(CustomerFeaturesSchema.parse({ recency: 3, frequency: 2, monetary: 10 })).to.deep.equal({ cid: null, recency: 3, frequency: 2, monetary: 10 });
+    expect(CustomerFeaturesSchema.parse({ recency: 3, frequency: 2, monetary: 10 })).to.deep.equal({
+      cid: null,
+      recency: 3,
+      frequency: 2,
+      monetary: 10,
+    });
     expect(CustomerFeaturesSchema.parse({ cid: '', recency: 0, frequency: 1, monetary: 0 }).cid).to.equal(null);
   });
 
@@ -33,15 +43,25 @@ describe('schemas', () => {
 
   it('batch errors name the instance index; batches are capped at 10,000', () => {
     try {
-      parsePredictRequest({ instances: [{ recency: 1, frequency: 1, monetary: 1 }, { recency: 1, frequency: 'x', monetary: 1 }] });
+      parsePredictRequest({
+        instances: [
+          { recency: 1, frequency: 1, monetary: 1 },
+          { recency: 1, frequency: 'x', monetary: 1 },
+        ],
+      });
       expect.fail('should throw');
     } catch (e) {
       expect((e as RfmError).issues.map((i) => i.path)).to.include('instances.1.frequency');
     }
     const many = Array.from({ length: 10_001 }, () => ({ recency: 1, frequency: 1, monetary: 1 }));
     expect(() => parsePredictRequest({ instances: many })).to.throw(RfmError, /at most 10000/);
-    expect(parsePredictRequest({ Recency: 1, Frequency: 2, Monetary: 3 })).to.deep.equal({ batch: false, instances: [{ cid: null, recency: 1, frequency: 2, monetary: 3 }] });
-    expect(PredictRequestSchema.safeParse({ instances: [{ recency: 1, frequency: 1, monetary: 1 }] }).success).to.equal(true);
+    expect(parsePredictRequest({ Recency: 1, Frequency: 2, Monetary: 3 })).to.deep.equal({
+      batch: false,
+      instances: [{ cid: null, recency: 1, frequency: 2, monetary: 3 }],
+    });
+    expect(PredictRequestSchema.safeParse({ instances: [{ recency: 1, frequency: 1, monetary: 1 }] }).success).to.equal(
+      true,
+    );
   });
 
   it('artifact round-trips through bytes; tampering, unknown formats and broken contracts are refused', () => {
@@ -50,8 +70,14 @@ describe('schemas', () => {
     expect(parseArtifact(bytes, sha256)).to.deep.equal(a);
     const tampered = Buffer.from(bytes.toString().replace('"k":4', '"k":5'));
     expect(() => parseArtifact(tampered, sha256)).to.throw(RfmError, /checksum mismatch/);
-    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...a, schema_version: 2 })))).to.throw(RfmError, /unknown artifact format.*v2/);
-    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...a, k: 3 })))).to.throw(RfmError, /expected 3 centroids, found 4/);
+    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...a, schema_version: 2 })))).to.throw(
+      RfmError,
+      /unknown artifact format.*v2/,
+    );
+    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...a, k: 3 })))).to.throw(
+      RfmError,
+      /expected 3 centroids, found 4/,
+    );
     expect(() => parseArtifact(Buffer.from('{nope'))).to.throw(RfmError, /not valid JSON/);
   });
 
@@ -66,10 +92,17 @@ describe('schemas', () => {
       ...stored,
       params: { ...params, algorithm: 'lloyd-sampled-restarts', restart_sample: 100000 },
       segments: stored.segments.map((s) => ({ ...s, median: { recency: 10, frequency: 2, monetary: 300 } })),
-      sweep: [{ k: 2, inertia: 10, silhouette: 0.4 }, { k: 3, inertia: 7, silhouette: null, davies_bouldin: 0.9, calinski_harabasz: 100 }],
+      sweep: [
+        { k: 2, inertia: 10, silhouette: 0.4 },
+        { k: 3, inertia: 7, silhouette: null, davies_bouldin: 0.9, calinski_harabasz: 100 },
+      ],
       k_selection: { method: 'silhouette', k_min: 2, k_max: 3, sample: 300 },
     };
     expect(parseArtifact(Buffer.from(JSON.stringify(grown)))).to.deep.equal(grown);
-    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...grown, k_selection: { method: 'elbow', k_min: 2, k_max: 3, sample: 1 } })))).to.throw(RfmError);
+    expect(() =>
+      parseArtifact(
+        Buffer.from(JSON.stringify({ ...grown, k_selection: { method: 'elbow', k_min: 2, k_max: 3, sample: 1 } })),
+      ),
+    ).to.throw(RfmError);
   });
 });

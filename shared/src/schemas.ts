@@ -42,7 +42,9 @@ function numeric(field: FeatureName, opts: { int?: boolean } = {}) {
         .refine((n) => n <= max, { message: `${field} must be at most ${max} (${unit})` })
         .refine((n) => !opts.int || Number.isInteger(n), { message: `${field} must be a whole number` }),
     );
-  return base.meta({ description: `${min}–${max} ${unit}${opts.int ? ', whole' : ''}; a number, or a string holding one` });
+  return base.meta({
+    description: `${min}–${max} ${unit}${opts.int ? ', whole' : ''}; a number, or a string holding one`,
+  });
 }
 
 const cidSchema = z
@@ -55,7 +57,12 @@ const cidSchema = z
   .transform((v) => v ?? null);
 
 /** Seed field names (CID, Recency, …) and lowercase ones are both accepted; mapped before parsing. */
-const ALIASES: Record<string, string> = { CID: 'cid', Recency: 'recency', Frequency: 'frequency', Monetary: 'monetary' };
+const ALIASES: Record<string, string> = {
+  CID: 'cid',
+  Recency: 'recency',
+  Frequency: 'frequency',
+  Monetary: 'monetary',
+};
 
 function normalizeKeys(v: unknown): unknown {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
@@ -68,30 +75,40 @@ function normalizeKeys(v: unknown): unknown {
   return out;
 }
 
-export const CustomerFeaturesSchema = z.preprocess(
-  normalizeKeys,
-  z.strictObject(
-    {
-      cid: cidSchema,
-      recency: numeric('recency'),
-      frequency: numeric('frequency', { int: true }),
-      monetary: numeric('monetary'),
-    },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field(s): ${iss.keys.join(', ')}; expected cid, recency, frequency, monetary` : 'expected an object with recency, frequency, monetary') },
-  ),
-).meta({
-  id: 'CustomerFeatures',
-  description: "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The seed's names CID, Recency, Frequency, Monetary are accepted as well.",
-  example: { cid: '12346', recency: 325, frequency: 1, monetary: 77183.6 },
-});
+export const CustomerFeaturesSchema = z
+  .preprocess(
+    normalizeKeys,
+    z.strictObject(
+      {
+        cid: cidSchema,
+        recency: numeric('recency'),
+        frequency: numeric('frequency', { int: true }),
+        monetary: numeric('monetary'),
+      },
+      {
+        error: (iss) =>
+          iss.code === 'unrecognized_keys'
+            ? `unknown field(s): ${iss.keys.join(', ')}; expected cid, recency, frequency, monetary`
+            : 'expected an object with recency, frequency, monetary',
+      },
+    ),
+  )
+  .meta({
+    id: 'CustomerFeatures',
+    description:
+      "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The seed's names CID, Recency, Frequency, Monetary are accepted as well.",
+    example: { cid: '12346', recency: 325, frequency: 1, monetary: 77183.6 },
+  });
 export type CustomerFeatures = z.output<typeof CustomerFeaturesSchema>;
 
-export const BatchRequestSchema = z.strictObject({
-  instances: z
-    .array(CustomerFeaturesSchema, { error: 'instances must be an array of customers' })
-    .min(1, { error: 'instances must hold at least one customer' })
-    .max(MAX_BATCH, { error: `instances may hold at most ${MAX_BATCH} customers` }),
-}).meta({ id: 'BatchRequest', description: `Up to ${MAX_BATCH} customers, answered in order` });
+export const BatchRequestSchema = z
+  .strictObject({
+    instances: z
+      .array(CustomerFeaturesSchema, { error: 'instances must be an array of customers' })
+      .min(1, { error: 'instances must hold at least one customer' })
+      .max(MAX_BATCH, { error: `instances may hold at most ${MAX_BATCH} customers` }),
+  })
+  .meta({ id: 'BatchRequest', description: `Up to ${MAX_BATCH} customers, answered in order` });
 
 /** POST /api/v1/predict: one customer, or {instances: [...]} of up to MAX_BATCH (for docs). */
 export const PredictRequestSchema = z.union([BatchRequestSchema, CustomerFeaturesSchema]);
@@ -102,21 +119,27 @@ export type PredictRequest = z.output<typeof PredictRequestSchema>;
  * an error names the exact field (`instances.3.recency`) instead of "no union member matched".
  */
 export function predictRequestBranch(body: unknown): typeof BatchRequestSchema | typeof CustomerFeaturesSchema {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'instances' in body ? BatchRequestSchema : CustomerFeaturesSchema;
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'instances' in body
+    ? BatchRequestSchema
+    : CustomerFeaturesSchema;
 }
 
-export const PredictionSchema = z.object({
-  cid: z.string().nullable(),
-  cluster: z.number().int(),
-  segment: z.string(),
-}).meta({ id: 'Prediction' });
+export const PredictionSchema = z
+  .object({
+    cid: z.string().nullable(),
+    cluster: z.number().int(),
+    segment: z.string(),
+  })
+  .meta({ id: 'Prediction' });
 export type Prediction = z.output<typeof PredictionSchema>;
 
-export const PredictResponseSchema = z.object({
-  model_name: z.string(),
-  model_version: z.number().int(),
-  predictions: z.array(PredictionSchema),
-}).meta({ id: 'PredictResponse', description: 'The version that answered, and one prediction per customer, in order' });
+export const PredictResponseSchema = z
+  .object({
+    model_name: z.string(),
+    model_version: z.number().int(),
+    predictions: z.array(PredictionSchema),
+  })
+  .meta({ id: 'PredictResponse', description: 'The version that answered, and one prediction per customer, in order' });
 export type PredictResponse = z.output<typeof PredictResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +173,11 @@ export const ArtifactSegmentSchema = z.object({
   name: z.string().min(1),
   description: z.string(),
   action: z.string(),
-  scores: z.object({ r: z.number().int().min(1).max(5), f: z.number().int().min(1).max(5), m: z.number().int().min(1).max(5) }),
+  scores: z.object({
+    r: z.number().int().min(1).max(5),
+    f: z.number().int().min(1).max(5),
+    m: z.number().int().min(1).max(5),
+  }),
   /** the centroid mapped back to original units (inverse of the preprocessing) */
   centroid: RfmValuesSchema,
   /** mean R, F, M of the cluster's training customers */
@@ -247,7 +274,11 @@ export const ArtifactV1Schema = z
     centroids: z.array(triple),
     segments: z.array(ArtifactSegmentSchema),
     /** population quintile break points (20/40/60/80 %) used to score centroids 1–5 */
-    quintiles: z.object({ recency: z.array(finite).length(4), frequency: z.array(finite).length(4), monetary: z.array(finite).length(4) }),
+    quintiles: z.object({
+      recency: z.array(finite).length(4),
+      frequency: z.array(finite).length(4),
+      monetary: z.array(finite).length(4),
+    }),
     params: KMeansParamsSchema,
     metrics: MetricsSchema,
     /** present when k was chosen automatically: every k tried, and how the choice was made */
@@ -263,11 +294,24 @@ export const ArtifactV1Schema = z
     }),
   })
   .superRefine((a, ctx) => {
-    if (a.centroids.length !== a.k) ctx.addIssue({ code: 'custom', path: ['centroids'], message: `expected ${a.k} centroids, found ${a.centroids.length}` });
-    if (a.segments.length !== a.k) ctx.addIssue({ code: 'custom', path: ['segments'], message: `expected ${a.k} segments, found ${a.segments.length}` });
+    if (a.centroids.length !== a.k)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['centroids'],
+        message: `expected ${a.k} centroids, found ${a.centroids.length}`,
+      });
+    if (a.segments.length !== a.k)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['segments'],
+        message: `expected ${a.k} segments, found ${a.segments.length}`,
+      });
     const clusters = new Set(a.segments.map((s) => s.cluster));
-    for (let c = 0; c < a.k; c++) if (!clusters.has(c)) ctx.addIssue({ code: 'custom', path: ['segments'], message: `cluster ${c} has no segment` });
+    for (let c = 0; c < a.k; c++)
+      if (!clusters.has(c))
+        ctx.addIssue({ code: 'custom', path: ['segments'], message: `cluster ${c} has no segment` });
     const names = a.segments.map((s) => s.name);
-    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: ['segments'], message: 'segment names must be unique' });
+    if (new Set(names).size !== names.length)
+      ctx.addIssue({ code: 'custom', path: ['segments'], message: 'segment names must be unique' });
   });
 export type ArtifactV1 = z.output<typeof ArtifactV1Schema>;

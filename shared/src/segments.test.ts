@@ -14,13 +14,34 @@ describe('segment naming', () => {
 
   it('maps every (R, FM) cell of the grid to exactly the catalogue segment', () => {
     const grid: Record<string, string> = {};
-    for (let r = 1; r <= 5; r++) for (let fm = 1; fm <= 5; fm++) grid[`${r}${fm}`] = segmentForScores({ r, f: fm, m: fm }).key;
+    for (let r = 1; r <= 5; r++)
+      for (let fm = 1; fm <= 5; fm++) grid[`${r}${fm}`] = segmentForScores({ r, f: fm, m: fm }).key;
     expect(grid).to.deep.equal({
-      '11': 'lost', '12': 'hibernating', '13': 'at_risk', '14': 'at_risk', '15': 'cant_lose_them',
-      '21': 'hibernating', '22': 'hibernating', '23': 'at_risk', '24': 'at_risk', '25': 'cant_lose_them',
-      '31': 'about_to_sleep', '32': 'about_to_sleep', '33': 'need_attention', '34': 'loyal_customers', '35': 'loyal_customers',
-      '41': 'promising', '42': 'potential_loyalists', '43': 'potential_loyalists', '44': 'loyal_customers', '45': 'loyal_customers',
-      '51': 'new_customers', '52': 'potential_loyalists', '53': 'potential_loyalists', '54': 'champions', '55': 'champions',
+      '11': 'lost',
+      '12': 'hibernating',
+      '13': 'at_risk',
+      '14': 'at_risk',
+      '15': 'cant_lose_them',
+      '21': 'hibernating',
+      '22': 'hibernating',
+      '23': 'at_risk',
+      '24': 'at_risk',
+      '25': 'cant_lose_them',
+      '31': 'about_to_sleep',
+      '32': 'about_to_sleep',
+      '33': 'need_attention',
+      '34': 'loyal_customers',
+      '35': 'loyal_customers',
+      '41': 'promising',
+      '42': 'potential_loyalists',
+      '43': 'potential_loyalists',
+      '44': 'loyal_customers',
+      '45': 'loyal_customers',
+      '51': 'new_customers',
+      '52': 'potential_loyalists',
+      '53': 'potential_loyalists',
+      '54': 'champions',
+      '55': 'champions',
     });
     // FM is the rounded mean of F and M
     expect(segmentForScores({ r: 5, f: 5, m: 2 }).key).to.equal('champions'); // (5+2)/2 = 3.5 → 4
@@ -59,7 +80,11 @@ describe('segment naming', () => {
 
   it('gives every one of 11 identical clusters a distinct catalogue name, and numbers the 12th', () => {
     const same = Array.from({ length: 12 }, () => ({ recency: 40, frequency: 3, monetary: 700 }));
-    const named = nameClusters(same, same.map(() => 10), q);
+    const named = nameClusters(
+      same,
+      same.map(() => 10),
+      q,
+    );
     const names = named.map((n) => n.name);
     expect(new Set(names).size).to.equal(12);
     expect(new Set(named.slice(0, 11).map((n) => n.key)).size).to.equal(SEGMENT_CATALOGUE.length);

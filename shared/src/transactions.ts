@@ -22,7 +22,13 @@ import { RfmError } from './errors.js';
 
 export const MAX_TRANSACTIONS = 20_000;
 
-export const DROP_REASONS = ['missing_customer', 'cancelled', 'quantity_not_positive', 'price_not_positive', 'amount_not_positive'] as const;
+export const DROP_REASONS = [
+  'missing_customer',
+  'cancelled',
+  'quantity_not_positive',
+  'price_not_positive',
+  'amount_not_positive',
+] as const;
 export type TransactionDropReason = (typeof DROP_REASONS)[number];
 
 /** One transaction line, fields already named by role. Numbers must be finite. */
@@ -112,9 +118,20 @@ export function rfmFromTransactions(rows: readonly TransactionLine[], asOf?: str
     const r = rows[i]!;
     const day = invoiceDay(r.date);
     if (day === null)
-      throw new RfmError('INVALID_INPUT', `transactions.${i}.date: cannot read the date "${r.date.slice(0, 40)}"; use 2011-12-09, 2011-12-09 12:50 or 12/9/2011 12:50`, {
-        issues: [{ path: `transactions.${i}.date`, message: 'unrecognised date', expected: 'YYYY-MM-DD[ HH:MM[:SS]] or M/D/YYYY H:MM', found: r.date.slice(0, 40) }],
-      });
+      throw new RfmError(
+        'INVALID_INPUT',
+        `transactions.${i}.date: cannot read the date "${r.date.slice(0, 40)}"; use 2011-12-09, 2011-12-09 12:50 or 12/9/2011 12:50`,
+        {
+          issues: [
+            {
+              path: `transactions.${i}.date`,
+              message: 'unrecognised date',
+              expected: 'YYYY-MM-DD[ HH:MM[:SS]] or M/D/YYYY H:MM',
+              found: r.date.slice(0, 40),
+            },
+          ],
+        },
+      );
     if (r.customer === null || r.customer === '') {
       drop('missing_customer');
       continue;
@@ -127,7 +144,11 @@ export function rfmFromTransactions(rows: readonly TransactionLine[], asOf?: str
     let amount: number;
     if (useAmount) {
       if (r.amount === undefined)
-        throw new RfmError('INVALID_INPUT', `transactions.${i}: give quantity and price on every line, or amount on every line`, { issues: [{ path: `transactions.${i}`, message: 'neither quantity and price nor amount' }] });
+        throw new RfmError(
+          'INVALID_INPUT',
+          `transactions.${i}: give quantity and price on every line, or amount on every line`,
+          { issues: [{ path: `transactions.${i}`, message: 'neither quantity and price nor amount' }] },
+        );
       if (!(r.amount > 0)) {
         drop('amount_not_positive');
         continue;
@@ -146,26 +167,47 @@ export function rfmFromTransactions(rows: readonly TransactionLine[], asOf?: str
     }
     // DECIMAL(38, 6) holds less than 1e32: training's DuckDB cast fails on such a line, so must this
     if (!(amount < 1e32))
-      throw new RfmError('INVALID_INPUT', `transactions.${i}: the line's amount ${amount} is too large (at most 1e32)`, {
-        issues: [{ path: `transactions.${i}`, message: 'amount too large', expected: 'below 1e32', found: String(amount) }],
-      });
+      throw new RfmError(
+        'INVALID_INPUT',
+        `transactions.${i}: the line's amount ${amount} is too large (at most 1e32)`,
+        {
+          issues: [
+            { path: `transactions.${i}`, message: 'amount too large', expected: 'below 1e32', found: String(amount) },
+          ],
+        },
+      );
     kept++;
     invoices.add(invoice);
     if (day > last) last = day;
     micro += toMicro(amount);
   }
   if (kept === 0) {
-    const why = Object.entries(dropped).map(([k, v]) => `${k} ${v}`).join(', ');
-    throw new RfmError('INVALID_INPUT', `no usable transactions: all ${rows.length} were dropped${why ? ` (${why})` : ''}`, { details: { rows_read: rows.length, rows_dropped: dropped } });
+    const why = Object.entries(dropped)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    throw new RfmError(
+      'INVALID_INPUT',
+      `no usable transactions: all ${rows.length} were dropped${why ? ` (${why})` : ''}`,
+      { details: { rows_read: rows.length, rows_dropped: dropped } },
+    );
   }
   let snapshot = last + 1;
   if (asOf !== undefined) {
     const d = parseIsoDay(asOf);
-    if (d === null) throw new RfmError('INVALID_INPUT', `as_of must be a date YYYY-MM-DD, got "${asOf.slice(0, 40)}"`, { issues: [{ path: 'as_of', message: 'not a date', expected: 'YYYY-MM-DD', found: asOf.slice(0, 40) }] });
-    if (d < last)
-      throw new RfmError('INVALID_INPUT', `as_of ${asOf} is before the last invoice date ${isoDay(last)}; recency would be negative. Use ${isoDay(last)} or later`, {
-        issues: [{ path: 'as_of', message: 'before the last invoice', expected: `${isoDay(last)} or later`, found: asOf }],
+    if (d === null)
+      throw new RfmError('INVALID_INPUT', `as_of must be a date YYYY-MM-DD, got "${asOf.slice(0, 40)}"`, {
+        issues: [{ path: 'as_of', message: 'not a date', expected: 'YYYY-MM-DD', found: asOf.slice(0, 40) }],
       });
+    if (d < last)
+      throw new RfmError(
+        'INVALID_INPUT',
+        `as_of ${asOf} is before the last invoice date ${isoDay(last)}; recency would be negative. Use ${isoDay(last)} or later`,
+        {
+          issues: [
+            { path: 'as_of', message: 'before the last invoice', expected: `${isoDay(last)} or later`, found: asOf },
+          ],
+        },
+      );
     snapshot = d;
   }
   return {
@@ -188,12 +230,23 @@ type Role = 'invoice' | 'date' | 'quantity' | 'price' | 'amount' | 'customer';
 
 /** Field names of the export formats training recognises (case, spaces and punctuation ignored). */
 const ROW_NAMES: Record<string, Role> = {
-  invoice: 'invoice', invoiceno: 'invoice', invoicenumber: 'invoice', invoiceid: 'invoice',
-  date: 'date', invoicedate: 'date',
-  quantity: 'quantity', qty: 'quantity',
-  price: 'price', unitprice: 'price',
-  amount: 'amount', lineamount: 'amount', linetotal: 'amount', revenue: 'amount',
-  cid: 'customer', customerid: 'customer', customer: 'customer',
+  invoice: 'invoice',
+  invoiceno: 'invoice',
+  invoicenumber: 'invoice',
+  invoiceid: 'invoice',
+  date: 'date',
+  invoicedate: 'date',
+  quantity: 'quantity',
+  qty: 'quantity',
+  price: 'price',
+  unitprice: 'price',
+  amount: 'amount',
+  lineamount: 'amount',
+  linetotal: 'amount',
+  revenue: 'amount',
+  cid: 'customer',
+  customerid: 'customer',
+  customer: 'customer',
 };
 /** The names the docs show for each role. */
 export const TRANSACTION_FIELD_NAMES: Record<Role, readonly string[]> = {
@@ -224,7 +277,10 @@ function lineNumber(field: string) {
     .transform((v, ctx) => {
       const n = typeof v === 'string' && NUMERIC_STRING.test(v) ? Number(v) : v;
       if (typeof n !== 'number' || !Number.isFinite(n)) {
-        ctx.addIssue({ code: 'custom', message: `${field} must be a finite number, got ${JSON.stringify(v).slice(0, 40)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${field} must be a finite number, got ${JSON.stringify(v).slice(0, 40)}`,
+        });
         return z.NEVER;
       }
       return n;
@@ -235,7 +291,13 @@ function lineNumber(field: string) {
 /** Customer ids as training reads them: trimmed text, "12346.0" → "12346"; blank → null. */
 const customerId = z
   .union([z.string(), z.number(), z.null()], { error: 'customer id must be a string or a number' })
-  .transform((v) => (v === null ? null : String(v).trim().replace(/^([0-9]+)\.0*$/, '$1') || null))
+  .transform((v) =>
+    v === null
+      ? null
+      : String(v)
+          .trim()
+          .replace(/^([0-9]+)\.0*$/, '$1') || null,
+  )
   .optional();
 
 export const TransactionRowSchema = z
@@ -244,11 +306,15 @@ export const TransactionRowSchema = z
     z.object(
       {
         invoice: z
-          .union([z.string().trim().min(1, { error: 'invoice must not be empty' }), z.number()], { error: 'invoice (InvoiceNo) is required: a string or a number' })
+          .union([z.string().trim().min(1, { error: 'invoice must not be empty' }), z.number()], {
+            error: 'invoice (InvoiceNo) is required: a string or a number',
+          })
           .transform(String),
         date: z
           .string({ error: 'date (InvoiceDate) is required: e.g. 2011-12-09 12:50 or 12/9/2011 12:50' })
-          .refine((s) => invoiceDay(s) !== null, { error: 'date must look like 2011-12-09, 2011-12-09 12:50 or 12/9/2011 12:50 (month first)' }),
+          .refine((s) => invoiceDay(s) !== null, {
+            error: 'date must look like 2011-12-09, 2011-12-09 12:50 or 12/9/2011 12:50 (month first)',
+          }),
         quantity: lineNumber('quantity'),
         price: lineNumber('price'),
         amount: lineNumber('amount'),
@@ -270,7 +336,10 @@ export const TransactionsRequestSchema = z
   .strictObject(
     {
       cid: z
-        .union([z.string().trim().max(64, { error: 'cid must be at most 64 characters' }), z.number().int().nonnegative()], { error: 'cid must be a string or a whole number' })
+        .union(
+          [z.string().trim().max(64, { error: 'cid must be at most 64 characters' }), z.number().int().nonnegative()],
+          { error: 'cid must be a string or a whole number' },
+        )
         .transform((v) => String(v).replace(/^([0-9]+)\.0*$/, '$1') || null)
         .optional()
         .meta({ description: 'the customer (optional when the lines carry CustomerID)' }),
@@ -278,22 +347,36 @@ export const TransactionsRequestSchema = z
         .string({ error: 'as_of must be a date YYYY-MM-DD' })
         .refine((s) => parseIsoDay(s) !== null, { error: 'as_of must be a date YYYY-MM-DD' })
         .optional()
-        .meta({ description: 'snapshot date for recency (default: the day after the last invoice), as training’s --as-of' }),
+        .meta({
+          description: 'snapshot date for recency (default: the day after the last invoice), as training’s --as-of',
+        }),
       transactions: z
         .array(TransactionRowSchema, { error: 'transactions must be an array of transaction lines' })
         .min(1, { error: 'transactions must hold at least one line' })
         .max(MAX_TRANSACTIONS, { error: `transactions may hold at most ${MAX_TRANSACTIONS} lines` }),
     },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field(s): ${iss.keys.join(', ')}; expected cid, as_of, transactions` : 'expected an object {cid?, as_of?, transactions: [...]}') },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? `unknown field(s): ${iss.keys.join(', ')}; expected cid, as_of, transactions`
+          : 'expected an object {cid?, as_of?, transactions: [...]}',
+    },
   )
   .superRefine((b, ctx) => {
     const ids = new Set<string>();
     if (b.cid) ids.add(b.cid);
     for (const t of b.transactions) if (t.customer) ids.add(t.customer);
     if (ids.size > 1)
-      ctx.addIssue({ code: 'custom', path: ['transactions'], message: `lines belong to more than one customer (${[...ids].slice(0, 5).join(', ')}); send one customer per request` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transactions'],
+        message: `lines belong to more than one customer (${[...ids].slice(0, 5).join(', ')}); send one customer per request`,
+      });
   })
-  .meta({ id: 'TransactionsRequest', description: "One customer's raw transaction lines and an optional snapshot date" });
+  .meta({
+    id: 'TransactionsRequest',
+    description: "One customer's raw transaction lines and an optional snapshot date",
+  });
 export type TransactionsRequest = z.output<typeof TransactionsRequestSchema>;
 
 /** The customer a parsed request is about: its cid, else the one the lines carry, else null. */
@@ -304,19 +387,23 @@ export function transactionsCustomer(b: TransactionsRequest): string | null {
 }
 
 /** The answer of POST /api/v1/predict/transactions: the customer's RFM, as training computes it, and their segment. */
-export const TransactionsResponseSchema = z.object({
-  model_name: z.string(),
-  model_version: z.number().int(),
-  cid: z.string().nullable(),
-  cluster: z.number().int(),
-  segment: z.string(),
-  recency: z.number().int().nonnegative().meta({ description: 'days from the last invoice date to snapshot_date' }),
-  frequency: z.number().int().positive().meta({ description: 'distinct invoices kept' }),
-  monetary: z.number().positive().meta({ description: 'Σ quantity × price of the kept lines' }),
-  snapshot_date: z.string().meta({ description: 'as_of, else the day after the last invoice date' }),
-  last_invoice_date: z.string(),
-  rows_read: z.number().int().nonnegative(),
-  rows_kept: z.number().int().nonnegative(),
-  rows_dropped: z.partialRecord(z.enum(DROP_REASONS), z.number().int().nonnegative()).meta({ description: 'lines dropped by the cleaning rules, by reason (only reasons that occurred)' }),
-}).meta({ id: 'TransactionsResponse' });
+export const TransactionsResponseSchema = z
+  .object({
+    model_name: z.string(),
+    model_version: z.number().int(),
+    cid: z.string().nullable(),
+    cluster: z.number().int(),
+    segment: z.string(),
+    recency: z.number().int().nonnegative().meta({ description: 'days from the last invoice date to snapshot_date' }),
+    frequency: z.number().int().positive().meta({ description: 'distinct invoices kept' }),
+    monetary: z.number().positive().meta({ description: 'Σ quantity × price of the kept lines' }),
+    snapshot_date: z.string().meta({ description: 'as_of, else the day after the last invoice date' }),
+    last_invoice_date: z.string(),
+    rows_read: z.number().int().nonnegative(),
+    rows_kept: z.number().int().nonnegative(),
+    rows_dropped: z
+      .partialRecord(z.enum(DROP_REASONS), z.number().int().nonnegative())
+      .meta({ description: 'lines dropped by the cleaning rules, by reason (only reasons that occurred)' }),
+  })
+  .meta({ id: 'TransactionsResponse' });
 export type TransactionsResponse = z.output<typeof TransactionsResponseSchema>;

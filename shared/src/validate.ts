@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { RfmError, type Issue } from './errors.js';
 import { BatchRequestSchema, CustomerFeaturesSchema, predictRequestBranch, type CustomerFeatures } from './schemas.js';
 import { fastPredictRequest } from './fast-parse.js';
@@ -10,7 +10,8 @@ export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
     const issue: Issue = { path: path || '(root)', message: i.message };
     const anyI = i as unknown as { expected?: unknown; received?: unknown; input?: unknown };
     if (typeof anyI.expected === 'string') issue.expected = anyI.expected;
-    if (anyI.input !== undefined && typeof anyI.input !== 'object') issue.found = JSON.stringify(anyI.input)?.slice(0, 80);
+    if (anyI.input !== undefined && typeof anyI.input !== 'object')
+      issue.found = JSON.stringify(anyI.input)?.slice(0, 80);
     return issue;
   });
 }
@@ -21,7 +22,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   if (r.success) return r.data;
   const issues = zodIssues(r.error, prefix);
   const first = issues[0];
-  throw new RfmError('INVALID_INPUT', `invalid ${what}: ${first ? `${first.path}: ${first.message}` : 'malformed'}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { issues });
+  throw new RfmError(
+    'INVALID_INPUT',
+    `invalid ${what}: ${first ? `${first.path}: ${first.message}` : 'malformed'}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`,
+    { issues },
+  );
 }
 
 /**
@@ -33,6 +38,7 @@ export function parsePredictRequest(body: unknown): { instances: CustomerFeature
   const fast = fastPredictRequest(body);
   if (fast) return fast;
   const schema = predictRequestBranch(body);
-  if (schema === BatchRequestSchema) return { instances: parseOrThrow(BatchRequestSchema, body, 'request').instances, batch: true };
+  if (schema === BatchRequestSchema)
+    return { instances: parseOrThrow(BatchRequestSchema, body, 'request').instances, batch: true };
   return { instances: [parseOrThrow(CustomerFeaturesSchema, body, 'request')], batch: false };
 }

@@ -25,13 +25,22 @@ export async function launchOrSkip(ctx: Mocha.Context): Promise<Browser> {
   }
   if (!existsSync(CHROMIUM))
     throw new Error(
-      `browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium; or set RFM_CHROMIUM=/path/to/chromium). ` + 'Set RFM_SKIP_BROWSER=1 to report these tests as pending instead.',
+      `browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium; or set RFM_CHROMIUM=/path/to/chromium). ` +
+        'Set RFM_SKIP_BROWSER=1 to report these tests as pending instead.',
     );
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     // playwright gives each launch a fresh temporary profile of its own
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     timeout: 30_000,
   });
 }
@@ -47,8 +56,19 @@ export interface Watched {
  * A fresh context and page that record every problem a person would not see but should not
  * happen: script errors, CSP violations, failed asset loads, any request leaving the server.
  */
-export async function openPage(browser: Browser, baseURL: string, opts: { javaScriptEnabled?: boolean; phone?: boolean } = {}): Promise<Watched> {
-  const context = await browser.newContext({ ...(opts.phone ? PHONE : DESKTOP), baseURL, javaScriptEnabled: opts.javaScriptEnabled ?? true, acceptDownloads: true, locale: 'en-US', colorScheme: 'light' });
+export async function openPage(
+  browser: Browser,
+  baseURL: string,
+  opts: { javaScriptEnabled?: boolean; phone?: boolean } = {},
+): Promise<Watched> {
+  const context = await browser.newContext({
+    ...(opts.phone ? PHONE : DESKTOP),
+    baseURL,
+    javaScriptEnabled: opts.javaScriptEnabled ?? true,
+    acceptDownloads: true,
+    locale: 'en-US',
+    colorScheme: 'light',
+  });
   const problems: string[] = [];
   const origin = new URL(baseURL).origin;
   await context.route('**/*', (route) => {

@@ -30,8 +30,12 @@ const V2 = makeArtifact({
   ],
 });
 /** clusters too poorly separated for the promotion policy (min silhouette 0.2) */
-const V3: ArtifactV1 = { ...makeArtifact({ note: 'online_retail_2011-12.csv.gz', seed: 7 }), metrics: { ...makeArtifact().metrics, silhouette: 0.05 } };
-const REPORT = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Training report v1</title><style>h1{color:#1f5fbf}</style></head><body><h1>Training report v1</h1><p>k = 4</p></body></html>';
+const V3: ArtifactV1 = {
+  ...makeArtifact({ note: 'online_retail_2011-12.csv.gz', seed: 7 }),
+  metrics: { ...makeArtifact().metrics, silhouette: 0.05 },
+};
+const REPORT =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Training report v1</title><style>h1{color:#1f5fbf}</style></head><body><h1>Training report v1</h1><p>k = 4</p></body></html>';
 
 const expected = (a: ArtifactV1, r: number, f: number, m: number) => {
   const cluster = new Predictor(a).predict(r, f, m);
@@ -57,10 +61,18 @@ describe('browser: the web UI in Chromium', function () {
     browser = await launchOrSkip(this);
     const reg = Registry.open(registry);
     reg.register({ modelName: MODEL, artifact: V1, actor: 'analyst@example', report: REPORT, reason: 'first model' });
-    reg.register({ modelName: MODEL, artifact: V2, actor: 'analyst@example', description: 'November export, 5 segments' });
+    reg.register({
+      modelName: MODEL,
+      artifact: V2,
+      actor: 'analyst@example',
+      description: 'November export, 5 segments',
+    });
     reg.register({ modelName: MODEL, artifact: V3, actor: 'analyst@example' });
     reg.close();
-    const config = loadConfig({}, { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50 });
+    const config = loadConfig(
+      {},
+      { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50 },
+    );
     server = await startServer({ config, logger: silentLogger() });
   });
 
@@ -82,7 +94,8 @@ describe('browser: the web UI in Chromium', function () {
     const left = w.problems.filter((x) => !allowed.some((re) => re.test(x)));
     expect(left, left.join('\n')).to.deep.equal([]);
   };
-  const status = (...codes: number[]) => codes.map((c) => new RegExp(`^console: Failed to load resource: the server responded with a status of ${c} `));
+  const status = (...codes: number[]) =>
+    codes.map((c) => new RegExp(`^console: Failed to load resource: the server responded with a status of ${c} `));
 
   describe('segment lookup (/)', () => {
     it('with JavaScript: fill, submit, read the segment, its explanation, chart and model version — without a page reload', async () => {
@@ -106,7 +119,10 @@ describe('browser: the web UI in Chromium', function () {
       expect(await p.evaluate(() => (window as unknown as { marker?: number }).marker)).to.equal(42); // same document: no reload
       const img = p.locator('#placement img');
       await img.waitFor();
-      await waitFor(async () => ((await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)) ? true : undefined), 5000);
+      await waitFor(
+        async () => ((await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)) ? true : undefined),
+        5000,
+      );
       expect(await img.evaluate((i: HTMLImageElement) => i.naturalWidth)).to.be.greaterThan(100);
       await screenshot(p, 'predict-result-js-desktop');
       clean(w);
@@ -168,7 +184,8 @@ describe('browser: the web UI in Chromium', function () {
       await p.keyboard.press('Tab');
       expect(await p.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to content');
       let guard = 0;
-      while ((await p.evaluate(() => document.activeElement?.id)) !== 'cid' && guard++ < 20) await p.keyboard.press('Tab');
+      while ((await p.evaluate(() => document.activeElement?.id)) !== 'cid' && guard++ < 20)
+        await p.keyboard.press('Tab');
       expect(await p.evaluate(() => document.activeElement?.id)).to.equal('cid');
       const outline = await p.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
       expect(outline).to.not.equal('none');
@@ -199,7 +216,9 @@ describe('browser: the web UI in Chromium', function () {
       await fillForm(p, { cid: 'M-1', recency: '45', monetary: '1900', frequency: '6' });
       await p.getByRole('button', { name: 'Find segment' }).tap();
       await p.locator('#result #segment-name').waitFor();
-      await p.locator('#placement img').evaluate((i: HTMLImageElement) => (i.complete ? null : new Promise((r) => (i.onload = r))));
+      await p
+        .locator('#placement img')
+        .evaluate((i: HTMLImageElement) => (i.complete ? null : new Promise((r) => (i.onload = r))));
       const overflow = (await p.evaluate(() => document.documentElement.scrollWidth)) - p.viewportSize()!.width; // the phone's 390 px, not a widened layout viewport
       expect(overflow, 'horizontal scroll on a phone').to.be.at.most(0);
       await screenshot(p, 'predict-result-phone');
@@ -208,7 +227,14 @@ describe('browser: the web UI in Chromium', function () {
   });
 
   describe('score a file', () => {
-    const csv = ['CID,Recency,Frequency,Monetary,region', '12346,325,1,77183.6,UK', '12347,2,7,4310,IS', '"12348, B",75,4,1797.24,FI', '12349,18,1,1757.55,IT', ''].join('\n');
+    const csv = [
+      'CID,Recency,Frequency,Monetary,region',
+      '12346,325,1,77183.6,UK',
+      '12347,2,7,4310,IS',
+      '"12348, B",75,4,1797.24,FI',
+      '12349,18,1,1757.55,IT',
+      '',
+    ].join('\n');
 
     function checkScored(text: string, a: ArtifactV1) {
       const lines = text.trim().split(/\r?\n/);
@@ -232,8 +258,13 @@ describe('browser: the web UI in Chromium', function () {
       const { page: p } = w;
       await p.goto('/');
       const api = p.waitForRequest((r) => r.url().endsWith('/api/v1/predict/csv') && r.method() === 'POST');
-      await p.getByLabel('CSV file').setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-      const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Score file and download' }).click()]);
+      await p
+        .getByLabel('CSV file')
+        .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      const [download] = await Promise.all([
+        p.waitForEvent('download'),
+        p.getByRole('button', { name: 'Score file and download' }).click(),
+      ]);
       await api;
       expect(download.suggestedFilename()).to.equal('customers-scored-v1.csv');
       checkScored(readFileSync((await download.path())!, 'utf8'), V1);
@@ -247,8 +278,13 @@ describe('browser: the web UI in Chromium', function () {
       const w = await page({ javaScriptEnabled: false });
       const { page: p } = w;
       await p.goto('/');
-      await p.getByLabel('CSV file').setInputFiles({ name: 'my list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-      const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Score file and download' }).click()]);
+      await p
+        .getByLabel('CSV file')
+        .setInputFiles({ name: 'my list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      const [download] = await Promise.all([
+        p.waitForEvent('download'),
+        p.getByRole('button', { name: 'Score file and download' }).click(),
+      ]);
       expect(download.suggestedFilename()).to.equal('my_list-scored-v1.csv');
       checkScored(readFileSync((await download.path())!, 'utf8'), V1);
       clean(w);
@@ -260,15 +296,27 @@ describe('browser: the web UI in Chromium', function () {
         const w = await page({ javaScriptEnabled: js });
         const { page: p } = w;
         await p.goto('/');
-        await p.getByLabel('CSV file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
-        const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Score file and download' }).click()]);
-        const lines = readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/);
+        await p
+          .getByLabel('CSV file')
+          .setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+        const [download] = await Promise.all([
+          p.waitForEvent('download'),
+          p.getByRole('button', { name: 'Score file and download' }).click(),
+        ]);
+        const lines = readFileSync((await download.path())!, 'utf8')
+          .trim()
+          .split(/\r?\n/);
         expect(lines[1]).to.match(/^a,1,1,10,\d+,[^,]+,$/);
         expect(lines[2]).to.equal('b,-3,1,10,,,"row 2, recency: recency must be at least 0 (days)"');
         expect(lines[3]).to.match(/^c,1,x,10,,,"row 3, frequency: frequency must be a number/);
-        if (js) expect(await p.locator('#score-status').filter({ hasText: 'downloaded' }).textContent()).to.match(/2 rows could not be scored/);
+        if (js)
+          expect(await p.locator('#score-status').filter({ hasText: 'downloaded' }).textContent()).to.match(
+            /2 rows could not be scored/,
+          );
 
-        await p.getByLabel('CSV file').setInputFiles({ name: 'wrong.csv', mimeType: 'text/csv', buffer: Buffer.from('name,spent\nx,10\n') });
+        await p
+          .getByLabel('CSV file')
+          .setInputFiles({ name: 'wrong.csv', mimeType: 'text/csv', buffer: Buffer.from('name,spent\nx,10\n') });
         await p.getByRole('button', { name: 'Score file and download' }).click();
         const box = p.locator('#file-error');
         await box.waitFor();
@@ -288,12 +336,21 @@ describe('browser: the web UI in Chromium', function () {
         expect(await p.locator('h1').textContent()).to.equal('Models');
         const rows = p.locator('table.versions tbody tr');
         expect(await rows.count()).to.equal(3);
-        expect(await rows.evaluateAll((trs) => trs.map((t) => t.getAttribute('data-version')))).to.deep.equal(['3', '2', '1']);
+        expect(await rows.evaluateAll((trs) => trs.map((t) => t.getAttribute('data-version')))).to.deep.equal([
+          '3',
+          '2',
+          '1',
+        ]);
         const prod = p.locator('tr.is-production');
         expect(await prod.count()).to.equal(1);
         expect(await prod.getAttribute('data-version')).to.equal('1');
-        expect(await prod.textContent()).to.include('★ production').and.include('serving now');
-        expect(await p.locator('#version-2').textContent()).to.include('online_retail_2011-11.csv.gz').and.include('0.330').and.include('candidate');
+        expect(await prod.textContent())
+          .to.include('★ production')
+          .and.include('serving now');
+        expect(await p.locator('#version-2').textContent())
+          .to.include('online_retail_2011-11.csv.gz')
+          .and.include('0.330')
+          .and.include('candidate');
         expect(await p.locator('#alias-history').textContent()).to.include('first model');
         await screenshot(p, `models-${phone ? 'phone' : 'desktop'}`);
         clean(w);
@@ -308,11 +365,18 @@ describe('browser: the web UI in Chromium', function () {
         await p.getByRole('link', { name: 'v1', exact: true }).first().click();
         await p.waitForURL(/\/models\/customer-segments\/1$/);
         expect(await p.locator('#segment-profile tbody tr').count()).to.equal(4);
-        for (const s of V1.segments) expect(await p.locator(`#segment-profile tr[data-cluster="${s.cluster}"] .seg-name`).textContent()).to.equal(s.name);
+        for (const s of V1.segments)
+          expect(await p.locator(`#segment-profile tr[data-cluster="${s.cluster}"] .seg-name`).textContent()).to.equal(
+            s.name,
+          );
         for (const id of ['chart-sizes', 'chart-snake', 'chart-map']) {
           const img = p.locator(`#${id} img`);
           await img.scrollIntoViewIfNeeded();
-          await waitFor(async () => ((await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)) ? true : undefined), 5000);
+          await waitFor(
+            async () =>
+              (await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)) ? true : undefined,
+            5000,
+          );
           expect(await img.getAttribute('alt')).to.have.length.greaterThan(20);
         }
         const overflow = (await p.evaluate(() => document.documentElement.scrollWidth)) - p.viewportSize()!.width; // the phone's 390 px, not a widened layout viewport
@@ -344,7 +408,8 @@ describe('browser: the web UI in Chromium', function () {
       expect(body).to.not.match(/<script/i);
       for (const s of V2.segments) expect(body).to.include(s.name.replace(/'/g, '&#39;').replace(/'/g, "'"));
       await p.goto('/models/customer-segments/2');
-      for (const id of ['chart-sizes', 'chart-snake', 'chart-map']) expect(await p.locator(`#${id} img`).evaluate((i: HTMLImageElement) => i.naturalWidth)).to.be.greaterThan(100);
+      for (const id of ['chart-sizes', 'chart-snake', 'chart-map'])
+        expect(await p.locator(`#${id} img`).evaluate((i: HTMLImageElement) => i.naturalWidth)).to.be.greaterThan(100);
       clean(w);
     });
   });
@@ -404,7 +469,9 @@ describe('browser: the web UI in Chromium', function () {
       await p.getByRole('button', { name: 'Promote v3 to production' }).click();
       const notice = p.locator('#notice');
       await notice.waitFor();
-      expect(await notice.textContent()).to.match(/policy refused v3/).and.match(/silhouette 0\.0500 < minimum 0\.2000/);
+      expect(await notice.textContent())
+        .to.match(/policy refused v3/)
+        .and.match(/silhouette 0\.0500 < minimum 0\.2000/);
       await screenshot(p, 'version-policy-refused-desktop');
       expect(await p.getByLabel('Reason').first().inputValue()).to.equal('campaign deadline');
       await p.getByRole('button', { name: /Promote anyway/ }).click();
@@ -417,7 +484,9 @@ describe('browser: the web UI in Chromium', function () {
       await p.getByRole('button', { name: 'Roll back production' }).click();
       await p.waitForURL(/\/models\?done=rolled-back&to=2$/);
       expect(await p.locator('tr.is-production').getAttribute('data-version')).to.equal('2');
-      expect(await p.locator('#alias-history').textContent()).to.include('v3 segments look wrong').and.include('web:Dana');
+      expect(await p.locator('#alias-history').textContent())
+        .to.include('v3 segments look wrong')
+        .and.include('web:Dana');
       await screenshot(p, 'models-after-rollback-desktop');
       clean(w, status(422));
     });
@@ -436,7 +505,9 @@ describe('browser: the web UI in Chromium', function () {
       await p.locator('#relabel-reason').fill('marketing naming');
       await p.getByRole('button', { name: 'Rename segment' }).click();
       await p.waitForURL(/done=relabelled$/);
-      expect(await p.locator(`#segment-profile tr[data-cluster="${target.cluster}"] .seg-name`).textContent()).to.equal('Best Friends');
+      expect(await p.locator(`#segment-profile tr[data-cluster="${target.cluster}"] .seg-name`).textContent()).to.equal(
+        'Best Friends',
+      );
       await screenshot(p, 'version-admin-desktop');
       await waitFor(async () => {
         await p.goto('/');
@@ -458,11 +529,24 @@ describe('browser: the web UI in Chromium', function () {
       await p.waitForURL(/done=signed-in/);
       const cookie = (await context.cookies()).find((c) => c.name === 'rfm_admin')!;
       const post = (headers: Record<string, string>, body: string) =>
-        fetch(`${server.url}/models/customer-segments/1/promote`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `rfm_admin=${cookie.value}`, ...headers }, body });
+        fetch(`${server.url}/models/customer-segments/1/promote`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            cookie: `rfm_admin=${cookie.value}`,
+            ...headers,
+          },
+          body,
+        });
       expect((await post({}, 'reason=x&force=on')).status).to.equal(403);
       const csrf = await p.locator('#rollback-form input[name="csrf"]').inputValue();
-      expect((await post({ origin: 'http://evil.example' }, `reason=x&force=on&csrf=${encodeURIComponent(csrf)}`)).status).to.equal(403);
-      expect((await post({}, `reason=x&force=on&csrf=${encodeURIComponent(csrf.slice(0, -2))}AA`)).status).to.equal(403);
+      expect(
+        (await post({ origin: 'http://evil.example' }, `reason=x&force=on&csrf=${encodeURIComponent(csrf)}`)).status,
+      ).to.equal(403);
+      expect((await post({}, `reason=x&force=on&csrf=${encodeURIComponent(csrf.slice(0, -2))}AA`)).status).to.equal(
+        403,
+      );
       const reg = Registry.openReadOnly(registry);
       expect(reg.resolveAlias(MODEL, 'production')).to.equal(2); // nothing moved
       reg.close();

@@ -57,8 +57,11 @@ describe('deployment files', () => {
   });
 
   it('.dockerignore keeps node_modules, build output, registries and data out of the context', () => {
-    const lines = read('.dockerignore').split('\n').map((l) => l.trim());
-    for (const p of ['**/node_modules', '**/dist', 'data/', '**/*.db', '**/*.db-wal', '**/*.db-shm', '.git']) expect(lines, p).to.include(p);
+    const lines = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const p of ['**/node_modules', '**/dist', 'data/', '**/*.db', '**/*.db-wal', '**/*.db-shm', '.git'])
+      expect(lines, p).to.include(p);
   });
 
   it('every RFM_* variable in compose.yaml and the Dockerfiles is one rfm reads', () => {

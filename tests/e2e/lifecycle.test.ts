@@ -14,10 +14,15 @@ describe('e2e: model lifecycle from the CLI with a live server', function () {
   const second = join(tmp.dir, 'second.db');
   let server: Awaited<ReturnType<typeof startServerProcess>> | undefined;
   const served = async () => {
-    const r = await fetch(`${server!.url}/api/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"recency":30,"frequency":2,"monetary":400}' });
+    const r = await fetch(`${server!.url}/api/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"recency":30,"frequency":2,"monetary":400}',
+    });
     return ((await r.json()) as { model_version: number }).model_version;
   };
-  const servesSoon = async (v: number) => (await waitFor(async () => ((await served()) === v ? true : undefined), 1000)).elapsedMs;
+  const servesSoon = async (v: number) =>
+    (await waitFor(async () => ((await served()) === v ? true : undefined), 1000)).elapsedMs;
 
   after(async () => {
     await server?.stop();
@@ -41,10 +46,23 @@ describe('e2e: model lifecycle from the CLI with a live server', function () {
     await rfmJson(['models', 'policy', 'set', '--min-silhouette', '0.95', '--registry', registry]);
     const refused = await rfm(['models', 'promote', '2', '--registry', registry]);
     expect(refused.code).to.equal(78);
-    expect(refused.stderr).to.match(/POLICY_REFUSED: promotion of v2 refused by policy: silhouette 0\.\d{4} < minimum 0\.9500/);
+    expect(refused.stderr).to.match(
+      /POLICY_REFUSED: promotion of v2 refused by policy: silhouette 0\.\d{4} < minimum 0\.9500/,
+    );
     expect(await served()).to.equal(1);
 
-    const forced = await rfmJson(['models', 'promote', '2', '--force', '--reason', 'campaign needs 3 segments', '--actor', 'ana', '--registry', registry]);
+    const forced = await rfmJson([
+      'models',
+      'promote',
+      '2',
+      '--force',
+      '--reason',
+      'campaign needs 3 segments',
+      '--actor',
+      'ana',
+      '--registry',
+      registry,
+    ]);
     expect(forced).to.include({ from: 1, to: 2, forced: true });
     expect(await servesSoon(2)).to.be.lessThan(1000);
 
@@ -60,12 +78,17 @@ describe('e2e: model lifecycle from the CLI with a live server', function () {
     expect(await servesSoon(1)).to.be.lessThan(1000);
 
     const hist = await rfmJson(['models', 'history', '--alias', 'production', '--registry', registry]);
-    expect(hist.events.map((e: any) => `${e.action} ${e.fromVersion}→${e.toVersion} ${e.actor}`).slice(0, 3)).to.deep.equal([
+    expect(
+      hist.events.map((e: any) => `${e.action} ${e.fromVersion}→${e.toVersion} ${e.actor}`).slice(0, 3),
+    ).to.deep.equal([
       `rollback 2→1 ${hist.events[0].actor}`,
       `rollback 3→2 ${hist.events[1].actor}`,
       `alias_set 2→3 ${hist.events[2].actor}`,
     ]);
-    expect(hist.events.find((e: any) => e.toVersion === 2 && e.action === 'alias_set')).to.include({ actor: 'ana', reason: 'campaign needs 3 segments' });
+    expect(hist.events.find((e: any) => e.toVersion === 2 && e.action === 'alias_set')).to.include({
+      actor: 'ana',
+      reason: 'campaign needs 3 segments',
+    });
 
     const file = join(tmp.dir, 'v2.rfm');
     await rfmJson(['models', 'export', '2', '--out', file, '--registry', registry]);

@@ -18,9 +18,16 @@ describe('e2e: export → train → registry → hot-reloading server', function
   });
 
   const predictVersion = async (body: unknown) => {
-    const r = await fetch(`${server!.url}/api/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await fetch(`${server!.url}/api/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(r.status).to.equal(200);
-    return (await r.json()) as { model_version: number; predictions: { cid: string | null; cluster: number; segment: string }[] };
+    return (await r.json()) as {
+      model_version: number;
+      predictions: { cid: string | null; cluster: number; segment: string }[];
+    };
   };
 
   it('trains v1 from the sample export, which becomes production', async () => {
@@ -29,7 +36,9 @@ describe('e2e: export → train → registry → hot-reloading server', function
     expect(out.k).to.equal(4);
     expect(out.aliases).to.deep.equal(['production']);
     expect(out.data.rows_read).to.be.greaterThan(1000);
-    expect(out.data.rows_kept).to.equal(out.data.rows_read - Object.values(out.data.rows_dropped as Record<string, number>).reduce((a, b) => a + b, 0));
+    expect(out.data.rows_kept).to.equal(
+      out.data.rows_read - Object.values(out.data.rows_dropped as Record<string, number>).reduce((a, b) => a + b, 0),
+    );
     expect(out.data.customers).to.be.within(100, 1000);
     expect(out.metrics.sizes.reduce((a: number, b: number) => a + b, 0)).to.equal(out.data.customers);
     expect(out.metrics.silhouette).to.be.within(0.1, 1);
@@ -52,7 +61,19 @@ describe('e2e: export → train → registry → hot-reloading server', function
     server = await startServerProcess(['--registry', registry, '--poll-ms', '100']);
     const res = await predictVersion({ CID: '12346', Recency: 325, Monetary: 77183.6, Frequency: 1 });
     expect(res.model_version).to.equal(1);
-    const offline = await rfmJson(['predict', '--registry', registry, '--recency', '325', '--frequency', '1', '--monetary', '77183.6', '--cid', '12346']);
+    const offline = await rfmJson([
+      'predict',
+      '--registry',
+      registry,
+      '--recency',
+      '325',
+      '--frequency',
+      '1',
+      '--monetary',
+      '77183.6',
+      '--cid',
+      '12346',
+    ]);
     expect(res.predictions[0]).to.deep.equal({ cid: '12346', cluster: offline.cluster, segment: offline.segment });
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).to.equal(200);
@@ -61,20 +82,29 @@ describe('e2e: export → train → registry → hot-reloading server', function
   it('switches to v2 within 1 s of `rfm models promote` in another process, and back on rollback', async () => {
     const promote = await rfmJson(['models', 'promote', '2', '--registry', registry, '--reason', 'e2e', '--force']);
     expect(promote).to.include({ from: 1, to: 2 });
-    const up = await waitFor(async () => ((await predictVersion({ recency: 10, frequency: 3, monetary: 500 })).model_version === 2 ? true : undefined), 1000);
+    const up = await waitFor(
+      async () =>
+        (await predictVersion({ recency: 10, frequency: 3, monetary: 500 })).model_version === 2 ? true : undefined,
+      1000,
+    );
     expect(up.elapsedMs).to.be.lessThan(1000);
 
     const back = await rfmJson(['models', 'rollback', '--registry', registry, '--reason', 'e2e rollback']);
     expect(back).to.include({ from: 2, to: 1 });
-    const down = await waitFor(async () => ((await predictVersion({ recency: 10, frequency: 3, monetary: 500 })).model_version === 1 ? true : undefined), 1000);
+    const down = await waitFor(
+      async () =>
+        (await predictVersion({ recency: 10, frequency: 3, monetary: 500 })).model_version === 1 ? true : undefined,
+      1000,
+    );
     expect(down.elapsedMs).to.be.lessThan(1000);
 
     const hist = await rfmJson(['models', 'history', '--registry', registry, '--alias', 'production']);
-    expect(hist.events.map((e: { action: string; fromVersion: number | null; toVersion: number }) => `${e.action} ${e.fromVersion}→${e.toVersion}`)).to.deep.equal([
-      'rollback 2→1',
-      'alias_set 1→2',
-      'alias_set null→1',
-    ]);
+    expect(
+      hist.events.map(
+        (e: { action: string; fromVersion: number | null; toVersion: number }) =>
+          `${e.action} ${e.fromVersion}→${e.toVersion}`,
+      ),
+    ).to.deep.equal(['rollback 2→1', 'alias_set 1→2', 'alias_set null→1']);
   });
 
   it('a bad export fails with a clear message and registers nothing', async () => {

@@ -7,9 +7,18 @@ import { ROOT, tempDir } from '../support.js';
 
 const LOOP = join(ROOT, 'tests', 'fixtures', 'register-loop.ts');
 
-function runLoop(file: string, count: number, tag: string, killAfterMs?: number): Promise<{ code: number | null; signal: string | null; versions: number[]; stderr: string }> {
+function runLoop(
+  file: string,
+  count: number,
+  tag: string,
+  killAfterMs?: number,
+): Promise<{ code: number | null; signal: string | null; versions: number[]; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', LOOP, file, String(count), tag], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=rfm-source', '--import', 'tsx', LOOP, file, String(count), tag],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -34,7 +43,9 @@ function audit(file: string) {
   try {
     return {
       integrity: db.pragma('integrity_check', { simple: true }),
-      versions: (db.prepare('SELECT version FROM versions ORDER BY version').all() as { version: number }[]).map((r) => r.version),
+      versions: (db.prepare('SELECT version FROM versions ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
       orphans: db
         .prepare(
           `SELECT (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.version_id = v.id))

@@ -31,7 +31,10 @@ describe('concurrency: trainers, a busy writer and a server on one registry', fu
     const loop = requestLoop(server.url, 2);
 
     // the busy writer (through tsx: the registry sources as they are)
-    const writer = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', WRITER, file, 'busy'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const writer = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', WRITER, file, 'busy'], {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let wout = '';
     let werr = '';
     writer.stdout.on('data', (d) => (wout += d));
@@ -42,7 +45,26 @@ describe('concurrency: trainers, a busy writer and a server on one registry', fu
     const t0 = Date.now();
     const runs = await Promise.all(
       Array.from({ length: TRAINERS }, (_, i) =>
-        rfm(['train', GOOD, '--registry', file, '--k', '2', '--n-init', '2', '--seed', String(i + 1), '--actor', `trainer-${i}`, ...(i % 2 ? ['--promote'] : []), '--json'], { RFM_TF_BACKEND: 'cpu' }, 240_000),
+        rfm(
+          [
+            'train',
+            GOOD,
+            '--registry',
+            file,
+            '--k',
+            '2',
+            '--n-init',
+            '2',
+            '--seed',
+            String(i + 1),
+            '--actor',
+            `trainer-${i}`,
+            ...(i % 2 ? ['--promote'] : []),
+            '--json',
+          ],
+          { RFM_TF_BACKEND: 'cpu' },
+          240_000,
+        ),
       ),
     );
     const trainSecs = (Date.now() - t0) / 1000;
@@ -58,7 +80,10 @@ describe('concurrency: trainers, a busy writer and a server on one registry', fu
         return JSON.parse(r.stdout) as { version: number; sha256: string; promoted: boolean };
       });
       expect(werr).to.not.match(/SQLITE_BUSY|locked|Error/);
-      const writerVersions = wout.split('\n').filter((l) => l.startsWith('v')).map((l) => Number(l.slice(1)));
+      const writerVersions = wout
+        .split('\n')
+        .filter((l) => l.startsWith('v'))
+        .map((l) => Number(l.slice(1)));
 
       const a = auditRegistry(file);
       expect(a.integrity).to.equal('ok');

@@ -20,9 +20,26 @@ const MODEL = 'customer-segments';
 const ADMIN = join(ROOT, 'serving', 'src', 'test-support', 'registry-admin.ts');
 
 /** Move production from another process, as an engineer's `rfm models promote/rollback` would. */
-function registryInChild(file: string, action: 'promote' | 'rollback', version?: number): Promise<{ code: number | null; stderr: string }> {
+function registryInChild(
+  file: string,
+  action: 'promote' | 'rollback',
+  version?: number,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', ADMIN, file, MODEL, action, ...(version === undefined ? [] : [String(version)])], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(
+      process.execPath,
+      [
+        '--conditions=rfm-source',
+        '--import',
+        'tsx',
+        ADMIN,
+        file,
+        MODEL,
+        action,
+        ...(version === undefined ? [] : [String(version)]),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     c.stderr.on('data', (d) => (stderr += d));
     c.once('error', reject);
@@ -38,7 +55,9 @@ function flip(file: string, version: number, how: 'digit' | 'noise'): void {
   const db = new Database(file);
   try {
     const row = db
-      .prepare('SELECT a.version_id AS id, a.bytes FROM artifacts a JOIN versions v ON v.id = a.version_id JOIN models m ON m.id = v.model_id WHERE m.name = ? AND v.version = ?')
+      .prepare(
+        'SELECT a.version_id AS id, a.bytes FROM artifacts a JOIN versions v ON v.id = a.version_id JOIN models m ON m.id = v.model_id WHERE m.name = ? AND v.version = ?',
+      )
       .get(MODEL, version) as { id: number; bytes: Buffer };
     const b = Buffer.from(row.bytes);
     if (how === 'digit') {
@@ -66,7 +85,21 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
     const tmp = tempDir('rfm-corrupt-');
     const file = join(tmp.dir, 'registry.db');
     const reg = Registry.open(file);
-    for (let i = 0; i < 3; i++) reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: i, centroids: i === 1 ? [[-1, 1, 1], [1, -1, -1]] : undefined }), actor: 'setup' });
+    for (let i = 0; i < 3; i++)
+      reg.register({
+        modelName: MODEL,
+        artifact: makeArtifact({
+          seed: i,
+          centroids:
+            i === 1
+              ? [
+                  [-1, 1, 1],
+                  [1, -1, -1],
+                ]
+              : undefined,
+        }),
+        actor: 'setup',
+      });
     reg.close();
     const server = await startServerProcess(['--registry', file], { RFM_POLL_MS: '50' });
     const loop = requestLoop(server.url, 2);
@@ -85,7 +118,9 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
       expect(ready.value.status).to.equal(200);
       expect(ready.value.json).to.include({ ready: true, model_version: 1 });
       expect(ready.value.json.last_load_error.version).to.equal(2);
-      expect(ready.value.json.last_load_error.message).to.match(/checksum mismatch: expected sha256 [0-9a-f]{64}, found [0-9a-f]{64}/);
+      expect(ready.value.json.last_load_error.message).to.match(
+        /checksum mismatch: expected sha256 [0-9a-f]{64}, found [0-9a-f]{64}/,
+      );
       const before = loop.stats.requests;
       await waitFor(async () => (loop.stats.requests > before + 50 ? true : undefined), 10_000);
       expect([...loop.stats.versions.keys()], 'only v1 ever answered').to.deep.equal([1]);
@@ -98,7 +133,10 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
       expect(text.stdout).to.match(/customer-segments\s+3\s+DAMAGED: artifact checksum mismatch/);
       const json = await rfm(['models', 'verify', '--registry', file, '--json']);
       expect(json.code).to.equal(1);
-      const report = JSON.parse(json.stdout) as { ok: boolean; versions: { version: number; ok: boolean; error?: string }[] };
+      const report = JSON.parse(json.stdout) as {
+        ok: boolean;
+        versions: { version: number; ok: boolean; error?: string }[];
+      };
       expect(report.ok).to.equal(false);
       expect(report.versions.map((v) => [v.version, v.ok])).to.deep.equal([
         [1, true],
@@ -107,18 +145,28 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
       ]);
 
       // a second, fresh server (in this process) on the damaged production: 503 with the reason, not a crash
-      const fresh = await startServer({ config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', pollMs: 50 }), logger: silentLogger() });
+      const fresh = await startServer({
+        config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', pollMs: 50 }),
+        logger: silentLogger(),
+      });
       try {
         const r = await getJson(`${fresh.url}/readyz`);
         expect(r.status).to.equal(503);
         expect(JSON.stringify(r.json)).to.match(/checksum mismatch/);
-        const p = await fetch(`${fresh.url}/api/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"recency":1,"frequency":1,"monetary":1}' });
+        const p = await fetch(`${fresh.url}/api/v1/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"recency":1,"frequency":1,"monetary":1}',
+        });
         expect(p.status).to.equal(503);
         expect(((await p.json()) as any).error.code).to.equal('MODEL_UNAVAILABLE');
         // rolling back moves production to the intact v1: the fresh server serves it
         const back = await registryInChild(file, 'rollback');
         expect(back.code, back.stderr).to.equal(0);
-        await waitFor(async () => ((await getJson(`${fresh.url}/readyz`)).json.model_version === 1 ? true : undefined), 5000);
+        await waitFor(
+          async () => ((await getJson(`${fresh.url}/readyz`)).json.model_version === 1 ? true : undefined),
+          5000,
+        );
       } finally {
         await fresh.close();
       }

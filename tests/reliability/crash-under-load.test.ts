@@ -37,7 +37,9 @@ function newest(dir: string, ext: RegExp): number {
 /** The built packages are usable when each dist is newer than every source file of its package. */
 function builtIsFresh(): boolean {
   try {
-    return ['registry', 'shared'].every((pkg) => newest(join(ROOT, pkg, 'dist'), /\.js$/) >= newest(join(ROOT, pkg, 'src'), /(?<!\.test)\.ts$/));
+    return ['registry', 'shared'].every(
+      (pkg) => newest(join(ROOT, pkg, 'dist'), /\.js$/) >= newest(join(ROOT, pkg, 'src'), /(?<!\.test)\.ts$/),
+    );
   } catch {
     return false;
   }
@@ -75,7 +77,9 @@ function startWriter(file: string, tag: string, built: boolean): Writer {
     }
   });
   child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   void exited.then(() => {
     onReady();
     onCommit();
@@ -102,7 +106,8 @@ describe('crash safety: SIGKILL mid-registration under a live server', function 
     const delays: number[] = [];
     try {
       const top = (i: number) => {
-        while (spares.length < 2 && i + spares.length < KILLS) spares.push(startWriter(file, `w${i + spares.length}`, built));
+        while (spares.length < 2 && i + spares.length < KILLS)
+          spares.push(startWriter(file, `w${i + spares.length}`, built));
       };
       for (let i = 0; i < KILLS; i++) {
         top(i);
@@ -142,7 +147,12 @@ describe('crash safety: SIGKILL mid-registration under a live server', function 
 
     // the registry recovers for the next writer, and every stored artifact verifies
     const after = Registry.open(file);
-    const last = after.register({ modelName: MODEL, artifact: makeArtifact({ seed: 999 }), actor: 'after-crashes', promote: true });
+    const last = after.register({
+      modelName: MODEL,
+      artifact: makeArtifact({ seed: 999 }),
+      actor: 'after-crashes',
+      promote: true,
+    });
     const verify = after.verify(MODEL);
     const production = after.resolveAlias(MODEL, 'production');
     after.close();
@@ -164,7 +174,9 @@ describe('crash safety: SIGKILL mid-registration under a live server', function 
         `${stats.versions.size} versions answered, p99 ${percentile(lat, 99).toFixed(1)} ms`,
     );
     expect(stats.failures).to.deep.equal([]);
-    expect(stats.versions.has(last.version), 'server switched to the version promoted after the crashes').to.equal(true);
+    expect(stats.versions.has(last.version), 'server switched to the version promoted after the crashes').to.equal(
+      true,
+    );
     expect(stats.versions.size, 'the server swapped versions while writers were being killed').to.be.greaterThan(2);
   });
 });

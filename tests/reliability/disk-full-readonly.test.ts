@@ -24,7 +24,10 @@ import { auditRegistry } from './helpers.js';
 
 const MODEL = 'customer-segments';
 const GOOD = join(ROOT, 'tests', 'fixtures', 'hostile', 'good.csv');
-const features = (n: number) => ({ cids: Array.from({ length: n }, (_, i) => `c${i}`), raw: new Float64Array(n * 3).map((_, i) => 1 + ((i * 7919) % 1000)) });
+const features = (n: number) => ({
+  cids: Array.from({ length: n }, (_, i) => `c${i}`),
+  raw: new Float64Array(n * 3).map((_, i) => 1 + ((i * 7919) % 1000)),
+});
 
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
 function canMount(dir: string): boolean {
@@ -47,7 +50,18 @@ function fill(dir: string, free: number): void {
   writeFileSync(join(dir, 'filler'), Buffer.alloc(Math.max(0, avail - free)));
 }
 
-const trainArgs = (registry: string) => ['train', GOOD, '--registry', registry, '--k', '2', '--n-init', '1', '--seed', '1'];
+const trainArgs = (registry: string) => [
+  'train',
+  GOOD,
+  '--registry',
+  registry,
+  '--k',
+  '2',
+  '--n-init',
+  '1',
+  '--seed',
+  '1',
+];
 
 describe('disk full and read-only registry', function () {
   this.timeout(300_000);
@@ -60,7 +74,8 @@ describe('disk full and read-only registry', function () {
     mnt = join(tmp.dir, 'mnt');
     mkdirSync(mnt);
     mountable = canMount(mnt);
-    if (!mountable) console.log('      (not root or no CAP_SYS_ADMIN: the tmpfs and read-only mount cases are skipped)');
+    if (!mountable)
+      console.log('      (not root or no CAP_SYS_ADMIN: the tmpfs and read-only mount cases are skipped)');
   });
   after(() => {
     while (mountable && sh('umount', [mnt]).status === 0); // nothing may stay mounted
@@ -81,12 +96,19 @@ describe('disk full and read-only registry', function () {
       reg.db.pragma(`max_page_count = ${pages + 3}`);
       let err: unknown;
       try {
-        reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'capped', features: features(20_000) });
+        reg.register({
+          modelName: MODEL,
+          artifact: makeArtifact({ seed: 2 }),
+          actor: 'capped',
+          features: features(20_000),
+        });
       } catch (e) {
         err = e;
       }
       expect(isRfmError(err) && err.code).to.equal('REGISTRY_ERROR');
-      expect((err as Error).message).to.equal(`registry ${file} is full (a size limit was reached, though the disk has room); nothing was written`);
+      expect((err as Error).message).to.equal(
+        `registry ${file} is full (a size limit was reached, though the disk has room); nothing was written`,
+      );
       expect((err as { cause?: { code?: string } }).cause?.code).to.equal('SQLITE_FULL');
       expect(reg.list(MODEL).map((v) => v.version)).to.deep.equal([1]);
     } finally {
@@ -94,7 +116,14 @@ describe('disk full and read-only registry', function () {
     }
     expect(auditRegistry(file)).to.deep.equal({ integrity: 'ok', versions: [1], orphans: 0 });
     const again = Registry.open(file);
-    expect(again.register({ modelName: MODEL, artifact: makeArtifact({ seed: 3 }), actor: 'after', features: features(20_000) }).version).to.equal(2);
+    expect(
+      again.register({
+        modelName: MODEL,
+        artifact: makeArtifact({ seed: 3 }),
+        actor: 'after',
+        features: features(20_000),
+      }).version,
+    ).to.equal(2);
     again.close();
   });
 
@@ -107,7 +136,9 @@ describe('disk full and read-only registry', function () {
       fill(mnt, 0);
       const r = await rfm(trainArgs(file));
       expect(r.code, r.stderr).to.equal(74);
-      expect(r.stderr).to.match(/^rfm: REGISTRY_ERROR: registry .*registry\.db: disk full \(0 bytes free\); nothing was written\n$/);
+      expect(r.stderr).to.match(
+        /^rfm: REGISTRY_ERROR: registry .*registry\.db: disk full \(0 bytes free\); nothing was written\n$/,
+      );
       rmSync(join(mnt, 'filler'));
       expect(auditRegistry(file)).to.deep.equal({ integrity: 'ok', versions: [1], orphans: 0 });
     } finally {
@@ -130,14 +161,21 @@ describe('disk full and read-only registry', function () {
         try {
           const reg = Registry.open(file);
           try {
-            reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'full', features: features(5_000) });
+            reg.register({
+              modelName: MODEL,
+              artifact: makeArtifact({ seed: 2 }),
+              actor: 'full',
+              features: features(5_000),
+            });
           } finally {
             reg.close();
           }
           done++;
         } catch (e) {
           expect(isRfmError(e) && e.code, String(e)).to.equal('REGISTRY_ERROR');
-          expect((e as Error).message, `${free} bytes free`).to.match(/disk full( \([\d,]+ bytes free\))?; nothing was written$/);
+          expect((e as Error).message, `${free} bytes free`).to.match(
+            /disk full( \([\d,]+ bytes free\))?; nothing was written$/,
+          );
           outcome = `failed (${String((e as { cause?: { code?: string } }).cause?.code)})`;
           failed++;
         }
@@ -149,7 +187,14 @@ describe('disk full and read-only registry', function () {
         expect(a.versions, `${free} bytes free: ${outcome}`).to.deep.equal(outcome === 'registered v2' ? [1, 2] : [1]);
         // with space again, the next registration takes the next number
         const reg = Registry.open(file);
-        expect(reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 3 }), actor: 'after', features: features(100) }).version).to.equal(a.versions.length + 1);
+        expect(
+          reg.register({
+            modelName: MODEL,
+            artifact: makeArtifact({ seed: 3 }),
+            actor: 'after',
+            features: features(100),
+          }).version,
+        ).to.equal(a.versions.length + 1);
         expect(reg.verify(MODEL).every((v) => v.ok)).to.equal(true);
         reg.close();
       } finally {
@@ -161,7 +206,9 @@ describe('disk full and read-only registry', function () {
       const [size, what] = o.split(':') as [string, string];
       byCause.set(what, [...(byCause.get(what) ?? []), size]);
     }
-    console.log(`      ${outcomes.length} free-space sizes: ${failed} failed cleanly, ${done} registered — ${[...byCause].map(([what, sizes]) => `${what}: ${sizes[0]}–${sizes.at(-1)}`).join('; ')}`);
+    console.log(
+      `      ${outcomes.length} free-space sizes: ${failed} failed cleanly, ${done} registered — ${[...byCause].map(([what, sizes]) => `${what}: ${sizes[0]}–${sizes.at(-1)}`).join('; ')}`,
+    );
     expect(failed, 'some sizes must be too small').to.be.greaterThan(2);
     expect(done, 'the largest sizes must suffice').to.be.greaterThan(0);
   });
@@ -177,7 +224,9 @@ describe('disk full and read-only registry', function () {
       expect(sh('mount', ['-o', 'remount,bind,ro', mnt]).status).to.equal(0);
       const r = await rfm(trainArgs(join(mnt, 'registry.db')));
       expect(r.code, r.stderr).to.equal(74);
-      expect(r.stderr).to.match(/^rfm: REGISTRY_ERROR: registry .*registry\.db is on a read-only file system; nothing was written\n$/);
+      expect(r.stderr).to.match(
+        /^rfm: REGISTRY_ERROR: registry .*registry\.db is on a read-only file system; nothing was written\n$/,
+      );
     } finally {
       unmount();
     }

@@ -26,7 +26,10 @@ describe('fuzz findings (pinned)', function () {
     reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 't' });
     reg.promote(MODEL, 2, { actor: 't', reason: 'so that a rollback has somewhere to go', force: true });
     reg.close();
-    s = await startServer({ config: loadConfig({}, { registry: file(), port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }), logger: silentLogger() });
+    s = await startServer({
+      config: loadConfig({}, { registry: file(), port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }),
+      logger: silentLogger(),
+    });
   });
   after(async () => {
     await s?.close();
@@ -35,7 +38,10 @@ describe('fuzz findings (pinned)', function () {
 
   it('a path parameter with broken percent-encoding → 400 saying so (was 400 "bad request")', async () => {
     for (const bad of ['%E0%A4%A', '%', '%ZZ']) {
-      const r = await rawRequest(`${s.url}/api/v1/models/${bad}/versions/1/promote`, { headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: '{}' });
+      const r = await rawRequest(`${s.url}/api/v1/models/${bad}/versions/1/promote`, {
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: '{}',
+      });
       expect(r.status, bad).to.equal(400);
       expect(JSON.parse(r.text).error.message).to.match(/percent-encoding/);
     }
@@ -52,19 +58,33 @@ describe('fuzz findings (pinned)', function () {
     };
     const before = events();
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      const r = await rawRequest(`${s.url}/api/v1/models/${MODEL}/rollback`, { headers: { 'content-type': type, authorization: `Bearer ${TOKEN}` }, body: '{"reason":"bad release"}' });
+      const r = await rawRequest(`${s.url}/api/v1/models/${MODEL}/rollback`, {
+        headers: { 'content-type': type, authorization: `Bearer ${TOKEN}` },
+        body: '{"reason":"bad release"}',
+      });
       expect(r.status, type).to.equal(415);
       expect(JSON.parse(r.text).error.message).to.match(/content-type must be application\/json/);
     }
     expect(events()).to.equal(before);
     // without a body at all a rollback is still fine (reason optional)
-    const ok = await rawRequest(`${s.url}/api/v1/models/${MODEL}/rollback`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const ok = await rawRequest(`${s.url}/api/v1/models/${MODEL}/rollback`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(ok.status).to.equal(200);
   });
 
   it('transactions whose quantity × price overflows DECIMAL(38, 6) → 400 naming the line (was 500: BigInt(Infinity))', async () => {
-    const body = JSON.stringify({ cid: '17850', transactions: [{ InvoiceNo: '1', InvoiceDate: '2011-01-01 08:26', Quantity: 1.7976931348623157e308, UnitPrice: 0.01 }, { InvoiceNo: '2', InvoiceDate: '2011-01-02 08:26', Quantity: 1e31, UnitPrice: 100 }] });
-    const r = await rawRequest(`${s.url}/api/v1/predict/transactions`, { headers: { 'content-type': 'application/json' }, body });
+    const body = JSON.stringify({
+      cid: '17850',
+      transactions: [
+        { InvoiceNo: '1', InvoiceDate: '2011-01-01 08:26', Quantity: 1.7976931348623157e308, UnitPrice: 0.01 },
+        { InvoiceNo: '2', InvoiceDate: '2011-01-02 08:26', Quantity: 1e31, UnitPrice: 100 },
+      ],
+    });
+    const r = await rawRequest(`${s.url}/api/v1/predict/transactions`, {
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(r.status).to.equal(400);
     expect(JSON.parse(r.text).error.message).to.match(/^transactions\.0: the line's amount .* is too large/);
   });
@@ -73,7 +93,8 @@ describe('fuzz findings (pinned)', function () {
     for (const body of ['\n "', ' "', 'recency,frequency,monetary\n1,2 "x",3']) {
       const r = await rawRequest(`${s.url}/api/v1/predict/csv`, { headers: { 'content-type': 'text/csv' }, body });
       expect(r.status, JSON.stringify(body)).to.be.oneOf([200, 400]);
-      if (r.status === 400) expect(JSON.parse(r.text).error.message).to.match(/CSV cannot be read: Invalid Opening Quote/);
+      if (r.status === 400)
+        expect(JSON.parse(r.text).error.message).to.match(/CSV cannot be read: Invalid Opening Quote/);
     }
   });
 });

@@ -31,7 +31,10 @@ export interface ServeChild {
 }
 
 /** Start `serve-child.ts` (real startServer, real logger) and wait for its URL. */
-export function startServeChild(registry: string, opts: { logLevel?: string; env?: Record<string, string> } = {}): Promise<ServeChild> {
+export function startServeChild(
+  registry: string,
+  opts: { logLevel?: string; env?: Record<string, string> } = {},
+): Promise<ServeChild> {
   return new Promise((resolve, reject) => {
     const child = fork(SERVE_CHILD, [registry, opts.logLevel ?? 'warn'], {
       cwd: ROOT,
@@ -99,16 +102,26 @@ export function keepAliveAgent(maxSockets = 16): http.Agent {
  */
 export function rawRequest(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean; agent?: http.Agent; timeoutMs?: number } = {},
+  opts: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    chunked?: boolean;
+    agent?: http.Agent;
+    timeoutMs?: number;
+  } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body, 'utf8');
+    const body =
+      opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body, 'utf8');
     const headers: Record<string, string> = { ...opts.headers };
     if (body !== undefined && !opts.chunked) headers['content-length'] = String(body.length);
     const req = http.request(url, { method: opts.method ?? 'POST', headers, agent: opts.agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`request to ${url} timed out`)));
@@ -138,10 +151,15 @@ export function requestLoop(url: string, concurrency = 2): { stats: LoopStats; s
     while (running) {
       const t0 = performance.now();
       try {
-        const r = await rawRequest(`${url}/api/v1/predict`, { headers: { 'content-type': 'application/json' }, body, agent });
+        const r = await rawRequest(`${url}/api/v1/predict`, {
+          headers: { 'content-type': 'application/json' },
+          body,
+          agent,
+        });
         stats.latenciesMs.push(performance.now() - t0);
         const v = r.status === 200 ? (JSON.parse(r.text) as { model_version?: number; predictions?: unknown[] }) : null;
-        if (!v || typeof v.model_version !== 'number' || v.predictions?.length !== 1) stats.failures.push({ at: Date.now(), what: `${r.status} ${r.text.slice(0, 200)}` });
+        if (!v || typeof v.model_version !== 'number' || v.predictions?.length !== 1)
+          stats.failures.push({ at: Date.now(), what: `${r.status} ${r.text.slice(0, 200)}` });
         else stats.versions.set(v.model_version, (stats.versions.get(v.model_version) ?? 0) + 1);
       } catch (e) {
         stats.failures.push({ at: Date.now(), what: String((e as Error).message) });
@@ -167,7 +185,9 @@ export function auditRegistry(file: string): { integrity: string; versions: numb
   try {
     return {
       integrity: db.pragma('integrity_check', { simple: true }) as string,
-      versions: (db.prepare('SELECT version FROM versions ORDER BY version').all() as { version: number }[]).map((r) => r.version),
+      versions: (db.prepare('SELECT version FROM versions ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
       orphans: db
         .prepare(
           `SELECT (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.version_id = v.id))

@@ -102,14 +102,46 @@ function hugeLine(path: string, mb: number, before: string[] = goodLines().slice
 
 const CASES: Case[] = [
   { name: 'the clean export (baseline)', file: fixture('good.csv'), expect: SAME_AS_GOOD },
-  { name: 'empty file', file: fixture('empty.csv'), expect: fails(65, 'INVALID_INPUT', /empty\.csv is empty \(0 bytes\)/) },
-  { name: 'header only', file: fixture('header-only.csv'), expect: fails(65, 'INVALID_INPUT', /header-only\.csv has a header but no data rows/) },
-  { name: 'missing columns', file: fixture('missing-columns.csv'), expect: fails(65, 'INVALID_INPUT', /missing-columns\.csv: missing required column\(s\): customer, price\. Columns found: InvoiceNo, /) },
-  { name: 'wrong delimiter (#)', file: fixture('wrong-delimiter.csv'), expect: fails(65, 'INVALID_INPUT', new RegExp(`wrong-delimiter\\.csv: the file ${ONE_COLUMN.source}`)) },
+  {
+    name: 'empty file',
+    file: fixture('empty.csv'),
+    expect: fails(65, 'INVALID_INPUT', /empty\.csv is empty \(0 bytes\)/),
+  },
+  {
+    name: 'header only',
+    file: fixture('header-only.csv'),
+    expect: fails(65, 'INVALID_INPUT', /header-only\.csv has a header but no data rows/),
+  },
+  {
+    name: 'missing columns',
+    file: fixture('missing-columns.csv'),
+    expect: fails(
+      65,
+      'INVALID_INPUT',
+      /missing-columns\.csv: missing required column\(s\): customer, price\. Columns found: InvoiceNo, /,
+    ),
+  },
+  {
+    name: 'wrong delimiter (#)',
+    file: fixture('wrong-delimiter.csv'),
+    expect: fails(65, 'INVALID_INPUT', new RegExp(`wrong-delimiter\\.csv: the file ${ONE_COLUMN.source}`)),
+  },
   { name: 'semicolon delimiter (sniffed)', file: fixture('semicolon.csv'), expect: SAME_AS_GOOD },
-  { name: 'rows with differing numbers of fields', file: fixture('ragged.csv'), expect: fails(65, 'INVALID_INPUT', new RegExp(`ragged\\.csv: the file ${ONE_COLUMN.source}`)) },
-  { name: 'a quote never closed', file: fixture('unclosed-quote.csv'), expect: fails(65, 'INVALID_INPUT', /unclosed-quote\.csv: .*close every quote/) },
-  { name: 'non-UTF-8 bytes (Latin-1)', file: fixture('latin1.csv'), expect: fails(65, 'INVALID_INPUT', /latin1\.csv: .*Invalid unicode .* not utf-8 encoded/) },
+  {
+    name: 'rows with differing numbers of fields',
+    file: fixture('ragged.csv'),
+    expect: fails(65, 'INVALID_INPUT', new RegExp(`ragged\\.csv: the file ${ONE_COLUMN.source}`)),
+  },
+  {
+    name: 'a quote never closed',
+    file: fixture('unclosed-quote.csv'),
+    expect: fails(65, 'INVALID_INPUT', /unclosed-quote\.csv: .*close every quote/),
+  },
+  {
+    name: 'non-UTF-8 bytes (Latin-1)',
+    file: fixture('latin1.csv'),
+    expect: fails(65, 'INVALID_INPUT', /latin1\.csv: .*Invalid unicode .* not utf-8 encoded/),
+  },
   { name: 'UTF-8 BOM', file: fixture('bom.csv'), expect: SAME_AS_GOOD },
   { name: 'CRLF line ends', file: fixture('crlf.csv'), expect: SAME_AS_GOOD },
   { name: 'quoted newlines in a text field', file: fixture('quoted-newlines.csv'), expect: SAME_AS_GOOD },
@@ -122,15 +154,44 @@ const CASES: Case[] = [
     },
     expect: SAME_AS_GOOD,
   },
-  { name: 'unparsable dates in 5 rows', file: fixture('bad-dates.csv'), expect: { ok: true, dropped: { unparsable_date: 5 }, kept: 37, customers: 11 } },
-  { name: 'no parsable date at all', file: fixture('all-bad-dates.csv'), expect: fails(65, 'INVALID_INPUT', /all-bad-dates\.csv: cannot recognise the dates in column InvoiceDate \(e\.g\. "yesterday"\)/) },
+  {
+    name: 'unparsable dates in 5 rows',
+    file: fixture('bad-dates.csv'),
+    expect: { ok: true, dropped: { unparsable_date: 5 }, kept: 37, customers: 11 },
+  },
+  {
+    name: 'no parsable date at all',
+    file: fixture('all-bad-dates.csv'),
+    expect: fails(
+      65,
+      'INVALID_INPUT',
+      /all-bad-dates\.csv: cannot recognise the dates in column InvoiceDate \(e\.g\. "yesterday"\)/,
+    ),
+  },
   {
     name: 'non-numeric, non-finite and negative quantities and prices',
     file: fixture('bad-values.csv'),
-    expect: { ok: true, dropped: { unparsable_quantity: 2, quantity_not_positive: 2, unparsable_price: 2, price_not_positive: 1 }, kept: 35, customers: 10 },
+    expect: {
+      ok: true,
+      dropped: { unparsable_quantity: 2, quantity_not_positive: 2, unparsable_price: 2, price_not_positive: 1 },
+      kept: 35,
+      customers: 10,
+    },
   },
-  { name: 'a quantity of 1e300 (amount beyond DECIMAL(38, 6))', file: fixture('huge-quantity.csv'), expect: fails(65, 'INVALID_INPUT', /huge-quantity\.csv: Conversion Error: Could not cast value/) },
-  { name: 'every quantity negative', file: fixture('all-bad-values.csv'), expect: fails(65, 'INVALID_INPUT', /all-bad-values\.csv: no usable rows: all 42 rows were dropped \(quantity_not_positive 42\)/) },
+  {
+    name: 'a quantity of 1e300 (amount beyond DECIMAL(38, 6))',
+    file: fixture('huge-quantity.csv'),
+    expect: fails(65, 'INVALID_INPUT', /huge-quantity\.csv: Conversion Error: Could not cast value/),
+  },
+  {
+    name: 'every quantity negative',
+    file: fixture('all-bad-values.csv'),
+    expect: fails(
+      65,
+      'INVALID_INPUT',
+      /all-bad-values\.csv: no usable rows: all 42 rows were dropped \(quantity_not_positive 42\)/,
+    ),
+  },
   {
     name: 'gzip cut short mid-stream',
     file: (dir) => {
@@ -152,19 +213,57 @@ const CASES: Case[] = [
     },
     expect: fails(65, 'INVALID_INPUT', /cut-at-line\.csv\.gz is not a whole gzip file/),
   },
-  { name: 'plain CSV named .csv.gz', file: (dir) => write(join(dir, 'not-gzip.csv.gz'), goodCsv()), expect: fails(65, 'INVALID_INPUT', /not-gzip\.csv\.gz is not a whole gzip file \(incorrect header check\)/) },
-  { name: 'gzip named .csv', file: (dir) => write(join(dir, 'gzipped.csv'), gzipSync(goodCsv())), expect: fails(65, 'INVALID_INPUT', /gzipped\.csv: .*(not possible to automatically detect the CSV parsing dialect|Invalid unicode)/) },
-  { name: 'random bytes named .csv', file: (dir) => write(join(dir, 'random.csv'), noise(20_000)), expect: fails(65, 'INVALID_INPUT', /random\.csv/) },
-  { name: 'random bytes named .parquet', file: (dir) => write(join(dir, 'random.parquet'), noise(20_000, 7)), expect: fails(65, 'INVALID_INPUT', /random\.parquet: .*No magic bytes found/) },
+  {
+    name: 'plain CSV named .csv.gz',
+    file: (dir) => write(join(dir, 'not-gzip.csv.gz'), goodCsv()),
+    expect: fails(65, 'INVALID_INPUT', /not-gzip\.csv\.gz is not a whole gzip file \(incorrect header check\)/),
+  },
+  {
+    name: 'gzip named .csv',
+    file: (dir) => write(join(dir, 'gzipped.csv'), gzipSync(goodCsv())),
+    expect: fails(
+      65,
+      'INVALID_INPUT',
+      /gzipped\.csv: .*(not possible to automatically detect the CSV parsing dialect|Invalid unicode)/,
+    ),
+  },
+  {
+    name: 'random bytes named .csv',
+    file: (dir) => write(join(dir, 'random.csv'), noise(20_000)),
+    expect: fails(65, 'INVALID_INPUT', /random\.csv/),
+  },
+  {
+    name: 'random bytes named .parquet',
+    file: (dir) => write(join(dir, 'random.parquet'), noise(20_000, 7)),
+    expect: fails(65, 'INVALID_INPUT', /random\.parquet: .*No magic bytes found/),
+  },
   {
     name: 'Parquet: dates stored as integers (20110101)',
-    file: (dir) => parquet(dir, 'int-dates.parquet', `SELECT InvoiceNo, CAST(Quantity AS INTEGER) AS Quantity, CAST(strftime(strptime(InvoiceDate, '%m/%d/%Y %H:%M'), '%Y%m%d') AS INTEGER) AS InvoiceDate, CAST(UnitPrice AS DOUBLE) AS UnitPrice, CAST(CustomerID AS DOUBLE) AS CustomerID FROM $SRC`),
-    expect: fails(65, 'INVALID_INPUT', /int-dates\.parquet: cannot recognise the dates in column InvoiceDate \(e\.g\. "20110101"\)/),
+    file: (dir) =>
+      parquet(
+        dir,
+        'int-dates.parquet',
+        `SELECT InvoiceNo, CAST(Quantity AS INTEGER) AS Quantity, CAST(strftime(strptime(InvoiceDate, '%m/%d/%Y %H:%M'), '%Y%m%d') AS INTEGER) AS InvoiceDate, CAST(UnitPrice AS DOUBLE) AS UnitPrice, CAST(CustomerID AS DOUBLE) AS CustomerID FROM $SRC`,
+      ),
+    expect: fails(
+      65,
+      'INVALID_INPUT',
+      /int-dates\.parquet: cannot recognise the dates in column InvoiceDate \(e\.g\. "20110101"\)/,
+    ),
   },
   {
     name: 'Parquet: quantity as text, price as boolean',
-    file: (dir) => parquet(dir, 'text-bool.parquet', `SELECT InvoiceNo, 'many' AS Quantity, strptime(InvoiceDate, '%m/%d/%Y %H:%M') AS InvoiceDate, UnitPrice::DOUBLE > 2 AS UnitPrice, CustomerID FROM $SRC`),
-    expect: fails(65, 'INVALID_INPUT', /text-bool\.parquet: no usable rows: all 42 rows were dropped \(unparsable_quantity 42\)/),
+    file: (dir) =>
+      parquet(
+        dir,
+        'text-bool.parquet',
+        `SELECT InvoiceNo, 'many' AS Quantity, strptime(InvoiceDate, '%m/%d/%Y %H:%M') AS InvoiceDate, UnitPrice::DOUBLE > 2 AS UnitPrice, CustomerID FROM $SRC`,
+      ),
+    expect: fails(
+      65,
+      'INVALID_INPUT',
+      /text-bool\.parquet: no usable rows: all 42 rows were dropped \(unparsable_quantity 42\)/,
+    ),
   },
   {
     name: 'Parquet: NaN, Infinity and negative doubles',
@@ -176,17 +275,35 @@ const CASES: Case[] = [
                 CASE WHEN n % 11 = 0 THEN 'inf'::DOUBLE ELSE UnitPrice::DOUBLE END AS UnitPrice, CustomerID::BIGINT AS CustomerID
            FROM (SELECT *, row_number() OVER () AS n FROM $SRC)`,
       ),
-    expect: { ok: true, dropped: { unparsable_quantity: 8, quantity_not_positive: 5, unparsable_price: 3 }, kept: 26, customers: 11 },
+    expect: {
+      ok: true,
+      dropped: { unparsable_quantity: 8, quantity_not_positive: 5, unparsable_price: 3 },
+      kept: 26,
+      customers: 11,
+    },
   },
   {
     name: 'Parquet: other but usable types (DOUBLE quantity, DECIMAL price, BIGINT customer, TIMESTAMP date)',
-    file: (dir) => parquet(dir, 'typed.parquet', `SELECT InvoiceNo, CAST(Quantity AS DOUBLE) AS Quantity, strptime(InvoiceDate, '%m/%d/%Y %H:%M') AS InvoiceDate, CAST(UnitPrice AS DECIMAL(10,2)) AS UnitPrice, CAST(CustomerID AS BIGINT) AS CustomerID FROM $SRC`),
+    file: (dir) =>
+      parquet(
+        dir,
+        'typed.parquet',
+        `SELECT InvoiceNo, CAST(Quantity AS DOUBLE) AS Quantity, strptime(InvoiceDate, '%m/%d/%Y %H:%M') AS InvoiceDate, CAST(UnitPrice AS DECIMAL(10,2)) AS UnitPrice, CAST(CustomerID AS BIGINT) AS CustomerID FROM $SRC`,
+      ),
     expect: SAME_AS_GOOD,
   },
-  { name: `a ${LINE_MB} MB line`, file: (dir) => hugeLine(join(dir, 'huge-line.csv'), LINE_MB), expect: fails(65, 'INVALID_INPUT', /huge-line\.csv: line 4 is longer than 2,000,000 bytes/) },
+  {
+    name: `a ${LINE_MB} MB line`,
+    file: (dir) => hugeLine(join(dir, 'huge-line.csv'), LINE_MB),
+    expect: fails(65, 'INVALID_INPUT', /huge-line\.csv: line 4 is longer than 2,000,000 bytes/),
+  },
   {
     name: `a ${LINE_MB} MB line, gzipped`,
-    file: (dir) => write(join(dir, 'huge-line.csv.gz'), gzipSync(readFileSync(hugeLine(join(dir, 'huge-line-src.csv'), Math.min(LINE_MB, 256))))),
+    file: (dir) =>
+      write(
+        join(dir, 'huge-line.csv.gz'),
+        gzipSync(readFileSync(hugeLine(join(dir, 'huge-line-src.csv'), Math.min(LINE_MB, 256)))),
+      ),
     expect: fails(65, 'INVALID_INPUT', /huge-line\.csv\.gz: line 4 is longer than 2,000,000 bytes/),
   },
   {
@@ -214,9 +331,21 @@ const CASES: Case[] = [
     columns: { customer: 'Customer"; DROP TABLE rfm_inv; --' },
     expect: SAME_AS_GOOD,
   },
-  { name: 'a file that does not exist', file: (dir) => join(dir, 'nope.csv'), expect: fails(66, 'NOT_FOUND', /export not found: .*nope\.csv/) },
-  { name: 'a directory', file: (dir) => mkdirp(join(dir, 'a-folder.csv')), expect: fails(65, 'INVALID_INPUT', /a-folder\.csv is not a file/) },
-  { name: 'an unsupported file type', file: (dir) => write(join(dir, 'export.xlsx'), noise(100)), expect: fails(65, 'UNSUPPORTED', /unsupported file type "export\.xlsx"/) },
+  {
+    name: 'a file that does not exist',
+    file: (dir) => join(dir, 'nope.csv'),
+    expect: fails(66, 'NOT_FOUND', /export not found: .*nope\.csv/),
+  },
+  {
+    name: 'a directory',
+    file: (dir) => mkdirp(join(dir, 'a-folder.csv')),
+    expect: fails(65, 'INVALID_INPUT', /a-folder\.csv is not a file/),
+  },
+  {
+    name: 'an unsupported file type',
+    file: (dir) => write(join(dir, 'export.xlsx'), noise(100)),
+    expect: fails(65, 'UNSUPPORTED', /unsupported file type "export\.xlsx"/),
+  },
 ];
 
 function write(path: string, bytes: Buffer): string {
@@ -231,16 +360,21 @@ function mkdirp(path: string): string {
 /** Run tasks at most `n` at a time (each `rfm train` is its own process). */
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 describe('hostile exports through `rfm train` (real CLI processes)', function () {
   this.timeout(600_000);
   let tmp: ReturnType<typeof tempDir>;
   let baseline: string;
-  const results = new Map<string, { code: number; stdout: string; stderr: string; registry: string; ms: number; trained?: TrainResult }>();
+  const results = new Map<
+    string,
+    { code: number; stdout: string; stderr: string; registry: string; ms: number; trained?: TrainResult }
+  >();
 
   before(async () => {
     tmp = tempDir('rfm-hostile-');
@@ -261,12 +395,28 @@ describe('hostile exports through `rfm train` (real CLI processes)', function ()
       if (c.expect.ok) {
         // in this process (one at a time: train() is not re-entrant on the tfjs backend)
         okQueue.push(async () => {
-          const trained = await train({ exportPath: file }, { registryPath: registry, modelName: MODEL, actor: 'hostile-test', k: 2, nInit: 1, seed: 1, backend: 'cpu', ...(c.columns ? { columns: c.columns } : {}) });
+          const trained = await train(
+            { exportPath: file },
+            {
+              registryPath: registry,
+              modelName: MODEL,
+              actor: 'hostile-test',
+              k: 2,
+              nInit: 1,
+              seed: 1,
+              backend: 'cpu',
+              ...(c.columns ? { columns: c.columns } : {}),
+            },
+          );
           results.set(c.name, { code: 0, stdout: '', stderr: '', registry, ms: Date.now() - t0, trained });
         });
         return;
       }
-      const r = await rfm(['train', file, '--registry', registry, '--k', '2', '--n-init', '1', '--seed', '1', '--json'], { RFM_TF_BACKEND: 'cpu' }, 240_000);
+      const r = await rfm(
+        ['train', file, '--registry', registry, '--k', '2', '--n-init', '1', '--seed', '1', '--json'],
+        { RFM_TF_BACKEND: 'cpu' },
+        240_000,
+      );
       results.set(c.name, { ...r, registry, ms: Date.now() - t0 });
     });
     for (const job of okQueue) await job();
@@ -274,7 +424,15 @@ describe('hostile exports through `rfm train` (real CLI processes)', function ()
   after(() => tmp?.cleanup());
 
   for (const c of CASES) {
-    it(`${c.name}: ${c.expect.ok ? `train() registers v2, ${Object.entries(c.expect.dropped).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing dropped'}` : `exit ${c.expect.exit} ${c.expect.code}`}`, () => {
+    it(`${c.name}: ${
+      c.expect.ok
+        ? `train() registers v2, ${
+            Object.entries(c.expect.dropped)
+              .map(([k, n]) => `${n} ${k}`)
+              .join(', ') || 'nothing dropped'
+          }`
+        : `exit ${c.expect.exit} ${c.expect.code}`
+    }`, () => {
       const r = results.get(c.name)!;
       const where = `rfm train exited ${r.code} after ${r.ms} ms\nstderr: ${r.stderr.slice(0, 1500)}\nstdout: ${r.stdout.slice(0, 500)}`;
       // never a crash: no stack trace, one readable line per problem

@@ -21,8 +21,20 @@ const TOKEN = 'auth-test-admin-token-0123456789';
 function snapshot(file: string): string {
   const db = new Database(file, { readonly: true });
   try {
-    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
-    return JSON.stringify(names.map((n) => [n, db.prepare(`SELECT * FROM "${n.replaceAll('"', '""')}"`).raw().all().map((r) => r.map((v) => (Buffer.isBuffer(v) ? `blob:${v.length}` : v)))]));
+    const names = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all() as string[];
+    return JSON.stringify(
+      names.map((n) => [
+        n,
+        db
+          .prepare(`SELECT * FROM "${n.replaceAll('"', '""')}"`)
+          .raw()
+          .all()
+          .map((r) => r.map((v) => (Buffer.isBuffer(v) ? `blob:${v.length}` : v))),
+      ]),
+    );
   } finally {
     db.close();
   }
@@ -31,11 +43,19 @@ function snapshot(file: string): string {
 const WRONG: { name: string; headers: Record<string, string>; query?: string; status: number }[] = [
   { name: 'no Authorization header', headers: {}, status: 401 },
   { name: 'empty Bearer', headers: { authorization: 'Bearer' }, status: 401 },
-  { name: 'Basic scheme with the token', headers: { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` }, status: 401 },
+  {
+    name: 'Basic scheme with the token',
+    headers: { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` },
+    status: 401,
+  },
   { name: 'the token without a scheme', headers: { authorization: TOKEN }, status: 401 },
   { name: 'a wrong token', headers: { authorization: 'Bearer wrong-token-wrong-token-wrong' }, status: 403 },
   { name: 'the token plus one character', headers: { authorization: `Bearer ${TOKEN}x` }, status: 403 },
-  { name: 'the token less its last character', headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` }, status: 403 },
+  {
+    name: 'the token less its last character',
+    headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` },
+    status: 403,
+  },
   { name: 'the token in upper case', headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` }, status: 403 },
   { name: 'the token with two tokens', headers: { authorization: `Bearer ${TOKEN} ${TOKEN}` }, status: 401 },
   { name: 'the token in the query string', headers: {}, query: `?token=${TOKEN}&access_token=${TOKEN}`, status: 401 },
@@ -67,7 +87,10 @@ describe('admin writes without the right credentials change nothing', function (
     reg.setAlias(MODEL, 'challenger', 2, { actor: 'setup', reason: '' });
     reg.promote(MODEL, 2, { actor: 'setup', reason: 'so rollback has a target', force: true });
     reg.close();
-    s = await startServer({ config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }), logger: silentLogger() });
+    s = await startServer({
+      config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }),
+      logger: silentLogger(),
+    });
   });
   after(async () => {
     await s?.close();
@@ -78,7 +101,11 @@ describe('admin writes without the right credentials change nothing', function (
     const before = snapshot(file);
     for (const [method, path, body] of ROUTES)
       for (const w of WRONG) {
-        const r = await fetch(`${s.url}${path}${w.query ?? ''}`, { method, headers: { 'content-type': 'application/json', ...w.headers }, body: JSON.stringify(body) });
+        const r = await fetch(`${s.url}${path}${w.query ?? ''}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...w.headers },
+          body: JSON.stringify(body),
+        });
         const json = (await r.json()) as { error: { code: string; message: string } };
         expect(r.status, `${method} ${path} with ${w.name}`).to.equal(w.status);
         expect(json.error.code).to.equal(w.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN');
@@ -87,14 +114,23 @@ describe('admin writes without the right credentials change nothing', function (
       }
     expect(snapshot(file)).to.equal(before);
     // and the right token does work (the routes were reachable all along)
-    const ok = await fetch(`${s.url}/api/v1/models/${MODEL}/aliases/staging`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: '{"version":1}' });
+    const ok = await fetch(`${s.url}/api/v1/models/${MODEL}/aliases/staging`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: '{"version":1}',
+    });
     expect(ok.status).to.equal(200);
   });
 
   it('web UI: admin forms without a session, with a forged session, or without the CSRF field → refused, nothing changed', async () => {
     const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
     const post = (path: string, fields: Record<string, string>, cookie?: string) =>
-      fetch(`${s.url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) }, body: form(fields) });
+      fetch(`${s.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+        body: form(fields),
+      });
     const before = snapshot(file);
 
     // sign-in with a wrong token: 401, no cookie
@@ -136,7 +172,17 @@ describe('admin writes without the right credentials change nothing', function (
         tried++;
       }
       // from another site, even with cookie and CSRF field
-      const cross = await fetch(`${s.url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }, body: form({ ...fields, csrf: csrf! }) });
+      const cross = await fetch(`${s.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie,
+          'sec-fetch-site': 'cross-site',
+          origin: 'https://evil.example',
+        },
+        body: form({ ...fields, csrf: csrf! }),
+      });
       expect(cross.status, `${path} cross-site`).to.equal(403);
       tried++;
     }

@@ -36,7 +36,8 @@ function cmp(a: string, b: string): number {
   for (let i = 0; i < 4; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   return 0;
 }
-const inRange = (v: string, r: Range) => (r.introduced === undefined || cmp(v, r.introduced) >= 0) && cmp(v, r.fixed) < 0;
+const inRange = (v: string, r: Range) =>
+  (r.introduced === undefined || cmp(v, r.introduced) >= 0) && cmp(v, r.fixed) < 0;
 
 interface LsNode {
   version?: string;
@@ -57,25 +58,39 @@ describe('production dependencies: no high or critical advisories', function () 
     }
     const v = report.metadata?.vulnerabilities;
     if (v) {
-      console.log(`      npm audit --omit=dev: ${Object.entries(v).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      console.log(
+        `      npm audit --omit=dev: ${Object.entries(v)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}`,
+      );
       expect((v.high ?? 0) + (v.critical ?? 0), 'high + critical').to.equal(0);
     } else {
-      console.log(`      npm audit --omit=dev could not reach the audit endpoint (${report.statusCode ?? ''} ${String(report.message ?? audit.error ?? '').slice(0, 120)}); using the offline advisory list`);
+      console.log(
+        `      npm audit --omit=dev could not reach the audit endpoint (${report.statusCode ?? ''} ${String(report.message ?? audit.error ?? '').slice(0, 120)}); using the offline advisory list`,
+      );
     }
 
     // the fallback runs every time (also when audit worked): it is cheap and checks the same thing
-    const ls = spawnSync('npm', ['ls', '--omit=dev', '--all', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+    const ls = spawnSync('npm', ['ls', '--omit=dev', '--all', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const tree = JSON.parse(ls.stdout) as LsNode;
     expect(tree.problems ?? [], 'npm ls: missing or invalid packages').to.deep.equal([]);
     const installed = new Map<string, Set<string>>();
     const walk = (n: LsNode) => {
       for (const [name, d] of Object.entries(n.dependencies ?? {})) {
-        if (d.version && !name.startsWith('@rfm/')) installed.set(name, (installed.get(name) ?? new Set()).add(d.version));
+        if (d.version && !name.startsWith('@rfm/'))
+          installed.set(name, (installed.get(name) ?? new Set()).add(d.version));
         walk(d);
       }
     };
     walk(tree);
-    const list = (JSON.parse(readFileSync(join(ROOT, 'tests', 'security', 'advisories.json'), 'utf8')) as { advisories: Advisory[] }).advisories;
+    const list = (
+      JSON.parse(readFileSync(join(ROOT, 'tests', 'security', 'advisories.json'), 'utf8')) as { advisories: Advisory[] }
+    ).advisories;
     const hits: string[] = [];
     let checked = 0;
     for (const a of list)
@@ -84,7 +99,9 @@ describe('production dependencies: no high or critical advisories', function () 
         if (a.ranges.some((r) => inRange(version, r))) hits.push(`${a.package}@${version}: ${a.id} (${a.severity})`);
       }
     const packages = [...installed.values()].reduce((n, s) => n + s.size, 0);
-    console.log(`      ${packages} production packages installed; ${checked} of them covered by ${list.length} advisories: ${hits.length} vulnerable`);
+    console.log(
+      `      ${packages} production packages installed; ${checked} of them covered by ${list.length} advisories: ${hits.length} vulnerable`,
+    );
     expect(packages, 'the production tree was read').to.be.greaterThan(50);
     expect(hits).to.deep.equal([]);
     // the range check itself

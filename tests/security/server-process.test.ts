@@ -49,7 +49,7 @@ function multipart(filename: string, content: string): { body: Buffer; type: str
 /** Names under `dir` (to `depth` levels, skipping dependency and VCS folders) containing `needle`. */
 function findNamed(dir: string, needle: string, depth: number): string[] {
   let out: string[] = [];
-  let entries;
+  let entries: import('node:fs').Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
@@ -58,7 +58,8 @@ function findNamed(dir: string, needle: string, depth: number): string[] {
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.name.includes(needle)) out.push(p);
-    if (e.isDirectory() && depth > 0 && !['node_modules', '.git', 'proc', 'sys', 'dev'].includes(e.name)) out = out.concat(findNamed(p, needle, depth - 1));
+    if (e.isDirectory() && depth > 0 && !['node_modules', '.git', 'proc', 'sys', 'dev'].includes(e.name))
+      out = out.concat(findNamed(p, needle, depth - 1));
   }
   return out;
 }
@@ -77,11 +78,27 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
     reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
     reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'setup' });
     reg.close();
-    child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--registry', file], {
-      cwd: ROOT,
-      env: { ...process.env, RFM_ADMIN_TOKEN: TOKEN, RFM_LOG_LEVEL: 'trace', RFM_POLL_MS: '50' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [
+        '--conditions=rfm-source',
+        '--import',
+        'tsx',
+        CLI,
+        'serve',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--registry',
+        file,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, RFM_ADMIN_TOKEN: TOKEN, RFM_LOG_LEVEL: 'trace', RFM_POLL_MS: '50' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     const deadline = Date.now() + 60_000;
@@ -109,20 +126,40 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
       ['admin page', '/admin', {}, 200],
       ['asset', '/assets/rfm.css', {}, 200],
       ['JSON', '/api/v1/model', {}, 200],
-      ['predict', '/api/v1/predict', { method: 'POST', headers: json, body: '{"recency":1,"frequency":1,"monetary":1}' }, 200],
-      ['CSV', '/api/v1/predict/csv', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'recency,frequency,monetary\n1,2,3\n' }, 200],
+      [
+        'predict',
+        '/api/v1/predict',
+        { method: 'POST', headers: json, body: '{"recency":1,"frequency":1,"monetary":1}' },
+        200,
+      ],
+      [
+        'CSV',
+        '/api/v1/predict/csv',
+        { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'recency,frequency,monetary\n1,2,3\n' },
+        200,
+      ],
       ['upload', '/score', { method: 'POST', headers: { 'content-type': up.type }, body: up.body }, 200],
       ['metrics', '/metrics', {}, 200],
       ['openapi', '/openapi.json', {}, 200],
       ['health', '/readyz', {}, 200],
       ['400 bad JSON', '/api/v1/predict', { method: 'POST', headers: json, body: '{"recency":' }, 400],
       ['400 invalid', '/api/v1/predict', { method: 'POST', headers: json, body: '{"recency":-1}' }, 400],
-      ['413', '/api/v1/predict', { method: 'POST', headers: json, body: `{"x":"${'a'.repeat(3 * 1024 * 1024)}"}` }, 413],
+      [
+        '413',
+        '/api/v1/predict',
+        { method: 'POST', headers: json, body: `{"x":"${'a'.repeat(3 * 1024 * 1024)}"}` },
+        413,
+      ],
       ['415', '/api/v1/predict', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }, 415],
       ['404 API', '/api/v1/nope', {}, 404],
       ['404 page', '/nope', { headers: { accept: 'text/html' } }, 404],
       ['401', `/api/v1/models/${MODEL}/rollback`, { method: 'POST', headers: json, body: '{}' }, 401],
-      ['403', `/api/v1/models/${MODEL}/rollback`, { method: 'POST', headers: { ...json, authorization: 'Bearer wrong-token-wrong-token' }, body: '{}' }, 403],
+      [
+        '403',
+        `/api/v1/models/${MODEL}/rollback`,
+        { method: 'POST', headers: { ...json, authorization: 'Bearer wrong-token-wrong-token' }, body: '{}' },
+        403,
+      ],
     ];
     for (const [name, path, init, status] of cases) {
       const r = await fetch(`${url}${path}`, init);
@@ -135,7 +172,14 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
   });
 
   it('uploads never write a file, whatever name, header or query the client sends', async () => {
-    const names = [`../../../../../../tmp/${MARKER}.csv`, `/tmp/${MARKER}-abs.csv`, `..\\..\\${MARKER}-win.csv`, `${MARKER}/../../x.csv`, `./${MARKER}.csv`, `${MARKER}%2F..%2Fy.csv`];
+    const names = [
+      `../../../../../../tmp/${MARKER}.csv`,
+      `/tmp/${MARKER}-abs.csv`,
+      `..\\..\\${MARKER}-win.csv`,
+      `${MARKER}/../../x.csv`,
+      `./${MARKER}.csv`,
+      `${MARKER}%2F..%2Fy.csv`,
+    ];
     const csv = 'cid,recency,frequency,monetary\n1,10,2,300\n';
     for (const n of names) {
       const up = multipart(n, csv);
@@ -154,18 +198,39 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
       expect(api.status, n).to.equal(200);
       await api.text();
       // a name in the query is not a parameter of the route: refused, naming it
-      const q = await fetch(`${url}/api/v1/predict/csv?filename=${encodeURIComponent(n)}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+      const q = await fetch(`${url}/api/v1/predict/csv?filename=${encodeURIComponent(n)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv' },
+        body: csv,
+      });
       expect(q.status, n).to.equal(400);
       expect(((await q.json()) as { error: { message: string } }).error.message).to.match(/filename/);
     }
-    const found = [...findNamed(tmpdir(), MARKER, 3), ...findNamed(ROOT, MARKER, 4), ...findNamed('/', MARKER, 1), ...findNamed('/etc', MARKER, 1)];
+    const found = [
+      ...findNamed(tmpdir(), MARKER, 3),
+      ...findNamed(ROOT, MARKER, 4),
+      ...findNamed('/', MARKER, 1),
+      ...findNamed('/etc', MARKER, 1),
+    ];
     expect(found, 'files named after an upload').to.deep.equal([]);
     expect(existsSync(`/tmp/${MARKER}.csv`)).to.equal(false);
 
     // and by construction: the serving code has no disk storage and no file-writing call
     const src = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === 'test-support' ? [] : src(join(dir, e.name))) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
-    const writers = src(join(ROOT, 'serving', 'src')).filter((f) => /diskStorage|\bdest\s*:|writeFile|createWriteStream|appendFile|openSync|fs\.open\b|mkdtemp|copyFile|rename(Sync)?\(/.test(readFileSync(f, 'utf8')));
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory()
+          ? e.name === 'test-support'
+            ? []
+            : src(join(dir, e.name))
+          : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')
+            ? [join(dir, e.name)]
+            : [],
+      );
+    const writers = src(join(ROOT, 'serving', 'src')).filter((f) =>
+      /diskStorage|\bdest\s*:|writeFile|createWriteStream|appendFile|openSync|fs\.open\b|mkdtemp|copyFile|rename(Sync)?\(/.test(
+        readFileSync(f, 'utf8'),
+      ),
+    );
     expect(writers.map((f) => f.slice(ROOT.length + 1))).to.deep.equal([]);
   });
 
@@ -178,7 +243,12 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
       ['PUT', `/api/v1/models/${MODEL}/aliases/staging`, admin, '{"version":1}'],
       ['POST', `/api/v1/models/${MODEL}/rollback`, admin, '{}'],
       ['POST', `/api/v1/models/${MODEL}/rollback`, { ...json, authorization: `Bearer ${TOKEN}x` }, '{}'],
-      ['POST', `/api/v1/models/${MODEL}/rollback`, { ...json, authorization: `Basic ${Buffer.from(`a:${TOKEN}`).toString('base64')}` }, '{}'],
+      [
+        'POST',
+        `/api/v1/models/${MODEL}/rollback`,
+        { ...json, authorization: `Basic ${Buffer.from(`a:${TOKEN}`).toString('base64')}` },
+        '{}',
+      ],
       ['POST', `/api/v1/models/${MODEL}/rollback?token=${TOKEN}`, json, '{}'],
       ['POST', `/api/v1/models/${MODEL}/versions/99/promote`, admin, '{"reason":"missing version"}'],
       ['POST', `/api/v1/models/${MODEL}/versions/1/promote`, admin, '{bad json'],
@@ -188,21 +258,45 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
       await r.arrayBuffer();
     }
     // web sign-in with the token in a form field, then a signed-in admin form
-    const login = await fetch(`${url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: TOKEN, actor: 'ana' }).toString() });
+    const login = await fetch(`${url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN, actor: 'ana' }).toString(),
+    });
     expect(login.status).to.equal(303);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     const page = await (await fetch(`${url}/models/${MODEL}/1`, { headers: { cookie } })).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
-    const relabel = await fetch(`${url}/models/${MODEL}/1/relabel`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams({ cluster: '1', name: 'From the form', reason: 'log test', csrf }).toString() });
+    const relabel = await fetch(`${url}/models/${MODEL}/1/relabel`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ cluster: '1', name: 'From the form', reason: 'log test', csrf }).toString(),
+    });
     expect(relabel.status).to.equal(303);
-    const wrongLogin = await fetch(`${url}/admin/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: `${TOKEN}-wrong`, actor: 'mallory' }).toString() });
+    const wrongLogin = await fetch(`${url}/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: `${TOKEN}-wrong`, actor: 'mallory' }).toString(),
+    });
     expect(wrongLogin.status).to.equal(401);
     await new Promise((r) => setTimeout(r, 300)); // the reloads those moves cause are logged too
 
     const lines = output.split('\n').filter(Boolean);
-    expect(lines.some((l) => l.includes('"level":20')), 'debug lines were written (per-request log)').to.equal(true);
+    expect(
+      lines.some((l) => l.includes('"level":20')),
+      'debug lines were written (per-request log)',
+    ).to.equal(true);
     expect(lines.length).to.be.greaterThan(20);
-    for (const secret of [TOKEN, Buffer.from(TOKEN).toString('base64'), Buffer.from(TOKEN).toString('base64url'), encodeURIComponent(TOKEN), TOKEN.slice(0, 12), TOKEN.slice(-12)])
+    for (const secret of [
+      TOKEN,
+      Buffer.from(TOKEN).toString('base64'),
+      Buffer.from(TOKEN).toString('base64url'),
+      encodeURIComponent(TOKEN),
+      TOKEN.slice(0, 12),
+      TOKEN.slice(-12),
+    ])
       expect(output, `log output contains ${secret}`).to.not.include(secret);
   });
 });

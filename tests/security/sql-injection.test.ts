@@ -19,15 +19,45 @@ import { ROOT, rfm, tempDir } from '../support.js';
 
 const MODEL = 'customer-segments';
 const TOKEN = 'sql-test-admin-token-0123456789';
-const HOSTILE_IDS = ['1; DROP TABLE versions', '../../etc/passwd', "1' OR '1'='1", '1 OR 1=1', "x'); DROP TABLE models; --", '1/**/UNION/**/SELECT/**/1', '%00', '..\\..\\windows\\win.ini', '1e3', '-1', '0x1'];
-const SQLISH = ["'); DROP TABLE versions; --", 'Robert"); DELETE FROM events; --', '1; UPDATE aliases SET version_id = 0'];
+const HOSTILE_IDS = [
+  '1; DROP TABLE versions',
+  '../../etc/passwd',
+  "1' OR '1'='1",
+  '1 OR 1=1',
+  "x'); DROP TABLE models; --",
+  '1/**/UNION/**/SELECT/**/1',
+  '%00',
+  '..\\..\\windows\\win.ini',
+  '1e3',
+  '-1',
+  '0x1',
+];
+const SQLISH = [
+  "'); DROP TABLE versions; --",
+  'Robert"); DELETE FROM events; --',
+  '1; UPDATE aliases SET version_id = 0',
+];
 
 /** Every table with its row count and the schema text: equal before and after = nothing changed. */
 function fingerprint(file: string): string {
   const db = new Database(file, { readonly: true });
   try {
-    const tables = db.prepare("SELECT name, sql FROM sqlite_master ORDER BY name").all() as { name: string; sql: string | null }[];
-    return JSON.stringify(tables.map((t) => [t.name, t.sql, t.sql?.startsWith('CREATE TABLE') ? db.prepare(`SELECT COUNT(*) FROM "${t.name.replaceAll('"', '""')}"`).pluck().get() : null]));
+    const tables = db.prepare('SELECT name, sql FROM sqlite_master ORDER BY name').all() as {
+      name: string;
+      sql: string | null;
+    }[];
+    return JSON.stringify(
+      tables.map((t) => [
+        t.name,
+        t.sql,
+        t.sql?.startsWith('CREATE TABLE')
+          ? db
+              .prepare(`SELECT COUNT(*) FROM "${t.name.replaceAll('"', '""')}"`)
+              .pluck()
+              .get()
+          : null,
+      ]),
+    );
   } finally {
     db.close();
   }
@@ -35,7 +65,11 @@ function fingerprint(file: string): string {
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? sourceFiles(join(dir, e.name))
+      : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')
+        ? [join(dir, e.name)]
+        : [],
   );
 }
 
@@ -52,7 +86,10 @@ describe('SQL only through prepared statements', function () {
     reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
     reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'setup' });
     reg.close();
-    s = await startServer({ config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }), logger: silentLogger() });
+    s = await startServer({
+      config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }),
+      logger: silentLogger(),
+    });
   });
   after(async () => {
     await s?.close();
@@ -100,8 +137,18 @@ describe('SQL only through prepared statements', function () {
         ['DELETE', `/api/v1/models/${MODEL}/aliases/${enc(id)}`, auth],
         ['POST', `/api/v1/models/${MODEL}/versions/${enc(id)}/relabel`, auth, '{"cluster":0,"name":"x"}'],
         ['POST', `/api/v1/models/${MODEL}/versions/${enc(id)}/archive`, auth, '{}'],
-        ['POST', `/api/v1/predict?version=${enc(id)}`, { 'content-type': 'application/json' }, '{"recency":1,"frequency":1,"monetary":1}'],
-        ['POST', `/api/v1/predict?alias=${enc(id)}`, { 'content-type': 'application/json' }, '{"recency":1,"frequency":1,"monetary":1}'],
+        [
+          'POST',
+          `/api/v1/predict?version=${enc(id)}`,
+          { 'content-type': 'application/json' },
+          '{"recency":1,"frequency":1,"monetary":1}',
+        ],
+        [
+          'POST',
+          `/api/v1/predict?alias=${enc(id)}`,
+          { 'content-type': 'application/json' },
+          '{"recency":1,"frequency":1,"monetary":1}',
+        ],
         ['GET', `/api/v1/model?version=${enc(id)}`],
         ['GET', `/models/${enc(id)}/1`],
         ['GET', `/models/${MODEL}/${enc(id)}`],
@@ -166,7 +213,9 @@ describe('SQL only through prepared statements', function () {
     try {
       expect(check.labels(MODEL, 1)[0]).to.equal(text);
       expect(check.tags(MODEL, 1).note).to.equal(text);
-      expect(check.history(MODEL).find((e) => e.action === 'relabel' && e.actor === SQLISH[2])?.reason).to.equal(SQLISH[1]);
+      expect(check.history(MODEL).find((e) => e.action === 'relabel' && e.actor === SQLISH[2])?.reason).to.equal(
+        SQLISH[1],
+      );
     } finally {
       check.close();
     }

@@ -1,7 +1,21 @@
-import { ARTIFACT_FORMAT, ARTIFACT_SCHEMA_VERSION, ArtifactV1Schema, FEATURES, RfmError, zodIssues, type ArtifactV1, type Scaler } from '@rfm/shared';
+import {
+  ARTIFACT_FORMAT,
+  ARTIFACT_SCHEMA_VERSION,
+  ArtifactV1Schema,
+  FEATURES,
+  RfmError,
+  zodIssues,
+  type ArtifactV1,
+  type Scaler,
+} from '@rfm/shared';
 
 /** Assemble artifact v1 and check it against the schema serving will check it with. */
-export function buildArtifact(parts: Omit<ArtifactV1, 'format' | 'schema_version' | 'features' | 'preprocessing' | 'centroids'> & { scaler: Scaler; centers: Float64Array }): ArtifactV1 {
+export function buildArtifact(
+  parts: Omit<ArtifactV1, 'format' | 'schema_version' | 'features' | 'preprocessing' | 'centroids'> & {
+    scaler: Scaler;
+    centers: Float64Array;
+  },
+): ArtifactV1 {
   const { scaler, centers, ...rest } = parts;
   const candidate = {
     format: ARTIFACT_FORMAT,
@@ -15,7 +29,11 @@ export function buildArtifact(parts: Omit<ArtifactV1, 'format' | 'schema_version
   if (!r.success) {
     const issues = zodIssues(r.error, 'artifact');
     // Our own output failing our own contract is a bug, not bad input.
-    throw new RfmError('INTERNAL', `trained artifact does not match schema v1: ${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+    throw new RfmError(
+      'INTERNAL',
+      `trained artifact does not match schema v1: ${issues[0]?.path}: ${issues[0]?.message}`,
+      { issues },
+    );
   }
   return r.data;
 }

@@ -19,7 +19,9 @@ function outFormat(out: string): 'csv' | 'parquet' {
   const lower = out.toLowerCase();
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
   if (lower.endsWith('.csv')) return 'csv';
-  throw new RfmError('INVALID_INPUT', `--out ${out}: expected a .csv or .parquet file name`, { issues: [{ path: '--out', message: 'unknown extension', expected: '.csv or .parquet', found: out }] });
+  throw new RfmError('INVALID_INPUT', `--out ${out}: expected a .csv or .parquet file name`, {
+    issues: [{ path: '--out', message: 'unknown extension', expected: '.csv or .parquet', found: out }],
+  });
 }
 
 /**
@@ -27,18 +29,32 @@ function outFormat(out: string): 'csv' | 'parquet' {
  * exact table `rfm train` would fit on, and what `rfm train --features` reads back. DuckDB writes
  * it directly; no row passes through JS.
  */
-export async function computeFeatures(exportPath: string, out: string, opts: ImportOptions = {}): Promise<FeaturesResult> {
+export async function computeFeatures(
+  exportPath: string,
+  out: string,
+  opts: ImportOptions = {},
+): Promise<FeaturesResult> {
   const t = performance.now();
   const format = outFormat(out);
   return withDuck(async (conn) => {
     const agg = await aggregateExport(conn, exportPath, opts);
     await mkdir(dirname(out), { recursive: true });
-    const options = format === 'parquet' ? '(FORMAT parquet)' : '(FORMAT csv, HEADER true, DELIMITER \',\')';
+    const options = format === 'parquet' ? '(FORMAT parquet)' : "(FORMAT csv, HEADER true, DELIMITER ',')";
     try {
-      await run(conn, `COPY (SELECT cid, recency, frequency, monetary FROM rfm ORDER BY cid) TO ${sqlString(out)} ${options}`);
+      await run(
+        conn,
+        `COPY (SELECT cid, recency, frequency, monetary FROM rfm ORDER BY cid) TO ${sqlString(out)} ${options}`,
+      );
     } catch (e) {
       throw asReadError(e, out, 'output');
     }
-    return { out, format, customers: agg.summary.customers, data: agg.summary, date_format: agg.dateFormat, duration_ms: Math.round(performance.now() - t) };
+    return {
+      out,
+      format,
+      customers: agg.summary.customers,
+      data: agg.summary,
+      date_format: agg.dateFormat,
+      duration_ms: Math.round(performance.now() - t),
+    };
   });
 }

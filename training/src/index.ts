@@ -1,5 +1,12 @@
 /** @rfm/training public surface: the train pipeline, the features export, and their building blocks. */
-export { train, type TrainInput, type TrainOptions, type TrainResult, type TrainPhase, type TrainEvent } from './train.js';
+export {
+  train,
+  type TrainInput,
+  type TrainOptions,
+  type TrainResult,
+  type TrainPhase,
+  type TrainEvent,
+} from './train.js';
 export { computeFeatures, type FeaturesResult } from './features.js';
 export { readExport, type ImportOptions, DROP_REASONS_QP, DROP_REASONS_AMOUNT } from './import/export-reader.js';
 export { readFeatures } from './import/features-reader.js';

@@ -6,17 +6,48 @@ import { KMEANS_DEFAULTS } from './kmeans/kmeans.js';
 export const IsoDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a real calendar date');
+  .refine(
+    (s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+    'is not a real calendar date',
+  );
 
 /** k-means options as the pipeline takes them; the CLI parses its flags into this same schema. */
 export const FitOptionsSchema = z.object({
-  k: z.coerce.number({ error: 'k must be a number' }).int('k must be a whole number').min(1, 'k must be at least 1').max(50, 'k must be at most 50').default(KMEANS_DEFAULTS.k),
-  seed: z.coerce.number({ error: 'seed must be a number' }).int('seed must be a whole number').min(0, 'seed must be ≥ 0').max(4294967295, 'seed must fit in 32 bits').default(KMEANS_DEFAULTS.seed),
-  nInit: z.coerce.number({ error: 'n-init must be a number' }).int('n-init must be a whole number').min(1, 'n-init must be at least 1').max(1000, 'n-init must be at most 1000').default(KMEANS_DEFAULTS.nInit),
-  maxIter: z.coerce.number({ error: 'max-iter must be a number' }).int('max-iter must be a whole number').min(1, 'max-iter must be at least 1').max(100_000, 'max-iter must be at most 100000').default(KMEANS_DEFAULTS.maxIter),
-  tol: z.coerce.number({ error: 'tol must be a number' }).min(0, 'tol must be ≥ 0').refine(Number.isFinite, 'tol must be finite').default(KMEANS_DEFAULTS.tol),
+  k: z.coerce
+    .number({ error: 'k must be a number' })
+    .int('k must be a whole number')
+    .min(1, 'k must be at least 1')
+    .max(50, 'k must be at most 50')
+    .default(KMEANS_DEFAULTS.k),
+  seed: z.coerce
+    .number({ error: 'seed must be a number' })
+    .int('seed must be a whole number')
+    .min(0, 'seed must be ≥ 0')
+    .max(4294967295, 'seed must fit in 32 bits')
+    .default(KMEANS_DEFAULTS.seed),
+  nInit: z.coerce
+    .number({ error: 'n-init must be a number' })
+    .int('n-init must be a whole number')
+    .min(1, 'n-init must be at least 1')
+    .max(1000, 'n-init must be at most 1000')
+    .default(KMEANS_DEFAULTS.nInit),
+  maxIter: z.coerce
+    .number({ error: 'max-iter must be a number' })
+    .int('max-iter must be a whole number')
+    .min(1, 'max-iter must be at least 1')
+    .max(100_000, 'max-iter must be at most 100000')
+    .default(KMEANS_DEFAULTS.maxIter),
+  tol: z.coerce
+    .number({ error: 'tol must be a number' })
+    .min(0, 'tol must be ≥ 0')
+    .refine(Number.isFinite, 'tol must be finite')
+    .default(KMEANS_DEFAULTS.tol),
   asOf: IsoDay.optional(),
-  dateFormat: z.string().min(1).refine((s) => s.includes('%'), 'date format must be a strptime format such as %d/%m/%Y %H:%M').optional(),
+  dateFormat: z
+    .string()
+    .min(1)
+    .refine((s) => s.includes('%'), 'date format must be a strptime format such as %d/%m/%Y %H:%M')
+    .optional(),
 });
 export type FitOptions = z.output<typeof FitOptionsSchema>;
 

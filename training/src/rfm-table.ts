@@ -11,9 +11,11 @@ export interface RfmTable {
  */
 export function sortByCid(t: RfmTable): RfmTable {
   const n = t.cids.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (t.cids[a]! < t.cids[b]! ? -1 : t.cids[a]! > t.cids[b]! ? 1 : 0));
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+    t.cids[a]! < t.cids[b]! ? -1 : t.cids[a]! > t.cids[b]! ? 1 : 0,
+  );
   const raw = new Float64Array(n * 3);
-  order.forEach((src, dst) => raw.set(t.raw.subarray(src * 3, src * 3 + 3), dst * 3));
+  for (const [dst, src] of order.entries()) raw.set(t.raw.subarray(src * 3, src * 3 + 3), dst * 3);
   return { cids: order.map((i) => t.cids[i]!), raw };
 }
 

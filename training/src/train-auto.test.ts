@@ -31,7 +31,13 @@ describe('train --k auto, metrics per version and the training report', function
     expect(r.metrics.inertia).to.equal(r.sweep!.find((p) => p.k === r.k)!.inertia);
     // fit events count the k tried, 1…9 of 9
     expect(events.filter((e) => e.phase === 'fit' && e.done === 9 && e.total === 9)).to.have.length(1);
-    expect(events.map((e) => e.phase)).to.include.members(['read_clean_aggregate', 'fit', 'evaluate', 'report', 'register']);
+    expect(events.map((e) => e.phase)).to.include.members([
+      'read_clean_aggregate',
+      'fit',
+      'evaluate',
+      'report',
+      'register',
+    ]);
 
     const reg = Registry.open(registryPath);
     try {
@@ -68,8 +74,18 @@ describe('train --k auto, metrics per version and the training report', function
   it('k = auto on fewer than 3 customers is a clear error and registers nothing', async () => {
     const path = join(dir, 'two.csv');
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(path, 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n1,A,X,1,12/1/2010 8:00,1.0,1,UK\n2,A,X,1,12/2/2010 8:00,1.0,2,UK\n');
-    const before = (() => { const reg = Registry.open(registryPath); try { return reg.list('auto').length; } finally { reg.close(); } })();
+    writeFileSync(
+      path,
+      'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n1,A,X,1,12/1/2010 8:00,1.0,1,UK\n2,A,X,1,12/2/2010 8:00,1.0,2,UK\n',
+    );
+    const before = (() => {
+      const reg = Registry.open(registryPath);
+      try {
+        return reg.list('auto').length;
+      } finally {
+        reg.close();
+      }
+    })();
     try {
       await train({ exportPath: path }, { ...base(), k: 'auto' });
       expect.fail('should throw');

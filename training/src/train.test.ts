@@ -29,8 +29,18 @@ describe('train pipeline (real sample → registry)', function () {
     const r = await train({ exportPath: SAMPLE }, base());
     expect(r).to.include({ model: 'segments', version: 1, promoted: true, k: 4, backend: 'wasm' });
     expect(r.aliases).to.deep.equal(['production']);
-    expect(r.data).to.deep.include({ rows_read: 12_140, rows_kept: 11_699, customers: 296, snapshot_date: '2011-12-10' });
-    expect(r.data.rows_dropped).to.deep.include({ missing_customer: 97, cancelled: 340, quantity_not_positive: 0, price_not_positive: 4 });
+    expect(r.data).to.deep.include({
+      rows_read: 12_140,
+      rows_kept: 11_699,
+      customers: 296,
+      snapshot_date: '2011-12-10',
+    });
+    expect(r.data.rows_dropped).to.deep.include({
+      missing_customer: 97,
+      cancelled: 340,
+      quantity_not_positive: 0,
+      price_not_positive: 4,
+    });
     // scikit-learn (the pandas baseline) on the same sample: inertia 292.574, silhouette 0.3013
     expect(r.metrics.inertia).to.be.within(292.574 * 0.99, 292.574 * 1.01);
     expect(r.metrics.silhouette).to.be.within(0.28, 0.33);
@@ -38,13 +48,24 @@ describe('train pipeline (real sample → registry)', function () {
     expect(r.metrics.sizes.reduce((a, b) => a + b, 0)).to.equal(296);
     expect(r.run_inertias).to.have.length(10);
     expect(r.metrics.inertia).to.equal(Math.min(...r.run_inertias));
-    expect(Object.keys(r.phases_ms)).to.deep.equal(['backend_init', 'read_clean_aggregate', 'preprocess', 'fit', 'evaluate', 'name', 'report', 'register']);
+    expect(Object.keys(r.phases_ms)).to.deep.equal([
+      'backend_init',
+      'read_clean_aggregate',
+      'preprocess',
+      'fit',
+      'evaluate',
+      'name',
+      'report',
+      'register',
+    ]);
 
     const reg = Registry.open(registryPath);
     try {
       const art = reg.loadArtifact('segments', 1);
       expect(ArtifactV1Schema.safeParse(art).success).to.equal(true);
-      expect(art.training.code_version).to.equal(JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')).version);
+      expect(art.training.code_version).to.equal(
+        JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')).version,
+      );
       expect(art.segments.map((s) => s.size)).to.deep.equal(r.metrics.sizes);
       expect(new Set(art.segments.map((s) => s.name)).size).to.equal(4);
       // the stored training customers are the table the model was fitted on
@@ -97,7 +118,8 @@ describe('train pipeline (real sample → registry)', function () {
     try {
       const a = reg.loadArtifact('segments', 1);
       const b = reg.loadArtifact('segments', fromFeatures.version);
-      for (let c = 0; c < 4; c++) for (let j = 0; j < 3; j++) expect(b.centroids[c]![j]).to.be.closeTo(a.centroids[c]![j]!, 1e-9);
+      for (let c = 0; c < 4; c++)
+        for (let j = 0; j < 3; j++) expect(b.centroids[c]![j]).to.be.closeTo(a.centroids[c]![j]!, 1e-9);
       expect(b.metrics.sizes).to.deep.equal(a.metrics.sizes);
     } finally {
       reg.close();

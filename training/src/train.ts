@@ -1,5 +1,16 @@
 import { writeFile } from 'node:fs/promises';
-import { fitScaler, RfmError, transformRows, type ArtifactSegment, type ArtifactV1, type DataSummary, type KMeansParams, type KSelection, type Metrics, type SweepPoint } from '@rfm/shared';
+import {
+  fitScaler,
+  RfmError,
+  transformRows,
+  type ArtifactSegment,
+  type ArtifactV1,
+  type DataSummary,
+  type KMeansParams,
+  type KSelection,
+  type Metrics,
+  type SweepPoint,
+} from '@rfm/shared';
 import { Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
 import type { ColumnMapping } from './import/columns.js';
@@ -13,9 +24,20 @@ import { parseFitOptions } from './options.js';
 import type { RfmTable } from './rfm-table.js';
 import { CODE_VERSION } from './version.js';
 
-export type TrainInput = { exportPath: string; featuresPath?: undefined } | { featuresPath: string; exportPath?: undefined };
+export type TrainInput =
+  | { exportPath: string; featuresPath?: undefined }
+  | { featuresPath: string; exportPath?: undefined };
 
-export type TrainPhase = 'backend_init' | 'read_clean_aggregate' | 'read_features' | 'preprocess' | 'fit' | 'evaluate' | 'name' | 'report' | 'register';
+export type TrainPhase =
+  | 'backend_init'
+  | 'read_clean_aggregate'
+  | 'read_features'
+  | 'preprocess'
+  | 'fit'
+  | 'evaluate'
+  | 'name'
+  | 'report'
+  | 'register';
 
 export interface TrainOptions {
   /** a number of clusters, or 'auto': fit kRange and keep the best silhouette */
@@ -128,20 +150,41 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   let dateFormat: string | undefined;
   if (input.featuresPath !== undefined) {
     progress(`reading RFM table ${input.featuresPath}`, { phase: 'read_features' });
-    ({ table, summary: data } = await watch.time('read_features', () => readFeatures(input.featuresPath, { asOf: fit.asOf })));
+    ({ table, summary: data } = await watch.time('read_features', () =>
+      readFeatures(input.featuresPath, { asOf: fit.asOf }),
+    ));
   } else {
     progress(`reading ${input.exportPath}`, { phase: 'read_clean_aggregate' });
-    ({ table, summary: data, dateFormat } = await watch.time('read_clean_aggregate', () =>
+    ({
+      table,
+      summary: data,
+      dateFormat,
+    } = await watch.time('read_clean_aggregate', () =>
       readExport(input.exportPath, { columns: options.columns, dateFormat: fit.dateFormat, asOf: fit.asOf }),
     ));
-    progress(`${data.rows_read} rows read, ${data.rows_kept} kept, ${data.customers} customers, snapshot ${data.snapshot_date}`);
+    progress(
+      `${data.rows_read} rows read, ${data.rows_kept} kept, ${data.customers} customers, snapshot ${data.snapshot_date}`,
+    );
   }
   const n = table.cids.length;
   const needed = auto ? kMin + 1 : fit.k;
   if (n < needed)
-    throw new RfmError('INVALID_INPUT', auto ? `--k auto needs at least ${needed} customers to compare k = ${kMin}…${kMax}; the data has ${n}` : `k=${fit.k} needs at least ${fit.k} customers; the data has ${n}`, {
-      issues: [{ path: 'k', message: 'more clusters than customers', expected: `at most ${n}`, found: auto ? 'auto' : String(fit.k) }],
-    });
+    throw new RfmError(
+      'INVALID_INPUT',
+      auto
+        ? `--k auto needs at least ${needed} customers to compare k = ${kMin}…${kMax}; the data has ${n}`
+        : `k=${fit.k} needs at least ${fit.k} customers; the data has ${n}`,
+      {
+        issues: [
+          {
+            path: 'k',
+            message: 'more clusters than customers',
+            expected: `at most ${n}`,
+            found: auto ? 'auto' : String(fit.k),
+          },
+        ],
+      },
+    );
 
   const { scaler, z } = await watch.time('preprocess', () => {
     const scaler = fitScaler(table.raw);
@@ -155,25 +198,50 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   let kSelection: KSelection | undefined;
   if (auto) {
     const total = Math.min(kMax, n - 1) - kMin + 1;
-    progress(`choosing k: fitting k = ${kMin}…${Math.min(kMax, n - 1)}, ${fit.nInit} restarts each, seed ${fit.seed}, backend ${backend}`, { phase: 'fit', done: 0, total });
+    progress(
+      `choosing k: fitting k = ${kMin}…${Math.min(kMax, n - 1)}, ${fit.nInit} restarts each, seed ${fit.seed}, backend ${backend}`,
+      { phase: 'fit', done: 0, total },
+    );
     const sw = await watch.time('fit', () =>
       sweepK(tf, z, 3, {
         ...base,
         kMin,
         kMax,
-        onK: (p, it) => progress(`  k=${p.k}: inertia ${p.inertia.toFixed(2)}, silhouette ${p.silhouette === null ? 'n/a' : p.silhouette.toFixed(4)} (${it} iterations)`, { phase: 'fit', done: p.k - kMin + 1, total }),
+        onK: (p, it) =>
+          progress(
+            `  k=${p.k}: inertia ${p.inertia.toFixed(2)}, silhouette ${p.silhouette === null ? 'n/a' : p.silhouette.toFixed(4)} (${it} iterations)`,
+            { phase: 'fit', done: p.k - kMin + 1, total },
+          ),
       }),
     );
     ({ fit: km, k, points: sweep } = sw);
     kSelection = { method: 'silhouette', k_min: kMin, k_max: Math.min(kMax, n - 1), sample: sw.silhouetteSample };
-    progress(`chose k=${k} (highest silhouette${sw.silhouetteSample < n ? ` on a seeded sample of ${sw.silhouetteSample} customers` : ''})`);
+    progress(
+      `chose k=${k} (highest silhouette${sw.silhouetteSample < n ? ` on a seeded sample of ${sw.silhouetteSample} customers` : ''})`,
+    );
   } else {
-    progress(`fitting k-means: k=${k}, ${fit.nInit} restarts, seed ${fit.seed}, backend ${backend}`, { phase: 'fit', done: 0, total: fit.nInit });
+    progress(`fitting k-means: k=${k}, ${fit.nInit} restarts, seed ${fit.seed}, backend ${backend}`, {
+      phase: 'fit',
+      done: 0,
+      total: fit.nInit,
+    });
     km = await watch.time('fit', () =>
-      fitKMeans(tf, z, 3, { ...base, k, onRun: (run, inertia, it) => progress(`  restart ${run + 1}/${fit.nInit}: inertia ${inertia.toFixed(2)} after ${it} iterations`, { phase: 'fit', done: run + 1, total: fit.nInit }) }),
+      fitKMeans(tf, z, 3, {
+        ...base,
+        k,
+        onRun: (run, inertia, it) =>
+          progress(`  restart ${run + 1}/${fit.nInit}: inertia ${inertia.toFixed(2)} after ${it} iterations`, {
+            phase: 'fit',
+            done: run + 1,
+            total: fit.nInit,
+          }),
+      }),
     );
   }
-  if (km.algorithm === 'lloyd-sampled-restarts') progress(`  ${n} customers: restarts ran on a seeded sample of ${km.restartSample}, then one full Lloyd run from the best (inertia ${km.inertia.toFixed(2)})`);
+  if (km.algorithm === 'lloyd-sampled-restarts')
+    progress(
+      `  ${n} customers: restarts ran on a seeded sample of ${km.restartSample}, then one full Lloyd run from the best (inertia ${km.inertia.toFixed(2)})`,
+    );
 
   progress('evaluating', { phase: 'evaluate' });
   const metrics: Metrics = await watch.time('evaluate', () => {
@@ -212,14 +280,28 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     metrics,
     ...(sweep ? { sweep, k_selection: kSelection } : {}),
     data,
-    training: { backend, trained_at: new Date().toISOString(), duration_ms: watch.total(), phases_ms: { ...watch.phases }, code_version: CODE_VERSION },
+    training: {
+      backend,
+      trained_at: new Date().toISOString(),
+      duration_ms: watch.total(),
+      phases_ms: { ...watch.phases },
+      code_version: CODE_VERSION,
+    },
   });
 
   progress('writing the training report', { phase: 'report' });
   const report = await watch.time('report', async () => {
     // ECharts is loaded by train(), not when @rfm/training is imported (every rfm command imports it).
     const { renderReport } = await reportModule;
-    const html = renderReport({ artifact, table, z, labels: km.labels, seed: fit.seed, modelName: options.modelName, dateFormat });
+    const html = renderReport({
+      artifact,
+      table,
+      z,
+      labels: km.labels,
+      seed: fit.seed,
+      modelName: options.modelName,
+      dateFormat,
+    });
     if (options.reportPath) await writeFile(options.reportPath, html);
     return html;
   });
@@ -229,7 +311,16 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     const registry = Registry.open(options.registryPath);
     try {
       // The training customers go along, so later versions can be compared on the same people.
-      return registry.register({ modelName: options.modelName, artifact, actor: options.actor, description: options.description, tags: options.tags, promote: options.promote, features: table, report });
+      return registry.register({
+        modelName: options.modelName,
+        artifact,
+        actor: options.actor,
+        description: options.description,
+        tags: options.tags,
+        promote: options.promote,
+        features: table,
+        report,
+      });
     } finally {
       registry.close();
     }

@@ -33,7 +33,9 @@ function withCommonOptions(cmd: Command): Command {
 export function registerModelsCommands(program: Command): void {
   const models = program.command('models').description('list, inspect, promote and roll back model versions');
 
-  withCommonOptions(models.command('list').description('every version of the model, with aliases and key metrics')).action((o: RegistryFlags) => {
+  withCommonOptions(
+    models.command('list').description('every version of the model, with aliases and key metrics'),
+  ).action((o: RegistryFlags) => {
     const cfg = configFrom(o);
     const versions = withRegistry(cfg, (r) => r.list(cfg.modelName));
     emit(o, { model: cfg.modelName, versions: versions.map(versionSummary) }, () =>
@@ -41,30 +43,78 @@ export function registerModelsCommands(program: Command): void {
         ? `no versions of "${cfg.modelName}" in ${cfg.registry} yet; train one with: rfm train <export>`
         : table(
             ['version', 'aliases', 'status', 'created', 'k', 'inertia', 'silhouette', 'customers', 'source'],
-            versions.map((v) => [v.version, v.aliases.join(','), v.status, v.createdAt.slice(0, 19).replace('T', ' '), v.k, fmt(v.metrics.inertia, 1), fmt(v.metrics.silhouette), v.data.customers, v.data.source.file]),
+            versions.map((v) => [
+              v.version,
+              v.aliases.join(','),
+              v.status,
+              v.createdAt.slice(0, 19).replace('T', ' '),
+              v.k,
+              fmt(v.metrics.inertia, 1),
+              fmt(v.metrics.silhouette),
+              v.data.customers,
+              v.data.source.file,
+            ]),
           ),
     );
   });
 
-  withCommonOptions(models.command('show').description('one version in full: metrics, segments, data summary').argument('<version>')).action((version: string, o: RegistryFlags) => {
+  withCommonOptions(
+    models.command('show').description('one version in full: metrics, segments, data summary').argument('<version>'),
+  ).action((version: string, o: RegistryFlags) => {
     const cfg = configFrom(o);
     const v = parseVersion(version);
-    const { rec, art, tags } = withRegistry(cfg, (r) => ({ rec: r.get(cfg.modelName, v), art: r.loadModel(cfg.modelName, v).artifact, tags: r.tags(cfg.modelName, v) }));
-    emit(o, { ...versionSummary(rec), description: rec.description, tags, params: rec.params, metrics: rec.metrics, data: rec.data, training: rec.training, segments: art.segments }, () =>
-      [
-        `${cfg.modelName} v${rec.version}  ${rec.aliases.length ? `[${rec.aliases.join(', ')}]` : ''}  ${rec.status}`,
-        `trained ${rec.createdAt} by ${rec.createdBy} on ${rec.data.source.file} (${rec.data.rows_read} rows read, ${rec.data.rows_kept} kept, ${rec.data.customers} customers, snapshot ${rec.data.snapshot_date})`,
-        ...(rec.description ? [`description: ${rec.description}`] : []),
-        ...(Object.keys(tags).length ? [`tags: ${Object.entries(tags).map(([k, t]) => `${k}=${t}`).join(' ')}`] : []),
-        `dropped: ${Object.entries(rec.data.rows_dropped).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
-        `k=${rec.k} seed=${rec.params.seed} n_init=${rec.params.n_init}  inertia ${fmt(rec.metrics.inertia, 2)}  silhouette ${fmt(rec.metrics.silhouette, 4)}  backend ${rec.training.backend}`,
-        '',
-        table(
-          ['cluster', 'segment', 'size', 'recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
-          art.segments.map((s) => [s.cluster, s.name, s.size, fmt(s.mean.recency, 1), fmt(s.mean.frequency, 1), fmt(s.mean.monetary, 2), s.scores.r, s.scores.f, s.scores.m]),
-        ),
-        `artifact sha256 ${rec.artifact.sha256} (${rec.artifact.size} bytes)`,
-      ].join('\n'),
+    const { rec, art, tags } = withRegistry(cfg, (r) => ({
+      rec: r.get(cfg.modelName, v),
+      art: r.loadModel(cfg.modelName, v).artifact,
+      tags: r.tags(cfg.modelName, v),
+    }));
+    emit(
+      o,
+      {
+        ...versionSummary(rec),
+        description: rec.description,
+        tags,
+        params: rec.params,
+        metrics: rec.metrics,
+        data: rec.data,
+        training: rec.training,
+        segments: art.segments,
+      },
+      () =>
+        [
+          `${cfg.modelName} v${rec.version}  ${rec.aliases.length ? `[${rec.aliases.join(', ')}]` : ''}  ${rec.status}`,
+          `trained ${rec.createdAt} by ${rec.createdBy} on ${rec.data.source.file} (${rec.data.rows_read} rows read, ${rec.data.rows_kept} kept, ${rec.data.customers} customers, snapshot ${rec.data.snapshot_date})`,
+          ...(rec.description ? [`description: ${rec.description}`] : []),
+          ...(Object.keys(tags).length
+            ? [
+                `tags: ${Object.entries(tags)
+                  .map(([k, t]) => `${k}=${t}`)
+                  .join(' ')}`,
+              ]
+            : []),
+          `dropped: ${
+            Object.entries(rec.data.rows_dropped)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ') || 'none'
+          }`,
+          `k=${rec.k} seed=${rec.params.seed} n_init=${rec.params.n_init}  inertia ${fmt(rec.metrics.inertia, 2)}  silhouette ${fmt(rec.metrics.silhouette, 4)}  backend ${rec.training.backend}`,
+          '',
+          table(
+            ['cluster', 'segment', 'size', 'recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
+            art.segments.map((s) => [
+              s.cluster,
+              s.name,
+              s.size,
+              fmt(s.mean.recency, 1),
+              fmt(s.mean.frequency, 1),
+              fmt(s.mean.monetary, 2),
+              s.scores.r,
+              s.scores.f,
+              s.scores.m,
+            ]),
+          ),
+          `artifact sha256 ${rec.artifact.sha256} (${rec.artifact.size} bytes)`,
+        ].join('\n'),
     );
   });
 
@@ -79,7 +129,9 @@ export function registerModelsCommands(program: Command): void {
   ).action((version: string, o: RegistryFlags & { reason?: string; force?: boolean }) => {
     const cfg = configFrom(o);
     const v = parseVersion(version);
-    const move = withRegistry(cfg, (r) => r.promote(cfg.modelName, v, { actor: actorOf(cfg), reason: o.reason ?? '', force: o.force === true }));
+    const move = withRegistry(cfg, (r) =>
+      r.promote(cfg.modelName, v, { actor: actorOf(cfg), reason: o.reason ?? '', force: o.force === true }),
+    );
     emit(o, move, () =>
       [
         `production: v${move.from ?? '-'} → v${move.to} (${cfg.modelName})${move.forced ? '  FORCED past the policy' : ''}`,
@@ -101,15 +153,30 @@ export function registerModelsCommands(program: Command): void {
   });
 
   withCommonOptions(
-    models.command('history').description('alias moves and registrations, newest first').option('--alias <name>', 'only this alias').option('--limit <n>', 'at most this many events', '50'),
+    models
+      .command('history')
+      .description('alias moves and registrations, newest first')
+      .option('--alias <name>', 'only this alias')
+      .option('--limit <n>', 'at most this many events', '50'),
   ).action((o: RegistryFlags & { alias?: string; limit: string }) => {
     const cfg = configFrom(o);
     const limit = parseVersion(o.limit, 'limit');
-    const events = withRegistry(cfg, (r) => r.history(cfg.modelName, { ...(o.alias ? { alias: o.alias } : {}), limit }));
+    const events = withRegistry(cfg, (r) =>
+      r.history(cfg.modelName, { ...(o.alias ? { alias: o.alias } : {}), limit }),
+    );
     emit(o, { model: cfg.modelName, events }, () =>
       table(
         ['id', 'when', 'who', 'action', 'alias', 'from', 'to', 'reason'],
-        events.map((e) => [e.id, e.at.slice(0, 19).replace('T', ' '), e.actor, e.action, e.alias, e.fromVersion, e.toVersion, e.reason]),
+        events.map((e) => [
+          e.id,
+          e.at.slice(0, 19).replace('T', ' '),
+          e.actor,
+          e.action,
+          e.alias,
+          e.fromVersion,
+          e.toVersion,
+          e.reason,
+        ]),
       ),
     );
   });

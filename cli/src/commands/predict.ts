@@ -28,15 +28,37 @@ export function registerPredictCommand(program: Command): void {
     .option('--json', 'print one JSON object for machines')
     .action((o: PredictFlags) => {
       const cfg = configFrom(o);
-      const customer = parseOrThrow(CustomerFeaturesSchema, { cid: o.cid, recency: o.recency, frequency: o.frequency, monetary: o.monetary }, 'customer', '--');
+      const customer = parseOrThrow(
+        CustomerFeaturesSchema,
+        { cid: o.cid, recency: o.recency, frequency: o.frequency, monetary: o.monetary },
+        'customer',
+        '--',
+      );
       const { version, artifact } = withRegistry(cfg, (r) => {
         const v = o.version ? parseVersion(o.version) : r.resolveAlias(cfg.modelName, o.alias ?? 'production');
-        if (v === null) throw new RfmError('MODEL_UNAVAILABLE', `alias "${o.alias}" of "${cfg.modelName}" points at no version; train one with: rfm train <export>`);
+        if (v === null)
+          throw new RfmError(
+            'MODEL_UNAVAILABLE',
+            `alias "${o.alias}" of "${cfg.modelName}" points at no version; train one with: rfm train <export>`,
+          );
         return { version: v, artifact: r.loadArtifact(cfg.modelName, v) };
       });
       const cluster = new Predictor(artifact).predict(customer.recency, customer.frequency, customer.monetary);
       const seg = artifact.segments.find((s) => s.cluster === cluster)!;
-      const out = { model_name: cfg.modelName, model_version: version, cid: customer.cid, cluster, segment: seg.name, description: seg.description, action: seg.action };
-      emit(o, out, () => table(['model', 'cid', 'cluster', 'segment', 'suggested action'], [[`${cfg.modelName} v${version}`, customer.cid ?? '', cluster, seg.name, seg.action]]));
+      const out = {
+        model_name: cfg.modelName,
+        model_version: version,
+        cid: customer.cid,
+        cluster,
+        segment: seg.name,
+        description: seg.description,
+        action: seg.action,
+      };
+      emit(o, out, () =>
+        table(
+          ['model', 'cid', 'cluster', 'segment', 'suggested action'],
+          [[`${cfg.modelName} v${version}`, customer.cid ?? '', cluster, seg.name, seg.action]],
+        ),
+      );
     });
 }

@@ -8,7 +8,14 @@ import { resolveActor } from '../actor.js';
 import { serveUntilSignal } from './serve.js';
 
 /** The bundled real sample export (UCI Online Retail cut), found from the package, not the cwd. */
-export const SAMPLE_EXPORT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'data', 'online_retail_sample.csv.gz');
+export const SAMPLE_EXPORT = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'data',
+  'online_retail_sample.csv.gz',
+);
 
 interface QuickstartFlags {
   registry?: string;
@@ -43,11 +50,25 @@ export function registerQuickstartCommand(program: Command): void {
       if (production === null) {
         const source = o.export ?? SAMPLE_EXPORT;
         if (!existsSync(source)) throw new RfmError('NOT_FOUND', `no export to train on: ${source} does not exist`);
-        process.stdout.write(`rfm: no production model in ${config.registry}; training one on ${relative(process.cwd(), source) || source} …\n`);
+        process.stdout.write(
+          `rfm: no production model in ${config.registry}; training one on ${relative(process.cwd(), source) || source} …\n`,
+        );
         const { train } = await import('@rfm/training');
-        const res = await train({ exportPath: source }, { registryPath: config.registry, modelName: config.modelName, actor: resolveActor(config.actor), description: 'quickstart on the bundled sample', promote: true, ...(config.tfBackend ? { backend: config.tfBackend } : {}) });
+        const res = await train(
+          { exportPath: source },
+          {
+            registryPath: config.registry,
+            modelName: config.modelName,
+            actor: resolveActor(config.actor),
+            description: 'quickstart on the bundled sample',
+            promote: true,
+            ...(config.tfBackend ? { backend: config.tfBackend } : {}),
+          },
+        );
         const sizes = res.segments.map((s) => `${s.name} ${s.size}`).join(', ');
-        process.stdout.write(`rfm: registered ${res.model} v${res.version} (production) in ${(res.duration_ms / 1000).toFixed(1)} s — ${res.data.customers} customers: ${sizes}\n`);
+        process.stdout.write(
+          `rfm: registered ${res.model} v${res.version} (production) in ${(res.duration_ms / 1000).toFixed(1)} s — ${res.data.customers} customers: ${sizes}\n`,
+        );
       } else {
         process.stdout.write(`rfm: ${config.modelName} v${production} is production in ${config.registry}\n`);
       }

@@ -46,11 +46,15 @@ describe('rfm serve', function () {
     // The command alone on a fresh program, so this test does not depend on the other commands.
     const code = `import { Command } from 'commander'; import { registerServeCommands } from './cli/src/commands/serve.ts';
       const p = new Command('rfm'); registerServeCommands(p); await p.parseAsync(${JSON.stringify(['serve', '--registry', file, '--port', '0', '--poll-ms', '100'])}, { from: 'user' });`;
-    const child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', '--input-type=module', '-e', code], {
-      cwd: ROOT,
-      env: { ...process.env, RFM_LOG_LEVEL: 'silent', RFM_PORT: '1', RFM_HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=rfm-source', '--import', 'tsx', '--input-type=module', '-e', code],
+      {
+        cwd: ROOT,
+        env: { ...process.env, RFM_LOG_LEVEL: 'silent', RFM_PORT: '1', RFM_HOST: '127.0.0.1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

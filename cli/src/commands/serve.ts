@@ -79,15 +79,27 @@ export async function serveUntilSignal(config: Config, opts: ServeOptions = {}):
 export function registerServeCommands(program: Command): void {
   program
     .command('serve')
-    .description('serve the web form and JSON API, following the production alias and hot-reloading on promote / rollback')
+    .description(
+      'serve the web form and JSON API, following the production alias and hot-reloading on promote / rollback',
+    )
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
     .option('--port <n>', 'port to listen on; 0 picks a free one (env RFM_PORT, default 8080)')
     .option('--host <address>', 'address to listen on (env RFM_HOST, default 127.0.0.1)')
     .option('--poll-ms <n>', 'how often to check the registry for alias moves (env RFM_POLL_MS, default 250)')
-    .option('--workers <n>', 'server processes sharing the port, each hot-reloading on its own; auto = one per core (env RFM_WORKERS, default 1)')
+    .option(
+      '--workers <n>',
+      'server processes sharing the port, each hot-reloading on its own; auto = one per core (env RFM_WORKERS, default 1)',
+    )
     .action(async (o: ServeFlags) => {
-      const config = loadConfig(process.env, { registry: o.registry, modelName: o.model, port: o.port, host: o.host, pollMs: o.pollMs, workers: o.workers });
+      const config = loadConfig(process.env, {
+        registry: o.registry,
+        modelName: o.model,
+        port: o.port,
+        host: o.host,
+        pollMs: o.pollMs,
+        workers: o.workers,
+      });
       await serveWithWorkers(config);
     });
 }

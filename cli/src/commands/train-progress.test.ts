@@ -6,13 +6,24 @@ function fakeStream(tty: boolean): { stream: NodeJS.WriteStream; text: () => str
   const s = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
   let out = '';
   s.on('data', (c: Buffer) => (out += c.toString()));
-  Object.assign(s, { isTTY: tty, columns: 100, rows: 30, cursorTo: () => true, moveCursor: () => true, clearLine: () => true, clearScreenDown: () => true });
+  Object.assign(s, {
+    isTTY: tty,
+    columns: 100,
+    rows: 30,
+    cursorTo: () => true,
+    moveCursor: () => true,
+    clearLine: () => true,
+    clearScreenDown: () => true,
+  });
   return { stream: s, text: () => out };
 }
 
 describe('rfm train progress', () => {
   it('is silent with --json and when stderr is not a terminal', () => {
-    for (const [json, tty] of [[true, true], [false, false]] as const) {
+    for (const [json, tty] of [
+      [true, true],
+      [false, false],
+    ] as const) {
       const f = fakeStream(tty);
       const p = trainProgress({ json }, f.stream);
       expect(p.onProgress).to.equal(undefined);

@@ -19,7 +19,17 @@ export interface TrainProgress {
 export function trainProgress(o: OutputOptions, stream: NodeJS.WriteStream = process.stderr): TrainProgress {
   if (o.json || stream.isTTY !== true) return { stop() {} };
   const { MultiBar, Presets } = createRequire(import.meta.url)('cli-progress') as CliProgress;
-  const bars = new MultiBar({ stream, format: ' {phase} [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: true, barsize: 30, autopadding: true }, Presets.shades_classic);
+  const bars = new MultiBar(
+    {
+      stream,
+      format: ' {phase} [{bar}] {value}/{total}',
+      hideCursor: true,
+      clearOnComplete: true,
+      barsize: 30,
+      autopadding: true,
+    },
+    Presets.shades_classic,
+  );
   let bar: ReturnType<InstanceType<CliProgress['MultiBar']>['create']> | undefined;
   let barPhase = '';
   // The fit runs synchronously, so the bar's own redraw timer would not fire until it ends: draw now.

@@ -9,9 +9,16 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(ROOT, 'cli', 'src', 'main.ts');
 const SAMPLE = join(ROOT, 'data', 'online_retail_sample.csv.gz');
 
-function rfm(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function rfm(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -32,7 +39,24 @@ describe('rfm train / rfm features (CLI)', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('--json prints one object with the figures a pipeline needs, and nothing on stderr', async () => {
-    const r = await rfm(['train', SAMPLE, '--registry', registry, '--model', 'cli-test', '--k', '3', '--seed', '7', '--actor', 'ci', '--json'], { RFM_TF_BACKEND: 'wasm' });
+    const r = await rfm(
+      [
+        'train',
+        SAMPLE,
+        '--registry',
+        registry,
+        '--model',
+        'cli-test',
+        '--k',
+        '3',
+        '--seed',
+        '7',
+        '--actor',
+        'ci',
+        '--json',
+      ],
+      { RFM_TF_BACKEND: 'wasm' },
+    );
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.equal('');
     const out = JSON.parse(r.stdout);
@@ -46,7 +70,13 @@ describe('rfm train / rfm features (CLI)', function () {
     expect(out.metrics.silhouette).to.be.within(0.2, 0.6);
     expect(Object.keys(out.segments)).to.deep.equal(['0', '1', '2']);
     expect(out.params).to.include({ k: 3, seed: 7, n_init: 10, max_iter: 300 });
-    expect(Object.keys(out.phases_ms)).to.include.members(['read_clean_aggregate', 'fit', 'evaluate', 'name', 'register']);
+    expect(Object.keys(out.phases_ms)).to.include.members([
+      'read_clean_aggregate',
+      'fit',
+      'evaluate',
+      'name',
+      'register',
+    ]);
   });
 
   it('prints a readable summary without --json; a second version does not take production', async () => {
@@ -79,7 +109,18 @@ describe('rfm train / rfm features (CLI)', function () {
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).to.equal('cid,recency,frequency,monetary');
     expect(lines).to.have.length(297);
-    const t = await rfm(['train', '--features', out, '--as-of', '2011-12-10', '--registry', registry, '--model', 'from-features', '--json']);
+    const t = await rfm([
+      'train',
+      '--features',
+      out,
+      '--as-of',
+      '2011-12-10',
+      '--registry',
+      registry,
+      '--model',
+      'from-features',
+      '--json',
+    ]);
     expect(t.code, t.stderr).to.equal(0);
     expect(JSON.parse(t.stdout).data).to.include({ customers: 296, snapshot_date: '2011-12-10' });
     expect(existsSync(registry)).to.equal(true);

@@ -36,12 +36,36 @@ export interface FeaturesFlags {
 // `rfm models …` and `rfm serve` start fast.
 const training = () => import('@rfm/training');
 
-const FLAG_OF: Record<string, string> = { k: '--k', seed: '--seed', nInit: '--n-init', maxIter: '--max-iter', tol: '--tol', asOf: '--as-of', dateFormat: '--date-format' };
+const FLAG_OF: Record<string, string> = {
+  k: '--k',
+  seed: '--seed',
+  nInit: '--n-init',
+  maxIter: '--max-iter',
+  tol: '--tol',
+  asOf: '--as-of',
+  dateFormat: '--date-format',
+};
 
 /** Flags → validated fit options; issues name the flag (e.g. `--n-init`), not the internal field. */
-async function fitOptions(o: { k?: string; seed?: string; nInit?: string; maxIter?: string; tol?: string; asOf?: string; dateFormat?: string }) {
+async function fitOptions(o: {
+  k?: string;
+  seed?: string;
+  nInit?: string;
+  maxIter?: string;
+  tol?: string;
+  asOf?: string;
+  dateFormat?: string;
+}) {
   const { FitOptionsSchema, parseColumnMapping } = await training();
-  const r = FitOptionsSchema.safeParse({ k: o.k === 'auto' ? undefined : o.k, seed: o.seed, nInit: o.nInit, maxIter: o.maxIter, tol: o.tol, asOf: o.asOf, dateFormat: o.dateFormat });
+  const r = FitOptionsSchema.safeParse({
+    k: o.k === 'auto' ? undefined : o.k,
+    seed: o.seed,
+    nInit: o.nInit,
+    maxIter: o.maxIter,
+    tol: o.tol,
+    asOf: o.asOf,
+    dateFormat: o.dateFormat,
+  });
   if (!r.success) {
     const issues: Issue[] = r.error.issues.map((i) => {
       const key = String(i.path[0] ?? '');
@@ -71,7 +95,15 @@ export function trainJson(r: TrainResult): Record<string, unknown> {
     metrics: r.metrics,
     data: r.data,
     segments: Object.fromEntries(r.segments.map((s) => [String(s.cluster), s.name])),
-    profiles: r.segments.map((s) => ({ cluster: s.cluster, key: s.key, name: s.name, size: s.size, scores: s.scores, mean: s.mean, centroid: s.centroid })),
+    profiles: r.segments.map((s) => ({
+      cluster: s.cluster,
+      key: s.key,
+      name: s.name,
+      size: s.size,
+      scores: s.scores,
+      mean: s.mean,
+      centroid: s.centroid,
+    })),
     run_inertias: r.run_inertias,
     ...(r.sweep ? { sweep: r.sweep, k_selection: r.k_selection } : {}),
     ...(r.report_path !== undefined ? { report_path: r.report_path } : {}),
@@ -89,7 +121,8 @@ export function trainText(r: TrainResult): string {
     `registered ${r.model} v${r.version}${r.aliases.length ? ` [${r.aliases.join(', ')}]` : ''} in ${r.registry}`,
     `data      ${d.source.file}: ${int(d.rows_read)} rows read, ${int(d.rows_kept)} kept, ${int(d.customers)} customers, snapshot ${d.snapshot_date}`,
   ];
-  if (d.source.format !== 'features') lines.push(`dropped   ${dropped.length ? dropped.map(([k, n]) => `${k} ${int(n)}`).join(', ') : 'none'}`);
+  if (d.source.format !== 'features')
+    lines.push(`dropped   ${dropped.length ? dropped.map(([k, n]) => `${k} ${int(n)}`).join(', ') : 'none'}`);
   if (r.sweep && r.k_selection)
     lines.push(
       `k chosen  ${r.k} of ${r.k_selection.k_min}…${r.k_selection.k_max} by silhouette${r.k_selection.sample < d.customers ? ` (seeded sample of ${int(r.k_selection.sample)})` : ''}: ${r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', ')}`,
@@ -99,22 +132,41 @@ export function trainText(r: TrainResult): string {
     '',
     table(
       ['cluster', 'segment', 'customers', 'recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
-      r.segments.map((s) => [s.cluster, s.name, int(s.size), fix(s.mean.recency, 1), fix(s.mean.frequency, 1), fix(s.mean.monetary, 2), s.scores.r, s.scores.f, s.scores.m]),
+      r.segments.map((s) => [
+        s.cluster,
+        s.name,
+        int(s.size),
+        fix(s.mean.recency, 1),
+        fix(s.mean.frequency, 1),
+        fix(s.mean.monetary, 2),
+        s.scores.r,
+        s.scores.f,
+        s.scores.m,
+      ]),
     ),
     '',
-    `time      ${Object.entries(r.phases_ms).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}; total ${Math.round(r.duration_ms)} ms`,
+    `time      ${Object.entries(r.phases_ms)
+      .map(([k, ms]) => `${k} ${Math.round(ms)} ms`)
+      .join(', ')}; total ${Math.round(r.duration_ms)} ms`,
   );
   if (r.report_path !== undefined) lines.push(`report    ${r.report_path} (also stored with the version)`);
-  if (!r.promoted) lines.push(`production is unchanged; to serve this version: rfm models promote ${r.version} --model ${r.model}`);
+  if (!r.promoted)
+    lines.push(`production is unchanged; to serve this version: rfm models promote ${r.version} --model ${r.model}`);
   return lines.join('\n');
 }
 
 /** `rfm train` without commander (also used by quickstart). */
 export async function runTrain(exportPath: string | undefined, o: TrainFlags): Promise<TrainResult> {
   if ((exportPath === undefined) === (o.features === undefined))
-    throw new RfmError('INVALID_INPUT', exportPath === undefined ? 'rfm train needs an export file, or --features FILE' : 'give either an export file or --features FILE, not both', {
-      issues: [{ path: 'export', message: 'exactly one of <export> and --features', found: exportPath ?? '(none)' }],
-    });
+    throw new RfmError(
+      'INVALID_INPUT',
+      exportPath === undefined
+        ? 'rfm train needs an export file, or --features FILE'
+        : 'give either an export file or --features FILE, not both',
+      {
+        issues: [{ path: 'export', message: 'exactly one of <export> and --features', found: exportPath ?? '(none)' }],
+      },
+    );
   const cfg = configFrom(o);
   const { fit, parseColumnMapping } = await fitOptions(o);
   const { train } = await training();
@@ -152,8 +204,13 @@ export function featuresText(r: FeaturesResult): string {
 export function registerTrainCommands(program: Command): void {
   program
     .command('train')
-    .description('train a k-means segmentation on a transaction export (CSV, CSV.gz, Parquet) and register it as a new version')
-    .argument('[export]', 'transaction export: .csv, .csv.gz or .parquet (UCI Online Retail / Online Retail II columns, or map them with --columns)')
+    .description(
+      'train a k-means segmentation on a transaction export (CSV, CSV.gz, Parquet) and register it as a new version',
+    )
+    .argument(
+      '[export]',
+      'transaction export: .csv, .csv.gz or .parquet (UCI Online Retail / Online Retail II columns, or map them with --columns)',
+    )
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
     .option('--k <n|auto>', 'number of clusters (default 4), or auto: fit k = 2…10 and keep the best silhouette')
@@ -167,7 +224,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--features <file>', 'train on a ready RFM table (cid, recency, frequency, monetary) instead of an export')
     .option('--promote', 'make the new version production even if one exists (the first version always is)')
     .option('--description <text>', 'note stored with the version')
-    .option('--report <file>', 'also write the HTML training report to this file (it is always stored with the version)')
+    .option(
+      '--report <file>',
+      'also write the HTML training report to this file (it is always stored with the version)',
+    )
     .option('--actor <name>', 'who trains, recorded in the history (env RFM_ACTOR, default the OS user)')
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string | undefined, o: TrainFlags) => {
@@ -177,7 +237,9 @@ export function registerTrainCommands(program: Command): void {
 
   program
     .command('features')
-    .description('write the RFM table of an export (cid, recency, frequency, monetary) as CSV or Parquet, without training')
+    .description(
+      'write the RFM table of an export (cid, recency, frequency, monetary) as CSV or Parquet, without training',
+    )
     .argument('<export>', 'transaction export: .csv, .csv.gz or .parquet')
     .requiredOption('--out <file>', 'output file: .csv or .parquet')
     .option('--columns <map>', 'column names: customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)')

@@ -12,14 +12,21 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 export function requireAdmin(token: string | undefined): RequestHandler {
   const expected = token ? digest(token) : null;
   return (req, res, next) => {
-    if (!expected) return next(new RfmError('FORBIDDEN', 'admin write routes are disabled: start the server with RFM_ADMIN_TOKEN set (at least 16 characters) and send it as "Authorization: Bearer <token>"'));
+    if (!expected)
+      return next(
+        new RfmError(
+          'FORBIDDEN',
+          'admin write routes are disabled: start the server with RFM_ADMIN_TOKEN set (at least 16 characters) and send it as "Authorization: Bearer <token>"',
+        ),
+      );
     const header = req.get('authorization') ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) {
       res.set('www-authenticate', 'Bearer realm="rfm-admin"');
       return next(new RfmError('UNAUTHORIZED', 'admin route: send "Authorization: Bearer <token>"'));
     }
-    if (!timingSafeEqual(digest(m[1]!), expected)) return next(new RfmError('FORBIDDEN', 'admin route: the bearer token is not valid'));
+    if (!timingSafeEqual(digest(m[1]!), expected))
+      return next(new RfmError('FORBIDDEN', 'admin route: the bearer token is not valid'));
     next();
   };
 }

@@ -15,7 +15,11 @@ interface HttpLikeError {
 
 function bytes(n: unknown): string {
   if (typeof n !== 'number') return 'the size limit';
-  return n >= 1024 * 1024 ? `${+(n / 1024 / 1024).toFixed(1)} MB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} kB` : `${n} bytes`;
+  return n >= 1024 * 1024
+    ? `${+(n / 1024 / 1024).toFixed(1)} MB`
+    : n >= 1024
+      ? `${+(n / 1024).toFixed(1)} kB`
+      : `${n} bytes`;
 }
 
 /** Errors express and body-parser raise while reading a request → our codes and clear messages. */
@@ -23,11 +27,16 @@ function fromHttpError(e: HttpLikeError): RfmError | null {
   const message = typeof e.message === 'string' ? e.message : '';
   switch (e.type) {
     case 'entity.too.large':
-      return new RfmError('PAYLOAD_TOO_LARGE', `request body is larger than ${bytes(e.limit)}; split it into requests of at most ${MAX_BATCH} customers`);
+      return new RfmError(
+        'PAYLOAD_TOO_LARGE',
+        `request body is larger than ${bytes(e.limit)}; split it into requests of at most ${MAX_BATCH} customers`,
+      );
     case 'parameters.too.many':
       return new RfmError('PAYLOAD_TOO_LARGE', 'too many form fields');
     case 'entity.parse.failed':
-      return new RfmError('INVALID_INPUT', `body is not valid JSON: ${message.slice(0, 200)}`, { issues: [{ path: '(body)', message: 'not valid JSON' }] });
+      return new RfmError('INVALID_INPUT', `body is not valid JSON: ${message.slice(0, 200)}`, {
+        issues: [{ path: '(body)', message: 'not valid JSON' }],
+      });
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new RfmError('UNSUPPORTED', `${message.slice(0, 200)}; send UTF-8`);
@@ -39,9 +48,20 @@ function fromHttpError(e: HttpLikeError): RfmError | null {
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 0;
   // express's router: a path parameter that is not valid percent-encoding (URIError, not exposed)
   if (status === 400 && e instanceof URIError)
-    return new RfmError('INVALID_INPUT', `URL path is not valid percent-encoding: ${message.replace(/^Failed to decode param /, '').slice(0, 120)}`, { issues: [{ path: '(url)', message: 'invalid percent-encoding' }] });
+    return new RfmError(
+      'INVALID_INPUT',
+      `URL path is not valid percent-encoding: ${message.replace(/^Failed to decode param /, '').slice(0, 120)}`,
+      { issues: [{ path: '(url)', message: 'invalid percent-encoding' }] },
+    );
   if (status >= 400 && status < 500) {
-    const code: RfmErrorCode = status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED' : 'INVALID_INPUT';
+    const code: RfmErrorCode =
+      status === 404
+        ? 'NOT_FOUND'
+        : status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : status === 415
+            ? 'UNSUPPORTED'
+            : 'INVALID_INPUT';
     return new RfmError(code, e.expose === true && message ? message.slice(0, 200) : 'bad request');
   }
   return null;
@@ -69,14 +89,18 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let e = toHttpError(err);
     const log: Logger = res.locals.log ?? logger;
     if (e.httpStatus >= 500 && e.code !== 'MODEL_UNAVAILABLE') {
-      log.error({ err: (e.cause as Error | undefined) ?? e, code: e.code, method: req.method, path: req.path }, `request failed: ${e.message}`);
+      log.error(
+        { err: (e.cause as Error | undefined) ?? e, code: e.code, method: req.method, path: req.path },
+        `request failed: ${e.message}`,
+      );
       // Registry paths and internals stay in the log; the client learns only the kind of failure.
       if (e.code !== 'INTERNAL') e = new RfmError(e.code, 'the model registry could not be read; see the server log');
     } else {
       log.debug({ code: e.code, status: e.httpStatus, path: req.path }, e.message);
     }
     res.status(e.httpStatus);
-    if (wantsHtml(req)) res.type('html').send(messagePage(e.httpStatus === 404 ? 'Page not found' : 'Something went wrong', e.message));
+    if (wantsHtml(req))
+      res.type('html').send(messagePage(e.httpStatus === 404 ? 'Page not found' : 'Something went wrong', e.message));
     else res.json(e.toJSON());
   };
 }

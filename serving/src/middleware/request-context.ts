@@ -34,7 +34,10 @@ export function requestContext(logger: Logger): RequestHandler {
       const started = process.hrtime.bigint();
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+        log.debug(
+          { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 },
+          'request',
+        );
       });
     }
     next();

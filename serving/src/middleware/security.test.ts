@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import express from 'express';
 import type { RunningServer } from '../server.js';
-import { artifactWithCentroids, CENTROIDS_A, postJson, registerVersion, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  postJson,
+  registerVersion,
+  startTestServer,
+  tempRegistry,
+  type TempRegistry,
+} from '../test-support/fixtures.js';
 import { errorHandler } from './errors.js';
 import { silentLogger } from '../logger.js';
 
@@ -26,7 +34,11 @@ describe('security basics', function () {
     for (const path of ['/', '/api/v1/model', '/no/such']) {
       const r = await fetch(`${s.url}${path}`);
       const csp = r.headers.get('content-security-policy') ?? '';
-      expect(csp).to.include("default-src 'none'").and.include("script-src 'self'").and.include("style-src 'self'").and.include("frame-ancestors 'none'");
+      expect(csp)
+        .to.include("default-src 'none'")
+        .and.include("script-src 'self'")
+        .and.include("style-src 'self'")
+        .and.include("frame-ancestors 'none'");
       expect(csp).to.not.include('unsafe-inline');
       expect(r.headers.get('x-frame-options')).to.equal('DENY');
       expect(r.headers.get('x-content-type-options')).to.equal('nosniff');
@@ -37,20 +49,42 @@ describe('security basics', function () {
   });
 
   it('CORS is off by default: no allow-origin header, even for a preflight', async () => {
-    const r = await fetch(`${s.url}/api/v1/predict`, { method: 'OPTIONS', headers: { origin: 'https://crm.example.com', 'access-control-request-method': 'POST' } });
+    const r = await fetch(`${s.url}/api/v1/predict`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://crm.example.com', 'access-control-request-method': 'POST' },
+    });
     expect(r.headers.get('access-control-allow-origin')).to.equal(null);
-    const p = await postJson(`${s.url}/api/v1/predict`, { recency: 1, frequency: 1, monetary: 1 }, { origin: 'https://crm.example.com' });
+    const p = await postJson(
+      `${s.url}/api/v1/predict`,
+      { recency: 1, frequency: 1, monetary: 1 },
+      { origin: 'https://crm.example.com' },
+    );
     expect(p.headers.get('access-control-allow-origin')).to.equal(null);
   });
 
   it('with RFM_CORS_ORIGINS: listed origins are allowed on /api and can read the version header; others are not', async () => {
-    const pre = await fetch(`${withCors.url}/api/v1/predict`, { method: 'OPTIONS', headers: { origin: 'https://crm.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const pre = await fetch(`${withCors.url}/api/v1/predict`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://crm.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
     expect(pre.status).to.equal(204);
     expect(pre.headers.get('access-control-allow-origin')).to.equal('https://crm.example.com');
-    const p = await postJson(`${withCors.url}/api/v1/predict`, { recency: 1, frequency: 1, monetary: 1 }, { origin: 'http://localhost:3000' });
+    const p = await postJson(
+      `${withCors.url}/api/v1/predict`,
+      { recency: 1, frequency: 1, monetary: 1 },
+      { origin: 'http://localhost:3000' },
+    );
     expect(p.headers.get('access-control-allow-origin')).to.equal('http://localhost:3000');
     expect(p.headers.get('access-control-expose-headers')).to.include('x-model-version');
-    const other = await postJson(`${withCors.url}/api/v1/predict`, { recency: 1, frequency: 1, monetary: 1 }, { origin: 'https://evil.example' });
+    const other = await postJson(
+      `${withCors.url}/api/v1/predict`,
+      { recency: 1, frequency: 1, monetary: 1 },
+      { origin: 'https://evil.example' },
+    );
     expect(other.headers.get('access-control-allow-origin')).to.equal(null);
   });
 

@@ -1,15 +1,23 @@
 import { expect } from 'chai';
 import type { z } from 'zod';
 import type { RunningServer } from '../server.js';
-import { artifactWithCentroids, CENTROIDS_A, registerVersion, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  registerVersion,
+  startTestServer,
+  tempRegistry,
+  type TempRegistry,
+} from '../test-support/fixtures.js';
 import { openApiDocument, OPERATIONS } from './document.js';
 
 type Json = Record<string, any>;
 
 /** Every $ref in the document points at something that exists. */
 function refs(node: unknown, out: string[] = []): string[] {
-  if (Array.isArray(node)) node.forEach((n) => refs(n, out));
-  else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) k === '$ref' && typeof v === 'string' ? out.push(v) : refs(v, out);
+  if (Array.isArray(node)) for (const n of node) refs(n, out);
+  else if (node && typeof node === 'object')
+    for (const [k, v] of Object.entries(node)) k === '$ref' && typeof v === 'string' ? out.push(v) : refs(v, out);
   return out;
 }
 
@@ -25,7 +33,10 @@ describe('OpenAPI document', () => {
         for (const [name, ex] of Object.entries(b.examples)) {
           if (b.schema) {
             const r = (b.schema as z.ZodType).safeParse(ex.value);
-            expect(r.success, `${where} example "${name}": ${r.success ? '' : JSON.stringify(r.error.issues)}`).to.equal(true);
+            expect(
+              r.success,
+              `${where} example "${name}": ${r.success ? '' : JSON.stringify(r.error.issues)}`,
+            ).to.equal(true);
           } else expect(typeof ex.value, `${where} example "${name}"`).to.equal('string');
           checked++;
         }
@@ -34,12 +45,17 @@ describe('OpenAPI document', () => {
         const pathKeys = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
         const path = Object.fromEntries(pathKeys.map((k) => [k, params[k]]));
         const query = Object.fromEntries(Object.entries(params).filter(([k]) => !pathKeys.includes(k)));
-        if (op.params) expect(op.params.safeParse(path).success, `${where} path ${JSON.stringify(path)}`).to.equal(true);
-        if (op.query) expect(op.query.safeParse(query).success, `${where} query ${JSON.stringify(query)}`).to.equal(true);
+        if (op.params)
+          expect(op.params.safeParse(path).success, `${where} path ${JSON.stringify(path)}`).to.equal(true);
+        if (op.query)
+          expect(op.query.safeParse(query).success, `${where} query ${JSON.stringify(query)}`).to.equal(true);
         checked++;
       }
       // and the generated document carries the same examples
-      if (op.request) expect(Object.keys(doc.paths[op.path][op.method].requestBody.content[op.request.contentType].examples)).to.deep.equal(Object.keys(op.request.examples));
+      if (op.request)
+        expect(
+          Object.keys(doc.paths[op.path][op.method].requestBody.content[op.request.contentType].examples),
+        ).to.deep.equal(Object.keys(op.request.examples));
     }
     expect(checked).to.be.greaterThan(40);
   });
@@ -60,20 +76,40 @@ describe('OpenAPI document', () => {
           expect(status).to.match(/^[1-5]\d\d$/);
           expect(r.description).to.be.a('string');
         }
-        const declared = ((op.parameters ?? []) as Json[]).filter((p) => p.in === 'path').map((p) => p.name).sort();
+        const declared = ((op.parameters ?? []) as Json[])
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort();
         expect(declared, `${method} ${path}`).to.deep.equal([...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
         for (const p of (op.parameters ?? []) as Json[]) if (p.in === 'path') expect(p.required).to.equal(true);
       }
     }
     for (const ref of refs(doc)) {
-      const target = ref.replace(/^#\//, '').split('/').reduce<any>((n, k) => n?.[k], doc);
+      const target = ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<any>((n, k) => n?.[k], doc);
       expect(target, ref).to.not.equal(undefined);
     }
     // the admin routes are in, and marked as needing the bearer token
     expect(doc.paths['/api/v1/models/{name}/versions/{v}/promote'].post.security).to.deep.equal([{ adminToken: [] }]);
     expect(doc.components.securitySchemes.adminToken).to.include({ type: 'http', scheme: 'bearer' });
-    for (const p of ['/api/v1/predict', '/api/v1/predict/csv', '/api/v1/predict/transactions', '/api/v1/model', '/metrics', '/readyz']) expect(doc.paths, p).to.have.property(p);
-    expect(doc.components.schemas).to.include.keys('CustomerFeatures', 'PredictResponse', 'TransactionsRequest', 'TransactionsResponse', 'Error');
+    for (const p of [
+      '/api/v1/predict',
+      '/api/v1/predict/csv',
+      '/api/v1/predict/transactions',
+      '/api/v1/model',
+      '/metrics',
+      '/readyz',
+    ])
+      expect(doc.paths, p).to.have.property(p);
+    expect(doc.components.schemas).to.include.keys(
+      'CustomerFeatures',
+      'PredictResponse',
+      'TransactionsRequest',
+      'TransactionsResponse',
+      'Error',
+    );
   });
 
   describe('served', function () {

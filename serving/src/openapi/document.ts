@@ -11,7 +11,16 @@ import {
   TransactionsRequestSchema,
   TransactionsResponseSchema,
 } from '@rfm/shared';
-import { AliasBody, AliasParam, NameParam, PromoteBody, ReasonBody, RelabelBody, RollbackBody, VersionParam } from '../routes/admin.js';
+import {
+  AliasBody,
+  AliasParam,
+  NameParam,
+  PromoteBody,
+  ReasonBody,
+  RelabelBody,
+  RollbackBody,
+  VersionParam,
+} from '../routes/admin.js';
 import { SelectorSchema } from '../routes/selector.js';
 import { CSV_BODY_LIMIT } from '../routes/predict-csv.js';
 import { JSON_BODY_LIMIT } from '../routes/predict.js';
@@ -26,7 +35,12 @@ import { TRANSACTIONS_BODY_LIMIT } from '../routes/predict-transactions.js';
 
 // ---- response-only schemas (what the server writes; routes build these objects) ----------------
 
-const IssueSchema = z.object({ path: z.string(), message: z.string(), expected: z.string().optional(), found: z.string().optional() });
+const IssueSchema = z.object({
+  path: z.string(),
+  message: z.string(),
+  expected: z.string().optional(),
+  found: z.string().optional(),
+});
 export const ErrorSchema = z
   .object({
     error: z.object({
@@ -36,18 +50,38 @@ export const ErrorSchema = z
       details: z.record(z.string(), z.unknown()).optional(),
     }),
   })
-  .meta({ id: 'Error', description: 'Every error: a code (mapped to the HTTP status in one table), a message, and per-field issues. Never a stack trace.' });
+  .meta({
+    id: 'Error',
+    description:
+      'Every error: a code (mapped to the HTTP status in one table), a message, and per-field issues. Never a stack trace.',
+  });
 
 const LoadErrorSchema = z.object({ version: z.number().int(), message: z.string(), at: z.string() }).nullable();
 export const HealthSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Health' });
 export const ReadySchema = z
   .union([
-    z.object({ ready: z.literal(true), model_name: z.string(), model_version: z.number().int(), last_load_error: LoadErrorSchema }),
+    z.object({
+      ready: z.literal(true),
+      model_name: z.string(),
+      model_version: z.number().int(),
+      last_load_error: LoadErrorSchema,
+    }),
     z.object({ ready: z.literal(false), reason: z.string(), last_load_error: LoadErrorSchema }),
   ])
-  .meta({ id: 'Ready', description: 'ready:true once a model is loaded; last_load_error names a version that was refused (the old model keeps serving).' });
+  .meta({
+    id: 'Ready',
+    description:
+      'ready:true once a model is loaded; last_load_error names a version that was refused (the old model keeps serving).',
+  });
 
-const SegmentInfo = z.looseObject({ cluster: z.number().int(), key: z.string(), name: z.string(), description: z.string(), action: z.string(), size: z.number().int() });
+const SegmentInfo = z.looseObject({
+  cluster: z.number().int(),
+  key: z.string(),
+  name: z.string(),
+  description: z.string(),
+  action: z.string(),
+  size: z.number().int(),
+});
 export const ModelInfoSchema = z
   .looseObject({
     model_name: z.string(),
@@ -60,24 +94,53 @@ export const ModelInfoSchema = z
     segments: z.array(SegmentInfo),
     last_load_error: LoadErrorSchema,
   })
-  .meta({ id: 'ModelInfo', description: 'The model answering requests (or a pinned one): segments with description and action, metrics, parameters, data summary.' });
+  .meta({
+    id: 'ModelInfo',
+    description:
+      'The model answering requests (or a pinned one): segments with description and action, metrics, parameters, data summary.',
+  });
 
 export const AliasMoveSchema = z
-  .looseObject({ modelName: z.string(), alias: z.string(), from: z.number().int().nullable(), to: z.number().int(), eventId: z.number().int() })
-  .meta({ id: 'AliasMove', description: 'An alias moved; promote also reports the policy rules checked and whether it was forced.' });
+  .looseObject({
+    modelName: z.string(),
+    alias: z.string(),
+    from: z.number().int().nullable(),
+    to: z.number().int(),
+    eventId: z.number().int(),
+  })
+  .meta({
+    id: 'AliasMove',
+    description: 'An alias moved; promote also reports the policy rules checked and whether it was forced.',
+  });
 export const ModelsListSchema = z
   .object({
     models: z.array(
       z.looseObject({
         name: z.string(),
         aliases: z.record(z.string(), z.number().int()),
-        versions: z.array(z.looseObject({ version: z.number().int(), status: z.string(), aliases: z.array(z.string()) })),
+        versions: z.array(
+          z.looseObject({ version: z.number().int(), status: z.string(), aliases: z.array(z.string()) }),
+        ),
       }),
     ),
   })
   .meta({ id: 'ModelsList' });
 export const HistorySchema = z
-  .object({ model: z.string(), events: z.array(z.looseObject({ id: z.number().int(), at: z.string(), actor: z.string(), action: z.string(), alias: z.string().nullable(), fromVersion: z.number().int().nullable(), toVersion: z.number().int().nullable(), reason: z.string() })) })
+  .object({
+    model: z.string(),
+    events: z.array(
+      z.looseObject({
+        id: z.number().int(),
+        at: z.string(),
+        actor: z.string(),
+        action: z.string(),
+        alias: z.string().nullable(),
+        fromVersion: z.number().int().nullable(),
+        toVersion: z.number().int().nullable(),
+        reason: z.string(),
+      }),
+    ),
+  })
   .meta({ id: 'History' });
 const AnyObject = z.looseObject({});
 
@@ -111,15 +174,39 @@ export interface OperationDoc {
 }
 
 const customer = { cid: '12346', recency: 325, frequency: 1, monetary: 77183.6 };
-const err = (code: keyof typeof ERROR_CODES, message: string, issues?: { path: string; message: string }[]) => ({ error: { code, message, ...(issues ? { issues } : {}) } });
-const errorBody = (examples: ExampleSet): BodyDoc => ({ contentType: 'application/json', schema: ErrorSchema, examples });
-const json = (schema: z.ZodType, examples: ExampleSet): BodyDoc => ({ contentType: 'application/json', schema, examples });
+const err = (code: keyof typeof ERROR_CODES, message: string, issues?: { path: string; message: string }[]) => ({
+  error: { code, message, ...(issues ? { issues } : {}) },
+});
+const errorBody = (examples: ExampleSet): BodyDoc => ({
+  contentType: 'application/json',
+  schema: ErrorSchema,
+  examples,
+});
+const json = (schema: z.ZodType, examples: ExampleSet): BodyDoc => ({
+  contentType: 'application/json',
+  schema,
+  examples,
+});
 const loadError = null;
 
-const PINNING = 'Answers with the model the `production` alias points at; `?version=N` or `?alias=name` pins the request to another version (to compare before promoting). The `x-model-version` header and `model_version` name the version that answered.';
+const PINNING =
+  'Answers with the model the `production` alias points at; `?version=N` or `?alias=name` pins the request to another version (to compare before promoting). The `x-model-version` header and `model_version` name the version that answered.';
 
-const unavailable = { description: 'No model is active (or the pinned version cannot be loaded)', body: errorBody({ none: { value: err('MODEL_UNAVAILABLE', 'no model is active: registry is empty: no model "customer-segments" trained yet') } }) };
-const notFound = { description: 'The pinned version or alias does not exist', body: errorBody({ version: { value: err('NOT_FOUND', 'version 99 of "customer-segments" not found') } }) };
+const unavailable = {
+  description: 'No model is active (or the pinned version cannot be loaded)',
+  body: errorBody({
+    none: {
+      value: err(
+        'MODEL_UNAVAILABLE',
+        'no model is active: registry is empty: no model "customer-segments" trained yet',
+      ),
+    },
+  }),
+};
+const notFound = {
+  description: 'The pinned version or alias does not exist',
+  body: errorBody({ version: { value: err('NOT_FOUND', 'version 99 of "customer-segments" not found') } }),
+};
 
 export const OPERATIONS: OperationDoc[] = [
   {
@@ -132,21 +219,66 @@ export const OPERATIONS: OperationDoc[] = [
     paramExamples: [{}, { version: '2' }, { alias: 'staging' }],
     request: json(z.union([BatchRequestSchema, CustomerFeaturesSchema]), {
       one: { summary: 'one customer', value: customer },
-      seed_names: { summary: "the seed's field names", value: { CID: 12346, Recency: 325, Monetary: 77183.6, Frequency: 1 } },
-      batch: { summary: 'a batch', value: { instances: [customer, { cid: 'A-17', recency: 3, frequency: 30, monetary: 12000 }] } },
+      seed_names: {
+        summary: "the seed's field names",
+        value: { CID: 12346, Recency: 325, Monetary: 77183.6, Frequency: 1 },
+      },
+      batch: {
+        summary: 'a batch',
+        value: { instances: [customer, { cid: 'A-17', recency: 3, frequency: 30, monetary: 12000 }] },
+      },
     }),
     responses: {
       200: {
         description: 'The segment of each customer, and the version that answered',
         body: json(PredictResponseSchema, {
-          one: { value: { model_name: 'customer-segments', model_version: 3, predictions: [{ cid: '12346', cluster: 1, segment: "Can't Lose Them" }] } },
-          batch: { value: { model_name: 'customer-segments', model_version: 3, predictions: [{ cid: '12346', cluster: 1, segment: "Can't Lose Them" }, { cid: 'A-17', cluster: 0, segment: 'Champions' }] } },
+          one: {
+            value: {
+              model_name: 'customer-segments',
+              model_version: 3,
+              predictions: [{ cid: '12346', cluster: 1, segment: "Can't Lose Them" }],
+            },
+          },
+          batch: {
+            value: {
+              model_name: 'customer-segments',
+              model_version: 3,
+              predictions: [
+                { cid: '12346', cluster: 1, segment: "Can't Lose Them" },
+                { cid: 'A-17', cluster: 0, segment: 'Champions' },
+              ],
+            },
+          },
         }),
       },
-      400: { description: 'Invalid input: each issue names the field', body: errorBody({ field: { value: err('INVALID_INPUT', 'invalid request: instances.1.frequency: frequency must be a whole number', [{ path: 'instances.1.frequency', message: 'frequency must be a whole number' }]) } }) },
+      400: {
+        description: 'Invalid input: each issue names the field',
+        body: errorBody({
+          field: {
+            value: err('INVALID_INPUT', 'invalid request: instances.1.frequency: frequency must be a whole number', [
+              { path: 'instances.1.frequency', message: 'frequency must be a whole number' },
+            ]),
+          },
+        }),
+      },
       404: notFound,
-      413: { description: `Body larger than ${JSON_BODY_LIMIT}`, body: errorBody({ big: { value: err('PAYLOAD_TOO_LARGE', `request body is larger than 2 MB; split it into requests of at most ${MAX_BATCH} customers`) } }) },
-      415: { description: 'Not JSON, or not UTF-8', body: errorBody({ type: { value: err('UNSUPPORTED', 'content-type must be application/json, got text/plain') } }) },
+      413: {
+        description: `Body larger than ${JSON_BODY_LIMIT}`,
+        body: errorBody({
+          big: {
+            value: err(
+              'PAYLOAD_TOO_LARGE',
+              `request body is larger than 2 MB; split it into requests of at most ${MAX_BATCH} customers`,
+            ),
+          },
+        }),
+      },
+      415: {
+        description: 'Not JSON, or not UTF-8',
+        body: errorBody({
+          type: { value: err('UNSUPPORTED', 'content-type must be application/json, got text/plain') },
+        }),
+      },
       503: unavailable,
     },
   },
@@ -158,12 +290,47 @@ export const OPERATIONS: OperationDoc[] = [
     description: `A CSV whose header names recency, frequency, monetary and optionally cid (any case; \`CID, Recency, Frequency, Monetary\` and \`CustomerID\` work). Other columns are echoed. The answer streams back the same rows with \`cluster\`, \`segment\` and \`error\` columns; a bad row gets an \`error\` naming the row and column instead of failing the file. A missing header column, an empty body or a wrong content type is a 4xx JSON error before any output. Body at most ${CSV_BODY_LIMIT / 1024 / 1024} MB (413). ${PINNING}`,
     query: SelectorSchema,
     paramExamples: [{}, { version: '2' }],
-    request: { contentType: 'text/csv', raw: { type: 'string' }, examples: { seed: { value: 'CID,Recency,Frequency,Monetary\n12346,325,1,77183.6\n12347,2,7,4310\n' } } },
+    request: {
+      contentType: 'text/csv',
+      raw: { type: 'string' },
+      examples: { seed: { value: 'CID,Recency,Frequency,Monetary\n12346,325,1,77183.6\n12347,2,7,4310\n' } },
+    },
     responses: {
-      200: { description: 'The rows with cluster, segment and error appended', body: { contentType: 'text/csv', raw: { type: 'string' }, examples: { scored: { value: "CID,Recency,Frequency,Monetary,cluster,segment,error\n12346,325,1,77183.6,1,Can't Lose Them,\n12347,2,7,4310,0,Champions,\n12348,x,1,10,,,\"row 3, Recency: recency must be a number, got \"\"x\"\"\"\n" } } } },
-      400: { description: 'Not a usable CSV (no header, a required column missing)', body: errorBody({ header: { value: err('INVALID_INPUT', 'CSV header lacks column(s) monetary; found "cid", "recency", "frequency". The first line must name the columns: cid, recency, frequency, monetary (or CID, Recency, Frequency, Monetary)', [{ path: 'header.monetary', message: 'missing column' }]) } }) },
-      413: { description: `Body larger than ${CSV_BODY_LIMIT / 1024 / 1024} MB`, body: errorBody({ big: { value: err('PAYLOAD_TOO_LARGE', 'CSV body is 61.2 MB, larger than the 50 MB limit; split the file') } }) },
-      415: { description: 'Not text/csv, or not UTF-8', body: errorBody({ type: { value: err('UNSUPPORTED', 'content-type must be text/csv, got application/json') } }) },
+      200: {
+        description: 'The rows with cluster, segment and error appended',
+        body: {
+          contentType: 'text/csv',
+          raw: { type: 'string' },
+          examples: {
+            scored: {
+              value:
+                'CID,Recency,Frequency,Monetary,cluster,segment,error\n12346,325,1,77183.6,1,Can\'t Lose Them,\n12347,2,7,4310,0,Champions,\n12348,x,1,10,,,"row 3, Recency: recency must be a number, got ""x"""\n',
+            },
+          },
+        },
+      },
+      400: {
+        description: 'Not a usable CSV (no header, a required column missing)',
+        body: errorBody({
+          header: {
+            value: err(
+              'INVALID_INPUT',
+              'CSV header lacks column(s) monetary; found "cid", "recency", "frequency". The first line must name the columns: cid, recency, frequency, monetary (or CID, Recency, Frequency, Monetary)',
+              [{ path: 'header.monetary', message: 'missing column' }],
+            ),
+          },
+        }),
+      },
+      413: {
+        description: `Body larger than ${CSV_BODY_LIMIT / 1024 / 1024} MB`,
+        body: errorBody({
+          big: { value: err('PAYLOAD_TOO_LARGE', 'CSV body is 61.2 MB, larger than the 50 MB limit; split the file') },
+        }),
+      },
+      415: {
+        description: 'Not text/csv, or not UTF-8',
+        body: errorBody({ type: { value: err('UNSUPPORTED', 'content-type must be text/csv, got application/json') } }),
+      },
       503: unavailable,
     },
   },
@@ -181,23 +348,99 @@ export const OPERATIONS: OperationDoc[] = [
         value: {
           as_of: '2011-12-10',
           transactions: [
-            { InvoiceNo: '536365', StockCode: '85123A', Quantity: 6, InvoiceDate: '12/1/2010 8:26', UnitPrice: 2.55, CustomerID: 17850, Country: 'United Kingdom' },
-            { InvoiceNo: 'C536379', StockCode: 'D', Quantity: -1, InvoiceDate: '12/1/2010 9:41', UnitPrice: 27.5, CustomerID: 17850, Country: 'United Kingdom' },
-            { InvoiceNo: '537226', StockCode: '22811', Quantity: 6, InvoiceDate: '12/6/2010 8:34', UnitPrice: 2.95, CustomerID: 17850, Country: 'United Kingdom' },
+            {
+              InvoiceNo: '536365',
+              StockCode: '85123A',
+              Quantity: 6,
+              InvoiceDate: '12/1/2010 8:26',
+              UnitPrice: 2.55,
+              CustomerID: 17850,
+              Country: 'United Kingdom',
+            },
+            {
+              InvoiceNo: 'C536379',
+              StockCode: 'D',
+              Quantity: -1,
+              InvoiceDate: '12/1/2010 9:41',
+              UnitPrice: 27.5,
+              CustomerID: 17850,
+              Country: 'United Kingdom',
+            },
+            {
+              InvoiceNo: '537226',
+              StockCode: '22811',
+              Quantity: 6,
+              InvoiceDate: '12/6/2010 8:34',
+              UnitPrice: 2.95,
+              CustomerID: 17850,
+              Country: 'United Kingdom',
+            },
           ],
         },
       },
-      plain: { summary: 'plain names, ISO dates, amount column', value: { cid: 'A-17', transactions: [{ invoice: 'INV-1', date: '2024-03-01 10:00', amount: 120.5 }, { invoice: 'INV-2', date: '2024-03-09', amount: 35 }] } },
+      plain: {
+        summary: 'plain names, ISO dates, amount column',
+        value: {
+          cid: 'A-17',
+          transactions: [
+            { invoice: 'INV-1', date: '2024-03-01 10:00', amount: 120.5 },
+            { invoice: 'INV-2', date: '2024-03-09', amount: 35 },
+          ],
+        },
+      },
     }),
     responses: {
       200: {
         description: "The customer's RFM (as training computes it) and segment",
         body: json(TransactionsResponseSchema, {
-          uci: { value: { model_name: 'customer-segments', model_version: 3, cid: '17850', cluster: 2, segment: 'At Risk', recency: 369, frequency: 2, monetary: 33, snapshot_date: '2011-12-10', last_invoice_date: '2010-12-06', rows_read: 3, rows_kept: 2, rows_dropped: { cancelled: 1 } } },
+          uci: {
+            value: {
+              model_name: 'customer-segments',
+              model_version: 3,
+              cid: '17850',
+              cluster: 2,
+              segment: 'At Risk',
+              recency: 369,
+              frequency: 2,
+              monetary: 33,
+              snapshot_date: '2011-12-10',
+              last_invoice_date: '2010-12-06',
+              rows_read: 3,
+              rows_kept: 2,
+              rows_dropped: { cancelled: 1 },
+            },
+          },
         }),
       },
-      400: { description: 'Invalid lines, no usable line, or as_of before the last invoice', body: errorBody({ date: { value: err('INVALID_INPUT', 'invalid request: transactions.0.date: date must look like 2011-12-09, 2011-12-09 12:50 or 12/9/2011 12:50 (month first)', [{ path: 'transactions.0.date', message: 'date must look like 2011-12-09, 2011-12-09 12:50 or 12/9/2011 12:50 (month first)' }]) }, dropped: { value: err('INVALID_INPUT', 'no usable transactions: all 1 were dropped (cancelled 1)') } }) },
-      413: { description: `Body larger than ${TRANSACTIONS_BODY_LIMIT}`, body: errorBody({ big: { value: err('PAYLOAD_TOO_LARGE', 'request body is larger than 4 MB; split it into requests of at most 10000 customers') } }) },
+      400: {
+        description: 'Invalid lines, no usable line, or as_of before the last invoice',
+        body: errorBody({
+          date: {
+            value: err(
+              'INVALID_INPUT',
+              'invalid request: transactions.0.date: date must look like 2011-12-09, 2011-12-09 12:50 or 12/9/2011 12:50 (month first)',
+              [
+                {
+                  path: 'transactions.0.date',
+                  message: 'date must look like 2011-12-09, 2011-12-09 12:50 or 12/9/2011 12:50 (month first)',
+                },
+              ],
+            ),
+          },
+          dropped: { value: err('INVALID_INPUT', 'no usable transactions: all 1 were dropped (cancelled 1)') },
+        }),
+      },
+      413: {
+        description: `Body larger than ${TRANSACTIONS_BODY_LIMIT}`,
+        body: errorBody({
+          big: {
+            value: err(
+              'PAYLOAD_TOO_LARGE',
+              'request body is larger than 4 MB; split it into requests of at most 10000 customers',
+            ),
+          },
+        }),
+      },
       503: unavailable,
     },
   },
@@ -210,7 +453,33 @@ export const OPERATIONS: OperationDoc[] = [
     query: SelectorSchema,
     paramExamples: [{}, { version: '2' }],
     responses: {
-      200: { description: 'The model', body: json(ModelInfoSchema, { active: { value: { model_name: 'customer-segments', model_version: 3, active: true, follows_alias: 'production', sha256: 'ab'.repeat(32), k: 4, loaded_at: '2026-11-25T10:00:00.000Z', segments: [{ cluster: 0, key: 'champions', name: 'Champions', description: 'Bought recently, buy often and spend the most.', action: 'Reward them.', size: 812 }], last_load_error: loadError } } }) },
+      200: {
+        description: 'The model',
+        body: json(ModelInfoSchema, {
+          active: {
+            value: {
+              model_name: 'customer-segments',
+              model_version: 3,
+              active: true,
+              follows_alias: 'production',
+              sha256: 'ab'.repeat(32),
+              k: 4,
+              loaded_at: '2026-11-25T10:00:00.000Z',
+              segments: [
+                {
+                  cluster: 0,
+                  key: 'champions',
+                  name: 'Champions',
+                  description: 'Bought recently, buy often and spend the most.',
+                  action: 'Reward them.',
+                  size: 812,
+                },
+              ],
+              last_load_error: loadError,
+            },
+          },
+        }),
+      },
       404: notFound,
       503: unavailable,
     },
@@ -221,7 +490,27 @@ export const OPERATIONS: OperationDoc[] = [
     tag: 'Models',
     summary: 'Registered models, their versions and aliases',
     description: 'Every registered model with its versions (status, aliases, metrics summary).',
-    responses: { 200: { description: 'The registry', body: json(ModelsListSchema, { one: { value: { models: [{ name: 'customer-segments', versions: [{ version: 1, status: 'candidate', aliases: [] }, { version: 2, status: 'candidate', aliases: ['production'] }], aliases: { production: 2 } }] } } }) } },
+    responses: {
+      200: {
+        description: 'The registry',
+        body: json(ModelsListSchema, {
+          one: {
+            value: {
+              models: [
+                {
+                  name: 'customer-segments',
+                  versions: [
+                    { version: 1, status: 'candidate', aliases: [] },
+                    { version: 2, status: 'candidate', aliases: ['production'] },
+                  ],
+                  aliases: { production: 2 },
+                },
+              ],
+            },
+          },
+        }),
+      },
+    },
   },
   {
     method: 'get',
@@ -231,18 +520,52 @@ export const OPERATIONS: OperationDoc[] = [
     description: 'Everything the registry knows about one version, and whether it would pass the promotion policy now.',
     params: z.object({ name: NameParam, v: VersionParam }),
     paramExamples: [{ name: 'customer-segments', v: '2' }],
-    responses: { 200: { description: 'The version', body: json(AnyObject, { v2: { value: { modelName: 'customer-segments', version: 2, status: 'candidate', aliases: ['production'], k: 4 } } }) }, 404: notFound },
+    responses: {
+      200: {
+        description: 'The version',
+        body: json(AnyObject, {
+          v2: {
+            value: { modelName: 'customer-segments', version: 2, status: 'candidate', aliases: ['production'], k: 4 },
+          },
+        }),
+      },
+      404: notFound,
+    },
   },
   {
     method: 'get',
     path: '/api/v1/models/{name}/history',
     tag: 'Models',
     summary: 'Alias moves and other events, newest first',
-    description: 'Who moved which alias when, from which version to which, and why. `?alias=production` narrows it to one alias.',
+    description:
+      'Who moved which alias when, from which version to which, and why. `?alias=production` narrows it to one alias.',
     params: z.object({ name: NameParam }),
     query: z.object({ alias: AliasParam.optional() }),
     paramExamples: [{ name: 'customer-segments' }, { name: 'customer-segments', alias: 'production' }],
-    responses: { 200: { description: 'The events', body: json(HistorySchema, { one: { value: { model: 'customer-segments', events: [{ id: 7, at: '2026-11-25T10:00:00.000Z', actor: 'ana', action: 'promote', alias: 'production', fromVersion: 1, toVersion: 2, reason: 'November export' }] } } }) } },
+    responses: {
+      200: {
+        description: 'The events',
+        body: json(HistorySchema, {
+          one: {
+            value: {
+              model: 'customer-segments',
+              events: [
+                {
+                  id: 7,
+                  at: '2026-11-25T10:00:00.000Z',
+                  actor: 'ana',
+                  action: 'promote',
+                  alias: 'production',
+                  fromVersion: 1,
+                  toVersion: 2,
+                  reason: 'November export',
+                },
+              ],
+            },
+          },
+        }),
+      },
+    },
   },
   {
     method: 'get',
@@ -261,15 +584,47 @@ export const OPERATIONS: OperationDoc[] = [
     tag: 'Admin',
     admin: true,
     summary: 'Point production at a version (policy-checked)',
-    description: 'Moves the `production` alias after checking the promotion policy; `force: true` overrides it, on record. Every server following the alias switches within a second.',
+    description:
+      'Moves the `production` alias after checking the promotion policy; `force: true` overrides it, on record. Every server following the alias switches within a second.',
     params: z.object({ name: NameParam, v: VersionParam }),
     paramExamples: [{ name: 'customer-segments', v: '2' }],
-    request: json(PromoteBody, { plain: { value: { reason: 'November export' } }, forced: { value: { reason: 'campaign deadline', force: true, actor: 'ana' } } }),
+    request: json(PromoteBody, {
+      plain: { value: { reason: 'November export' } },
+      forced: { value: { reason: 'campaign deadline', force: true, actor: 'ana' } },
+    }),
     responses: {
-      200: { description: 'The alias moved', body: json(AliasMoveSchema, { moved: { value: { modelName: 'customer-segments', alias: 'production', from: 1, to: 2, eventId: 12, forced: false, rules: [] } } }) },
-      401: { description: 'No bearer token', body: errorBody({ none: { value: err('UNAUTHORIZED', 'admin route: send "Authorization: Bearer <token>"') } }) },
-      403: { description: 'Wrong token, or admin routes disabled', body: errorBody({ wrong: { value: err('FORBIDDEN', 'admin route: the bearer token is not valid') } }) },
-      422: { description: 'Refused by the promotion policy', body: errorBody({ policy: { value: err('POLICY_REFUSED', 'version 2 does not meet the promotion policy: silhouette 0.21 < 0.25') } }) },
+      200: {
+        description: 'The alias moved',
+        body: json(AliasMoveSchema, {
+          moved: {
+            value: {
+              modelName: 'customer-segments',
+              alias: 'production',
+              from: 1,
+              to: 2,
+              eventId: 12,
+              forced: false,
+              rules: [],
+            },
+          },
+        }),
+      },
+      401: {
+        description: 'No bearer token',
+        body: errorBody({ none: { value: err('UNAUTHORIZED', 'admin route: send "Authorization: Bearer <token>"') } }),
+      },
+      403: {
+        description: 'Wrong token, or admin routes disabled',
+        body: errorBody({ wrong: { value: err('FORBIDDEN', 'admin route: the bearer token is not valid') } }),
+      },
+      422: {
+        description: 'Refused by the promotion policy',
+        body: errorBody({
+          policy: {
+            value: err('POLICY_REFUSED', 'version 2 does not meet the promotion policy: silhouette 0.21 < 0.25'),
+          },
+        }),
+      },
     },
   },
   {
@@ -281,8 +636,24 @@ export const OPERATIONS: OperationDoc[] = [
     description: 'Back to the version the alias pointed at before its last move (again = another step back).',
     params: z.object({ name: NameParam }),
     paramExamples: [{ name: 'customer-segments' }],
-    request: json(RollbackBody, { plain: { value: { reason: 'bad segment sizes' } }, staging: { value: { reason: 'undo', alias: 'staging' } } }),
-    responses: { 200: { description: 'The alias moved back', body: json(AliasMoveSchema, { back: { value: { modelName: 'customer-segments', alias: 'production', from: 2, to: 1, eventId: 13 } } }) }, 409: { description: 'Nothing to roll back to', body: errorBody({ none: { value: err('CONFLICT', 'alias "production" has no earlier version to roll back to') } }) } },
+    request: json(RollbackBody, {
+      plain: { value: { reason: 'bad segment sizes' } },
+      staging: { value: { reason: 'undo', alias: 'staging' } },
+    }),
+    responses: {
+      200: {
+        description: 'The alias moved back',
+        body: json(AliasMoveSchema, {
+          back: { value: { modelName: 'customer-segments', alias: 'production', from: 2, to: 1, eventId: 13 } },
+        }),
+      },
+      409: {
+        description: 'Nothing to roll back to',
+        body: errorBody({
+          none: { value: err('CONFLICT', 'alias "production" has no earlier version to roll back to') },
+        }),
+      },
+    },
   },
   {
     method: 'put',
@@ -294,7 +665,14 @@ export const OPERATIONS: OperationDoc[] = [
     params: z.object({ name: NameParam, alias: AliasParam }),
     paramExamples: [{ name: 'customer-segments', alias: 'staging' }],
     request: json(AliasBody, { set: { value: { version: 3, reason: 'try the December model' } } }),
-    responses: { 200: { description: 'The alias moved', body: json(AliasMoveSchema, { set: { value: { modelName: 'customer-segments', alias: 'staging', from: null, to: 3, eventId: 14 } } }) } },
+    responses: {
+      200: {
+        description: 'The alias moved',
+        body: json(AliasMoveSchema, {
+          set: { value: { modelName: 'customer-segments', alias: 'staging', from: null, to: 3, eventId: 14 } },
+        }),
+      },
+    },
   },
   {
     method: 'delete',
@@ -306,7 +684,14 @@ export const OPERATIONS: OperationDoc[] = [
     params: z.object({ name: NameParam, alias: AliasParam }),
     paramExamples: [{ name: 'customer-segments', alias: 'staging' }],
     request: json(ReasonBody, { plain: { value: { reason: 'experiment over' } } }),
-    responses: { 200: { description: 'The alias was removed', body: json(z.object({ modelName: z.string(), alias: z.string(), from: z.number().int() }), { removed: { value: { modelName: 'customer-segments', alias: 'staging', from: 3 } } }) } },
+    responses: {
+      200: {
+        description: 'The alias was removed',
+        body: json(z.object({ modelName: z.string(), alias: z.string(), from: z.number().int() }), {
+          removed: { value: { modelName: 'customer-segments', alias: 'staging', from: 3 } },
+        }),
+      },
+    },
   },
   {
     method: 'post',
@@ -318,7 +703,14 @@ export const OPERATIONS: OperationDoc[] = [
     params: z.object({ name: NameParam, v: VersionParam }),
     paramExamples: [{ name: 'customer-segments', v: '2' }],
     request: json(RelabelBody, { vip: { value: { cluster: 0, name: 'VIP', reason: 'marketing name' } } }),
-    responses: { 200: { description: 'Renamed', body: json(z.object({ cluster: z.number().int(), from: z.string(), to: z.string() }), { vip: { value: { cluster: 0, from: 'Champions', to: 'VIP' } } }) } },
+    responses: {
+      200: {
+        description: 'Renamed',
+        body: json(z.object({ cluster: z.number().int(), from: z.string(), to: z.string() }), {
+          vip: { value: { cluster: 0, from: 'Champions', to: 'VIP' } },
+        }),
+      },
+    },
   },
   {
     method: 'post',
@@ -330,7 +722,14 @@ export const OPERATIONS: OperationDoc[] = [
     params: z.object({ name: NameParam, v: VersionParam }),
     paramExamples: [{ name: 'customer-segments', v: '1' }],
     request: json(ReasonBody, { plain: { value: { reason: 'superseded' } } }),
-    responses: { 200: { description: 'Archived', body: json(z.object({ version: z.number().int(), status: z.string() }), { done: { value: { version: 1, status: 'archived' } } }) } },
+    responses: {
+      200: {
+        description: 'Archived',
+        body: json(z.object({ version: z.number().int(), status: z.string() }), {
+          done: { value: { version: 1, status: 'archived' } },
+        }),
+      },
+    },
   },
   {
     method: 'get',
@@ -345,10 +744,40 @@ export const OPERATIONS: OperationDoc[] = [
     path: '/readyz',
     tag: 'Operations',
     summary: 'Readiness',
-    description: 'Ready once a model is loaded. A version that failed to load (bad checksum, unknown format, schema mismatch) is reported in last_load_error while the previous one keeps serving.',
+    description:
+      'Ready once a model is loaded. A version that failed to load (bad checksum, unknown format, schema mismatch) is reported in last_load_error while the previous one keeps serving.',
     responses: {
-      200: { description: 'Ready', body: json(ReadySchema, { ok: { value: { ready: true, model_name: 'customer-segments', model_version: 2, last_load_error: null } }, refused: { summary: 'a bad version was refused; v2 still serves', value: { ready: true, model_name: 'customer-segments', model_version: 2, last_load_error: { version: 3, message: 'artifact checksum mismatch: expected sha256 …', at: '2026-11-25T10:00:00.000Z' } } } }) },
-      503: { description: 'No model loaded', body: json(ReadySchema, { empty: { value: { ready: false, reason: 'registry is empty: no model "customer-segments" trained yet', last_load_error: null } } }) },
+      200: {
+        description: 'Ready',
+        body: json(ReadySchema, {
+          ok: { value: { ready: true, model_name: 'customer-segments', model_version: 2, last_load_error: null } },
+          refused: {
+            summary: 'a bad version was refused; v2 still serves',
+            value: {
+              ready: true,
+              model_name: 'customer-segments',
+              model_version: 2,
+              last_load_error: {
+                version: 3,
+                message: 'artifact checksum mismatch: expected sha256 …',
+                at: '2026-11-25T10:00:00.000Z',
+              },
+            },
+          },
+        }),
+      },
+      503: {
+        description: 'No model loaded',
+        body: json(ReadySchema, {
+          empty: {
+            value: {
+              ready: false,
+              reason: 'registry is empty: no model "customer-segments" trained yet',
+              last_load_error: null,
+            },
+          },
+        }),
+      },
     },
   },
   {
@@ -356,16 +785,32 @@ export const OPERATIONS: OperationDoc[] = [
     path: '/metrics',
     tag: 'Operations',
     summary: 'Prometheus metrics',
-    description: 'Request count and latency by route and status, predictions by model version and segment, model loads and load failures, the active version, and Node process metrics. In cluster mode, summed over workers.',
-    responses: { 200: { description: 'Prometheus text format', body: { contentType: 'text/plain', raw: { type: 'string' }, examples: { some: { value: '# TYPE rfm_model_active_version gauge\nrfm_model_active_version 2\n' } } } } },
+    description:
+      'Request count and latency by route and status, predictions by model version and segment, model loads and load failures, the active version, and Node process metrics. In cluster mode, summed over workers.',
+    responses: {
+      200: {
+        description: 'Prometheus text format',
+        body: {
+          contentType: 'text/plain',
+          raw: { type: 'string' },
+          examples: { some: { value: '# TYPE rfm_model_active_version gauge\nrfm_model_active_version 2\n' } },
+        },
+      },
+    },
   },
   {
     method: 'get',
     path: '/openapi.json',
     tag: 'Operations',
     summary: 'This document',
-    description: 'OpenAPI 3.1, generated from the zod schemas the server validates with. A readable version is at /docs.',
-    responses: { 200: { description: 'The OpenAPI document', body: { contentType: 'application/json', raw: { type: 'object' }, examples: {} } } },
+    description:
+      'OpenAPI 3.1, generated from the zod schemas the server validates with. A readable version is at /docs.',
+    responses: {
+      200: {
+        description: 'The OpenAPI document',
+        body: { contentType: 'application/json', raw: { type: 'object' }, examples: {} },
+      },
+    },
   },
 ];
 
@@ -373,7 +818,12 @@ function content(b: BodyDoc) {
   return {
     [b.contentType]: {
       schema: (b.schema ?? b.raw) as z.ZodType,
-      examples: Object.fromEntries(Object.entries(b.examples).map(([k, e]) => [k, { ...(e.summary ? { summary: e.summary } : {}), value: e.value }])),
+      examples: Object.fromEntries(
+        Object.entries(b.examples).map(([k, e]) => [
+          k,
+          { ...(e.summary ? { summary: e.summary } : {}), value: e.value },
+        ]),
+      ),
     },
   };
 }
@@ -384,7 +834,11 @@ let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | null = null;
 export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   if (cached) return cached;
   const registry = new OpenAPIRegistry();
-  const bearer = registry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'RFM_ADMIN_TOKEN of the server' });
+  const bearer = registry.registerComponent('securitySchemes', 'adminToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'RFM_ADMIN_TOKEN of the server',
+  });
   for (const op of OPERATIONS) {
     const req: Record<string, unknown> = {};
     if (op.query) req.query = op.query;
@@ -399,7 +853,12 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
       operationId: `${op.method}${op.path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       ...(op.admin ? { security: [{ [bearer.name]: [] }] } : {}),
       request: req,
-      responses: Object.fromEntries(Object.entries(op.responses).map(([status, r]) => [status, { description: r.description, ...(r.body ? { content: content(r.body) } : {}) }])),
+      responses: Object.fromEntries(
+        Object.entries(op.responses).map(([status, r]) => [
+          status,
+          { description: r.description, ...(r.body ? { content: content(r.body) } : {}) },
+        ]),
+      ),
     } as Parameters<OpenAPIRegistry['registerPath']>[0]);
   }
   const generator = new OpenApiGeneratorV31(registry.definitions);
@@ -408,7 +867,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     info: {
       title: 'rfm — customer segments',
       version: '1',
-      description: 'Score customers into RFM segments with the model the registry’s `production` alias points at; manage versions. Errors are `{error: {code, message, issues}}` with the HTTP status from one table.',
+      description:
+        'Score customers into RFM segments with the model the registry’s `production` alias points at; manage versions. Errors are `{error: {code, message, issues}}` with the HTTP status from one table.',
     },
     servers: [{ url: '/' }],
     tags: [

@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import type { RunningServer } from '../server.js';
 import { Registry } from '@rfm/registry';
 import { makeArtifact } from '@rfm/shared/testing';
-import { MODEL, postJson, startTestServer, tempRegistry, waitFor, type TempRegistry } from '../test-support/fixtures.js';
+import {
+  MODEL,
+  postJson,
+  startTestServer,
+  tempRegistry,
+  waitFor,
+  type TempRegistry,
+} from '../test-support/fixtures.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const customer = { recency: 10, frequency: 3, monetary: 500 };
@@ -10,8 +17,18 @@ const customer = { recency: 10, frequency: 3, monetary: 500 };
 function register(file: string, silhouette: number, seed: number): number {
   const reg = Registry.open(file);
   try {
-    const a = makeArtifact({ seed, centroids: seed % 2 ? [[-1, 1, 1], [1, -1, -1]] : undefined });
-    return reg.register({ modelName: MODEL, artifact: { ...a, metrics: { ...a.metrics, silhouette } }, actor: 'test' }).version;
+    const a = makeArtifact({
+      seed,
+      centroids:
+        seed % 2
+          ? [
+              [-1, 1, 1],
+              [1, -1, -1],
+            ]
+          : undefined,
+    });
+    return reg.register({ modelName: MODEL, artifact: { ...a, metrics: { ...a.metrics, silhouette } }, actor: 'test' })
+      .version;
   } finally {
     reg.close();
   }
@@ -60,7 +77,12 @@ describe('admin API: the model lifecycle over HTTP', function () {
     const none = await call('POST', `${api}/models/${MODEL}/versions/2/promote`, { reason: 'x' });
     expect(none.status).to.equal(401);
     expect(none.headers.get('www-authenticate')).to.match(/^Bearer/);
-    const wrong = await call('POST', `${api}/models/${MODEL}/versions/2/promote`, { reason: 'x' }, 'wrong-token-wrong-token');
+    const wrong = await call(
+      'POST',
+      `${api}/models/${MODEL}/versions/2/promote`,
+      { reason: 'x' },
+      'wrong-token-wrong-token',
+    );
     expect(wrong.status).to.equal(403);
     expect(wrong.json.error.code).to.equal('FORBIDDEN');
     const reg = Registry.openReadOnly(t.file);
@@ -69,7 +91,12 @@ describe('admin API: the model lifecycle over HTTP', function () {
   });
 
   it('promote through the API moves production and the server answers with the new version', async () => {
-    const r = await call('POST', `${api}/models/${MODEL}/versions/2/promote`, { reason: 'better silhouette', actor: 'ana' }, TOKEN);
+    const r = await call(
+      'POST',
+      `${api}/models/${MODEL}/versions/2/promote`,
+      { reason: 'better silhouette', actor: 'ana' },
+      TOKEN,
+    );
     expect(r.status).to.equal(200);
     expect(r.json).to.include({ from: 1, to: 2, forced: false });
     await waitFor(async () => (await postJson(`${api}/predict`, customer)).json.model_version === 2, 1000);
@@ -83,13 +110,24 @@ describe('admin API: the model lifecycle over HTTP', function () {
     expect(refused.json.error.issues.map((i: any) => i.path)).to.deep.equal(['min_silhouette', 'max_silhouette_drop']);
     const noReason = await call('POST', `${api}/models/${MODEL}/versions/3/promote`, { force: true }, TOKEN);
     expect(noReason.status).to.equal(400);
-    const forced = await call('POST', `${api}/models/${MODEL}/versions/3/promote`, { force: true, reason: 'demo', actor: 'ops' }, TOKEN);
+    const forced = await call(
+      'POST',
+      `${api}/models/${MODEL}/versions/3/promote`,
+      { force: true, reason: 'demo', actor: 'ops' },
+      TOKEN,
+    );
     expect(forced.json).to.include({ from: 2, to: 3, forced: true });
   });
 
   it('rollback steps back one move per call', async () => {
-    expect((await call('POST', `${api}/models/${MODEL}/rollback`, { reason: 'undo force' }, TOKEN)).json).to.include({ from: 3, to: 2 });
-    expect((await call('POST', `${api}/models/${MODEL}/rollback`, { reason: 'undo' }, TOKEN)).json).to.include({ from: 2, to: 1 });
+    expect((await call('POST', `${api}/models/${MODEL}/rollback`, { reason: 'undo force' }, TOKEN)).json).to.include({
+      from: 3,
+      to: 2,
+    });
+    expect((await call('POST', `${api}/models/${MODEL}/rollback`, { reason: 'undo' }, TOKEN)).json).to.include({
+      from: 2,
+      to: 1,
+    });
     await waitFor(async () => (await postJson(`${api}/predict`, customer)).json.model_version === 1, 1000);
   });
 
@@ -102,7 +140,12 @@ describe('admin API: the model lifecycle over HTTP', function () {
     expect(prod.status).to.equal(422);
     const del = await call('DELETE', `${api}/models/${MODEL}/aliases/staging`, { reason: 'done' }, TOKEN);
     expect(del.json).to.deep.equal({ modelName: MODEL, alias: 'staging', from: 3 });
-    const badVersion = await call('POST', `${api}/models/${MODEL}/versions/1;%20DROP%20TABLE%20versions/promote`, {}, TOKEN);
+    const badVersion = await call(
+      'POST',
+      `${api}/models/${MODEL}/versions/1;%20DROP%20TABLE%20versions/promote`,
+      {},
+      TOKEN,
+    );
     expect(badVersion.status).to.equal(400);
     expect(badVersion.json.error.message).to.match(/version/);
     const badBody = await call('PUT', `${api}/models/${MODEL}/aliases/staging`, { version: 'two' }, TOKEN);
@@ -115,10 +158,17 @@ describe('admin API: the model lifecycle over HTTP', function () {
   });
 
   it('relabel through the API reaches the predictions on the next reload', async () => {
-    const r = await call('POST', `${api}/models/${MODEL}/versions/1/relabel`, { cluster: 0, name: 'Big Spenders', reason: 'marketing name' }, TOKEN);
+    const r = await call(
+      'POST',
+      `${api}/models/${MODEL}/versions/1/relabel`,
+      { cluster: 0, name: 'Big Spenders', reason: 'marketing name' },
+      TOKEN,
+    );
     expect(r.status).to.equal(200);
     const hit = await waitFor(async () => {
-      const batch = await postJson(`${api}/predict`, { instances: [{ recency: 2, frequency: 40, monetary: 20000 }, customer] });
+      const batch = await postJson(`${api}/predict`, {
+        instances: [{ recency: 2, frequency: 40, monetary: 20000 }, customer],
+      });
       return batch.json.predictions.some((p: any) => p.segment === 'Big Spenders') ? batch.json : null;
     }, 1000);
     expect(hit.value.model_version).to.equal(1);

@@ -10,24 +10,45 @@ import { hasBody } from './predict.js';
  * Model lifecycle over HTTP, mirroring `rfm models …` with the same registry calls, so policy
  * checks and error messages are identical. Reads are open; every write needs the bearer token.
  */
-export const NameParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'model name: letters, digits, . _ - (1–64)' });
-export const VersionParam = z.string().regex(/^[1-9][0-9]{0,8}$/, { error: 'version must be a whole number of 1 or more' }).transform(Number);
-export const AliasParam = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
+export const NameParam = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'model name: letters, digits, . _ - (1–64)' });
+export const VersionParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,8}$/, { error: 'version must be a whole number of 1 or more' })
+  .transform(Number);
+export const AliasParam = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
 const Reason = z.string().max(500, { error: 'reason must be at most 500 characters' }).optional();
 const Actor = z.string().min(1).max(128, { error: 'actor must be at most 128 characters' }).optional();
 
-export const PromoteBody = z.strictObject({ reason: Reason, force: z.boolean({ error: 'force must be true or false' }).optional(), actor: Actor });
+export const PromoteBody = z.strictObject({
+  reason: Reason,
+  force: z.boolean({ error: 'force must be true or false' }).optional(),
+  actor: Actor,
+});
 export const RollbackBody = z.strictObject({ reason: Reason, alias: AliasParam.optional(), actor: Actor });
-export const AliasBody = z.strictObject({ version: z.number({ error: 'version must be a number' }).int().positive(), reason: Reason, actor: Actor });
+export const AliasBody = z.strictObject({
+  version: z.number({ error: 'version must be a number' }).int().positive(),
+  reason: Reason,
+  actor: Actor,
+});
 export const ReasonBody = z.strictObject({ reason: Reason, actor: Actor });
-export const RelabelBody = z.strictObject({ cluster: z.number({ error: 'cluster must be a number' }).int().nonnegative(), name: z.string().min(1).max(64), reason: Reason, actor: Actor });
+export const RelabelBody = z.strictObject({
+  cluster: z.number({ error: 'cluster must be a number' }).int().nonnegative(),
+  name: z.string().min(1).max(64),
+  reason: Reason,
+  actor: Actor,
+});
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
 function body<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
   return parseOrThrow(schema, req.body ?? {}, 'request body', 'body');
 }
-const param = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> => parseOrThrow(schema, value, what, what);
+const param = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> =>
+  parseOrThrow(schema, value, what, what);
 const actorOf = (req: Request, b: { actor?: string | undefined }) => b.actor ?? `api:${req.ip ?? 'unknown'}`;
 
 export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined): Router {
@@ -35,7 +56,14 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
   // A body is optional (rollback needs none), but one that is sent must be JSON: another type would
   // be skipped by the parser and the request carried out without its reason, force or version.
   r.use('/models', (req, _res, next) =>
-    next(hasBody(req) && !req.is(JSON_TYPES) ? new RfmError('UNSUPPORTED', `content-type must be application/json, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`) : undefined),
+    next(
+      hasBody(req) && !req.is(JSON_TYPES)
+        ? new RfmError(
+            'UNSUPPORTED',
+            `content-type must be application/json, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`,
+          )
+        : undefined,
+    ),
   );
   r.use('/models', express.json({ limit: '64kb', type: JSON_TYPES }));
   const auth = requireAdmin(adminToken);
@@ -44,7 +72,23 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
   r.get('/models', (_req, res) => {
     const models = reg()
       .models()
-      .map((m) => ({ ...m, versions: reg().list(m.name).map((v) => ({ version: v.version, status: v.status, aliases: v.aliases, created_at: v.createdAt, created_by: v.createdBy, k: v.k, silhouette: v.metrics.silhouette, inertia: v.metrics.inertia, customers: v.data.customers, source: v.data.source.file })) }));
+      .map((m) => ({
+        ...m,
+        versions: reg()
+          .list(m.name)
+          .map((v) => ({
+            version: v.version,
+            status: v.status,
+            aliases: v.aliases,
+            created_at: v.createdAt,
+            created_by: v.createdBy,
+            k: v.k,
+            silhouette: v.metrics.silhouette,
+            inertia: v.metrics.inertia,
+            customers: v.data.customers,
+            source: v.data.source.file,
+          })),
+      }));
     res.json({ models });
   });
 
@@ -53,7 +97,12 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const v = param(VersionParam, req.params.v, 'version');
     const rec = reg().get(name, v);
     const model = reg().loadModel(name, v);
-    res.json({ ...rec, tags: reg().tags(name, v), segments: model.artifact.segments, policy_check: reg().checkPolicy(name, v) });
+    res.json({
+      ...rec,
+      tags: reg().tags(name, v),
+      segments: model.artifact.segments,
+      policy_check: reg().checkPolicy(name, v),
+    });
   });
 
   r.get('/models/:name/history', (req, res) => {
@@ -69,13 +118,23 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
 
   r.post('/models/:name/versions/:v/promote', auth, (req, res) => {
     const b = body(PromoteBody, req);
-    const move = reg().promote(param(NameParam, req.params.name, 'name'), param(VersionParam, req.params.v, 'version'), { actor: actorOf(req, b), reason: b.reason ?? '', force: b.force === true });
+    const move = reg().promote(
+      param(NameParam, req.params.name, 'name'),
+      param(VersionParam, req.params.v, 'version'),
+      { actor: actorOf(req, b), reason: b.reason ?? '', force: b.force === true },
+    );
     res.json(move);
   });
 
   r.post('/models/:name/rollback', auth, (req, res) => {
     const b = body(RollbackBody, req);
-    res.json(reg().rollback(param(NameParam, req.params.name, 'name'), { actor: actorOf(req, b), reason: b.reason ?? '', alias: b.alias ?? PRODUCTION }));
+    res.json(
+      reg().rollback(param(NameParam, req.params.name, 'name'), {
+        actor: actorOf(req, b),
+        reason: b.reason ?? '',
+        alias: b.alias ?? PRODUCTION,
+      }),
+    );
   });
 
   r.put('/models/:name/aliases/:alias', auth, (req, res) => {
@@ -88,17 +147,33 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
 
   r.delete('/models/:name/aliases/:alias', auth, (req, res) => {
     const b = body(ReasonBody, req);
-    res.json(reg().deleteAlias(param(NameParam, req.params.name, 'name'), param(AliasParam, req.params.alias, 'alias'), { actor: actorOf(req, b), reason: b.reason ?? '' }));
+    res.json(
+      reg().deleteAlias(param(NameParam, req.params.name, 'name'), param(AliasParam, req.params.alias, 'alias'), {
+        actor: actorOf(req, b),
+        reason: b.reason ?? '',
+      }),
+    );
   });
 
   r.post('/models/:name/versions/:v/relabel', auth, (req, res) => {
     const b = body(RelabelBody, req);
-    res.json(reg().relabel(param(NameParam, req.params.name, 'name'), param(VersionParam, req.params.v, 'version'), b.cluster, b.name, { actor: actorOf(req, b), reason: b.reason ?? '' }));
+    res.json(
+      reg().relabel(
+        param(NameParam, req.params.name, 'name'),
+        param(VersionParam, req.params.v, 'version'),
+        b.cluster,
+        b.name,
+        { actor: actorOf(req, b), reason: b.reason ?? '' },
+      ),
+    );
   });
 
   r.post('/models/:name/versions/:v/archive', auth, (req, res) => {
     const b = body(ReasonBody, req);
-    const rec = reg().archive(param(NameParam, req.params.name, 'name'), param(VersionParam, req.params.v, 'version'), { actor: actorOf(req, b), reason: b.reason ?? '' });
+    const rec = reg().archive(param(NameParam, req.params.name, 'name'), param(VersionParam, req.params.v, 'version'), {
+      actor: actorOf(req, b),
+      reason: b.reason ?? '',
+    });
     res.json({ version: rec.version, status: rec.status });
   });
 

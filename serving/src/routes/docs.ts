@@ -27,7 +27,8 @@ function examples(b: BodyDoc | undefined): SafeHtml | string {
   if (!b) return '';
   const list = Object.entries(b.examples);
   return html`<p class="hint">Content type <code>${b.contentType}</code>${b.schema ? '' : ''}</p>${list.map(
-    ([name, e]) => html`<details><summary>Example: ${e.summary ?? name}</summary><pre><code>${pretty(e.value)}</code></pre></details>`,
+    ([name, e]) =>
+      html`<details><summary>Example: ${e.summary ?? name}</summary><pre><code>${pretty(e.value)}</code></pre></details>`,
   )}`;
 }
 
@@ -37,12 +38,20 @@ function renderDocs(): string {
   const body = html`<h1>rfm API</h1>
 <p class="lead">Generated from the zod schemas the server validates with. Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors are always <code>{"error": {"code", "message", "issues"}}</code>; the code fixes the HTTP status.</p>
 <nav class="card" aria-label="Routes"><h2>Routes</h2><ul>${OPERATIONS.map(
-    (op) => html`<li><a href="#${anchor(op.method, op.path)}"><code>${op.method.toUpperCase()} ${op.path}</code></a> — ${op.summary}${op.admin ? ' (admin token)' : ''}</li>`,
+    (op) =>
+      html`<li><a href="#${anchor(op.method, op.path)}"><code>${op.method.toUpperCase()} ${op.path}</code></a> — ${op.summary}${op.admin ? ' (admin token)' : ''}</li>`,
   )}</ul></nav>
 ${tags.map(
   (t) => html`<section><h2>${t.name}</h2><p class="lead">${t.description ?? ''}</p>
 ${OPERATIONS.filter((op) => op.tag === t.name).map((op) => {
-  const generated = (doc.paths?.[op.path] as Record<string, { parameters?: { name: string; in: string; required?: boolean; schema?: unknown; description?: string }[] }> | undefined)?.[op.method];
+  const generated = (
+    doc.paths?.[op.path] as
+      | Record<
+          string,
+          { parameters?: { name: string; in: string; required?: boolean; schema?: unknown; description?: string }[] }
+        >
+      | undefined
+  )?.[op.method];
   const params = generated?.parameters ?? [];
   return html`<article class="card" id="${anchor(op.method, op.path)}">
 <h3><code>${op.method.toUpperCase()} ${op.path}</code></h3>
@@ -56,7 +65,8 @@ ${Object.entries(op.responses).map(([status, r]) => html`<p><strong>${status}</s
 })}</section>`,
 )}
 <section><h2>Schemas</h2>${Object.entries(doc.components?.schemas ?? {}).map(
-    ([name, s]) => html`<details class="card" id="schema-${name}"><summary>${name}</summary><pre><code>${JSON.stringify(s, null, 2)}</code></pre></details>`,
+    ([name, s]) =>
+      html`<details class="card" id="schema-${name}"><summary>${name}</summary><pre><code>${JSON.stringify(s, null, 2)}</code></pre></details>`,
   )}</section>`;
   return page({ title: 'API', body });
 }

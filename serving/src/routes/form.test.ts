@@ -1,21 +1,40 @@
 import { expect } from 'chai';
 import { LIMITS, Predictor } from '@rfm/shared';
 import type { RunningServer } from '../server.js';
-import { artifactWithCentroids, CENTROIDS_A, registerVersion, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  registerVersion,
+  startTestServer,
+  tempRegistry,
+  type TempRegistry,
+} from '../test-support/fixtures.js';
 
 /** The value attribute of the input with this id (as the browser would show it, entities decoded). */
 function inputValue(page: string, id: string): string | undefined {
   const tag = new RegExp(`<input[^>]*\\bid="${id}"[^>]*>`, 's').exec(page)?.[0];
   const v = tag && /\bvalue="([^"]*)"/.exec(tag)?.[1];
-  return v?.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return v
+    ?.replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 function textOf(page: string, id: string): string | undefined {
   return new RegExp(`id="${id}"[^>]*>(.*?)</`, 's').exec(page)?.[1];
 }
 
-async function postForm(url: string, fields: Record<string, string>): Promise<{ status: number; page: string; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: new URLSearchParams(fields).toString() });
+async function postForm(
+  url: string,
+  fields: Record<string, string>,
+): Promise<{ status: number; page: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    body: new URLSearchParams(fields).toString(),
+  });
   return { status: res.status, page: await res.text(), headers: res.headers };
 }
 
@@ -51,10 +70,14 @@ describe('web form (GET / and POST /)', () => {
     expect(page).to.include('customer-segments v1');
     expect(page).to.not.match(/https?:\/\/(?!127)/); // nothing from another host
     // one stylesheet and one script, both served by rfm under /assets/; nothing inline
-    expect(page.match(/<script[^>]*>/g)).to.deep.equal([page.match(/<script src="\/assets\/rfm\.js\?v=[0-9a-f]{12}" defer>/)![0]]);
+    expect(page.match(/<script[^>]*>/g)).to.deep.equal([
+      page.match(/<script src="\/assets\/rfm\.js\?v=[0-9a-f]{12}" defer>/)![0],
+    ]);
     expect(page).to.match(/<link rel="stylesheet" href="\/assets\/rfm\.css\?v=[0-9a-f]{12}">/);
     expect(page).to.not.match(/<style|\sstyle="/);
-    expect(res.headers.get('content-security-policy')).to.match(/script-src 'self'/).and.match(/style-src 'self'/);
+    expect(res.headers.get('content-security-policy'))
+      .to.match(/script-src 'self'/)
+      .and.match(/style-src 'self'/);
   });
 
   it('POST / shows the segment, description, action and model, and keeps the typed values', async () => {
@@ -68,7 +91,12 @@ describe('web form (GET / and POST /)', () => {
     expect(textOf(r.page, 'result-model')).to.equal('customer-segments v1');
     expect(textOf(r.page, 'result-cluster')).to.equal(String(cluster));
     expect(r.headers.get('x-model-version')).to.equal('1');
-    expect([inputValue(r.page, 'cid'), inputValue(r.page, 'recency'), inputValue(r.page, 'monetary'), inputValue(r.page, 'frequency')]).to.deep.equal(['C-77', '12', '830.50', '4']);
+    expect([
+      inputValue(r.page, 'cid'),
+      inputValue(r.page, 'recency'),
+      inputValue(r.page, 'monetary'),
+      inputValue(r.page, 'frequency'),
+    ]).to.deep.equal(['C-77', '12', '830.50', '4']);
   });
 
   it('invalid input → 400, the message sits next to the offending field, all values kept', async () => {
@@ -78,8 +106,14 @@ describe('web form (GET / and POST /)', () => {
     expect(textOf(r.page, 'monetary-error')).to.match(/monetary must be a number/);
     expect(r.page).to.not.include('id="frequency-error"');
     expect(r.page).to.not.include('id="result"');
-    expect(r.page).to.match(/<input id="recency"[^>]*aria-describedby="recency-hint recency-error"[^>]*aria-invalid="true"/s);
-    expect([inputValue(r.page, 'recency'), inputValue(r.page, 'monetary'), inputValue(r.page, 'frequency')]).to.deep.equal(['-5', 'lots', '3']);
+    expect(r.page).to.match(
+      /<input id="recency"[^>]*aria-describedby="recency-hint recency-error"[^>]*aria-invalid="true"/s,
+    );
+    expect([
+      inputValue(r.page, 'recency'),
+      inputValue(r.page, 'monetary'),
+      inputValue(r.page, 'frequency'),
+    ]).to.deep.equal(['-5', 'lots', '3']);
   });
 
   it('escapes what was typed (no markup injection)', async () => {
@@ -91,7 +125,11 @@ describe('web form (GET / and POST /)', () => {
   });
 
   it('a form posted as JSON → 415 page; an unknown field → 400 with a form-level message', async () => {
-    const json = await fetch(`${s.url}/`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/html' }, body: '{}' });
+    const json = await fetch(`${s.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/html' },
+      body: '{}',
+    });
     expect(json.status).to.equal(415);
     expect(await json.text()).to.match(/x-www-form-urlencoded/);
     const extra = await postForm(`${s.url}/`, { recency: '1', monetary: '1', frequency: '1', coupon: 'x' });

@@ -31,7 +31,10 @@ export function formRoutes(holder: ModelHolder, session?: SessionKeeper): Router
 
   router.get('/', (req, res) => {
     const model = holder.current;
-    res.status(model ? 200 : 503).type('html').set('cache-control', 'no-store');
+    res
+      .status(model ? 200 : 503)
+      .type('html')
+      .set('cache-control', 'no-store');
     if (model) res.set('x-model-version', String(model.version));
     res.send(renderFormPage({ model, noModelReason: model ? undefined : holder.notReadyReason, admin: adminOf(req) }));
   });
@@ -43,7 +46,12 @@ export function formRoutes(holder: ModelHolder, session?: SessionKeeper): Router
 
   router.post(
     '/',
-    (req, _res, next) => next(noBodyOrForm(req) ? undefined : new RfmError('UNSUPPORTED', 'the form must be posted as application/x-www-form-urlencoded')),
+    (req, _res, next) =>
+      next(
+        noBodyOrForm(req)
+          ? undefined
+          : new RfmError('UNSUPPORTED', 'the form must be posted as application/x-www-form-urlencoded'),
+      ),
     express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
     (req, res) => {
       const model = holder.current; // captured once for this request
@@ -56,11 +64,15 @@ export function formRoutes(holder: ModelHolder, session?: SessionKeeper): Router
           const key = (FIELD_NAMES as readonly string[]).includes(issue.path) ? (issue.path as FieldName) : 'form';
           errors[key] ??= issue.message; // the first problem per field is the one to fix first
         }
-        res.status(400).send(renderFormPage({ model, noModelReason: holder.notReadyReason, values, errors, admin: adminOf(req) }));
+        res
+          .status(400)
+          .send(renderFormPage({ model, noModelReason: holder.notReadyReason, values, errors, admin: adminOf(req) }));
         return;
       }
       if (!model) {
-        res.status(503).send(renderFormPage({ model, noModelReason: holder.notReadyReason, values, admin: adminOf(req) }));
+        res
+          .status(503)
+          .send(renderFormPage({ model, noModelReason: holder.notReadyReason, values, admin: adminOf(req) }));
         return;
       }
       const c = parsed.data;
@@ -70,7 +82,12 @@ export function formRoutes(holder: ModelHolder, session?: SessionKeeper): Router
         renderFormPage({
           model,
           values,
-          result: { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!, features: { recency: c.recency, frequency: c.frequency, monetary: c.monetary } },
+          result: {
+            cid: c.cid,
+            cluster,
+            segment: model.segmentByCluster[cluster]!,
+            features: { recency: c.recency, frequency: c.frequency, monetary: c.monetary },
+          },
           admin: adminOf(req),
         }),
       );

@@ -10,8 +10,15 @@ export function healthRoutes(holder: ModelHolder): Router {
   router.get('/readyz', (_req, res) => {
     const m = holder.current;
     res.set('cache-control', 'no-store');
-    if (!m) res.status(503).json({ ready: false, reason: holder.notReadyReason, last_load_error: holder.lastLoadError });
-    else res.json({ ready: true, model_name: m.modelName, model_version: m.version, last_load_error: holder.lastLoadError });
+    if (!m)
+      res.status(503).json({ ready: false, reason: holder.notReadyReason, last_load_error: holder.lastLoadError });
+    else
+      res.json({
+        ready: true,
+        model_name: m.modelName,
+        model_version: m.version,
+        last_load_error: holder.lastLoadError,
+      });
   });
   return router;
 }

@@ -15,7 +15,17 @@ function describe(m: LoadedModel, holder: ModelHolder) {
     loaded_at: m.loadedAt,
     segments: [...a.segments]
       .sort((x, y) => x.cluster - y.cluster)
-      .map((s) => ({ cluster: s.cluster, key: s.key, name: s.name, description: s.description, action: s.action, size: s.size, scores: s.scores, centroid: s.centroid, mean: s.mean })),
+      .map((s) => ({
+        cluster: s.cluster,
+        key: s.key,
+        name: s.name,
+        description: s.description,
+        action: s.action,
+        size: s.size,
+        scores: s.scores,
+        centroid: s.centroid,
+        mean: s.mean,
+      })),
     metrics: a.metrics,
     params: a.params,
     data: a.data,
@@ -31,7 +41,9 @@ export function modelInfoRoutes(holder: ModelHolder): Router {
   router.get('/model', (req, res) => {
     const selector = parseSelector(req.query);
     if (selector.version === undefined && selector.alias === undefined && !holder.current)
-      throw new RfmError('MODEL_UNAVAILABLE', `no model is active: ${holder.notReadyReason}`, { details: { last_load_error: holder.lastLoadError } });
+      throw new RfmError('MODEL_UNAVAILABLE', `no model is active: ${holder.notReadyReason}`, {
+        details: { last_load_error: holder.lastLoadError },
+      });
     const m = holder.select(selector);
     res.set('x-model-version', String(m.version)).set('cache-control', 'no-store').json(describe(m, holder));
   });

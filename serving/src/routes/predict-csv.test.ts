@@ -7,7 +7,15 @@ import express from 'express';
 import { parse } from 'csv-parse/sync';
 import { Predictor } from '@rfm/shared';
 import type { RunningServer } from '../server.js';
-import { artifactWithCentroids, CENTROIDS_A, CENTROIDS_B, registerVersion, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  CENTROIDS_B,
+  registerVersion,
+  startTestServer,
+  tempRegistry,
+  type TempRegistry,
+} from '../test-support/fixtures.js';
 import { CSV_BODY_LIMIT, predictCsvRoutes } from './predict-csv.js';
 import { errorHandler } from '../middleware/errors.js';
 import { silentLogger } from '../logger.js';
@@ -39,18 +47,39 @@ describe('POST /api/v1/predict/csv', function () {
   });
 
   it("scores every row with the seed's column names, echoing extra columns, in order", async () => {
-    const rows = Array.from({ length: 500 }, (_, i) => [`c${i}`, (i * 7) % 400, 1 + (i % 12), ((i * 37) % 5000) + 0.5, `x${i}@example.com`]);
+    const rows = Array.from({ length: 500 }, (_, i) => [
+      `c${i}`,
+      (i * 7) % 400,
+      1 + (i % 12),
+      ((i * 37) % 5000) + 0.5,
+      `x${i}@example.com`,
+    ]);
     const csv = `CID,Recency,Frequency,Monetary,email\n${rows.map((r) => r.join(',')).join('\n')}\n`;
     const r = await postCsv(url, csv);
     expect(r.status).to.equal(200);
     expect(r.headers.get('content-type')).to.match(/^text\/csv/);
     expect(r.headers.get('x-model-version')).to.equal('1');
     const out = parse(r.text, { columns: true }) as Record<string, string>[];
-    expect(Object.keys(out[0]!)).to.deep.equal(['CID', 'Recency', 'Frequency', 'Monetary', 'email', 'cluster', 'segment', 'error']);
+    expect(Object.keys(out[0]!)).to.deep.equal([
+      'CID',
+      'Recency',
+      'Frequency',
+      'Monetary',
+      'email',
+      'cluster',
+      'segment',
+      'error',
+    ]);
     expect(out).to.have.length(500);
     out.forEach((o, i) => {
       const c = pa.predict(Number(rows[i]![1]), Number(rows[i]![2]), Number(rows[i]![3]));
-      expect(o).to.deep.include({ CID: `c${i}`, email: `x${i}@example.com`, cluster: String(c), segment: seg(c), error: '' });
+      expect(o).to.deep.include({
+        CID: `c${i}`,
+        email: `x${i}@example.com`,
+        cluster: String(c),
+        segment: seg(c),
+        error: '',
+      });
     });
   });
 
@@ -59,7 +88,13 @@ describe('POST /api/v1/predict/csv', function () {
     const r = await postCsv(url, csv, 'text/csv; charset=utf-8');
     expect(r.status).to.equal(200);
     const out = parse(r.text, { columns: true, relax_column_count: true }) as Record<string, string>[];
-    expect(out.map((o) => o.error)).to.deep.equal(['', 'row 2, recency: recency must be a number, got "x"', 'row 3, frequency: frequency must be a whole number', 'row 4: 3 fields, the header has 4', '']);
+    expect(out.map((o) => o.error)).to.deep.equal([
+      '',
+      'row 2, recency: recency must be a number, got "x"',
+      'row 3, frequency: frequency must be a whole number',
+      'row 4: 3 fields, the header has 4',
+      '',
+    ]);
     expect(out[0]).to.include({ cid: 'a, quoted', cluster: String(pa.predict(10, 2, 300)) });
     expect(out[4]!.segment).to.equal(seg(pa.predict(400, 1, 20)));
   });
@@ -86,11 +121,15 @@ describe('POST /api/v1/predict/csv', function () {
 
   it(`a content-length over ${CSV_BODY_LIMIT / 1024 / 1024} MB → 413 at once, without reading the body`, async () => {
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers: { 'content-type': 'text/csv', 'content-length': String(CSV_BODY_LIMIT + 1) } }, (r) => {
-        let body = '';
-        r.on('data', (d) => (body += d));
-        r.on('end', () => resolve({ status: r.statusCode!, body }));
-      });
+      const req = request(
+        url,
+        { method: 'POST', headers: { 'content-type': 'text/csv', 'content-length': String(CSV_BODY_LIMIT + 1) } },
+        (r) => {
+          let body = '';
+          r.on('data', (d) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode!, body }));
+        },
+      );
       req.on('error', reject);
       req.write('recency,frequency,monetary\n1,1,1\n');
     });
@@ -116,12 +155,16 @@ describe('POST /api/v1/predict/csv', function () {
       );
       // node:http streams the upload and the answer at the same time (fetch would send all first)
       const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = request(`http://127.0.0.1:${port}/predict/csv`, { method: 'POST', headers: { 'content-type': 'text/csv' } }, (r) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (d: string) => (text = (text + d).slice(-2000)));
-          r.on('end', () => resolve({ status: r.statusCode!, text }));
-        });
+        const req = request(
+          `http://127.0.0.1:${port}/predict/csv`,
+          { method: 'POST', headers: { 'content-type': 'text/csv' } },
+          (r) => {
+            let text = '';
+            r.setEncoding('utf8');
+            r.on('data', (d: string) => (text = (text + d).slice(-2000)));
+            r.on('end', () => resolve({ status: r.statusCode!, text }));
+          },
+        );
         req.on('error', reject);
         body.pipe(req);
       });

@@ -34,7 +34,14 @@ export const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
 export const CSV_BODY_LIMIT = 50 * 1024 * 1024;
 
 type Field = 'cid' | 'recency' | 'frequency' | 'monetary';
-const HEADER_NAMES: Record<string, Field> = { cid: 'cid', customerid: 'cid', customer: 'cid', recency: 'recency', frequency: 'frequency', monetary: 'monetary' };
+const HEADER_NAMES: Record<string, Field> = {
+  cid: 'cid',
+  customerid: 'cid',
+  customer: 'cid',
+  recency: 'recency',
+  frequency: 'frequency',
+  monetary: 'monetary',
+};
 const OUTPUT_COLUMNS = ['cluster', 'segment', 'error'];
 
 function mb(n: number): string {
@@ -65,30 +72,65 @@ function readHeader(header: string[]): Columns {
   const at: Record<Field, number> = { cid: -1, recency: -1, frequency: -1, monetary: -1 };
   const echo: number[] = [];
   header.forEach((name, i) => {
-    const key = name.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+    const key = name
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
     const field = HEADER_NAMES[key];
     if (field && at[field] === -1) at[field] = i;
     if (!OUTPUT_COLUMNS.includes(key)) echo.push(i);
   });
   const missing = (['recency', 'frequency', 'monetary'] as const).filter((f) => at[f] === -1);
   if (missing.length)
-    throw new RfmError('INVALID_INPUT', `CSV header lacks column(s) ${missing.join(', ')}; found ${header.map((h) => JSON.stringify(h.slice(0, 40))).join(', ').slice(0, 300)}. The first line must name the columns: cid, recency, frequency, monetary (or CID, Recency, Frequency, Monetary)`, {
-      issues: missing.map((m) => ({ path: `header.${m}`, message: 'missing column' })),
-    });
+    throw new RfmError(
+      'INVALID_INPUT',
+      `CSV header lacks column(s) ${missing.join(', ')}; found ${header
+        .map((h) => JSON.stringify(h.slice(0, 40)))
+        .join(', ')
+        .slice(
+          0,
+          300,
+        )}. The first line must name the columns: cid, recency, frequency, monetary (or CID, Recency, Frequency, Monetary)`,
+      {
+        issues: missing.map((m) => ({ path: `header.${m}`, message: 'missing column' })),
+      },
+    );
   return { at, echo, header };
 }
 
 function requestProblem(req: Request, limit: number): RfmError | null {
-  if (!hasBody(req)) return new RfmError('INVALID_INPUT', 'request body is empty: send a CSV whose first line names the columns cid, recency, frequency, monetary', { issues: [{ path: '(body)', message: 'empty' }] });
-  if (!req.is(CSV_TYPES)) return new RfmError('UNSUPPORTED', `content-type must be text/csv, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`);
+  if (!hasBody(req))
+    return new RfmError(
+      'INVALID_INPUT',
+      'request body is empty: send a CSV whose first line names the columns cid, recency, frequency, monetary',
+      { issues: [{ path: '(body)', message: 'empty' }] },
+    );
+  if (!req.is(CSV_TYPES))
+    return new RfmError(
+      'UNSUPPORTED',
+      `content-type must be text/csv, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`,
+    );
   const len = Number(req.headers['content-length']);
-  if (Number.isFinite(len) && len > limit) return new RfmError('PAYLOAD_TOO_LARGE', `CSV body is ${mb(len)}, larger than the ${mb(limit)} limit; split the file`);
-  const charset = /charset=([^;]+)/i.exec(req.get('content-type') ?? '')?.[1]?.trim().toLowerCase().replace(/^"|"$/g, '');
-  if (charset && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') return new RfmError('UNSUPPORTED', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
+  if (Number.isFinite(len) && len > limit)
+    return new RfmError(
+      'PAYLOAD_TOO_LARGE',
+      `CSV body is ${mb(len)}, larger than the ${mb(limit)} limit; split the file`,
+    );
+  const charset = /charset=([^;]+)/i
+    .exec(req.get('content-type') ?? '')?.[1]
+    ?.trim()
+    .toLowerCase()
+    .replace(/^"|"$/g, '');
+  if (charset && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii')
+    return new RfmError('UNSUPPORTED', `charset ${charset.slice(0, 40)} is not supported; send UTF-8`);
   return null;
 }
 
-export function predictCsvRoutes(holder: ModelHolder, metrics?: ServingMetrics, opts: { bodyLimit?: number } = {}): Router {
+export function predictCsvRoutes(
+  holder: ModelHolder,
+  metrics?: ServingMetrics,
+  opts: { bodyLimit?: number } = {},
+): Router {
   const router = Router();
   const bodyLimit = opts.bodyLimit ?? CSV_BODY_LIMIT;
   router.post('/predict/csv', async (req, res) => {
@@ -107,7 +149,14 @@ export function predictCsvRoutes(holder: ModelHolder, metrics?: ServingMetrics, 
  * file as a whole is wrong (no header, a missing column, unreadable); after that, problems go into
  * the `error` column as described above.
  */
-export async function streamScoredCsv(req: Readable, res: Response, model: LoadedModel, metrics?: ServingMetrics, extraHeaders: Record<string, string> = {}, bodyLimit = CSV_BODY_LIMIT): Promise<void> {
+export async function streamScoredCsv(
+  req: Readable,
+  res: Response,
+  model: LoadedModel,
+  metrics?: ServingMetrics,
+  extraHeaders: Record<string, string> = {},
+  bodyLimit = CSV_BODY_LIMIT,
+): Promise<void> {
   {
     const tally = new Uint32Array(model.predictor.k);
 
@@ -121,12 +170,18 @@ export async function streamScoredCsv(req: Readable, res: Response, model: Loade
     let out: ReturnType<typeof stringify> | null = null;
     let row = 0;
     // a promise only when the socket pushes back, not one per row
-    const write = (record: unknown[]): Promise<void> | undefined => (out!.write(record) ? undefined : new Promise<void>((r) => out!.once('drain', () => r())));
+    const write = (record: unknown[]): Promise<void> | undefined =>
+      out!.write(record) ? undefined : new Promise<void>((r) => out!.once('drain', () => r()));
     try {
       for await (const record of parser as AsyncIterable<string[]>) {
         if (!cols) {
           cols = readHeader(record); // throws before anything is written: a JSON 4xx
-          res.status(200).type('text/csv; charset=utf-8').set('x-model-version', String(model.version)).set('cache-control', 'no-store').set(extraHeaders);
+          res
+            .status(200)
+            .type('text/csv; charset=utf-8')
+            .set('x-model-version', String(model.version))
+            .set('cache-control', 'no-store')
+            .set(extraHeaders);
           out = stringify();
           out.pipe(batcher()).pipe(res);
           await write([...cols.echo.map((i) => cols!.header[i]), ...OUTPUT_COLUMNS]);
@@ -138,7 +193,12 @@ export async function streamScoredCsv(req: Readable, res: Response, model: Loade
           await write([...echo, '', '', `row ${row}: ${record.length} fields, the header has ${cols.header.length}`]);
           continue;
         }
-        const o = { cid: cols.at.cid >= 0 ? record[cols.at.cid] : undefined, recency: record[cols.at.recency], frequency: record[cols.at.frequency], monetary: record[cols.at.monetary] };
+        const o = {
+          cid: cols.at.cid >= 0 ? record[cols.at.cid] : undefined,
+          recency: record[cols.at.recency],
+          frequency: record[cols.at.frequency],
+          monetary: record[cols.at.monetary],
+        };
         let c = fastCustomer(o, true);
         if (!c) {
           const r = CustomerFeaturesSchema.safeParse(o);
@@ -155,7 +215,12 @@ export async function streamScoredCsv(req: Readable, res: Response, model: Loade
         tally[cluster]!++;
         await write([...echo, cluster, model.segmentByCluster[cluster]!.name, '']);
       }
-      if (!cols) throw new RfmError('INVALID_INPUT', 'CSV has no header line: the first line must name the columns cid, recency, frequency, monetary', { issues: [{ path: '(body)', message: 'no header' }] });
+      if (!cols)
+        throw new RfmError(
+          'INVALID_INPUT',
+          'CSV has no header line: the first line must name the columns cid, recency, frequency, monetary',
+          { issues: [{ path: '(body)', message: 'no header' }] },
+        );
     } catch (e) {
       if (!out) {
         req.unpipe();
@@ -180,9 +245,14 @@ function asCsvError(e: unknown): RfmError {
   const err = e as { code?: unknown; message?: unknown; lines?: unknown };
   // csv-parse's codes start with CSV_, all but INVALID_OPENING_QUOTE (a quote inside an unquoted field)
   if (typeof err.code === 'string' && (err.code.startsWith('CSV_') || err.code === 'INVALID_OPENING_QUOTE'))
-    return new RfmError('INVALID_INPUT', `CSV cannot be read: ${String(err.message).slice(0, 200)}`, { issues: [{ path: typeof err.lines === 'number' ? `line ${err.lines}` : '(body)', message: err.code }] });
-  if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') return new RfmError('INVALID_INPUT', 'request aborted by the client before the body was complete');
-  return e instanceof Error ? new RfmError('INTERNAL', 'internal error', { cause: e }) : new RfmError('INTERNAL', 'internal error');
+    return new RfmError('INVALID_INPUT', `CSV cannot be read: ${String(err.message).slice(0, 200)}`, {
+      issues: [{ path: typeof err.lines === 'number' ? `line ${err.lines}` : '(body)', message: err.code }],
+    });
+  if (err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_PREMATURE_CLOSE')
+    return new RfmError('INVALID_INPUT', 'request aborted by the client before the body was complete');
+  return e instanceof Error
+    ? new RfmError('INTERNAL', 'internal error', { cause: e })
+    : new RfmError('INTERNAL', 'internal error');
 }
 
 /**

@@ -1,5 +1,12 @@
 import express, { Router } from 'express';
-import { CustomerFeaturesSchema, parseOrThrow, rfmFromTransactions, transactionsCustomer, TransactionsRequestSchema, type TransactionsResponse } from '@rfm/shared';
+import {
+  CustomerFeaturesSchema,
+  parseOrThrow,
+  rfmFromTransactions,
+  transactionsCustomer,
+  TransactionsRequestSchema,
+  type TransactionsResponse,
+} from '@rfm/shared';
 import type { ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { requireJsonBody } from './predict.js';
@@ -25,7 +32,11 @@ export function predictTransactionsRoutes(holder: ModelHolder, metrics?: Serving
       const body = parseOrThrow(TransactionsRequestSchema, req.body, 'request');
       const rfm = rfmFromTransactions(body.transactions, body.as_of);
       // the computed customer must be within the same limits as one sent directly
-      const c = parseOrThrow(CustomerFeaturesSchema, { recency: rfm.recency, frequency: rfm.frequency, monetary: rfm.monetary }, 'customer computed from the transactions');
+      const c = parseOrThrow(
+        CustomerFeaturesSchema,
+        { recency: rfm.recency, frequency: rfm.frequency, monetary: rfm.monetary },
+        'customer computed from the transactions',
+      );
       const model = holder.select(selector);
       const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
       metrics?.predicted(model, cluster);

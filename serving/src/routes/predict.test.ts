@@ -2,14 +2,25 @@ import { expect } from 'chai';
 import { request } from 'node:http';
 import { MAX_BATCH, Predictor, PredictResponseSchema } from '@rfm/shared';
 import type { RunningServer } from '../server.js';
-import { artifactWithCentroids, CENTROIDS_A, CENTROIDS_B, corruptArtifact, postJson, registerVersion, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
+import {
+  artifactWithCentroids,
+  CENTROIDS_A,
+  CENTROIDS_B,
+  corruptArtifact,
+  postJson,
+  registerVersion,
+  startTestServer,
+  tempRegistry,
+  type TempRegistry,
+} from '../test-support/fixtures.js';
 
 describe('POST /api/v1/predict', () => {
   let t: TempRegistry;
   let s: RunningServer;
   const artifact = artifactWithCentroids(CENTROIDS_A);
   const predictor = new Predictor(artifact);
-  const segmentOf = (r: number, f: number, m: number) => artifact.segments.find((x) => x.cluster === predictor.predict(r, f, m))!.name;
+  const segmentOf = (r: number, f: number, m: number) =>
+    artifact.segments.find((x) => x.cluster === predictor.predict(r, f, m))!.name;
   let url: string;
 
   before(async () => {
@@ -41,23 +52,36 @@ describe('POST /api/v1/predict', () => {
   it('accepts the seed field names (CID, Recency, Monetary, Frequency) and numeric strings', async () => {
     const r = await postJson(url, { CID: 12346, Recency: '325', Monetary: 77183.6, Frequency: 1 });
     expect(r.status).to.equal(200);
-    expect(r.json.predictions).to.deep.equal([{ cid: '12346', cluster: predictor.predict(325, 1, 77183.6), segment: segmentOf(325, 1, 77183.6) }]);
+    expect(r.json.predictions).to.deep.equal([
+      { cid: '12346', cluster: predictor.predict(325, 1, 77183.6), segment: segmentOf(325, 1, 77183.6) },
+    ]);
   });
 
   it('scores a batch in order, and the answers match Predictor for every customer', async () => {
-    const instances = Array.from({ length: 500 }, (_, i) => ({ cid: `c${i}`, recency: (i * 7) % 400, frequency: 1 + (i % 30), monetary: 10 + ((i * 97) % 9000) }));
+    const instances = Array.from({ length: 500 }, (_, i) => ({
+      cid: `c${i}`,
+      recency: (i * 7) % 400,
+      frequency: 1 + (i % 30),
+      monetary: 10 + ((i * 97) % 9000),
+    }));
     const r = await postJson(url, { instances });
     expect(r.status).to.equal(200);
     const body = PredictResponseSchema.parse(r.json);
     expect(body.predictions).to.have.length(500);
     body.predictions.forEach((p, i) => {
       const c = instances[i]!;
-      expect(p).to.deep.equal({ cid: c.cid, cluster: predictor.predict(c.recency, c.frequency, c.monetary), segment: segmentOf(c.recency, c.frequency, c.monetary) });
+      expect(p).to.deep.equal({
+        cid: c.cid,
+        cluster: predictor.predict(c.recency, c.frequency, c.monetary),
+        segment: segmentOf(c.recency, c.frequency, c.monetary),
+      });
     });
   });
 
   it(`accepts a batch of exactly ${MAX_BATCH}`, async () => {
-    const r = await postJson(url, { instances: Array.from({ length: MAX_BATCH }, () => ({ recency: 3, frequency: 2, monetary: 50 })) });
+    const r = await postJson(url, {
+      instances: Array.from({ length: MAX_BATCH }, () => ({ recency: 3, frequency: 2, monetary: 50 })),
+    });
     expect(r.status).to.equal(200);
     expect(r.json.predictions).to.have.length(MAX_BATCH);
     expect(r.json.predictions[0].cid).to.equal(null);
@@ -75,7 +99,19 @@ describe('POST /api/v1/predict', () => {
       ['null', { recency: null, frequency: 2, monetary: 5 }, 'recency', /number/],
       ['unknown field', { recency: 3, frequency: 2, monetary: 5, age: 40 }, '(root)', /unknown field.*age/],
       ['an array', [1, 2, 3], '(root)', /expected an object/],
-      ['bad batch member', { instances: [{ recency: 1, frequency: 1, monetary: 1 }, { recency: 1, frequency: 1, monetary: 1 }, { recency: 1, frequency: 1, monetary: 1 }, { recency: 1, frequency: 0, monetary: 1 }] }, 'instances.3.frequency', /at least 1/],
+      [
+        'bad batch member',
+        {
+          instances: [
+            { recency: 1, frequency: 1, monetary: 1 },
+            { recency: 1, frequency: 1, monetary: 1 },
+            { recency: 1, frequency: 1, monetary: 1 },
+            { recency: 1, frequency: 0, monetary: 1 },
+          ],
+        },
+        'instances.3.frequency',
+        /at least 1/,
+      ],
       ['empty batch', { instances: [] }, 'instances', /at least one/],
       ['instances not an array', { instances: 'all' }, 'instances', /array/],
     ];
@@ -93,7 +129,9 @@ describe('POST /api/v1/predict', () => {
     }
 
     it(`a batch of ${MAX_BATCH + 1} → 400 naming instances and the limit`, async () => {
-      const r = await postJson(url, { instances: Array.from({ length: MAX_BATCH + 1 }, () => ({ recency: 3, frequency: 2, monetary: 50 })) });
+      const r = await postJson(url, {
+        instances: Array.from({ length: MAX_BATCH + 1 }, () => ({ recency: 3, frequency: 2, monetary: 50 })),
+      });
       expect(r.status).to.equal(400);
       expect(r.json.error.issues[0]).to.include({ path: 'instances' });
       expect(r.json.error.message).to.match(/at most 10000/);
@@ -113,7 +151,9 @@ describe('POST /api/v1/predict', () => {
     });
 
     it('JSON in a charset other than UTF-8 → 415', async () => {
-      const r = await postJson(url, '{"recency": 1, "frequency": 1, "monetary": 1}', { 'content-type': 'application/json; charset=latin1' });
+      const r = await postJson(url, '{"recency": 1, "frequency": 1, "monetary": 1}', {
+        'content-type': 'application/json; charset=latin1',
+      });
       expect(r.status).to.equal(415);
       expect(r.json.error.code).to.equal('UNSUPPORTED');
     });
@@ -150,7 +190,9 @@ describe('POST /api/v1/predict', () => {
     });
 
     it('a body over 2 MB → 413 with a clear message', async () => {
-      const big = JSON.stringify({ instances: [{ cid: 'x'.repeat(3 * 1024 * 1024), recency: 1, frequency: 1, monetary: 1 }] });
+      const big = JSON.stringify({
+        instances: [{ cid: 'x'.repeat(3 * 1024 * 1024), recency: 1, frequency: 1, monetary: 1 }],
+      });
       const r = await postJson(url, big);
       expect(r.status).to.equal(413);
       expect(r.json.error.code).to.equal('PAYLOAD_TOO_LARGE');
@@ -160,7 +202,16 @@ describe('POST /api/v1/predict', () => {
     it('a truncated upload is not a 500', async () => {
       const status = await new Promise<number>((resolve, reject) => {
         const u = new URL(url);
-        const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } }, (res) => resolve(res.statusCode!));
+        const req = request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path: u.pathname,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': '100' },
+          },
+          (res) => resolve(res.statusCode!),
+        );
         req.on('error', reject);
         req.end('{"recency": 1}'); // shorter than declared, then the client half-closes
         setTimeout(() => req.destroy(), 300);
@@ -194,7 +245,14 @@ describe('POST /api/v1/predict', () => {
       expect(r.json.error.code).to.equal('MODEL_UNAVAILABLE');
     });
     it('bad query values → 400 naming the parameter', async () => {
-      for (const q of ['version=0', 'version=abc', 'version=1&version=2', 'alias=Bad%20Name', 'version=1&alias=production', 'verison=2']) {
+      for (const q of [
+        'version=0',
+        'version=abc',
+        'version=1&version=2',
+        'alias=Bad%20Name',
+        'version=1&alias=production',
+        'verison=2',
+      ]) {
         const r = await postJson(`${url}?${q}`, { recency: 3, frequency: 2, monetary: 50 });
         expect(r.status, q).to.equal(400);
         expect(r.json.error.issues[0].path, q).to.match(/^query/);

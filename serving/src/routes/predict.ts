@@ -20,8 +20,18 @@ const PREDICT_HINT = 'a JSON object {cid, recency, frequency, monetary} or {inst
 export function requireJsonBody(hint = PREDICT_HINT): RequestHandler {
   return (req, _res, next) => {
     if (!hasBody(req))
-      return next(new RfmError('INVALID_INPUT', `request body is empty: send ${hint}`, { issues: [{ path: '(body)', message: 'empty' }] }));
-    if (!req.is(JSON_TYPES)) return next(new RfmError('UNSUPPORTED', `content-type must be application/json, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`));
+      return next(
+        new RfmError('INVALID_INPUT', `request body is empty: send ${hint}`, {
+          issues: [{ path: '(body)', message: 'empty' }],
+        }),
+      );
+    if (!req.is(JSON_TYPES))
+      return next(
+        new RfmError(
+          'UNSUPPORTED',
+          `content-type must be application/json, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`,
+        ),
+      );
     next();
   };
 }
@@ -29,21 +39,26 @@ export function requireJsonBody(hint = PREDICT_HINT): RequestHandler {
 /** POST /api/v1/predict: one customer or a batch, against the active (or a pinned) model. */
 export function predictRoutes(holder: ModelHolder, metrics?: ServingMetrics): Router {
   const router = Router();
-  router.post('/predict', requireJsonBody(), express.json({ limit: JSON_BODY_LIMIT, type: JSON_TYPES, strict: true }), (req, res) => {
-    const selector = parseSelector(req.query);
-    const { instances } = parsePredictRequest(req.body);
-    const model = holder.select(selector); // captured once: a swap mid-request does not affect it
-    const predictions: Prediction[] = new Array(instances.length);
-    const tally = new Uint32Array(model.predictor.k);
-    for (let i = 0; i < instances.length; i++) {
-      const c = instances[i]!;
-      const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
-      tally[cluster]!++;
-      predictions[i] = { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!.name };
-    }
-    metrics?.predictedTally(model, tally);
-    const body: PredictResponse = { model_name: model.modelName, model_version: model.version, predictions };
-    res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(body);
-  });
+  router.post(
+    '/predict',
+    requireJsonBody(),
+    express.json({ limit: JSON_BODY_LIMIT, type: JSON_TYPES, strict: true }),
+    (req, res) => {
+      const selector = parseSelector(req.query);
+      const { instances } = parsePredictRequest(req.body);
+      const model = holder.select(selector); // captured once: a swap mid-request does not affect it
+      const predictions: Prediction[] = new Array(instances.length);
+      const tally = new Uint32Array(model.predictor.k);
+      for (let i = 0; i < instances.length; i++) {
+        const c = instances[i]!;
+        const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+        tally[cluster]!++;
+        predictions[i] = { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!.name };
+      }
+      metrics?.predictedTally(model, tally);
+      const body: PredictResponse = { model_name: model.modelName, model_version: model.version, predictions };
+      res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(body);
+    },
+  );
   return router;
 }

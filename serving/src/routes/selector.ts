@@ -14,14 +14,27 @@ export const SelectorSchema = z
       // same rule as registry alias names
       alias: z
         .string({ error: 'alias must be given once' })
-        .regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'alias must be a lowercase letter followed by up to 31 of a-z, 0-9, _ or -' })
+        .regex(/^[a-z][a-z0-9_-]{0,31}$/, {
+          error: 'alias must be a lowercase letter followed by up to 31 of a-z, 0-9, _ or -',
+        })
         .optional(),
     },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown query parameter(s): ${iss.keys.join(', ')}; expected version or alias` : 'invalid query') },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys'
+          ? `unknown query parameter(s): ${iss.keys.join(', ')}; expected version or alias`
+          : 'invalid query',
+    },
   )
-  .refine((q) => q.version === undefined || q.alias === undefined, { error: 'give either version or alias, not both', path: ['alias'] });
+  .refine((q) => q.version === undefined || q.alias === undefined, {
+    error: 'give either version or alias, not both',
+    path: ['alias'],
+  });
 
 export function parseSelector(query: unknown): ModelSelector {
   const q = parseOrThrow(SelectorSchema, query ?? {}, 'query', 'query');
-  return { ...(q.version !== undefined ? { version: q.version } : {}), ...(q.alias !== undefined ? { alias: q.alias } : {}) };
+  return {
+    ...(q.version !== undefined ? { version: q.version } : {}),
+    ...(q.alias !== undefined ? { alias: q.alias } : {}),
+  };
 }

@@ -7,7 +7,15 @@ import type { RegistryWriter } from '../registry-writer.js';
 import { tokenMatches } from '../middleware/admin-auth.js';
 import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
 import { CHART_NAMES, chartFor, segmentMapChart, type ChartName } from '../views/charts.js';
-import { renderAdminPage, renderModelsPage, renderVersionPage, versionHref, type AdminView, type Notice, type VersionPageOptions } from '../views/models-page.js';
+import {
+  renderAdminPage,
+  renderModelsPage,
+  renderVersionPage,
+  versionHref,
+  type AdminView,
+  type Notice,
+  type VersionPageOptions,
+} from '../views/models-page.js';
 
 /**
  * The browser side of the registry: /models (every version), /models/<name>/<v> (one version with
@@ -50,15 +58,24 @@ function safeNext(v: unknown): string {
 /** A reason is required for every admin action from the UI (it is what the audit trail is for). */
 function reasonOf(body: Record<string, unknown>): string {
   const r = typeof body.reason === 'string' ? body.reason.trim() : '';
-  if (!r) throw new RfmError('INVALID_INPUT', 'please give a reason: it is kept in the audit trail', { issues: [{ path: 'reason', message: 'required' }] });
-  if (r.length > 500) throw new RfmError('INVALID_INPUT', 'a reason must be at most 500 characters', { issues: [{ path: 'reason', message: 'too long' }] });
+  if (!r)
+    throw new RfmError('INVALID_INPUT', 'please give a reason: it is kept in the audit trail', {
+      issues: [{ path: 'reason', message: 'required' }],
+    });
+  if (r.length > 500)
+    throw new RfmError('INVALID_INPUT', 'a reason must be at most 500 characters', {
+      issues: [{ path: 'reason', message: 'too long' }],
+    });
   return r;
 }
 
 const DONE: Record<string, (q: Record<string, unknown>, v?: number) => string> = {
   promoted: (_q, v) => `v${v} is now in production. Every server switches to it within a second.`,
   relabelled: () => 'Segment renamed. Predictions use the new name within a second.',
-  'rolled-back': (q) => (typeof q.to === 'string' && VERSION_RE.test(q.to) ? `Production rolled back to v${q.to}.` : 'Production rolled back.'),
+  'rolled-back': (q) =>
+    typeof q.to === 'string' && VERSION_RE.test(q.to)
+      ? `Production rolled back to v${q.to}.`
+      : 'Production rolled back.',
   'signed-in': () => 'Signed in. Admin actions are now shown on each version.',
 };
 
@@ -75,7 +92,12 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
 
   function modelsPage(req: Request, res: Response, status = 200, n?: Notice): void {
     const r = reg();
-    const models = r.models().map((m) => ({ name: m.name, versions: r.list(m.name), production: m.aliases[PRODUCTION] ?? null, history: r.history(m.name, { limit: 200 }) }));
+    const models = r.models().map((m) => ({
+      name: m.name,
+      versions: r.list(m.name),
+      production: m.aliases[PRODUCTION] ?? null,
+      history: r.history(m.name, { limit: 200 }),
+    }));
     const cur = holder.current;
     html(res)
       .status(status)
@@ -90,7 +112,11 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
       );
   }
 
-  function versionPage(req: Request, res: Response, extra: Partial<VersionPageOptions> & { status?: number } = {}): void {
+  function versionPage(
+    req: Request,
+    res: Response,
+    extra: Partial<VersionPageOptions> & { status?: number } = {},
+  ): void {
     const { name, version } = target(req);
     const r = reg();
     const record = r.get(name, version); // NOT_FOUND → 404 page
@@ -104,7 +130,13 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     } catch (e) {
       loadError = e instanceof Error ? e.message : String(e);
     }
-    const history = r.history(name, { limit: 500 }).filter((e) => (e.alias !== null && (e.fromVersion === version || e.toVersion === version)) || (e.action === 'relabel' && e.toVersion === version));
+    const history = r
+      .history(name, { limit: 500 })
+      .filter(
+        (e) =>
+          (e.alias !== null && (e.fromVersion === version || e.toVersion === version)) ||
+          (e.action === 'relabel' && e.toVersion === version),
+      );
     html(res)
       .status(extra.status ?? 200)
       .send(
@@ -131,20 +163,42 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
   // Charts: SVG images rendered by ECharts on the server. They carry inline style attributes, which
   // the page CSP forbids; an image document has its own (no script can run in an <img> anyway).
   const svg = (res: Response, body: string, cache: string) =>
-    res.status(200).type('image/svg+xml').set('cache-control', cache).set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'").send(body);
+    res
+      .status(200)
+      .type('image/svg+xml')
+      .set('cache-control', cache)
+      .set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+      .send(body);
 
   router.get('/models/:name/:v/charts/placement.svg', (req, res) => {
     const { name, version } = target(req);
-    const parsed = CustomerFeaturesSchema.safeParse({ recency: req.query.recency, frequency: req.query.frequency ?? '1', monetary: req.query.monetary });
-    if (!parsed.success) throw new RfmError('INVALID_INPUT', 'placement chart: recency, frequency and monetary must be valid customer values');
+    const parsed = CustomerFeaturesSchema.safeParse({
+      recency: req.query.recency,
+      frequency: req.query.frequency ?? '1',
+      monetary: req.query.monetary,
+    });
+    if (!parsed.success)
+      throw new RfmError(
+        'INVALID_INPUT',
+        'placement chart: recency, frequency and monetary must be valid customer values',
+      );
     const m = reg().loadModel(name, version);
-    svg(res, segmentMapChart(m.artifact, { recency: parsed.data.recency, monetary: parsed.data.monetary }, { width: 480, height: 360 }), 'private, max-age=300');
+    svg(
+      res,
+      segmentMapChart(
+        m.artifact,
+        { recency: parsed.data.recency, monetary: parsed.data.monetary },
+        { width: 480, height: 360 },
+      ),
+      'private, max-age=300',
+    );
   });
 
   router.get('/models/:name/:v/charts/:chart.svg', (req, res) => {
     const { name, version } = target(req);
     const chart = String(req.params.chart);
-    if (!(CHART_NAMES as readonly string[]).includes(chart)) throw new RfmError('NOT_FOUND', `no chart "${chart.slice(0, 40)}"`);
+    if (!(CHART_NAMES as readonly string[]).includes(chart))
+      throw new RfmError('NOT_FOUND', `no chart "${chart.slice(0, 40)}"`);
     const m = reg().loadModel(name, version);
     const fresh = req.query.rev === shortRev(m.revision);
     svg(res, chartFor(chart as ChartName, m.artifact), fresh ? 'public, max-age=86400' : 'no-cache');
@@ -160,24 +214,37 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
       .status(200)
       .type('html')
       .set('cache-control', 'no-cache')
-      .set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+      .set(
+        'content-security-policy',
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      )
       .send(report);
   });
 
   // ---- admin: sign in / out ------------------------------------------------------------------
 
   router.get('/admin', (req, res) => {
-    html(res).send(renderAdminPage({ enabled: session.enabled, admin: adminView(session.read(req)), next: safeNext(req.query.next) }));
+    html(res).send(
+      renderAdminPage({
+        enabled: session.enabled,
+        admin: adminView(session.read(req)),
+        next: safeNext(req.query.next),
+      }),
+    );
   });
 
   router.post('/admin/login', form, (req, res) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     const next = safeNext(b.next);
     const actor = typeof b.actor === 'string' ? b.actor.trim().slice(0, 64) : '';
-    const fail = (status: number, error: string) => html(res).status(status).send(renderAdminPage({ enabled: session.enabled, admin: null, next, error, name: actor }));
+    const fail = (status: number, error: string) =>
+      html(res)
+        .status(status)
+        .send(renderAdminPage({ enabled: session.enabled, admin: null, next, error, name: actor }));
     if (!session.enabled) return fail(403, 'Admin actions are off on this server.');
     if (!sameOrigin(req)) return fail(403, 'This sign-in form did not come from this site.');
-    if (!tokenMatches(adminToken, typeof b.token === 'string' ? b.token : undefined)) return fail(401, 'That admin token is not valid.');
+    if (!tokenMatches(adminToken, typeof b.token === 'string' ? b.token : undefined))
+      return fail(401, 'That admin token is not valid.');
     if (!actor) return fail(400, 'Please give your name: it is recorded with every action you take.');
     session.start(req, res, actor);
     res.redirect(303, next === '/models' ? '/models?done=signed-in' : next);
@@ -185,7 +252,8 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
 
   router.post('/admin/logout', form, (req, res) => {
     const s = session.read(req);
-    if (s && (!sameOrigin(req) || !session.csrfOk(s, (req.body as Record<string, unknown> | undefined)?.csrf))) throw new RfmError('FORBIDDEN', 'this form did not come from this site; reload the page and try again');
+    if (s && (!sameOrigin(req) || !session.csrfOk(s, (req.body as Record<string, unknown> | undefined)?.csrf)))
+      throw new RfmError('FORBIDDEN', 'this form did not come from this site; reload the page and try again');
     session.end(req, res);
     res.redirect(303, '/');
   });
@@ -194,17 +262,23 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
 
   /** The signed-in admin posting a form from this site, or an error page. */
   function requireAdminForm(req: Request): AdminSession {
-    if (!session.enabled) throw new RfmError('FORBIDDEN', 'admin actions are off on this server: start it with RFM_ADMIN_TOKEN set');
+    if (!session.enabled)
+      throw new RfmError('FORBIDDEN', 'admin actions are off on this server: start it with RFM_ADMIN_TOKEN set');
     const s = session.read(req);
     if (!s) throw new RfmError('UNAUTHORIZED', 'your admin session has ended: sign in again at /admin');
     if (!sameOrigin(req) || !session.csrfOk(s, (req.body as Record<string, unknown> | undefined)?.csrf))
-      throw new RfmError('FORBIDDEN', 'this form did not come from this site or has expired; reload the page and try again');
+      throw new RfmError(
+        'FORBIDDEN',
+        'this form did not come from this site or has expired; reload the page and try again',
+      );
     return s;
   }
 
   /** Registry refusals become a notice on the page the person was on; anything else propagates. */
   const refusal = (e: unknown): Notice | null =>
-    isRfmError(e) && ['INVALID_INPUT', 'CONFLICT', 'POLICY_REFUSED', 'NOT_FOUND'].includes(e.code) ? { kind: 'err', text: e.message } : null;
+    isRfmError(e) && ['INVALID_INPUT', 'CONFLICT', 'POLICY_REFUSED', 'NOT_FOUND'].includes(e.code)
+      ? { kind: 'err', text: e.message }
+      : null;
 
   router.post('/models/:name/:v/promote', form, (req, res) => {
     const s = requireAdminForm(req);
@@ -219,13 +293,21 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
       if (isRfmError(e) && e.code === 'POLICY_REFUSED') {
         return versionPage(req, res, {
           status: 422,
-          notice: { kind: 'err', text: `The promotion policy refused v${version}:`, items: e.issues.map((i) => i.message) },
+          notice: {
+            kind: 'err',
+            text: `The promotion policy refused v${version}:`,
+            items: e.issues.map((i) => i.message),
+          },
           offerForce: { reason },
         });
       }
       const n = refusal(e);
       if (!n) throw e;
-      return versionPage(req, res, { status: isRfmError(e) ? e.httpStatus : 400, notice: n, ...(force ? { offerForce: { reason } } : {}) });
+      return versionPage(req, res, {
+        status: isRfmError(e) ? e.httpStatus : 400,
+        notice: n,
+        ...(force ? { offerForce: { reason } } : {}),
+      });
     }
     res.redirect(303, `${versionHref(name, version)}?done=promoted`);
   });
@@ -235,7 +317,11 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     const name = modelName(req);
     let to: number;
     try {
-      to = reg().rollback(name, { actor: actorOf(s), reason: reasonOf(req.body as Record<string, unknown>), alias: PRODUCTION }).to;
+      to = reg().rollback(name, {
+        actor: actorOf(s),
+        reason: reasonOf(req.body as Record<string, unknown>),
+        alias: PRODUCTION,
+      }).to;
     } catch (e) {
       const n = refusal(e);
       if (!n) throw e;
@@ -251,7 +337,10 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     try {
       const cluster = typeof b.cluster === 'string' && /^[0-9]{1,2}$/.test(b.cluster) ? Number(b.cluster) : NaN;
       if (!Number.isInteger(cluster)) throw new RfmError('INVALID_INPUT', 'choose a segment to rename');
-      reg().relabel(name, version, cluster, typeof b.name === 'string' ? b.name : '', { actor: actorOf(s), reason: reasonOf(b) });
+      reg().relabel(name, version, cluster, typeof b.name === 'string' ? b.name : '', {
+        actor: actorOf(s),
+        reason: reasonOf(b),
+      });
     } catch (e) {
       const n = refusal(e);
       if (!n) throw e;

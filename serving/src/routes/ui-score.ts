@@ -17,7 +17,10 @@ import { MAX_UPLOAD_MB, renderFormPage } from '../views/form-page.js';
  */
 export function uiScoreRoutes(holder: ModelHolder, session: SessionKeeper, metrics?: ServingMetrics): Router {
   const router = Router();
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_MB * 1024 * 1024, files: 1, fields: 5, parts: 6 } }).single('file');
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: MAX_UPLOAD_MB * 1024 * 1024, files: 1, fields: 5, parts: 6 },
+  }).single('file');
 
   const fail = (req: Request, res: Response, e: RfmError) => {
     res.status(e.httpStatus).set('cache-control', 'no-store');
@@ -34,18 +37,33 @@ export function uiScoreRoutes(holder: ModelHolder, session: SessionKeeper, metri
   };
 
   router.post('/score', (req, res, next) => {
-    if (!req.is('multipart/form-data')) return fail(req, res, new RfmError('UNSUPPORTED', 'upload the file with the form (multipart/form-data)'));
+    if (!req.is('multipart/form-data'))
+      return fail(req, res, new RfmError('UNSUPPORTED', 'upload the file with the form (multipart/form-data)'));
     upload(req, res, (err: unknown) => {
       if (err) {
         if (err instanceof multer.MulterError)
-          return fail(req, res, err.code === 'LIMIT_FILE_SIZE' ? new RfmError('PAYLOAD_TOO_LARGE', `the file is larger than ${MAX_UPLOAD_MB} MB; split it and upload the parts`) : new RfmError('INVALID_INPUT', `upload refused: ${err.message}`));
+          return fail(
+            req,
+            res,
+            err.code === 'LIMIT_FILE_SIZE'
+              ? new RfmError(
+                  'PAYLOAD_TOO_LARGE',
+                  `the file is larger than ${MAX_UPLOAD_MB} MB; split it and upload the parts`,
+                )
+              : new RfmError('INVALID_INPUT', `upload refused: ${err.message}`),
+          );
         return next(err);
       }
       const file = req.file;
       if (!file || file.size === 0) return fail(req, res, new RfmError('INVALID_INPUT', 'choose a CSV file to score'));
       const model = holder.current; // captured once: the whole file is scored by one version
-      if (!model) return fail(req, res, new RfmError('MODEL_UNAVAILABLE', `no model is active: ${holder.notReadyReason}`));
-      const base = (file.originalname || 'customers.csv').replace(/\.[A-Za-z0-9]{1,5}$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'customers';
+      if (!model)
+        return fail(req, res, new RfmError('MODEL_UNAVAILABLE', `no model is active: ${holder.notReadyReason}`));
+      const base =
+        (file.originalname || 'customers.csv')
+          .replace(/\.[A-Za-z0-9]{1,5}$/, '')
+          .replace(/[^A-Za-z0-9._-]+/g, '_')
+          .slice(0, 80) || 'customers';
       const headers = { 'content-disposition': `attachment; filename="${base}-scored-v${model.version}.csv"` };
       streamScoredCsv(Readable.from([file.buffer]), res, model, metrics, headers).catch((e: unknown) => {
         if (res.headersSent) return next(e);

@@ -77,7 +77,16 @@ export interface ChildResult {
 
 /** Run `registry-admin.ts <file> <action> [version]` in a separate node process. */
 export function registryInChild(file: string, action: 'promote' | 'rollback', version?: number): Promise<ChildResult> {
-  const args = ['--conditions=rfm-source', '--import', 'tsx', ADMIN_SCRIPT, file, MODEL, action, ...(version === undefined ? [] : [String(version)])];
+  const args = [
+    '--conditions=rfm-source',
+    '--import',
+    'tsx',
+    ADMIN_SCRIPT,
+    file,
+    MODEL,
+    action,
+    ...(version === undefined ? [] : [String(version)]),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -93,12 +102,19 @@ export function testConfig(file: string, overrides: Partial<Record<keyof Config,
   return loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', ...overrides });
 }
 
-export function startTestServer(file: string, overrides: Partial<Record<keyof Config, unknown>> = {}): Promise<RunningServer> {
+export function startTestServer(
+  file: string,
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+): Promise<RunningServer> {
   return startServer({ config: testConfig(file, overrides), logger: silentLogger() });
 }
 
 /** Poll until fn returns a truthy value or the deadline passes; returns the value and the time taken. */
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 20): Promise<{ value: T; ms: number }> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  everyMs = 20,
+): Promise<{ value: T; ms: number }> {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();
@@ -108,8 +124,16 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
   }
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; json: any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: unknown;
   try {

@@ -13,7 +13,8 @@ const reg = Registry.open(file);
 try {
   const by = { actor: 'test-child-process', reason: `serving test ${action}` };
   // force: these tests are about reloading, not about the promotion policy (which has its own tests)
-  const move = action === 'promote' ? reg.promote(model, Number(version), { ...by, force: true }) : reg.rollback(model, by);
+  const move =
+    action === 'promote' ? reg.promote(model, Number(version), { ...by, force: true }) : reg.rollback(model, by);
   process.stdout.write(`${JSON.stringify(move)}\n`);
 } finally {
   reg.close();

@@ -31,7 +31,11 @@ function load(): Map<string, Asset> {
   const m = new Map<string, Asset>();
   for (const name of FILES) {
     const body = readFileSync(new URL(name, DIR));
-    m.set(name, { body, type: TYPES[name.slice(name.lastIndexOf('.'))]!, hash: createHash('sha256').update(body).digest('hex').slice(0, 12) });
+    m.set(name, {
+      body,
+      type: TYPES[name.slice(name.lastIndexOf('.'))]!,
+      hash: createHash('sha256').update(body).digest('hex').slice(0, 12),
+    });
   }
   cache = m;
   return m;

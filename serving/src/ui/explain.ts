@@ -22,7 +22,11 @@ export interface Explanation {
   segmentScores: { r: number; f: number; m: number };
 }
 
-export const FEATURE_LABELS: Record<FeatureName, string> = { recency: 'Recency (days)', frequency: 'Frequency (purchases)', monetary: 'Monetary (spent)' };
+export const FEATURE_LABELS: Record<FeatureName, string> = {
+  recency: 'Recency (days)',
+  frequency: 'Frequency (purchases)',
+  monetary: 'Monetary (spent)',
+};
 
 export function fmtNumber(n: number): string {
   const abs = Math.abs(n);
@@ -44,7 +48,11 @@ export function comparePhrase(feature: FeatureName, customer: number, typical: n
   return `${Math.round(ratio * 100)}% of typical`;
 }
 
-export function explain(artifact: ArtifactV1, segment: ArtifactSegment, c: { recency: number; frequency: number; monetary: number }): Explanation {
+export function explain(
+  artifact: ArtifactV1,
+  segment: ArtifactSegment,
+  c: { recency: number; frequency: number; monetary: number },
+): Explanation {
   const features: FeatureName[] = ['recency', 'frequency', 'monetary'];
   return {
     rows: features.map((f) => ({

@@ -42,7 +42,9 @@ describe('web UI admin session', () => {
     const forged = Buffer.from(JSON.stringify({ a: 'Mallory', e: 9_999_999_999, n: 'x' })).toString('base64url');
     expect(k.read(fakeReq({ cookie: `${COOKIE}=${forged}.${sig}` }))).to.equal(null);
     expect(k.read(fakeReq({ cookie: `${COOKIE}=${payload}.${sig!.slice(1)}` }))).to.equal(null);
-    expect(new SessionKeeper('another-token-16-chars-long').read(fakeReq({ cookie: `${COOKIE}=${value}` }))).to.equal(null);
+    expect(new SessionKeeper('another-token-16-chars-long').read(fakeReq({ cookie: `${COOKIE}=${value}` }))).to.equal(
+      null,
+    );
     expect(new SessionKeeper(undefined).read(fakeReq({ cookie: `${COOKIE}=${value}` }))).to.equal(null);
     const realNow = Date.now;
     try {

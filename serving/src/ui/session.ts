@@ -90,7 +90,14 @@ export class SessionKeeper {
 }
 
 function serialize(value: string, maxAge: number, secure: boolean): string {
-  return [`${COOKIE}=${value}`, 'Path=/', `Max-Age=${maxAge}`, 'HttpOnly', 'SameSite=Strict', ...(secure ? ['Secure'] : [])].join('; ');
+  return [
+    `${COOKIE}=${value}`,
+    'Path=/',
+    `Max-Age=${maxAge}`,
+    'HttpOnly',
+    'SameSite=Strict',
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
 }
 
 export function readCookie(header: string | undefined, name: string): string | null {

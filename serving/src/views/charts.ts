@@ -10,10 +10,33 @@ import type { ArtifactV1 } from '@rfm/shared';
  * canvas, no browser script). They are served as `image/svg+xml` and shown with <img>, so they
  * read the same with JavaScript off, and each comes with a text alternative on the page.
  */
-echarts.use([BarChart, LineChart, ScatterChart, GridComponent, LegendComponent, MarkLineComponent, AriaComponent, LabelLayout, LegacyGridContainLabel, SVGRenderer]);
+echarts.use([
+  BarChart,
+  LineChart,
+  ScatterChart,
+  GridComponent,
+  LegendComponent,
+  MarkLineComponent,
+  AriaComponent,
+  LabelLayout,
+  LegacyGridContainLabel,
+  SVGRenderer,
+]);
 
 /** Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), then darker tones. */
-export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#7f6a00', '#444444', '#8c564b', '#2ca02c', '#9467bd'];
+export const PALETTE = [
+  '#0072b2',
+  '#e69f00',
+  '#009e73',
+  '#cc79a7',
+  '#56b4e9',
+  '#d55e00',
+  '#7f6a00',
+  '#444444',
+  '#8c564b',
+  '#2ca02c',
+  '#9467bd',
+];
 export const colorOf = (cluster: number): string => PALETTE[cluster % PALETTE.length]!;
 
 const TEXT = '#1c2430';
@@ -61,14 +84,34 @@ export function segmentSizesChart(a: ArtifactV1): string {
   return render(
     {
       grid: { left: 24, right: 110, top: 16, bottom: 36, containLabel: true },
-      xAxis: { type: 'value', name: 'customers', nameLocation: 'middle', nameGap: 26, nameTextStyle: nameStyle, axisLabel, splitLine: { lineStyle: { color: '#e3e7ec' } } },
-      yAxis: { type: 'category', data: segs.map((s) => s.name), axisLabel: { ...axisLabel, color: TEXT, fontSize: 13 }, axisTick: { show: false } },
+      xAxis: {
+        type: 'value',
+        name: 'customers',
+        nameLocation: 'middle',
+        nameGap: 26,
+        nameTextStyle: nameStyle,
+        axisLabel,
+        splitLine: { lineStyle: { color: '#e3e7ec' } },
+      },
+      yAxis: {
+        type: 'category',
+        data: segs.map((s) => s.name),
+        axisLabel: { ...axisLabel, color: TEXT, fontSize: 13 },
+        axisTick: { show: false },
+      },
       series: [
         {
           type: 'bar',
           barMaxWidth: 22,
           data: segs.map((s) => ({ value: s.size, itemStyle: { color: colorOf(s.cluster) } })),
-          label: { show: true, position: 'right', color: TEXT, fontSize: 12, formatter: (p: { value: unknown }) => `${Number(p.value).toLocaleString('en-US')} (${Math.round((Number(p.value) / total) * 100)}%)` },
+          label: {
+            show: true,
+            position: 'right',
+            color: TEXT,
+            fontSize: 12,
+            formatter: (p: { value: unknown }) =>
+              `${Number(p.value).toLocaleString('en-US')} (${Math.round((Number(p.value) / total) * 100)}%)`,
+          },
         },
       ],
     },
@@ -85,10 +128,30 @@ export function snakePlotChart(a: ArtifactV1): string {
   const segs = bySegment(a);
   return render(
     {
-      legend: { bottom: 0, left: 'center', itemGap: 18, textStyle: { color: TEXT, fontSize: 12 }, itemWidth: 18, itemHeight: 10 },
+      legend: {
+        bottom: 0,
+        left: 'center',
+        itemGap: 18,
+        textStyle: { color: TEXT, fontSize: 12 },
+        itemWidth: 18,
+        itemHeight: 10,
+      },
       grid: { left: 40, right: 24, top: 20, bottom: 30 + legendRows(segs.length) * 22, containLabel: true },
-      xAxis: { type: 'category', data: ['Recency', 'Frequency', 'Monetary'], boundaryGap: true, axisLabel: { ...axisLabel, color: TEXT, fontSize: 13, interval: 0 } },
-      yAxis: { type: 'value', name: 'z-score (0 = average customer)', nameLocation: 'middle', nameGap: 34, nameTextStyle: nameStyle, axisLabel, splitLine: { lineStyle: { color: '#e3e7ec' } } },
+      xAxis: {
+        type: 'category',
+        data: ['Recency', 'Frequency', 'Monetary'],
+        boundaryGap: true,
+        axisLabel: { ...axisLabel, color: TEXT, fontSize: 13, interval: 0 },
+      },
+      yAxis: {
+        type: 'value',
+        name: 'z-score (0 = average customer)',
+        nameLocation: 'middle',
+        nameGap: 34,
+        nameTextStyle: nameStyle,
+        axisLabel,
+        splitLine: { lineStyle: { color: '#e3e7ec' } },
+      },
       series: segs.map((s) => ({
         type: 'line' as const,
         name: s.name,
@@ -116,7 +179,11 @@ const pos = (v: number) => Math.max(1, v);
  * Recency against monetary value of each segment's typical customer (its centroid in original
  * units), bubbles sized by segment size, both axes logarithmic; optionally one customer marked.
  */
-export function segmentMapChart(a: ArtifactV1, customer?: CustomerPoint, opts: { width?: number; height?: number } = {}): string {
+export function segmentMapChart(
+  a: ArtifactV1,
+  customer?: CustomerPoint,
+  opts: { width?: number; height?: number } = {},
+): string {
   const segs = bySegment(a);
   const maxSize = Math.max(1, ...segs.map((s) => s.size));
   const width = opts.width ?? CHART_WIDTH;
@@ -128,7 +195,9 @@ export function segmentMapChart(a: ArtifactV1, customer?: CustomerPoint, opts: {
     itemStyle: { color: colorOf(s.cluster), opacity: 0.85, borderColor: '#ffffff', borderWidth: 1 },
     label: { show: true, formatter: s.name, position: 'right' as const, color: TEXT, fontSize: 12 },
   }));
-  const series: Record<string, unknown>[] = [{ type: 'scatter', name: 'Segments', data: points, z: 2, labelLayout: { moveOverlap: 'shiftY' } }];
+  const series: Record<string, unknown>[] = [
+    { type: 'scatter', name: 'Segments', data: points, z: 2, labelLayout: { moveOverlap: 'shiftY' } },
+  ];
   if (customer) {
     series.push({
       type: 'scatter',
@@ -139,16 +208,30 @@ export function segmentMapChart(a: ArtifactV1, customer?: CustomerPoint, opts: {
       labelLayout: { moveOverlap: 'shiftY' },
       data: [{ value: [pos(customer.recency), pos(customer.monetary)], name: 'This customer' }],
       itemStyle: { color: '#111111', borderColor: '#ffffff', borderWidth: 2 },
-      label: { show: true, formatter: 'This customer', position: 'left', color: TEXT, fontWeight: 'bold', fontSize: 13, backgroundColor: '#fff8e6', padding: [2, 4], borderRadius: 3 },
+      label: {
+        show: true,
+        formatter: 'This customer',
+        position: 'left',
+        color: TEXT,
+        fontWeight: 'bold',
+        fontSize: 13,
+        backgroundColor: '#fff8e6',
+        padding: [2, 4],
+        borderRadius: 3,
+      },
     });
   }
   const xs = [...points.map((p) => p.value[0]!), ...(customer ? [pos(customer.recency)] : [])];
   const ys = [...points.map((p) => p.value[1]!), ...(customer ? [pos(customer.monetary)] : [])];
   // Whole powers of ten around the points (with room for bubbles and labels): clean log ticks.
-  const range = (v: number[]) => ({ min: 10 ** Math.floor(Math.log10(Math.min(...v) / 2)), max: 10 ** Math.ceil(Math.log10(Math.max(...v) * 2)) });
+  const range = (v: number[]) => ({
+    min: 10 ** Math.floor(Math.log10(Math.min(...v) / 2)),
+    max: 10 ** Math.ceil(Math.log10(Math.max(...v) * 2)),
+  });
   const rx = range(xs);
   const ry = range(ys);
-  const fmtAxis = (v: number) => (v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : `${+v.toFixed(1)}`);
+  const fmtAxis = (v: number) =>
+    v >= 1e6 ? `${+(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : `${+v.toFixed(1)}`;
   return render(
     {
       grid: { left: 40, right: 30, top: 20, bottom: 44, containLabel: true },

@@ -84,8 +84,15 @@ function field(f: FieldSpec, value: string | undefined, error: string | undefine
 }
 
 /** Where the placement chart of one customer is drawn (server-side SVG, see routes/ui-models.ts). */
-export function placementChartUrl(model: LoadedModel, f: { recency: number; frequency: number; monetary: number }): string {
-  const q = new URLSearchParams({ recency: String(f.recency), frequency: String(f.frequency), monetary: String(f.monetary) });
+export function placementChartUrl(
+  model: LoadedModel,
+  f: { recency: number; frequency: number; monetary: number },
+): string {
+  const q = new URLSearchParams({
+    recency: String(f.recency),
+    frequency: String(f.frequency),
+    monetary: String(f.monetary),
+  });
   return `/models/${encodeURIComponent(model.modelName)}/${model.version}/charts/placement.svg?${q}`;
 }
 
@@ -106,7 +113,8 @@ function resultCard(model: LoadedModel, r: FormResult): SafeHtml {
     <caption>Compared with the segment's typical customer</caption>
     <thead><tr><th scope="col"></th><th scope="col" class="num">This customer</th><th scope="col" class="num">Typical</th><th scope="col">Difference</th></tr></thead>
     <tbody>${ex.rows.map(
-      (row) => html`<tr data-feature="${row.feature}"><th scope="row">${row.label}</th><td class="num" data-label="This customer">${fmtNumber(row.customer)}</td><td class="num" data-label="Typical">${fmtNumber(row.typical)}</td><td data-label="Difference">${row.phrase}</td></tr>`,
+      (row) =>
+        html`<tr data-feature="${row.feature}"><th scope="row">${row.label}</th><td class="num" data-label="This customer">${fmtNumber(row.customer)}</td><td class="num" data-label="Typical">${fmtNumber(row.typical)}</td><td data-label="Difference">${row.phrase}</td></tr>`,
     )}</tbody>
   </table></div>
   <p class="small muted">RFM scores (1–5, against all training customers): this customer ${scoreBadges(ex.customerScores)} · segment ${scoreBadges(ex.segmentScores)}</p>
@@ -128,7 +136,9 @@ function segmentsTable(model: LoadedModel): SafeHtml {
   const rows = [...model.artifact.segments]
     .sort((a, b) => a.cluster - b.cluster)
     .map(
-      (s) => html`<tr><td><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.name}</td><td>${s.description}</td><td class="num">${fmt(s.size)}</td>
+      (
+        s,
+      ) => html`<tr><td><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.name}</td><td>${s.description}</td><td class="num">${fmt(s.size)}</td>
         <td class="num">${fmt(s.centroid.recency)}</td><td class="num">${fmt(s.centroid.frequency)}</td><td class="num">${fmt(s.centroid.monetary)}</td></tr>`,
     );
   return html`<details class="card">

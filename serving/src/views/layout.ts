@@ -41,7 +41,8 @@ export function page(o: PageOptions): string {
 <header class="top"><div class="wrap">
 <a class="brand" href="/">rfm <span>·</span> customer segments</a>
 <nav class="main" aria-label="Main"><ul>${NAV.map(
-    (n) => html`<li><a href="${n.href}"${o.nav === n.key ? raw(' aria-current="page"') : ''}>${n.key === 'admin' ? (o.admin ? 'Admin (signed in)' : 'Admin sign-in') : n.label}</a></li>`,
+    (n) =>
+      html`<li><a href="${n.href}"${o.nav === n.key ? raw(' aria-current="page"') : ''}>${n.key === 'admin' ? (o.admin ? 'Admin (signed in)' : 'Admin sign-in') : n.label}</a></li>`,
   )}</ul></nav>
 ${o.badge ? html`<span class="badge" id="model-badge">${o.badge}</span>` : ''}
 </div></header>
@@ -56,5 +57,8 @@ ${o.body}
 
 /** A small page for errors and unknown routes (browsers get this instead of JSON). */
 export function messagePage(title: string, message: string): string {
-  return page({ title, body: html`<h1>${title}</h1><div class="notice notice-err" role="alert">${message}</div><p><a href="/">Back to the segment lookup</a></p>` });
+  return page({
+    title,
+    body: html`<h1>${title}</h1><div class="notice notice-err" role="alert">${message}</div><p><a href="/">Back to the segment lookup</a></p>`,
+  });
 }

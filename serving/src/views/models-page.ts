@@ -31,7 +31,8 @@ function when(iso: string | null | undefined): SafeHtml | string {
   return html`<time datetime="${d.toISOString()}">${d.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
 }
 
-const num = (n: number | null | undefined, digits = 3) => (n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));
+const num = (n: number | null | undefined, digits = 3) =>
+  n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits);
 
 function notice(n: Notice | undefined): SafeHtml | '' {
   if (!n) return '';
@@ -43,7 +44,11 @@ function notice(n: Notice | undefined): SafeHtml | '' {
 function statusPills(v: VersionRecord): SafeHtml {
   const aliases = [...v.aliases].sort((a, b) => (a === PRODUCTION ? -1 : b === PRODUCTION ? 1 : a.localeCompare(b)));
   return html`${aliases.map((a) => (a === PRODUCTION ? html`<span class="pill pill-prod">★ production</span>` : html`<span class="pill">${a}</span>`))}${
-    v.status === 'archived' ? html`<span class="pill pill-archived">archived</span>` : aliases.length ? '' : html`<span class="pill">candidate</span>`
+    v.status === 'archived'
+      ? html`<span class="pill pill-archived">archived</span>`
+      : aliases.length
+        ? ''
+        : html`<span class="pill">candidate</span>`
   }`;
 }
 
@@ -57,12 +62,21 @@ function reasonField(id: string, required = true): SafeHtml {
 function historyTable(events: EventRecord[], caption: string, id: string): SafeHtml {
   if (!events.length) return html`<p class="muted" id="${id}">No alias has moved yet.</p>`;
   const what = (e: EventRecord) =>
-    e.action === 'alias_set' ? 'moved' : e.action === 'rollback' ? 'rolled back' : e.action === 'alias_delete' ? 'removed' : e.action === 'relabel' ? 'relabelled a segment' : e.action;
+    e.action === 'alias_set'
+      ? 'moved'
+      : e.action === 'rollback'
+        ? 'rolled back'
+        : e.action === 'alias_delete'
+          ? 'removed'
+          : e.action === 'relabel'
+            ? 'relabelled a segment'
+            : e.action;
   return html`<div class="table-scroll"><table id="${id}" class="stack">
 <caption>${caption}</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Alias</th><th scope="col">Change</th><th scope="col">By</th><th scope="col">Reason</th></tr></thead>
 <tbody>${events.map(
-    (e) => html`<tr><th scope="row">${when(e.at)}</th><td data-label="Alias">${e.alias ?? '—'}</td><td data-label="Change">${what(e)}${e.alias ? html` ${e.fromVersion === null ? '—' : `v${e.fromVersion}`} → ${e.toVersion === null ? '—' : `v${e.toVersion}`}` : e.toVersion !== null ? ` (v${e.toVersion})` : ''}</td><td data-label="By">${e.actor}</td><td data-label="Reason">${e.reason || html`<span class="muted">—</span>`}</td></tr>`,
+    (e) =>
+      html`<tr><th scope="row">${when(e.at)}</th><td data-label="Alias">${e.alias ?? '—'}</td><td data-label="Change">${what(e)}${e.alias ? html` ${e.fromVersion === null ? '—' : `v${e.fromVersion}`} → ${e.toVersion === null ? '—' : `v${e.toVersion}`}` : e.toVersion !== null ? ` (v${e.toVersion})` : ''}</td><td data-label="By">${e.actor}</td><td data-label="Reason">${e.reason || html`<span class="muted">—</span>`}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -89,7 +103,13 @@ ${notice(o.notice)}
 ${o.models.length === 0 ? html`<div class="notice notice-warn" role="status">No model has been trained yet. Run <code>rfm train &lt;export.csv&gt;</code> to register a first version.</div>` : ''}
 ${o.models.map((m) => modelSection(m, o))}
 ${!o.admin ? html`<p class="small muted">${o.adminEnabled ? html`Promote, roll back or relabel: <a href="/admin?next=/models">sign in as admin</a>.` : 'Admin actions are off on this server (start it with RFM_ADMIN_TOKEN to enable them).'}</p>` : ''}`;
-  return page({ title: 'Models', body, nav: 'models', admin: o.admin?.actor ?? null, badge: o.serving ? `Serving ${o.serving.modelName} v${o.serving.version}` : 'No model active' });
+  return page({
+    title: 'Models',
+    body,
+    nav: 'models',
+    admin: o.admin?.actor ?? null,
+    badge: o.serving ? `Serving ${o.serving.modelName} v${o.serving.version}` : 'No model active',
+  });
 }
 
 function modelSection(m: ModelListEntry, o: ModelsPageOptions): SafeHtml {
@@ -196,7 +216,13 @@ ${a ? segmentsSection(a, base, rev) : ''}
 <h2 id="hist-title">History of this version</h2>
 ${historyTable(o.history, `Alias moves and relabels involving v${r.version}, newest first`, 'version-history')}
 </section>`;
-  return page({ title: `${r.modelName} v${r.version}`, body, nav: 'models', admin: o.admin?.actor ?? null, badge: o.production === null ? 'No production version' : `Production: v${o.production}` });
+  return page({
+    title: `${r.modelName} v${r.version}`,
+    body,
+    nav: 'models',
+    admin: o.admin?.actor ?? null,
+    badge: o.production === null ? 'No production version' : `Production: v${o.production}`,
+  });
 }
 
 function droppedList(d: Record<string, number>): SafeHtml | '' {
@@ -215,7 +241,9 @@ function segmentsSection(a: ArtifactV1, base: string, rev: string): SafeHtml {
 <thead><tr><th scope="col">Segment</th><th scope="col" class="num">Customers</th><th scope="col">Scores</th>
 <th scope="col" class="num">Recency (days)</th><th scope="col" class="num">Frequency</th><th scope="col" class="num">Monetary</th><th scope="col">Who they are · what to do</th></tr></thead>
 <tbody>${segs.map(
-    (s) => html`<tr data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span><span class="seg-name">${s.name}</span><br><span class="small muted">cluster ${s.cluster}</span></th>
+    (
+      s,
+    ) => html`<tr data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span><span class="seg-name">${s.name}</span><br><span class="small muted">cluster ${s.cluster}</span></th>
 <td class="num" data-label="Customers">${fmtNumber(s.size)}<br><span class="small muted">${Math.round((s.size / total) * 100)}%</span></td>
 <td data-label="Scores"><span class="scores"><span class="score">R ${s.scores.r}</span><span class="score">F ${s.scores.f}</span><span class="score">M ${s.scores.m}</span></span></td>
 <td class="num" data-label="Recency (days)">${fmtNumber(s.centroid.recency)}<br><span class="small muted">avg ${fmtNumber(s.mean.recency)}</span></td>

@@ -6,7 +6,9 @@ import type { ArtifactV1 } from '../schemas.js';
  * A valid artifact built from hand-made standardized centroids, for tests of the registry and the
  * server that must not depend on training. Exported under `@rfm/shared/testing` only.
  */
-export function makeArtifact(opts: { centroids?: [number, number, number][]; seed?: number; note?: string } = {}): ArtifactV1 {
+export function makeArtifact(
+  opts: { centroids?: [number, number, number][]; seed?: number; note?: string } = {},
+): ArtifactV1 {
   const centroids = opts.centroids ?? [
     [-1.2, 1.1, 1.2],
     [1.3, -0.9, -1.0],
@@ -39,6 +41,12 @@ export function makeArtifact(opts: { centroids?: [number, number, number][]; see
       last_invoice: '2011-12-09T12:50:00',
       snapshot_date: '2011-12-10',
     },
-    training: { backend: 'fixture', trained_at: new Date(0).toISOString(), duration_ms: 1, phases_ms: {}, code_version: '0.1.0' },
+    training: {
+      backend: 'fixture',
+      trained_at: new Date(0).toISOString(),
+      duration_ms: 1,
+      phases_ms: {},
+      code_version: '0.1.0',
+    },
   };
 }

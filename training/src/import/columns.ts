@@ -20,7 +20,9 @@ export const KNOWN_NAMES: Record<Role, readonly string[]> = {
   amount: ['Amount', 'LineAmount', 'line_total', 'Revenue'],
 };
 
-export type ValueColumns = { kind: 'quantity_price'; quantity: ColumnInfo; price: ColumnInfo } | { kind: 'amount'; amount: ColumnInfo };
+export type ValueColumns =
+  | { kind: 'quantity_price'; quantity: ColumnInfo; price: ColumnInfo }
+  | { kind: 'amount'; amount: ColumnInfo };
 
 export interface ResolvedColumns {
   customer: ColumnInfo;
@@ -55,13 +57,24 @@ export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, 
     const mapped = mapping[role];
     if (mapped !== undefined) {
       const hit = findMapped(cols, mapped);
-      if (!hit) issues.push({ path: `columns.${role}`, message: `column "${mapped}" given for ${role} is not in the file`, expected: mapped, found: list });
+      if (!hit)
+        issues.push({
+          path: `columns.${role}`,
+          message: `column "${mapped}" given for ${role} is not in the file`,
+          expected: mapped,
+          found: list,
+        });
       return hit;
     }
     return findKnown(cols, role);
   };
   const missing = (role: Role) =>
-    issues.push({ path: `columns.${role}`, message: `no ${role} column`, expected: `one of ${KNOWN_NAMES[role].join(', ')} or --columns ${role}=NAME`, found: list });
+    issues.push({
+      path: `columns.${role}`,
+      message: `no ${role} column`,
+      expected: `one of ${KNOWN_NAMES[role].join(', ')} or --columns ${role}=NAME`,
+      found: list,
+    });
 
   const customer = pick('customer');
   const invoice = pick('invoice');
@@ -92,7 +105,9 @@ export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, 
 
   if (issues.length || !customer || !invoice || !date || !value) {
     const names = issues.filter((i) => i.message.startsWith('no ')).map((i) => i.path.replace('columns.', ''));
-    let head = names.length ? `missing required column(s): ${names.join(', ')}` : issues.map((i) => i.message).join('; ');
+    let head = names.length
+      ? `missing required column(s): ${names.join(', ')}`
+      : issues.map((i) => i.message).join('; ');
     // one column whose name holds the others: the delimiter was not recognised
     if (cols.length === 1 && /[,;|\t#:]/.test(found[0] ?? ''))
       head = `the file was read as one single column, so its delimiter was not recognised (use , ; | or tab, the same number of fields on every line, and close every quote); ${head}`;
@@ -116,11 +131,19 @@ export function parseColumnMapping(spec: string): ColumnMapping {
     const name = eq < 0 ? '' : part.slice(eq + 1).trim();
     if (!(ROLES as readonly string[]).includes(role))
       issues.push({ path: '--columns', message: `unknown role "${role}"`, expected: ROLES.join(', '), found: role });
-    else if (name === '') issues.push({ path: '--columns', message: `no column name for ${role}`, expected: `${role}=NAME`, found: part.trim() });
+    else if (name === '')
+      issues.push({
+        path: '--columns',
+        message: `no column name for ${role}`,
+        expected: `${role}=NAME`,
+        found: part.trim(),
+      });
     else if (out[role as Role] !== undefined) issues.push({ path: '--columns', message: `${role} given twice` });
     else out[role as Role] = name;
   }
   if (issues.length)
-    throw new RfmError('INVALID_INPUT', `invalid --columns "${spec}": ${issues.map((i) => i.message).join('; ')}`, { issues });
+    throw new RfmError('INVALID_INPUT', `invalid --columns "${spec}": ${issues.map((i) => i.message).join('; ')}`, {
+      issues,
+    });
   return out;
 }

@@ -44,8 +44,15 @@ export function duckMessage(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   // each line cut short: DuckDB quotes the offending line whole ("Original Line: …"), which would
   // push its reason ("Maximum line size …") out of the message
-  const cut = (l: string) => (l.length > 160 ? `${l.slice(0, 160)}… (${l.length.toLocaleString('en-US')} characters)` : l);
-  return msg.split('\n').filter((l) => l.trim() !== '').slice(0, 3).map(cut).join(' ').slice(0, 600);
+  const cut = (l: string) =>
+    l.length > 160 ? `${l.slice(0, 160)}… (${l.length.toLocaleString('en-US')} characters)` : l;
+  return msg
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(0, 3)
+    .map(cut)
+    .join(' ')
+    .slice(0, 600);
 }
 
 /** Any DuckDB failure while reading `file` → INVALID_INPUT naming the file; RfmErrors pass through. */

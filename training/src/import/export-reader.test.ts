@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RfmError } from '@rfm/shared';
 import { readExport } from './export-reader.js';
-import { csv, dmyDate, EXPECTED, isoDate, UCI_HEADER, UCI_ROWS, writeParquet, writeUci } from '../test-support/fixtures.js';
+import {
+  csv,
+  dmyDate,
+  EXPECTED,
+  isoDate,
+  UCI_HEADER,
+  UCI_ROWS,
+  writeParquet,
+  writeUci,
+} from '../test-support/fixtures.js';
 
 async function rejects(p: Promise<unknown>): Promise<RfmError> {
   try {
@@ -33,7 +42,7 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
     expect(r.summary.last_invoice).to.equal(EXPECTED.last_invoice);
     expect(r.summary.snapshot_date).to.equal(EXPECTED.snapshot_date);
     expect(r.table.cids).to.deep.equal(EXPECTED.cids);
-    [...r.table.raw].forEach((v, i) => expect(v).to.be.closeTo(EXPECTED.raw[i]!, 1e-9));
+    for (const [i, v] of [...r.table.raw].entries()) expect(v).to.be.closeTo(EXPECTED.raw[i]!, 1e-9);
   };
 
   it('UCI CSV: drops each bad row under its reason, one row one reason, and computes R, F, M', async () => {
@@ -42,7 +51,12 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
     expectRfm(r);
     expect(r.dateFormat).to.equal('%m/%d/%Y %H:%M');
     const bytes = readFileSync(path);
-    expect(r.summary.source).to.deep.equal({ file: 'export.csv', sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, format: 'csv' });
+    expect(r.summary.source).to.deep.equal({
+      file: 'export.csv',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      bytes: bytes.length,
+      format: 'csv',
+    });
   });
 
   it('gzip CSV gives the same table', async () => {
@@ -54,7 +68,13 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
   it('Online Retail II column names and ISO dates give the same table', async () => {
     const header = 'Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country';
     const path = join(dir, 'retail_ii.csv');
-    writeFileSync(path, csv(header, UCI_ROWS.map((r) => r.map((v, i) => (i === 4 ? isoDate(v) : v)))));
+    writeFileSync(
+      path,
+      csv(
+        header,
+        UCI_ROWS.map((r) => r.map((v, i) => (i === 4 ? isoDate(v) : v))),
+      ),
+    );
     const r = await readExport(path);
     expectRfm(r);
     expect(r.dateFormat).to.equal('%Y-%m-%d %H:%M:%S');
@@ -75,7 +95,13 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
 
   it('detects day/month/year when a day above 12 rules out month/day', async () => {
     const path = join(dir, 'dmy.csv');
-    writeFileSync(path, csv(UCI_HEADER, UCI_ROWS.map((r) => r.map((v, i) => (i === 4 ? dmyDate(v) : v)))));
+    writeFileSync(
+      path,
+      csv(
+        UCI_HEADER,
+        UCI_ROWS.map((r) => r.map((v, i) => (i === 4 ? dmyDate(v) : v))),
+      ),
+    );
     const r = await readExport(path);
     expect(r.dateFormat).to.equal('%d/%m/%Y %H:%M');
     expectRfm(r);
@@ -106,9 +132,18 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
         ['A5', 'y', '2024-03-03T08:00:00', '20'],
       ]),
     );
-    const r = await readExport(path, { columns: { customer: 'client', invoice: 'order_ref', date: 'when', amount: 'total' } });
+    const r = await readExport(path, {
+      columns: { customer: 'client', invoice: 'order_ref', date: 'when', amount: 'total' },
+    });
     expect(r.dateFormat).to.equal('ISO');
-    expect(r.summary.rows_dropped).to.deep.equal({ missing_customer: 0, cancelled: 0, missing_invoice: 0, unparsable_date: 0, unparsable_amount: 1, amount_not_positive: 1 });
+    expect(r.summary.rows_dropped).to.deep.equal({
+      missing_customer: 0,
+      cancelled: 0,
+      missing_invoice: 0,
+      unparsable_date: 0,
+      unparsable_amount: 1,
+      amount_not_positive: 1,
+    });
     expect(r.summary.snapshot_date).to.equal('2024-03-05');
     expect(r.table.cids).to.deep.equal(['x', 'y']);
     expect([...r.table.raw]).to.deep.equal([1, 2, 20, 2, 1, 20]);
@@ -116,7 +151,13 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
 
   it('an explicit --date-format is used; one that parses nothing is a clear error', async () => {
     const path = join(dir, 'dmy2.csv');
-    writeFileSync(path, csv(UCI_HEADER, UCI_ROWS.map((r) => r.map((v, i) => (i === 4 ? dmyDate(v) : v)))));
+    writeFileSync(
+      path,
+      csv(
+        UCI_HEADER,
+        UCI_ROWS.map((r) => r.map((v, i) => (i === 4 ? dmyDate(v) : v))),
+      ),
+    );
     expectRfm(await readExport(path, { dateFormat: '%d/%m/%Y %H:%M' }));
     const e = await rejects(readExport(path, { dateFormat: '%Y.%m.%d' }));
     expect(e.message).to.match(/--date-format "%Y\.%m\.%d" parses none of the dates in column InvoiceDate/);
@@ -124,17 +165,30 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
 
   it('unrecognisable dates are named with an example, not silently dropped', async () => {
     const path = join(dir, 'baddates.csv');
-    writeFileSync(path, csv(UCI_HEADER, UCI_ROWS.map((r) => r.map((v, i) => (i === 4 ? 'someday' : v)))));
+    writeFileSync(
+      path,
+      csv(
+        UCI_HEADER,
+        UCI_ROWS.map((r) => r.map((v, i) => (i === 4 ? 'someday' : v))),
+      ),
+    );
     const e = await rejects(readExport(path));
     expect(e.message).to.match(/cannot recognise the dates in column InvoiceDate \(e\.g\. "someday"\).*--date-format/);
   });
 
   it('a missing column is named, with the columns that were found', async () => {
     const path = join(dir, 'nocust.csv');
-    writeFileSync(path, csv('InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,Country', [['1', 'A', '1', '12/1/2010 8:26', '1.0', 'UK']]));
+    writeFileSync(
+      path,
+      csv('InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,Country', [
+        ['1', 'A', '1', '12/1/2010 8:26', '1.0', 'UK'],
+      ]),
+    );
     const e = await rejects(readExport(path));
     expect(e.code).to.equal('INVALID_INPUT');
-    expect(e.message).to.match(/missing required column\(s\): customer\. Columns found: InvoiceNo, StockCode, Quantity, InvoiceDate, UnitPrice, Country/);
+    expect(e.message).to.match(
+      /missing required column\(s\): customer\. Columns found: InvoiceNo, StockCode, Quantity, InvoiceDate, UnitPrice, Country/,
+    );
     expect(e.issues[0]).to.include({ path: 'columns.customer' });
   });
 
@@ -164,7 +218,7 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
     expect((await rejects(readExport(join(dir, 'export.xlsx')))).code).to.equal('UNSUPPORTED');
   });
 
-  it("a path with a quote in it is passed to SQL safely", async () => {
+  it('a path with a quote in it is passed to SQL safely', async () => {
     const r = await readExport(writeUci(dir, "o'brien export.csv"));
     expectRfm(r);
     expect(r.summary.source.file).to.equal("o'brien export.csv");

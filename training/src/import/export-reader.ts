@@ -8,7 +8,15 @@ import { resolveColumns, type ColumnMapping, type ResolvedColumns } from './colu
 import { chooseDateFormat, DATE_FORMATS, isTemporalType, parseDateSql } from './dates.js';
 import { asReadError, num, queryObjects, run, withDuck } from './duck.js';
 import { customerSql, dateSql, invoiceSql, numberSql } from './expressions.js';
-import { checkFile, describeSource, detectFormat, fileInfo, longLineInHead, MAX_LINE_BYTES, sourceSql } from './source.js';
+import {
+  checkFile,
+  describeSource,
+  detectFormat,
+  fileInfo,
+  longLineInHead,
+  MAX_LINE_BYTES,
+  sourceSql,
+} from './source.js';
 import { sqlString } from './sql.js';
 
 export interface ImportOptions {
@@ -20,8 +28,24 @@ export interface ImportOptions {
 }
 
 /** Reasons a row is dropped, in the order the rules apply; each row counts under the first that fails. */
-export const DROP_REASONS_QP = ['missing_customer', 'cancelled', 'missing_invoice', 'unparsable_date', 'unparsable_quantity', 'quantity_not_positive', 'unparsable_price', 'price_not_positive'] as const;
-export const DROP_REASONS_AMOUNT = ['missing_customer', 'cancelled', 'missing_invoice', 'unparsable_date', 'unparsable_amount', 'amount_not_positive'] as const;
+export const DROP_REASONS_QP = [
+  'missing_customer',
+  'cancelled',
+  'missing_invoice',
+  'unparsable_date',
+  'unparsable_quantity',
+  'quantity_not_positive',
+  'unparsable_price',
+  'price_not_positive',
+] as const;
+export const DROP_REASONS_AMOUNT = [
+  'missing_customer',
+  'cancelled',
+  'missing_invoice',
+  'unparsable_date',
+  'unparsable_amount',
+  'amount_not_positive',
+] as const;
 
 export interface ExportAggregate {
   summary: DataSummary;
@@ -51,7 +75,10 @@ function valueChecks(cols: ResolvedColumns): { unparsable: string; notPositive: 
 function stage1Sql(src: string, cols: ResolvedColumns): string {
   const checks = valueChecks(cols);
   const v = cols.value;
-  const values = v.kind === 'quantity_price' ? `${numberSql(v.quantity)} AS q, ${numberSql(v.price)} AS p` : `${numberSql(v.amount)} AS a`;
+  const values =
+    v.kind === 'quantity_price'
+      ? `${numberSql(v.quantity)} AS q, ${numberSql(v.price)} AS p`
+      : `${numberSql(v.amount)} AS a`;
   const amountExpr = v.kind === 'quantity_price' ? 'q * p' : 'a';
   const filters: string[] = [];
   const passed: string[] = [];
@@ -79,7 +106,12 @@ GROUP BY ALL`;
 }
 
 /** Pick the date format: the given one, or the candidate that parses the most rows. */
-async function resolveDateFormat(conn: DuckDBConnection, cols: ResolvedColumns, given: string | undefined, file: string): Promise<string> {
+async function resolveDateFormat(
+  conn: DuckDBConnection,
+  cols: ResolvedColumns,
+  given: string | undefined,
+  file: string,
+): Promise<string> {
   if (isTemporalType(cols.date.type)) return 'typed';
   const candidates = given ? [given] : [...DATE_FORMATS];
   const sel = candidates.map((f, i) => `sum(n) FILTER (WHERE ${parseDateSql('d', f)} IS NOT NULL) AS f${i}`).join(', ');
@@ -98,7 +130,16 @@ async function resolveDateFormat(conn: DuckDBConnection, cols: ResolvedColumns, 
       given
         ? `${file}: --date-format "${given}" parses none of the dates in column ${cols.date.name} (e.g. "${example}")`
         : `${file}: cannot recognise the dates in column ${cols.date.name} (e.g. "${example}"); tried ${DATE_FORMATS.join(', ')}; pass --date-format with a strptime format`,
-      { issues: [{ path: `column ${cols.date.name}`, message: 'unrecognised date format', expected: given ?? DATE_FORMATS.join(' | '), found: example }] },
+      {
+        issues: [
+          {
+            path: `column ${cols.date.name}`,
+            message: 'unrecognised date format',
+            expected: given ?? DATE_FORMATS.join(' | '),
+            found: example,
+          },
+        ],
+      },
     );
   }
   return best.format;
@@ -110,7 +151,11 @@ const ISO_SECONDS = '%Y-%m-%dT%H:%M:%S';
  * Read an export and leave the per-customer RFM table in temp table `rfm` (cid, recency,
  * frequency, monetary) of `conn`. Returns the data summary. Zero usable rows is an error.
  */
-export async function aggregateExport(conn: DuckDBConnection, path: string, opts: ImportOptions = {}): Promise<ExportAggregate> {
+export async function aggregateExport(
+  conn: DuckDBConnection,
+  path: string,
+  opts: ImportOptions = {},
+): Promise<ExportAggregate> {
   const format = detectFormat(path);
   await checkFile(path, 'export');
   const name = path.split(/[\\/]/).pop() ?? path;
@@ -127,7 +172,11 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
   // cores — measured on the UCI export: 1.6 s of one core → 0.25 s inflate + a parallel read.
   const tmp = format === 'csv.gz' ? await mkdtemp(join(tmpdir(), 'rfm-inflate-')) : undefined;
   const readPath = tmp ? join(tmp, name.replace(/\.gz$/i, '') || 'export.csv') : path;
-  const hashing = fileInfo(path, { gzip: format === 'csv.gz', lines: format !== 'parquet', ...(tmp ? { inflateTo: readPath } : {}) });
+  const hashing = fileInfo(path, {
+    gzip: format === 'csv.gz',
+    lines: format !== 'parquet',
+    ...(tmp ? { inflateTo: readPath } : {}),
+  });
   const fileProblem: Promise<RfmError | null> = hashing.then(
     (i) => (i.longLine ? longLineError(name, i.longLine) : null),
     (e: unknown) => (isRfmError(e) ? e : null),
@@ -151,7 +200,10 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
 
     const checks = valueChecks(cols);
     const reasons = cols.value.kind === 'quantity_price' ? DROP_REASONS_QP : DROP_REASONS_AMOUNT;
-    const valueSums = checks.flatMap((c) => [`sum(${c.unparsable}) FILTER (WHERE ts IS NOT NULL) AS ${c.unparsable}`, `sum(${c.notPositive}) FILTER (WHERE ts IS NOT NULL) AS ${c.notPositive}`]);
+    const valueSums = checks.flatMap((c) => [
+      `sum(${c.unparsable}) FILTER (WHERE ts IS NOT NULL) AS ${c.unparsable}`,
+      `sum(${c.notPositive}) FILTER (WHERE ts IS NOT NULL) AS ${c.notPositive}`,
+    ]);
     const [counts] = await queryObjects(
       conn,
       `SELECT (SELECT sum(n) FROM rfm_inv) AS rows_read,
@@ -173,15 +225,26 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
     for (const r of reasons) dropped[r] = num(c[r]);
     if (rowsRead === 0) throw new RfmError('INVALID_INPUT', `${name} has a header but no data rows`);
     if (rowsKept === 0) {
-      const why = Object.entries(dropped).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
-      throw new RfmError('INVALID_INPUT', `${name}: no usable rows: all ${rowsRead} rows were dropped (${why})`, { details: { rows_read: rowsRead, rows_dropped: dropped } });
+      const why = Object.entries(dropped)
+        .filter(([, v]) => v > 0)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      throw new RfmError('INVALID_INPUT', `${name}: no usable rows: all ${rowsRead} rows were dropped (${why})`, {
+        details: { rows_read: rowsRead, rows_dropped: dropped },
+      });
     }
     const lastDay = String(c.last_day);
     const snapshot = opts.asOf ?? addDays(lastDay, 1);
     if (snapshot < lastDay)
-      throw new RfmError('INVALID_INPUT', `--as-of ${snapshot} is before the last invoice date ${lastDay} in ${name}; recency would be negative. Use ${lastDay} or later`, {
-        issues: [{ path: '--as-of', message: 'before the last invoice', expected: `${lastDay} or later`, found: snapshot }],
-      });
+      throw new RfmError(
+        'INVALID_INPUT',
+        `--as-of ${snapshot} is before the last invoice date ${lastDay} in ${name}; recency would be negative. Use ${lastDay} or later`,
+        {
+          issues: [
+            { path: '--as-of', message: 'before the last invoice', expected: `${lastDay} or later`, found: snapshot },
+          ],
+        },
+      );
 
     await run(
       conn,
@@ -221,9 +284,20 @@ export async function aggregateExport(conn: DuckDBConnection, path: string, opts
 }
 
 function longLineError(name: string, l: { line: number; bytes: number }): RfmError {
-  return new RfmError('INVALID_INPUT', `${name}: line ${l.line} is longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes (at least ${l.bytes.toLocaleString('en-US')}); an export line holds one transaction. Is this the right file?`, {
-    issues: [{ path: `line ${l.line}`, message: 'line too long', expected: `at most ${MAX_LINE_BYTES} bytes`, found: `${l.bytes}+ bytes` }],
-  });
+  return new RfmError(
+    'INVALID_INPUT',
+    `${name}: line ${l.line} is longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes (at least ${l.bytes.toLocaleString('en-US')}); an export line holds one transaction. Is this the right file?`,
+    {
+      issues: [
+        {
+          path: `line ${l.line}`,
+          message: 'line too long',
+          expected: `at most ${MAX_LINE_BYTES} bytes`,
+          found: `${l.bytes}+ bytes`,
+        },
+      ],
+    },
+  );
 }
 
 /** YYYY-MM-DD + days, in UTC (calendar arithmetic, no time zones involved). */
@@ -234,7 +308,9 @@ export function addDays(day: string, days: number): string {
 
 /** The `rfm` temp table → typed arrays, sorted by customer id so results never depend on thread timing. */
 export async function readRfmTable(conn: DuckDBConnection): Promise<RfmTable> {
-  const reader = await conn.runAndReadAll('SELECT cid, CAST(recency AS DOUBLE) AS r, CAST(frequency AS DOUBLE) AS f, CAST(monetary AS DOUBLE) AS m FROM rfm');
+  const reader = await conn.runAndReadAll(
+    'SELECT cid, CAST(recency AS DOUBLE) AS r, CAST(frequency AS DOUBLE) AS f, CAST(monetary AS DOUBLE) AS m FROM rfm',
+  );
   const [cid, r, f, m] = reader.getColumnsJS() as [string[], number[], number[], number[]];
   const n = cid.length;
   const raw = new Float64Array(n * 3);
@@ -247,7 +323,10 @@ export async function readRfmTable(conn: DuckDBConnection): Promise<RfmTable> {
 }
 
 /** Read an export into the RFM table and its data summary. */
-export async function readExport(path: string, opts: ImportOptions = {}): Promise<{ table: RfmTable; summary: DataSummary; dateFormat: string }> {
+export async function readExport(
+  path: string,
+  opts: ImportOptions = {},
+): Promise<{ table: RfmTable; summary: DataSummary; dateFormat: string }> {
   return withDuck(async (conn) => {
     const agg = await aggregateExport(conn, path, opts);
     return { table: await readRfmTable(conn), summary: agg.summary, dateFormat: agg.dateFormat };

@@ -34,7 +34,10 @@ export function invoiceSql(c: ColumnInfo): string {
 /** A finite DOUBLE or NULL (text that is not a number, NaN and ±Infinity all count as unparsable). */
 export function numberSql(c: ColumnInfo): string {
   const id = sqlIdent(c.name);
-  const d = INTEGER.test(c.type) || FLOATING.test(c.type) ? `CAST(${id} AS DOUBLE)` : `TRY_CAST(trim(CAST(${id} AS VARCHAR)) AS DOUBLE)`;
+  const d =
+    INTEGER.test(c.type) || FLOATING.test(c.type)
+      ? `CAST(${id} AS DOUBLE)`
+      : `TRY_CAST(trim(CAST(${id} AS VARCHAR)) AS DOUBLE)`;
   return `CASE WHEN isfinite(${d}) THEN ${d} END`;
 }
 

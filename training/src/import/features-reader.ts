@@ -39,7 +39,10 @@ export function todayUtc(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
-export async function readFeatures(path: string, opts: { asOf?: string } = {}): Promise<{ table: RfmTable; summary: DataSummary }> {
+export async function readFeatures(
+  path: string,
+  opts: { asOf?: string } = {},
+): Promise<{ table: RfmTable; summary: DataSummary }> {
   const format = detectFormat(path);
   await checkFile(path, 'features file');
   const name = path.split(/[\\/]/).pop() ?? path;
@@ -57,16 +60,30 @@ export async function readFeatures(path: string, opts: { asOf?: string } = {}): 
         else missing.push(f);
       }
       if (missing.length)
-        throw new RfmError('INVALID_INPUT', `${name}: missing required column(s): ${missing.join(', ')}. Columns found: ${cols.map((c) => c.name).join(', ')}`, {
-          issues: missing.map((f) => ({ path: `columns.${f}`, message: `no ${f} column`, expected: `one of ${NAMES[f].join(', ')}`, found: cols.map((c) => c.name).join(', ') })),
-        });
+        throw new RfmError(
+          'INVALID_INPUT',
+          `${name}: missing required column(s): ${missing.join(', ')}. Columns found: ${cols.map((c) => c.name).join(', ')}`,
+          {
+            issues: missing.map((f) => ({
+              path: `columns.${f}`,
+              message: `no ${f} column`,
+              expected: `one of ${NAMES[f].join(', ')}`,
+              found: cols.map((c) => c.name).join(', '),
+            })),
+          },
+        );
       const r = found.recency!;
       const f = found.frequency!;
       const m = found.monetary!;
       // No ORDER BY: DuckDB keeps file order, so index i is data row i + 1.
-      const reader = await conn.runAndReadAll(`SELECT ${customerSql(found.cid!)} AS cid, ${valueSql(r, 'r')}, ${valueSql(f, 'f')}, ${valueSql(m, 'm')} FROM ${src}`);
+      const reader = await conn.runAndReadAll(
+        `SELECT ${customerSql(found.cid!)} AS cid, ${valueSql(r, 'r')}, ${valueSql(f, 'f')}, ${valueSql(m, 'm')} FROM ${src}`,
+      );
       // No result chunks at all (header-only file) means no columns either.
-      const c = reader.columnCount === 0 || reader.currentRowCount === 0 ? [[], [], [], [], [], [], []] : (reader.getColumnsJS() as unknown[][]);
+      const c =
+        reader.columnCount === 0 || reader.currentRowCount === 0
+          ? [[], [], [], [], [], [], []]
+          : (reader.getColumnsJS() as unknown[][]);
       return validate(name, format === 'parquet' ? 0 : 1, [found.cid!.name, r.name, f.name, m.name], c);
     } catch (e) {
       throw asReadError(e, path, 'features file');
@@ -90,8 +107,21 @@ export async function readFeatures(path: string, opts: { asOf?: string } = {}): 
 }
 
 /** Check every row; `headerLines` turns a row index into a file line for CSV. Pure, exported for tests. */
-export function validate(file: string, headerLines: number, names: [string, string, string, string], c: unknown[][]): RfmTable {
-  const [cids, rv, rt, fv, ft, mv, mt] = c as [(string | null)[], (number | null)[], (string | null)[], (number | null)[], (string | null)[], (number | null)[], (string | null)[]];
+export function validate(
+  file: string,
+  headerLines: number,
+  names: [string, string, string, string],
+  c: unknown[][],
+): RfmTable {
+  const [cids, rv, rt, fv, ft, mv, mt] = c as [
+    (string | null)[],
+    (number | null)[],
+    (string | null)[],
+    (number | null)[],
+    (string | null)[],
+    (number | null)[],
+    (string | null)[],
+  ];
   const n = cids.length;
   if (n === 0) throw new RfmError('INVALID_INPUT', `${file} has no data rows`);
   const issues: Issue[] = [];
@@ -102,15 +132,37 @@ export function validate(file: string, headerLines: number, names: [string, stri
   for (let i = 0; i < n; i++) {
     const rowIssues: Issue[] = [];
     const cid = cids[i];
-    if (cid === null || cid === undefined) rowIssues.push({ path: `${where(i)}, column ${names[0]}`, message: 'customer id is missing' });
-    else if (seen.has(cid)) rowIssues.push({ path: `${where(i)}, column ${names[0]}`, message: `duplicate customer id "${cid}" (first at ${where(seen.get(cid)!)})` });
+    if (cid === null || cid === undefined)
+      rowIssues.push({ path: `${where(i)}, column ${names[0]}`, message: 'customer id is missing' });
+    else if (seen.has(cid))
+      rowIssues.push({
+        path: `${where(i)}, column ${names[0]}`,
+        message: `duplicate customer id "${cid}" (first at ${where(seen.get(cid)!)})`,
+      });
     else seen.set(cid, i);
-    const check = (j: 0 | 1 | 2, v: number | null, text: string | null, field: 'recency' | 'frequency' | 'monetary') => {
+    const check = (
+      j: 0 | 1 | 2,
+      v: number | null,
+      text: string | null,
+      field: 'recency' | 'frequency' | 'monetary',
+    ) => {
       const { min, max } = LIMITS[field];
       const col = names[j + 1];
       const expected = `${field === 'frequency' ? 'a whole number' : 'a number'} in [${min}, ${max}]`;
-      if (v === null || !Number.isFinite(v)) rowIssues.push({ path: `${where(i)}, column ${col}`, message: `${field} is not a number`, expected, found: text === null ? 'empty' : JSON.stringify(text) });
-      else if (v < min || v > max || (field === 'frequency' && !Number.isInteger(v))) rowIssues.push({ path: `${where(i)}, column ${col}`, message: `${field} out of range`, expected, found: String(v) });
+      if (v === null || !Number.isFinite(v))
+        rowIssues.push({
+          path: `${where(i)}, column ${col}`,
+          message: `${field} is not a number`,
+          expected,
+          found: text === null ? 'empty' : JSON.stringify(text),
+        });
+      else if (v < min || v > max || (field === 'frequency' && !Number.isInteger(v)))
+        rowIssues.push({
+          path: `${where(i)}, column ${col}`,
+          message: `${field} out of range`,
+          expected,
+          found: String(v),
+        });
       else raw[i * 3 + j] = v;
     };
     check(0, rv[i] ?? null, rt[i] ?? null, 'recency');
@@ -123,10 +175,14 @@ export function validate(file: string, headerLines: number, names: [string, stri
   }
   if (badRows) {
     const first = issues[0]!;
-    throw new RfmError('INVALID_INPUT', `${file}: ${badRows} invalid row(s); first: ${first.path}: ${first.message}${first.found ? ` (found ${first.found}, expected ${first.expected ?? 'a unique id'})` : ''}`, {
-      issues,
-      details: { invalid_rows: badRows },
-    });
+    throw new RfmError(
+      'INVALID_INPUT',
+      `${file}: ${badRows} invalid row(s); first: ${first.path}: ${first.message}${first.found ? ` (found ${first.found}, expected ${first.expected ?? 'a unique id'})` : ''}`,
+      {
+        issues,
+        details: { invalid_rows: badRows },
+      },
+    );
   }
   return sortByCid({ cids: cids as string[], raw });
 }

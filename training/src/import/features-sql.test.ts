@@ -13,7 +13,7 @@ const SAMPLE = join(HERE, '..', '..', '..', 'data', 'online_retail_sample.csv.gz
 describe('the documented Spark SQL / Trino RFM query (training/README.md)', function () {
   this.timeout(60_000);
 
-  it('gives the same RFM table as rfm\'s import on the real sample', async () => {
+  it("gives the same RFM table as rfm's import on the real sample", async () => {
     const doc = readFileSync(README, 'utf8');
     const sql = /```sql rfm-features\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(sql, 'README has a ```sql rfm-features block').to.be.a('string');
@@ -23,7 +23,9 @@ describe('the documented Spark SQL / Trino RFM query (training/README.md)', func
         SELECT InvoiceNo, CAST(Quantity AS DOUBLE) AS Quantity, strptime(InvoiceDate, '%m/%d/%Y %H:%M') AS InvoiceDate,
                CAST(UnitPrice AS DOUBLE) AS UnitPrice, NULLIF(CustomerID, '') AS CustomerID
         FROM read_csv(${sqlString(SAMPLE)}, header = true, all_varchar = true)`);
-      const r = await conn.runAndReadAll(`SELECT cid, CAST(recency AS DOUBLE) r, CAST(frequency AS DOUBLE) f, CAST(monetary AS DOUBLE) m FROM (${sql}) ORDER BY cid`);
+      const r = await conn.runAndReadAll(
+        `SELECT cid, CAST(recency AS DOUBLE) r, CAST(frequency AS DOUBLE) f, CAST(monetary AS DOUBLE) m FROM (${sql}) ORDER BY cid`,
+      );
       return r.getRowObjectsJS() as { cid: string; r: number; f: number; m: number }[];
     });
     const ours = await readExport(SAMPLE);

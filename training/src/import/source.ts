@@ -22,9 +22,20 @@ export function detectFormat(path: string): SourceFormat {
   if (name.endsWith('.parquet') || name.endsWith('.pq')) return 'parquet';
   if (/\.(csv|tsv|txt)\.gz$/.test(name)) return 'csv.gz';
   if (/\.(csv|tsv|txt)$/.test(name)) return 'csv';
-  throw new RfmError('UNSUPPORTED', `unsupported file type "${basename(path)}": expected .csv, .csv.gz (or .tsv, .txt, gzipped too) or .parquet`, {
-    issues: [{ path: 'file', message: 'unknown extension', expected: '.csv, .csv.gz, .tsv, .txt, .parquet', found: basename(path) }],
-  });
+  throw new RfmError(
+    'UNSUPPORTED',
+    `unsupported file type "${basename(path)}": expected .csv, .csv.gz (or .tsv, .txt, gzipped too) or .parquet`,
+    {
+      issues: [
+        {
+          path: 'file',
+          message: 'unknown extension',
+          expected: '.csv, .csv.gz, .tsv, .txt, .parquet',
+          found: basename(path),
+        },
+      ],
+    },
+  );
 }
 
 /**
@@ -32,7 +43,9 @@ export function detectFormat(path: string): SourceFormat {
  * one row is counted under a drop reason later instead of failing the whole read.
  */
 export function sourceSql(path: string, format: SourceFormat): string {
-  return format === 'parquet' ? `read_parquet(${sqlString(path)})` : `read_csv(${sqlString(path)}, header = true, all_varchar = true)`;
+  return format === 'parquet'
+    ? `read_parquet(${sqlString(path)})`
+    : `read_csv(${sqlString(path)}, header = true, all_varchar = true)`;
 }
 
 export async function describeSource(conn: DuckDBConnection, src: string): Promise<ColumnInfo[]> {
@@ -116,7 +129,10 @@ class LineLengths {
  * before DuckDB sniffs the file: its sniffer cannot be interrupted and takes minutes over a line of
  * tens of MB; lines further on are found by fileInfo's pass, which interrupts the read.
  */
-export async function longLineInHead(path: string, opts: { gzip?: boolean; limit?: number } = {}): Promise<FileInfo['longLine']> {
+export async function longLineInHead(
+  path: string,
+  opts: { gzip?: boolean; limit?: number } = {},
+): Promise<FileInfo['longLine']> {
   const limit = opts.limit ?? 16 * 1024 * 1024;
   const lines = new LineLengths();
   const file = createReadStream(path);
@@ -143,7 +159,10 @@ export async function longLineInHead(path: string, opts: { gzip?: boolean; limit
  * checks the gzip stream is whole: a file cut short is an error even where DuckDB would read it
  * (a cut at a line boundary reads as a shorter, valid-looking export).
  */
-export async function fileInfo(path: string, opts: { gzip?: boolean; lines?: boolean; inflateTo?: string } = {}): Promise<FileInfo> {
+export async function fileInfo(
+  path: string,
+  opts: { gzip?: boolean; lines?: boolean; inflateTo?: string } = {},
+): Promise<FileInfo> {
   const hash = createHash('sha256');
   const lines = opts.lines ? new LineLengths() : undefined;
   // 1 MB chunks: the default 16 kB ones cost more in stream overhead than the inflating itself
@@ -160,9 +179,19 @@ export async function fileInfo(path: string, opts: { gzip?: boolean; lines?: boo
         } else gunzip.on('end', resolve);
         gunzip.on('error', (e) =>
           reject(
-            new RfmError('INVALID_INPUT', `${basename(path)} is not a whole gzip file (${(e as Error).message}): it was cut short or damaged; copy or download it again`, {
-              issues: [{ path: 'file', message: 'broken gzip stream', found: (e as NodeJS.ErrnoException).code ?? (e as Error).message }],
-            }),
+            new RfmError(
+              'INVALID_INPUT',
+              `${basename(path)} is not a whole gzip file (${(e as Error).message}): it was cut short or damaged; copy or download it again`,
+              {
+                issues: [
+                  {
+                    path: 'file',
+                    message: 'broken gzip stream',
+                    found: (e as NodeJS.ErrnoException).code ?? (e as Error).message,
+                  },
+                ],
+              },
+            ),
           ),
         );
       })
@@ -179,5 +208,10 @@ export async function fileInfo(path: string, opts: { gzip?: boolean; lines?: boo
   }
   if (gunzip && !gunzip.destroyed) gunzip.end();
   await inflated;
-  return { file: basename(path), bytes, sha256: hash.digest('hex'), ...(lines?.found ? { longLine: lines.found } : {}) };
+  return {
+    file: basename(path),
+    bytes,
+    sha256: hash.digest('hex'),
+    ...(lines?.found ? { longLine: lines.found } : {}),
+  };
 }

@@ -57,11 +57,17 @@ async function choose(pref: BackendPreference | undefined): Promise<string> {
   tf.enableProdMode();
   if (pref === 'node') {
     if (await tryNode()) return tf.getBackend();
-    throw new RfmError('UNSUPPORTED', 'TensorFlow.js backend "node" requested (RFM_TF_BACKEND=node) but @tensorflow/tfjs-node is not installed or failed to load; install it or choose wasm or cpu');
+    throw new RfmError(
+      'UNSUPPORTED',
+      'TensorFlow.js backend "node" requested (RFM_TF_BACKEND=node) but @tensorflow/tfjs-node is not installed or failed to load; install it or choose wasm or cpu',
+    );
   }
   if (pref === 'wasm' || pref === 'cpu') {
     if (await trySet(pref)) return tf.getBackend();
-    throw new RfmError('UNSUPPORTED', `TensorFlow.js backend "${pref}" requested (RFM_TF_BACKEND=${pref}) but it failed to initialise`);
+    throw new RfmError(
+      'UNSUPPORTED',
+      `TensorFlow.js backend "${pref}" requested (RFM_TF_BACKEND=${pref}) but it failed to initialise`,
+    );
   }
   if (await tryNode()) return tf.getBackend();
   if (await trySet('wasm')) return tf.getBackend();

@@ -23,7 +23,17 @@ describe('k-means on any size, and choosing k', function () {
   });
 
   it('sweeps k = 2…7 on four blobs: picks k = 4 by silhouette, inertia falls with k, same result for the same seed', () => {
-    const x = blobs([[0, 0, 0], [6, 0, 0], [0, 6, 0], [0, 0, 6]], 150, 1, 3);
+    const x = blobs(
+      [
+        [0, 0, 0],
+        [6, 0, 0],
+        [0, 6, 0],
+        [0, 0, 6],
+      ],
+      150,
+      1,
+      3,
+    );
     const a = sweepK(tf, x, 3, { ...base, kMin: 2, kMax: 7 });
     expect(a.points.map((p) => p.k)).to.deep.equal([2, 3, 4, 5, 6, 7]);
     expect(a.k).to.equal(4);
@@ -39,13 +49,32 @@ describe('k-means on any size, and choosing k', function () {
   });
 
   it('caps the sweep at n − 1 clusters and refuses too few rows', () => {
-    const x = blobs([[0, 0, 0], [5, 5, 5]], 2, 0.5, 1); // 4 rows
+    const x = blobs(
+      [
+        [0, 0, 0],
+        [5, 5, 5],
+      ],
+      2,
+      0.5,
+      1,
+    ); // 4 rows
     expect(sweepK(tf, x, 3, { ...base, kMin: 2, kMax: 10 }).points.map((p) => p.k)).to.deep.equal([2, 3]);
     expect(() => sweepK(tf, x.subarray(0, 6), 3, { ...base, kMin: 2, kMax: 10 })).to.throw(RangeError);
   });
 
   it('large data: restarts on a seeded sample, then one full Lloyd run — inertia within 0.5% of full restarts, deterministic', () => {
-    const x = blobs([[0, 0, 0], [3, 0, 0], [0, 3, 0], [0, 0, 3], [3, 3, 3]], 1000, 1, 9); // 5,000 rows, overlapping
+    const x = blobs(
+      [
+        [0, 0, 0],
+        [3, 0, 0],
+        [0, 3, 0],
+        [0, 0, 3],
+        [3, 3, 3],
+      ],
+      1000,
+      1,
+      9,
+    ); // 5,000 rows, overlapping
     const full = kmeans(tf, x, 3, { ...base, k: 5 });
     const sampled = fitKMeans(tf, x, 3, { ...base, k: 5, sampleAbove: 2000, sampleSize: 1000 });
     expect(sampled.algorithm).to.equal('lloyd-sampled-restarts');
@@ -59,7 +88,15 @@ describe('k-means on any size, and choosing k', function () {
   });
 
   it('a given start (init) runs once from those centres', () => {
-    const x = blobs([[0, 0, 0], [6, 6, 6]], 50, 1, 5);
+    const x = blobs(
+      [
+        [0, 0, 0],
+        [6, 6, 6],
+      ],
+      50,
+      1,
+      5,
+    );
     const r = kmeans(tf, x, 3, { ...base, k: 2, init: Float64Array.from([0, 0, 0, 6, 6, 6]) });
     expect(r.runInertias).to.have.length(1);
     expect(r.centers[0]!).to.be.closeTo(0, 0.5);

@@ -50,7 +50,13 @@ export function fitKMeans(tf: Tf, x: Float64Array, dim: number, opts: FitOptions
   const idx = sampleIndices(n, size, mulberry32((opts.seed ^ 0x9e3779b9) >>> 0)).sort();
   const onSample = kmeans(tf, gather(x, dim, idx), dim, opts);
   const full = kmeans(tf, x, dim, { ...opts, init: onSample.centers, onRun: undefined });
-  return { ...full, runInertias: onSample.runInertias, bestRun: onSample.bestRun, algorithm: 'lloyd-sampled-restarts', restartSample: idx.length };
+  return {
+    ...full,
+    runInertias: onSample.runInertias,
+    bestRun: onSample.bestRun,
+    algorithm: 'lloyd-sampled-restarts',
+    restartSample: idx.length,
+  };
 }
 
 export interface SweepOptions extends Omit<FitOptions, 'k'> {
@@ -83,7 +89,13 @@ export function sweepK(tf: Tf, x: Float64Array, dim: number, opts: SweepOptions)
     const fit = fitKMeans(tf, x, dim, { ...opts, k });
     const sil = silhouette(x, dim, fit.labels, k, { seed: opts.seed });
     sample = sil.sample;
-    const point: SweepPoint = { k, inertia: fit.inertia, silhouette: sil.value, davies_bouldin: daviesBouldin(x, dim, fit.labels, k), calinski_harabasz: calinskiHarabasz(x, dim, fit.labels, k) };
+    const point: SweepPoint = {
+      k,
+      inertia: fit.inertia,
+      silhouette: sil.value,
+      davies_bouldin: daviesBouldin(x, dim, fit.labels, k),
+      calinski_harabasz: calinskiHarabasz(x, dim, fit.labels, k),
+    };
     points.push(point);
     opts.onK?.(point, fit.iterations);
     const s = sil.value ?? -Infinity;

@@ -42,7 +42,16 @@ describe('k-means (tfjs)', () => {
   });
 
   it('recovers three well-separated gaussian blobs exactly', () => {
-    const { x, truth } = blobs([[0, 0, 0], [8, 0, 0], [0, 8, 8]], 200, 1, 7);
+    const { x, truth } = blobs(
+      [
+        [0, 0, 0],
+        [8, 0, 0],
+        [0, 8, 8],
+      ],
+      200,
+      1,
+      7,
+    );
     const r = kmeans(tf, x, 3, opts);
     expect(samePartition(r.labels, truth)).to.equal(true);
     const sizes = [0, 0, 0];
@@ -50,7 +59,15 @@ describe('k-means (tfjs)', () => {
     expect(sizes).to.deep.equal([200, 200, 200]);
     // each fitted centre sits within 0.25 of a true one (noise sd 1, 200 points → se ≈ 0.07)
     for (let c = 0; c < 3; c++) {
-      const d = Math.min(...[[0, 0, 0], [8, 0, 0], [0, 8, 8]].map((t) => Math.hypot(r.centers[c * 3]! - t[0]!, r.centers[c * 3 + 1]! - t[1]!, r.centers[c * 3 + 2]! - t[2]!)));
+      const d = Math.min(
+        ...[
+          [0, 0, 0],
+          [8, 0, 0],
+          [0, 8, 8],
+        ].map((t) =>
+          Math.hypot(r.centers[c * 3]! - t[0]!, r.centers[c * 3 + 1]! - t[1]!, r.centers[c * 3 + 2]! - t[2]!),
+        ),
+      );
       expect(d).to.be.lessThan(0.25);
     }
     expect(r.converged).to.equal(true);
@@ -58,7 +75,17 @@ describe('k-means (tfjs)', () => {
   });
 
   it('gives an identical result for the same seed, and may differ for another', () => {
-    const { x } = blobs([[0, 0, 0], [3, 0, 0], [0, 3, 0], [2, 2, 2]], 150, 1.2, 11);
+    const { x } = blobs(
+      [
+        [0, 0, 0],
+        [3, 0, 0],
+        [0, 3, 0],
+        [2, 2, 2],
+      ],
+      150,
+      1.2,
+      11,
+    );
     const a = kmeans(tf, x, 3, { ...opts, k: 4 });
     const b = kmeans(tf, x, 3, { ...opts, k: 4 });
     expect([...a.centers]).to.deep.equal([...b.centers]);
@@ -69,7 +96,18 @@ describe('k-means (tfjs)', () => {
   });
 
   it('keeps the lowest-inertia restart: more restarts never do worse', () => {
-    const { x } = blobs([[0, 0, 0], [3, 0, 0], [0, 3, 0], [2, 2, 2], [4, 4, 0]], 80, 1.5, 3);
+    const { x } = blobs(
+      [
+        [0, 0, 0],
+        [3, 0, 0],
+        [0, 3, 0],
+        [2, 2, 2],
+        [4, 4, 0],
+      ],
+      80,
+      1.5,
+      3,
+    );
     const many = kmeans(tf, x, 3, { ...opts, k: 5, nInit: 10 });
     expect(many.runInertias).to.have.length(10);
     expect(many.inertia).to.equal(Math.min(...many.runInertias));
@@ -81,7 +119,16 @@ describe('k-means (tfjs)', () => {
   });
 
   it('agrees with the pure-JS cpu backend up to float32 rounding', async () => {
-    const { x } = blobs([[0, 0, 0], [5, 1, 0], [1, 5, 2]], 100, 1, 5);
+    const { x } = blobs(
+      [
+        [0, 0, 0],
+        [5, 1, 0],
+        [1, 5, 2],
+      ],
+      100,
+      1,
+      5,
+    );
     const wasm = kmeans(tf, x, 3, opts);
     const { tf: cpuTf, backend } = await selectBackend('cpu');
     try {
@@ -94,8 +141,10 @@ describe('k-means (tfjs)', () => {
     }
   });
 
-  it('reaches scikit-learn\'s optimum on a small 3-D example (inertia 6.16)', () => {
-    const x = Float64Array.from([0, 0, 0, 1, 0, 0, 0, 1, 0, 0.5, 0.5, 1, 5, 5, 5, 6, 5, 5, 5, 6, 4, 0, 5, 0, 1, 6, 0, 0, 5, 1, 0.2, 5.5, 0.3]);
+  it("reaches scikit-learn's optimum on a small 3-D example (inertia 6.16)", () => {
+    const x = Float64Array.from([
+      0, 0, 0, 1, 0, 0, 0, 1, 0, 0.5, 0.5, 1, 5, 5, 5, 6, 5, 5, 5, 6, 4, 0, 5, 0, 1, 6, 0, 0, 5, 1, 0.2, 5.5, 0.3,
+    ]);
     const r = kmeans(tf, x, 3, opts);
     expect(r.inertia).to.be.closeTo(6.16, 1e-9);
     expect(samePartition(r.labels, Int32Array.from([0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2]))).to.equal(true);
@@ -108,7 +157,10 @@ describe('k-means (tfjs)', () => {
   });
 
   it('refuses more clusters than points', () => {
-    expect(() => kmeans(tf, Float64Array.from([0, 0, 0, 1, 1, 1]), 3, { ...opts, k: 3 })).to.throw(RangeError, /at least 3 rows/);
+    expect(() => kmeans(tf, Float64Array.from([0, 0, 0, 1, 1, 1]), 3, { ...opts, k: 3 })).to.throw(
+      RangeError,
+      /at least 3 rows/,
+    );
   });
 });
 

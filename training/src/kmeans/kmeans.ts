@@ -52,13 +52,16 @@ export function meanVariance(x: Float64Array, dim: number): number {
  */
 export function kmeans(tf: Tf, x: Float64Array, dim: number, opts: KMeansOptions): KMeansResult {
   const n = x.length / dim;
-  if (!Number.isInteger(n) || n < opts.k) throw new RangeError(`k-means with k=${opts.k} needs at least ${opts.k} rows, got ${n}`);
+  if (!Number.isInteger(n) || n < opts.k)
+    throw new RangeError(`k-means with k=${opts.k} needs at least ${opts.k} rows, got ${n}`);
   const tolAbs = opts.tol * meanVariance(x, dim);
   const master = mulberry32(opts.seed);
   // Seeds are drawn in run order, so run r starts from the same centres however runs are batched.
-  const inits = opts.init ? [Float64Array.from(opts.init)] : Array.from({ length: opts.nInit }, () => kmeansPlusPlus(x, n, dim, opts.k, mulberry32(nextSeed(master))));
+  const inits = opts.init
+    ? [Float64Array.from(opts.init)]
+    : Array.from({ length: opts.nInit }, () => kmeansPlusPlus(x, n, dim, opts.k, mulberry32(nextSeed(master))));
   const xt = tf.tensor2d(Float32Array.from(x), [n, dim], 'float32');
-  let results;
+  let results: ReturnType<typeof lloydRuns>;
   try {
     results = lloydRuns(tf, xt, x, dim, inits, opts.k, opts.maxIter, tolAbs);
   } finally {
@@ -70,5 +73,13 @@ export function kmeans(tf: Tf, x: Float64Array, dim: number, opts: KMeansOptions
     if (r.inertia < results[best]!.inertia) best = run; // ties keep the earlier run
   });
   const b = results[best]!;
-  return { centers: b.centers, labels: b.labels, inertia: b.inertia, iterations: b.iterations, converged: b.converged, runInertias: results.map((r) => r.inertia), bestRun: best };
+  return {
+    centers: b.centers,
+    labels: b.labels,
+    inertia: b.inertia,
+    iterations: b.iterations,
+    converged: b.converged,
+    runInertias: results.map((r) => r.inertia),
+    bestRun: best,
+  };
 }

@@ -28,13 +28,23 @@ const BATCH_ELEMENTS = 16_000_000;
  * `xt` is the data as a float32 tensor [n, dim]; `x` the same data in float64, used for the final
  * assignment and inertia so reported figures do not depend on the backend's float32 rounding.
  */
-export function lloydRuns(tf: Tf, xt: Tensor2D, x: Float64Array, dim: number, inits: Float64Array[], k: number, maxIter: number, tolAbs: number): LloydResult[] {
+export function lloydRuns(
+  tf: Tf,
+  xt: Tensor2D,
+  x: Float64Array,
+  dim: number,
+  inits: Float64Array[],
+  k: number,
+  maxIter: number,
+  tolAbs: number,
+): LloydResult[] {
   const n = x.length / dim;
   const perGroup = Math.max(1, Math.floor(BATCH_ELEMENTS / (n * k)));
   const out: LloydResult[] = [];
   const xx = tf.tidy(() => tf.sum(tf.square(xt), 1, true)) as Tensor2D;
   try {
-    for (let g = 0; g < inits.length; g += perGroup) out.push(...runGroup(tf, xt, xx, x, dim, inits.slice(g, g + perGroup), k, maxIter, tolAbs));
+    for (let g = 0; g < inits.length; g += perGroup)
+      out.push(...runGroup(tf, xt, xx, x, dim, inits.slice(g, g + perGroup), k, maxIter, tolAbs));
   } finally {
     xx.dispose();
   }
@@ -49,19 +59,38 @@ interface RunState {
   done: boolean;
 }
 
-function runGroup(tf: Tf, xt: Tensor2D, xx: Tensor2D, x: Float64Array, dim: number, inits: Float64Array[], k: number, maxIter: number, tolAbs: number): LloydResult[] {
+function runGroup(
+  tf: Tf,
+  xt: Tensor2D,
+  xx: Tensor2D,
+  x: Float64Array,
+  dim: number,
+  inits: Float64Array[],
+  k: number,
+  maxIter: number,
+  tolAbs: number,
+): LloydResult[] {
   const n = x.length / dim;
-  const runs: RunState[] = inits.map((c) => ({ centers: Float64Array.from(c), prev: undefined, iterations: 0, converged: false, done: false }));
+  const runs: RunState[] = inits.map((c) => ({
+    centers: Float64Array.from(c),
+    prev: undefined,
+    iterations: 0,
+    converged: false,
+    done: false,
+  }));
   for (let it = 0; it < maxIter; it++) {
     const active = runs.filter((r) => !r.done);
     if (active.length === 0) break;
     const ra = active.length;
     const all = new Float32Array(ra * k * dim);
-    active.forEach((r, i) => all.set(r.centers, i * k * dim));
+    for (const [i, r] of active.entries()) all.set(r.centers, i * k * dim);
     const [labT, sumT, cntT] = tf.tidy(() => {
       const c = tf.tensor2d(all, [ra * k, dim], 'float32');
       // ‖x−c‖² = ‖x‖² − 2·x·c + ‖c‖², for every centre of every active run: [n, ra·k]
-      const d = tf.add(tf.sub(xx, tf.mul(tf.matMul(xt, c, false, true), 2)), tf.reshape(tf.sum(tf.square(c), 1), [1, ra * k]));
+      const d = tf.add(
+        tf.sub(xx, tf.mul(tf.matMul(xt, c, false, true), 2)),
+        tf.reshape(tf.sum(tf.square(c), 1), [1, ra * k]),
+      );
       const lab = tf.argMin(tf.reshape(d, [n, ra, k]), 2); // [n, ra]
       // tf.oneHot needs depth ≥ 2; for k = 1 the extra column is sliced off again.
       const hot = k >= 2 ? tf.oneHot(lab, k) : tf.slice(tf.oneHot(lab, 2), [0, 0, 0], [n, ra, 1]);
@@ -84,12 +113,27 @@ function runGroup(tf: Tf, xt: Tensor2D, xx: Tensor2D, x: Float64Array, dim: numb
   // Final E-step in float64 against the final centres (sklearn does the same when it stopped on tol).
   return runs.map((r) => {
     const labels = assignLabels(x, dim, r.centers, k);
-    return { centers: r.centers, labels, inertia: inertiaOf(x, dim, r.centers, labels), iterations: r.iterations, converged: r.converged };
+    return {
+      centers: r.centers,
+      labels,
+      inertia: inertiaOf(x, dim, r.centers, labels),
+      iterations: r.iterations,
+      converged: r.converged,
+    };
   });
 }
 
 /** One M-step and the convergence tests for one run. */
-function step(r: RunState, x: Float64Array, dim: number, labels: Int32Array, sums: Float64Array, counts: Float64Array, k: number, tolAbs: number): void {
+function step(
+  r: RunState,
+  x: Float64Array,
+  dim: number,
+  labels: Int32Array,
+  sums: Float64Array,
+  counts: Float64Array,
+  k: number,
+  tolAbs: number,
+): void {
   relocateEmpty(x, dim, r.centers, labels, sums, counts, k);
   const next = new Float64Array(k * dim);
   let shift = 0;
@@ -116,7 +160,15 @@ function sameLabels(a: Int32Array, b: Int32Array): boolean {
  * sklearn's empty-cluster rule: each empty cluster takes the point farthest from its current
  * centre (farthest first), and that point's contribution leaves its old cluster's sum.
  */
-export function relocateEmpty(x: Float64Array, dim: number, centers: Float64Array, labels: Int32Array, sums: Float64Array, counts: Float64Array, k: number): number {
+export function relocateEmpty(
+  x: Float64Array,
+  dim: number,
+  centers: Float64Array,
+  labels: Int32Array,
+  sums: Float64Array,
+  counts: Float64Array,
+  k: number,
+): number {
   const empty: number[] = [];
   for (let c = 0; c < k; c++) if (counts[c]! === 0) empty.push(c);
   if (empty.length === 0) return 0;

@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { assignLabels, calinskiHarabasz, clusterMeans, clusterSizes, daviesBouldin, inertia, silhouette, silhouetteExact } from './metrics.js';
+import {
+  assignLabels,
+  calinskiHarabasz,
+  clusterMeans,
+  clusterSizes,
+  daviesBouldin,
+  inertia,
+  silhouette,
+  silhouetteExact,
+} from './metrics.js';
 
 // Four points on a line, clusters {0, 1} and {4, 5}; every figure below is worked out by hand.
 const line = Float64Array.from([0, 1, 4, 5]);
@@ -7,7 +16,9 @@ const lineLabels = Int32Array.from([0, 0, 1, 1]);
 
 // 11 points in 3-D, 3 clusters; reference values from scikit-learn 1.2.1 (silhouette_score,
 // davies_bouldin_score, calinski_harabasz_score, KMeans(3).inertia_).
-const pts = Float64Array.from([0, 0, 0, 1, 0, 0, 0, 1, 0, 0.5, 0.5, 1, 5, 5, 5, 6, 5, 5, 5, 6, 4, 0, 5, 0, 1, 6, 0, 0, 5, 1, 0.2, 5.5, 0.3]);
+const pts = Float64Array.from([
+  0, 0, 0, 1, 0, 0, 0, 1, 0, 0.5, 0.5, 1, 5, 5, 5, 6, 5, 5, 5, 6, 4, 0, 5, 0, 1, 6, 0, 0, 5, 1, 0.2, 5.5, 0.3,
+]);
 const ptsLabels = Int32Array.from([0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2]);
 
 describe('metrics', () => {

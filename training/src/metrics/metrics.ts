@@ -58,7 +58,8 @@ export function clusterMeans(x: Float64Array, dim: number, labels: Int32Array, k
     counts[c]!++;
     for (let j = 0; j < dim; j++) sums[c * dim + j]! += x[i * dim + j]!;
   }
-  for (let c = 0; c < k; c++) for (let j = 0; j < dim; j++) sums[c * dim + j] = counts[c]! > 0 ? sums[c * dim + j]! / counts[c]! : NaN;
+  for (let c = 0; c < k; c++)
+    for (let j = 0; j < dim; j++) sums[c * dim + j] = counts[c]! > 0 ? sums[c * dim + j]! / counts[c]! : NaN;
   return sums;
 }
 
@@ -92,9 +93,13 @@ export function silhouetteExact(x: Float64Array, dim: number, labels: Int32Array
       const end = start[c + 1]!;
       if (dim === 3) {
         // RFM is 3-D: the unrolled loop is about twice as fast as the generic one.
-        const a0 = xi[0]!, a1 = xi[1]!, a2 = xi[2]!;
+        const a0 = xi[0]!,
+          a1 = xi[1]!,
+          a2 = xi[2]!;
         for (let j = from; j < end; j++) {
-          const u = a0 - xs[j * 3]!, v = a1 - xs[j * 3 + 1]!, w = a2 - xs[j * 3 + 2]!;
+          const u = a0 - xs[j * 3]!,
+            v = a1 - xs[j * 3 + 1]!,
+            w = a2 - xs[j * 3 + 2]!;
           const d = Math.sqrt(u * u + v * v + w * w);
           acc += d;
           sums[j * k + li]! += d;
@@ -207,6 +212,7 @@ export function calinskiHarabasz(x: Float64Array, dim: number, labels: Int32Arra
     for (let j = 0; j < dim; j++) extra += sizes[c]! * (cent[c * dim + j]! - mean[j]!) ** 2;
   }
   let intra = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) intra += (x[i * dim + j]! - cent[labels[i]! * dim + j]!) ** 2;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < dim; j++) intra += (x[i * dim + j]! - cent[labels[i]! * dim + j]!) ** 2;
   return intra === 0 ? 1 : (extra * (n - populated)) / (intra * (populated - 1));
 }

@@ -33,7 +33,11 @@ describe('training report (HTML)', function () {
     expect(html).not.to.match(/<link /i);
     expect(html).to.include('segments &lt;&amp;&gt;');
     expect(html.match(/<svg /g)).to.have.length(4); // sweep, scatter, sizes, snake
-    expect(html).to.include('Choosing k').and.include('chosen k = 4').and.include('Snake plot').and.include('all 500 customers');
+    expect(html)
+      .to.include('Choosing k')
+      .and.include('chosen k = 4')
+      .and.include('Snake plot')
+      .and.include('all 500 customers');
   });
 
   it('says what was dropped and why, and shows each segment with description, action and medians', () => {
@@ -41,7 +45,8 @@ describe('training report (HTML)', function () {
     const html = renderReport(a);
     expect(html).not.to.include('Choosing k');
     expect(html.match(/<svg /g)).to.have.length(3);
-    for (const [reason, count] of Object.entries(a.artifact.data.rows_dropped)) expect(html).to.include(`<code>${reason}</code>`).and.include(count.toLocaleString('en-US'));
+    for (const [reason, count] of Object.entries(a.artifact.data.rows_dropped))
+      expect(html).to.include(`<code>${reason}</code>`).and.include(count.toLocaleString('en-US'));
     for (const s of a.artifact.segments) {
       expect(html).to.include(s.name.replace(/'/g, '&#39;'));
       expect(html).to.include(s.action.replace(/'/g, '&#39;'));
@@ -51,6 +56,8 @@ describe('training report (HTML)', function () {
 
   it('samples the scatter above its limit and says so', () => {
     const html = renderReport(input(SCATTER_MAX + 1000, false));
-    expect(html).to.include(`a seeded random sample of ${SCATTER_MAX.toLocaleString('en-US')} of the ${(SCATTER_MAX + 1000).toLocaleString('en-US')} customers`);
+    expect(html).to.include(
+      `a seeded random sample of ${SCATTER_MAX.toLocaleString('en-US')} of the ${(SCATTER_MAX + 1000).toLocaleString('en-US')} customers`,
+    );
   });
 });

@@ -31,11 +31,16 @@ const DROP_MEANING: Record<string, string> = {
   amount_not_positive: 'amount ≤ 0',
 };
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const int = (n: number) => n.toLocaleString('en-US');
-const fix = (n: number | null | undefined, d: number) => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const fix = (n: number | null | undefined, d: number) =>
+  n === null || n === undefined || !Number.isFinite(n)
+    ? 'n/a'
+    : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const pct = (a: number, b: number) => (b > 0 ? `${((a / b) * 100).toFixed(1)}%` : '—');
-const rfm = (v: RfmValues | undefined) => (v ? `${fix(v.recency, 0)} d · ${fix(v.frequency, 1)} · ${fix(v.monetary, 2)}` : 'n/a');
+const rfm = (v: RfmValues | undefined) =>
+  v ? `${fix(v.recency, 0)} d · ${fix(v.frequency, 1)} · ${fix(v.monetary, 2)}` : 'n/a';
 
 const CSS = `
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1c2430;background:#f6f7f9;margin:0}
@@ -72,8 +77,15 @@ export function renderReport(r: ReportInput): string {
   const segs = [...a.segments].sort((x, y) => y.size - x.size);
 
   // scatter: every customer, or a seeded sample
-  const idx = n > SCATTER_MAX ? sampleIndices(n, SCATTER_MAX, mulberry32((r.seed ^ 0x51ed270b) >>> 0)).sort() : Int32Array.from({ length: n }, (_, i) => i);
-  const points: ScatterPoint[] = Array.from(idx, (i) => ({ cluster: r.labels[i]!, recency: r.table.raw[i * 3]!, monetary: r.table.raw[i * 3 + 2]! }));
+  const idx =
+    n > SCATTER_MAX
+      ? sampleIndices(n, SCATTER_MAX, mulberry32((r.seed ^ 0x51ed270b) >>> 0)).sort()
+      : Int32Array.from({ length: n }, (_, i) => i);
+  const points: ScatterPoint[] = Array.from(idx, (i) => ({
+    cluster: r.labels[i]!,
+    recency: r.table.raw[i * 3]!,
+    monetary: r.table.raw[i * 3 + 2]!,
+  }));
 
   const dropped = Object.entries(d.rows_dropped);
   const totalDropped = dropped.reduce((s, [, v]) => s + v, 0);
@@ -101,7 +113,10 @@ ${r.dateFormat ? `<dt>date format</dt><dd><code>${esc(r.dateFormat)}</code></dd>
 <thead><tr><th>reason</th><th>meaning</th><th>rows</th><th>share of rows read</th></tr></thead><tbody>
 ${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEANING[k] ?? '')}</td><td class="n">${int(v)}</td><td class="n">${pct(v, d.rows_read)}</td></tr>`).join('\n')}
 </tbody></table>`);
-  } else parts.push(`<p>Trained on a ready RFM table (<code>--features</code>): no transaction rows were read here, so there are no drop counts.</p>`);
+  } else
+    parts.push(
+      `<p>Trained on a ready RFM table (<code>--features</code>): no transaction rows were read here, so there are no drop counts.</p>`,
+    );
 
   // ---- choosing k
   if (a.sweep && a.k_selection) {
@@ -148,7 +163,9 @@ ${segs
 
   parts.push(`<h2>Run</h2><dl>
 <dt>parameters</dt><dd>k ${a.k}, seed ${p.seed}, n_init ${p.n_init}, max_iter ${p.max_iter}, tol ${p.tol}, init ${esc(p.init)}${p.algorithm ? `, algorithm ${esc(p.algorithm)}` : ''}</dd>
-<dt>time</dt><dd>${Object.entries(a.training.phases_ms).map(([k, v]) => `${esc(k)} ${int(Math.round(v))} ms`).join(', ')}</dd>
+<dt>time</dt><dd>${Object.entries(a.training.phases_ms)
+    .map(([k, v]) => `${esc(k)} ${int(Math.round(v))} ms`)
+    .join(', ')}</dd>
 </dl></main></body></html>
 `);
   return parts.join('\n');

@@ -82,7 +82,9 @@ export function writeUci(dir: string, name = 'export.csv', rows = UCI_ROWS): str
 export async function writeParquet(dir: string, csvPath: string, name: string, timestamps = false): Promise<string> {
   const out = join(dir, name);
   await withDuck(async (conn) => {
-    const date = timestamps ? `try_strptime(InvoiceDate, '%m/%d/%Y %H:%M')` : `strftime(try_strptime(InvoiceDate, '%m/%d/%Y %H:%M'), '%Y-%m-%d %H:%M:%S')`;
+    const date = timestamps
+      ? `try_strptime(InvoiceDate, '%m/%d/%Y %H:%M')`
+      : `strftime(try_strptime(InvoiceDate, '%m/%d/%Y %H:%M'), '%Y-%m-%d %H:%M:%S')`;
     await conn.run(`COPY (SELECT InvoiceNo, StockCode, Description, TRY_CAST(Quantity AS BIGINT) AS Quantity, ${date} AS InvoiceDate,
         TRY_CAST(UnitPrice AS DOUBLE) AS UnitPrice, TRY_CAST(CustomerID AS DOUBLE) AS CustomerID, Country
       FROM read_csv(${sqlString(csvPath)}, header = true, all_varchar = true)) TO ${sqlString(out)} (FORMAT parquet)`);
