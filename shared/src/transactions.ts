@@ -3,7 +3,7 @@ import { RfmError } from './errors.js';
 
 /**
  * RFM of one customer from raw transaction lines, in plain TypeScript, with exactly the rules of
- * training's DuckDB import (training/src/import/export-reader.ts), so the server can score raw
+ * training's DuckDB import (ingest/src/export-reader.ts), so the server can score raw
  * transactions without DuckDB and without importing @rfm/training:
  *
  * - a line is dropped, under the first reason that applies, when its customer is blank

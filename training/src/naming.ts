@@ -8,7 +8,7 @@ import {
   type Scaler,
 } from '@rfm/shared';
 import { clusterMeans, clusterSizes } from './metrics/metrics.js';
-import { column, type RfmTable } from './rfm-table.js';
+import { column, type RfmTable } from '@rfm/ingest';
 
 export interface NamedModel {
   quintiles: { recency: number[]; frequency: number[]; monetary: number[] };

@@ -5,10 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArtifactV1Schema, Predictor, RfmError } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
-import { computeFeatures } from './features.js';
-import { readFeatures } from './import/features-reader.js';
+import { computeFeatures, readFeatures } from '@rfm/ingest';
 import { train, type TrainOptions } from './train.js';
-import { writeUci } from './test-support/fixtures.js';
+import { writeUci } from '@rfm/ingest/testing';
 
 // The real sample committed in data/ (all rows of 300 UCI customers); see data/README.md.
 const SAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'online_retail_sample.csv.gz');

@@ -13,15 +13,12 @@ import {
 } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
-import type { ColumnMapping } from './import/columns.js';
-import { readExport } from './import/export-reader.js';
-import { readFeatures } from './import/features-reader.js';
+import { readExport, readFeatures, type ColumnMapping, type RfmTable } from '@rfm/ingest';
 import { selectBackend, type BackendPreference } from './kmeans/backend.js';
 import { fitKMeans, sweepK, type FitResult } from './kmeans/fit.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from './metrics/metrics.js';
 import { nameSegments } from './naming.js';
 import { parseFitOptions } from './options.js';
-import type { RfmTable } from './rfm-table.js';
 import { CODE_VERSION } from './version.js';
 
 export type TrainInput =

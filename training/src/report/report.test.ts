@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { makeArtifact } from '@rfm/shared/testing';
-import type { RfmTable } from '../rfm-table.js';
+import type { RfmTable } from '@rfm/ingest';
 import { renderReport, SCATTER_MAX } from './report.js';
 
 function input(n: number, withSweep: boolean) {

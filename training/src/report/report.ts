@@ -1,7 +1,7 @@
 import type { ArtifactV1, RfmValues } from '@rfm/shared';
 import { clusterMeans } from '../metrics/metrics.js';
 import { mulberry32, sampleIndices } from '../kmeans/prng.js';
-import type { RfmTable } from '../rfm-table.js';
+import type { RfmTable } from '@rfm/ingest';
 import { colorOf, customerScatterChart, sizesChart, snakeChart, sweepChart, type ScatterPoint } from './charts.js';
 
 /** Customers drawn in the recency/monetary scatter at most; more are sampled (seeded) and the report says so. */

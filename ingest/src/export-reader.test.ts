@@ -14,7 +14,7 @@ import {
   UCI_ROWS,
   writeParquet,
   writeUci,
-} from '../test-support/fixtures.js';
+} from './test-support/fixtures.js';
 
 async function rejects(p: Promise<unknown>): Promise<RfmError> {
   try {

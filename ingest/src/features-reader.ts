@@ -1,5 +1,5 @@
 import { LIMITS, RfmError, type DataSummary, type Issue } from '@rfm/shared';
-import { sortByCid, type RfmTable } from '../rfm-table.js';
+import { sortByCid, type RfmTable } from './rfm-table.js';
 import { normalizeName } from './columns.js';
 import { asReadError, withDuck } from './duck.js';
 import { customerSql } from './expressions.js';

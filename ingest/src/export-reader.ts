@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError, type DataSummary } from '@rfm/shared';
-import { sortByCid, type RfmTable } from '../rfm-table.js';
+import { sortByCid, type RfmTable } from './rfm-table.js';
 import { resolveColumns, type ColumnMapping, type ResolvedColumns } from './columns.js';
 import { chooseDateFormat, DATE_FORMATS, isTemporalType, parseDateSql } from './dates.js';
 import { asReadError, num, queryObjects, run, withDuck } from './duck.js';

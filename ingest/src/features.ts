@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RfmError, type DataSummary } from '@rfm/shared';
-import { aggregateExport, type ImportOptions } from './import/export-reader.js';
-import { asReadError, run, withDuck } from './import/duck.js';
-import { sqlString } from './import/sql.js';
+import { aggregateExport, type ImportOptions } from './export-reader.js';
+import { asReadError, run, withDuck } from './duck.js';
+import { sqlString } from './sql.js';
 
 export interface FeaturesResult {
   out: string;

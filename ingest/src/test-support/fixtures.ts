@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { withDuck } from '../import/duck.js';
-import { sqlString } from '../import/sql.js';
+import { withDuck } from '../duck.js';
+import { sqlString } from '../sql.js';
 
 /**
  * A hand-written UCI-style export whose RFM answer is worked out by hand (see EXPECTED). Each row

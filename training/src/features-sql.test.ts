@@ -2,13 +2,11 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readExport } from './export-reader.js';
-import { withDuck } from './duck.js';
-import { sqlString } from './sql.js';
+import { readExport, sqlString, withDuck } from '@rfm/ingest';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const README = join(HERE, '..', '..', 'README.md');
-const SAMPLE = join(HERE, '..', '..', '..', 'data', 'online_retail_sample.csv.gz');
+const README = join(HERE, '..', 'README.md');
+const SAMPLE = join(HERE, '..', '..', 'data', 'online_retail_sample.csv.gz');
 
 describe('the documented Spark SQL / Trino RFM query (training/README.md)', function () {
   this.timeout(60_000);

@@ -1,0 +1,31 @@
+/**
+ * @rfm/ingest public surface: reading a transaction export (CSV, CSV.gz, Parquet) into the
+ * per-customer RFM table with DuckDB, reading a ready RFM table (`--features`), and writing it
+ * (`rfm features`). Training fits on what this returns; the server will score exports with it.
+ */
+export {
+  readExport,
+  aggregateExport,
+  readRfmTable,
+  addDays,
+  type ImportOptions,
+  type ExportAggregate,
+  DROP_REASONS_QP,
+  DROP_REASONS_AMOUNT,
+} from './export-reader.js';
+export { readFeatures, todayUtc } from './features-reader.js';
+export { computeFeatures, type FeaturesResult } from './features.js';
+export {
+  parseColumnMapping,
+  resolveColumns,
+  normalizeName,
+  ROLES,
+  KNOWN_NAMES,
+  type ColumnMapping,
+  type ResolvedColumns,
+  type Role,
+} from './columns.js';
+export { DATE_FORMATS } from './dates.js';
+export { withDuck, queryObjects, asReadError } from './duck.js';
+export { sqlString, sqlIdent } from './sql.js';
+export { sortByCid, column, type RfmTable } from './rfm-table.js';
