@@ -1,6 +1,6 @@
 /**
  * Serving computes RFM from raw transactions in plain TypeScript (`rfmFromTransactions` in
- * @rfm/shared); training computes it with DuckDB SQL (`readExport` in @rfm/training). Same rows →
+ * @rfm/shared); training computes it with DuckDB SQL (`readExport` in @rfm/ingest). Same rows →
  * exactly the same recency, frequency and monetary, customer by customer.
  */
 import { expect } from 'chai';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { rfmFromTransactions, TransactionsRequestSchema, type TransactionLine } from '@rfm/shared';
-import { readExport } from '@rfm/training';
+import { readExport } from '@rfm/ingest';
 import { SAMPLE, tempDir } from './support.js';
 
 type Row = Record<string, string>;

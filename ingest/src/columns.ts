@@ -1,24 +1,25 @@
-import { RfmError, type Issue } from '@rfm/shared';
+import {
+  EXPORT_COLUMN_NAMES,
+  EXPORT_ROLES,
+  normalizeColumnName,
+  RfmError,
+  type ExportRole,
+  type Issue,
+} from '@rfm/shared';
 import type { ColumnInfo } from './source.js';
 
 /**
- * Which export column plays which role. UCI Online Retail and Online Retail II names are known;
- * anything else is named with a mapping (`--columns customer=…,invoice=…,…`). Monetary comes from
- * quantity × price, or from an amount column when the export has one instead.
+ * Which export column plays which role. The known names (UCI Online Retail, Online Retail II,
+ * generic) are listed once, in shared/src/columns.ts; anything else is named with a mapping
+ * (`--columns customer=…,invoice=…,…`). Monetary comes from quantity × price, or from an amount
+ * column when the export has one instead.
  */
-export const ROLES = ['customer', 'invoice', 'date', 'quantity', 'price', 'amount'] as const;
-export type Role = (typeof ROLES)[number];
+export const ROLES = EXPORT_ROLES;
+export type Role = ExportRole;
 export type ColumnMapping = Partial<Record<Role, string>>;
 
 /** Known names per role, in order of preference (UCI first, then Online Retail II, then generic). */
-export const KNOWN_NAMES: Record<Role, readonly string[]> = {
-  customer: ['CustomerID', 'Customer ID', 'customer_id', 'cid', 'Customer'],
-  invoice: ['InvoiceNo', 'Invoice', 'invoice_no', 'invoice_id', 'InvoiceNumber'],
-  date: ['InvoiceDate', 'invoice_date', 'Date'],
-  quantity: ['Quantity', 'Qty'],
-  price: ['UnitPrice', 'Price', 'unit_price'],
-  amount: ['Amount', 'LineAmount', 'line_total', 'Revenue'],
-};
+export const KNOWN_NAMES = EXPORT_COLUMN_NAMES;
 
 export type ValueColumns =
   | { kind: 'quantity_price'; quantity: ColumnInfo; price: ColumnInfo }
@@ -32,9 +33,7 @@ export interface ResolvedColumns {
 }
 
 /** Case, spaces and punctuation do not matter when recognising a known name. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
+export const normalizeName = normalizeColumnName;
 
 function findKnown(cols: ColumnInfo[], role: Role): ColumnInfo | undefined {
   for (const want of KNOWN_NAMES[role]) {

@@ -1,4 +1,4 @@
-import { LIMITS, RfmError, type DataSummary, type Issue } from '@rfm/shared';
+import { FEATURE_COLUMN_NAMES, LIMITS, RfmError, type DataSummary, type FeatureField, type Issue } from '@rfm/shared';
 import { sortByCid, type RfmTable } from './rfm-table.js';
 import { normalizeName } from './columns.js';
 import { asReadError, withDuck } from './duck.js';
@@ -11,13 +11,8 @@ import { sqlIdent } from './sql.js';
  * per customer. Every value is checked against the same limits the API enforces; the first bad
  * rows are reported by row number and column.
  */
-const NAMES = {
-  cid: ['cid', 'customer_id', 'CustomerID', 'customer'],
-  recency: ['recency', 'recency_days'],
-  frequency: ['frequency'],
-  monetary: ['monetary'],
-} as const;
-type Field = keyof typeof NAMES;
+const NAMES = FEATURE_COLUMN_NAMES;
+type Field = FeatureField;
 
 const MAX_REPORTED = 10;
 

@@ -10,4 +10,6 @@ export * from './hash.js';
 export * from './artifact.js';
 export * from './config.js';
 export * from './transactions.js';
+export * from './transactions-api.js';
+export * from './columns.js';
 export * from './random.js';

@@ -3,7 +3,16 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
-import { CustomerFeaturesSchema, RfmError, fastCustomer, zodIssues } from '@rfm/shared';
+import {
+  columnIndex,
+  CustomerFeaturesSchema,
+  FEATURE_COLUMN_NAMES,
+  fastCustomer,
+  normalizeColumnName,
+  RfmError,
+  zodIssues,
+  type FeatureField,
+} from '@rfm/shared';
 import type { LoadedModel, ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { hasBody } from './predict.js';
@@ -33,15 +42,9 @@ export const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
 /** Bytes of CSV accepted in one request (about a million customers). */
 export const CSV_BODY_LIMIT = 50 * 1024 * 1024;
 
-type Field = 'cid' | 'recency' | 'frequency' | 'monetary';
-const HEADER_NAMES: Record<string, Field> = {
-  cid: 'cid',
-  customerid: 'cid',
-  customer: 'cid',
-  recency: 'recency',
-  frequency: 'frequency',
-  monetary: 'monetary',
-};
+type Field = FeatureField;
+/** The RFM-table column names rfm recognises everywhere (shared/src/columns.ts). */
+const HEADER_NAMES = columnIndex(FEATURE_COLUMN_NAMES);
 const OUTPUT_COLUMNS = ['cluster', 'segment', 'error'];
 
 function mb(n: number): string {
@@ -72,11 +75,8 @@ function readHeader(header: string[]): Columns {
   const at: Record<Field, number> = { cid: -1, recency: -1, frequency: -1, monetary: -1 };
   const echo: number[] = [];
   header.forEach((name, i) => {
-    const key = name
-      .trim()
-      .toLowerCase()
-      .replace(/[^a-z0-9]/g, '');
-    const field = HEADER_NAMES[key];
+    const key = normalizeColumnName(name);
+    const field = HEADER_NAMES.get(key);
     if (field && at[field] === -1) at[field] = i;
     if (!OUTPUT_COLUMNS.includes(key)) echo.push(i);
   });
