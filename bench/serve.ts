@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Predictor } from '@rfm/shared';
+import { extent, Predictor } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -429,7 +429,7 @@ async function swapUnderLoad(port: number, reg: string) {
     requests: answers.length + errors,
     errors,
     mixed,
-    maxLatency: Math.max(...answers.map((a) => a.end - a.start)),
+    maxLatency: extent(answers.map((a) => a.end - a.start)).max,
     medianSwitch: pct(sorted, 50),
     maxSwitch: sorted[sorted.length - 1]!,
   };

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from '@rfm/registry';
+import { extent } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -383,7 +384,7 @@ const windowMean = (from: number, to: number) =>
 const rssWarm = windowMean((WARMUP_S - 5) * 1000, WARMUP_S * 1000);
 const rssEnd = windowMean(elapsed * 1000 - 5000, elapsed * 1000 + 1);
 const growth = (rssEnd - rssWarm) / rssWarm;
-const rssMax = Math.max(...rssSamples.map((s) => s.rss));
+const rssMax = extent(rssSamples.map((s) => s.rss)).max;
 const ok = errors.length === 0 && swapErrors.length === 0 && growth <= 0.1;
 
 const result = {

@@ -1,3 +1,4 @@
+import { extent } from '@rfm/shared';
 /** How commands talk to people and machines: one JSON object with --json, readable text otherwise. */
 export interface OutputOptions {
   json?: boolean;
@@ -10,7 +11,7 @@ export function emit(opts: OutputOptions, value: unknown, human: () => string): 
 /** Plain fixed-width table for terminals. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const widths = headers.map((_, i) => extent(cells.map((r) => (r[i] ?? '').length)).max);
   return cells
     .map((r) =>
       r

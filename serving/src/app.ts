@@ -66,7 +66,7 @@ export function createApp({
   // web UI (issue 6): static assets, predict form, file scoring, models pages and admin forms
   const session = new SessionKeeper(config.adminToken);
   app.use(assetRoutes());
-  app.use(formRoutes(holder, session));
+  app.use(formRoutes(holder, session, m));
   app.use(uiScoreRoutes(holder, session, m));
   app.use(uiModelRoutes({ holder, writer, session, adminToken: config.adminToken }));
   app.use(notFound());

@@ -7,6 +7,7 @@ import type { ServingMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
 import { SANE_ID } from './middleware/request-context.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { scoreInstances } from './scoring.js';
 
 /**
  * The scoring hot path in front of express: `POST /api/v1/predict` with a plain JSON body of a
@@ -82,25 +83,8 @@ export function withFastPredict(app: Express, o: FastPathOptions): RequestListen
         return app(req, res);
       }
       try {
-        const { instances } = parsed;
-        const k = model.predictor.k;
-        const tally = new Uint32Array(k);
-        const predictions = new Array(instances.length);
-        for (let i = 0; i < instances.length; i++) {
-          const c = instances[i]!;
-          const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
-          tally[cluster]!++;
-          predictions[i] = { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!.name };
-        }
-        o.metrics.predictedTally(model, tally);
-        answer(
-          req,
-          res,
-          200,
-          JSON.stringify({ model_name: model.modelName, model_version: model.version, predictions }),
-          model.version,
-          started,
-        );
+        const body = JSON.stringify(scoreInstances(model, parsed.instances, o.metrics));
+        answer(req, res, 200, body, model.version, started);
       } catch (e) {
         o.logger.error({ err: e, path: PATH }, 'fast path failed');
         answer(req, res, 500, JSON.stringify(new RfmError('INTERNAL', 'internal error').toJSON()), null, started);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import { sha256Hex, serializeArtifact } from '@rfm/shared';
+import { Predictor, sha256Hex, serializeArtifact } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
 import { startServer, type RunningServer } from './server.js';
 import { METRIC_NAMES } from './metrics.js';
@@ -182,5 +182,113 @@ describe('metrics and refused loads', function () {
       await s2.close();
       t2.cleanup();
     }
+  });
+});
+
+describe('rfm_predictions_total counts every customer scored, whatever the route', () => {
+  let t: TempRegistry;
+  let s: RunningServer;
+  const artifact = artifactWithCentroids(CENTROIDS_A);
+  const predictor = new Predictor(artifact);
+  const segmentOf = (r: number, f: number, m: number) =>
+    artifact.segments.find((x) => x.cluster === predictor.predict(r, f, m))!.name;
+  before(async () => {
+    t = tempRegistry();
+    registerVersion(t.file, artifact);
+    s = await startTestServer(t.file);
+  });
+  after(async () => {
+    await s.close();
+    t.cleanup();
+  });
+
+  const total = async () =>
+    (await metricsText(s.url))
+      .split('\n')
+      .filter((l) => l.startsWith('rfm_predictions_total{'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+
+  it('JSON (fast path and pinned express path), CSV, transactions, the web form and the file upload', async () => {
+    const send = async (path: string, type: string, body: string | FormData) => {
+      const r = await fetch(`${s.url}${path}`, {
+        method: 'POST',
+        ...(type ? { headers: { 'content-type': type } } : {}),
+        body,
+      });
+      await r.text();
+      return r;
+    };
+    const upload = new FormData();
+    upload.append('file', new Blob(['recency,frequency,monetary\n5,9,900\n300,1,20\n']), 'customers.csv');
+    const counted: [string, () => Promise<{ status: number }>, number][] = [
+      [
+        'POST /api/v1/predict',
+        () => postJson(`${s.url}/api/v1/predict`, { recency: 5, frequency: 9, monetary: 900 }),
+        1,
+      ],
+      [
+        'POST /api/v1/predict?version=1 (a batch of 3)',
+        () =>
+          postJson(`${s.url}/api/v1/predict?version=1`, {
+            instances: [
+              { recency: 5, frequency: 9, monetary: 900 },
+              { recency: 300, frequency: 1, monetary: 20 },
+              { recency: 40, frequency: 3, monetary: 200 },
+            ],
+          }),
+        3,
+      ],
+      [
+        'POST /api/v1/predict/csv (2 good rows, 1 bad)',
+        () =>
+          send('/api/v1/predict/csv', 'text/csv', 'cid,recency,frequency,monetary\na,5,9,900\nb,x,1,1\nc,300,1,20\n'),
+        2,
+      ],
+      [
+        'POST /api/v1/predict/transactions',
+        () =>
+          postJson(`${s.url}/api/v1/predict/transactions`, {
+            as_of: '2011-12-10',
+            transactions: [{ InvoiceNo: '1', InvoiceDate: '2011-12-01', Quantity: 2, UnitPrice: 10 }],
+          }),
+        1,
+      ],
+      [
+        'POST / (the web form)',
+        () => send('/', 'application/x-www-form-urlencoded', 'cid=C-1&recency=12&frequency=4&monetary=830.5'),
+        1,
+      ],
+      ["POST /score (the form's file upload, 2 rows)", () => send('/score', '', upload), 2],
+    ];
+    for (const [what, post, n] of counted) {
+      const before = await total();
+      const r = await post();
+      expect(r.status, what).to.equal(200);
+      expect((await total()) - before, what).to.equal(n);
+    }
+  });
+
+  it('the form counts its customer under the segment it showed', async () => {
+    const label = { model_version: '1', segment: segmentOf(12, 4, 830.5) };
+    const before = sample(await metricsText(s.url), 'rfm_predictions_total', label) ?? 0;
+    const r = await fetch(`${s.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'recency=12&frequency=4&monetary=830.5',
+    });
+    expect(r.status).to.equal(200);
+    expect(await r.text()).to.include(`>${label.segment.replace(/'/g, '&#39;')}<`);
+    expect(sample(await metricsText(s.url), 'rfm_predictions_total', label)).to.equal(before + 1);
+  });
+
+  it('an invalid form post scores nobody and counts nothing', async () => {
+    const before = await total();
+    const r = await fetch(`${s.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'recency=-5&frequency=4&monetary=830.5',
+    });
+    expect(r.status).to.equal(400);
+    expect(await total()).to.equal(before);
   });
 });

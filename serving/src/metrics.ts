@@ -1,4 +1,5 @@
 import type { Express, RequestHandler } from 'express';
+import { mountedRoutes } from './route-table.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LoadedModel, ModelHolder } from './model-holder.js';
 
@@ -198,25 +199,12 @@ export class ServingMetrics {
   }
 }
 
-interface LayerLike {
-  rawPath?: unknown;
-  route?: { path: unknown; stack?: unknown };
-  handle?: { stack?: LayerLike[] };
-}
-
 /**
- * Every route of the app → its full pattern (mount path + route path), by walking express's router
- * stack once. `req.baseUrl` is not usable for this: it is reset when an error leaves a router.
+ * Every route of the app → its full pattern (mount path + route path). `req.baseUrl` is not usable
+ * for this: it is reset when an error leaves a router.
  */
 export function routeLabels(app: Express): WeakMap<object, string> {
   const out = new WeakMap<object, string>();
-  const walk = (stack: LayerLike[] | undefined, prefix: string) => {
-    for (const layer of stack ?? []) {
-      const raw = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
-      if (layer.route) out.set(layer.route, `${prefix}${String(layer.route.path)}`);
-      else if (layer.handle?.stack) walk(layer.handle.stack, prefix + raw);
-    }
-  };
-  walk((app as unknown as { router?: { stack?: LayerLike[] } }).router?.stack, '');
+  for (const r of mountedRoutes(app)) out.set(r.route, r.path);
   return out;
 }

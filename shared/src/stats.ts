@@ -16,6 +16,21 @@ export function quintiles(values: ArrayLike<number>): [number, number, number, n
   return [percentileSorted(s, 20), percentileSorted(s, 40), percentileSorted(s, 60), percentileSorted(s, 80)];
 }
 
+/**
+ * Smallest and largest of a column in one pass ({min: Infinity, max: -Infinity} when empty).
+ * `Math.max(...values)` passes every value as an argument and overflows the stack past about
+ * 100,000 values; this does not.
+ */
+export function extent(values: Iterable<number>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
 export function median(values: ArrayLike<number>): number {
   return percentileSorted(Float64Array.from(values as ArrayLike<number>).sort(), 50);
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENV_VARS } from '@rfm/shared';
+import { ENV_VARS, ERROR_CODES } from '@rfm/shared';
 
 /**
  * Cheap guards on the deployment files (the images themselves are built and run by
@@ -81,5 +81,14 @@ describe('deployment files', () => {
     const section = readme.slice(start, next === -1 ? undefined : next);
     const rows = new Set([...section.matchAll(/^\| `(RFM_[A-Z_]+)` \|/gm)].map((m) => m[1]));
     for (const name of Object.keys(ENV_VARS)) if (!INTERNAL.has(name)) expect([...rows], name).to.include(name);
+  });
+
+  it("the README's error table lists every error code with its HTTP status and exit code", () => {
+    const readme = read('README.md');
+    const rows = new Map(
+      [...readme.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (\d+) \|/gm)].map((m) => [m[1], `${m[2]} / ${m[3]}`]),
+    );
+    for (const [code, { http, exit }] of Object.entries(ERROR_CODES))
+      expect(rows.get(code), `README error table: ${code}`).to.equal(`${http} / ${exit}`);
   });
 });

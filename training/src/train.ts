@@ -293,7 +293,6 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     const html = renderReport({
       artifact,
       table,
-      z,
       labels: km.labels,
       seed: fit.seed,
       modelName: options.modelName,

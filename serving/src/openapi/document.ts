@@ -208,6 +208,53 @@ const notFound = {
   body: errorBody({ version: { value: err('NOT_FOUND', 'version 99 of "customer-segments" not found') } }),
 };
 
+const badParams = {
+  description: 'A path or query parameter is not valid: the issue names it',
+  body: errorBody({
+    param: {
+      value: err('INVALID_INPUT', 'invalid version: version must be a whole number of 1 or more', [
+        { path: 'version', message: 'version must be a whole number of 1 or more' },
+      ]),
+    },
+  }),
+};
+const noSuchModel = {
+  description: 'No such model or version',
+  body: errorBody({ model: { value: err('NOT_FOUND', 'model "nope" not found') } }),
+};
+const jsonOnly = {
+  description: 'A body that is not JSON',
+  body: errorBody({ type: { value: err('UNSUPPORTED', 'content-type must be application/json, got text/plain') } }),
+};
+
+/** What every admin write can answer besides its own outcomes. */
+const adminErrors = {
+  400: {
+    description: 'Invalid body or parameter: each issue names the field',
+    body: errorBody({
+      field: {
+        value: err('INVALID_INPUT', 'invalid request body: reason: reason must be at most 500 characters', [
+          { path: 'reason', message: 'reason must be at most 500 characters' },
+        ]),
+      },
+    }),
+  },
+  401: {
+    description: 'No bearer token',
+    body: errorBody({ none: { value: err('UNAUTHORIZED', 'admin route: send "Authorization: Bearer <token>"') } }),
+  },
+  403: {
+    description: 'Wrong token, or admin routes disabled',
+    body: errorBody({ wrong: { value: err('FORBIDDEN', 'admin route: the bearer token is not valid') } }),
+  },
+  404: noSuchModel,
+  413: {
+    description: 'Body larger than 64 kB',
+    body: errorBody({ big: { value: err('PAYLOAD_TOO_LARGE', 'request body is larger than 64 kB') } }),
+  },
+  415: jsonOnly,
+};
+
 export const OPERATIONS: OperationDoc[] = [
   {
     method: 'post',
@@ -331,6 +378,7 @@ export const OPERATIONS: OperationDoc[] = [
         description: 'Not text/csv, or not UTF-8',
         body: errorBody({ type: { value: err('UNSUPPORTED', 'content-type must be text/csv, got application/json') } }),
       },
+      404: notFound,
       503: unavailable,
     },
   },
@@ -441,6 +489,8 @@ export const OPERATIONS: OperationDoc[] = [
           },
         }),
       },
+      404: notFound,
+      415: jsonOnly,
       503: unavailable,
     },
   },
@@ -480,6 +530,7 @@ export const OPERATIONS: OperationDoc[] = [
           },
         }),
       },
+      400: badParams,
       404: notFound,
       503: unavailable,
     },
@@ -529,7 +580,8 @@ export const OPERATIONS: OperationDoc[] = [
           },
         }),
       },
-      404: notFound,
+      400: badParams,
+      404: noSuchModel,
     },
   },
   {
@@ -543,6 +595,8 @@ export const OPERATIONS: OperationDoc[] = [
     query: z.object({ alias: AliasParam.optional() }),
     paramExamples: [{ name: 'customer-segments' }, { name: 'customer-segments', alias: 'production' }],
     responses: {
+      400: badParams,
+      404: noSuchModel,
       200: {
         description: 'The events',
         body: json(HistorySchema, {
@@ -576,7 +630,11 @@ export const OPERATIONS: OperationDoc[] = [
     params: z.object({ name: NameParam }),
     query: z.object({ a: VersionParam, b: VersionParam }),
     paramExamples: [{ name: 'customer-segments', a: '1', b: '2' }],
-    responses: { 200: { description: 'The comparison', body: json(AnyObject, { one: { value: { a: 1, b: 2 } } }) } },
+    responses: {
+      400: badParams,
+      404: noSuchModel,
+      200: { description: 'The comparison', body: json(AnyObject, { one: { value: { a: 1, b: 2 } } }) },
+    },
   },
   {
     method: 'post',
@@ -593,6 +651,7 @@ export const OPERATIONS: OperationDoc[] = [
       forced: { value: { reason: 'campaign deadline', force: true, actor: 'ana' } },
     }),
     responses: {
+      ...adminErrors,
       200: {
         description: 'The alias moved',
         body: json(AliasMoveSchema, {
@@ -609,13 +668,11 @@ export const OPERATIONS: OperationDoc[] = [
           },
         }),
       },
-      401: {
-        description: 'No bearer token',
-        body: errorBody({ none: { value: err('UNAUTHORIZED', 'admin route: send "Authorization: Bearer <token>"') } }),
-      },
-      403: {
-        description: 'Wrong token, or admin routes disabled',
-        body: errorBody({ wrong: { value: err('FORBIDDEN', 'admin route: the bearer token is not valid') } }),
+      409: {
+        description: 'The version is archived',
+        body: errorBody({
+          archived: { value: err('CONFLICT', 'version 1 of "customer-segments" is archived; it cannot hold an alias') },
+        }),
       },
       422: {
         description: 'Refused by the promotion policy',
@@ -641,6 +698,7 @@ export const OPERATIONS: OperationDoc[] = [
       staging: { value: { reason: 'undo', alias: 'staging' } },
     }),
     responses: {
+      ...adminErrors,
       200: {
         description: 'The alias moved back',
         body: json(AliasMoveSchema, {
@@ -666,10 +724,25 @@ export const OPERATIONS: OperationDoc[] = [
     paramExamples: [{ name: 'customer-segments', alias: 'staging' }],
     request: json(AliasBody, { set: { value: { version: 3, reason: 'try the December model' } } }),
     responses: {
+      ...adminErrors,
       200: {
         description: 'The alias moved',
         body: json(AliasMoveSchema, {
           set: { value: { modelName: 'customer-segments', alias: 'staging', from: null, to: 3, eventId: 14 } },
+        }),
+      },
+      409: {
+        description: 'The version is archived',
+        body: errorBody({
+          archived: { value: err('CONFLICT', 'version 1 of "customer-segments" is archived; it cannot hold an alias') },
+        }),
+      },
+      422: {
+        description: 'Setting `production`: refused by the promotion policy',
+        body: errorBody({
+          policy: {
+            value: err('POLICY_REFUSED', 'version 2 does not meet the promotion policy: silhouette 0.21 < 0.25'),
+          },
         }),
       },
     },
@@ -685,10 +758,22 @@ export const OPERATIONS: OperationDoc[] = [
     paramExamples: [{ name: 'customer-segments', alias: 'staging' }],
     request: json(ReasonBody, { plain: { value: { reason: 'experiment over' } } }),
     responses: {
+      ...adminErrors,
       200: {
         description: 'The alias was removed',
         body: json(z.object({ modelName: z.string(), alias: z.string(), from: z.number().int() }), {
           removed: { value: { modelName: 'customer-segments', alias: 'staging', from: 3 } },
+        }),
+      },
+      409: {
+        description: 'The production alias cannot be deleted',
+        body: errorBody({
+          production: {
+            value: err(
+              'CONFLICT',
+              'the production alias cannot be deleted; promote another version or roll back instead',
+            ),
+          },
         }),
       },
     },
@@ -704,10 +789,19 @@ export const OPERATIONS: OperationDoc[] = [
     paramExamples: [{ name: 'customer-segments', v: '2' }],
     request: json(RelabelBody, { vip: { value: { cluster: 0, name: 'VIP', reason: 'marketing name' } } }),
     responses: {
+      ...adminErrors,
       200: {
         description: 'Renamed',
         body: json(z.object({ cluster: z.number().int(), from: z.string(), to: z.string() }), {
           vip: { value: { cluster: 0, from: 'Champions', to: 'VIP' } },
+        }),
+      },
+      409: {
+        description: 'Another segment of the version already has the name',
+        body: errorBody({
+          clash: {
+            value: err('CONFLICT', 'cluster 1 of v2 is already named "VIP"; segment names are unique within a version'),
+          },
         }),
       },
     },
@@ -723,10 +817,22 @@ export const OPERATIONS: OperationDoc[] = [
     paramExamples: [{ name: 'customer-segments', v: '1' }],
     request: json(ReasonBody, { plain: { value: { reason: 'superseded' } } }),
     responses: {
+      ...adminErrors,
       200: {
         description: 'Archived',
         body: json(z.object({ version: z.number().int(), status: z.string() }), {
           done: { value: { version: 1, status: 'archived' } },
+        }),
+      },
+      409: {
+        description: 'The version holds an alias: move the alias first',
+        body: errorBody({
+          aliased: {
+            value: err(
+              'CONFLICT',
+              'v2 of "customer-segments" holds alias "production"; move the alias before you archive it',
+            ),
+          },
         }),
       },
     },

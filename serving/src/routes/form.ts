@@ -3,6 +3,8 @@ import { CustomerFeaturesSchema, RfmError, zodIssues } from '@rfm/shared';
 import type { ModelHolder } from '../model-holder.js';
 import { renderFormPage, type FieldName, type FormErrors, type FormValues } from '../views/form-page.js';
 import type { SessionKeeper } from '../ui/session.js';
+import type { ServingMetrics } from '../metrics.js';
+import { scoreCustomer } from '../scoring.js';
 
 const FIELD_NAMES: readonly FieldName[] = ['cid', 'recency', 'frequency', 'monetary'];
 
@@ -25,7 +27,7 @@ function noBodyOrForm(req: Request): boolean {
 }
 
 /** GET / and POST /: the staff form, validated by the same schema as the JSON API. */
-export function formRoutes(holder: ModelHolder, session?: SessionKeeper): Router {
+export function formRoutes(holder: ModelHolder, session?: SessionKeeper, metrics?: ServingMetrics): Router {
   const router = Router();
   const adminOf = (req: Request) => session?.read(req)?.actor ?? null;
 
@@ -76,7 +78,7 @@ export function formRoutes(holder: ModelHolder, session?: SessionKeeper): Router
         return;
       }
       const c = parsed.data;
-      const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+      const { cluster, segment } = scoreCustomer(model, c, metrics);
       res.set('x-model-version', String(model.version));
       res.send(
         renderFormPage({
@@ -85,7 +87,7 @@ export function formRoutes(holder: ModelHolder, session?: SessionKeeper): Router
           result: {
             cid: c.cid,
             cluster,
-            segment: model.segmentByCluster[cluster]!,
+            segment,
             features: { recency: c.recency, frequency: c.frequency, monetary: c.monetary },
           },
           admin: adminOf(req),

@@ -17,6 +17,7 @@ import type { LoadedModel, ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { hasBody } from './predict.js';
 import { parseSelector } from './selector.js';
+import { ScoringRun } from '../scoring.js';
 
 /**
  * POST /api/v1/predict/csv — score a CSV of customers, streaming.
@@ -158,7 +159,7 @@ export async function streamScoredCsv(
   bodyLimit = CSV_BODY_LIMIT,
 ): Promise<void> {
   {
-    const tally = new Uint32Array(model.predictor.k);
+    const scoring = new ScoringRun(model, metrics);
 
     const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, max_record_size: 64 * 1024 });
     const limiter = byteLimit(bodyLimit);
@@ -211,9 +212,8 @@ export async function streamScoredCsv(
           }
           c = r.data;
         }
-        const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
-        tally[cluster]!++;
-        await write([...echo, cluster, model.segmentByCluster[cluster]!.name, '']);
+        const cluster = scoring.cluster(c);
+        await write([...echo, cluster, scoring.segment(cluster).name, '']);
       }
       if (!cols)
         throw new RfmError(
@@ -233,7 +233,7 @@ export async function streamScoredCsv(
       // the unread rest of the body is not wanted: close the connection once the answer is out
       res.once('finish', () => (res.socket as (Socket & { destroySoon?: () => void }) | null)?.destroySoon?.());
     } finally {
-      metrics?.predictedTally(model, tally);
+      scoring.finish();
     }
     out!.end();
   }

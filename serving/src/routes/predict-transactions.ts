@@ -11,6 +11,7 @@ import type { ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { requireJsonBody } from './predict.js';
 import { parseSelector } from './selector.js';
+import { scoreCustomer } from '../scoring.js';
 
 /** 20,000 transaction lines with the export's long column names fit well within this. */
 export const TRANSACTIONS_BODY_LIMIT = '4mb';
@@ -38,14 +39,13 @@ export function predictTransactionsRoutes(holder: ModelHolder, metrics?: Serving
         'customer computed from the transactions',
       );
       const model = holder.select(selector);
-      const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
-      metrics?.predicted(model, cluster);
+      const { cluster, segment } = scoreCustomer(model, c, metrics);
       const answer: TransactionsResponse = {
         model_name: model.modelName,
         model_version: model.version,
         cid: transactionsCustomer(body),
         cluster,
-        segment: model.segmentByCluster[cluster]!.name,
+        segment: segment.name,
         ...rfm,
       };
       res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(answer);

@@ -1,8 +1,9 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
-import { parsePredictRequest, RfmError, type Prediction, type PredictResponse } from '@rfm/shared';
+import { parsePredictRequest, RfmError } from '@rfm/shared';
 import type { ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { parseSelector } from './selector.js';
+import { scoreInstances } from '../scoring.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 /** 10,000 customers with long ids fit well within this; anything bigger is not a valid batch. */
@@ -47,16 +48,7 @@ export function predictRoutes(holder: ModelHolder, metrics?: ServingMetrics): Ro
       const selector = parseSelector(req.query);
       const { instances } = parsePredictRequest(req.body);
       const model = holder.select(selector); // captured once: a swap mid-request does not affect it
-      const predictions: Prediction[] = new Array(instances.length);
-      const tally = new Uint32Array(model.predictor.k);
-      for (let i = 0; i < instances.length; i++) {
-        const c = instances[i]!;
-        const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
-        tally[cluster]!++;
-        predictions[i] = { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!.name };
-      }
-      metrics?.predictedTally(model, tally);
-      const body: PredictResponse = { model_name: model.modelName, model_version: model.version, predictions };
+      const body = scoreInstances(model, instances, metrics);
       res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(body);
     },
   );

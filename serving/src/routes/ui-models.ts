@@ -6,7 +6,7 @@ import type { ModelHolder } from '../model-holder.js';
 import type { RegistryWriter } from '../registry-writer.js';
 import { tokenMatches } from '../middleware/admin-auth.js';
 import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
-import { CHART_NAMES, chartFor, segmentMapChart, type ChartName } from '../views/charts.js';
+import { CHART_NAMES, chartFor, segmentMapChart, type ChartName } from '@rfm/charts';
 import {
   renderAdminPage,
   renderModelsPage,

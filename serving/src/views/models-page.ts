@@ -3,7 +3,7 @@ import type { EventRecord, RuleResult, VersionRecord } from '@rfm/registry';
 import { html, raw, type SafeHtml } from './html.js';
 import { page } from './layout.js';
 import { fmtNumber } from '../ui/explain.js';
-import { CHART_WIDTH, MAP_HEIGHT, sizesHeight, snakeHeight } from './charts.js';
+import { CHART_WIDTH, MAP_HEIGHT, sizesHeight, snakeHeight } from '@rfm/charts';
 
 /** The models pages: every version with status and metrics, and one version in depth. */
 

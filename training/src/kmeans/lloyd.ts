@@ -44,7 +44,7 @@ export function lloydRuns(
   const xx = tf.tidy(() => tf.sum(tf.square(xt), 1, true)) as Tensor2D;
   try {
     for (let g = 0; g < inits.length; g += perGroup)
-      out.push(...runGroup(tf, xt, xx, x, dim, inits.slice(g, g + perGroup), k, maxIter, tolAbs));
+      for (const r of runGroup(tf, xt, xx, x, dim, inits.slice(g, g + perGroup), k, maxIter, tolAbs)) out.push(r);
   } finally {
     xx.dispose();
   }

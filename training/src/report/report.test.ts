@@ -19,7 +19,7 @@ function input(n: number, withSweep: boolean) {
     artifact.sweep = [2, 3, 4, 5].map((kk) => ({ k: kk, inertia: 1000 / kk, silhouette: kk === 4 ? 0.5 : 0.3 }));
     artifact.k_selection = { method: 'silhouette', k_min: 2, k_max: 5, sample: Math.min(n, 10_000) };
   }
-  return { artifact, table, z, labels, seed: 1, modelName: 'segments <&>', dateFormat: '%m/%d/%Y %H:%M' };
+  return { artifact, table, labels, seed: 1, modelName: 'segments <&>', dateFormat: '%m/%d/%Y %H:%M' };
 }
 
 describe('training report (HTML)', function () {

@@ -1,8 +1,19 @@
 import type { ArtifactV1, RfmValues } from '@rfm/shared';
-import { clusterMeans } from '../metrics/metrics.js';
 import { mulberry32, sampleIndices } from '../kmeans/prng.js';
 import type { RfmTable } from '@rfm/ingest';
-import { colorOf, customerScatterChart, sizesChart, snakeChart, sweepChart, type ScatterPoint } from './charts.js';
+import {
+  colorOf,
+  customerScatterChart,
+  loadChartLibrary,
+  REPORT_WIDTH,
+  type ScatterPoint,
+  segmentSizesChart,
+  snakeChart,
+  sweepChart,
+} from '@rfm/charts';
+
+// train() imports this module while DuckDB reads the export: the chart library loads meanwhile
+loadChartLibrary();
 
 /** Customers drawn in the recency/monetary scatter at most; more are sampled (seeded) and the report says so. */
 export const SCATTER_MAX = 2500;
@@ -10,8 +21,6 @@ export const SCATTER_MAX = 2500;
 export interface ReportInput {
   artifact: ArtifactV1;
   table: RfmTable;
-  /** the standardized features the model was fitted on, row-major n × 3 */
-  z: Float64Array;
   labels: Int32Array;
   seed: number;
   modelName: string;
@@ -57,12 +66,6 @@ figcaption{color:#5b6675;font-size:13px;margin-top:6px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0}dt{color:#5b6675}dd{margin:0}
 code{font-size:13px;word-break:break-all}.note{background:#fff8e6;border:1px solid #f0dca8;padding:8px 10px}
 `;
-
-/** Mean of the standardized features per cluster (the snake plot's lines). */
-function zMeansOf(z: Float64Array, labels: Int32Array, k: number): number[][] {
-  const m = clusterMeans(z, 3, labels, k);
-  return Array.from({ length: k }, (_, c) => [m[c * 3]!, m[c * 3 + 1]!, m[c * 3 + 2]!]);
-}
 
 /**
  * The training report: one self-contained HTML page (inline CSS and SVG, no script, no external
@@ -158,8 +161,8 @@ ${segs
   // ---- charts
   parts.push(`<h2>Plots</h2>
 <figure>${customerScatterChart(points, a.segments)}<figcaption>Recency against monetary value of ${idx.length < n ? `a seeded random sample of ${int(idx.length)} of the ${int(n)} customers` : `all ${int(n)} customers`}, coloured by segment; both axes are logarithmic.</figcaption></figure>
-<figure>${sizesChart(a.segments)}<figcaption>Customers per segment (numbers in the segment table above).</figcaption></figure>
-<figure>${snakeChart(a.segments, zMeansOf(r.z, r.labels, a.k))}<figcaption>Snake plot: each segment's mean standardized recency, frequency and monetary value (log1p, then z-score). Above 0 is above the average customer; for recency that means longer since the last purchase.</figcaption></figure>`);
+<figure>${segmentSizesChart(a.segments, REPORT_WIDTH)}<figcaption>Customers per segment (numbers in the segment table above).</figcaption></figure>
+<figure>${snakeChart(a, REPORT_WIDTH)}<figcaption>Snake plot: each segment's centroid in standardized recency, frequency and monetary value (log1p, then z-score), the point its customers are assigned by and their mean. Above 0 is above the average customer; for recency that means longer since the last purchase.</figcaption></figure>`);
 
   parts.push(`<h2>Run</h2><dl>
 <dt>parameters</dt><dd>k ${a.k}, seed ${p.seed}, n_init ${p.n_init}, max_iter ${p.max_iter}, tol ${p.tol}, init ${esc(p.init)}${p.algorithm ? `, algorithm ${esc(p.algorithm)}` : ''}</dd>

@@ -1,0 +1,16 @@
+export { colorOf, loadChartLibrary, PALETTE } from './render.js';
+export {
+  CHART_NAMES,
+  CHART_WIDTH,
+  type ChartName,
+  chartFor,
+  type CustomerPoint,
+  MAP_HEIGHT,
+  REPORT_WIDTH,
+  segmentMapChart,
+  segmentSizesChart,
+  sizesHeight,
+  snakeChart,
+  snakeHeight,
+} from './segments.js';
+export { customerScatterChart, type ScatterPoint, sweepChart } from './training.js';

@@ -1,0 +1,77 @@
+import type { ArtifactSegment, Prediction, PredictResponse } from '@rfm/shared';
+import type { LoadedModel } from './model-holder.js';
+import type { ServingMetrics } from './metrics.js';
+
+/**
+ * Scoring, the one place every route goes through: features → nearest centroid (the model's
+ * predictor) → segment, and every customer scored counted in `rfm_predictions_total`. The JSON
+ * API (express route and fast path), the CSV stream, the transactions route and the web form all
+ * score with these, so the count covers every customer scored whatever the route.
+ */
+
+export interface RfmValues {
+  recency: number;
+  frequency: number;
+  monetary: number;
+}
+
+/**
+ * A run of scoring against one model version: counts per cluster as it goes, and adds them to the
+ * metrics once in `finish()` (one counter update per segment, not one per customer). For a stream
+ * (the CSV route) call `finish()` in a `finally`, so customers already scored are counted even when
+ * the stream fails later.
+ */
+export class ScoringRun {
+  private readonly tally: Uint32Array;
+  constructor(
+    readonly model: LoadedModel,
+    private readonly metrics: ServingMetrics | undefined,
+  ) {
+    this.tally = new Uint32Array(model.predictor.k);
+  }
+
+  /** The cluster of one customer, counted. */
+  cluster(c: RfmValues): number {
+    const cluster = this.model.predictor.predict(c.recency, c.frequency, c.monetary);
+    this.tally[cluster]!++;
+    return cluster;
+  }
+
+  segment(cluster: number): ArtifactSegment {
+    return this.model.segmentByCluster[cluster]!;
+  }
+
+  /** Add the counts so far to the metrics and start counting from zero again. */
+  finish(): void {
+    this.metrics?.predictedTally(this.model, this.tally);
+    this.tally.fill(0);
+  }
+}
+
+/** One customer: cluster and segment, counted. */
+export function scoreCustomer(
+  model: LoadedModel,
+  c: RfmValues,
+  metrics: ServingMetrics | undefined,
+): { cluster: number; segment: ArtifactSegment } {
+  const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+  metrics?.predicted(model, cluster);
+  return { cluster, segment: model.segmentByCluster[cluster]! };
+}
+
+/** A batch (one customer is a batch of one): the body of a predict answer, every customer counted. */
+export function scoreInstances(
+  model: LoadedModel,
+  instances: readonly (RfmValues & { cid: string | null })[],
+  metrics: ServingMetrics | undefined,
+): PredictResponse {
+  const run = new ScoringRun(model, metrics);
+  const predictions: Prediction[] = new Array(instances.length);
+  for (let i = 0; i < instances.length; i++) {
+    const c = instances[i]!;
+    const cluster = run.cluster(c);
+    predictions[i] = { cid: c.cid, cluster, segment: run.segment(cluster).name };
+  }
+  run.finish();
+  return { model_name: model.modelName, model_version: model.version, predictions };
+}
