@@ -18,3 +18,4 @@ export { silhouette, inertia, daviesBouldin, calinskiHarabasz, clusterSizes } fr
 export { FitOptionsSchema, IsoDay, parseFitOptions, type FitOptions } from './options.js';
 export type { RfmTable } from './rfm-table.js';
 export { CODE_VERSION } from './version.js';
+export { promoteThroughPolicy, checkPromoteOptions, type PromotionOutcome } from './promote.js';
