@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { ServingMetrics } from './metrics.js';
 import { withFastPredict } from './fast-predict.js';
 import { JSON_BODY_BYTES } from './routes/predict.js';
+import { applyLimits, SERVER_LIMITS, serverOptions, type ServerLimits } from './server-limits.js';
 
 export interface RunningServer {
   url: string;
@@ -27,6 +28,8 @@ export interface StartOptions {
   collectMetrics?: () => Promise<{ contentType: string; body: string }>;
   /** this process's metrics registry (cluster workers register it for aggregation) */
   metrics?: ServingMetrics;
+  /** timeouts and connection cap (tests shorten them); defaults in server-limits.ts */
+  limits?: Partial<ServerLimits>;
 }
 
 function urlOf(host: string, port: number): string {
@@ -40,6 +43,7 @@ export async function startServer({
   logger = createLogger(config),
   collectMetrics,
   metrics = new ServingMetrics(),
+  limits: limitOverrides = {},
 }: StartOptions): Promise<RunningServer> {
   const holder = new ModelHolder({
     registry: config.registry,
@@ -67,7 +71,10 @@ export async function startServer({
               corsOrigins: config.corsOrigins,
               maxBytes: JSON_BODY_BYTES,
             });
-      const s = createServer(listener).listen(config.port, config.host);
+      const limits = { ...SERVER_LIMITS, ...limitOverrides };
+      const s = createServer(serverOptions(limits), listener);
+      applyLimits(s, limits);
+      s.listen(config.port, config.host);
       s.once('listening', () => resolve(s));
       s.once('error', reject);
     });
