@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { RfmError, type Config } from '@rfm/shared';
 import { createApp } from './app.js';
 import { RegistryWriter } from './registry-writer.js';
+import { CompareService } from './compare-service.js';
 import { ModelHolder } from './model-holder.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServingMetrics } from './metrics.js';
@@ -54,7 +55,16 @@ export async function startServer({
   metrics.watch(holder); // before start(), so the first load is counted like every later one
   holder.start();
   const writer = new RegistryWriter(config.registry);
-  const app = createApp({ holder, config, logger, writer, metrics, ...(collectMetrics ? { collectMetrics } : {}) });
+  const compare = new CompareService(config.registry, () => holder.registryRevision());
+  const app = createApp({
+    holder,
+    config,
+    logger,
+    writer,
+    metrics,
+    compare,
+    ...(collectMetrics ? { collectMetrics } : {}),
+  });
 
   let server: Server;
   try {
@@ -133,6 +143,7 @@ export async function startServer({
         clearInterval(sweep);
         holder.stop();
         writer.close();
+        void compare.close();
         logger.info('server closed');
         resolve();
       });
