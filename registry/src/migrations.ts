@@ -95,12 +95,12 @@ export const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Database.Database, file: string): void {
+export function migrate(db: Database.Database, _file: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION)
     throw new RfmError(
       'REGISTRY_ERROR',
-      `registry ${file} has schema version ${current}, newer than this rfm understands (${SCHEMA_VERSION}); upgrade rfm instead of opening it with an older one`,
+      `the registry has schema version ${current}, newer than this rfm understands (${SCHEMA_VERSION}); upgrade rfm instead of opening it with an older one`,
     );
   for (let v = current; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {

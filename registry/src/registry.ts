@@ -158,8 +158,8 @@ export class Registry {
         throw new RfmError(
           'REGISTRY_ERROR',
           v > SCHEMA_VERSION
-            ? `registry ${file} has schema version ${v}, newer than this rfm understands (${SCHEMA_VERSION}); upgrade rfm`
-            : `registry ${file} has schema version ${v}; open it once read-write (any \`rfm models\` command) to migrate it to ${SCHEMA_VERSION}`,
+            ? `the registry has schema version ${v}, newer than this rfm understands (${SCHEMA_VERSION}); upgrade rfm`
+            : `the registry has schema version ${v}; open it once read-write (any \`rfm models\` command) to migrate it to ${SCHEMA_VERSION}`,
         );
       }
       return reg;
@@ -179,7 +179,7 @@ export class Registry {
   }
 
   private write<T>(fn: () => T): T {
-    if (this.readonly) throw new RfmError('REGISTRY_ERROR', `registry ${this.file} is open read-only`);
+    if (this.readonly) throw new RfmError('REGISTRY_ERROR', 'the registry is open read-only');
     try {
       return this.db.transaction(fn).immediate();
     } catch (e) {
@@ -189,7 +189,7 @@ export class Registry {
 
   private modelId(name: string): number {
     const row = this.db.prepare('SELECT id FROM models WHERE name = ?').get(name) as { id: number } | undefined;
-    if (!row) throw new RfmError('NOT_FOUND', `no model named "${name}" in registry ${this.file}`);
+    if (!row) throw new RfmError('NOT_FOUND', `no model named "${name}" in this registry`);
     return row.id;
   }
 
@@ -968,7 +968,9 @@ function unwritable(file: string): string | null {
 }
 
 /**
- * SQLite failures → REGISTRY_ERROR with the file named; never a raw stack to the user. I/O errors
+ * SQLite failures → REGISTRY_ERROR; never a raw stack to the user. Messages never name the file:
+ * servers send them to anonymous clients (readiness, 404s); the CLI adds the path it opened.
+ * I/O errors
  * are told apart by looking at the file system: SQLite reports a full disk while it sizes its
  * shared-memory file as a plain "disk I/O error", and a read-only mount as "unable to open".
  */
@@ -981,31 +983,32 @@ function wrapSqlite(e: unknown, file: string): RfmError {
     if (free !== null && free < 1024 * 1024)
       return new RfmError(
         'REGISTRY_ERROR',
-        `registry ${file}: disk full (${free.toLocaleString('en-US')} bytes free); nothing was written`,
+        `the registry's disk is full (${free.toLocaleString('en-US')} bytes free); nothing was written`,
         { cause: e },
       );
     if (code === 'SQLITE_FULL')
       return new RfmError(
         'REGISTRY_ERROR',
-        `registry ${file} is full (a size limit was reached, though the disk has room); nothing was written`,
+        `the registry is full (a size limit was reached, though the disk has room); nothing was written`,
         { cause: e },
       );
     const ro = unwritable(file);
-    if (ro) return new RfmError('REGISTRY_ERROR', `registry ${file} ${ro}; nothing was written`, { cause: e });
+    if (ro) return new RfmError('REGISTRY_ERROR', `the registry ${ro}; nothing was written`, { cause: e });
   }
   if (code === 'SQLITE_CANTOPEN')
-    return new RfmError('REGISTRY_ERROR', `cannot open registry ${file}: ${err.message}`, { cause: e });
+    return new RfmError('REGISTRY_ERROR', `cannot open the registry: ${err.message}`, { cause: e });
   if (code === 'SQLITE_READONLY')
-    return new RfmError('REGISTRY_ERROR', `registry ${file} is read-only; nothing was written`, { cause: e });
+    return new RfmError('REGISTRY_ERROR', 'the registry is read-only; nothing was written', { cause: e });
   if (code === 'SQLITE_BUSY')
     return new RfmError(
       'REGISTRY_ERROR',
-      `registry ${file} stayed locked by another process for 10 s; nothing was written`,
+      'the registry stayed locked by another process for 10 s; nothing was written',
       { cause: e },
     );
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
-    return new RfmError('REGISTRY_ERROR', `${file} is not a valid rfm registry (${err.message})`, { cause: e });
-  if (code.startsWith('SQLITE_'))
-    return new RfmError('REGISTRY_ERROR', `registry ${file}: ${err.message}`, { cause: e });
+    return new RfmError('REGISTRY_ERROR', `the registry file is not a valid rfm registry (${err.message})`, {
+      cause: e,
+    });
+  if (code.startsWith('SQLITE_')) return new RfmError('REGISTRY_ERROR', `registry: ${err.message}`, { cause: e });
   return new RfmError('INTERNAL', 'internal error', { cause: e });
 }

@@ -11,6 +11,7 @@ import { modelInfoRoutes } from './routes/model-info.js';
 import { formRoutes } from './routes/form.js';
 import { adminRoutes } from './routes/admin.js';
 import { RegistryWriter } from './registry-writer.js';
+import { CompareService } from './compare-service.js';
 import { ServingMetrics } from './metrics.js';
 import { corsFor } from './middleware/cors.js';
 import { predictCsvRoutes } from './routes/predict-csv.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   writer?: RegistryWriter;
   /** this process's metrics (created and attached to the holder when omitted) */
   metrics?: ServingMetrics;
+  /** version comparisons off the event loop (created from config when omitted; close() it) */
+  compare?: CompareService;
   /** what GET /metrics answers (cluster mode: the sum over workers); default this process's */
   collectMetrics?: () => Promise<{ contentType: string; body: string }>;
 }
@@ -42,6 +45,7 @@ export function createApp({
   writer = new RegistryWriter(config.registry),
   metrics,
   collectMetrics,
+  compare = new CompareService(config.registry, () => holder.registryRevision()),
 }: AppDeps): Express {
   const app = express();
   const m = metrics ?? new ServingMetrics();
@@ -62,7 +66,7 @@ export function createApp({
   app.use(metricsRoutes(m, collectMetrics));
   app.use(docsRoutes());
   app.use('/api/v1', modelInfoRoutes(holder));
-  app.use('/api/v1', adminRoutes(writer, config.adminToken));
+  app.use('/api/v1', adminRoutes(writer, config.adminToken, compare));
   // web UI (issue 6): static assets, predict form, file scoring, models pages and admin forms
   const session = new SessionKeeper(config.adminToken);
   app.use(assetRoutes());

@@ -94,6 +94,15 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
     return this.active;
   }
 
+  /**
+   * The registry's revision as this process's read connection sees it (SQLite data_version: it
+   * changes on every commit by another connection), or null before the registry is open. Caches of
+   * registry-derived answers key on it.
+   */
+  registryRevision(): number | null {
+    return this.reg?.dataVersion() ?? null;
+  }
+
   /** The last refused load since the holder was last in sync with the alias, or null. */
   get lastLoadError(): LoadError | null {
     return this.loadError;

@@ -3,11 +3,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { RfmError, type Config } from '@rfm/shared';
 import { createApp } from './app.js';
 import { RegistryWriter } from './registry-writer.js';
+import { CompareService } from './compare-service.js';
 import { ModelHolder } from './model-holder.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServingMetrics } from './metrics.js';
 import { withFastPredict } from './fast-predict.js';
 import { JSON_BODY_BYTES } from './routes/predict.js';
+import { applyLimits, SERVER_LIMITS, serverOptions, type ServerLimits } from './server-limits.js';
 
 export interface RunningServer {
   url: string;
@@ -27,6 +29,8 @@ export interface StartOptions {
   collectMetrics?: () => Promise<{ contentType: string; body: string }>;
   /** this process's metrics registry (cluster workers register it for aggregation) */
   metrics?: ServingMetrics;
+  /** timeouts and connection cap (tests shorten them); defaults in server-limits.ts */
+  limits?: Partial<ServerLimits>;
 }
 
 function urlOf(host: string, port: number): string {
@@ -40,6 +44,7 @@ export async function startServer({
   logger = createLogger(config),
   collectMetrics,
   metrics = new ServingMetrics(),
+  limits: limitOverrides = {},
 }: StartOptions): Promise<RunningServer> {
   const holder = new ModelHolder({
     registry: config.registry,
@@ -50,7 +55,16 @@ export async function startServer({
   metrics.watch(holder); // before start(), so the first load is counted like every later one
   holder.start();
   const writer = new RegistryWriter(config.registry);
-  const app = createApp({ holder, config, logger, writer, metrics, ...(collectMetrics ? { collectMetrics } : {}) });
+  const compare = new CompareService(config.registry, () => holder.registryRevision());
+  const app = createApp({
+    holder,
+    config,
+    logger,
+    writer,
+    metrics,
+    compare,
+    ...(collectMetrics ? { collectMetrics } : {}),
+  });
 
   let server: Server;
   try {
@@ -67,7 +81,10 @@ export async function startServer({
               corsOrigins: config.corsOrigins,
               maxBytes: JSON_BODY_BYTES,
             });
-      const s = createServer(listener).listen(config.port, config.host);
+      const limits = { ...SERVER_LIMITS, ...limitOverrides };
+      const s = createServer(serverOptions(limits), listener);
+      applyLimits(s, limits);
+      s.listen(config.port, config.host);
       s.once('listening', () => resolve(s));
       s.once('error', reject);
     });
@@ -126,6 +143,7 @@ export async function startServer({
         clearInterval(sweep);
         holder.stop();
         writer.close();
+        void compare.close();
         logger.info('server closed');
         resolve();
       });

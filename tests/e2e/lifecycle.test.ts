@@ -66,12 +66,31 @@ describe('e2e: model lifecycle from the CLI with a live server', function () {
     expect(forced).to.include({ from: 1, to: 2, forced: true });
     expect(await servesSoon(2)).to.be.lessThan(1000);
 
-    const v3 = await rfmJson(['train', SAMPLE, '--registry', registry, '--k', '5', '--promote']);
+    // train --promote meets the same policy: refused (exit 78, v3 stays a candidate) …
+    const refusedTrain = await rfm(['train', SAMPLE, '--registry', registry, '--k', '5', '--promote']);
+    expect(refusedTrain.code, refusedTrain.stderr).to.equal(78);
+    expect(refusedTrain.stderr).to.include('v3 of "customer-segments" is registered as a candidate');
+    expect(await served()).to.equal(2);
+    // … and only an override with a reason moves production (v4: the same training again)
+    const v3 = await rfmJson([
+      'train',
+      SAMPLE,
+      '--registry',
+      registry,
+      '--k',
+      '5',
+      '--promote',
+      '--force',
+      '--reason',
+      'five segments for the spring campaign',
+    ]);
+    expect(v3.version).to.equal(4);
     expect(v3.aliases).to.deep.equal(['production']);
-    expect(await servesSoon(3)).to.be.lessThan(1000);
+    expect(v3.promotion).to.include({ from: 2, to: 4, forced: true });
+    expect(await servesSoon(4)).to.be.lessThan(1000);
 
     const r1 = await rfmJson(['models', 'rollback', '--reason', 'too many segments', '--registry', registry]);
-    expect(r1).to.include({ from: 3, to: 2 });
+    expect(r1).to.include({ from: 4, to: 2 });
     expect(await servesSoon(2)).to.be.lessThan(1000);
     const r2 = await rfmJson(['models', 'rollback', '--reason', 'back to the original', '--registry', registry]);
     expect(r2).to.include({ from: 2, to: 1 });
@@ -82,8 +101,8 @@ describe('e2e: model lifecycle from the CLI with a live server', function () {
       hist.events.map((e: any) => `${e.action} ${e.fromVersion}→${e.toVersion} ${e.actor}`).slice(0, 3),
     ).to.deep.equal([
       `rollback 2→1 ${hist.events[0].actor}`,
-      `rollback 3→2 ${hist.events[1].actor}`,
-      `alias_set 2→3 ${hist.events[2].actor}`,
+      `rollback 4→2 ${hist.events[1].actor}`,
+      `alias_set 2→4 ${hist.events[2].actor}`,
     ]);
     expect(hist.events.find((e: any) => e.toVersion === 2 && e.action === 'alias_set')).to.include({
       actor: 'ana',

@@ -107,7 +107,7 @@ describe('disk full and read-only registry', function () {
       }
       expect(isRfmError(err) && err.code).to.equal('REGISTRY_ERROR');
       expect((err as Error).message).to.equal(
-        `registry ${file} is full (a size limit was reached, though the disk has room); nothing was written`,
+        'the registry is full (a size limit was reached, though the disk has room); nothing was written',
       );
       expect((err as { cause?: { code?: string } }).cause?.code).to.equal('SQLITE_FULL');
       expect(reg.list(MODEL).map((v) => v.version)).to.deep.equal([1]);
@@ -137,7 +137,7 @@ describe('disk full and read-only registry', function () {
       const r = await rfm(trainArgs(file));
       expect(r.code, r.stderr).to.equal(74);
       expect(r.stderr).to.match(
-        /^rfm: REGISTRY_ERROR: registry .*registry\.db: disk full \(0 bytes free\); nothing was written\n$/,
+        /^rfm: REGISTRY_ERROR: the registry's disk is full \(0 bytes free\); nothing was written \(registry .*registry\.db\)\n$/,
       );
       rmSync(join(mnt, 'filler'));
       expect(auditRegistry(file)).to.deep.equal({ integrity: 'ok', versions: [1], orphans: 0 });
@@ -174,7 +174,7 @@ describe('disk full and read-only registry', function () {
         } catch (e) {
           expect(isRfmError(e) && e.code, String(e)).to.equal('REGISTRY_ERROR');
           expect((e as Error).message, `${free} bytes free`).to.match(
-            /disk full( \([\d,]+ bytes free\))?; nothing was written$/,
+            /disk is full( \([\d,]+ bytes free\))?; nothing was written$/,
           );
           outcome = `failed (${String((e as { cause?: { code?: string } }).cause?.code)})`;
           failed++;
@@ -225,7 +225,7 @@ describe('disk full and read-only registry', function () {
       const r = await rfm(trainArgs(join(mnt, 'registry.db')));
       expect(r.code, r.stderr).to.equal(74);
       expect(r.stderr).to.match(
-        /^rfm: REGISTRY_ERROR: registry .*registry\.db is on a read-only file system; nothing was written\n$/,
+        /^rfm: REGISTRY_ERROR: the registry is on a read-only file system; nothing was written \(registry .*registry\.db\)\n$/,
       );
     } finally {
       unmount();
@@ -244,7 +244,9 @@ describe('disk full and read-only registry', function () {
     try {
       const r = await rfm(trainArgs(file));
       expect(r.code, r.stderr).to.equal(74);
-      expect(r.stderr).to.match(/^rfm: REGISTRY_ERROR: registry .*registry\.db is read-only; nothing was written\n$/);
+      expect(r.stderr).to.match(
+        /^rfm: REGISTRY_ERROR: the registry is read-only; nothing was written \(registry .*registry\.db\)\n$/,
+      );
     } finally {
       sh('chattr', ['-i', file]);
     }

@@ -29,3 +29,4 @@ export { kmeans, KMEANS_DEFAULTS, type KMeansOptions, type KMeansResult } from '
 export { silhouette, inertia, daviesBouldin, calinskiHarabasz, clusterSizes } from './metrics/metrics.js';
 export { FitOptionsSchema, IsoDay, parseFitOptions, type FitOptions } from './options.js';
 export { CODE_VERSION } from './version.js';
+export { promoteThroughPolicy, checkPromoteOptions, type PromotionOutcome } from './promote.js';

@@ -19,6 +19,7 @@ import { fitKMeans, sweepK, type FitResult } from './kmeans/fit.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from './metrics/metrics.js';
 import { nameSegments } from './naming.js';
 import { parseFitOptions } from './options.js';
+import { checkPromoteOptions, promoteThroughPolicy, type PromotionOutcome } from './promote.js';
 import { CODE_VERSION } from './version.js';
 
 export type TrainInput =
@@ -57,7 +58,12 @@ export interface TrainOptions {
   actor: string;
   description?: string;
   tags?: Record<string, string>;
+  /** ask for production: through the promotion policy unless this is the model's first version */
   promote?: boolean;
+  /** with promote: override a policy refusal (needs reason; the override is recorded) */
+  force?: boolean;
+  /** why: kept with the promotion event */
+  reason?: string;
   /** phase starts and restart results, for a person watching a terminal */
   onProgress?: (message: string) => void;
   /** the same moments as structured events (phase, step done of total), for a progress bar */
@@ -95,6 +101,8 @@ export interface TrainResult {
   /** every k tried when k was 'auto' */
   sweep?: SweepPoint[];
   k_selection?: KSelection;
+  /** what --promote did: production moved through the policy (rules, forced) or the first version */
+  promotion?: PromotionOutcome;
   /** where the HTML report was written (reportPath) */
   report_path?: string;
 }
@@ -124,6 +132,7 @@ class Stopwatch {
  * unless every step succeeded and the artifact passed the schema.
  */
 export async function train(input: TrainInput, options: TrainOptions): Promise<TrainResult> {
+  checkPromoteOptions(options);
   const auto = options.k === 'auto';
   const fit = parseFitOptions({ ...options, k: auto ? undefined : options.k });
   const [kMin, kMax] = options.kRange ?? [2, 10];
@@ -313,7 +322,8 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         actor: options.actor,
         description: options.description,
         tags: options.tags,
-        promote: options.promote,
+        // never `promote` here: the registry's register-time promote skips the policy; the first
+        // version of a model still becomes production at registration ("first version of this model")
         features: table,
         report,
       });
@@ -322,12 +332,14 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     }
   });
 
+  const promotion = options.promote ? promoteThroughPolicy(options, reg) : null;
   return {
     model: reg.modelName,
     version: reg.version,
     sha256: reg.sha256,
-    aliases: reg.aliases,
-    promoted: reg.aliases.includes('production'),
+    promoted: reg.aliases.includes('production') || promotion !== null,
+    aliases: promotion ? [...new Set([...reg.aliases, 'production'])] : reg.aliases,
+    ...(promotion ? { promotion } : {}),
     registry: options.registryPath,
     k,
     backend,

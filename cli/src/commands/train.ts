@@ -19,6 +19,8 @@ export interface TrainFlags {
   dateFormat?: string;
   features?: string;
   promote?: boolean;
+  force?: boolean;
+  reason?: string;
   description?: string;
   report?: string;
   json?: boolean;
@@ -87,6 +89,7 @@ export function trainJson(r: TrainResult): Record<string, unknown> {
     version: r.version,
     aliases: r.aliases,
     promoted: r.promoted,
+    ...(r.promotion ? { promotion: r.promotion } : {}),
     registry: r.registry,
     sha256: r.sha256,
     k: r.k,
@@ -150,6 +153,11 @@ export function trainText(r: TrainResult): string {
       .join(', ')}; total ${Math.round(r.duration_ms)} ms`,
   );
   if (r.report_path !== undefined) lines.push(`report    ${r.report_path} (also stored with the version)`);
+  const p = r.promotion;
+  if (p && !p.first_version)
+    lines.push(
+      `promoted  production v${p.from ?? '-'} → v${p.to}${p.forced ? `, FORCED past the policy (${p.rules.filter((x) => !x.passed).length} rule(s) failed)` : `; policy: ${p.rules.length} rule(s) passed`}`,
+    );
   if (!r.promoted)
     lines.push(`production is unchanged; to serve this version: rfm models promote ${r.version} --model ${r.model}`);
   return lines.join('\n');
@@ -182,6 +190,8 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
       modelName: cfg.modelName,
       actor: actorOf(cfg),
       promote: o.promote === true,
+      force: o.force === true,
+      ...(o.reason !== undefined ? { reason: o.reason } : {}),
       description: o.description,
       onProgress: bar.onProgress,
       onEvent: bar.onEvent,
@@ -222,7 +232,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--columns <map>', 'column names: customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)')
     .option('--date-format <fmt>', 'strptime format of the date column, e.g. "%d/%m/%Y %H:%M" (default: detected)')
     .option('--features <file>', 'train on a ready RFM table (cid, recency, frequency, monetary) instead of an export')
-    .option('--promote', 'make the new version production even if one exists (the first version always is)')
+    .option(
+      '--promote',
+      'make the new version production if the promotion policy allows (the first version always is); a refusal exits 78 and leaves it a candidate',
+    )
+    .option('--force', 'with --promote: override a policy refusal (needs --reason; recorded with the event)')
+    .option('--reason <text>', 'why this version is promoted, kept in the history')
     .option('--description <text>', 'note stored with the version')
     .option(
       '--report <file>',

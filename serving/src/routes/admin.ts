@@ -1,9 +1,10 @@
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
-import { parseOrThrow, RfmError } from '@rfm/shared';
+import { isRfmError, parseOrThrow, RfmError } from '@rfm/shared';
 import { PRODUCTION } from '@rfm/registry';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
+import { COMPARE_RETRY_AFTER_S, type CompareService } from '../compare-service.js';
 import { hasBody } from './predict.js';
 
 /**
@@ -51,7 +52,7 @@ const param = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   parseOrThrow(schema, value, what, what);
 const actorOf = (req: Request, b: { actor?: string | undefined }) => b.actor ?? `api:${req.ip ?? 'unknown'}`;
 
-export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined): Router {
+export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined, compare: CompareService): Router {
   const r = Router();
   // A body is optional (rollback needs none), but one that is sent must be JSON: another type would
   // be skipped by the parser and the request carried out without its reason, force or version.
@@ -111,9 +112,17 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     res.json({ model: name, events: reg().history(name, alias ? { alias } : {}) });
   });
 
-  r.get('/models/:name/compare', (req, res) => {
+  // public (no customer-level data) and heavy: computed off the event loop, cached (compare-service.ts)
+  r.get('/models/:name/compare', async (req, res) => {
     const name = param(NameParam, req.params.name, 'name');
-    res.json(reg().compare(name, param(VersionParam, req.query.a, 'a'), param(VersionParam, req.query.b, 'b')));
+    const a = param(VersionParam, req.query.a, 'a');
+    const b = param(VersionParam, req.query.b, 'b');
+    try {
+      res.json(await compare.compare(name, a, b));
+    } catch (e) {
+      if (isRfmError(e) && e.code === 'MODEL_UNAVAILABLE') res.set('retry-after', String(COMPARE_RETRY_AFTER_S));
+      throw e;
+    }
   });
 
   r.post('/models/:name/versions/:v/promote', auth, (req, res) => {

@@ -3,6 +3,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
+import { FORMULA_SAFE } from '../csv-formula.js';
 import {
   columnIndex,
   CustomerFeaturesSchema,
@@ -183,7 +184,7 @@ export async function streamScoredCsv(
             .set('x-model-version', String(model.version))
             .set('cache-control', 'no-store')
             .set(extraHeaders);
-          out = stringify();
+          out = stringify(FORMULA_SAFE);
           out.pipe(batcher()).pipe(res);
           await write([...cols.echo.map((i) => cols!.header[i]), ...OUTPUT_COLUMNS]);
           continue;

@@ -7,6 +7,7 @@ import type { SessionKeeper } from '../ui/session.js';
 import type { ServingMetrics } from '../metrics.js';
 import { streamScoredCsv } from './predict-csv.js';
 import { MAX_UPLOAD_MB, renderFormPage } from '../views/form-page.js';
+import { MAX_CONCURRENT_UPLOADS, UploadSlots } from '../upload-slots.js';
 
 /**
  * POST /score: the form's "score a file" upload (multipart/form-data), for browsers without
@@ -15,7 +16,12 @@ import { MAX_UPLOAD_MB, renderFormPage } from '../views/form-page.js';
  * header; this route only unwraps the upload and answers it as a download. A file that cannot be
  * scored at all (no header, a missing column) re-renders the page saying what is wrong.
  */
-export function uiScoreRoutes(holder: ModelHolder, session: SessionKeeper, metrics?: ServingMetrics): Router {
+export function uiScoreRoutes(
+  holder: ModelHolder,
+  session: SessionKeeper,
+  metrics?: ServingMetrics,
+  slots = new UploadSlots(MAX_CONCURRENT_UPLOADS),
+): Router {
   const router = Router();
   const upload = multer({
     storage: multer.memoryStorage(),
@@ -39,6 +45,20 @@ export function uiScoreRoutes(holder: ModelHolder, session: SessionKeeper, metri
   router.post('/score', (req, res, next) => {
     if (!req.is('multipart/form-data'))
       return fail(req, res, new RfmError('UNSUPPORTED', 'upload the file with the form (multipart/form-data)'));
+    const release = slots.tryAcquire();
+    if (!release) {
+      // refused before the body is read; close the connection rather than read 20 MB to reuse it
+      res.set({ 'retry-after': String(slots.retryAfterS), connection: 'close' });
+      return fail(
+        req,
+        res,
+        new RfmError(
+          'MODEL_UNAVAILABLE',
+          `the server is scoring ${slots.size} uploaded files already; try again in ${slots.retryAfterS} seconds`,
+        ),
+      );
+    }
+    res.once('close', release); // answered, failed or the client went away
     upload(req, res, (err: unknown) => {
       if (err) {
         if (err instanceof multer.MulterError)

@@ -1,0 +1,30 @@
+/**
+ * Worker thread for GET /api/v1/models/:name/compare: predicting every stored training customer
+ * of two versions takes tens to hundreds of milliseconds, which on the main thread would stall
+ * every prediction. It opens the registry read-only and answers one request at a time.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isRfmError } from '@rfm/shared';
+import { Registry } from '@rfm/registry';
+
+export interface CompareRequest {
+  id: number;
+  name: string;
+  a: number;
+  b: number;
+}
+
+const port = parentPort!;
+let reg: Registry | null = null;
+
+port.on('message', (m: CompareRequest) => {
+  try {
+    reg ??= Registry.openReadOnly((workerData as { file: string }).file);
+    port.postMessage({ id: m.id, ok: true, result: reg.compare(m.name, m.a, m.b) });
+  } catch (e) {
+    const err = isRfmError(e)
+      ? { code: e.code, message: e.message, issues: e.issues }
+      : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+    port.postMessage({ id: m.id, ok: false, error: err });
+  }
+});

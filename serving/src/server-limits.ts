@@ -1,0 +1,64 @@
+import type { Server, ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * Timeouts and a connection cap for the HTTP server (issue 14, item 12), sized for this workload:
+ * small JSON predictions answered in well under a millisecond, CSV bodies of at most 50 MB, and
+ * form uploads of at most 20 MB from people's browsers.
+ *
+ * - headers: a client has 10 s to send its request line and headers (Node's default is 60 s;
+ *   a slowloris client that drips one header line every few seconds holds a socket that long).
+ * - request: 120 s for the whole request, body included: a 50 MB CSV at 4 Mbit/s fits.
+ * - keep-alive: an idle kept-alive connection is closed after 5 s; headers of the next request
+ *   on it get the same 10 s as a new one.
+ * - silent socket: one that connects and sends not a byte is destroyed at the header deadline.
+ *   Node's header deadline starts at the first byte, and a socket idle timeout does not fire
+ *   on connections the HTTP parser consumes natively (seen on Node 20 with these options), so
+ *   each new connection gets its own timer checking bytesRead.
+ * - the checking interval: Node checks the header/request deadlines on a timer, every 30 s by
+ *   default, so a 10 s deadline could last 40 s; 1 s keeps it near the figure above.
+ * - connections: at most 10,000 open at once per process. Every accepted socket costs a few kB
+ *   and a file descriptor; past the cap new ones are refused at accept rather than taking the
+ *   process down when descriptors run out. The cap is well above what the deadlines let a slow
+ *   client hold, so it is a last resort, not what keeps predictions answered.
+ */
+export interface ServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  checkEveryMs: number;
+  maxConnections: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 5_000,
+  checkEveryMs: 1_000,
+  maxConnections: 10_000,
+};
+
+/** Options for http.createServer (the checking interval can only be set at creation). */
+export function serverOptions(l: ServerLimits): ServerOptions {
+  return {
+    headersTimeout: l.headersTimeoutMs,
+    requestTimeout: l.requestTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    connectionsCheckingInterval: l.checkEveryMs,
+  };
+}
+
+/** The limits that are properties of a created server. */
+export function applyLimits(server: Server, l: ServerLimits): void {
+  server.headersTimeout = l.headersTimeoutMs;
+  server.requestTimeout = l.requestTimeoutMs;
+  server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  server.maxConnections = l.maxConnections;
+  server.on('connection', (socket: Socket) => {
+    const t = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, l.headersTimeoutMs);
+    t.unref();
+    socket.once('close', () => clearTimeout(t));
+  });
+}
