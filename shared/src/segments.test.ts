@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { type ClusterFacts, nameClusters, rhythmScore, scoreRfm, segmentForScores, tieAwareScore } from './segments.js';
 
 // Population quintile break points: recency days, purchases, spend.
@@ -226,5 +227,57 @@ describe('segment names judged against the shop rhythm', () => {
     expect(tieAwareScore(12, [12, 12, 12, 12])).to.equal(3);
     expect(tieAwareScore(1, [1, 2, 3, 6])).to.equal(1);
     expect(tieAwareScore(7, [1, 2, 3, 6])).to.equal(5);
+  });
+});
+
+describe('segment names: properties over random clusters (fast-check)', () => {
+  const RECENT_WORDS = /\b(recent|recently|new|active)\b/i;
+  const sorted4 = (lo: number, hi: number) =>
+    fc
+      .array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: 4, maxLength: 4 })
+      .map((a) => a.sort((x, y) => x - y));
+  const cluster = fc.record({
+    recency: fc.integer({ min: 0, max: 1000 }),
+    frequency: fc.oneof(fc.constant(1), fc.constant(1.5), fc.integer({ min: 1, max: 200 })),
+    monetary: fc.double({ min: 1, max: 1e6, noNaN: true }),
+    size: fc.integer({ min: 0, max: 5000 }),
+  });
+  it('recent/new/active only within 2 usual gaps; loyal/champions never at one purchase; no lapsed name for the latest', () => {
+    fc.assert(
+      fc.property(
+        fc.array(cluster, { minLength: 1, maxLength: 12 }),
+        sorted4(0, 1000),
+        sorted4(1, 50),
+        sorted4(1, 1e5),
+        fc.double({ min: 0.5, max: 400, noNaN: true }),
+        (cs, qr, qf, qm, gap) => {
+          const q = { recency: qr, frequency: qf, monetary: qm };
+          const named = nameClusters(
+            cs.map((c, i) => ({
+              cluster: i,
+              size: c.size,
+              median: { recency: c.recency, frequency: c.frequency, monetary: c.monetary },
+              scores: scoreRfm(c, q),
+            })),
+            q,
+            gap,
+          );
+          const g = Math.max(1, gap);
+          const populated = cs.filter((c) => c.size > 0);
+          const latest = Math.min(...(populated.length ? populated : cs).map((c) => c.recency));
+          named.forEach((n, i) => {
+            const c = cs[i]!;
+            if (RECENT_WORDS.test(`${n.name} ${n.description}`)) expect(c.recency).to.be.at.most(2 * g);
+            if (/loyal|champion/i.test(n.name)) expect(c.frequency).to.be.at.least(2);
+            if (cs.length > 1 && c.recency === latest && (c.size > 0 || !populated.length))
+              expect(n.name).not.to.match(/at risk|can't lose|hibernating|\blost\b/i);
+            expect(n.naming.base_name.length).to.be.greaterThan(0);
+            expect(n.name.startsWith(n.naming.base_name)).to.equal(true);
+          });
+          expect(new Set(named.map((n) => n.name)).size).to.equal(named.length);
+        },
+      ),
+      { numRuns: 1000, seed: 4242 },
+    );
   });
 });

@@ -438,7 +438,7 @@ const goodness = (x: Facts, d: Dim) => (d === 'recency' ? -1 : 1) * Math.log1p(x
  * Qualifiers for clusters sharing a name, from their numbers. Two clusters: each is called by the
  * dimension where it leads the other most ("top spenders" / "frequent"); when one leads on every
  * dimension, the one dimension they differ most on names both (its value for the other). Three or
- * more: the dimension they spread most on, as numbers. Clusters with a name of their own get none.
+ * more: the two dimensions they spread most on, as numbers. Clusters with a name of their own get none.
  */
 function qualify(items: { base: string; cluster: number; x: Facts }[]): (string | undefined)[] {
   const out: (string | undefined)[] = items.map(() => undefined);
@@ -451,7 +451,7 @@ function qualify(items: { base: string; cluster: number; x: Facts }[]): (string 
       const v = idx.map((i) => goodness(items[i]!.x, d));
       return Math.max(...v) - Math.min(...v);
     };
-    const widest = [...dims].sort((a, b) => spread(b) - spread(a))[0]!;
+    const [widest, second] = [...dims].sort((a, b) => spread(b) - spread(a)) as [Dim, Dim, Dim];
     if (idx.length === 2) {
       const [a, b] = idx as [number, number];
       const lead = (p: number, o: number) =>
@@ -467,7 +467,7 @@ function qualify(items: { base: string; cluster: number; x: Facts }[]): (string 
         out[a] = NUMBER_WORD[widest](items[a]!.x);
         out[b] = NUMBER_WORD[widest](items[b]!.x);
       }
-    } else for (const i of idx) out[i] = NUMBER_WORD[widest](items[i]!.x);
+    } else for (const i of idx) out[i] = `${NUMBER_WORD[widest](items[i]!.x)}, ${NUMBER_WORD[second](items[i]!.x)}`;
     // Equal numbers would give equal names: the cluster number tells them apart then.
     const seen = new Map<string, number>();
     for (const i of idx) seen.set(out[i]!, (seen.get(out[i]!) ?? 0) + 1);

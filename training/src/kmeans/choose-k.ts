@@ -50,7 +50,7 @@ export function kneeOf(totalSumOfSquares: number, points: { k: number; inertia: 
     const d = 1 - x - y; // how far the curve lies below the chord
     if (!best || d > best.d + 1e-12) best = { k: p.k, d };
   }
-  return best && best.d > 0 ? best.k : null;
+  return best && best.d > 1e-9 ? best.k : null;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
