@@ -8,6 +8,7 @@ import {
   type DataSummary,
   type KMeansParams,
   type KSelection,
+  type NamingRule,
   type Metrics,
   type SweepPoint,
 } from '@rfm/shared';
@@ -90,6 +91,8 @@ export interface TrainResult {
   metrics: Metrics;
   data: DataSummary;
   segments: ArtifactSegment[];
+  /** how the names were decided (the shop's usual gap between purchases) */
+  naming: NamingRule;
   /** per phase, including register (which the stored artifact cannot contain) */
   phases_ms: Record<string, number>;
   duration_ms: number;
@@ -365,6 +368,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     metrics,
     data,
     segments: artifact.segments,
+    naming: named.naming,
     phases_ms: watch.phases,
     duration_ms: watch.total(),
     ...(dateFormat !== undefined ? { date_format: dateFormat } : {}),

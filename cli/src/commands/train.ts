@@ -110,11 +110,22 @@ export function trainJson(r: TrainResult): Record<string, unknown> {
     })),
     run_inertias: r.run_inertias,
     ...(r.sweep ? { sweep: r.sweep, k_selection: r.k_selection } : {}),
+    naming: r.naming,
     ...(r.report_path !== undefined ? { report_path: r.report_path } : {}),
     ...(r.date_format !== undefined ? { date_format: r.date_format } : {}),
     phases_ms: r.phases_ms,
     duration_ms: r.duration_ms,
   };
+}
+
+/** Why each segment has its name (artifact v2), one line each. */
+function namingLines(r: TrainResult): string[] {
+  if (!r.naming) return [];
+  return [
+    '',
+    `names     judged against a usual gap of ${fix(r.naming.usual_gap_days, 1)} days between purchases (${r.naming.gap_basis})`,
+    ...r.segments.filter((s) => s.naming).map((s) => `  ${s.name}: ${s.naming!.because.join('; ')}`),
+  ];
 }
 
 export function trainText(r: TrainResult): string {
@@ -139,19 +150,20 @@ export function trainText(r: TrainResult): string {
     `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
     '',
     table(
-      ['cluster', 'segment', 'customers', 'recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
+      ['cluster', 'segment', 'customers', 'median recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
       r.segments.map((s) => [
         s.cluster,
         s.name,
         int(s.size),
-        fix(s.mean.recency, 1),
-        fix(s.mean.frequency, 1),
-        fix(s.mean.monetary, 2),
+        fix((s.median ?? s.mean).recency, 1),
+        fix((s.median ?? s.mean).frequency, 1),
+        fix((s.median ?? s.mean).monetary, 2),
         s.scores.r,
         s.scores.f,
         s.scores.m,
       ]),
     ),
+    ...namingLines(r),
     '',
     `time      ${Object.entries(r.phases_ms)
       .map(([k, ms]) => `${k} ${Math.round(ms)} ms`)
