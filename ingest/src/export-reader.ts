@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError, type DataSummary } from '@rfm/shared';
 import { sortByCid, type RfmTable } from './rfm-table.js';
+import { readPurchaseRhythm } from './rhythm.js';
 import { resolveColumns, type ColumnMapping, type ResolvedColumns } from './columns.js';
 import { chooseDateFormat, DATE_FORMATS, isTemporalType, parseDateSql } from './dates.js';
 import { asReadError, num, queryObjects, run, withDuck } from './duck.js';
@@ -252,10 +253,12 @@ export async function aggregateExport(
        SELECT cust AS cid,
               date_diff('day', CAST(max(ts) AS DATE), DATE ${sqlString(snapshot)}) AS recency,
               count(DISTINCT inv) AS frequency,
-              CAST(sum(amount) AS DOUBLE) AS monetary
+              CAST(sum(amount) AS DOUBLE) AS monetary,
+              date_diff('day', CAST(min(ts) AS DATE), CAST(max(ts) AS DATE)) AS active_days
        FROM rfm_tx WHERE ts IS NOT NULL AND kept > 0
        GROUP BY cust`,
     );
+    const purchaseRhythm = await readPurchaseRhythm(conn); // for naming: see rhythm.ts
     const [{ customers } = {}] = await queryObjects(conn, 'SELECT count(*) AS customers FROM rfm');
     reading = false;
     const problem = await fileProblem;
@@ -270,6 +273,7 @@ export async function aggregateExport(
       first_invoice: c.first_invoice === null ? null : String(c.first_invoice),
       last_invoice: c.last_invoice === null ? null : String(c.last_invoice),
       snapshot_date: snapshot,
+      purchase_rhythm: purchaseRhythm,
     };
     return { summary, columns: cols, dateFormat };
   } catch (e) {

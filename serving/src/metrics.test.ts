@@ -125,8 +125,8 @@ describe('metrics and refused loads', function () {
 
   const cases: [number, string, RegExp][] = [
     [2, 'checksum', /checksum mismatch/],
-    [3, 'format', /unknown artifact format: expected rfm\.kmeans v1, found rfm\.gbm v1/],
-    [4, 'schema', /does not match schema v1: artifact\.centroids: expected 3 centroids, found 2/],
+    [3, 'format', /unknown artifact format: expected rfm\.kmeans v1 or v2, found rfm\.gbm v2/],
+    [4, 'schema', /does not match schema v2: artifact\.centroids: expected 3 centroids, found 2/],
   ];
   for (const [version, reason, message] of cases)
     it(`refuses v${version} (${reason}): v1 keeps serving, /readyz stays ready and reports it, a metric and a log line record it`, async () => {

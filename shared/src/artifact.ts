@@ -1,10 +1,10 @@
 import { RfmError } from './errors.js';
 import { sha256Hex } from './hash.js';
-import { ArtifactV1Schema, ARTIFACT_FORMAT, ARTIFACT_SCHEMA_VERSION, type ArtifactV1 } from './schemas.js';
+import { ArtifactSchema, ARTIFACT_FORMAT, ARTIFACT_SCHEMA_VERSIONS, type Artifact } from './schemas.js';
 import { zodIssues } from './validate.js';
 
 /** Artifact → the exact bytes stored in the registry, and their sha256. */
-export function serializeArtifact(a: ArtifactV1): { bytes: Buffer; sha256: string } {
+export function serializeArtifact(a: Artifact): { bytes: Buffer; sha256: string } {
   const bytes = Buffer.from(JSON.stringify(a), 'utf8');
   return { bytes, sha256: sha256Hex(bytes) };
 }
@@ -13,7 +13,7 @@ export function serializeArtifact(a: ArtifactV1): { bytes: Buffer; sha256: strin
  * Bytes read back → a checked artifact. Refuses (INVALID_INPUT) on a checksum mismatch, bytes
  * that are not JSON, an unknown format or schema version, or any field out of contract.
  */
-export function parseArtifact(bytes: Uint8Array, expectedSha256?: string): ArtifactV1 {
+export function parseArtifact(bytes: Uint8Array, expectedSha256?: string): Artifact {
   if (expectedSha256 !== undefined) {
     const actual = sha256Hex(bytes);
     if (actual !== expectedSha256)
@@ -32,17 +32,18 @@ export function parseArtifact(bytes: Uint8Array, expectedSha256?: string): Artif
     throw new RfmError('INVALID_INPUT', 'artifact is not valid JSON', { cause: e });
   }
   const head = json as { format?: unknown; schema_version?: unknown };
-  if (head?.format !== ARTIFACT_FORMAT || head?.schema_version !== ARTIFACT_SCHEMA_VERSION)
+  const known = ARTIFACT_SCHEMA_VERSIONS as readonly unknown[];
+  if (head?.format !== ARTIFACT_FORMAT || !known.includes(head?.schema_version))
     throw new RfmError(
       'INVALID_INPUT',
-      `unknown artifact format: expected ${ARTIFACT_FORMAT} v${ARTIFACT_SCHEMA_VERSION}, found ${String(head?.format)} v${String(head?.schema_version)}`,
+      `unknown artifact format: expected ${ARTIFACT_FORMAT} v${ARTIFACT_SCHEMA_VERSIONS.join(' or v')}, found ${String(head?.format)} v${String(head?.schema_version)}`,
     );
-  const r = ArtifactV1Schema.safeParse(json);
+  const r = ArtifactSchema.safeParse(json);
   if (!r.success) {
     const issues = zodIssues(r.error, 'artifact');
     throw new RfmError(
       'INVALID_INPUT',
-      `artifact does not match schema v1: ${issues[0]?.path}: ${issues[0]?.message}`,
+      `artifact does not match schema v${String(head.schema_version)}: ${issues[0]?.path}: ${issues[0]?.message}`,
       { issues },
     );
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { CustomerFeaturesSchema, PredictRequestSchema } from './schemas.js';
 import { parseOrThrow, parsePredictRequest } from './validate.js';
 import { RfmError } from './errors.js';
-import { makeArtifact } from './testing/index.js';
+import { makeArtifact, parseArtifactV1Release } from './testing/index.js';
 import { parseArtifact, serializeArtifact } from './artifact.js';
 
 describe('schemas', () => {
@@ -66,23 +66,30 @@ describe('schemas', () => {
 
   it('artifact round-trips through bytes; tampering, unknown formats and broken contracts are refused', () => {
     const a = makeArtifact();
+    expect(a.schema_version).to.equal(2);
     const { bytes, sha256 } = serializeArtifact(a);
     expect(parseArtifact(bytes, sha256)).to.deep.equal(a);
     const tampered = Buffer.from(bytes.toString().replace('"k":4', '"k":5'));
     expect(() => parseArtifact(tampered, sha256)).to.throw(RfmError, /checksum mismatch/);
-    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...a, schema_version: 2 })))).to.throw(
+    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...a, schema_version: 3 })))).to.throw(
       RfmError,
-      /unknown artifact format.*v2/,
+      /unknown artifact format: expected rfm\.kmeans v1 or v2, found rfm\.kmeans v3/,
     );
     expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...a, k: 3 })))).to.throw(
       RfmError,
-      /expected 3 centroids, found 4/,
+      /does not match schema v2: .*expected 3 centroids, found 4/,
     );
     expect(() => parseArtifact(Buffer.from('{nope'))).to.throw(RfmError, /not valid JSON/);
   });
 
-  it('artifact v1 grew only optional fields: one stored without them still parses, one with them keeps them', () => {
-    const old = makeArtifact();
+  /** The same model written as artifact v1 was: no naming record, one catalogue name per cluster. */
+  function asV1(a: ReturnType<typeof makeArtifact>) {
+    const { naming: _n, ...rest } = a;
+    return { ...rest, schema_version: 1, segments: a.segments.map(({ naming: _s, ...seg }) => seg) };
+  }
+
+  it('artifact v1 still loads (as stored before v2 and before its optional fields); v2 fields are not v1', () => {
+    const old = asV1(makeArtifact());
     for (const s of old.segments) delete (s as { median?: unknown }).median;
     const { sweep: _s, k_selection: _k, ...bare } = old;
     const { algorithm: _a, restart_sample: _r, ...params } = bare.params;
@@ -104,5 +111,44 @@ describe('schemas', () => {
         Buffer.from(JSON.stringify({ ...grown, k_selection: { method: 'elbow', k_min: 2, k_max: 3, sample: 1 } })),
       ),
     ).to.throw(RfmError);
+    // v2's fields in a v1 file, or a v2 file without them: refused, naming the field
+    const v2 = makeArtifact();
+    expect(() => parseArtifact(Buffer.from(JSON.stringify({ ...grown, naming: v2.naming })))).to.throw(
+      RfmError,
+      /schema v1: artifact\.naming: not part of schema v1/,
+    );
+    const { naming: _n, ...noNaming } = v2;
+    expect(() => parseArtifact(Buffer.from(JSON.stringify(noNaming)))).to.throw(
+      RfmError,
+      /schema v2: artifact\.naming: required from schema v2/,
+    );
+    expect(() =>
+      parseArtifact(Buffer.from(JSON.stringify({ ...v2, segments: v2.segments.map(({ naming: _x, ...seg }) => seg) }))),
+    ).to.throw(RfmError, /artifact\.segments\.0\.naming: required from schema v2/);
+  });
+
+  it('an old server (the released v1 loader) refuses a v2 artifact cleanly by its version, and reads v1', () => {
+    const v2 = makeArtifact();
+    const { bytes, sha256 } = serializeArtifact(v2);
+    let err: unknown;
+    try {
+      parseArtifactV1Release(bytes, sha256);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(RfmError);
+    expect((err as RfmError).code).to.equal('INVALID_INPUT');
+    expect((err as RfmError).message).to.equal('unknown artifact format: expected rfm.kmeans v1, found rfm.kmeans v2');
+    // what v2 writes, stamped v1, would not even pass the old contract's checks — hence the bump
+    const stamped = {
+      ...v2,
+      schema_version: 1,
+      k_selection: { method: 'knee+silhouette+min-share', k_min: 3, k_max: 8, sample: 10 },
+    };
+    expect(() => parseArtifactV1Release(Buffer.from(JSON.stringify(stamped)))).to.throw(RfmError, /schema v1/);
+    const v1 = asV1(v2);
+    expect(parseArtifactV1Release(Buffer.from(JSON.stringify(v1))).segments.map((s) => s.name)).to.deep.equal(
+      v2.segments.map((s) => s.name),
+    );
   });
 });

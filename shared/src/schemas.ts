@@ -167,6 +167,27 @@ export const SegmentKeySchema = z.enum([
 ]);
 export type SegmentKey = z.output<typeof SegmentKeySchema>;
 
+/**
+ * Why a segment has its name (artifact v2). `rule`: 'region' = the catalogue name of the region its
+ * rhythm-judged scores fall in; 'nearest' = that name's description contradicted the segment's
+ * medians, so the nearest name that holds; 'descriptive' = no catalogue name holds, a plain one
+ * ("Inactive one-time buyers"). The display name is `base_name`, plus ` — qualifier` when clusters
+ * share a name; the segment's `key` stays a catalogue key either way.
+ */
+export const SegmentNamingSchema = z.object({
+  rule: z.enum(['region', 'nearest', 'descriptive']),
+  region: SegmentKeySchema,
+  base_name: z.string().min(1),
+  qualifier: z.string().min(1).nullable(),
+  /** the median recency in usual gaps between purchases */
+  recency_gaps: finite,
+  /** plain-words facts behind the name, as shown on the version page */
+  because: z.array(z.string()).min(1),
+  /** names tried before this one and the fact that contradicted each */
+  rejected: z.array(z.object({ key: SegmentKeySchema, why: z.string() })),
+});
+export type SegmentNaming = z.output<typeof SegmentNamingSchema>;
+
 export const ArtifactSegmentSchema = z.object({
   cluster: z.number().int().nonnegative(),
   key: SegmentKeySchema,
@@ -185,10 +206,27 @@ export const ArtifactSegmentSchema = z.object({
   /** median R, F, M of the cluster's training customers (optional: absent in early v1 artifacts) */
   median: RfmValuesSchema.optional(),
   size: z.number().int().nonnegative(),
+  /** how the name was decided and why (artifact v2; absent in v1) */
+  naming: SegmentNamingSchema.optional(),
 });
 export type ArtifactSegment = z.output<typeof ArtifactSegmentSchema>;
 
 export const DroppedRowsSchema = z.record(z.string(), z.number().int().nonnegative());
+
+/**
+ * How often the shop's repeat customers buy: the median, over customers with 2 or more purchases,
+ * of (last − first purchase day) / (purchases − 1). `basis`: 'transactions' when measured from the
+ * export's dates; 'rfm_table' for --features, where first purchases are unknown and the gap is
+ * bounded by (data span − recency) / (frequency − 1) instead.
+ */
+export const PurchaseRhythmSchema = z.object({
+  median_gap_days: z.number().nonnegative().nullable(),
+  repeat_customers: z.number().int().nonnegative(),
+  /** days from the first to the last kept purchase (or the largest recency, for --features) */
+  span_days: z.number().nonnegative(),
+  basis: z.enum(['transactions', 'rfm_table']),
+});
+export type PurchaseRhythm = z.output<typeof PurchaseRhythmSchema>;
 
 export const DataSummarySchema = z.object({
   source: z.object({
@@ -204,6 +242,8 @@ export const DataSummarySchema = z.object({
   first_invoice: z.string().nullable(),
   last_invoice: z.string().nullable(),
   snapshot_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  /** the shop's purchase rhythm, measured by training (optional: absent before artifact v2) */
+  purchase_rhythm: PurchaseRhythmSchema.optional(),
 });
 export type DataSummary = z.output<typeof DataSummarySchema>;
 
@@ -243,26 +283,59 @@ export const SweepPointSchema = z.object({
   silhouette: z.number().min(-1).max(1).nullable(),
   davies_bouldin: z.number().nullable().optional(),
   calinski_harabasz: z.number().nullable().optional(),
+  /** the smallest segment's share of the customers at this k (v2) */
+  smallest_share: z.number().min(0).max(1).optional(),
 });
 export type SweepPoint = z.output<typeof SweepPointSchema>;
 
-/** How k was chosen when it was not given (`rfm train --k auto`). */
+/**
+ * How k was chosen when it was not given (`rfm train --k auto`). v1: 'silhouette' (the highest).
+ * v2: 'knee+silhouette+min-share' — see training's chooseK; `reason` says why this k in words,
+ * `runner_up` the next best k and why it lost, `min_share` the smallest segment share allowed, `knee`
+ * the inertia curve's knee.
+ */
 export const KSelectionSchema = z.object({
-  method: z.literal('silhouette'),
+  method: z.enum(['silhouette', 'knee+silhouette+min-share']),
   k_min: z.number().int().min(1),
   k_max: z.number().int().min(1),
   /** customers the silhouette of each k was computed on (all, or a seeded sample) */
   sample: z.number().int().nonnegative(),
+  knee: z.number().int().min(1).nullable().optional(),
+  min_share: z.number().min(0).max(1).optional(),
+  reason: z.string().optional(),
+  runner_up: z
+    .object({ k: z.number().int().min(1), reason: z.string() })
+    .nullable()
+    .optional(),
 });
 export type KSelection = z.output<typeof KSelectionSchema>;
 
 export const ARTIFACT_FORMAT = 'rfm.kmeans' as const;
-export const ARTIFACT_SCHEMA_VERSION = 1 as const;
+/**
+ * The version training writes. v2 (this version) adds how each segment was named (`segments[].naming`,
+ * `naming`, `data.purchase_rhythm`) and lets clusters share a catalogue key; v1 servers refuse a v2
+ * artifact by its version ("unknown artifact format"), and keep serving what they had. v1 artifacts
+ * still load here.
+ */
+export const ARTIFACT_SCHEMA_VERSION = 2 as const;
+export const ARTIFACT_SCHEMA_VERSIONS = [1, 2] as const;
 
-export const ArtifactV1Schema = z
+/** How names were decided for the whole model (artifact v2). */
+export const NamingRuleSchema = z.object({
+  rule: z.literal('rhythm'),
+  /** the usual gap between purchases the names were judged against, in days */
+  usual_gap_days: z.number().positive(),
+  /** where that gap came from, in words */
+  gap_basis: z.string(),
+  recent_within_gaps: z.number().positive(),
+  lost_beyond_gaps: z.number().positive(),
+});
+export type NamingRule = z.output<typeof NamingRuleSchema>;
+
+export const ArtifactSchema = z
   .object({
     format: z.literal(ARTIFACT_FORMAT),
-    schema_version: z.literal(ARTIFACT_SCHEMA_VERSION),
+    schema_version: z.union([z.literal(1), z.literal(2)]),
     features: z.tuple([z.literal('recency'), z.literal('frequency'), z.literal('monetary')]),
     preprocessing: z.object({
       transform: z.literal('log1p'),
@@ -284,6 +357,8 @@ export const ArtifactV1Schema = z
     /** present when k was chosen automatically: every k tried, and how the choice was made */
     sweep: z.array(SweepPointSchema).optional(),
     k_selection: KSelectionSchema.optional(),
+    /** how names were decided (v2) */
+    naming: NamingRuleSchema.optional(),
     data: DataSummarySchema,
     training: z.object({
       backend: z.string(),
@@ -313,5 +388,22 @@ export const ArtifactV1Schema = z
     const names = a.segments.map((s) => s.name);
     if (new Set(names).size !== names.length)
       ctx.addIssue({ code: 'custom', path: ['segments'], message: 'segment names must be unique' });
+    if (a.schema_version >= 2) {
+      if (!a.naming) ctx.addIssue({ code: 'custom', path: ['naming'], message: 'required from schema v2' });
+      a.segments.forEach((s, i) => {
+        if (!s.naming)
+          ctx.addIssue({ code: 'custom', path: ['segments', i, 'naming'], message: 'required from schema v2' });
+      });
+    } else {
+      // v1 promised one catalogue key per cluster and no naming record; hold old files to it.
+      if (a.naming) ctx.addIssue({ code: 'custom', path: ['naming'], message: 'not part of schema v1' });
+      if (a.k_selection && a.k_selection.method !== 'silhouette')
+        ctx.addIssue({ code: 'custom', path: ['k_selection', 'method'], message: "schema v1 knows only 'silhouette'" });
+    }
   });
-export type ArtifactV1 = z.output<typeof ArtifactV1Schema>;
+/** An artifact of any version this code reads (v1 or v2); v1 simply lacks the naming fields. */
+export type Artifact = z.output<typeof ArtifactSchema>;
+/** @deprecated the name from before v2; the same type as `Artifact` (kept so callers need not change). */
+export type ArtifactV1 = Artifact;
+/** @deprecated use ArtifactSchema (reads v1 and v2). */
+export const ArtifactV1Schema = ArtifactSchema;

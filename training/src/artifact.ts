@@ -1,21 +1,21 @@
 import {
   ARTIFACT_FORMAT,
   ARTIFACT_SCHEMA_VERSION,
-  ArtifactV1Schema,
+  ArtifactSchema,
   FEATURES,
   RfmError,
   zodIssues,
-  type ArtifactV1,
+  type Artifact,
   type Scaler,
 } from '@rfm/shared';
 
-/** Assemble artifact v1 and check it against the schema serving will check it with. */
+/** Assemble the artifact (the current schema version) and check it against the schema serving will check it with. */
 export function buildArtifact(
-  parts: Omit<ArtifactV1, 'format' | 'schema_version' | 'features' | 'preprocessing' | 'centroids'> & {
+  parts: Omit<Artifact, 'format' | 'schema_version' | 'features' | 'preprocessing' | 'centroids'> & {
     scaler: Scaler;
     centers: Float64Array;
   },
-): ArtifactV1 {
+): Artifact {
   const { scaler, centers, ...rest } = parts;
   const candidate = {
     format: ARTIFACT_FORMAT,
@@ -25,13 +25,13 @@ export function buildArtifact(
     ...rest,
     centroids: Array.from({ length: rest.k }, (_, c) => [centers[c * 3]!, centers[c * 3 + 1]!, centers[c * 3 + 2]!]),
   };
-  const r = ArtifactV1Schema.safeParse(candidate);
+  const r = ArtifactSchema.safeParse(candidate);
   if (!r.success) {
     const issues = zodIssues(r.error, 'artifact');
     // Our own output failing our own contract is a bug, not bad input.
     throw new RfmError(
       'INTERNAL',
-      `trained artifact does not match schema v1: ${issues[0]?.path}: ${issues[0]?.message}`,
+      `trained artifact does not match schema v${ARTIFACT_SCHEMA_VERSION}: ${issues[0]?.path}: ${issues[0]?.message}`,
       { issues },
     );
   }

@@ -20,17 +20,26 @@ describe('train --k auto, metrics per version and the training report', function
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('fits k = 2…10, keeps the best silhouette, stores the sweep, medians and the report with the version', async () => {
+  it('fits k = 3…8, chooses by knee, silhouette and segment share, stores why, the sweep, medians and the report', async () => {
     const events: TrainEvent[] = [];
     const reportPath = join(dir, 'report.html');
     const r = await train({ exportPath: SAMPLE }, { ...base(), k: 'auto', reportPath, onEvent: (e) => events.push(e) });
-    expect(r.sweep!.map((p) => p.k)).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const best = Math.max(...r.sweep!.map((p) => p.silhouette!));
-    expect(r.sweep!.find((p) => p.k === r.k)!.silhouette).to.equal(best);
-    expect(r.k_selection).to.deep.equal({ method: 'silhouette', k_min: 2, k_max: 10, sample: 296 });
+    expect(r.sweep!.map((p) => p.k)).to.deep.equal([3, 4, 5, 6, 7, 8]);
+    for (const p of r.sweep!) expect(p.smallest_share).to.be.within(0, 0.5);
+    expect(r.k).to.equal(3);
+    expect(r.k_selection).to.deep.include({
+      method: 'knee+silhouette+min-share',
+      k_min: 3,
+      k_max: 8,
+      sample: 296,
+      knee: 3,
+      min_share: 0.02,
+    });
+    expect(r.k_selection!.reason).to.match(/^k = 3 is the knee of the inertia curve/);
+    expect(r.k_selection!.runner_up!.k).to.equal(4);
     expect(r.metrics.inertia).to.equal(r.sweep!.find((p) => p.k === r.k)!.inertia);
-    // fit events count the k tried, 1…9 of 9
-    expect(events.filter((e) => e.phase === 'fit' && e.done === 9 && e.total === 9)).to.have.length(1);
+    // fit events count the k tried, 1…6 of 6
+    expect(events.filter((e) => e.phase === 'fit' && e.done === 6 && e.total === 6)).to.have.length(1);
     expect(events.map((e) => e.phase)).to.include.members([
       'read_clean_aggregate',
       'fit',
@@ -54,6 +63,15 @@ describe('train --k auto, metrics per version and the training report', function
       const stored = reg.report('auto', r.version)!;
       expect(stored).to.equal(readFileSync(reportPath, 'utf8'));
       expect(stored).to.include('Choosing k').and.include('missing_customer').and.include('<svg');
+      expect(stored).to.include('runner-up').and.include('called ');
+      expect(a.schema_version).to.equal(2);
+      expect(a.data.purchase_rhythm).to.deep.equal({
+        median_gap_days: 60,
+        repeat_customers: 169,
+        span_days: 373,
+        basis: 'transactions',
+      });
+      expect(a.naming!.usual_gap_days).to.equal(60);
     } finally {
       reg.close();
     }
@@ -71,7 +89,7 @@ describe('train --k auto, metrics per version and the training report', function
     }
   });
 
-  it('k = auto on fewer than 3 customers is a clear error and registers nothing', async () => {
+  it('k = auto on fewer than 4 customers (k = 3…8) is a clear error and registers nothing', async () => {
     const path = join(dir, 'two.csv');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(
@@ -91,7 +109,7 @@ describe('train --k auto, metrics per version and the training report', function
       expect.fail('should throw');
     } catch (e) {
       expect(e).to.be.instanceOf(RfmError);
-      expect((e as RfmError).message).to.match(/--k auto needs at least 3 customers/);
+      expect((e as RfmError).message).to.match(/--k auto needs at least 4 customers/);
     }
     const reg = Registry.open(registryPath);
     try {

@@ -8,6 +8,7 @@ import {
   type DataSummary,
   type KMeansParams,
   type KSelection,
+  type NamingRule,
   type Metrics,
   type SweepPoint,
 } from '@rfm/shared';
@@ -15,9 +16,11 @@ import { Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
 import { readExport, readFeatures, type ColumnMapping, type RfmTable } from '@rfm/ingest';
 import { selectBackend, type BackendPreference } from './kmeans/backend.js';
+import { K_DEFAULTS } from './kmeans/choose-k.js';
 import { fitKMeans, sweepK, type FitResult } from './kmeans/fit.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from './metrics/metrics.js';
 import { nameSegments } from './naming.js';
+import { estimateRhythm } from './rhythm.js';
 import { parseFitOptions } from './options.js';
 import { checkPromoteOptions, promoteThroughPolicy, type PromotionOutcome } from './promote.js';
 import { CODE_VERSION } from './version.js';
@@ -38,9 +41,9 @@ export type TrainPhase =
   | 'register';
 
 export interface TrainOptions {
-  /** a number of clusters, or 'auto': fit kRange and keep the best silhouette */
+  /** a number of clusters, or 'auto': fit kRange and choose by knee, silhouette and segment share */
   k?: number | 'auto';
-  /** k tried by k = 'auto' (default 2…10) */
+  /** k tried by k = 'auto' (default 3…8) */
   kRange?: [number, number];
   /** also write the HTML training report to this file (it is always stored with the version) */
   reportPath?: string;
@@ -91,6 +94,8 @@ export interface TrainResult {
   metrics: Metrics;
   data: DataSummary;
   segments: ArtifactSegment[];
+  /** how the names were decided (the shop's usual gap between purchases) */
+  naming: NamingRule;
   /** per phase, including register (which the stored artifact cannot contain) */
   phases_ms: Record<string, number>;
   duration_ms: number;
@@ -135,7 +140,18 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   checkPromoteOptions(options);
   const auto = options.k === 'auto';
   const fit = parseFitOptions({ ...options, k: auto ? undefined : options.k });
-  const [kMin, kMax] = options.kRange ?? [2, 10];
+  const [kMin, kMax] = options.kRange ?? [K_DEFAULTS.kMin, K_DEFAULTS.kMax];
+  if (!(Number.isInteger(kMin) && Number.isInteger(kMax) && kMin >= 2 && kMax >= kMin && kMax <= 50))
+    throw new RfmError('INVALID_INPUT', `--k-range ${kMin}..${kMax}: expected two whole numbers 2 ≤ min ≤ max ≤ 50`, {
+      issues: [
+        {
+          path: '--k-range',
+          message: 'invalid range',
+          expected: 'MIN..MAX, 2 ≤ MIN ≤ MAX ≤ 50',
+          found: `${kMin}..${kMax}`,
+        },
+      ],
+    });
   const say = options.onProgress ?? (() => {});
   const event = options.onEvent ?? (() => {});
   const progress = (message: string, e?: Omit<TrainEvent, 'message'>) => {
@@ -221,10 +237,18 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       }),
     );
     ({ fit: km, k, points: sweep } = sw);
-    kSelection = { method: 'silhouette', k_min: kMin, k_max: Math.min(kMax, n - 1), sample: sw.silhouetteSample };
-    progress(
-      `chose k=${k} (highest silhouette${sw.silhouetteSample < n ? ` on a seeded sample of ${sw.silhouetteSample} customers` : ''})`,
-    );
+    kSelection = {
+      method: 'knee+silhouette+min-share',
+      k_min: kMin,
+      k_max: Math.min(kMax, n - 1),
+      sample: sw.silhouetteSample,
+      knee: sw.choice.knee,
+      min_share: K_DEFAULTS.minShare,
+      reason: sw.choice.reason,
+      runner_up: sw.choice.runnerUp,
+    };
+    progress(`chose k=${k}: ${sw.choice.reason}`);
+    if (sw.choice.runnerUp) progress(`  runner-up k=${sw.choice.runnerUp.k}: ${sw.choice.runnerUp.reason}`);
   } else {
     progress(`fitting k-means: k=${k}, ${fit.nInit} restarts, seed ${fit.seed}, backend ${backend}`, {
       phase: 'fit',
@@ -265,7 +289,11 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     };
   });
 
-  const named = await watch.time('name', () => nameSegments(table, scaler, km.centers, km.labels, k));
+  // Names are judged against the shop's purchase rhythm: measured from the export's dates, or
+  // bounded from the RFM table when there are none (--features).
+  if (!data.purchase_rhythm) data = { ...data, purchase_rhythm: estimateRhythm(table) };
+  const rhythm = data.purchase_rhythm!;
+  const named = await watch.time('name', () => nameSegments(table, scaler, km.centers, km.labels, k, rhythm));
   const params: KMeansParams = {
     k,
     seed: fit.seed,
@@ -282,6 +310,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     k,
     segments: named.segments,
     quintiles: named.quintiles,
+    naming: named.naming,
     params,
     metrics,
     ...(sweep ? { sweep, k_selection: kSelection } : {}),
@@ -347,6 +376,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     metrics,
     data,
     segments: artifact.segments,
+    naming: named.naming,
     phases_ms: watch.phases,
     duration_ms: watch.total(),
     ...(dateFormat !== undefined ? { date_format: dateFormat } : {}),

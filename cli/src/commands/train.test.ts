@@ -38,6 +38,23 @@ describe('rfm train / rfm features (CLI)', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('--k auto --k-range: says why this k, the runner-up, and why each segment has its name', async () => {
+    const r = await rfm(
+      ['train', SAMPLE, '--registry', registry, '--model', 'cli-auto', '--k', 'auto', '--k-range', '3..4'],
+      { RFM_TF_BACKEND: 'wasm' },
+    );
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^k chosen {2}3 of 3…4: k = 3 is the knee of the inertia curve/m);
+    expect(r.stdout).to.match(/^runner-up k=4: /m);
+    expect(r.stdout).to.include(
+      'names     judged against a usual gap of 60.0 days between purchases (median gap between purchases of the 169 repeat customers)',
+    );
+    expect(r.stdout).to.match(/^ {2}Hibernating: last purchase 215 days ago, 3\.6× the usual gap of 60 days/m);
+    const bad = await rfm(['train', SAMPLE, '--registry', registry, '--k', 'auto', '--k-range', '8..3']);
+    expect(bad.code).to.equal(65);
+    expect(bad.stderr).to.include('--k-range 8..3: expected two whole numbers 2 ≤ min ≤ max ≤ 50');
+  });
+
   it('--json prints one object with the figures a pipeline needs, and nothing on stderr', async () => {
     const r = await rfm(
       [

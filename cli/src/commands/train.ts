@@ -10,6 +10,7 @@ export interface TrainFlags {
   model?: string;
   actor?: string;
   k?: string;
+  kRange?: string;
   seed?: string;
   nInit?: string;
   maxIter?: string;
@@ -51,6 +52,7 @@ const FLAG_OF: Record<string, string> = {
 /** Flags → validated fit options; issues name the flag (e.g. `--n-init`), not the internal field. */
 async function fitOptions(o: {
   k?: string;
+  kRange?: string;
   seed?: string;
   nInit?: string;
   maxIter?: string;
@@ -105,15 +107,28 @@ export function trainJson(r: TrainResult): Record<string, unknown> {
       size: s.size,
       scores: s.scores,
       mean: s.mean,
+      median: s.median,
       centroid: s.centroid,
+      ...(s.naming ? { naming: s.naming } : {}),
     })),
     run_inertias: r.run_inertias,
     ...(r.sweep ? { sweep: r.sweep, k_selection: r.k_selection } : {}),
+    naming: r.naming,
     ...(r.report_path !== undefined ? { report_path: r.report_path } : {}),
     ...(r.date_format !== undefined ? { date_format: r.date_format } : {}),
     phases_ms: r.phases_ms,
     duration_ms: r.duration_ms,
   };
+}
+
+/** Why each segment has its name (artifact v2), one line each. */
+function namingLines(r: TrainResult): string[] {
+  if (!r.naming) return [];
+  return [
+    '',
+    `names     judged against a usual gap of ${fix(r.naming.usual_gap_days, 1)} days between purchases (${r.naming.gap_basis})`,
+    ...r.segments.filter((s) => s.naming).map((s) => `  ${s.name}: ${s.naming!.because.join('; ')}`),
+  ];
 }
 
 export function trainText(r: TrainResult): string {
@@ -126,27 +141,32 @@ export function trainText(r: TrainResult): string {
   ];
   if (d.source.format !== 'features')
     lines.push(`dropped   ${dropped.length ? dropped.map(([k, n]) => `${k} ${int(n)}`).join(', ') : 'none'}`);
-  if (r.sweep && r.k_selection)
+  if (r.sweep && r.k_selection) {
+    const ks = r.k_selection;
     lines.push(
-      `k chosen  ${r.k} of ${r.k_selection.k_min}…${r.k_selection.k_max} by silhouette${r.k_selection.sample < d.customers ? ` (seeded sample of ${int(r.k_selection.sample)})` : ''}: ${r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', ')}`,
+      `k chosen  ${r.k} of ${ks.k_min}…${ks.k_max}: ${ks.reason ?? 'highest silhouette'}`,
+      `          silhouette${ks.sample < d.customers ? ` (seeded sample of ${int(ks.sample)})` : ''}: ${r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', ')}`,
     );
+    if (ks.runner_up) lines.push(`runner-up k=${ks.runner_up.k}: ${ks.runner_up.reason}`);
+  }
   lines.push(
     `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
     '',
     table(
-      ['cluster', 'segment', 'customers', 'recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
+      ['cluster', 'segment', 'customers', 'median recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
       r.segments.map((s) => [
         s.cluster,
         s.name,
         int(s.size),
-        fix(s.mean.recency, 1),
-        fix(s.mean.frequency, 1),
-        fix(s.mean.monetary, 2),
+        fix((s.median ?? s.mean).recency, 1),
+        fix((s.median ?? s.mean).frequency, 1),
+        fix((s.median ?? s.mean).monetary, 2),
         s.scores.r,
         s.scores.f,
         s.scores.m,
       ]),
     ),
+    ...namingLines(r),
     '',
     `time      ${Object.entries(r.phases_ms)
       .map(([k, ms]) => `${k} ${Math.round(ms)} ms`)
@@ -161,6 +181,16 @@ export function trainText(r: TrainResult): string {
   if (!r.promoted)
     lines.push(`production is unchanged; to serve this version: rfm models promote ${r.version} --model ${r.model}`);
   return lines.join('\n');
+}
+
+/** `--k-range 3..8` (also 3-8, 3:8) → [3, 8]; the range itself is checked by train(). */
+export function parseKRange(text: string): [number, number] {
+  const m = /^\s*(\d+)\s*(?:\.\.|-|:|…)\s*(\d+)\s*$/.exec(text);
+  if (!m)
+    throw new RfmError('INVALID_INPUT', `invalid option --k-range: expected MIN..MAX such as 3..8, got "${text}"`, {
+      issues: [{ path: '--k-range', message: 'expected MIN..MAX', expected: '3..8', found: text }],
+    });
+  return [Number(m[1]), Number(m[2])];
 }
 
 /** `rfm train` without commander (also used by quickstart). */
@@ -183,6 +213,7 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
     return await train(o.features !== undefined ? { featuresPath: o.features } : { exportPath: exportPath! }, {
       ...fit,
       k: o.k === 'auto' ? 'auto' : fit.k,
+      ...(o.kRange !== undefined ? { kRange: parseKRange(o.kRange) } : {}),
       ...(o.report !== undefined ? { reportPath: o.report } : {}),
       columns: o.columns !== undefined ? parseColumnMapping(o.columns) : undefined,
       backend: cfg.tfBackend,
@@ -223,7 +254,11 @@ export function registerTrainCommands(program: Command): void {
     )
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
-    .option('--k <n|auto>', 'number of clusters (default 4), or auto: fit k = 2…10 and keep the best silhouette')
+    .option(
+      '--k <n|auto>',
+      'number of clusters (default 4), or auto: fit every k of --k-range and choose by the knee of inertia, silhouette and smallest segment share',
+    )
+    .option('--k-range <min..max>', 'k tried by --k auto (default 3..8)')
     .option('--seed <n>', 'random seed; the same seed gives the same model (default 42)')
     .option('--n-init <n>', 'k-means++ restarts, the best is kept (default 10)')
     .option('--max-iter <n>', 'Lloyd iterations per restart at most (default 300)')

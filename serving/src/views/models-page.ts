@@ -193,6 +193,7 @@ ${o.loadError ? html`<div class="notice notice-err" role="alert">This version ca
 <dt>Rows</dt><dd>${fmtNumber(r.data.rows_read)} read, ${fmtNumber(r.data.rows_kept)} kept${droppedList(r.data.rows_dropped)}</dd>
 <dt>Customers</dt><dd>${fmtNumber(r.data.customers)}, snapshot ${r.data.snapshot_date}${r.data.first_invoice ? html` (invoices ${r.data.first_invoice.slice(0, 10)} to ${r.data.last_invoice?.slice(0, 10) ?? '?'})` : ''}</dd>
 <dt>k-means</dt><dd>k = ${r.params.k}, seed ${r.params.seed}, ${r.params.n_init} restarts, ${r.metrics.iterations} iterations</dd>
+${a?.k_selection?.reason ? html`<dt>Why k = ${a.k}</dt><dd id="k-reason">${a.k_selection.reason}${a.k_selection.runner_up ? html`<br><span class="small muted">Runner-up k = ${a.k_selection.runner_up.k}: ${a.k_selection.runner_up.reason}</span>` : ''}</dd>` : ''}
 ${r.description ? html`<dt>Description</dt><dd>${r.description}</dd>` : ''}
 </dl>
 <p>${o.hasReport ? html`<a class="button secondary" href="${base}/report" id="report-link">Open the training report</a>` : html`<span class="muted" id="report-missing">No training report was stored with this version.</span>`}</p>
@@ -249,9 +250,17 @@ function segmentsSection(a: ArtifactV1, base: string, rev: string): SafeHtml {
 <td class="num" data-label="Recency (days)">${fmtNumber(s.centroid.recency)}<br><span class="small muted">avg ${fmtNumber(s.mean.recency)}</span></td>
 <td class="num" data-label="Frequency">${fmtNumber(s.centroid.frequency)}<br><span class="small muted">avg ${fmtNumber(s.mean.frequency)}</span></td>
 <td class="num" data-label="Monetary">${fmtNumber(s.centroid.monetary)}<br><span class="small muted">avg ${fmtNumber(s.mean.monetary)}</span></td>
-<td data-label="Who they are">${s.description}<br><span class="small">${s.action}</span></td></tr>`,
+<td data-label="Who they are">${s.description}<br><span class="small">${s.action}</span>${
+      s.naming
+        ? html`<br><span class="small muted naming-why">Called ${s.naming.base_name} because: ${s.naming.because.join('; ')}.</span>`
+        : ''
+    }</td></tr>`,
   )}</tbody></table></div>
-<p class="small muted">Typical = the segment's centre mapped back to original units; avg = the plain mean of its training customers. Scores are 1–5 against all customers (R 5 = bought most recently).</p>
+<p class="small muted">Typical = the segment's centre mapped back to original units; avg = the plain mean of its training customers. Scores are 1–5 against all customers (R 5 = bought most recently).${
+    a.naming
+      ? html` Names are judged against this shop's usual gap between purchases, ${fmtNumber(a.naming.usual_gap_days)} days (${a.naming.gap_basis}), with the segment's medians: "recent", "new" and "active" only within ${a.naming.recent_within_gaps}× that gap.`
+      : ''
+  }</p>
 </section>
 <section class="card" aria-labelledby="charts-title">
 <h2 id="charts-title">Charts</h2>

@@ -1,6 +1,6 @@
-import { nameClusters } from '../segments.js';
+import { LOST_BEYOND_GAPS, nameClusters, RECENT_WITHIN_GAPS, scoreRfm } from '../segments.js';
 import { inverseTransform, type Scaler } from '../preprocess.js';
-import type { ArtifactV1 } from '../schemas.js';
+import { ARTIFACT_SCHEMA_VERSION, type Artifact } from '../schemas.js';
 
 /**
  * A valid artifact built from hand-made standardized centroids, for tests of the registry and the
@@ -8,7 +8,7 @@ import type { ArtifactV1 } from '../schemas.js';
  */
 export function makeArtifact(
   opts: { centroids?: [number, number, number][]; seed?: number; note?: string } = {},
-): ArtifactV1 {
+): Artifact {
   const centroids = opts.centroids ?? [
     [-1.2, 1.1, 1.2],
     [1.3, -0.9, -1.0],
@@ -19,10 +19,16 @@ export function makeArtifact(
   const q = { recency: [10, 30, 70, 180], frequency: [1, 1, 2, 5], monetary: [250, 500, 900, 2000] };
   const orig = centroids.map((c) => inverseTransform(scaler, c));
   const sizes = centroids.map((_, i) => 100 + i * 10);
-  const named = nameClusters(orig, sizes, q);
+  // The centroids stand in for the medians; a 45-day usual gap between purchases.
+  const gap = 45;
+  const named = nameClusters(
+    orig.map((c, i) => ({ cluster: i, size: sizes[i]!, median: c, scores: scoreRfm(c, q) })),
+    q,
+    gap,
+  );
   return {
     format: 'rfm.kmeans',
-    schema_version: 1,
+    schema_version: ARTIFACT_SCHEMA_VERSION,
     features: ['recency', 'frequency', 'monetary'],
     preprocessing: { transform: 'log1p', mean: scaler.mean, scale: scaler.scale },
     k: centroids.length,
@@ -30,6 +36,13 @@ export function makeArtifact(
     segments: named.map((n, i) => ({ ...n, centroid: orig[i]!, mean: orig[i]!, size: sizes[i]! })),
     quintiles: q,
     params: { k: centroids.length, seed: opts.seed ?? 42, n_init: 10, max_iter: 300, tol: 1e-4, init: 'k-means++' },
+    naming: {
+      rule: 'rhythm',
+      usual_gap_days: gap,
+      gap_basis: 'fixture',
+      recent_within_gaps: RECENT_WITHIN_GAPS,
+      lost_beyond_gaps: LOST_BEYOND_GAPS,
+    },
     metrics: { inertia: 1234.5, silhouette: 0.33, silhouette_sample: 460, sizes, iterations: 12 },
     data: {
       source: { file: opts.note ?? 'fixture.csv', sha256: '0'.repeat(64), bytes: 0, format: 'csv' },

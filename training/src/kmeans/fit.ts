@@ -1,6 +1,7 @@
 import type { SweepPoint } from '@rfm/shared';
 import { calinskiHarabasz, daviesBouldin, silhouette } from '../metrics/metrics.js';
 import type { Tf } from './backend.js';
+import { chooseK, type KChoice } from './choose-k.js';
 import { kmeans, type KMeansOptions, type KMeansResult } from './kmeans.js';
 import { mulberry32, sampleIndices } from './prng.js';
 
@@ -62,6 +63,8 @@ export function fitKMeans(tf: Tf, x: Float64Array, dim: number, opts: FitOptions
 export interface SweepOptions extends Omit<FitOptions, 'k'> {
   kMin: number;
   kMax: number;
+  /** smallest segment share a k must give to be eligible (default 2 %) */
+  minShare?: number;
   onK?: (point: SweepPoint, iterations: number) => void;
 }
 
@@ -69,37 +72,59 @@ export interface SweepResult {
   points: SweepPoint[];
   k: number;
   fit: FitResult;
+  choice: KChoice;
   /** rows the silhouette of every k was computed on (the same seeded sample for each k) */
   silhouetteSample: number;
 }
 
+/** Σ squared distance of the rows to their mean: the inertia of k = 1, the start of the elbow curve. */
+export function totalSumOfSquares(x: Float64Array, dim: number): number {
+  const n = x.length / dim;
+  const mean = new Float64Array(dim);
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j]! += x[i * dim + j]! / n;
+  let s = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < dim; j++) {
+      const t = x[i * dim + j]! - mean[j]!;
+      s += t * t;
+    }
+  return s;
+}
+
 /**
- * Fit k = kMin…kMax and keep the k with the highest mean silhouette (exact up to 10,000 rows, a
- * seeded sample above — the same sample for every k); ties go to the smaller k. Inertia of every k
- * is kept for the elbow curve. kMax is capped at n − 1 (the silhouette needs k < n).
+ * Fit k = kMin…kMax and choose k by the knee of the inertia curve, the silhouette and the smallest
+ * segment's share (chooseK; the rule and its reasons are in choose-k.ts). Silhouettes are exact up
+ * to 10,000 rows, a seeded sample above — the same sample for every k. kMax is capped at n − 1.
  */
 export function sweepK(tf: Tf, x: Float64Array, dim: number, opts: SweepOptions): SweepResult {
   const n = x.length / dim;
   const kMax = Math.min(opts.kMax, n - 1);
   if (kMax < opts.kMin) throw new RangeError(`choosing k needs at least ${opts.kMin + 1} rows, got ${n}`);
   const points: SweepPoint[] = [];
-  let best: { k: number; fit: FitResult; sil: number } | undefined;
+  const fits = new Map<number, FitResult>();
   let sample = 0;
   for (let k = opts.kMin; k <= kMax; k++) {
     const fit = fitKMeans(tf, x, dim, { ...opts, k });
+    fits.set(k, fit);
     const sil = silhouette(x, dim, fit.labels, k, { seed: opts.seed });
     sample = sil.sample;
+    const sizes = new Array<number>(k).fill(0);
+    for (const l of fit.labels) sizes[l]!++;
     const point: SweepPoint = {
       k,
       inertia: fit.inertia,
       silhouette: sil.value,
       davies_bouldin: daviesBouldin(x, dim, fit.labels, k),
       calinski_harabasz: calinskiHarabasz(x, dim, fit.labels, k),
+      smallest_share: Math.min(...sizes) / n,
     };
     points.push(point);
     opts.onK?.(point, fit.iterations);
-    const s = sil.value ?? -Infinity;
-    if (!best || s > best.sil) best = { k, fit, sil: s };
   }
-  return { points, k: best!.k, fit: best!.fit, silhouetteSample: sample };
+  const choice = chooseK(
+    points.map((p) => ({ k: p.k, inertia: p.inertia, silhouette: p.silhouette, smallestShare: p.smallest_share! })),
+    totalSumOfSquares(x, dim),
+    { minShare: opts.minShare },
+  );
+  return { points, k: choice.k, fit: fits.get(choice.k)!, choice, silhouetteSample: sample };
 }

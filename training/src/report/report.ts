@@ -67,6 +67,23 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0}
 code{font-size:13px;word-break:break-all}.note{background:#fff8e6;border:1px solid #f0dca8;padding:8px 10px}
 `;
 
+/** Why each segment has its name (artifact v2): the facts, and any name refused on the way. */
+function namingSection(a: ArtifactV1): string {
+  if (!a.naming) return '';
+  const segs = [...a.segments].sort((x, y) => x.cluster - y.cluster);
+  return `<h3>Why these names</h3>
+<p>Names are judged against this shop's own rhythm, not only against other customers: the usual gap between purchases is <strong>${fix(a.naming.usual_gap_days, 1)} days</strong> (${esc(a.naming.gap_basis)}). "Recent", "new" and "active" names need the segment's median last purchase within ${a.naming.recent_within_gaps}× that gap; lapsed names (At Risk, Can't Lose Them, Hibernating, Lost) need it beyond, and never go to the segment that bought most recently; "Lost" needs ${a.naming.lost_beyond_gaps}×. Each name's description is checked against the segment's medians; a name that does not hold is refused and the next fitting one given, or a plain description.</p>
+<ul>
+${segs
+  .map((s) =>
+    s.naming
+      ? `<li><strong>${esc(s.name)}</strong> (cluster ${s.cluster}) — called ${esc(s.naming.base_name)} because: ${esc(s.naming.because.join('; '))}${s.naming.qualifier ? `; “${esc(s.naming.qualifier)}” tells it apart from the other ${esc(s.naming.base_name)}` : ''}.</li>`
+      : '',
+  )
+  .join('\n')}
+</ul>`;
+}
+
 /**
  * The training report: one self-contained HTML page (inline CSS and SVG, no script, no external
  * asset) with the data summary and dropped rows, the k sweep, metrics, the segment profiles and
@@ -99,7 +116,7 @@ export function renderReport(r: ReportInput): string {
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Training report: ${esc(r.modelName)} (k = ${a.k})</title><style>${CSS}</style></head><body><main>
 <h1>Training report: ${esc(r.modelName)}</h1>
-<p class="sub">k-means with k = ${a.k}${a.k_selection ? ' (chosen by silhouette)' : ''} on ${int(n)} customers · trained ${esc(a.training.trained_at)} on the ${esc(a.training.backend)} backend · rfm ${esc(a.training.code_version)}</p>`);
+<p class="sub">k-means with k = ${a.k}${a.k_selection ? ` (chosen automatically from ${a.k_selection.k_min}…${a.k_selection.k_max})` : ''} on ${int(n)} customers · trained ${esc(a.training.trained_at)} on the ${esc(a.training.backend)} backend · rfm ${esc(a.training.code_version)}</p>`);
 
   // ---- data
   parts.push(`<h2>Data</h2><dl>
@@ -124,11 +141,22 @@ ${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEA
   // ---- choosing k
   if (a.sweep && a.k_selection) {
     const ks = a.k_selection;
+    const silNote =
+      ks.sample < n
+        ? `Silhouettes were computed on a seeded random sample of ${int(ks.sample)} of the ${int(n)} customers (the same sample for every k; exact up to 10,000 customers).`
+        : 'Silhouettes were computed exactly over all customers.';
+    const why =
+      ks.method === 'silhouette'
+        ? `<p>k = ${a.k} has the highest mean silhouette.</p>`
+        : `<p><strong>Why k = ${a.k}:</strong> ${esc(ks.reason ?? '')}.</p>
+${ks.runner_up ? `<p><strong>The runner-up, k = ${ks.runner_up.k}:</strong> ${esc(ks.runner_up.reason)}.</p>` : ''}
+<p class="sub">The rule: among the k whose smallest segment holds at least ${fix((ks.min_share ?? 0) * 100, 0)} % of the customers, take the one nearest the knee of the inertia curve (Kneedle, from k = 1), unless another separates the segments clearly better (a silhouette more than 0.05 higher).</p>`;
     parts.push(`<h2>Choosing k</h2>
-<p>k = ${ks.k_min}…${ks.k_max} were each fitted the same way (${p.n_init} restarts, seed ${p.seed}); k = ${a.k} has the highest mean silhouette${ks.sample < n ? `, computed on a seeded random sample of ${int(ks.sample)} of the ${int(n)} customers (the same sample for every k; exact silhouettes are computed up to 10,000 customers)` : ', computed exactly over all customers'}. The inertia (elbow) curve is shown for judgement: it always falls as k grows.</p>
+<p>k = ${ks.k_min}…${ks.k_max} were each fitted the same way (${p.n_init} restarts, seed ${p.seed}). ${silNote}</p>
+${why}
 <figure>${sweepChart(a.sweep, a.k)}<figcaption>Inertia (left axis) and mean silhouette (right axis) for each k; the dotted line marks the chosen k. The same figures are in the table below.</figcaption></figure>
-<table><thead><tr><th>k</th><th>inertia</th><th>silhouette</th><th>Davies–Bouldin</th><th>Calinski–Harabasz</th></tr></thead><tbody>
-${a.sweep.map((s) => `<tr${s.k === a.k ? ' style="font-weight:600;background:#fff8e6"' : ''}><td class="n">${s.k}${s.k === a.k ? ' (chosen)' : ''}</td><td class="n">${fix(s.inertia, 2)}</td><td class="n">${fix(s.silhouette, 4)}</td><td class="n">${fix(s.davies_bouldin, 3)}</td><td class="n">${fix(s.calinski_harabasz, 1)}</td></tr>`).join('\n')}
+<table><thead><tr><th>k</th><th>inertia</th><th>silhouette</th><th>smallest segment</th><th>Davies–Bouldin</th><th>Calinski–Harabasz</th></tr></thead><tbody>
+${a.sweep.map((s) => `<tr${s.k === a.k ? ' style="font-weight:600;background:#fff8e6"' : ''}><td class="n">${s.k}${s.k === a.k ? ' (chosen)' : s.k === ks.runner_up?.k ? ' (runner-up)' : ''}${s.k === ks.knee ? ' knee' : ''}</td><td class="n">${fix(s.inertia, 2)}</td><td class="n">${fix(s.silhouette, 4)}</td><td class="n">${s.smallest_share === undefined ? 'n/a' : `${fix(s.smallest_share * 100, 1)} %`}</td><td class="n">${fix(s.davies_bouldin, 3)}</td><td class="n">${fix(s.calinski_harabasz, 1)}</td></tr>`).join('\n')}
 </tbody></table>`);
   }
 
@@ -156,7 +184,8 @@ ${segs
   )
   .join('\n')}
 </tbody></table>
-<p class="sub">R = recency in days since the last purchase, F = number of invoices, M = total spent. Scores are 1–5 against the customers' quintiles (recency reversed: 5 = most recent); the centroid is the cluster centre mapped back to original units.</p>`);
+<p class="sub">R = recency in days since the last purchase, F = number of invoices, M = total spent. Scores are 1–5 against the customers' quintiles (recency reversed: 5 = most recent); the centroid is the cluster centre mapped back to original units.</p>
+${namingSection(a)}`);
 
   // ---- charts
   parts.push(`<h2>Plots</h2>
