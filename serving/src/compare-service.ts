@@ -26,8 +26,9 @@ export class CompareService {
     number,
     { resolve: (r: VersionComparison) => void; reject: (e: unknown) => void }
   >();
-  private readonly inflight = new Map<string, Promise<VersionComparison>>();
-  private readonly cache = new Lru<string, { revision: number; result: VersionComparison }>(64);
+  private readonly inflight = new Map<string, Promise<string>>();
+  // the JSON text, so a cached answer costs no serialisation on the event loop either
+  private readonly cache = new Lru<string, { revision: number; json: string }>(64);
 
   constructor(
     private readonly file: string,
@@ -38,11 +39,12 @@ export class CompareService {
   /** how many comparisons the worker has computed (tests use it to see the cache work) */
   computed = 0;
 
-  compare(name: string, a: number, b: number): Promise<VersionComparison> {
+  /** The comparison as JSON text. */
+  compare(name: string, a: number, b: number): Promise<string> {
     const key = `${name}\u0000${a}\u0000${b}`;
     const revision = this.revision();
     const hit = this.cache.get(key);
-    if (hit && revision !== null && hit.revision === revision) return Promise.resolve(hit.result);
+    if (hit && revision !== null && hit.revision === revision) return Promise.resolve(hit.json);
     const running = this.inflight.get(key);
     if (running) return running;
     if (this.inflight.size >= this.maxPending)
@@ -56,8 +58,9 @@ export class CompareService {
     const p = this.run({ id: this.nextId++, name, a, b })
       .then((result) => {
         this.computed++;
-        if (revision !== null) this.cache.set(key, { revision, result });
-        return result;
+        const json = JSON.stringify(result);
+        if (revision !== null) this.cache.set(key, { revision, json });
+        return json;
       })
       .finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);

@@ -36,6 +36,8 @@ export interface ModelHolderOptions {
   alias?: string;
   /** pinned versions kept loaded besides the active one */
   cacheSize?: number;
+  /** loads of pinned versions allowed per second (burst the same); the rest wait (503) */
+  pinnedLoadsPerSecond?: number;
   logger?: Logger;
 }
 
@@ -78,6 +80,8 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   private failedKey: string | null = null;
   private lastPollError: string | null = null;
   private waitingReason = 'not started';
+  /** pinned-version loads run on the request path; a client cycling ?version= must not make every request a load */
+  private readonly loadBudget: TokenBucket;
 
   constructor(opts: ModelHolderOptions) {
     super();
@@ -85,7 +89,9 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
     this.modelName = opts.modelName;
     this.alias = opts.alias ?? PRODUCTION;
     this.pollMs = opts.pollMs ?? 250;
-    this.pinned = new Lru(opts.cacheSize ?? 4);
+    // each entry is one artifact (centroids, scaler, segment names: a few kB), so 16 cost little
+    this.pinned = new Lru(opts.cacheSize ?? 16);
+    this.loadBudget = new TokenBucket(opts.pinnedLoadsPerSecond ?? 8);
     this.log = (opts.logger ?? silentLogger()).child({ component: 'model-holder', model: opts.modelName });
   }
 
@@ -265,6 +271,12 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
     const hit = this.pinned.get(v);
     if (hit && hit.dataVersion === dataVersion) return hit.model;
     reg.get(this.modelName, v); // NOT_FOUND if absent
+    if (!this.loadBudget.take())
+      throw new RfmError(
+        'MODEL_UNAVAILABLE',
+        `too many different model versions were asked for in the last second; retry in ${PINNED_RETRY_AFTER_S} s or ask for the active one`,
+        { details: { retry_after_s: PINNED_RETRY_AFTER_S } },
+      );
     let m: LoadedModel;
     try {
       m = this.load(reg, v);
@@ -276,5 +288,25 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
     }
     this.pinned.set(v, { model: m, dataVersion });
     return m;
+  }
+}
+
+const PINNED_RETRY_AFTER_S = 1;
+
+/** `rate` tokens a second, at most `rate` saved up: a steady trickle of loads, never a flood. */
+class TokenBucket {
+  private tokens: number;
+  private at = performance.now();
+  constructor(private readonly rate: number) {
+    this.tokens = rate;
+  }
+
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.at) / 1000) * this.rate);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 }

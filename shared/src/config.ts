@@ -12,7 +12,8 @@ export const ENV_VARS = {
   RFM_HOST: 'address the server listens on (default 127.0.0.1)',
   RFM_PORT: 'port the server listens on (default 8080; 0 picks a free one)',
   RFM_TF_BACKEND: 'TensorFlow.js backend for training: node, wasm or cpu (default: node if installed, else wasm)',
-  RFM_ADMIN_TOKEN: 'bearer token that enables admin write routes (at least 16 characters)',
+  RFM_ADMIN_TOKEN:
+    'bearer token that enables admin write routes (at least 32 characters; `rfm token` prints a good one)',
   RFM_ACTOR: 'who is acting, recorded in registry events (default: the OS user)',
   RFM_LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace, silent (default info)',
   RFM_POLL_MS: 'how often the server checks the registry for alias moves, in ms (default 250)',
@@ -32,7 +33,10 @@ export const ConfigSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(8080),
   tfBackend: z.enum(['node', 'wasm', 'cpu']).optional(),
-  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  adminToken: z
+    .string()
+    .min(32, 'must be at least 32 characters (a guessable token is a way in); generate one with: rfm token')
+    .optional(),
   actor: z.string().min(1).max(128).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   pollMs: z.coerce.number().int().min(10).max(60_000).default(250),

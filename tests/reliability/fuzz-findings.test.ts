@@ -11,7 +11,7 @@ import { tempDir } from '../support.js';
 import { rawRequest } from './helpers.js';
 
 const MODEL = 'customer-segments';
-const TOKEN = 'findings-admin-token-0123456789';
+const TOKEN = 'findings-admin-token-0123456789-padded-to-32+';
 
 describe('fuzz findings (pinned)', function () {
   this.timeout(30_000);

@@ -19,7 +19,7 @@ import { makeArtifact } from '@rfm/shared/testing';
 import { ROOT, tempDir } from '../support.js';
 
 const MODEL = 'customer-segments';
-const TOKEN = 'log-test-admin-token-Zq8xW3vR5t';
+const TOKEN = 'log-test-admin-token-Zq8xW3vR5t-padded-to-32+';
 const CLI = join(ROOT, 'cli', 'src', 'main.ts');
 const MARKER = `rfm-upload-probe-${process.pid}-${Date.now()}`;
 

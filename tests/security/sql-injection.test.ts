@@ -18,7 +18,7 @@ import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
 import { ROOT, rfm, tempDir } from '../support.js';
 
 const MODEL = 'customer-segments';
-const TOKEN = 'sql-test-admin-token-0123456789';
+const TOKEN = 'sql-test-admin-token-0123456789-padded-to-32+';
 const HOSTILE_IDS = [
   '1; DROP TABLE versions',
   '../../etc/passwd',

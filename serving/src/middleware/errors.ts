@@ -99,6 +99,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       log.debug({ code: e.code, status: e.httpStatus, path: req.path }, e.message);
     }
     res.status(e.httpStatus);
+    // 503s that say when to come back (busy, not broken): the header clients and proxies read
+    const retry = e.details?.retry_after_s;
+    if (e.httpStatus === 503 && typeof retry === 'number') res.set('retry-after', String(retry));
     if (wantsHtml(req))
       res.type('html').send(messagePage(e.httpStatus === 404 ? 'Page not found' : 'Something went wrong', e.message));
     else res.json(e.toJSON());

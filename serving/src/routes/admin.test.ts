@@ -11,7 +11,7 @@ import {
   type TempRegistry,
 } from '../test-support/fixtures.js';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789-padded-to-32+';
 const customer = { recency: 10, frequency: 3, monetary: 500 };
 
 function register(file: string, silhouette: number, seed: number): number {

@@ -118,7 +118,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const a = param(VersionParam, req.query.a, 'a');
     const b = param(VersionParam, req.query.b, 'b');
     try {
-      res.json(await compare.compare(name, a, b));
+      res.type('json').send(await compare.compare(name, a, b));
     } catch (e) {
       if (isRfmError(e) && e.code === 'MODEL_UNAVAILABLE') res.set('retry-after', String(COMPARE_RETRY_AFTER_S));
       throw e;

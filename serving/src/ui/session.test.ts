@@ -11,7 +11,7 @@ function fakeRes(): Response & { cookies: string[] } {
   const cookies: string[] = [];
   return { cookies, append: (_n: string, v: string) => cookies.push(v) } as unknown as Response & { cookies: string[] };
 }
-const TOKEN = 'a-token-of-at-least-16-chars';
+const TOKEN = 'a-token-of-at-least-16-chars-padded-to-32+';
 
 function signIn(keeper: SessionKeeper, secure = false) {
   const res = fakeRes();

@@ -338,7 +338,7 @@ export interface AdminPageOptions {
 export function renderAdminPage(o: AdminPageOptions): string {
   let body: SafeHtml;
   if (!o.enabled) {
-    body = html`<h1>Admin</h1><div class="notice notice-warn" role="status" id="admin-disabled">Admin actions are off on this server. Start it with <code>RFM_ADMIN_TOKEN</code> set (at least 16 characters) to promote, roll back and rename segments from this page.</div>`;
+    body = html`<h1>Admin</h1><div class="notice notice-warn" role="status" id="admin-disabled">Admin actions are off on this server. Start it with <code>RFM_ADMIN_TOKEN</code> set (at least 32 characters; <code>rfm token</code> prints one) to promote, roll back and rename segments from this page.</div>`;
   } else if (o.admin) {
     body = html`<h1>Admin</h1>
 <div class="notice notice-ok" role="status" id="signed-in">Signed in as <strong>${o.admin.actor}</strong>. Promote, roll back and rename segments on the <a href="/models">models page</a>.</div>
