@@ -1,3 +1,4 @@
+import { NUMERIC_STRING } from './patterns.js';
 import { LIMITS, MAX_BATCH, type CustomerFeatures } from './schemas.js';
 
 /**
@@ -21,8 +22,6 @@ const F_MIN = LIMITS.frequency.min;
 const F_MAX = LIMITS.frequency.max;
 const M_MIN = LIMITS.monetary.min;
 const M_MAX = LIMITS.monetary.max;
-
-const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/; // as schemas.ts
 
 /** A number as the schema reads it: a JSON number, or (when strings are allowed) numeric text. */
 function num(v: unknown, strings: boolean): number | undefined {

@@ -11,3 +11,4 @@ export * from './artifact.js';
 export * from './config.js';
 export * from './transactions.js';
 export * from './random.js';
+export * from './patterns.js';

@@ -1,3 +1,4 @@
+import { NUMERIC_STRING } from './patterns.js';
 import { z } from 'zod';
 
 /**
@@ -16,8 +17,6 @@ export const LIMITS = {
 } as const;
 
 export const MAX_BATCH = 10_000;
-
-const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A number, or a string holding one (HTML forms and CSV send strings). Rejects '', NaN, Infinity. */
 function numeric(field: FeatureName, opts: { int?: boolean } = {}) {

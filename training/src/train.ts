@@ -11,7 +11,7 @@ import {
   type Metrics,
   type SweepPoint,
 } from '@rfm/shared';
-import { Registry } from '@rfm/registry';
+import { PRODUCTION, Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
 import type { ColumnMapping } from './import/columns.js';
 import { readExport } from './import/export-reader.js';
@@ -330,7 +330,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     version: reg.version,
     sha256: reg.sha256,
     aliases: reg.aliases,
-    promoted: reg.aliases.includes('production'),
+    promoted: reg.aliases.includes(PRODUCTION),
     registry: options.registryPath,
     k,
     backend,

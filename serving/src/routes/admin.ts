@@ -1,25 +1,23 @@
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { parseOrThrow, RfmError } from '@rfm/shared';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, parseOrThrow, VERSION_PATTERN } from '@rfm/shared';
 import { PRODUCTION } from '@rfm/registry';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
-import { hasBody } from './predict.js';
+import { optionalJsonBody } from '../middleware/json-body.js';
 
 /**
  * Model lifecycle over HTTP, mirroring `rfm models …` with the same registry calls, so policy
  * checks and error messages are identical. Reads are open; every write needs the bearer token.
  */
-export const NameParam = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'model name: letters, digits, . _ - (1–64)' });
+export const NameParam = z.string().regex(MODEL_NAME_PATTERN, { error: 'model name: letters, digits, . _ - (1–64)' });
 export const VersionParam = z
   .string()
-  .regex(/^[1-9][0-9]{0,8}$/, { error: 'version must be a whole number of 1 or more' })
+  .regex(VERSION_PATTERN, { error: 'version must be a whole number of 1 or more' })
   .transform(Number);
 export const AliasParam = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
+  .regex(ALIAS_PATTERN, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
 const Reason = z.string().max(500, { error: 'reason must be at most 500 characters' }).optional();
 const Actor = z.string().min(1).max(128, { error: 'actor must be at most 128 characters' }).optional();
 
@@ -42,8 +40,6 @@ export const RelabelBody = z.strictObject({
   actor: Actor,
 });
 
-const JSON_TYPES = ['application/json', 'application/*+json'];
-
 function body<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
   return parseOrThrow(schema, req.body ?? {}, 'request body', 'body');
 }
@@ -53,19 +49,7 @@ const actorOf = (req: Request, b: { actor?: string | undefined }) => b.actor ?? 
 
 export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined): Router {
   const r = Router();
-  // A body is optional (rollback needs none), but one that is sent must be JSON: another type would
-  // be skipped by the parser and the request carried out without its reason, force or version.
-  r.use('/models', (req, _res, next) =>
-    next(
-      hasBody(req) && !req.is(JSON_TYPES)
-        ? new RfmError(
-            'UNSUPPORTED',
-            `content-type must be application/json, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`,
-          )
-        : undefined,
-    ),
-  );
-  r.use('/models', express.json({ limit: '64kb', type: JSON_TYPES }));
+  r.use('/models', ...optionalJsonBody('64kb'));
   const auth = requireAdmin(adminToken);
   const reg = () => writer.get();
 

@@ -6,7 +6,7 @@ import { stringify } from 'csv-stringify';
 import { CustomerFeaturesSchema, RfmError, fastCustomer, zodIssues } from '@rfm/shared';
 import type { LoadedModel, ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
-import { hasBody } from './predict.js';
+import { hasBody } from '../middleware/json-body.js';
 import { parseSelector } from './selector.js';
 import { ScoringRun } from '../scoring.js';
 

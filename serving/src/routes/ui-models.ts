@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import { CustomerFeaturesSchema, RfmError, isRfmError } from '@rfm/shared';
+import { CustomerFeaturesSchema, isRfmError, MODEL_NAME_PATTERN, RfmError, VERSION_PATTERN } from '@rfm/shared';
 import { PRODUCTION, type Registry } from '@rfm/registry';
 import type { ModelHolder } from '../model-holder.js';
 import type { RegistryWriter } from '../registry-writer.js';
@@ -30,19 +30,17 @@ export interface UiDeps {
   adminToken: string | undefined;
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const VERSION_RE = /^[1-9][0-9]{0,8}$/;
-
 function target(req: Request): { name: string; version: number } {
   const name = String(req.params.name ?? '');
   const v = String(req.params.v ?? '');
-  if (!NAME_RE.test(name) || !VERSION_RE.test(v)) throw new RfmError('NOT_FOUND', 'no such model version');
+  if (!MODEL_NAME_PATTERN.test(name) || !VERSION_PATTERN.test(v))
+    throw new RfmError('NOT_FOUND', 'no such model version');
   return { name, version: Number(v) };
 }
 
 function modelName(req: Request): string {
   const name = String(req.params.name ?? '');
-  if (!NAME_RE.test(name)) throw new RfmError('NOT_FOUND', 'no such model');
+  if (!MODEL_NAME_PATTERN.test(name)) throw new RfmError('NOT_FOUND', 'no such model');
   return name;
 }
 
@@ -73,7 +71,7 @@ const DONE: Record<string, (q: Record<string, unknown>, v?: number) => string> =
   promoted: (_q, v) => `v${v} is now in production. Every server switches to it within a second.`,
   relabelled: () => 'Segment renamed. Predictions use the new name within a second.',
   'rolled-back': (q) =>
-    typeof q.to === 'string' && VERSION_RE.test(q.to)
+    typeof q.to === 'string' && VERSION_PATTERN.test(q.to)
       ? `Production rolled back to v${q.to}.`
       : 'Production rolled back.',
   'signed-in': () => 'Signed in. Admin actions are now shown on each version.',
