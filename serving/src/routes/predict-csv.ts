@@ -3,7 +3,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
-import { CustomerFeaturesSchema, RfmError, fastCustomer, zodIssues } from '@rfm/shared';
+import { customerFromFields, RfmError } from '@rfm/shared';
 import type { LoadedModel, ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { hasBody } from '../middleware/json-body.js';
@@ -200,17 +200,12 @@ export async function streamScoredCsv(
           frequency: record[cols.at.frequency],
           monetary: record[cols.at.monetary],
         };
-        let c = fastCustomer(o, true);
-        if (!c) {
-          const r = CustomerFeaturesSchema.safeParse(o);
-          if (!r.success) {
-            const issue = zodIssues(r.error)[0]!;
-            const field = issue.path as Field;
-            const name = field in cols.at && cols.at[field] >= 0 ? cols.header[cols.at[field]] : issue.path;
-            await write([...echo, '', '', `row ${row}, ${name}: ${issue.message}`]);
-            continue;
-          }
-          c = r.data;
+        const { customer: c, issue } = customerFromFields(o);
+        if (issue) {
+          const field = issue.path as Field;
+          const name = field in cols.at && cols.at[field] >= 0 ? cols.header[cols.at[field]] : issue.path;
+          await write([...echo, '', '', `row ${row}, ${name}: ${issue.message}`]);
+          continue;
         }
         const cluster = scoring.cluster(c);
         await write([...echo, cluster, scoring.segment(cluster).name, '']);
