@@ -18,7 +18,8 @@ export const VersionParam = z
 export const AliasParam = z
   .string()
   .regex(ALIAS_PATTERN, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
-const Reason = z.string().max(500, { error: 'reason must be at most 500 characters' }).optional();
+const ReasonText = z.string().max(500, { error: 'reason must be at most 500 characters' });
+const Reason = ReasonText.optional();
 const Actor = z.string().min(1).max(128, { error: 'actor must be at most 128 characters' }).optional();
 
 export const PromoteBody = z.strictObject({
@@ -38,6 +39,25 @@ export const RelabelBody = z.strictObject({
   name: z.string().min(1).max(64),
   reason: Reason,
   actor: Actor,
+});
+
+/**
+ * The same rules for the web forms, whose fields all arrive as text: a reason is required there
+ * (the audit trail is what the forms are for), and the cluster is a number in text.
+ */
+export const FormReason = z
+  .string({ error: 'please give a reason: it is kept in the audit trail' })
+  .trim()
+  .min(1, { error: 'please give a reason: it is kept in the audit trail' })
+  .pipe(ReasonText);
+export const RelabelForm = z.object({
+  cluster: z
+    .string({ error: 'choose a segment to rename' })
+    .regex(/^[0-9]{1,2}$/, { error: 'choose a segment to rename' })
+    .pipe(z.coerce.number())
+    .pipe(RelabelBody.shape.cluster),
+  name: z.string().default(''),
+  reason: FormReason,
 });
 
 function body<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
