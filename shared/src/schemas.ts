@@ -55,7 +55,7 @@ const cidSchema = z
   .optional()
   .transform((v) => v ?? null);
 
-/** Seed field names (CID, Recency, …) and lowercase ones are both accepted; mapped before parsing. */
+/** Capitalised field names (CID, Recency, …) and lowercase ones are both accepted; mapped before parsing. */
 const ALIASES: Record<string, string> = {
   CID: 'cid',
   Recency: 'recency',
@@ -95,7 +95,7 @@ export const CustomerFeaturesSchema = z
   .meta({
     id: 'CustomerFeatures',
     description:
-      "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The seed's names CID, Recency, Frequency, Monetary are accepted as well.",
+      "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The capitalised names CID, Recency, Frequency, Monetary are accepted as well.",
     example: { cid: '12346', recency: 325, frequency: 1, monetary: 77183.6 },
   });
 export type CustomerFeatures = z.output<typeof CustomerFeaturesSchema>;

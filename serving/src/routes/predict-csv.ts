@@ -13,7 +13,7 @@ import { ScoringRun } from '../scoring.js';
 /**
  * POST /api/v1/predict/csv — score a CSV of customers, streaming.
  *
- * In: a header line naming at least recency, frequency and monetary (any case; the seed's
+ * In: a header line naming at least recency, frequency and monetary (any case, so
  * `CID, Recency, Frequency, Monetary` and `CustomerID` work), then one customer per line. Other
  * columns are echoed unchanged, so a CRM export can be sent as it is.
  *
