@@ -67,7 +67,7 @@ export function createApp({
   app.use(docsRoutes());
   app.use('/api/v1', modelInfoRoutes(holder));
   app.use('/api/v1', adminRoutes(writer, config.adminToken, compare));
-  // web UI (issue 6): static assets, predict form, file scoring, models pages and admin forms
+  // web UI: static assets, predict form, file scoring, models pages and admin forms
   const session = new SessionKeeper(config.adminToken);
   app.use(assetRoutes());
   app.use(formRoutes(holder, session, m));

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '@rfm/shared';
 import type { Logger } from './logger.js';
+import { untilStopSignal } from './stop-signal.js';
 import type { ServingMetrics } from './metrics.js';
 
 /**
@@ -102,20 +103,9 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
 
   for (let i = 0; i < opts.workers; i++) fork();
 
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    const onSignal = (sig: NodeJS.Signals) => {
-      out(`rfm: ${sig} received, workers are finishing in-flight requests`);
-      done();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    if (opts.signal?.aborted) done();
-    else opts.signal?.addEventListener('abort', done, { once: true });
+  await untilStopSignal({
+    signal: opts.signal,
+    onSignal: (sig) => out(`rfm: ${sig} received, workers are finishing in-flight requests`),
   });
 
   stopping = true;

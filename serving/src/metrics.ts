@@ -33,15 +33,6 @@ export const METRIC_NAMES = {
   lastLoadFailed: 'rfm_model_last_load_failed',
 } as const;
 
-/** Why a load was refused, from the loader's message (shared/src/artifact.ts). */
-export function loadFailureReason(message: string): 'checksum' | 'format' | 'schema' | 'json' | 'other' {
-  if (/checksum mismatch/i.test(message)) return 'checksum';
-  if (/unknown artifact format/i.test(message)) return 'format';
-  if (/does not match schema/i.test(message)) return 'schema';
-  if (/not valid JSON/i.test(message)) return 'json';
-  return 'other';
-}
-
 type Labels3 = 'method' | 'route' | 'status';
 
 export class ServingMetrics {
@@ -136,10 +127,10 @@ export class ServingMetrics {
   watch(holder: ModelHolder): void {
     this.holder = holder;
     holder.on('loaded', (m) => this.loads.inc({ model_version: String(m.version) }));
-    holder.on('refused', (e) => this.failures.inc({ reason: loadFailureReason(e.message) }));
+    holder.on('refused', (_e, reason) => this.failures.inc({ reason }));
     // what happened before we were watching (the holder may have loaded at start-up)
     if (holder.current) this.loads.inc({ model_version: String(holder.current.version) });
-    if (holder.lastLoadError) this.failures.inc({ reason: loadFailureReason(holder.lastLoadError.message) });
+    if (holder.lastLoadError) this.failures.inc({ reason: holder.lastLoadFailureReason });
   }
 
   /** Count `n` customers of one cluster scored by `model`. */

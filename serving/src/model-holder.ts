@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { Predictor, RfmError, type ArtifactSegment, type ArtifactV1 } from '@rfm/shared';
+import {
+  artifactRejection,
+  Predictor,
+  RfmError,
+  type ArtifactRejection,
+  type ArtifactSegment,
+  type ArtifactV1,
+} from '@rfm/shared';
 import { PRODUCTION, Registry } from '@rfm/registry';
 import { Lru } from './lru.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -18,6 +25,12 @@ export interface LoadedModel {
   /** segment of each cluster index, for O(1) lookup per prediction */
   readonly segmentByCluster: readonly ArtifactSegment[];
   readonly loadedAt: string;
+}
+
+/** Why a load was refused: the artifact's rejection reason, or `other` (e.g. the registry unreadable). */
+export type LoadFailureReason = ArtifactRejection | 'other';
+export function loadFailureReason(e: unknown): LoadFailureReason {
+  return artifactRejection(e) ?? 'other';
 }
 
 export interface LoadError {
@@ -44,7 +57,7 @@ export interface ModelHolderOptions {
 /** What the holder tells listeners (metrics): a version swapped in, or a version refused (once per bad version). */
 export interface ModelHolderEvents {
   loaded: [model: LoadedModel, previous: LoadedModel | null];
-  refused: [error: LoadError];
+  refused: [error: LoadError, reason: LoadFailureReason];
 }
 
 /** What a request may ask for instead of the active model. */
@@ -75,6 +88,7 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   private timer: NodeJS.Timeout | null = null;
   private active: LoadedModel | null = null;
   private loadError: LoadError | null = null;
+  private loadFailureReason: LoadFailureReason = 'other';
   private seenDataVersion: number | null = null;
   /** `${version}:${sha256}` of the last refused load, to warn once per bad version */
   private failedKey: string | null = null;
@@ -107,6 +121,11 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
    */
   registryRevision(): number | null {
     return this.reg?.dataVersion() ?? null;
+  }
+
+  /** Why the last refused load was refused (meaningful while `lastLoadError` is set). */
+  get lastLoadFailureReason(): LoadFailureReason {
+    return this.loadFailureReason;
   }
 
   /** The last refused load since the holder was last in sync with the alias, or null. */
@@ -197,13 +216,14 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
       const message = e instanceof Error ? e.message : String(e);
       const key = `${version}:${this.recordedSha(reg, version)}`;
       this.loadError = { version, message, at: new Date().toISOString() };
+      this.loadFailureReason = loadFailureReason(e);
       // Retried only when the registry changes again (never on the timer alone); warned once.
       if (key !== this.failedKey) {
         this.log.warn(
           { version, reason: message, keeping: active?.version ?? null },
           `refused to load version ${version}: ${message}`,
         );
-        this.emit('refused', this.loadError);
+        this.emit('refused', this.loadError, this.loadFailureReason);
       }
       this.failedKey = key;
       if (!active) this.waitingReason = `version ${version} could not be loaded: ${message}`;

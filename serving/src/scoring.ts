@@ -1,4 +1,4 @@
-import type { ArtifactSegment, Prediction, PredictResponse } from '@rfm/shared';
+import type { ArtifactSegment, Prediction, PredictResponse, RfmValues } from '@rfm/shared';
 import type { LoadedModel } from './model-holder.js';
 import type { ServingMetrics } from './metrics.js';
 
@@ -8,12 +8,6 @@ import type { ServingMetrics } from './metrics.js';
  * API (express route and fast path), the CSV stream, the transactions route and the web form all
  * score with these, so the count covers every customer scored whatever the route.
  */
-
-export interface RfmValues {
-  recency: number;
-  frequency: number;
-  monetary: number;
-}
 
 /**
  * A run of scoring against one model version: counts per cluster as it goes, and adds them to the

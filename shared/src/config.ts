@@ -1,3 +1,4 @@
+import { MODEL_NAME_PATTERN } from './patterns.js';
 import { z } from 'zod';
 import { RfmError } from './errors.js';
 import { zodIssues } from './validate.js';
@@ -28,7 +29,7 @@ export const ConfigSchema = z.object({
   registry: z.string().min(1).default('data/registry.db'),
   modelName: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash, underscore; 1–64 characters')
+    .regex(MODEL_NAME_PATTERN, 'letters, digits, dot, dash, underscore; 1–64 characters')
     .default('customer-segments'),
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(8080),

@@ -1,3 +1,4 @@
+import { NUMERIC_STRING } from './patterns.js';
 import { LIMITS, MAX_BATCH, type CustomerFeatures } from './schemas.js';
 
 /**
@@ -9,8 +10,8 @@ import { LIMITS, MAX_BATCH, type CustomerFeatures } from './schemas.js';
  * limits (LIMITS is read here, not copied), and the fast path can only be stricter than the
  * schema, never looser. `fast-parse.test.ts` checks the two agree on many generated inputs.
  *
- * What it accepts: plain objects whose keys are cid / recency / frequency / monetary (or the seed
- * names CID, Recency, Frequency, Monetary), numbers within LIMITS (frequency whole), and a cid
+ * What it accepts: plain objects whose keys are cid / recency / frequency / monetary (or the
+ * capitalised names CID, Recency, Frequency, Monetary), numbers within LIMITS (frequency whole), and a cid
  * that is null, a string of at most 64 characters, or a safe non-negative integer. Anything else
  * (numeric strings, unknown keys, out-of-range values) goes to zod.
  */
@@ -21,8 +22,6 @@ const F_MIN = LIMITS.frequency.min;
 const F_MAX = LIMITS.frequency.max;
 const M_MIN = LIMITS.monetary.min;
 const M_MAX = LIMITS.monetary.max;
-
-const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/; // as schemas.ts
 
 /** A number as the schema reads it: a JSON number, or (when strings are allowed) numeric text. */
 function num(v: unknown, strings: boolean): number | undefined {

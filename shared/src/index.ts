@@ -1,15 +1,74 @@
-export * from './errors.js';
-export * from './validate.js';
-export { fastPredictRequest, fastCustomer } from './fast-parse.js';
-export * from './schemas.js';
-export * from './preprocess.js';
-export * from './predict.js';
-export * from './segments.js';
-export * from './stats.js';
-export * from './hash.js';
-export * from './artifact.js';
-export * from './config.js';
-export * from './transactions.js';
-export * from './transactions-api.js';
-export * from './columns.js';
-export * from './random.js';
+/**
+ * @rfm/shared public surface: what the other packages use, by name. Everything else in src/ is
+ * internal to this package (test helpers are at `@rfm/shared/testing`).
+ */
+export {
+  ERROR_CODES,
+  formatError,
+  type Issue,
+  isRfmError,
+  RfmError,
+  type RfmErrorCode,
+  toRfmError,
+} from './errors.js';
+export { customerFromFields, parseOrThrow, parsePredictRequest, zodIssues } from './validate.js';
+export { fastPredictRequest } from './fast-parse.js';
+export {
+  ARTIFACT_FORMAT,
+  ARTIFACT_SCHEMA_VERSION,
+  type Artifact,
+  ArtifactSchema,
+  type ArtifactSegment,
+  type ArtifactV1,
+  ArtifactV1Schema,
+  BatchRequestSchema,
+  CustomerFeaturesSchema,
+  type DataSummary,
+  FEATURES,
+  type FeatureName,
+  type KMeansParams,
+  type KSelection,
+  LIMITS,
+  MAX_BATCH,
+  type Metrics,
+  type NamingRule,
+  type Prediction,
+  type PredictResponse,
+  PredictResponseSchema,
+  type PurchaseRhythm,
+  type RfmValues,
+  type SweepPoint,
+} from './schemas.js';
+export { fitScaler, inverseTransform, type Scaler, transformRows } from './preprocess.js';
+export { nearestCentre, Predictor } from './predict.js';
+export { LOST_BEYOND_GAPS, nameClusters, RECENT_WITHIN_GAPS, SEGMENT_CATALOGUE, scoreRfm } from './segments.js';
+export { adjustedRandIndex, extent, median, quintiles } from './stats.js';
+export { sha256Hex } from './hash.js';
+export {
+  ARTIFACT_REJECTIONS,
+  type ArtifactRejection,
+  ArtifactRejectedError,
+  artifactRejection,
+  parseArtifact,
+  serializeArtifact,
+} from './artifact.js';
+export { type Config, ENV_VARS, loadConfig } from './config.js';
+export { rfmFromTransactions, type TransactionLine } from './transactions.js';
+export {
+  MAX_TRANSACTIONS,
+  TransactionsRequestSchema,
+  type TransactionsResponse,
+  TransactionsResponseSchema,
+  transactionsCustomer,
+} from './transactions-api.js';
+export {
+  columnIndex,
+  EXPORT_COLUMN_NAMES,
+  EXPORT_ROLES,
+  type ExportRole,
+  FEATURE_COLUMN_NAMES,
+  type FeatureField,
+  normalizeColumnName,
+} from './columns.js';
+export { mulberry32, type Rng } from './random.js';
+export { ALIAS_PATTERN, MODEL_NAME_PATTERN, NUMERIC_STRING, VERSION_PATTERN } from './patterns.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { fitScaler, inverseTransform, transformRows } from './preprocess.js';
-import { nearest, Predictor } from './predict.js';
+import { nearestCentre, Predictor } from './predict.js';
 
 describe('preprocessing and prediction', () => {
   it('log1p then standardizes with the population std, as StandardScaler does', () => {
@@ -25,9 +25,9 @@ describe('preprocessing and prediction', () => {
 
   it('assigns the nearest centroid, ties to the lowest index', () => {
     const c = Float64Array.from([0, 0, 0, 1, 1, 1, -1, -1, -1]);
-    expect(nearest(c, 3, 0.9, 0.8, 1.2)).to.equal(1);
-    expect(nearest(c, 3, -0.6, -0.6, -0.6)).to.equal(2);
-    expect(nearest(c, 3, 0.5, 0.5, 0.5)).to.equal(0); // equidistant from 0 and 1
+    expect(nearestCentre(c, 3, 3, [0.9, 0.8, 1.2])).to.equal(1);
+    expect(nearestCentre(c, 3, 3, [-0.6, -0.6, -0.6])).to.equal(2);
+    expect(nearestCentre(c, 3, 3, [0.5, 0.5, 0.5])).to.equal(0); // equidistant from 0 and 1
   });
 
   it('Predictor applies the artifact preprocessing before the distance', () => {

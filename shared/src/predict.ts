@@ -21,7 +21,7 @@ export class Predictor {
   predict(recency: number, frequency: number, monetary: number): number {
     const z = this.scratch;
     transformInto(this.scaler, recency, frequency, monetary, z, 0);
-    return nearest(this.centroids, this.k, z[0]!, z[1]!, z[2]!);
+    return nearestCentre(this.centroids, this.k, DIM, z);
   }
 
   /** Standardized coordinates of one customer (for explanations and charts). */
@@ -32,15 +32,26 @@ export class Predictor {
   }
 }
 
-/** Index of the nearest of k centroids (row-major, 3 columns); ties go to the lowest index. */
-export function nearest(centroids: Float64Array, k: number, x: number, y: number, z: number): number {
+/**
+ * The assignment rule of the model, the one copy training (labels, inertia) and scoring share:
+ * index of the nearest of k centres (row-major, `dim` columns) to the point at `x[offset…offset+dim)`
+ * by squared Euclidean distance; ties go to the lowest index.
+ */
+export function nearestCentre(
+  centres: ArrayLike<number>,
+  k: number,
+  dim: number,
+  x: ArrayLike<number>,
+  offset = 0,
+): number {
   let best = 0;
   let bestD = Infinity;
-  for (let c = 0, o = 0; c < k; c++, o += DIM) {
-    const dx = x - centroids[o]!;
-    const dy = y - centroids[o + 1]!;
-    const dz = z - centroids[o + 2]!;
-    const d = dx * dx + dy * dy + dz * dz;
+  for (let c = 0, o = 0; c < k; c++, o += dim) {
+    let d = 0;
+    for (let j = 0; j < dim; j++) {
+      const t = x[offset + j]! - centres[o + j]!;
+      d += t * t;
+    }
     if (d < bestD) {
       bestD = d;
       best = c;

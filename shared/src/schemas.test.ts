@@ -6,7 +6,7 @@ import { makeArtifact, parseArtifactV1Release } from './testing/index.js';
 import { parseArtifact, serializeArtifact } from './artifact.js';
 
 describe('schemas', () => {
-  it('accepts the seed names and the lowercase names, coercing numeric strings from forms', () => {
+  it('accepts the capitalised names and the lowercase names, coercing numeric strings from forms', () => {
     expect(
       CustomerFeaturesSchema.parse({ CID: 12346, Recency: '325', Monetary: '77183.6', Frequency: '1' }),
     ).to.deep.equal({

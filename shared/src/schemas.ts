@@ -1,3 +1,4 @@
+import { NUMERIC_STRING } from './patterns.js';
 import { z } from 'zod';
 
 /**
@@ -16,8 +17,6 @@ export const LIMITS = {
 } as const;
 
 export const MAX_BATCH = 10_000;
-
-const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A number, or a string holding one (HTML forms and CSV send strings). Rejects '', NaN, Infinity. */
 function numeric(field: FeatureName, opts: { int?: boolean } = {}) {
@@ -56,7 +55,7 @@ const cidSchema = z
   .optional()
   .transform((v) => v ?? null);
 
-/** Seed field names (CID, Recency, …) and lowercase ones are both accepted; mapped before parsing. */
+/** Capitalised field names (CID, Recency, …) and lowercase ones are both accepted; mapped before parsing. */
 const ALIASES: Record<string, string> = {
   CID: 'cid',
   Recency: 'recency',
@@ -96,7 +95,7 @@ export const CustomerFeaturesSchema = z
   .meta({
     id: 'CustomerFeatures',
     description:
-      "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The seed's names CID, Recency, Frequency, Monetary are accepted as well.",
+      "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The capitalised names CID, Recency, Frequency, Monetary are accepted as well.",
     example: { cid: '12346', recency: 325, frequency: 1, monetary: 77183.6 },
   });
 export type CustomerFeatures = z.output<typeof CustomerFeaturesSchema>;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { RfmError, type Issue } from './errors.js';
 import { BatchRequestSchema, CustomerFeaturesSchema, predictRequestBranch, type CustomerFeatures } from './schemas.js';
-import { fastPredictRequest } from './fast-parse.js';
+import { fastCustomer, fastPredictRequest } from './fast-parse.js';
 
 /** Turns zod issues into our Issue list: path joined with dots, what was expected and found. */
 export function zodIssues(error: z.ZodError, prefix = ''): Issue[] {
@@ -41,4 +41,17 @@ export function parsePredictRequest(body: unknown): { instances: CustomerFeature
   if (schema === BatchRequestSchema)
     return { instances: parseOrThrow(BatchRequestSchema, body, 'request').instances, batch: true };
   return { instances: [parseOrThrow(CustomerFeaturesSchema, body, 'request')], batch: false };
+}
+
+/**
+ * One customer from text fields (a CSV row): the fast check first, the schema when it cannot decide.
+ * Either the customer, or the first problem (its field and message) to report for the row.
+ */
+export function customerFromFields(
+  o: Record<string, unknown>,
+): { customer: CustomerFeatures; issue?: undefined } | { customer?: undefined; issue: Issue } {
+  const fast = fastCustomer(o, true);
+  if (fast) return { customer: fast };
+  const r = CustomerFeaturesSchema.safeParse(o);
+  return r.success ? { customer: r.data } : { issue: zodIssues(r.error)[0]! };
 }

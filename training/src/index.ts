@@ -1,4 +1,4 @@
-/** @rfm/training public surface: the train pipeline, the features export, and their building blocks. */
+/** @rfm/training public surface (what the CLI, the benchmarks and the cross-package tests use), by name. */
 export {
   train,
   type TrainInput,
@@ -25,8 +25,7 @@ export {
   type RfmTable,
 } from '@rfm/ingest';
 export { selectBackend, type BackendPreference } from './kmeans/backend.js';
-export { kmeans, KMEANS_DEFAULTS, type KMeansOptions, type KMeansResult } from './kmeans/kmeans.js';
-export { silhouette, inertia, daviesBouldin, calinskiHarabasz, clusterSizes } from './metrics/metrics.js';
-export { FitOptionsSchema, IsoDay, parseFitOptions, type FitOptions } from './options.js';
-export { CODE_VERSION } from './version.js';
+export { kmeans } from './kmeans/kmeans.js';
+export { silhouette } from './metrics/metrics.js';
+export { FitOptionsSchema } from './options.js';
 export { promoteThroughPolicy, checkPromoteOptions, type PromotionOutcome } from './promote.js';

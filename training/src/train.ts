@@ -12,7 +12,7 @@ import {
   type Metrics,
   type SweepPoint,
 } from '@rfm/shared';
-import { Registry } from '@rfm/registry';
+import { PRODUCTION, Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
 import { readExport, readFeatures, type ColumnMapping, type RfmTable } from '@rfm/ingest';
 import { selectBackend, type BackendPreference } from './kmeans/backend.js';
@@ -366,8 +366,8 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     model: reg.modelName,
     version: reg.version,
     sha256: reg.sha256,
-    promoted: reg.aliases.includes('production') || promotion !== null,
-    aliases: promotion ? [...new Set([...reg.aliases, 'production'])] : reg.aliases,
+    promoted: reg.aliases.includes(PRODUCTION) || promotion !== null,
+    aliases: promotion ? [...new Set([...reg.aliases, PRODUCTION])] : reg.aliases,
     ...(promotion ? { promotion } : {}),
     registry: options.registryPath,
     k,

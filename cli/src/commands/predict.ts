@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Predictor, parseOrThrow, CustomerFeaturesSchema, RfmError } from '@rfm/shared';
+import { PRODUCTION } from '@rfm/registry';
 import { emit, table } from '../output.js';
 import { configFrom, parseVersion, withRegistry, type RegistryFlags } from './common.js';
 
@@ -22,7 +23,7 @@ export function registerPredictCommand(program: Command): void {
     .requiredOption('--monetary <amount>', 'total spent')
     .option('--cid <id>', 'customer id, echoed back')
     .option('--version <n>', 'use this version instead of the production alias')
-    .option('--alias <name>', 'use the version this alias points at', 'production')
+    .option('--alias <name>', 'use the version this alias points at', PRODUCTION)
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME)')
     .option('--json', 'print one JSON object for machines')
@@ -35,7 +36,7 @@ export function registerPredictCommand(program: Command): void {
         '--',
       );
       const { version, artifact } = withRegistry(cfg, (r) => {
-        const v = o.version ? parseVersion(o.version) : r.resolveAlias(cfg.modelName, o.alias ?? 'production');
+        const v = o.version ? parseVersion(o.version) : r.resolveAlias(cfg.modelName, o.alias ?? PRODUCTION);
         if (v === null)
           throw new RfmError(
             'MODEL_UNAVAILABLE',

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, RfmError } from '@rfm/shared';
-import { Registry } from '@rfm/registry';
+import { PRODUCTION, Registry } from '@rfm/registry';
 import { resolveActor } from '../actor.js';
 import { serveUntilSignal } from './serve.js';
 
@@ -43,7 +43,7 @@ export function registerQuickstartCommand(program: Command): void {
       const reg = Registry.open(config.registry);
       let production: number | null;
       try {
-        production = reg.resolveAlias(config.modelName, 'production');
+        production = reg.resolveAlias(config.modelName, PRODUCTION);
       } finally {
         reg.close();
       }

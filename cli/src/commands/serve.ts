@@ -42,7 +42,7 @@ function readyLine(s: RunningServer, config: Config): string {
  */
 export async function serveUntilSignal(config: Config, opts: ServeOptions = {}): Promise<void> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const { startServer } = await serving();
+  const { startServer, untilStopSignal } = await serving();
   const server = await startServer({
     config,
     ...(opts.logger ? { logger: opts.logger } : {}),
@@ -53,22 +53,12 @@ export async function serveUntilSignal(config: Config, opts: ServeOptions = {}):
   opts.onListening?.(server);
 
   const forceExit = () => process.exit(130);
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      opts.signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const onSignal = (sig: NodeJS.Signals) => {
+  await untilStopSignal({
+    signal: opts.signal,
+    onSignal: (sig) => {
       out(`rfm: ${sig} received, finishing in-flight requests (send it again to exit at once)`);
       process.once(sig, forceExit);
-      done();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    if (opts.signal?.aborted) done();
-    else opts.signal?.addEventListener('abort', done, { once: true });
+    },
   });
   await server.close();
   process.off('SIGINT', forceExit);

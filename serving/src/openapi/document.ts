@@ -261,13 +261,13 @@ export const OPERATIONS: OperationDoc[] = [
     path: '/api/v1/predict',
     tag: 'Predict',
     summary: 'Segment of one customer, or of a batch',
-    description: `One customer \`{cid, recency, frequency, monetary}\` (the seed names \`CID, Recency, Frequency, Monetary\` work too), or \`{instances: [...]}\` of up to ${MAX_BATCH} customers, answered in order. Limits: recency ${LIMITS.recency.min}–${LIMITS.recency.max} days, frequency ${LIMITS.frequency.min}–${LIMITS.frequency.max} (whole), monetary ${LIMITS.monetary.min}–${LIMITS.monetary.max}. Body at most ${JSON_BODY_LIMIT}. ${PINNING}`,
+    description: `One customer \`{cid, recency, frequency, monetary}\` (the capitalised names \`CID, Recency, Frequency, Monetary\` work too), or \`{instances: [...]}\` of up to ${MAX_BATCH} customers, answered in order. Limits: recency ${LIMITS.recency.min}–${LIMITS.recency.max} days, frequency ${LIMITS.frequency.min}–${LIMITS.frequency.max} (whole), monetary ${LIMITS.monetary.min}–${LIMITS.monetary.max}. Body at most ${JSON_BODY_LIMIT}. ${PINNING}`,
     query: SelectorSchema,
     paramExamples: [{}, { version: '2' }, { alias: 'staging' }],
     request: json(z.union([BatchRequestSchema, CustomerFeaturesSchema]), {
       one: { summary: 'one customer', value: customer },
-      seed_names: {
-        summary: "the seed's field names",
+      capitalised: {
+        summary: 'the capitalised field names',
         value: { CID: 12346, Recency: 325, Monetary: 77183.6, Frequency: 1 },
       },
       batch: {
@@ -340,7 +340,7 @@ export const OPERATIONS: OperationDoc[] = [
     request: {
       contentType: 'text/csv',
       raw: { type: 'string' },
-      examples: { seed: { value: 'CID,Recency,Frequency,Monetary\n12346,325,1,77183.6\n12347,2,7,4310\n' } },
+      examples: { capitalised: { value: 'CID,Recency,Frequency,Monetary\n12346,325,1,77183.6\n12347,2,7,4310\n' } },
     },
     responses: {
       200: {

@@ -1,27 +1,26 @@
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { isRfmError, parseOrThrow, RfmError } from '@rfm/shared';
+import { ALIAS_PATTERN, isRfmError, MODEL_NAME_PATTERN, parseOrThrow, RfmError, VERSION_PATTERN } from '@rfm/shared';
 import { PRODUCTION } from '@rfm/registry';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
+import { optionalJsonBody } from '../middleware/json-body.js';
 import { COMPARE_RETRY_AFTER_S, type CompareService } from '../compare-service.js';
-import { hasBody } from './predict.js';
 
 /**
  * Model lifecycle over HTTP, mirroring `rfm models …` with the same registry calls, so policy
  * checks and error messages are identical. Reads are open; every write needs the bearer token.
  */
-export const NameParam = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'model name: letters, digits, . _ - (1–64)' });
+export const NameParam = z.string().regex(MODEL_NAME_PATTERN, { error: 'model name: letters, digits, . _ - (1–64)' });
 export const VersionParam = z
   .string()
-  .regex(/^[1-9][0-9]{0,8}$/, { error: 'version must be a whole number of 1 or more' })
+  .regex(VERSION_PATTERN, { error: 'version must be a whole number of 1 or more' })
   .transform(Number);
 export const AliasParam = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
-const Reason = z.string().max(500, { error: 'reason must be at most 500 characters' }).optional();
+  .regex(ALIAS_PATTERN, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
+const ReasonText = z.string().max(500, { error: 'reason must be at most 500 characters' });
+const Reason = ReasonText.optional();
 const Actor = z.string().min(1).max(128, { error: 'actor must be at most 128 characters' }).optional();
 
 export const PromoteBody = z.strictObject({
@@ -43,7 +42,24 @@ export const RelabelBody = z.strictObject({
   actor: Actor,
 });
 
-const JSON_TYPES = ['application/json', 'application/*+json'];
+/**
+ * The same rules for the web forms, whose fields all arrive as text: a reason is required there
+ * (the audit trail is what the forms are for), and the cluster is a number in text.
+ */
+export const FormReason = z
+  .string({ error: 'please give a reason: it is kept in the audit trail' })
+  .trim()
+  .min(1, { error: 'please give a reason: it is kept in the audit trail' })
+  .pipe(ReasonText);
+export const RelabelForm = z.object({
+  cluster: z
+    .string({ error: 'choose a segment to rename' })
+    .regex(/^[0-9]{1,2}$/, { error: 'choose a segment to rename' })
+    .pipe(z.coerce.number())
+    .pipe(RelabelBody.shape.cluster),
+  name: z.string().default(''),
+  reason: FormReason,
+});
 
 function body<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
   return parseOrThrow(schema, req.body ?? {}, 'request body', 'body');
@@ -54,19 +70,7 @@ const actorOf = (req: Request, b: { actor?: string | undefined }) => b.actor ?? 
 
 export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined, compare: CompareService): Router {
   const r = Router();
-  // A body is optional (rollback needs none), but one that is sent must be JSON: another type would
-  // be skipped by the parser and the request carried out without its reason, force or version.
-  r.use('/models', (req, _res, next) =>
-    next(
-      hasBody(req) && !req.is(JSON_TYPES)
-        ? new RfmError(
-            'UNSUPPORTED',
-            `content-type must be application/json, got ${(req.get('content-type') ?? 'none').slice(0, 100)}`,
-          )
-        : undefined,
-    ),
-  );
-  r.use('/models', express.json({ limit: '64kb', type: JSON_TYPES }));
+  r.use('/models', ...optionalJsonBody('64kb'));
   const auth = requireAdmin(adminToken);
   const reg = () => writer.get();
 

@@ -3,6 +3,7 @@ import { CustomerFeaturesSchema, RfmError, zodIssues } from '@rfm/shared';
 import type { ModelHolder } from '../model-holder.js';
 import { renderFormPage, type FieldName, type FormErrors, type FormValues } from '../views/form-page.js';
 import type { SessionKeeper } from '../ui/session.js';
+import { hasBody } from '../middleware/json-body.js';
 import type { ServingMetrics } from '../metrics.js';
 import { scoreCustomer } from '../scoring.js';
 
@@ -21,9 +22,7 @@ function typedValues(body: unknown): FormValues {
 }
 
 function noBodyOrForm(req: Request): boolean {
-  const len = req.headers['content-length'];
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0');
-  return !hasBody || req.is('application/x-www-form-urlencoded') !== false;
+  return !hasBody(req) || req.is('application/x-www-form-urlencoded') !== false;
 }
 
 /** GET / and POST /: the staff form, validated by the same schema as the JSON API. */

@@ -46,7 +46,7 @@ describe('POST /api/v1/predict/csv', function () {
     t.cleanup();
   });
 
-  it("scores every row with the seed's column names, echoing extra columns, in order", async () => {
+  it('scores every row with capitalised column names, echoing extra columns, in order', async () => {
     const rows = Array.from({ length: 500 }, (_, i) => [
       `c${i}`,
       (i * 7) % 400,

@@ -6,24 +6,22 @@ import { stringify } from 'csv-stringify';
 import { FORMULA_SAFE } from '../csv-formula.js';
 import {
   columnIndex,
-  CustomerFeaturesSchema,
+  customerFromFields,
   FEATURE_COLUMN_NAMES,
-  fastCustomer,
   normalizeColumnName,
   RfmError,
-  zodIssues,
   type FeatureField,
 } from '@rfm/shared';
 import type { LoadedModel, ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
-import { hasBody } from './predict.js';
+import { hasBody } from '../middleware/json-body.js';
 import { parseSelector } from './selector.js';
 import { ScoringRun } from '../scoring.js';
 
 /**
  * POST /api/v1/predict/csv — score a CSV of customers, streaming.
  *
- * In: a header line naming at least recency, frequency and monetary (any case; the seed's
+ * In: a header line naming at least recency, frequency and monetary (any case, so
  * `CID, Recency, Frequency, Monetary` and `CustomerID` work), then one customer per line. Other
  * columns are echoed unchanged, so a CRM export can be sent as it is.
  *
@@ -201,17 +199,12 @@ export async function streamScoredCsv(
           frequency: record[cols.at.frequency],
           monetary: record[cols.at.monetary],
         };
-        let c = fastCustomer(o, true);
-        if (!c) {
-          const r = CustomerFeaturesSchema.safeParse(o);
-          if (!r.success) {
-            const issue = zodIssues(r.error)[0]!;
-            const field = issue.path as Field;
-            const name = field in cols.at && cols.at[field] >= 0 ? cols.header[cols.at[field]] : issue.path;
-            await write([...echo, '', '', `row ${row}, ${name}: ${issue.message}`]);
-            continue;
-          }
-          c = r.data;
+        const { customer: c, issue } = customerFromFields(o);
+        if (issue) {
+          const field = issue.path as Field;
+          const name = field in cols.at && cols.at[field] >= 0 ? cols.header[cols.at[field]] : issue.path;
+          await write([...echo, '', '', `row ${row}, ${name}: ${issue.message}`]);
+          continue;
         }
         const cluster = scoring.cluster(c);
         await write([...echo, cluster, scoring.segment(cluster).name, '']);

@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import {
   CustomerFeaturesSchema,
   parseOrThrow,
@@ -9,13 +9,12 @@ import {
 } from '@rfm/shared';
 import type { ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
-import { requireJsonBody } from './predict.js';
+import { requireJsonBody } from '../middleware/json-body.js';
 import { parseSelector } from './selector.js';
 import { scoreCustomer } from '../scoring.js';
 
 /** 20,000 transaction lines with the export's long column names fit well within this. */
 export const TRANSACTIONS_BODY_LIMIT = '4mb';
-const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /**
  * POST /api/v1/predict/transactions — one customer's raw transaction lines (the export's columns)
@@ -26,8 +25,10 @@ export function predictTransactionsRoutes(holder: ModelHolder, metrics?: Serving
   const router = Router();
   router.post(
     '/predict/transactions',
-    requireJsonBody('a JSON object {cid?, as_of?, transactions: [{InvoiceNo, InvoiceDate, Quantity, UnitPrice}, …]}'),
-    express.json({ limit: TRANSACTIONS_BODY_LIMIT, type: JSON_TYPES, strict: true }),
+    ...requireJsonBody(
+      'a JSON object {cid?, as_of?, transactions: [{InvoiceNo, InvoiceDate, Quantity, UnitPrice}, …]}',
+      TRANSACTIONS_BODY_LIMIT,
+    ),
     (req, res) => {
       const selector = parseSelector(req.query);
       const body = parseOrThrow(TransactionsRequestSchema, req.body, 'request');

@@ -49,7 +49,7 @@ describe('POST /api/v1/predict', () => {
     });
   });
 
-  it('accepts the seed field names (CID, Recency, Monetary, Frequency) and numeric strings', async () => {
+  it('accepts the capitalised field names (CID, Recency, Monetary, Frequency) and numeric strings', async () => {
     const r = await postJson(url, { CID: 12346, Recency: '325', Monetary: 77183.6, Frequency: 1 });
     expect(r.status).to.equal(200);
     expect(r.json.predictions).to.deep.equal([

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOrThrow } from '@rfm/shared';
+import { ALIAS_PATTERN, parseOrThrow, VERSION_PATTERN } from '@rfm/shared';
 import type { ModelSelector } from '../model-holder.js';
 
 /** `?version=N` or `?alias=name` pins a request to a version other than the active one. */
@@ -8,13 +8,12 @@ export const SelectorSchema = z
     {
       version: z
         .string({ error: 'version must be given once, as a whole number' })
-        .regex(/^[1-9][0-9]{0,8}$/, { error: 'version must be a whole number of 1 or more' })
+        .regex(VERSION_PATTERN, { error: 'version must be a whole number of 1 or more' })
         .transform(Number)
         .optional(),
-      // same rule as registry alias names
       alias: z
         .string({ error: 'alias must be given once' })
-        .regex(/^[a-z][a-z0-9_-]{0,31}$/, {
+        .regex(ALIAS_PATTERN, {
           error: 'alias must be a lowercase letter followed by up to 31 of a-z, 0-9, _ or -',
         })
         .optional(),

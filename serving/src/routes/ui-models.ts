@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
-import { CustomerFeaturesSchema, RfmError, isRfmError } from '@rfm/shared';
+import {
+  CustomerFeaturesSchema,
+  isRfmError,
+  MODEL_NAME_PATTERN,
+  RfmError,
+  VERSION_PATTERN,
+  zodIssues,
+} from '@rfm/shared';
+import type { z } from 'zod';
 import { PRODUCTION, type Registry } from '@rfm/registry';
 import type { ModelHolder } from '../model-holder.js';
 import type { RegistryWriter } from '../registry-writer.js';
 import { tokenMatches } from '../middleware/admin-auth.js';
+import { FormReason, RelabelForm } from './admin.js';
 import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
 import { CHART_NAMES, chartFor, segmentMapChart, type ChartName } from '@rfm/charts';
 import {
@@ -30,19 +39,17 @@ export interface UiDeps {
   adminToken: string | undefined;
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const VERSION_RE = /^[1-9][0-9]{0,8}$/;
-
 function target(req: Request): { name: string; version: number } {
   const name = String(req.params.name ?? '');
   const v = String(req.params.v ?? '');
-  if (!NAME_RE.test(name) || !VERSION_RE.test(v)) throw new RfmError('NOT_FOUND', 'no such model version');
+  if (!MODEL_NAME_PATTERN.test(name) || !VERSION_PATTERN.test(v))
+    throw new RfmError('NOT_FOUND', 'no such model version');
   return { name, version: Number(v) };
 }
 
 function modelName(req: Request): string {
   const name = String(req.params.name ?? '');
-  if (!NAME_RE.test(name)) throw new RfmError('NOT_FOUND', 'no such model');
+  if (!MODEL_NAME_PATTERN.test(name)) throw new RfmError('NOT_FOUND', 'no such model');
   return name;
 }
 
@@ -55,25 +62,24 @@ function safeNext(v: unknown): string {
   return typeof v === 'string' && /^\/(?!\/)[A-Za-z0-9/_.%-]{0,300}$/.test(v) ? v : '/models';
 }
 
+/** A form's fields through the API's schema; the page shows the first problem as it is worded there. */
+function formFields<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = zodIssues(r.error, prefix);
+  throw new RfmError('INVALID_INPUT', issues[0]?.message ?? 'the form is not valid', { issues });
+}
+
 /** A reason is required for every admin action from the UI (it is what the audit trail is for). */
 function reasonOf(body: Record<string, unknown>): string {
-  const r = typeof body.reason === 'string' ? body.reason.trim() : '';
-  if (!r)
-    throw new RfmError('INVALID_INPUT', 'please give a reason: it is kept in the audit trail', {
-      issues: [{ path: 'reason', message: 'required' }],
-    });
-  if (r.length > 500)
-    throw new RfmError('INVALID_INPUT', 'a reason must be at most 500 characters', {
-      issues: [{ path: 'reason', message: 'too long' }],
-    });
-  return r;
+  return formFields(FormReason, body.reason, 'reason');
 }
 
 const DONE: Record<string, (q: Record<string, unknown>, v?: number) => string> = {
   promoted: (_q, v) => `v${v} is now in production. Every server switches to it within a second.`,
   relabelled: () => 'Segment renamed. Predictions use the new name within a second.',
   'rolled-back': (q) =>
-    typeof q.to === 'string' && VERSION_RE.test(q.to)
+    typeof q.to === 'string' && VERSION_PATTERN.test(q.to)
       ? `Production rolled back to v${q.to}.`
       : 'Production rolled back.',
   'signed-in': () => 'Signed in. Admin actions are now shown on each version.',
@@ -335,12 +341,8 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     const { name, version } = target(req);
     const b = req.body as Record<string, unknown>;
     try {
-      const cluster = typeof b.cluster === 'string' && /^[0-9]{1,2}$/.test(b.cluster) ? Number(b.cluster) : NaN;
-      if (!Number.isInteger(cluster)) throw new RfmError('INVALID_INPUT', 'choose a segment to rename');
-      reg().relabel(name, version, cluster, typeof b.name === 'string' ? b.name : '', {
-        actor: actorOf(s),
-        reason: reasonOf(b),
-      });
+      const f = formFields(RelabelForm, { ...b, name: typeof b.name === 'string' ? b.name : '' });
+      reg().relabel(name, version, f.cluster, f.name, { actor: actorOf(s), reason: f.reason });
     } catch (e) {
       const n = refusal(e);
       if (!n) throw e;

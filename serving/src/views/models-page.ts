@@ -1,5 +1,5 @@
 import type { ArtifactV1 } from '@rfm/shared';
-import type { EventRecord, RuleResult, VersionRecord } from '@rfm/registry';
+import { type EventRecord, PRODUCTION, type RuleResult, type VersionRecord } from '@rfm/registry';
 import { html, raw, type SafeHtml } from './html.js';
 import { page } from './layout.js';
 import { fmtNumber } from '../ui/explain.js';
@@ -19,7 +19,6 @@ export interface AdminView {
   csrf: string;
 }
 
-const PRODUCTION = 'production';
 const enc = encodeURIComponent;
 export const versionHref = (name: string, v: number) => `/models/${enc(name)}/${v}`;
 

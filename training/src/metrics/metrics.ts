@@ -1,3 +1,4 @@
+import { nearestCentre } from '@rfm/shared';
 import { mulberry32, sampleIndices } from '../kmeans/prng.js';
 
 /**
@@ -11,22 +12,7 @@ import { mulberry32, sampleIndices } from '../kmeans/prng.js';
 export function assignLabels(x: Float64Array, dim: number, centers: Float64Array, k: number): Int32Array {
   const n = x.length / dim;
   const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bestD = Infinity;
-    for (let c = 0; c < k; c++) {
-      let d = 0;
-      for (let j = 0; j < dim; j++) {
-        const t = x[i * dim + j]! - centers[c * dim + j]!;
-        d += t * t;
-      }
-      if (d < bestD) {
-        bestD = d;
-        best = c;
-      }
-    }
-    labels[i] = best;
-  }
+  for (let i = 0; i < n; i++) labels[i] = nearestCentre(centers, k, dim, x, i * dim);
   return labels;
 }
 
