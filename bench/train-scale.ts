@@ -2,9 +2,12 @@
  * bench/train-scale — wall time and peak RSS of `rfm train` (process start to registered version)
  * as the export grows: 100k, 1M and 10M rows of the same 100,000-customer population, so the growth
  * of time (≈ rows) and memory (≈ customers, not rows) is visible; then one RFM table of 1,000,000
- * customers (`--features`, k-means stage at that size: sampled restarts).
+ * customers (`--features`, k-means stage at that size: sampled restarts); then the 1M-row export
+ * again in the shapes that need rfm's slower readers, printed beside the plain CSV: European
+ * (Windows-1252, `;`, decimal commas, day-first dotted dates: converted to UTF-8 by Node first) and
+ * .xlsx (streamed row by row by exceljs into a CSV first).
  *
- *   npm run bench:train-scale -- [--dir DIR] [--sizes 100000,1000000,10000000] [--big-customers 1000000]
+ *   npm run bench:train-scale -- [--dir DIR] [--sizes 100000,1000000,10000000] [--big-customers 1000000] [--formats-rows 1000000]
  *
  * Exports are generated once with bench/gen-data.ts into DIR (default: <tmpdir>/rfm-train-scale,
  * reused by later runs; 10M rows ≈ 0.8 GB) — never inside the repository. Peak RSS is
@@ -17,6 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from './gen-data.js';
+import { toEuropean, toXlsx } from './formats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -103,4 +107,27 @@ if (!existsSync(big)) {
   inst.closeSync();
 }
 line(`${fmt(BIG)} customers (--features)`, run(['--features', big]));
+
+// The same 1M rows in the shapes that take the fallback readers, beside the plain CSV.
+const FORMAT_ROWS = Number(flag('formats-rows', '1000000'));
+if (FORMAT_ROWS > 0) {
+  const plain = join(DIR, `export-${FORMAT_ROWS}-${CUSTOMERS}.csv`);
+  if (!existsSync(plain)) await generate({ rows: FORMAT_ROWS, customers: CUSTOMERS, out: plain, seed: 42 });
+  const euro = join(DIR, `export-${FORMAT_ROWS}-${CUSTOMERS}-european.csv`);
+  if (!existsSync(euro)) {
+    const t = performance.now();
+    await toEuropean(plain, euro);
+    console.log(`  (wrote ${euro} in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  }
+  const xlsx = join(DIR, `export-${FORMAT_ROWS}-${CUSTOMERS}.xlsx`);
+  if (!existsSync(xlsx)) {
+    const t = performance.now();
+    await toXlsx(plain, xlsx);
+    console.log(`  (wrote ${xlsx} in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  }
+  console.log(`formats, ${fmt(FORMAT_ROWS)} rows (load average now: ${load()}):`);
+  line('  plain CSV (UTF-8, `,`)', run([plain]));
+  line('  Windows-1252 `;` decimal comma', run([euro]));
+  line('  .xlsx', run([xlsx]));
+}
 console.log(`load average after: ${load()}`);

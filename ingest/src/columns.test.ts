@@ -39,7 +39,7 @@ describe('column recognition and mapping', () => {
       expect.fail('should throw');
     } catch (e) {
       expect((e as RfmError).message).to.match(
-        /^x\.csv: missing required column\(s\): customer, invoice, date, quantity, price\. Columns found: a, b/,
+        /^x\.csv: missing required column\(s\): customer, date, quantity, price\. Columns found: a, b/,
       );
     }
   });

@@ -27,7 +27,8 @@ export type ValueColumns =
 
 export interface ResolvedColumns {
   customer: ColumnInfo;
-  invoice: ColumnInfo;
+  /** absent: the export has one row per order and no invoice id (frequency then counts purchase days) */
+  invoice?: ColumnInfo;
   date: ColumnInfo;
   value: ValueColumns;
 }
@@ -79,7 +80,6 @@ export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, 
   const invoice = pick('invoice');
   const date = pick('date');
   if (!customer && mapping.customer === undefined) missing('customer');
-  if (!invoice && mapping.invoice === undefined) missing('invoice');
   if (!date && mapping.date === undefined) missing('date');
 
   let value: ValueColumns | undefined;
@@ -102,7 +102,7 @@ export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, 
     }
   }
 
-  if (issues.length || !customer || !invoice || !date || !value) {
+  if (issues.length || !customer || !date || !value) {
     const names = issues.filter((i) => i.message.startsWith('no ')).map((i) => i.path.replace('columns.', ''));
     let head = names.length
       ? `missing required column(s): ${names.join(', ')}`
@@ -116,7 +116,7 @@ export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, 
       { issues },
     );
   }
-  return { customer, invoice, date, value };
+  return { customer, ...(invoice ? { invoice } : {}), date, value };
 }
 
 /** `customer=Customer ID,invoice=Invoice,…` → mapping; unknown roles and empty names are errors. */

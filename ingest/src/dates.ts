@@ -13,11 +13,38 @@ export const DATE_FORMATS = [
   '%m/%d/%Y %H:%M:%S',
   '%d/%m/%Y %H:%M:%S',
   'ISO',
+  // European day-first dates with points (never month-first), and date-only exports
+  '%d.%m.%Y %H:%M',
+  '%d.%m.%Y %H:%M:%S',
+  '%d.%m.%Y',
+  '%m/%d/%Y',
+  '%d/%m/%Y',
+  '%d-%m-%Y %H:%M',
+  '%d-%m-%Y',
 ] as const;
+
+/**
+ * A UTC offset or zone letter at the end of a timestamp, as shop platforms write them
+ * (`2011-12-09 12:50:00 +0000`, `2011-12-09T12:50:00-05:00`, `…Z`). It is cut off before parsing:
+ * the calendar day that counts for recency is the one written in the export — the shop's own
+ * local day — not that day shifted to UTC.
+ */
+const OFFSET = "'\\s*(Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2})$'";
 
 /** SQL that turns text column `col` into a TIMESTAMP, NULL when it does not parse. */
 export function parseDateSql(col: string, format: string): string {
-  return format === 'ISO' ? `TRY_CAST(${col} AS TIMESTAMP)` : `try_strptime(${col}, ${sqlString(format)})`;
+  // a user's own format with %z/%Z parses the offset itself (and then DuckDB shifts to UTC)
+  const text = /%[zZ]/.test(format) ? col : `regexp_replace(${col}, ${OFFSET}, '')`;
+  if (format === 'ISO') return `TRY_CAST(${text} AS TIMESTAMP)`;
+  const parsed = `try_strptime(${text}, ${sqlString(format)})`;
+  return /%[zZ]/.test(format) ? `CAST(${parsed} AS TIMESTAMP)` : parsed;
+}
+
+/** The day-first twin of a month-first format (and back), to tell when a file reads both ways. */
+export function swappedDayMonth(format: string): string | undefined {
+  if (format.startsWith('%m/%d/')) return format.replace('%m/%d/', '%d/%m/');
+  if (format.startsWith('%d/%m/')) return format.replace('%d/%m/', '%m/%d/');
+  return undefined;
 }
 
 export interface FormatCount {

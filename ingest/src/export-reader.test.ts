@@ -57,6 +57,26 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
       bytes: bytes.length,
       format: 'csv',
     });
+    // the first rejected rows of each reason, by line (header = line 1) and the value that failed
+    expect(r.summary.rejected_samples).to.deep.equal({
+      missing_customer: [
+        { line: 9, value: '' },
+        { line: 12, value: '' },
+      ],
+      cancelled: [{ line: 5, value: 'C536367' }],
+      unparsable_date: [{ line: 14, value: 'not a date' }],
+      unparsable_quantity: [{ line: 13, value: 'abc' }],
+      quantity_not_positive: [{ line: 6, value: '-1' }],
+      unparsable_price: [{ line: 15, value: 'x' }],
+      price_not_positive: [{ line: 8, value: '0' }],
+    });
+    expect(r.summary.frequency_basis).to.equal('invoices');
+    expect(r.summary.reader).to.deep.equal({
+      encoding: 'utf-8 (detected)',
+      layout: 'known column names',
+      date_format: '%m/%d/%Y %H:%M',
+      notes: [],
+    });
   });
 
   it('gzip CSV gives the same table', async () => {
@@ -209,13 +229,15 @@ describe('export import: cleaning and RFM (hand-computed export)', () => {
     const cancelled = join(dir, 'cancelled.csv');
     writeFileSync(cancelled, csv(UCI_HEADER, [UCI_ROWS[3]!, UCI_ROWS[7]!]));
     const e = await rejects(readExport(cancelled));
-    expect(e.message).to.match(/no usable rows: all 2 rows were dropped \(missing_customer 1, cancelled 1\)/);
+    expect(e.message).to.include(
+      'no usable rows: all 2 rows were dropped (missing_customer 1 (line 3 ""), cancelled 1 (line 2 "C536367"))',
+    );
     expect(e.details).to.deep.include({ rows_read: 2 });
   });
 
   it('a missing file is NOT_FOUND; an unknown extension is UNSUPPORTED', async () => {
     expect((await rejects(readExport(join(dir, 'nope.csv')))).code).to.equal('NOT_FOUND');
-    expect((await rejects(readExport(join(dir, 'export.xlsx')))).code).to.equal('UNSUPPORTED');
+    expect((await rejects(readExport(join(dir, 'export.xls')))).code).to.equal('UNSUPPORTED');
   });
 
   it('a path with a quote in it is passed to SQL safely', async () => {

@@ -1,14 +1,32 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError, type DataSummary } from '@rfm/shared';
 import { sortByCid, type RfmTable } from './rfm-table.js';
 import { readPurchaseRhythm } from './rhythm.js';
 import { resolveColumns, type ColumnMapping, type ResolvedColumns } from './columns.js';
-import { chooseDateFormat, DATE_FORMATS, isTemporalType, parseDateSql } from './dates.js';
-import { asReadError, num, queryObjects, run, withDuck } from './duck.js';
+import { chooseDateFormat, DATE_FORMATS, isTemporalType, parseDateSql, swappedDayMonth } from './dates.js';
+import { excerpt, findBadLine, inferDelimiter } from './dialect.js';
+import { asReadError, duckMessage, num, queryObjects, run, withDuck } from './duck.js';
+import {
+  detectEncoding,
+  notTextReason,
+  parseEncoding,
+  readHead,
+  writeUtf8Copy,
+  type DetectedEncoding,
+} from './encoding.js';
 import { customerSql, dateSql, invoiceSql, numberSql } from './expressions.js';
+import { detectLayout, layoutSourceSql, type Layout } from './layouts.js';
+import {
+  chooseDecimal,
+  mergeEvidence,
+  numberEvidence,
+  styledNumberSql,
+  type DecimalMark,
+  type NumberStyle,
+} from './numbers.js';
 import {
   checkFile,
   describeSource,
@@ -16,9 +34,15 @@ import {
   fileInfo,
   longLineInHead,
   MAX_LINE_BYTES,
+  sniffedCsv,
   sourceSql,
+  type ColumnInfo,
 } from './source.js';
-import { sqlString } from './sql.js';
+import { sqlIdent, sqlString } from './sql.js';
+import { xlsxToCsv } from './xlsx.js';
+
+export type FrequencyBasis = 'invoices' | 'days' | 'rows';
+export const FREQUENCY_BASES = ['invoices', 'days', 'rows'] as const;
 
 export interface ImportOptions {
   columns?: ColumnMapping;
@@ -26,6 +50,14 @@ export interface ImportOptions {
   dateFormat?: string;
   /** snapshot date YYYY-MM-DD; default the day after the latest kept invoice date */
   asOf?: string;
+  /** what frequency counts; default invoices when there is an invoice column, else purchase days */
+  frequency?: FrequencyBasis;
+  /** `--encoding` value (utf-8, utf-16, windows-1252, latin-1, …); detected when absent */
+  encoding?: string;
+  /** decimal mark of number columns; detected when absent */
+  decimal?: DecimalMark;
+  /** .xlsx: the sheet to read (default the first) */
+  sheet?: string;
 }
 
 /** Reasons a row is dropped, in the order the rules apply; each row counts under the first that fails. */
@@ -48,6 +80,9 @@ export const DROP_REASONS_AMOUNT = [
   'amount_not_positive',
 ] as const;
 
+/** How many rejected rows are shown per reason. */
+export const REJECTED_SAMPLES = 3;
+
 export interface ExportAggregate {
   summary: DataSummary;
   columns: ResolvedColumns;
@@ -55,32 +90,71 @@ export interface ExportAggregate {
   dateFormat: string;
 }
 
+const FREQUENCY_NOTES: Record<FrequencyBasis, string> = {
+  invoices: 'frequency = distinct invoices',
+  days: 'frequency = distinct purchase days',
+  rows: 'frequency = rows kept (one per order line or order)',
+};
+
 /** The value checks in order, as SQL over the normalised columns q (quantity), p (price), a (amount). */
-function valueChecks(cols: ResolvedColumns): { unparsable: string; notPositive: string; expr: string }[] {
+function valueChecks(cols: ResolvedColumns): { unparsable: string; notPositive: string; expr: string; raw: string }[] {
   return cols.value.kind === 'quantity_price'
     ? [
-        { unparsable: 'unparsable_quantity', notPositive: 'quantity_not_positive', expr: 'q' },
-        { unparsable: 'unparsable_price', notPositive: 'price_not_positive', expr: 'p' },
+        { unparsable: 'unparsable_quantity', notPositive: 'quantity_not_positive', expr: 'q', raw: 'rq' },
+        { unparsable: 'unparsable_price', notPositive: 'price_not_positive', expr: 'p', raw: 'rp' },
       ]
-    : [{ unparsable: 'unparsable_amount', notPositive: 'amount_not_positive', expr: 'a' }];
+    : [{ unparsable: 'unparsable_amount', notPositive: 'amount_not_positive', expr: 'a', raw: 'ra' }];
 }
 
-/**
- * Stage 1, the only pass over the file: normalise each row, classify it (0 no customer,
- * 1 cancelled, 2 no invoice, 3 candidate) and collapse candidates to one row per (customer,
- * invoice, raw date) with counts per value-rule outcome and the kept amount. Dates are parsed
- * afterwards on this far smaller table, so format detection needs no second read of the file.
- * Amounts are summed as DECIMAL (each line rounded to 1e-6): a float sum would depend on the
- * order threads deliver rows in, and the same export must always give the same model.
- */
-function stage1Sql(src: string, cols: ResolvedColumns): string {
-  const checks = valueChecks(cols);
+interface RowShape {
+  cols: ResolvedColumns;
+  styles: Map<string, NumberStyle>;
+  /** SQL true when the row's order is excluded by its platform status */
+  excluded: string | undefined;
+  /** the UCI rule: invoice numbers starting with C are cancellations */
+  cPrefix: boolean;
+}
+
+function numberFor(c: ColumnInfo, shape: RowShape): string {
+  const style = shape.styles.get(c.name);
+  return style && (style.clean || !/^VARCHAR$/i.test(c.type))
+    ? `CASE WHEN isfinite(${styledNumberSql(c.name, style)}) THEN ${styledNumberSql(c.name, style)} END`
+    : numberSql(c);
+}
+
+/** One row normalised (cust, inv, d, q/p or a) and classified (cls 0 no customer, 1 cancelled, 2 no invoice, 3 candidate). */
+function classifiedSql(src: string, shape: RowShape, raw: boolean): string {
+  const { cols } = shape;
   const v = cols.value;
   const values =
     v.kind === 'quantity_price'
-      ? `${numberSql(v.quantity)} AS q, ${numberSql(v.price)} AS p`
-      : `${numberSql(v.amount)} AS a`;
-  const amountExpr = v.kind === 'quantity_price' ? 'q * p' : 'a';
+      ? `${numberFor(v.quantity, shape)} AS q, ${numberFor(v.price, shape)} AS p`
+      : `${numberFor(v.amount, shape)} AS a`;
+  const rawValues = !raw
+    ? ''
+    : v.kind === 'quantity_price'
+      ? `, CAST(${sqlIdent(v.quantity.name)} AS VARCHAR) AS rq, CAST(${sqlIdent(v.price.name)} AS VARCHAR) AS rp`
+      : `, CAST(${sqlIdent(v.amount.name)} AS VARCHAR) AS ra`;
+  const inv = cols.invoice ? invoiceSql(cols.invoice) : 'CAST(NULL AS VARCHAR)';
+  const cancel = [shape.cPrefix && cols.invoice ? "starts_with(inv, 'C')" : '', shape.excluded ? 'excl' : '']
+    .filter(Boolean)
+    .join(' OR ');
+  const excl = shape.excluded ? ', _rfm_excluded AS excl' : '';
+  return `SELECT CASE WHEN cust IS NULL THEN 0 ${cancel ? `WHEN ${cancel} THEN 1 ` : ''}${cols.invoice ? 'WHEN inv IS NULL THEN 2 ' : ''}ELSE 3 END AS cls, *
+  FROM (SELECT ${customerSql(cols.customer)} AS cust, ${inv} AS inv, ${dateSql(cols.date)} AS d, ${values}${excl}${rawValues}${raw ? `, CAST(${sqlIdent(cols.customer.name)} AS VARCHAR) AS rc` : ''} FROM ${src})`;
+}
+
+/**
+ * Stage 1, the only pass over the file: normalise each row, classify it and collapse candidates
+ * to one row per (customer, invoice, raw date) with counts per value-rule outcome and the kept
+ * amount. Dates are parsed afterwards on this far smaller table, so format detection needs no
+ * second read of the file. Amounts are summed as DECIMAL (each line rounded to 1e-6): a float sum
+ * would depend on the order threads deliver rows in, and the same export must always give the
+ * same model.
+ */
+function stage1Sql(src: string, shape: RowShape): string {
+  const checks = valueChecks(shape.cols);
+  const amountExpr = shape.cols.value.kind === 'quantity_price' ? 'q * p' : 'a';
   const filters: string[] = [];
   const passed: string[] = [];
   for (const c of checks) {
@@ -99,10 +173,7 @@ SELECT cls,
        ${filters.join(',\n       ')},
        count(*) FILTER (WHERE ${kept}) AS kept,
        sum(CAST(${amountExpr} AS DECIMAL(38, 6))) FILTER (WHERE ${kept}) AS amount
-FROM (
-  SELECT CASE WHEN cust IS NULL THEN 0 WHEN starts_with(inv, 'C') THEN 1 WHEN inv IS NULL THEN 2 ELSE 3 END AS cls, *
-  FROM (SELECT ${customerSql(cols.customer)} AS cust, ${invoiceSql(cols.invoice)} AS inv, ${dateSql(cols.date)} AS d, ${values} FROM ${src})
-)
+FROM (${classifiedSql(src, shape, false)})
 GROUP BY ALL`;
 }
 
@@ -112,8 +183,8 @@ async function resolveDateFormat(
   cols: ResolvedColumns,
   given: string | undefined,
   file: string,
-): Promise<string> {
-  if (isTemporalType(cols.date.type)) return 'typed';
+): Promise<{ format: string; note?: string }> {
+  if (isTemporalType(cols.date.type)) return { format: 'typed' };
   const candidates = given ? [given] : [...DATE_FORMATS];
   const sel = candidates.map((f, i) => `sum(n) FILTER (WHERE ${parseDateSql('d', f)} IS NOT NULL) AS f${i}`).join(', ');
   const [row] = await queryObjects(
@@ -121,7 +192,7 @@ async function resolveDateFormat(
     `SELECT sum(n) AS total, ${sel}, min(d) AS example FROM (SELECT d, sum(n) AS n FROM rfm_inv WHERE cls = 3 AND d IS NOT NULL GROUP BY d)`,
   );
   const total = num(row?.total);
-  if (total === 0) return candidates[0]!; // no candidate rows with a date: the empty-data error says why
+  if (total === 0) return { format: candidates[0]! }; // no candidate rows with a date: the empty-data error says why
   const counts = candidates.map((format, i) => ({ format, parsed: num(row?.[`f${i}`]) }));
   const best = chooseDateFormat(counts);
   const example = String(row?.example);
@@ -143,10 +214,155 @@ async function resolveDateFormat(
       },
     );
   }
-  return best.format;
+  // every date reads both month-first and day-first (no day above 12): the UCI convention wins, said aloud
+  const twin = given ? undefined : swappedDayMonth(best.format);
+  const twinCount = twin ? counts.find((c) => c.format === twin)?.parsed : undefined;
+  if (twin && twinCount === best.parsed)
+    return {
+      format: best.format,
+      note: `every date in ${cols.date.name} reads both as ${best.format} and as ${twin}; ${best.format} was used (the first listed); pass --date-format "${twin}" if that is what the export means`,
+    };
+  return { format: best.format };
 }
 
 const ISO_SECONDS = '%Y-%m-%dT%H:%M:%S';
+
+function isSniffError(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : '';
+  return /not possible to automatically detect the CSV parsing dialect|Error when sniffing file/i.test(m);
+}
+function isCsvParseError(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : '';
+  return /CSV Parser state machine|CSV Error on Line|Expected Number of Columns|Value with unterminated quote|unterminated quote/i.test(
+    m,
+  );
+}
+function isUnicodeError(e: unknown): boolean {
+  return e instanceof Error && /Invalid unicode/i.test(e.message);
+}
+
+/** What the reader did, for the summary and the report. */
+interface ReadFacts {
+  encoding: string;
+  dialect?: string;
+  layout: string;
+  notes: string[];
+}
+
+/** Values of the value columns from the start of the file, to decide their number format. */
+async function numberStyles(
+  conn: DuckDBConnection,
+  src: string,
+  cols: ResolvedColumns,
+  given: DecimalMark | undefined,
+  file: string,
+  facts: ReadFacts,
+): Promise<Map<string, NumberStyle>> {
+  const valueCols =
+    cols.value.kind === 'quantity_price' ? [cols.value.quantity, cols.value.price] : [cols.value.amount];
+  const text = valueCols.filter((c) => /^VARCHAR$/i.test(c.type));
+  const styles = new Map<string, NumberStyle>();
+  if (text.length === 0) return styles;
+  const rows = await queryObjects(
+    conn,
+    `SELECT ${text.map((c, i) => `CAST(${sqlIdent(c.name)} AS VARCHAR) AS v${i}`).join(', ')} FROM ${src} LIMIT 5000`,
+  );
+  const evidence = text.map((_, i) => numberEvidence(rows.map((r) => String(r[`v${i}`] ?? ''))));
+  const merged = mergeEvidence(evidence);
+  if (merged.dirty === 0 && given !== ',') return styles; // plain numbers: the fast path
+  const decimal = chooseDecimal(merged, given, text.map((c) => c.name).join(', '), file);
+  for (const [i, c] of text.entries())
+    styles.set(c.name, { decimal, clean: decimal === ',' || evidence[i]!.dirty > 0 });
+  facts.notes.push(
+    `numbers: decimal ${decimal === ',' ? 'comma' : 'point'}${given ? ' (--decimal)' : ' (detected)'}; ${text
+      .filter((c) => styles.get(c.name)?.clean)
+      .map((c) => c.name)
+      .join(', ')} cleaned of currency signs, spaces and thousands separators`,
+  );
+  return styles;
+}
+
+/** The drop reason of a classified row (the first rule it fails) and its offending value, as SQL. */
+function reasonSql(shape: RowShape, tsExpr: string): { reason: string; value: string } {
+  const whens: [string, string, string][] = [
+    ['cls = 0', 'missing_customer', 'rc'],
+    ['cls = 1', 'cancelled', shape.cols.invoice ? 'inv' : 'rc'],
+    ['cls = 2', 'missing_invoice', 'inv'],
+    [`${tsExpr} IS NULL`, 'unparsable_date', 'd'],
+  ];
+  for (const c of valueChecks(shape.cols)) {
+    whens.push([`${c.expr} IS NULL`, c.unparsable, c.raw]);
+    whens.push([`${c.expr} <= 0`, c.notPositive, c.raw]);
+  }
+  return {
+    reason: `CASE ${whens.map(([w, r]) => `WHEN ${w} THEN '${r}'`).join(' ')} END`,
+    value: `CASE ${whens.map(([w, , v]) => `WHEN ${w} THEN CAST(${v} AS VARCHAR)`).join(' ')} END`,
+  };
+}
+
+/**
+ * Rows read in file order to find the samples: bounded, so that samples cost the same on any size
+ * of file (a reason first met further on is counted, with no sample).
+ */
+export const SAMPLE_WINDOW = 100_000;
+
+/**
+ * The first REJECTED_SAMPLES rows of each drop reason that occurred, with their line number (the
+ * header is line 1; a quoted field spanning lines makes later numbers smaller than the editor's)
+ * and the value that failed. One thread reads the first SAMPLE_WINDOW rows in order and numbers
+ * them, in one query for every reason.
+ */
+async function rejectedSamples(
+  conn: DuckDBConnection,
+  src: string,
+  shape: RowShape,
+  tsExpr: string,
+  dropped: Record<string, number>,
+  firstLine: number,
+): Promise<Record<string, { line: number; value: string }[]>> {
+  const wanted = Object.entries(dropped)
+    .filter(([, n]) => n > 0)
+    .map(([r]) => r);
+  if (!wanted.length) return {};
+  const { reason, value } = reasonSql(shape, tsExpr);
+  const out: Record<string, { line: number; value: string }[]> = {};
+  let seqs = 0;
+  const query = async (reasons: string[], limit: string): Promise<Record<string, unknown>[]> => {
+    const seq = `rfm_line_${seqs++}`;
+    await run(conn, `CREATE TEMP SEQUENCE ${seq} START ${firstLine}`);
+    // the numbering sits under a LIMIT (or the filter refers to it), so no filter is pushed below it
+    return queryObjects(
+      conn,
+      `SELECT reason, line, value FROM (
+         SELECT line, ${reason} AS reason, ${value} AS value
+         FROM (SELECT nextval('${seq}') AS line, * FROM (${classifiedSql(src, shape, true)}) ${limit})
+       ) WHERE line > 0 AND reason IN (${reasons.map(sqlString).join(', ')})
+       QUALIFY row_number() OVER (PARTITION BY reason ORDER BY line) <= ${REJECTED_SAMPLES}
+       ORDER BY reason, line`,
+    );
+  };
+  await run(conn, 'SET threads = 1');
+  await run(conn, 'SET preserve_insertion_order = true');
+  try {
+    const add = (rows: Record<string, unknown>[]) => {
+      for (const r of rows) {
+        const list = out[String(r.reason)] ?? [];
+        list.push({ line: num(r.line), value: r.value === null ? '' : String(r.value).slice(0, 80) });
+        out[String(r.reason)] = list;
+      }
+    };
+    add(await query(wanted, `LIMIT ${SAMPLE_WINDOW}`));
+  } finally {
+    await run(conn, 'RESET threads');
+    await run(conn, 'SET preserve_insertion_order = false');
+  }
+  return out;
+}
+
+/** The CSV `read_csv` expression with rfm's own dialect (used when DuckDB's sniffer gives up). */
+function explicitCsvSql(path: string, delim: string): string {
+  return `read_csv(${sqlString(path)}, header = true, all_varchar = true, delim = ${sqlString(delim)}, quote = '"', escape = '"', new_line = '\\n')`;
+}
 
 /**
  * Read an export and leave the per-customer RFM table in temp table `rfm` (cid, recency,
@@ -157,6 +373,28 @@ export async function aggregateExport(
   path: string,
   opts: ImportOptions = {},
 ): Promise<ExportAggregate> {
+  try {
+    return await aggregateOnce(conn, path, opts, undefined);
+  } catch (e) {
+    // UTF-8 in the first megabyte, something else further on: read it again as Windows-1252
+    if (e instanceof LateEncoding) {
+      await run(conn, 'DROP TABLE IF EXISTS rfm_inv');
+      await run(conn, 'DROP TABLE IF EXISTS rfm_tx');
+      await run(conn, 'DROP TABLE IF EXISTS rfm');
+      return aggregateOnce(conn, path, { ...opts, encoding: 'windows-1252' }, 'not UTF-8 further on');
+    }
+    throw e;
+  }
+}
+
+class LateEncoding extends Error {}
+
+async function aggregateOnce(
+  conn: DuckDBConnection,
+  path: string,
+  opts: ImportOptions,
+  lateEncoding: string | undefined,
+): Promise<ExportAggregate> {
   const format = detectFormat(path);
   await checkFile(path, 'export');
   const name = path.split(/[\\/]/).pop() ?? path;
@@ -165,18 +403,43 @@ export async function aggregateExport(
     const long = await longLineInHead(path);
     if (long) throw longLineError(name, long);
   }
+  const gz = format === 'csv.gz';
+  const isText = format === 'csv' || gz;
+  const head = isText ? await readHead(path, gz, 1 << 16) : undefined;
+  const enc: DetectedEncoding | undefined = !head
+    ? undefined
+    : opts.encoding !== undefined
+      ? { encoding: parseEncoding(opts.encoding), bom: false, how: 'given' }
+      : detectEncoding(head);
+  const notText = head && enc ? notTextReason(head, enc) : undefined;
+  if (notText)
+    throw new RfmError('INVALID_INPUT', `${name} cannot be read as a CSV export: ${notText}`, {
+      issues: [{ path: 'file', message: 'not a text file', found: notText }],
+    });
+  const facts: ReadFacts = {
+    encoding: !enc
+      ? format === 'xlsx'
+        ? 'xlsx (UTF-8 inside)'
+        : 'parquet'
+      : `${enc.encoding}${enc.bom ? ' with BOM' : ''} (${lateEncoding ? `detected: ${lateEncoding}` : enc.how === 'given' ? '--encoding' : enc.how === 'bom' ? 'byte-order mark' : 'detected'})`,
+    layout: 'known column names',
+    notes: [],
+  };
+  const transcode = enc !== undefined && enc.encoding !== 'utf-8';
+  // A private directory for the copies DuckDB reads instead of the file: gzip inflated (DuckDB
+  // inflates on one thread and would parse on that thread too — measured on the UCI export: 1.6 s
+  // of one core → 0.25 s inflate + a parallel read), text converted to UTF-8, a spreadsheet as CSV.
+  const tmp = gz || transcode || format === 'xlsx' ? await mkdtemp(join(tmpdir(), 'rfm-read-')) : undefined;
+  const plainName = name.replace(/\.(gz|xlsx)$/i, '') || 'export';
+  let readPath = tmp ? join(tmp, /\.(csv|tsv|txt)$/i.test(plainName) ? plainName : `${plainName}.csv`) : path;
+  let normalised = transcode;
   // One pass beside DuckDB's: sha256, plus (CSV) the longest line and (gzip) a whole stream. A
   // problem found there stops DuckDB at once: a 64 MB line takes it minutes to reject.
   let reading = true;
-  // gzip: DuckDB would inflate it on a single thread and then read, parse and group on that same
-  // thread; Node inflates it (in this same pass) to a private plain copy that DuckDB reads with all
-  // cores — measured on the UCI export: 1.6 s of one core → 0.25 s inflate + a parallel read.
-  const tmp = format === 'csv.gz' ? await mkdtemp(join(tmpdir(), 'rfm-inflate-')) : undefined;
-  const readPath = tmp ? join(tmp, name.replace(/\.gz$/i, '') || 'export.csv') : path;
   const hashing = fileInfo(path, {
-    gzip: format === 'csv.gz',
-    lines: format !== 'parquet',
-    ...(tmp ? { inflateTo: readPath } : {}),
+    gzip: gz,
+    lines: isText,
+    ...(gz && !transcode ? { inflateTo: readPath } : {}),
   });
   const fileProblem: Promise<RfmError | null> = hashing.then(
     (i) => (i.longLine ? longLineError(name, i.longLine) : null),
@@ -185,22 +448,105 @@ export async function aggregateExport(
   void fileProblem.then((p) => {
     if (p && reading) conn.interrupt();
   });
-  const src = sourceSql(readPath, tmp ? 'csv' : format);
   try {
-    if (tmp) {
+    if (transcode) {
+      const problem = await fileProblem; // a broken gzip or a huge line: say so before converting
+      if (problem) throw problem;
+      await writeUtf8Copy(path, readPath, { gzip: gz, encoding: enc!.encoding, newlines: true });
+    } else if (gz) {
       const problem = await fileProblem; // the plain copy is complete (or the file is broken)
       if (problem) throw problem;
+    } else if (format === 'xlsx') {
+      const sheet = await xlsxToCsv(path, readPath, opts.sheet);
+      facts.notes.push(`sheet "${sheet.name}" of ${sheet.count} (${sheet.rows.toLocaleString('en-US')} rows)`);
     }
     // Row order is irrelevant here (the result is sorted), and not keeping it saves memory.
     await run(conn, 'SET preserve_insertion_order = false');
-    const cols = resolveColumns(await describeSource(conn, src), opts.columns, name);
-    await run(conn, stage1Sql(src, cols));
-    const dateFormat = await resolveDateFormat(conn, cols, opts.dateFormat, name);
+    let src = sourceSql(readPath, format === 'parquet' ? 'parquet' : 'csv');
+    let described: ColumnInfo[];
+    const tried: string[] = ["DuckDB's dialect sniffer"];
+    try {
+      if (format === 'parquet') described = await describeSource(conn, src);
+      else ({ src, columns: described } = await sniffedCsv(conn, readPath));
+    } catch (e) {
+      if (isUnicodeError(e) && enc?.how === 'detected' && !lateEncoding) throw new LateEncoding();
+      if (!isSniffError(e) || format === 'parquet') throw e;
+      // The sniffer gave up (mixed \n and \r\n line ends, …): rfm's own dialect from the header line
+      if (!normalised) {
+        const copy = join(tmp ?? (await mkdtemp(join(tmpdir(), 'rfm-read-'))), `normalised-${plainName}`);
+        await writeUtf8Copy(readPath, copy, { gzip: false, encoding: 'utf-8', newlines: true });
+        if (!tmp) cleanupLater.push(dirname(copy));
+        readPath = copy;
+        normalised = true;
+      }
+      const header = (await readHead(readPath, false, 1 << 16)).toString('utf8').split('\n')[0] ?? '';
+      const delim = inferDelimiter(header);
+      if (!delim)
+        throw new RfmError(
+          'INVALID_INPUT',
+          `${name}: cannot read the CSV dialect: DuckDB's sniffer gave up, and the header line has none of , ; tab | between its names: "${excerpt(header)}"`,
+          { issues: [{ path: 'line 1', message: 'no delimiter in the header line', found: excerpt(header) }] },
+        );
+      tried.push(`delimiter ${JSON.stringify(delim)} from the header line, quote ", line ends normalised to \\n`);
+      src = explicitCsvSql(readPath, delim);
+      facts.dialect = `delimiter ${JSON.stringify(delim)} (from the header line; DuckDB's sniffer gave up), line ends normalised`;
+      try {
+        described = await describeSource(conn, src);
+      } catch (e2) {
+        throw await dialectError(name, readPath, delim, tried, e2);
+      }
+    }
+    let mapping = opts.columns;
+    let layout: Layout | undefined;
+    if (!mapping || Object.keys(mapping).length === 0) {
+      layout = detectLayout(described);
+      if (layout) {
+        src = layoutSourceSql(src, layout);
+        mapping = layout.mapping;
+        facts.layout = layout.description;
+        described = [...described, { name: '_rfm_excluded', type: 'BOOLEAN' }];
+      }
+    } else facts.layout = 'columns named by --columns';
+    const cols = resolveColumns(described, mapping, name);
+    const basis: FrequencyBasis = opts.frequency ?? (cols.invoice ? 'invoices' : 'days');
+    if (basis === 'invoices' && !cols.invoice)
+      throw new RfmError(
+        'INVALID_INPUT',
+        `${name}: --frequency invoices needs an invoice column, and the export has none (columns: ${described
+          .filter((c) => !c.name.startsWith('_rfm_'))
+          .map((c) => c.name)
+          .join(
+            ', ',
+          )}); use --frequency days (distinct purchase days) or rows, or name the column with --columns invoice=NAME`,
+        {
+          issues: [{ path: '--frequency', message: 'no invoice column', expected: 'days or rows', found: 'invoices' }],
+        },
+      );
+    const styles = await numberStyles(conn, src, cols, opts.decimal, name, facts);
+    const shape: RowShape = {
+      cols,
+      styles,
+      excluded: layout ? layout.excluded : undefined,
+      cPrefix: !layout,
+    };
+    try {
+      await run(conn, stage1Sql(src, shape));
+    } catch (e) {
+      if (isUnicodeError(e) && enc?.how === 'detected' && !lateEncoding && !transcode) throw new LateEncoding();
+      if (isCsvParseError(e) && format !== 'parquet')
+        throw await dialectError(name, readPath, facts.dialect ? inferDelimiterOf(facts.dialect) : undefined, tried, e);
+      throw e;
+    }
+    const dates = await resolveDateFormat(conn, cols, opts.dateFormat, name);
+    const dateFormat = dates.format;
+    if (dates.note) facts.notes.push(dates.note);
     const tsExpr = dateFormat === 'typed' ? 'd' : parseDateSql('d', dateFormat);
     await run(conn, `CREATE TEMP TABLE rfm_tx AS SELECT *, ${tsExpr} AS ts FROM rfm_inv WHERE cls = 3`);
 
     const checks = valueChecks(cols);
-    const reasons = cols.value.kind === 'quantity_price' ? DROP_REASONS_QP : DROP_REASONS_AMOUNT;
+    const reasons = (cols.value.kind === 'quantity_price' ? DROP_REASONS_QP : DROP_REASONS_AMOUNT).filter(
+      (r) => r !== 'missing_invoice' || cols.invoice,
+    );
     const valueSums = checks.flatMap((c) => [
       `sum(${c.unparsable}) FILTER (WHERE ts IS NOT NULL) AS ${c.unparsable}`,
       `sum(${c.notPositive}) FILTER (WHERE ts IS NOT NULL) AS ${c.notPositive}`,
@@ -225,13 +571,15 @@ export async function aggregateExport(
     const dropped: Record<string, number> = {};
     for (const r of reasons) dropped[r] = num(c[r]);
     if (rowsRead === 0) throw new RfmError('INVALID_INPUT', `${name} has a header but no data rows`);
+    // a CSV's rows start on line 2 (after the header); Parquet has rows, numbered from 1
+    const samples = await rejectedSamples(conn, src, shape, tsExpr, dropped, format === 'parquet' ? 1 : 2);
     if (rowsKept === 0) {
       const why = Object.entries(dropped)
         .filter(([, v]) => v > 0)
-        .map(([k, v]) => `${k} ${v}`)
+        .map(([k, v]) => `${k} ${v}${samplesText(samples[k], format === 'parquet' ? 'row' : 'line')}`)
         .join(', ');
       throw new RfmError('INVALID_INPUT', `${name}: no usable rows: all ${rowsRead} rows were dropped (${why})`, {
-        details: { rows_read: rowsRead, rows_dropped: dropped },
+        details: { rows_read: rowsRead, rows_dropped: dropped, rejected_samples: samples },
       });
     }
     const lastDay = String(c.last_day);
@@ -247,12 +595,18 @@ export async function aggregateExport(
         },
       );
 
+    const frequencySql =
+      basis === 'invoices'
+        ? 'count(DISTINCT inv)'
+        : basis === 'days'
+          ? 'count(DISTINCT CAST(ts AS DATE))'
+          : 'sum(kept)';
     await run(
       conn,
       `CREATE TEMP TABLE rfm AS
        SELECT cust AS cid,
               date_diff('day', CAST(max(ts) AS DATE), DATE ${sqlString(snapshot)}) AS recency,
-              count(DISTINCT inv) AS frequency,
+              ${frequencySql} AS frequency,
               CAST(sum(amount) AS DOUBLE) AS monetary,
               date_diff('day', CAST(min(ts) AS DATE), CAST(max(ts) AS DATE)) AS active_days
        FROM rfm_tx WHERE ts IS NOT NULL AND kept > 0
@@ -264,6 +618,10 @@ export async function aggregateExport(
     const problem = await fileProblem;
     if (problem) throw problem;
     const info = await hashing;
+    const frequencyNote =
+      basis === 'days' && !cols.invoice
+        ? `${FREQUENCY_NOTES.days}: the export has no invoice column`
+        : `${FREQUENCY_NOTES[basis]}${opts.frequency ? ' (--frequency)' : ''}`;
     const summary: DataSummary = {
       source: { file: info.file, sha256: info.sha256, bytes: info.bytes, format },
       rows_read: rowsRead,
@@ -274,17 +632,69 @@ export async function aggregateExport(
       last_invoice: c.last_invoice === null ? null : String(c.last_invoice),
       snapshot_date: snapshot,
       purchase_rhythm: purchaseRhythm,
+      frequency_basis: basis,
+      frequency_note: frequencyNote,
+      reader: {
+        encoding: facts.encoding,
+        ...(facts.dialect ? { dialect: facts.dialect } : {}),
+        layout: facts.layout,
+        date_format: dateFormat,
+        notes: facts.notes,
+      },
+      rejected_samples: samples,
     };
     return { summary, columns: cols, dateFormat };
   } catch (e) {
     reading = false;
+    if (e instanceof LateEncoding) throw e;
     // the file pass names the cause better than what DuckDB stumbled on (or was interrupted with)
-    // DuckDB names the file it read: the user's, not our plain copy
-    const named = tmp && e instanceof Error && !isRfmError(e) ? new Error(e.message.split(readPath).join(path)) : e;
+    // DuckDB names the file it read: the user's, not our private copy
+    const named =
+      readPath !== path && e instanceof Error && !isRfmError(e) ? new Error(e.message.split(readPath).join(path)) : e;
     throw (await fileProblem) ?? asReadError(named, path, 'export');
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
+    for (const d of cleanupLater.splice(0)) await rm(d, { recursive: true, force: true });
   }
+}
+
+/** Directories made on the way (the dialect fallback of a plain file) that the finally removes. */
+const cleanupLater: string[] = [];
+
+function inferDelimiterOf(dialect: string): string | undefined {
+  return /^delimiter "(.*?)"/.exec(dialect)?.[1]?.replace('\\t', '\t');
+}
+
+/** Samples as text for messages: ` (line 7 "abc", line 9 "")`; Parquet has rows, not lines. */
+export function samplesText(s: { line: number; value: string }[] | undefined, unit: 'line' | 'row' = 'line'): string {
+  return s?.length ? ` (${s.map((x) => `${unit} ${x.line} ${JSON.stringify(x.value)}`).join(', ')})` : '';
+}
+
+/** A read that failed on the dialect: what was tried and the first line that does not fit. */
+async function dialectError(
+  name: string,
+  readPath: string,
+  delim: string | undefined,
+  tried: string[],
+  cause: unknown,
+): Promise<RfmError> {
+  const header = (await readHead(readPath, false, 1 << 16)).toString('utf8').split(/\r?\n/)[0] ?? '';
+  const d = delim ?? inferDelimiter(header) ?? ',';
+  const bad = await findBadLine(readPath, d).catch(() => undefined);
+  const where = bad
+    ? `line ${bad.line} looks wrong: ${bad.reason}: "${bad.text}"`
+    : `no line with a wrong number of fields was found (DuckDB said: ${duckMessage(cause)})`;
+  return new RfmError('INVALID_INPUT', `${name}: cannot read the CSV: tried ${tried.join('; then ')}; ${where}`, {
+    issues: [
+      {
+        path: bad ? `line ${bad.line}` : 'file',
+        message: bad ? bad.reason : 'unreadable CSV dialect',
+        expected: `fields separated by ${JSON.stringify(d)}, quotes closed`,
+        found: bad?.text ?? '',
+      },
+    ],
+    cause,
+  });
 }
 
 function longLineError(name: string, l: { line: number; bytes: number }): RfmError {

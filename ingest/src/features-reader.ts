@@ -39,6 +39,14 @@ export async function readFeatures(
   opts: { asOf?: string } = {},
 ): Promise<{ table: RfmTable; summary: DataSummary }> {
   const format = detectFormat(path);
+  if (format === 'xlsx')
+    throw new RfmError(
+      'UNSUPPORTED',
+      `--features ${path}: a features table must be .csv or .parquet (xlsx is read for exports only)`,
+      {
+        issues: [{ path: '--features', message: 'unsupported file type', expected: '.csv or .parquet', found: path }],
+      },
+    );
   await checkFile(path, 'features file');
   const name = path.split(/[\\/]/).pop() ?? path;
   const hashing = fileInfo(path);

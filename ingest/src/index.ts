@@ -12,7 +12,15 @@ export {
   type ExportAggregate,
   DROP_REASONS_QP,
   DROP_REASONS_AMOUNT,
+  FREQUENCY_BASES,
+  REJECTED_SAMPLES,
+  SAMPLE_WINDOW,
+  samplesText,
+  type FrequencyBasis,
 } from './export-reader.js';
+export { ENCODING_CHOICES, parseEncoding, detectEncoding, decodeWindows1252, type Encoding } from './encoding.js';
+export { parseDecimal, type DecimalMark } from './numbers.js';
+export { detectLayout, type Layout } from './layouts.js';
 export { readFeatures, todayUtc } from './features-reader.js';
 export { computeFeatures, type FeaturesResult } from './features.js';
 export {

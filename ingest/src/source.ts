@@ -8,7 +8,7 @@ import { RfmError } from '@rfm/shared';
 import { queryObjects } from './duck.js';
 import { sqlString } from './sql.js';
 
-export type SourceFormat = 'csv' | 'csv.gz' | 'parquet';
+export type SourceFormat = 'csv' | 'csv.gz' | 'parquet' | 'xlsx';
 
 export interface ColumnInfo {
   name: string;
@@ -22,15 +22,16 @@ export function detectFormat(path: string): SourceFormat {
   if (name.endsWith('.parquet') || name.endsWith('.pq')) return 'parquet';
   if (/\.(csv|tsv|txt)\.gz$/.test(name)) return 'csv.gz';
   if (/\.(csv|tsv|txt)$/.test(name)) return 'csv';
+  if (name.endsWith('.xlsx')) return 'xlsx';
   throw new RfmError(
     'UNSUPPORTED',
-    `unsupported file type "${basename(path)}": expected .csv, .csv.gz (or .tsv, .txt, gzipped too) or .parquet`,
+    `unsupported file type "${basename(path)}": expected .csv, .csv.gz (or .tsv, .txt, gzipped too), .xlsx or .parquet`,
     {
       issues: [
         {
           path: 'file',
           message: 'unknown extension',
-          expected: '.csv, .csv.gz, .tsv, .txt, .parquet',
+          expected: '.csv, .csv.gz, .tsv, .txt, .xlsx, .parquet',
           found: basename(path),
         },
       ],
@@ -42,7 +43,7 @@ export function detectFormat(path: string): SourceFormat {
  * The table expression DuckDB reads. CSV is read as text (all_varchar) so that a bad value in
  * one row is counted under a drop reason later instead of failing the whole read.
  */
-export function sourceSql(path: string, format: SourceFormat): string {
+export function sourceSql(path: string, format: 'csv' | 'csv.gz' | 'parquet'): string {
   return format === 'parquet'
     ? `read_parquet(${sqlString(path)})`
     : `read_csv(${sqlString(path)}, header = true, all_varchar = true)`;
@@ -214,4 +215,30 @@ export async function fileInfo(
     sha256: hash.digest('hex'),
     ...(lines?.found ? { longLine: lines.found } : {}),
   };
+}
+
+/**
+ * Sniff a CSV's dialect once and return a `read_csv` that states it (every column as text):
+ * DuckDB sniffs again on every `read_csv` that leaves it to detect (about 150 ms on the UCI export
+ * here), and rfm reads the same source several times (columns, number formats, the aggregation,
+ * rejected-row samples). Throws DuckDB's error when it cannot detect the dialect.
+ */
+export async function sniffedCsv(
+  conn: DuckDBConnection,
+  path: string,
+): Promise<{ src: string; columns: ColumnInfo[] }> {
+  const [row] = await queryObjects(
+    conn,
+    `SELECT Delimiter AS d, Quote AS q, Escape AS e, NewLineDelimiter AS nl, SkipRows AS skip, Columns AS cols FROM sniff_csv(${sqlString(path)}, header = true)`,
+  );
+  const given = (v: unknown) => (v === null || v === undefined || v === '(empty)' ? undefined : String(v));
+  const delim = given(row?.d) ?? ',';
+  // no quote seen in the sample: quotes further on are still read as RFC 4180 quotes
+  const quote = given(row?.q) ?? '"';
+  const escapeChar = given(row?.e) ?? quote;
+  const names = ((row?.cols ?? []) as { name: string }[]).map((c) => String(c.name));
+  const columns = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
+  const nl = given(row?.nl);
+  const src = `read_csv(${sqlString(path)}, auto_detect = false, header = true, delim = ${sqlString(delim)}, quote = ${sqlString(quote)}, escape = ${sqlString(escapeChar)}${nl ? `, new_line = ${sqlString(nl)}` : ''}, skip = ${Number(row?.skip ?? 0)}, columns = ${columns})`;
+  return { src, columns: names.map((name) => ({ name, type: 'VARCHAR' })) };
 }

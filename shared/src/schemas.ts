@@ -232,7 +232,8 @@ export const DataSummarySchema = z.object({
     file: z.string(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     bytes: z.number().int().nonnegative(),
-    format: z.enum(['csv', 'csv.gz', 'parquet', 'features']),
+    // 'xlsx' is new: a server older than it refuses such an artifact cleanly (schema error, old version kept)
+    format: z.enum(['csv', 'csv.gz', 'parquet', 'xlsx', 'features']),
   }),
   rows_read: z.number().int().nonnegative(),
   rows_kept: z.number().int().nonnegative(),
@@ -243,6 +244,25 @@ export const DataSummarySchema = z.object({
   snapshot_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   /** the shop's purchase rhythm, measured by training (optional: absent before artifact v2) */
   purchase_rhythm: PurchaseRhythmSchema.optional(),
+  // The fields below are optional (absent in artifacts trained before them; older servers drop them).
+  /** what frequency counts: distinct invoices, distinct purchase days, or rows */
+  frequency_basis: z.enum(['invoices', 'days', 'rows']).optional(),
+  /** the same said in words, e.g. "frequency = distinct purchase days: the export has no invoice column" */
+  frequency_note: z.string().optional(),
+  /** how the export was read: encoding, dialect when rfm had to infer it, column layout, date format, notes */
+  reader: z
+    .object({
+      encoding: z.string(),
+      dialect: z.string().optional(),
+      layout: z.string(),
+      date_format: z.string().optional(),
+      notes: z.array(z.string()),
+    })
+    .optional(),
+  /** the first rejected rows of each drop reason: line number (header = 1) and the offending value */
+  rejected_samples: z
+    .record(z.string(), z.array(z.object({ line: z.number().int().nonnegative(), value: z.string() })))
+    .optional(),
 });
 export type DataSummary = z.output<typeof DataSummarySchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseOrThrow } from '@rfm/shared';
+import { ENCODING_CHOICES, parseEncoding } from '@rfm/ingest';
 import { KMEANS_DEFAULTS } from './kmeans/kmeans.js';
 
 /** A real calendar day written YYYY-MM-DD (2011-02-30 is refused). */
@@ -48,6 +49,27 @@ export const FitOptionsSchema = z.object({
     .min(1)
     .refine((s) => s.includes('%'), 'date format must be a strptime format such as %d/%m/%Y %H:%M')
     .optional(),
+  /** what frequency counts (default: invoices when the export has an invoice column, else purchase days) */
+  frequency: z.enum(['invoices', 'days', 'rows'], { error: 'frequency must be invoices, days or rows' }).optional(),
+  /** text encoding of a CSV export (default: detected) */
+  encoding: z
+    .string()
+    .refine(
+      (s) => {
+        try {
+          parseEncoding(s);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: `encoding must be one of ${ENCODING_CHOICES.join(', ')}` },
+    )
+    .optional(),
+  /** decimal mark of number columns (default: detected) */
+  decimal: z.enum([',', '.'], { error: 'decimal must be , (decimal comma) or . (decimal point)' }).optional(),
+  /** .xlsx exports: the sheet to read (default: the first) */
+  sheet: z.string().min(1, 'sheet must name a sheet').optional(),
 });
 export type FitOptions = z.output<typeof FitOptionsSchema>;
 

@@ -55,6 +55,14 @@ export interface TrainOptions {
   asOf?: string;
   columns?: ColumnMapping;
   dateFormat?: string;
+  /** what frequency counts: invoices, distinct purchase days or rows (default by the export) */
+  frequency?: 'invoices' | 'days' | 'rows';
+  /** text encoding of a CSV export (default detected) */
+  encoding?: string;
+  /** decimal mark of number columns (default detected) */
+  decimal?: ',' | '.';
+  /** .xlsx: the sheet to read (default the first) */
+  sheet?: string;
   backend?: BackendPreference;
   registryPath: string;
   modelName: string;
@@ -182,7 +190,15 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       summary: data,
       dateFormat,
     } = await watch.time('read_clean_aggregate', () =>
-      readExport(input.exportPath, { columns: options.columns, dateFormat: fit.dateFormat, asOf: fit.asOf }),
+      readExport(input.exportPath, {
+        columns: options.columns,
+        dateFormat: fit.dateFormat,
+        asOf: fit.asOf,
+        frequency: fit.frequency,
+        encoding: fit.encoding,
+        decimal: fit.decimal,
+        sheet: fit.sheet,
+      }),
     ));
     progress(
       `${data.rows_read} rows read, ${data.rows_kept} kept, ${data.customers} customers, snapshot ${data.snapshot_date}`,

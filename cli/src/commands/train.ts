@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { RfmError, type Issue } from '@rfm/shared';
+import { RfmError, type DataSummary, type Issue } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, table } from '../output.js';
 import { actorOf, configFrom } from './common.js';
@@ -18,6 +18,10 @@ export interface TrainFlags {
   asOf?: string;
   columns?: string;
   dateFormat?: string;
+  frequency?: string;
+  encoding?: string;
+  decimal?: string;
+  sheet?: string;
   features?: string;
   promote?: boolean;
   force?: boolean;
@@ -31,6 +35,10 @@ export interface FeaturesFlags {
   out: string;
   columns?: string;
   dateFormat?: string;
+  frequency?: string;
+  encoding?: string;
+  decimal?: string;
+  sheet?: string;
   asOf?: string;
   json?: boolean;
 }
@@ -47,6 +55,10 @@ const FLAG_OF: Record<string, string> = {
   tol: '--tol',
   asOf: '--as-of',
   dateFormat: '--date-format',
+  frequency: '--frequency',
+  encoding: '--encoding',
+  decimal: '--decimal',
+  sheet: '--sheet',
 };
 
 /** Flags → validated fit options; issues name the flag (e.g. `--n-init`), not the internal field. */
@@ -59,6 +71,10 @@ async function fitOptions(o: {
   tol?: string;
   asOf?: string;
   dateFormat?: string;
+  frequency?: string;
+  encoding?: string;
+  decimal?: string;
+  sheet?: string;
 }) {
   const { FitOptionsSchema, parseColumnMapping } = await training();
   const r = FitOptionsSchema.safeParse({
@@ -69,6 +85,10 @@ async function fitOptions(o: {
     tol: o.tol,
     asOf: o.asOf,
     dateFormat: o.dateFormat,
+    frequency: o.frequency,
+    encoding: o.encoding,
+    decimal: o.decimal,
+    sheet: o.sheet,
   });
   if (!r.success) {
     const issues: Issue[] = r.error.issues.map((i) => {
@@ -131,6 +151,25 @@ function namingLines(r: TrainResult): string[] {
   ];
 }
 
+/** How the export was read, what frequency counts, and the first rejected rows of each reason. */
+export function readerLines(d: DataSummary): string[] {
+  const out: string[] = [];
+  if (d.reader) {
+    out.push(
+      `read      ${d.reader.encoding}; ${d.reader.layout}${d.reader.dialect ? `; ${d.reader.dialect}` : ''}${d.reader.date_format ? `; dates ${d.reader.date_format}` : ''}`,
+    );
+    for (const n of d.reader.notes) out.push(`          ${n}`);
+  }
+  if (d.frequency_note) out.push(`frequency ${d.frequency_note}`);
+  const unit = d.source.format === 'parquet' ? 'row' : 'line';
+  for (const [reason, rows] of Object.entries(d.rejected_samples ?? {}))
+    if (rows.length)
+      out.push(
+        `rejected  ${reason}: ${rows.map((x) => `${unit} ${x.line} ${JSON.stringify(x.value)}`).join(', ')}${(d.rows_dropped[reason] ?? 0) > rows.length ? ', …' : ''}`,
+      );
+  return out;
+}
+
 export function trainText(r: TrainResult): string {
   const d = r.data;
   const dropped = Object.entries(d.rows_dropped).filter(([, n]) => n > 0);
@@ -139,8 +178,10 @@ export function trainText(r: TrainResult): string {
     `registered ${r.model} v${r.version}${r.aliases.length ? ` [${r.aliases.join(', ')}]` : ''} in ${r.registry}`,
     `data      ${d.source.file}: ${int(d.rows_read)} rows read, ${int(d.rows_kept)} kept, ${int(d.customers)} customers, snapshot ${d.snapshot_date}`,
   ];
-  if (d.source.format !== 'features')
+  if (d.source.format !== 'features') {
     lines.push(`dropped   ${dropped.length ? dropped.map(([k, n]) => `${k} ${int(n)}`).join(', ') : 'none'}`);
+    lines.push(...readerLines(d));
+  }
   if (r.sweep && r.k_selection) {
     const ks = r.k_selection;
     lines.push(
@@ -239,6 +280,7 @@ export function featuresText(r: FeaturesResult): string {
     `wrote ${int(r.customers)} customers to ${r.out} (${r.format}: cid, recency, frequency, monetary)`,
     `data      ${d.source.file}: ${int(d.rows_read)} rows read, ${int(d.rows_kept)} kept, snapshot ${d.snapshot_date}`,
     `dropped   ${dropped.length ? dropped.map(([k, n]) => `${k} ${int(n)}`).join(', ') : 'none'}`,
+    ...readerLines(d),
   ].join('\n');
 }
 
@@ -246,11 +288,11 @@ export function registerTrainCommands(program: Command): void {
   program
     .command('train')
     .description(
-      'train a k-means segmentation on a transaction export (CSV, CSV.gz, Parquet) and register it as a new version',
+      'train a k-means segmentation on a transaction export (CSV, CSV.gz, XLSX, Parquet) and register it as a new version',
     )
     .argument(
       '[export]',
-      'transaction export: .csv, .csv.gz or .parquet (UCI Online Retail / Online Retail II columns, or map them with --columns)',
+      'transaction export: .csv, .csv.gz, .xlsx or .parquet (UCI Online Retail / Online Retail II columns, Shopify and WooCommerce order exports, or map them with --columns)',
     )
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
@@ -266,6 +308,16 @@ export function registerTrainCommands(program: Command): void {
     .option('--as-of <date>', 'snapshot date YYYY-MM-DD (default: the day after the last invoice)')
     .option('--columns <map>', 'column names: customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)')
     .option('--date-format <fmt>', 'strptime format of the date column, e.g. "%d/%m/%Y %H:%M" (default: detected)')
+    .option(
+      '--frequency <basis>',
+      'what frequency counts: invoices, days (distinct purchase days) or rows (default: invoices, or days when the export has no invoice column)',
+    )
+    .option(
+      '--encoding <name>',
+      'text encoding of a CSV export: utf-8, utf-16, utf-16le, utf-16be, windows-1252, latin-1 (default: detected)',
+    )
+    .option('--decimal <mark>', 'decimal mark of amounts, prices and quantities: , or . (default: detected)')
+    .option('--sheet <name>', '.xlsx exports: the sheet to read (default: the first)')
     .option('--features <file>', 'train on a ready RFM table (cid, recency, frequency, monetary) instead of an export')
     .option(
       '--promote',
@@ -290,20 +342,41 @@ export function registerTrainCommands(program: Command): void {
     .description(
       'write the RFM table of an export (cid, recency, frequency, monetary) as CSV or Parquet, without training',
     )
-    .argument('<export>', 'transaction export: .csv, .csv.gz or .parquet')
+    .argument('<export>', 'transaction export: .csv, .csv.gz, .xlsx or .parquet')
     .requiredOption('--out <file>', 'output file: .csv or .parquet')
     .option('--columns <map>', 'column names: customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)')
     .option('--date-format <fmt>', 'strptime format of the date column (default: detected)')
+    .option(
+      '--frequency <basis>',
+      'what frequency counts: invoices, days (distinct purchase days) or rows (default: invoices, or days when the export has no invoice column)',
+    )
+    .option(
+      '--encoding <name>',
+      'text encoding of a CSV export: utf-8, utf-16, utf-16le, utf-16be, windows-1252, latin-1 (default: detected)',
+    )
+    .option('--decimal <mark>', 'decimal mark of amounts, prices and quantities: , or . (default: detected)')
+    .option('--sheet <name>', '.xlsx exports: the sheet to read (default: the first)')
     .option('--as-of <date>', 'snapshot date YYYY-MM-DD (default: the day after the last invoice)')
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: FeaturesFlags) => {
-      const { fit, parseColumnMapping } = await fitOptions({ asOf: o.asOf, dateFormat: o.dateFormat });
+      const { fit, parseColumnMapping } = await fitOptions({
+        asOf: o.asOf,
+        dateFormat: o.dateFormat,
+        frequency: o.frequency,
+        encoding: o.encoding,
+        decimal: o.decimal,
+        sheet: o.sheet,
+      });
       const { computeFeatures } = await training();
       progress(o)(`reading ${exportPath}`);
       const r = await computeFeatures(exportPath, o.out, {
         columns: o.columns !== undefined ? parseColumnMapping(o.columns) : undefined,
         dateFormat: fit.dateFormat,
         asOf: fit.asOf,
+        frequency: fit.frequency,
+        encoding: fit.encoding,
+        decimal: fit.decimal,
+        sheet: fit.sheet,
       });
       emit(o, r, () => featuresText(r));
     });

@@ -91,3 +91,4 @@ export async function writeParquet(dir: string, csvPath: string, name: string, t
   });
   return out;
 }
+export * from './shapes.js';

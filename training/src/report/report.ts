@@ -29,7 +29,7 @@ export interface ReportInput {
 
 const DROP_MEANING: Record<string, string> = {
   missing_customer: 'no customer id',
-  cancelled: 'cancellation (invoice starts with C)',
+  cancelled: 'cancellation (invoice starts with C, or a cancelled or refunded order of a shop-platform export)',
   missing_invoice: 'no invoice number',
   unparsable_date: 'invoice date not readable',
   unparsable_quantity: 'quantity not a number',
@@ -127,11 +127,13 @@ ${isFeatures ? '' : `<dt>rows read</dt><dd>${int(d.rows_read)}</dd><dt>rows kept
 ${d.first_invoice ? `<dt>invoices from</dt><dd>${esc(d.first_invoice)} to ${esc(d.last_invoice)}</dd>` : ''}
 <dt>snapshot date</dt><dd>${esc(d.snapshot_date)} (recency is counted in whole days up to it)</dd>
 ${r.dateFormat ? `<dt>date format</dt><dd><code>${esc(r.dateFormat)}</code></dd>` : ''}
+${d.frequency_note ? `<dt>frequency</dt><dd>${esc(d.frequency_note)}</dd>` : ''}
+${d.reader ? `<dt>read as</dt><dd>${esc(d.reader.encoding)}; ${esc(d.reader.layout)}${d.reader.dialect ? `; ${esc(d.reader.dialect)}` : ''}${d.reader.notes.map((x) => `<br>${esc(x)}`).join('')}</dd>` : ''}
 </dl>`);
   if (!isFeatures) {
     parts.push(`<table><caption style="text-align:left;padding:4px 0">Rows dropped, by the first rule each row failed (${int(totalDropped)} in all, ${pct(totalDropped, d.rows_read)} of the rows read)</caption>
-<thead><tr><th>reason</th><th>meaning</th><th>rows</th><th>share of rows read</th></tr></thead><tbody>
-${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEANING[k] ?? '')}</td><td class="n">${int(v)}</td><td class="n">${pct(v, d.rows_read)}</td></tr>`).join('\n')}
+<thead><tr><th>reason</th><th>meaning</th><th>rows</th><th>share of rows read</th><th>first rejected rows (line: value)</th></tr></thead><tbody>
+${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEANING[k] ?? '')}</td><td class="n">${int(v)}</td><td class="n">${pct(v, d.rows_read)}</td><td>${(d.rejected_samples?.[k] ?? []).map((x) => `${x.line}: <code>${esc(JSON.stringify(x.value))}</code>`).join(', ')}</td></tr>`).join('\n')}
 </tbody></table>`);
   } else
     parts.push(
