@@ -414,7 +414,7 @@ export const ArtifactSchema = z
           ctx.addIssue({ code: 'custom', path: ['segments', i, 'naming'], message: 'required from schema v2' });
       });
     } else {
-      // v1 promised one catalogue key per cluster and no naming record; hold old files to it.
+      // v1 files have no naming record and only the silhouette k choice; hold them to that.
       if (a.naming) ctx.addIssue({ code: 'custom', path: ['naming'], message: 'not part of schema v1' });
       if (a.k_selection && a.k_selection.method !== 'silhouette')
         ctx.addIssue({ code: 'custom', path: ['k_selection', 'method'], message: "schema v1 knows only 'silhouette'" });

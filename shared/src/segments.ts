@@ -1,9 +1,11 @@
 import type { RfmValues, SegmentKey, SegmentNaming } from './schemas.js';
 
 /**
- * The RFM segment catalogue and the rule that names clusters. A centroid is scored 1–5 on R, F
- * and M against the customer population's quintiles (recency reversed: recent = 5); the pair
- * (R, FM = round((F + M) / 2)) falls in one region of the classic RFM grid below.
+ * The RFM segment catalogue and the rule that names clusters. The scores people see: a centroid
+ * scored 1–5 on R, F and M against the customer population's quintiles (recency reversed: recent
+ * = 5). A pair (R, FM = round((F + M) / 2)) falls in one region of the classic RFM grid below.
+ * What decides a name is further down (`nameClusters`): the cluster's medians, with recency judged
+ * against the shop's own purchase rhythm, and each description checked against those medians.
  */
 export interface SegmentInfo {
   key: SegmentKey;
@@ -234,7 +236,7 @@ interface Facts {
 
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const n1 = (x: number) => (Math.abs(x - Math.round(x)) < 0.05 ? n0(x) : x.toFixed(1));
-const gapsText = (g: number) => (g < 10 ? `${n1(g)}×` : `${n0(g)}×`);
+const gapsText = (g: number) => (g > 0 && g < 0.05 ? 'under 0.1×' : g < 10 ? `${n1(g)}×` : `${n0(g)}×`);
 const purchases = (f: number) => `${n1(f)} purchase${f === 1 ? '' : 's'}`;
 
 /** One thing a name's description says, as a test on the facts and the words for when it fails. */

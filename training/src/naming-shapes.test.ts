@@ -2,8 +2,13 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { mulberry32, RECENT_WITHIN_GAPS, SEGMENT_CATALOGUE, type ArtifactSegment } from '@rfm/shared';
 import { fitShop } from './test-support/fit-shop.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { train } from './train.js';
 import {
   separatedGroups,
+  shopCsv,
   shopOf,
   stoppedCohortShop,
   subscriptionShop,
@@ -177,5 +182,34 @@ describe('--k auto on generated data with a known number of well-separated group
       expect(r.k).to.equal(groups);
       expect(r.sweep!.choice.reason).to.include(`k = ${groups}`);
       expect(r.sweep!.choice.runnerUp).to.not.equal(null);
+    });
+});
+
+describe('generated shops through the real export reader and train()', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rfm-shapes-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [label, make] of [
+    ['a cohort that stopped buying (snapshot 18 months on, --as-of)', stoppedCohortShop],
+    ['a subscription shop', subscriptionShop],
+  ] as const)
+    it(`${label}: the export gives the same table, rhythm and names as the generator`, async () => {
+      const shop = make();
+      const { csv, asOf } = shopCsv(shop);
+      const path = join(dir, `${make.name}.csv`);
+      writeFileSync(path, csv);
+      const r = await train(
+        { exportPath: path },
+        { k: 4, asOf, registryPath: join(dir, 'registry.db'), modelName: make.name, actor: 'test', backend: 'wasm' },
+      );
+      expect(r.data.purchase_rhythm).to.deep.equal(shop.rhythm);
+      const direct = await fitShop(shop, 4, { nInit: 10 });
+      expect(profile(r.segments)).to.deep.equal(profile(direct.segments));
+      expect(r.segments.map((s) => s.naming)).to.deep.equal(direct.segments.map((s) => s.naming));
+      checkRules(r.segments, r.naming.usual_gap_days, label);
     });
 });

@@ -102,7 +102,7 @@ describe('rfm train / rfm features (CLI)', function () {
     expect(r.stdout).to.match(/^registered cli-test v2 in /);
     expect(r.stdout).to.match(/12,140 rows read, 11,699 kept, 296 customers, snapshot 2011-12-10/);
     expect(r.stdout).to.match(/dropped {3}missing_customer 97, cancelled 340, price_not_positive 4/);
-    expect(r.stdout).to.match(/cluster {2}segment +customers +recency \(d\) +frequency +monetary/);
+    expect(r.stdout).to.match(/cluster {2}segment +customers +median recency \(d\) +frequency +monetary/);
     expect(r.stdout).to.match(/production is unchanged; to serve this version: rfm models promote 2/);
   });
 

@@ -12,6 +12,10 @@ export interface Shop {
   rhythm: PurchaseRhythm;
   /** purchase days of every customer (day 0 = first day of the data), in table order */
   days: number[][];
+  /** what each of those purchases cost */
+  amounts: number[][];
+  /** the snapshot day (recency is counted to it) */
+  snapshot: number;
 }
 
 interface Buyer {
@@ -49,14 +53,16 @@ export function shopOf(buyers: Buyer[], opts: { asOf?: number } = {}): Shop {
   const raw = new Float64Array(n * 3);
   const gaps: number[] = [];
   const days: number[][] = [];
+  const amounts: number[][] = [];
   buyers.forEach((b, i) => {
     const ds = [...new Set(b.days)].sort((x, y) => x - y);
     days.push(ds);
     raw[i * 3] = snapshot - ds[ds.length - 1]!;
     raw[i * 3 + 1] = ds.length;
-    let m = 0;
-    for (let j = 0; j < ds.length; j++) m += Math.round(lognormal(rng, b.amount, 0.3) * 100) / 100;
-    raw[i * 3 + 2] = Math.round(m * 100) / 100;
+    // whole cents, so the export path's DECIMAL sum and this one agree exactly
+    const as = ds.map(() => Math.max(1, Math.round(lognormal(rng, b.amount, 0.3) * 100)));
+    amounts.push(as.map((c) => c / 100));
+    raw[i * 3 + 2] = as.reduce((x, y) => x + y, 0) / 100;
     if (ds.length > 1) gaps.push((ds[ds.length - 1]! - ds[0]!) / (ds.length - 1));
   });
   gaps.sort((x, y) => x - y);
@@ -75,6 +81,31 @@ export function shopOf(buyers: Buyer[], opts: { asOf?: number } = {}): Shop {
       basis: 'transactions',
     },
     days,
+    amounts,
+    snapshot,
+  };
+}
+
+/**
+ * The shop as a UCI-style export (one line per purchase, day 0 = 2010-12-01), and the `--as-of`
+ * date that gives the same snapshot. Training on it must give exactly `shop.table`.
+ */
+export function shopCsv(shop: Shop): { csv: string; asOf: string } {
+  const day0 = Date.UTC(2010, 11, 1);
+  const date = (d: number) => {
+    const t = new Date(day0 + d * 86_400_000);
+    return `${t.getUTCMonth() + 1}/${t.getUTCDate()}/${t.getUTCFullYear()} 10:00`;
+  };
+  const lines = ['InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country'];
+  let invoice = 500000;
+  shop.days.forEach((ds, i) => {
+    ds.forEach((d, j) => {
+      lines.push(`${invoice++},A,ITEM,1,${date(d)},${shop.amounts[i]![j]!.toFixed(2)},${shop.table.cids[i]},UK`);
+    });
+  });
+  return {
+    csv: `${lines.join('\n')}\n`,
+    asOf: new Date(day0 + shop.snapshot * 86_400_000).toISOString().slice(0, 10),
   };
 }
 
