@@ -12,3 +12,4 @@ export { createLogger, silentLogger, type Logger } from './logger.js';
 export { ServingMetrics, METRIC_NAMES } from './metrics.js';
 export { openApiDocument } from './openapi/document.js';
 export { resolveWorkers, runPrimary, workerLink, type PrimaryOptions, type WorkerLink } from './cluster.js';
+export type { SessionSync, SessionChange, SessionState } from './ui/session.js';
