@@ -12,6 +12,7 @@ import { formRoutes } from './routes/form.js';
 import { adminRoutes } from './routes/admin.js';
 import { RegistryWriter } from './registry-writer.js';
 import { CompareService } from './compare-service.js';
+import { AUTH_FAILURES, authFailureLimiter, perWorkerLimit } from './middleware/rate-limit.js';
 import { ServingMetrics } from './metrics.js';
 import { corsFor } from './middleware/cors.js';
 import { predictCsvRoutes } from './routes/predict-csv.js';
@@ -19,7 +20,7 @@ import { predictTransactionsRoutes } from './routes/predict-transactions.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { docsRoutes } from './routes/docs.js';
 import { assetRoutes } from './ui/assets.js';
-import { SessionKeeper } from './ui/session.js';
+import { SessionKeeper, type SessionSync } from './ui/session.js';
 import { uiModelRoutes } from './routes/ui-models.js';
 import { uiScoreRoutes } from './routes/ui-score.js';
 
@@ -33,6 +34,10 @@ export interface AppDeps {
   metrics?: ServingMetrics;
   /** version comparisons off the event loop (created from config when omitted; close() it) */
   compare?: CompareService;
+  /** failed admin authentications allowed per client and window, over all workers (tests lower or raise it) */
+  authFailures?: { limit: number; windowMs: number };
+  /** admin sessions shared between cluster workers (cluster.ts workerLink) */
+  sessionSync?: SessionSync;
   /** what GET /metrics answers (cluster mode: the sum over workers); default this process's */
   collectMetrics?: () => Promise<{ contentType: string; body: string }>;
 }
@@ -46,6 +51,8 @@ export function createApp({
   metrics,
   collectMetrics,
   compare = new CompareService(config.registry, () => holder.registryRevision()),
+  authFailures = AUTH_FAILURES,
+  sessionSync,
 }: AppDeps): Express {
   const app = express();
   const m = metrics ?? new ServingMetrics();
@@ -53,10 +60,18 @@ export function createApp({
   app.disable('x-powered-by');
   app.set('etag', false); // every answer depends on the live model; nothing to revalidate
   app.set('query parser', 'simple'); // flat string values only, no nested objects from qs
+  // behind TLS termination: req.secure (Secure cookie) and req.ip (rate limits) from X-Forwarded-*
+  app.set('trust proxy', config.trustProxy);
 
   // metrics, request id and security headers for every request, run as one express layer: each
   // layer costs a router step (path matching, next()), measurable on the scoring hot path
   app.use(inOneLayer([m.http(() => app), requestContext(logger), securityHeaders()]));
+  app.use(
+    authFailureLimiter({
+      limit: perWorkerLimit(authFailures.limit, config.workers),
+      windowMs: authFailures.windowMs,
+    }),
+  );
   const cors = corsFor(config.corsOrigins);
   if (cors) app.use('/api', cors);
   app.use('/api/v1', predictRoutes(holder, m));
@@ -68,7 +83,7 @@ export function createApp({
   app.use('/api/v1', modelInfoRoutes(holder));
   app.use('/api/v1', adminRoutes(writer, config.adminToken, compare));
   // web UI: static assets, predict form, file scoring, models pages and admin forms
-  const session = new SessionKeeper(config.adminToken);
+  const session = new SessionKeeper(config.adminToken, sessionSync);
   app.use(assetRoutes());
   app.use(formRoutes(holder, session, m));
   app.use(uiScoreRoutes(holder, session, m));

@@ -1,10 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '@rfm/shared';
 import type { Logger } from './logger.js';
 import { untilStopSignal } from './stop-signal.js';
 import type { ServingMetrics } from './metrics.js';
+import type { SessionChange, SessionState, SessionSync } from './ui/session.js';
 
 /**
  * `rfm serve --workers N`: the primary forks N workers (node:cluster), each a whole server with
@@ -23,8 +25,12 @@ export function resolveWorkers(w: Config['workers']): number {
 
 type ToPrimary =
   | { rfm: 'listening'; url: string; version: number | null; reason: string }
-  | { rfm: 'metrics?'; id: number };
-type ToWorker = { rfm: 'metrics'; id: number; contentType: string; body: string } | { rfm: 'stop' };
+  | { rfm: 'metrics?'; id: number }
+  | { rfm: 'session'; change: SessionChange };
+type ToWorker =
+  | { rfm: 'metrics'; id: number; contentType: string; body: string }
+  | { rfm: 'stop' }
+  | { rfm: 'session'; change: SessionChange };
 
 const isRfm = (m: unknown): m is { rfm: string } =>
   typeof m === 'object' && m !== null && typeof (m as { rfm?: unknown }).rfm === 'string';
@@ -49,11 +55,24 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   let announced = false;
   const recentCrashes: number[] = [];
 
+  // admin sessions (ui/session.ts): the primary keeps the current epoch and revocations, relays
+  // every change to the other workers, and starts each new worker with the state as it is now
+  const sessions: SessionState = { epoch: randomBytes(9).toString('base64url'), revoked: [] };
   const fork = (): Worker => {
-    const w = cluster.fork({ RFM_WORKER: '1' });
+    const now = Date.now() / 1000;
+    sessions.revoked = sessions.revoked.filter(([, e]) => e > now);
+    const w = cluster.fork({ RFM_WORKER: '1', RFM_SESSION_STATE: JSON.stringify(sessions) });
     w.on('message', (m: unknown) => {
       if (!isRfm(m)) return; // prom-client's own aggregation messages are handled by prom-client
       const msg = m as ToPrimary;
+      if (msg.rfm === 'session') {
+        const c = msg.change;
+        if (c.op === 'epoch') [sessions.epoch, sessions.revoked] = [c.epoch, []];
+        else sessions.revoked.push([c.nonce, c.expires]);
+        for (const other of Object.values(cluster.workers ?? {}))
+          if (other && other !== w) send(other, { rfm: 'session', change: c });
+        return;
+      }
       if (msg.rfm === 'listening') {
         log.info({ worker: w.id, pid: w.process.pid, version: msg.version }, 'worker listening');
         if (!announced) {
@@ -135,6 +154,8 @@ export interface WorkerLink {
   /** aborted when the primary says stop */
   signal: AbortSignal;
   listening(url: string, version: number | null, reason: string): void;
+  /** admin sessions shared with every other worker through the primary */
+  sessions: SessionSync;
 }
 
 /** Inside a worker: register this process's metrics for aggregation and wire the IPC messages. */
@@ -145,10 +166,12 @@ export function workerLink(metrics: ServingMetrics): WorkerLink {
   const stop = new AbortController();
   let next = 0;
   const pending = new Map<number, (v: { contentType: string; body: string }) => void>();
+  const sessionListeners: ((c: SessionChange) => void)[] = [];
   process.on('message', (m: unknown) => {
     if (!isRfm(m)) return;
     const msg = m as ToWorker;
     if (msg.rfm === 'stop') stop.abort();
+    else if (msg.rfm === 'session') for (const f of sessionListeners) f(msg.change);
     else if (msg.rfm === 'metrics') {
       pending.get(msg.id)?.({ contentType: msg.contentType, body: msg.body });
       pending.delete(msg.id);
@@ -172,5 +195,19 @@ export function workerLink(metrics: ServingMetrics): WorkerLink {
         process.send?.({ rfm: 'metrics?', id } satisfies ToPrimary);
       }),
     listening: (url, version, reason) => process.send?.({ rfm: 'listening', url, version, reason } satisfies ToPrimary),
+    sessions: {
+      ...(initialSessions() ? { initial: initialSessions()! } : {}),
+      publish: (change) => process.send?.({ rfm: 'session', change } satisfies ToPrimary),
+      subscribe: (apply) => void sessionListeners.push(apply),
+    },
   };
+}
+
+function initialSessions(): SessionState | undefined {
+  try {
+    const raw = process.env.RFM_SESSION_STATE;
+    return raw ? (JSON.parse(raw) as SessionState) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,3 +5,4 @@ export { createLogger, silentLogger, type Logger } from './logger.js';
 export { ServingMetrics } from './metrics.js';
 export { resolveWorkers, runPrimary, workerLink, type PrimaryOptions, type WorkerLink } from './cluster.js';
 export { untilStopSignal } from './stop-signal.js';
+export type { SessionSync, SessionChange, SessionState } from './ui/session.js';

@@ -4,6 +4,7 @@ import { RfmError, type Config } from '@rfm/shared';
 import { createApp } from './app.js';
 import { RegistryWriter } from './registry-writer.js';
 import { CompareService } from './compare-service.js';
+import type { SessionSync } from './ui/session.js';
 import { ModelHolder } from './model-holder.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServingMetrics } from './metrics.js';
@@ -31,6 +32,10 @@ export interface StartOptions {
   metrics?: ServingMetrics;
   /** timeouts and connection cap (tests shorten them); defaults in server-limits.ts */
   limits?: Partial<ServerLimits>;
+  /** failed admin authentications per client and window (default middleware/rate-limit.ts) */
+  authFailures?: { limit: number; windowMs: number };
+  /** admin sessions shared between cluster workers */
+  sessionSync?: SessionSync;
 }
 
 function urlOf(host: string, port: number): string {
@@ -45,6 +50,8 @@ export async function startServer({
   collectMetrics,
   metrics = new ServingMetrics(),
   limits: limitOverrides = {},
+  authFailures,
+  sessionSync,
 }: StartOptions): Promise<RunningServer> {
   const holder = new ModelHolder({
     registry: config.registry,
@@ -63,6 +70,8 @@ export async function startServer({
     writer,
     metrics,
     compare,
+    ...(authFailures ? { authFailures } : {}),
+    ...(sessionSync ? { sessionSync } : {}),
     ...(collectMetrics ? { collectMetrics } : {}),
   });
 

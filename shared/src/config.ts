@@ -21,6 +21,8 @@ export const ENV_VARS = {
   RFM_CORS_ORIGINS:
     'comma-separated origins allowed to call the API from a browser, e.g. https://crm.example.com (default: none, CORS off)',
   RFM_WORKERS: 'server processes: a number, or auto for one per core (default 1)',
+  RFM_TRUST_PROXY:
+    'the reverse proxies in front of the server, so client addresses (rate limits) and https (Secure cookie) come from X-Forwarded-*: a hop count such as 1, or comma-separated addresses/subnets such as loopback or 10.0.0.0/8 (default: none, trust no header)',
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -60,6 +62,30 @@ export const ConfigSchema = z.object({
       error: 'a whole number of 1 or more, or auto',
     })
     .default(1),
+  // never plain `true`: then any client could claim any address in X-Forwarded-For and dodge limits
+  trustProxy: z
+    .union([z.number(), z.string()])
+    .transform((v, ctx): number | string[] | false => {
+      const s = String(v).trim();
+      if (s === '' || s === 'false' || s === '0') return false;
+      if (/^\d{1,2}$/.test(s)) return Number(s);
+      const list = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      const bad = list.find(
+        (x) => !/^(loopback|linklocal|uniquelocal|[0-9.]+(\/\d{1,2})?|[0-9A-Fa-f:]+(\/\d{1,3})?)$/.test(x),
+      );
+      if (bad !== undefined || list.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `a hop count (e.g. 1) or addresses/subnets (loopback, 10.0.0.0/8, ::1); got ${bad ?? s}`,
+        });
+        return z.NEVER;
+      }
+      return list;
+    })
+    .default(false),
 });
 export type Config = z.output<typeof ConfigSchema>;
 
@@ -75,6 +101,7 @@ const FROM_ENV: Record<keyof typeof ENV_VARS, keyof Config> = {
   RFM_POLL_MS: 'pollMs',
   RFM_CORS_ORIGINS: 'corsOrigins',
   RFM_WORKERS: 'workers',
+  RFM_TRUST_PROXY: 'trustProxy',
 };
 
 /** Env first, then flags (undefined flags do not override). */

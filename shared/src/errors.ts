@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   CONFLICT: { http: 409, exit: 75 },
   POLICY_REFUSED: { http: 422, exit: 78 },
   PAYLOAD_TOO_LARGE: { http: 413, exit: 65 },
+  RATE_LIMITED: { http: 429, exit: 75 },
   UNSUPPORTED: { http: 415, exit: 65 },
   MODEL_UNAVAILABLE: { http: 503, exit: 69 },
   REGISTRY_ERROR: { http: 500, exit: 74 },

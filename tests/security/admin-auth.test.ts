@@ -90,6 +90,8 @@ describe('admin writes without the right credentials change nothing', function (
     s = await startServer({
       config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }),
       logger: silentLogger(),
+      // this test makes ~100 failed attempts on purpose; the failure rate limit has its own test
+      authFailures: { limit: 10_000, windowMs: 60_000 },
     });
   });
   after(async () => {

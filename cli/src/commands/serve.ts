@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '@rfm/shared';
 // @rfm/serving (express, helmet, echarts, prom-client…) loads only when a server starts, so the
 // other rfm commands start fast.
-import type { Logger, RunningServer, ServingMetrics } from '@rfm/serving';
+import type { Logger, RunningServer, ServingMetrics, SessionSync } from '@rfm/serving';
 const serving = () => import('@rfm/serving');
 
 interface ServeFlags {
@@ -26,6 +26,8 @@ export interface ServeOptions {
   /** what GET /metrics answers (cluster workers: the sum over all workers) */
   collectMetrics?: () => Promise<{ contentType: string; body: string }>;
   metrics?: ServingMetrics;
+  /** admin sessions shared between cluster workers */
+  sessionSync?: SessionSync;
 }
 
 function readyLine(s: RunningServer, config: Config): string {
@@ -48,6 +50,7 @@ export async function serveUntilSignal(config: Config, opts: ServeOptions = {}):
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.collectMetrics ? { collectMetrics: opts.collectMetrics } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.sessionSync ? { sessionSync: opts.sessionSync } : {}),
   });
   out(readyLine(server, config));
   opts.onListening?.(server);
@@ -108,6 +111,7 @@ export async function serveWithWorkers(config: Config): Promise<void> {
       signal: link.signal,
       metrics,
       collectMetrics: link.collectMetrics,
+      sessionSync: link.sessions,
       onListening: (s) => link.listening(s.url, s.holder.current?.version ?? null, s.holder.notReadyReason),
     });
     if (process.connected) process.disconnect(); // let the worker exit

@@ -264,6 +264,14 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     res.redirect(303, '/');
   });
 
+  // "sign out everyone": a new session epoch, relayed to every worker; each session's cookie is void
+  router.post('/admin/logout-all', form, (req, res) => {
+    requireAdminForm(req);
+    session.signOutEveryone();
+    session.end(req, res);
+    res.redirect(303, '/');
+  });
+
   // ---- admin actions ---------------------------------------------------------------------------
 
   /** The signed-in admin posting a form from this site, or an error page. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Request, Response } from 'express';
-import { COOKIE, readCookie, sameOrigin, SessionKeeper } from './session.js';
+import { COOKIE, readCookie, SECURE_COOKIE, sameOrigin, SessionKeeper, type SessionChange } from './session.js';
 
 /** Just enough of express's req/res for the session keeper. */
 function fakeReq(headers: Record<string, string> = {}, secure = false): Request {
@@ -27,7 +27,11 @@ describe('web UI admin session', () => {
     expect(header).to.match(/^rfm_admin=[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/);
     expect(value).to.not.include(TOKEN);
     expect(Buffer.from(value.split('.')[0]!, 'base64url').toString()).to.not.include(TOKEN);
-    expect(signIn(k, true).header).to.match(/; Secure$/);
+    const secure = fakeRes();
+    k.start(fakeReq({}, true), secure, 'Dana');
+    expect(secure.cookies[0]).to.match(
+      /^__Host-rfm_admin=[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict; Secure$/,
+    );
   });
 
   it('reads back a valid session with its CSRF token; any tampering, another token or expiry → none', () => {
@@ -61,6 +65,61 @@ describe('web UI admin session', () => {
     k.end(fakeReq(), res);
     expect(res.cookies[0]).to.match(/^rfm_admin=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/);
     expect(new SessionKeeper(undefined).enabled).to.equal(false);
+  });
+
+  it('sign-out is real: the signed-out cookie, replayed, is refused; other sessions stay', () => {
+    const k = new SessionKeeper(TOKEN);
+    const a = signIn(k);
+    const b = signIn(k);
+    k.end(fakeReq({ cookie: `${COOKIE}=${a.value}` }), fakeRes());
+    expect(k.read(fakeReq({ cookie: `${COOKIE}=${a.value}` })), 'replayed after sign-out').to.equal(null);
+    expect(k.read(fakeReq({ cookie: `${COOKIE}=${b.value}` }))).to.not.equal(null);
+  });
+
+  it('"sign out everyone" voids every session issued before it; new sign-ins work', () => {
+    const k = new SessionKeeper(TOKEN);
+    const sessions = Array.from({ length: 5 }, () => signIn(k));
+    k.signOutEveryone();
+    for (const s of sessions) expect(k.read(fakeReq({ cookie: `${COOKIE}=${s.value}` }))).to.equal(null);
+    const fresh = signIn(k);
+    expect(k.read(fakeReq({ cookie: `${COOKIE}=${fresh.value}` }))).to.not.equal(null);
+  });
+
+  it('across workers: a sign-out or "everyone" in one process holds in the others (the primary relays changes)', () => {
+    // the relay the cluster primary performs (cluster.ts): every change goes to every other keeper
+    const listeners: ((c: SessionChange) => void)[] = [];
+    const link = (i: number) => ({
+      initial: { epoch: 'shared-epoch', revoked: [] },
+      publish: (c: SessionChange) => {
+        for (const [j, f] of listeners.entries()) if (j !== i) f(c);
+      },
+      subscribe: (f: (c: SessionChange) => void) => {
+        listeners[i] = f;
+      },
+    });
+    const w1 = new SessionKeeper(TOKEN, link(0));
+    const w2 = new SessionKeeper(TOKEN, link(1));
+    const s = signIn(w1);
+    expect(w2.read(fakeReq({ cookie: `${COOKIE}=${s.value}` })), 'a session works on every worker').to.not.equal(null);
+    w2.end(fakeReq({ cookie: `${COOKIE}=${s.value}` }), fakeRes());
+    expect(
+      w1.read(fakeReq({ cookie: `${COOKIE}=${s.value}` })),
+      'signed out on worker 2, replayed on worker 1',
+    ).to.equal(null);
+    const t = signIn(w2);
+    w1.signOutEveryone();
+    expect(w2.read(fakeReq({ cookie: `${COOKIE}=${t.value}` }))).to.equal(null);
+    // a worker started later gets the state as it is now
+    const w3 = new SessionKeeper(TOKEN, { ...link(2), initial: w1.state() });
+    const u = signIn(w1);
+    expect(w3.read(fakeReq({ cookie: `${COOKIE}=${u.value}` }))).to.not.equal(null);
+  });
+
+  it('over https only the __Host- cookie counts; a plain rfm_admin (planted by a sibling host) is ignored', () => {
+    const k = new SessionKeeper(TOKEN);
+    const { value } = signIn(k);
+    expect(k.read(fakeReq({ cookie: `${COOKIE}=${value}` }, true))).to.equal(null);
+    expect(k.read(fakeReq({ cookie: `${SECURE_COOKIE}=${value}` }, true))).to.not.equal(null);
   });
 
   it('origin check: Sec-Fetch-Site must say same-origin; else a non-null Origin must be this host', () => {

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 
 /**
- * The web UI's admin session: a signed cookie, no server-side store.
+ * The web UI's admin session: a signed cookie plus a little server-side state (issue 14, item 10).
  *
  * After a person types the admin token (checked with `tokenMatches`), the server sets
  * `rfm_admin = base64url(JSON {actor, expires, nonce}) "." HMAC-SHA256(key, payload)`, where the
@@ -13,11 +13,38 @@ import type { Request, Response } from 'express';
  * every worker and every replica accepts the same session, and changing the token signs everyone
  * out.
  *
+ * Server-side state makes sign-out real: a signed-out session's nonce is revoked (kept until the
+ * cookie would have expired anyway), and "sign out everyone" replaces the session epoch every
+ * cookie carries. Across `--workers` the cluster primary relays both to every worker (SessionSync)
+ * and hands the current state to workers it starts. The epoch is random per start, so restarting
+ * the server also signs everyone out; replicas behind a load balancer therefore need sticky
+ * sessions (or one process).
+ *
+ * Over https the cookie is `__Host-rfm_admin`: browsers accept that name only with Secure, Path=/
+ * and no Domain, so a sibling subdomain cannot plant or overwrite it. Plain-http localhost keeps
+ * `rfm_admin` (a Secure cookie would be dropped there). Behind a TLS-terminating proxy, set
+ * RFM_TRUST_PROXY so the server knows the request was https.
+ *
  * CSRF: every admin form carries a hidden `csrf` field = HMAC(key, "csrf:" + nonce), checked in
  * constant time; together with SameSite=Strict and an Origin check, a page on another site can
  * neither post with the cookie nor know the field.
  */
 export const COOKIE = 'rfm_admin';
+export const SECURE_COOKIE = '__Host-rfm_admin';
+
+/** Session state shared between processes: the current epoch and revoked nonces (with their expiry). */
+export interface SessionState {
+  epoch: string;
+  revoked: [nonce: string, expires: number][];
+}
+export type SessionChange = { op: 'revoke'; nonce: string; expires: number } | { op: 'epoch'; epoch: string };
+/** How a keeper tells the other processes of a change (cluster: through the primary). */
+export interface SessionSync {
+  /** initial state (a worker started by the primary gets the primary's current one) */
+  initial?: SessionState;
+  publish(change: SessionChange): void;
+  subscribe(apply: (change: SessionChange) => void): void;
+}
 const TTL_S = 8 * 60 * 60;
 
 export interface AdminSession {
@@ -31,8 +58,43 @@ const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 export class SessionKeeper {
   private readonly key: Buffer | null;
-  constructor(adminToken: string | undefined) {
+  private epoch: string;
+  private readonly revoked = new Map<string, number>();
+  private readonly sync: SessionSync | undefined;
+  constructor(adminToken: string | undefined, sync?: SessionSync) {
     this.key = adminToken ? createHmac('sha256', adminToken).update('rfm-ui-session-v1').digest() : null;
+    this.sync = sync;
+    this.epoch = sync?.initial?.epoch ?? newEpoch();
+    for (const [n, e] of sync?.initial?.revoked ?? []) this.revoked.set(n, e);
+    sync?.subscribe((c) => this.apply(c));
+  }
+
+  /** The state a newly started process should begin with. */
+  state(): SessionState {
+    this.prune();
+    return { epoch: this.epoch, revoked: [...this.revoked] };
+  }
+
+  private apply(c: SessionChange): void {
+    if (c.op === 'epoch') {
+      this.epoch = c.epoch;
+      this.revoked.clear(); // every older session is void anyway
+    } else this.revoked.set(c.nonce, c.expires);
+  }
+
+  private change(c: SessionChange): void {
+    this.apply(c);
+    this.sync?.publish(c);
+  }
+
+  private prune(): void {
+    const now = Date.now() / 1000;
+    for (const [n, e] of this.revoked) if (e <= now) this.revoked.delete(n);
+  }
+
+  /** "Sign out everyone": every session issued so far stops working, in every process. */
+  signOutEveryone(): void {
+    this.change({ op: 'epoch', epoch: newEpoch() });
   }
 
   /** false when the server has no admin token: the UI then offers no admin actions at all. */
@@ -47,7 +109,8 @@ export class SessionKeeper {
   /** The valid session this request carries, or null. */
   read(req: Request): AdminSession | null {
     if (!this.key) return null;
-    const raw = readCookie(req.headers.cookie, COOKIE);
+    // over https only the __Host- cookie counts: a plain one may have been planted by a sibling host
+    const raw = readCookie(req.headers.cookie, req.secure ? SECURE_COOKIE : COOKIE);
     if (!raw) return null;
     const dot = raw.indexOf('.');
     if (dot < 1) return null;
@@ -61,9 +124,10 @@ export class SessionKeeper {
     } catch {
       return null;
     }
-    const o = p as { a?: unknown; e?: unknown; n?: unknown };
+    const o = p as { a?: unknown; e?: unknown; n?: unknown; p?: unknown };
     if (typeof o.a !== 'string' || typeof o.e !== 'number' || typeof o.n !== 'string') return null;
     if (o.e * 1000 <= Date.now()) return null;
+    if (o.p !== this.epoch || this.revoked.has(o.n)) return null; // signed out (this one, or everyone)
     return { actor: o.a, expires: o.e, nonce: o.n, csrf: this.mac(`csrf:${o.n}`) };
   }
 
@@ -71,12 +135,18 @@ export class SessionKeeper {
   start(req: Request, res: Response, actor: string): AdminSession {
     const nonce = randomBytes(16).toString('base64url');
     const expires = Math.floor(Date.now() / 1000) + TTL_S;
-    const payload = b64(JSON.stringify({ a: actor, e: expires, n: nonce }));
+    const payload = b64(JSON.stringify({ a: actor, e: expires, n: nonce, p: this.epoch }));
     res.append('set-cookie', serialize(`${payload}.${this.mac(payload)}`, TTL_S, req.secure));
     return { actor, expires, nonce, csrf: this.mac(`csrf:${nonce}`) };
   }
 
+  /** Sign out: the browser drops the cookie, and the server refuses it even if it is replayed. */
   end(req: Request, res: Response): void {
+    const s = this.read(req);
+    if (s) {
+      this.prune();
+      this.change({ op: 'revoke', nonce: s.nonce, expires: s.expires });
+    }
     res.append('set-cookie', serialize('', 0, req.secure));
   }
 
@@ -89,9 +159,11 @@ export class SessionKeeper {
   }
 }
 
+const newEpoch = () => randomBytes(9).toString('base64url');
+
 function serialize(value: string, maxAge: number, secure: boolean): string {
   return [
-    `${COOKIE}=${value}`,
+    `${secure ? SECURE_COOKIE : COOKIE}=${value}`,
     'Path=/',
     `Max-Age=${maxAge}`,
     'HttpOnly',

@@ -341,7 +341,8 @@ export function renderAdminPage(o: AdminPageOptions): string {
   } else if (o.admin) {
     body = html`<h1>Admin</h1>
 <div class="notice notice-ok" role="status" id="signed-in">Signed in as <strong>${o.admin.actor}</strong>. Promote, roll back and rename segments on the <a href="/models">models page</a>.</div>
-<form method="post" action="/admin/logout">${csrfField(o.admin)}<button type="submit" class="secondary" id="sign-out">Sign out</button></form>`;
+<form method="post" action="/admin/logout">${csrfField(o.admin)}<button type="submit" class="secondary" id="sign-out">Sign out</button></form>
+<form method="post" action="/admin/logout-all">${csrfField(o.admin)}<button type="submit" class="secondary" id="sign-out-all">Sign out everyone</button> <span class="small muted">ends every admin session on this server, yours included</span></form>`;
   } else {
     body = html`<h1>Admin sign-in</h1>
 <p class="lead">Promoting a version, rolling back and renaming segments need the server's admin token (<code>RFM_ADMIN_TOKEN</code>).</p>
