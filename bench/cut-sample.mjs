@@ -8,6 +8,7 @@
 // missing customer ids and zero prices appear as they do in the full export.
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { mulberry32 } from '@rfm/shared'; // the built package: `npm run build` first
 
 const usage = 'usage: node bench/cut-sample.mjs SOURCE.csv.gz OUT.csv.gz [--seed 42] [--customers 300]';
 let parsed;
@@ -29,16 +30,6 @@ if (!source || !out) {
   process.exit(64);
 }
 
-function mulberry32(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function shuffle(xs, rng) {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));

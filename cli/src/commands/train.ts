@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { RfmError, type Issue } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
-import { emit, progress, table } from '../output.js';
+import { emit, progress, segmentTable } from '../output.js';
 import { actorOf, configFrom } from './common.js';
 import { trainProgress } from './train-progress.js';
 
@@ -47,15 +47,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** Flags → validated fit options; issues name the flag (e.g. `--n-init`), not the internal field. */
-async function fitOptions(o: {
-  k?: string;
-  seed?: string;
-  nInit?: string;
-  maxIter?: string;
-  tol?: string;
-  asOf?: string;
-  dateFormat?: string;
-}) {
+async function fitOptions(o: Pick<TrainFlags, 'k' | 'seed' | 'nInit' | 'maxIter' | 'tol' | 'asOf' | 'dateFormat'>) {
   const { FitOptionsSchema, parseColumnMapping } = await training();
   const r = FitOptionsSchema.safeParse({
     k: o.k === 'auto' ? undefined : o.k,
@@ -130,20 +122,7 @@ export function trainText(r: TrainResult): string {
   lines.push(
     `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
     '',
-    table(
-      ['cluster', 'segment', 'customers', 'recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
-      r.segments.map((s) => [
-        s.cluster,
-        s.name,
-        int(s.size),
-        fix(s.mean.recency, 1),
-        fix(s.mean.frequency, 1),
-        fix(s.mean.monetary, 2),
-        s.scores.r,
-        s.scores.f,
-        s.scores.m,
-      ]),
-    ),
+    segmentTable(r.segments),
     '',
     `time      ${Object.entries(r.phases_ms)
       .map(([k, ms]) => `${k} ${Math.round(ms)} ms`)
