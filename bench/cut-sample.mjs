@@ -6,31 +6,30 @@
 // customers with more than 120 rows to keep the file small; plus every row of a few invoices
 // without a customer id. Rows keep the source's columns, values and order, so cancellations,
 // missing customer ids and zero prices appear as they do in the full export.
+import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { mulberry32 } from '@rfm/shared'; // the built package: `npm run build` first
 
-const args = process.argv.slice(2);
-const flag = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args.splice(i, 2)[1]) : def;
-};
-const seed = flag('--seed', 42);
-const wanted = flag('--customers', 300);
-const [source, out] = args;
+const usage = 'usage: node bench/cut-sample.mjs SOURCE.csv.gz OUT.csv.gz [--seed 42] [--customers 300]';
+let parsed;
+try {
+  parsed = parseArgs({
+    strict: true,
+    allowPositionals: true,
+    options: { seed: { type: 'string', default: '42' }, customers: { type: 'string', default: '300' } },
+  });
+} catch (e) {
+  console.error(`${e.message}\n${usage}`);
+  process.exit(64);
+}
+const seed = Number(parsed.values.seed);
+const wanted = Number(parsed.values.customers);
+const [source, out] = parsed.positionals;
 if (!source || !out) {
-  console.error('usage: node bench/cut-sample.mjs SOURCE.csv.gz OUT.csv.gz [--seed 42] [--customers 300]');
+  console.error(usage);
   process.exit(64);
 }
 
-function mulberry32(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function shuffle(xs, rng) {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));

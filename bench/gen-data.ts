@@ -20,6 +20,7 @@ import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { mulberry32 } from '@rfm/shared';
 import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
 
 export interface GenOptions {
   rows: number;
@@ -181,11 +182,25 @@ export async function generate(o: GenOptions): Promise<{ rows: number; invoices:
   return { rows, invoices, ms: performance.now() - t0 };
 }
 
-function parseArgs(argv: string[]): GenOptions {
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+function optionsFrom(argv: string[]): GenOptions {
+  const usage = 'npm run gen:data -- --rows N --customers M --out FILE[.csv|.csv.gz] [--seed S]';
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        rows: { type: 'string' },
+        customers: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string' },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\nusage: ${usage}`);
+    process.exit(2);
+  }
+  const get = (name: string) => values[name];
   const rows = Number(get('rows'));
   const customers = Number(get('customers'));
   const out = get('out');
@@ -198,14 +213,14 @@ function parseArgs(argv: string[]): GenOptions {
     !out ||
     !Number.isInteger(seed)
   ) {
-    console.error('usage: npm run gen:data -- --rows N --customers M --out FILE[.csv|.csv.gz] [--seed S]');
+    console.error(`usage: ${usage}`);
     process.exit(2);
   }
   return { rows, customers, out, seed };
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  const o = parseArgs(process.argv.slice(2));
+  const o = optionsFrom(process.argv.slice(2));
   const r = await generate(o);
   console.log(
     `wrote ${o.out}: ${r.rows.toLocaleString('en-US')} rows, ${r.invoices.toLocaleString('en-US')} invoices, ${o.customers.toLocaleString('en-US')} customers (seed ${o.seed}) in ${(r.ms / 1000).toFixed(1)} s`,

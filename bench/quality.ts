@@ -1,34 +1,32 @@
 /**
  * bench/quality — rfm's k-means against scikit-learn's on the identical standardized RFM table.
  *
- *   npm run bench:quality -- [EXPORT] [--k 2-8] [--seed 42]
+ *   npm run bench:quality -- EXPORT [--k 2-8] [--seed 42] [--python PATH]
  *
- * The export (default ../shared/data/online_retail.csv.gz, relative to the repository root) is read
+ * The export (e.g. the full UCI Online Retail export) is read
  * by rfm (DuckDB import → RFM → log1p → standardize); that one table Z is written to a temp CSV and
  * fitted by rfm (tfjs, k-means++ ×10) and by scikit-learn's KMeans(n_clusters=k, n_init=10) in
- * /usr/bin/python3 (Debian's python3-sklearn). Per k: both inertias, their ratio, and the adjusted
+ * --python or python3 on PATH (Debian's python3-sklearn). Per k: both inertias, their ratio, and the adjusted
  * Rand index of the two labelings. Goal: rfm's inertia within 1% of scikit-learn's for k = 2…8.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { adjustedRandIndex, fitScaler, transformRows } from '@rfm/shared';
 import { kmeans, readExport, selectBackend, silhouette } from '@rfm/training';
+import { benchArgs, exportArg, fail, numberFlag, pythonArg } from './args.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = argv[i + 1]!;
-  argv.splice(i, 2);
-  return v;
-};
-const [kLo, kHi] = flag('k', '2-8').split('-').map(Number) as [number, number];
-const SEED = Number(flag('seed', '42'));
-const EXPORT = resolve(ROOT, argv[0] ?? '../shared/data/online_retail.csv.gz');
+const USAGE = 'npm run bench:quality -- EXPORT [--k 2-8] [--seed 42] [--python PATH]';
+const { values: opt, positionals } = benchArgs('bench/quality', USAGE, {
+  options: { k: { type: 'string', default: '2-8' }, seed: { type: 'string' }, python: { type: 'string' } },
+  allowPositionals: true,
+});
+const [kLo, kHi] = opt.k.split('-').map(Number) as [number, number];
+if (!(kLo >= 2 && kHi >= kLo)) fail('bench/quality', `--k must be a range like 2-8, got "${opt.k}"`);
+const SEED = numberFlag('bench/quality', 'seed', opt.seed, 42, 0);
+const EXPORT = exportArg('bench/quality', positionals[0], USAGE);
+const PYTHON = pythonArg('bench/quality', opt.python, ['sklearn', 'numpy']);
 
 const PY = `
 import sys, json, numpy as np
@@ -59,7 +57,7 @@ try {
   writeFileSync(csv, `${lines.join('\n')}\n`);
 
   const t = performance.now();
-  const py = spawnSync('/usr/bin/python3', ['-c', PY, csv, String(kLo), String(kHi), String(SEED)], {
+  const py = spawnSync(PYTHON, ['-c', PY, csv, String(kLo), String(kHi), String(SEED)], {
     encoding: 'utf8',
     maxBuffer: 256 << 20,
   });

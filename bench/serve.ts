@@ -4,41 +4,46 @@
  * same request body and wrk on loopback; then a 10,000-customer batch, and promotions/rollbacks
  * under load. Prints figures, not pass/fail.
  *
- *   npm run bench:serve -- [EXPORT] [--peer DIR] [--seconds 10] [--connections 32] [--workers 2]
+ *   npm run bench:serve -- EXPORT --peer DIR [--python PATH] [--seconds 10] [--connections 32] [--workers 2]
  *
- * EXPORT defaults to ../shared/data/online_retail.csv.gz and --peer to ../shared/peers/flask_sklearn
- * (both relative to the repository root). Needs wrk, gunicorn and Debian's python3-flask,
- * python3-sklearn, python3-pandas. Every server listens on 127.0.0.1 and is stopped at the end.
+ * EXPORT is the export both models are trained on, --peer the baseline's folder (train.py, app.py).
+ * Needs wrk on PATH, and a Python (--python, else python3 on PATH) with flask, gunicorn, sklearn and
+ * pandas (Debian: python3-flask, gunicorn, python3-sklearn, python3-pandas). rfm is built first. Every server listens on 127.0.0.1 and is stopped at the end.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { extent, Predictor } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
+import { benchArgs, buildFirst, exportArg, fail, numberFlag, peerArg, pythonArg, ROOT } from './args.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HERE = join(ROOT, 'bench', 'serve');
 const MODEL = 'customer-segments';
 const BODY = '{"CID":12346,"Recency":325,"Monetary":77183.6,"Frequency":1}';
 
 // ---- arguments --------------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = argv[i + 1]!;
-  argv.splice(i, 2);
-  return v;
-};
-const PEER = resolve(ROOT, flag('peer', '../shared/peers/flask_sklearn'));
-const SECONDS = Number(flag('seconds', '10'));
-const CONNS = Number(flag('connections', '32'));
-const WORKERS = Number(flag('workers', '2'));
-const EXPORT = resolve(ROOT, argv[0] ?? '../shared/data/online_retail.csv.gz');
+const USAGE =
+  'npm run bench:serve -- EXPORT --peer DIR [--python PATH] [--seconds 10] [--connections 32] [--workers 2]';
+const { values: opt, positionals } = benchArgs('bench/serve', USAGE, {
+  options: {
+    peer: { type: 'string' },
+    python: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string' },
+    workers: { type: 'string' },
+  },
+  allowPositionals: true,
+});
+const EXPORT = exportArg('bench/serve', positionals[0], USAGE);
+const PEER = peerArg('bench/serve', opt.peer);
+const PYTHON = pythonArg('bench/serve', opt.python, ['flask', 'gunicorn', 'sklearn', 'pandas']);
+const SECONDS = numberFlag('bench/serve', 'seconds', opt.seconds, 10);
+const CONNS = numberFlag('bench/serve', 'connections', opt.connections, 32);
+const WORKERS = numberFlag('bench/serve', 'workers', opt.workers, 2);
+if (spawnSync('wrk', ['--version']).error) fail('bench/serve', 'wrk is not on PATH (Debian: apt-get install wrk)');
 
 const tmp = mkdtempSync(join(tmpdir(), 'rfm-bench-serve-'));
 const children = new Set<ChildProcess>();
@@ -186,11 +191,7 @@ async function main() {
   );
   log(`export: ${EXPORT}`);
   log(`body:   ${BODY}`);
-  try {
-    execFileSync('npx', ['tsc', '-b', 'cli'], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    log('note: `tsc -b cli` reported errors (work in progress elsewhere?); measuring the dist/ that was built');
-  }
+  buildFirst('bench/serve');
 
   // models: rfm (two versions, for the swap test) and the peer's, on the same export
   const reg = join(tmp, 'registry.db');
@@ -208,7 +209,7 @@ async function main() {
   });
   const peerModel = join(tmp, 'peer');
   t0 = Date.now();
-  execFileSync('/usr/bin/python3', [join(PEER, 'train.py'), EXPORT, peerModel, '--k', '4', '--seed', '42'], {
+  execFileSync(PYTHON, [join(PEER, 'train.py'), EXPORT, peerModel, '--k', '4', '--seed', '42'], {
     cwd: PEER,
     stdio: 'ignore',
   });
@@ -221,10 +222,14 @@ async function main() {
 
   // (a) the baseline
   let port = await freePort();
-  let c = start('gunicorn', ['-w', String(WORKERS), '-b', `127.0.0.1:${port}`, '--log-level', 'warning', 'app:app'], {
-    cwd: PEER,
-    env: { MODEL_DIR: peerModel },
-  });
+  let c = start(
+    PYTHON,
+    ['-m', 'gunicorn', '-w', String(WORKERS), '-b', `127.0.0.1:${port}`, '--log-level', 'warning', 'app:app'],
+    {
+      cwd: PEER,
+      env: { MODEL_DIR: peerModel },
+    },
+  );
   await waitReady(port, '/predict', 'gunicorn');
   const flask = measure(port, '/predict');
   await stop(c);

@@ -11,36 +11,42 @@
  * files of 50 rows (5%), raw transactions (5%), model info (5%) and readiness probes (5%), paced
  * to --rate requests per second over --connections keep-alive connections. Every answer must be a
  * 200 with a body of the right shape. The server is `rfm serve` from the sources (through tsx), or
- * from cli/dist with --built (run `npm run build` first). RSS is read from /proc every second; the
+ * from cli/dist with --built (built first). RSS is read from /proc every second; the
  * figures compared are the mean of the last 5 s of warm-up and of the last 5 s of the run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
 import { extent } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
+import { benchArgs, buildFirst, ROOT } from './args.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = 'customer-segments';
 
 // ---- arguments --------------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i < 0 ? dflt : argv[i + 1]!;
-};
-const has = (name: string) => argv.includes(`--${name}`);
-const MINUTES = Number(opt('minutes', '5'));
-const RATE = Number(opt('rate', '400'));
-const CONNS = Number(opt('connections', '8'));
-const SWAP_S = Number(opt('swap-every', '10'));
-const WARMUP_S = Math.min(Number(opt('warmup', '30')), (MINUTES * 60) / 3);
-const BUILT = has('built');
-const JSON_OUT = has('json');
+const USAGE =
+  'npm run bench:soak -- [--minutes 5] [--rate 400] [--connections 8] [--swap-every 10] [--warmup 30] [--built] [--json]';
+const { values: opt } = benchArgs('bench/soak', USAGE, {
+  options: {
+    minutes: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '400' },
+    connections: { type: 'string', default: '8' },
+    'swap-every': { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '30' },
+    built: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const MINUTES = Number(opt.minutes);
+const RATE = Number(opt.rate);
+const CONNS = Number(opt.connections);
+const SWAP_S = Number(opt['swap-every']);
+const WARMUP_S = Math.min(Number(opt.warmup), (MINUTES * 60) / 3);
+const BUILT = opt.built;
+const JSON_OUT = opt.json;
 for (const [k, v] of Object.entries({ MINUTES, RATE, CONNS, SWAP_S, WARMUP_S }))
   if (!Number.isFinite(v) || v <= 0) {
     process.stderr.write(`soak: --${k.toLowerCase()} must be a positive number\n`);
@@ -100,6 +106,7 @@ function start(args: string[], env: Record<string, string> = {}): ChildProcess {
 }
 
 // ---- the server ---------------------------------------------------------------------------
+if (BUILT) buildFirst('bench/soak');
 const serveArgs = BUILT
   ? [join(ROOT, 'cli', 'dist', 'main.js')]
   : ['--conditions=rfm-source', '--import', 'tsx', join(ROOT, 'cli', 'src', 'main.ts')];

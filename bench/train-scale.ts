@@ -17,24 +17,27 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { benchArgs, buildFirst, numberFlag, ROOT } from './args.js';
 import { generate } from './gen-data.js';
 import { toEuropean, toXlsx } from './formats.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i < 0 ? dflt : argv[i + 1]!;
-};
-const DIR = resolve(flag('dir', join(tmpdir(), 'rfm-train-scale')));
-const SIZES = flag('sizes', '100000,1000000,10000000')
+const USAGE = 'npm run bench:train-scale -- [--dir DIR] [--sizes 100000,1000000,10000000] [--big-customers 1000000]';
+const { values: opt } = benchArgs('bench/train-scale', USAGE, {
+  options: {
+    dir: { type: 'string', default: join(tmpdir(), 'rfm-train-scale') },
+    sizes: { type: 'string', default: '100000,1000000,10000000' },
+    'big-customers': { type: 'string' },
+  },
+});
+const DIR = resolve(opt.dir);
+const SIZES = opt.sizes
   .split(',')
   .filter((v) => /^\d+$/.test(v))
   .map(Number);
 const CUSTOMERS = 100_000;
-const BIG = Number(flag('big-customers', '1000000'));
+const BIG = numberFlag('bench/train-scale', 'big-customers', opt['big-customers'], 1_000_000);
+buildFirst('bench/train-scale');
 mkdirSync(DIR, { recursive: true });
 const load = () =>
   loadavg()

@@ -3,32 +3,35 @@
  * run: each is started as a fresh process (process start to registered version / written model),
  * alternately, `--runs` times; prints every phase of each, the medians and the ratio.
  *
- *   npm run bench:train -- [EXPORT] [--peer DIR] [--runs 3] [--k 4]
+ *   npm run bench:train -- EXPORT --peer DIR [--python PATH] [--runs 3] [--k 4]
  *
- * EXPORT defaults to ../shared/data/online_retail.csv.gz and --peer to ../shared/peers/flask_sklearn
- * (relative to the repository root). rfm runs from its compiled CLI (cli/bin/rfm.js; `npm run
- * build` first), the baseline with /usr/bin/python3 (Debian's python3-pandas, python3-sklearn).
+ * EXPORT is the export both train on (e.g. the full UCI Online Retail export), --peer the baseline's
+ * folder (its train.py). rfm runs from its compiled CLI (cli/bin/rfm.js, built first), the baseline
+ * with --python or python3 on PATH (Debian's python3-pandas, python3-sklearn).
  * Prints the load average before and after: figures taken on a busy machine are not comparable.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { benchArgs, buildFirst, exportArg, numberFlag, peerArg, pythonArg, ROOT } from './args.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = argv[i + 1]!;
-  argv.splice(i, 2);
-  return v;
-};
-const PEER = resolve(ROOT, flag('peer', '../shared/peers/flask_sklearn'));
-const RUNS = Number(flag('runs', '3'));
-const K = flag('k', '4');
-const EXPORT = resolve(ROOT, argv[0] ?? '../shared/data/online_retail.csv.gz');
+const USAGE = 'npm run bench:train -- EXPORT --peer DIR [--python PATH] [--runs 3] [--k 4]';
+const { values: opt, positionals } = benchArgs('bench/train', USAGE, {
+  options: {
+    peer: { type: 'string' },
+    python: { type: 'string' },
+    runs: { type: 'string' },
+    k: { type: 'string' },
+  },
+  allowPositionals: true,
+});
+const EXPORT = exportArg('bench/train', positionals[0], USAGE);
+const PEER = peerArg('bench/train', opt.peer);
+const PYTHON = pythonArg('bench/train', opt.python, ['sklearn', 'pandas']);
+const RUNS = numberFlag('bench/train', 'runs', opt.runs, 3);
+const K = String(numberFlag('bench/train', 'k', opt.k, 4, 2));
+buildFirst('bench/train');
 const work = mkdtempSync(join(tmpdir(), 'rfm-bench-train-'));
 const load = () =>
   loadavg()
@@ -69,7 +72,7 @@ function rfm(i: number): Run {
 function baseline(i: number): Run {
   const out = join(work, `peer-${i}`);
   const t = performance.now();
-  const r = spawnSync('/usr/bin/python3', [join(PEER, 'train.py'), EXPORT, out, '--k', K], {
+  const r = spawnSync(PYTHON, [join(PEER, 'train.py'), EXPORT, out, '--k', K], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
@@ -104,7 +107,7 @@ try {
     `bench/train: ${EXPORT}, k=${K}, ${RUNS} runs each (alternating); node ${process.version}; load average before: ${load()}`,
   );
   const version = execFileSync(
-    '/usr/bin/python3',
+    PYTHON,
     ['-c', 'import sklearn, pandas; print("scikit-learn", sklearn.__version__, "pandas", pandas.__version__)'],
     { encoding: 'utf8' },
   ).trim();

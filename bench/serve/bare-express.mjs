@@ -1,6 +1,6 @@
 // The ceiling for an express app: express.json() and a route answering a fixed JSON body,
 // on `WORKERS` cluster workers (same as rfm). usage: node bare-express.mjs PORT [WORKERS]
-import cluster from 'node:cluster';
+import { onWorkers } from './workers.mjs';
 import express from 'express';
 
 const port = Number(process.argv[2]);
@@ -10,14 +10,8 @@ const ANSWER = {
   model_version: 1,
   predictions: [{ cid: '12346', cluster: 1, segment: 'At Risk' }],
 };
-if (cluster.isPrimary && workers > 1) {
-  for (let i = 0; i < workers; i++) cluster.fork();
-  process.on('SIGTERM', () => {
-    for (const w of Object.values(cluster.workers)) w.kill();
-    process.exit(0);
-  });
-} else {
+onWorkers(workers, () => {
   const app = express();
   app.post('/api/v1/predict', express.json(), (_req, res) => res.json(ANSWER));
   app.listen(port, '127.0.0.1');
-}
+});

@@ -1,6 +1,6 @@
 // The runtime's ceiling: node:http reading and parsing the JSON body and answering a fixed JSON
 // body, on `WORKERS` cluster workers. usage: node bare-http.mjs PORT [WORKERS]
-import cluster from 'node:cluster';
+import { onWorkers } from './workers.mjs';
 import { createServer } from 'node:http';
 
 const port = Number(process.argv[2]);
@@ -10,13 +10,7 @@ const ANSWER = JSON.stringify({
   model_version: 1,
   predictions: [{ cid: '12346', cluster: 1, segment: 'At Risk' }],
 });
-if (cluster.isPrimary && workers > 1) {
-  for (let i = 0; i < workers; i++) cluster.fork();
-  process.on('SIGTERM', () => {
-    for (const w of Object.values(cluster.workers)) w.kill();
-    process.exit(0);
-  });
-} else {
+onWorkers(workers, () => {
   createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -29,4 +23,4 @@ if (cluster.isPrimary && workers > 1) {
       res.end(ANSWER);
     });
   }).listen(port, '127.0.0.1');
-}
+});

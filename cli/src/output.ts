@@ -1,4 +1,4 @@
-import { extent } from '@rfm/shared';
+import { type ArtifactSegment, extent } from '@rfm/shared';
 /** How commands talk to people and machines: one JSON object with --json, readable text otherwise. */
 export interface OutputOptions {
   json?: boolean;
@@ -26,4 +26,37 @@ export function table(headers: string[], rows: (string | number | null | undefin
 export function progress(opts: OutputOptions): (msg: string) => void {
   const on = !opts.json && process.stderr.isTTY === true;
   return on ? (msg) => process.stderr.write(`${msg}\n`) : () => {};
+}
+
+const int = (n: number) => n.toLocaleString('en-US');
+const fix = (n: number, d: number) => n.toFixed(d);
+
+/** The segments of a version as `rfm train` and `rfm models show` print them. */
+export function segmentTable(segments: readonly ArtifactSegment[]): string {
+  // medians (artifact v2) describe a skewed segment's typical customer better than means
+  const median = segments.every((s) => s.median);
+  return table(
+    [
+      'cluster',
+      'segment',
+      'customers',
+      `${median ? 'median ' : ''}recency (d)`,
+      'frequency',
+      'monetary',
+      'R',
+      'F',
+      'M',
+    ],
+    segments.map((s) => [
+      s.cluster,
+      s.name,
+      int(s.size),
+      fix((s.median ?? s.mean).recency, 1),
+      fix((s.median ?? s.mean).frequency, 1),
+      fix((s.median ?? s.mean).monetary, 2),
+      s.scores.r,
+      s.scores.f,
+      s.scores.m,
+    ]),
+  );
 }

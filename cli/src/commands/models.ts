@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { VersionRecord } from '@rfm/registry';
-import { emit, table } from '../output.js';
+import { emit, segmentTable, table } from '../output.js';
 import { actorOf, configFrom, parseVersion, withRegistry, type RegistryFlags } from './common.js';
 import { registerLifecycleCommands } from './models-lifecycle.js';
 
@@ -99,20 +99,7 @@ export function registerModelsCommands(program: Command): void {
           }`,
           `k=${rec.k} seed=${rec.params.seed} n_init=${rec.params.n_init}  inertia ${fmt(rec.metrics.inertia, 2)}  silhouette ${fmt(rec.metrics.silhouette, 4)}  backend ${rec.training.backend}`,
           '',
-          table(
-            ['cluster', 'segment', 'size', 'recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
-            art.segments.map((s) => [
-              s.cluster,
-              s.name,
-              s.size,
-              fmt(s.mean.recency, 1),
-              fmt(s.mean.frequency, 1),
-              fmt(s.mean.monetary, 2),
-              s.scores.r,
-              s.scores.f,
-              s.scores.m,
-            ]),
-          ),
+          segmentTable(art.segments),
           `artifact sha256 ${rec.artifact.sha256} (${rec.artifact.size} bytes)`,
         ].join('\n'),
     );

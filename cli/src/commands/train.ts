@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { RfmError, type DataSummary, type Issue } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
-import { emit, progress, table } from '../output.js';
+import { emit, progress, segmentTable } from '../output.js';
 import { actorOf, configFrom } from './common.js';
 import { trainProgress } from './train-progress.js';
 
@@ -193,20 +193,7 @@ export function trainText(r: TrainResult): string {
   lines.push(
     `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
     '',
-    table(
-      ['cluster', 'segment', 'customers', 'median recency (d)', 'frequency', 'monetary', 'R', 'F', 'M'],
-      r.segments.map((s) => [
-        s.cluster,
-        s.name,
-        int(s.size),
-        fix((s.median ?? s.mean).recency, 1),
-        fix((s.median ?? s.mean).frequency, 1),
-        fix((s.median ?? s.mean).monetary, 2),
-        s.scores.r,
-        s.scores.f,
-        s.scores.m,
-      ]),
-    ),
+    segmentTable(r.segments),
     ...namingLines(r),
     '',
     `time      ${Object.entries(r.phases_ms)
