@@ -1,11 +1,6 @@
 import { expect } from 'chai';
-import {
-  columnIndex,
-  EXPORT_COLUMN_NAMES,
-  FEATURE_COLUMN_NAMES,
-  normalizeColumnName,
-  TransactionRowSchema,
-} from './index.js';
+import { columnIndex, EXPORT_COLUMN_NAMES, FEATURE_COLUMN_NAMES, normalizeColumnName } from './index.js';
+import { TransactionRowSchema } from './transactions-api.js';
 
 describe('column names (one list for the export reader and both scoring routes)', () => {
   it('ignores case, spaces and punctuation', () => {

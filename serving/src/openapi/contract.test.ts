@@ -36,12 +36,13 @@ const PAGES = [
   'GET /admin',
   'POST /admin/login',
   'POST /admin/logout',
+  'POST /admin/logout-all',
   'POST /models/:name/:v/promote',
   'POST /models/:name/rollback',
   'POST /models/:name/:v/relabel',
 ];
 
-const TOKEN = 'contract-admin-token-0123456789';
+const TOKEN = 'contract-admin-token-0123456789-abcdef';
 const opKey = (op: OperationDoc) => `${op.method.toUpperCase()} ${op.path}`;
 const doc = JSON.parse(JSON.stringify(openApiDocument())) as Record<string, any>;
 const ajv = new Ajv2020({ strict: false, allErrors: true }); // strict off: OpenAPI's own keywords sit beside the schemas
@@ -117,6 +118,7 @@ describe('API contract: documented routes, statuses and schemas against running 
   let empty: TempRegistry;
   let s: RunningServer;
   let none: RunningServer;
+  let limited: RunningServer;
 
   /** The answer's status is documented for the route, and a JSON answer matches the documented schema. */
   function check(op: OperationDoc, r: Sent, what: string): void {
@@ -161,12 +163,20 @@ describe('API contract: documented routes, statuses and schemas against running 
     } finally {
       reg.close();
     }
-    s = await startTestServer(t.file, { adminToken: TOKEN, pollMs: 50 });
+    // the checks send wrong tokens on purpose: a budget they cannot exhaust here, and a server of
+    // its own (one failure per window) for the 429 every admin write can answer
+    s = await startTestServer(
+      t.file,
+      { adminToken: TOKEN, pollMs: 50 },
+      { authFailures: { limit: 10_000, windowMs: 60_000 } },
+    );
+    limited = await startTestServer(t.file, { adminToken: TOKEN }, { authFailures: { limit: 1, windowMs: 60_000 } });
     empty = tempRegistry();
     none = await startTestServer(empty.file, { adminToken: TOKEN });
   });
   after(async () => {
     await s.close();
+    await limited.close();
     await none.close();
     t.cleanup();
     empty.cleanup();
@@ -320,6 +330,9 @@ describe('API contract: documented routes, statuses and schemas against running 
         [method, docPath, url, admin(body(invalid))],
         [method, docPath, url, body({})],
         [method, docPath, url, { ...body({}), token: 'wrong-token-0123456789' }],
+        // the second failure from this address on the one-failure server: 429 (the first is a 403)
+        [method, docPath, url, { ...body({}), token: 'wrong-token-0123456789' }, limited.url],
+        [method, docPath, url, { ...body({}), token: 'wrong-token-0123456789' }, limited.url],
         [
           method,
           docPath,

@@ -248,6 +248,17 @@ const adminErrors = {
     body: errorBody({ wrong: { value: err('FORBIDDEN', 'admin route: the bearer token is not valid') } }),
   },
   404: noSuchModel,
+  429: {
+    description: 'Too many failed tokens from this address in the window: wait for Retry-After',
+    body: errorBody({
+      limited: {
+        value: err(
+          'RATE_LIMITED',
+          'too many failed admin sign-ins or tokens from this address; try again in 15 minute(s)',
+        ),
+      },
+    }),
+  },
   413: {
     description: 'Body larger than 64 kB',
     body: errorBody({ big: { value: err('PAYLOAD_TOO_LARGE', 'request body is larger than 64 kB') } }),

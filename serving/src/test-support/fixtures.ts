@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { loadConfig, type ArtifactV1, type Config } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry } from '@rfm/registry';
-import { startServer, type RunningServer } from '../server.js';
+import { startServer, type RunningServer, type StartOptions } from '../server.js';
 import { silentLogger } from '../logger.js';
 
 export const MODEL = 'customer-segments';
@@ -105,8 +105,9 @@ export function testConfig(file: string, overrides: Partial<Record<keyof Config,
 export function startTestServer(
   file: string,
   overrides: Partial<Record<keyof Config, unknown>> = {},
+  start: Omit<StartOptions, 'config' | 'logger'> = {},
 ): Promise<RunningServer> {
-  return startServer({ config: testConfig(file, overrides), logger: silentLogger() });
+  return startServer({ ...start, config: testConfig(file, overrides), logger: silentLogger() });
 }
 
 /** Poll until fn returns a truthy value or the deadline passes; returns the value and the time taken. */
