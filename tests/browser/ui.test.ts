@@ -559,10 +559,37 @@ describe('browser: the web UI in Chromium', function () {
     });
   });
 
-  it('admin sign-in page on a phone', async () => {
+  it('admin sign-in on a phone: the form fits the screen, is usable by touch, and signs in', async () => {
     const w = await page({ phone: true });
-    await w.page.goto('/admin');
-    await screenshot(w.page, 'admin-signin-phone');
+    const { page: p, context } = w;
+    await p.goto('/admin?next=/models/customer-segments/2');
+    await screenshot(p, 'admin-signin-phone');
+    const width = p.viewportSize()!.width;
+    const overflow = (await p.evaluate(() => document.documentElement.scrollWidth)) - width;
+    expect(overflow, 'horizontal scroll on a phone').to.be.at.most(0);
+    const controls = [
+      p.getByLabel('Admin token'),
+      p.getByLabel('Your name'),
+      p.getByRole('button', { name: 'Sign in' }),
+    ];
+    for (const c of controls) {
+      const box = (await c.boundingBox())!;
+      expect(box, 'control rendered').to.not.equal(null);
+      expect(box.x, 'starts on screen').to.be.at.least(0);
+      expect(box.x + box.width, 'ends on screen').to.be.at.most(width);
+      expect(box.height, 'tall enough to tap').to.be.at.least(24);
+    }
+    await controls[0]!.tap();
+    await controls[0]!.fill(TOKEN);
+    await controls[1]!.fill('Dana on a phone');
+    await controls[2]!.tap();
+    await p.waitForURL(/\/models\/customer-segments\/2$/);
+    await screenshot(p, 'admin-signed-in-phone');
+    // admin forms (each carries the CSRF field) appear once signed in; waitFor throws after 5 s if none
+    await p.locator('form input[name="csrf"]').first().waitFor({ state: 'attached', timeout: 5000 });
+    await p.goto('/admin');
+    expect(await p.locator('#sign-out').isVisible(), 'signed in: the admin page offers sign-out').to.equal(true);
+    expect((await context.cookies()).some((c) => c.name === 'rfm_admin' && c.httpOnly)).to.equal(true);
     clean(w);
   });
 });

@@ -38,6 +38,8 @@ import { keepAliveAgent, mb, rawRequest, startServeChild, type RawResponse, type
 const RUNS = Number(process.env.RFM_FUZZ_RUNS ?? 10_000);
 const ADMIN_RUNS = Number(process.env.RFM_FUZZ_ADMIN_RUNS ?? 3_000);
 const CSV_RUNS = Number(process.env.RFM_FUZZ_CSV_RUNS ?? 1_000);
+/** Fewer runs than this (0, or a typo that reads as NaN) would pass without testing anything: refused. */
+const MIN_RUNS = 100;
 const WARMUP = 200;
 const SEED = process.env.RFM_FUZZ_SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.RFM_FUZZ_SEED);
 /** Heap after full GC may grow this much over the whole run (a leak of 1 kB/request would be 10 MB). */
@@ -907,6 +909,10 @@ describe('fuzzed HTTP input (fast-check) against a real server process', functio
 
   const plan = TARGETS.map((t) => `${t.runs.toLocaleString('en-US')} × ${t.name}`).join(', ');
   it(`generated requests (${plan}): zero 5xx, every 4xx names the problem, memory flat`, async () => {
+    for (const t of TARGETS)
+      expect(t.runs, `${t.name}: run count must be a whole number ≥ ${MIN_RUNS} (RFM_FUZZ_*RUNS)`).to.satisfy(
+        (n: number) => Number.isInteger(n) && n >= MIN_RUNS,
+      );
     const tally = new Map<string, number>();
     // warm-up: the same traffic (other seed), so JIT code, pools and caches exist before measuring
     await Promise.all(TARGETS.map((t) => fuzz(t, WARMUP, SEED + 1, new Map())));
@@ -951,8 +957,8 @@ describe('fuzzed HTTP input (fast-check) against a real server process', functio
           .join('\n'),
       );
     expect(total).to.equal(TARGETS.reduce((a, t) => a + t.runs, 0));
-    if (TARGETS.every((t) => t.runs >= 100))
-      expect(byRoute.size, 'every route was fuzzed').to.equal(JSON_ROUTES.length + 1);
+    expect(total, 'requests made').to.be.at.least(MIN_RUNS * TARGETS.length);
+    expect(byRoute.size, 'every route was fuzzed').to.equal(JSON_ROUTES.length + 1);
     expect([...byStatus.keys()].filter((s) => Number(s) >= 500)).to.deep.equal([]);
     expect(after.gc, 'server child runs with --expose-gc').to.equal(true);
     expect(heapGrowth).to.be.below(HEAP_TOLERANCE_MB * 1024 * 1024);
