@@ -117,10 +117,14 @@ export function trainText(r: TrainResult): string {
     lines.push(`dropped   ${dropped.length ? dropped.map(([k, n]) => `${k} ${int(n)}`).join(', ') : 'none'}`);
   if (r.sweep && r.k_selection)
     lines.push(
-      `k chosen  ${r.k} of ${r.k_selection.k_min}…${r.k_selection.k_max} by silhouette${r.k_selection.sample < d.customers ? ` (seeded sample of ${int(r.k_selection.sample)})` : ''}: ${r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', ')}`,
+      `k chosen  ${r.k} of ${r.k_selection.k_min}…${r.k_selection.k_max} by silhouette${
+        r.k_selection.sample < d.customers ? ` (seeded sample of ${int(r.k_selection.sample)})` : ''
+      }: ${r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', ')}`,
     );
   lines.push(
-    `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
+    `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ` +
+      `${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ` +
+      `${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
     '',
     segmentTable(r.segments),
     '',

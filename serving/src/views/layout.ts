@@ -49,7 +49,8 @@ ${o.badge ? html`<span class="badge" id="model-badge">${o.badge}</span>` : ''}
 <main class="wrap" id="main">
 ${o.body}
 </main>
-<footer class="wrap">JSON API: <code>POST /api/v1/predict</code> · active model: <a href="/api/v1/model">/api/v1/model</a> · all versions: <a href="/models">/models</a></footer>
+<footer class="wrap">JSON API: <code>POST /api/v1/predict</code> · active model: <a href="/api/v1/model">/api/v1/model</a> · all versions:
+<a href="/models">/models</a></footer>
 </body>
 </html>
 `.value;

@@ -99,7 +99,8 @@ export function renderReport(r: ReportInput): string {
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Training report: ${esc(r.modelName)} (k = ${a.k})</title><style>${CSS}</style></head><body><main>
 <h1>Training report: ${esc(r.modelName)}</h1>
-<p class="sub">k-means with k = ${a.k}${a.k_selection ? ' (chosen by silhouette)' : ''} on ${int(n)} customers · trained ${esc(a.training.trained_at)} on the ${esc(a.training.backend)} backend · rfm ${esc(a.training.code_version)}</p>`);
+<p class="sub">k-means with k = ${a.k}${a.k_selection ? ' (chosen by silhouette)' : ''} on ${int(n)} customers · trained ${esc(a.training.trained_at)}
+on the ${esc(a.training.backend)} backend · rfm ${esc(a.training.code_version)}</p>`);
 
   // ---- data
   parts.push(`<h2>Data</h2><dl>
@@ -112,9 +113,15 @@ ${d.first_invoice ? `<dt>invoices from</dt><dd>${esc(d.first_invoice)} to ${esc(
 ${r.dateFormat ? `<dt>date format</dt><dd><code>${esc(r.dateFormat)}</code></dd>` : ''}
 </dl>`);
   if (!isFeatures) {
-    parts.push(`<table><caption style="text-align:left;padding:4px 0">Rows dropped, by the first rule each row failed (${int(totalDropped)} in all, ${pct(totalDropped, d.rows_read)} of the rows read)</caption>
+    parts.push(`<table><caption style="text-align:left;padding:4px 0">Rows dropped, by the first rule each row failed (${int(totalDropped)} in all,
+    ${pct(totalDropped, d.rows_read)} of the rows read)</caption>
 <thead><tr><th>reason</th><th>meaning</th><th>rows</th><th>share of rows read</th></tr></thead><tbody>
-${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEANING[k] ?? '')}</td><td class="n">${int(v)}</td><td class="n">${pct(v, d.rows_read)}</td></tr>`).join('\n')}
+${dropped
+  .map(
+    ([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEANING[k] ?? '')}</td><td class="n">${int(v)}</td>
+<td class="n">${pct(v, d.rows_read)}</td></tr>`,
+  )
+  .join('\n')}
 </tbody></table>`);
   } else
     parts.push(
@@ -125,47 +132,85 @@ ${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEA
   if (a.sweep && a.k_selection) {
     const ks = a.k_selection;
     parts.push(`<h2>Choosing k</h2>
-<p>k = ${ks.k_min}…${ks.k_max} were each fitted the same way (${p.n_init} restarts, seed ${p.seed}); k = ${a.k} has the highest mean silhouette${ks.sample < n ? `, computed on a seeded random sample of ${int(ks.sample)} of the ${int(n)} customers (the same sample for every k; exact silhouettes are computed up to 10,000 customers)` : ', computed exactly over all customers'}. The inertia (elbow) curve is shown for judgement: it always falls as k grows.</p>
-<figure>${sweepChart(a.sweep, a.k)}<figcaption>Inertia (left axis) and mean silhouette (right axis) for each k; the dotted line marks the chosen k. The same figures are in the table below.</figcaption></figure>
+<p>k = ${ks.k_min}…${ks.k_max} were each fitted the same way (${p.n_init} restarts, seed ${p.seed}); k = ${a.k} has the highest mean
+silhouette${
+      ks.sample < n
+        ? `, computed on a seeded random sample of ${int(ks.sample)} of the ${int(n)} customers (the same sample for every k; exact
+silhouettes are computed up to 10,000 customers)`
+        : ', computed exactly over all customers'
+    }. The inertia (elbow) curve is shown for judgement: it
+always falls as k grows.</p>
+<figure>${sweepChart(a.sweep, a.k)}<figcaption>Inertia (left axis) and mean silhouette (right axis) for each k; the dotted line marks the chosen k.
+The same figures are in the table below.</figcaption></figure>
 <table><thead><tr><th>k</th><th>inertia</th><th>silhouette</th><th>Davies–Bouldin</th><th>Calinski–Harabasz</th></tr></thead><tbody>
-${a.sweep.map((s) => `<tr${s.k === a.k ? ' style="font-weight:600;background:#fff8e6"' : ''}><td class="n">${s.k}${s.k === a.k ? ' (chosen)' : ''}</td><td class="n">${fix(s.inertia, 2)}</td><td class="n">${fix(s.silhouette, 4)}</td><td class="n">${fix(s.davies_bouldin, 3)}</td><td class="n">${fix(s.calinski_harabasz, 1)}</td></tr>`).join('\n')}
+${a.sweep
+  .map(
+    (
+      s,
+    ) => `<tr${s.k === a.k ? ' style="font-weight:600;background:#fff8e6"' : ''}><td class="n">${s.k}${s.k === a.k ? ' (chosen)' : ''}</td>
+<td class="n">${fix(s.inertia, 2)}</td><td class="n">${fix(s.silhouette, 4)}</td><td class="n">${fix(s.davies_bouldin, 3)}</td>
+<td class="n">${fix(s.calinski_harabasz, 1)}</td></tr>`,
+  )
+  .join('\n')}
 </tbody></table>`);
   }
 
   // ---- model quality
   const algo =
     p.algorithm === 'lloyd-sampled-restarts'
-      ? `The ${p.n_init} k-means++ restarts ran on a seeded sample of ${int(p.restart_sample ?? 0)} customers; the best restart's centres then started one full Lloyd run over all ${int(n)} customers (full restarts on this many customers would be too slow; mini-batch k-means was not used because its inertia ends above Lloyd's).`
+      ? `The ${p.n_init} k-means++ restarts ran on a seeded sample of ${int(p.restart_sample ?? 0)} customers; the best restart's centres then started
+      one full Lloyd run over all ${int(n)} customers (full restarts on this many customers would be too slow; mini-batch k-means was not used because
+      its inertia ends above Lloyd's).`
       : `${p.n_init} k-means++ restarts, each a full Lloyd run; the lowest inertia was kept (scikit-learn's KMeans semantics).`;
   parts.push(`<h2>Model quality</h2>
-<p>Features: recency, frequency and monetary, each log1p-transformed then standardized. ${algo} Converged in ${m.iterations} iterations (max_iter ${p.max_iter}, tol ${p.tol}).</p>
+<p>Features: recency, frequency and monetary, each log1p-transformed then standardized. ${algo} Converged in ${m.iterations} iterations (max_iter
+${p.max_iter}, tol ${p.tol}).</p>
 <table><thead><tr><th>metric</th><th>value</th><th>reading</th></tr></thead><tbody>
 <tr><td>inertia</td><td class="n">${fix(m.inertia, 2)}</td><td>sum of squared distances to the nearest centre (lower is tighter)</td></tr>
-<tr><td>silhouette</td><td class="n">${fix(m.silhouette, 4)}</td><td>−1…1, higher means better-separated segments${m.silhouette_sample < n ? `; on a seeded sample of ${int(m.silhouette_sample)} customers` : ''}</td></tr>
+<tr><td>silhouette</td><td class="n">${fix(m.silhouette, 4)}</td>
+<td>−1…1, higher means better-separated segments${m.silhouette_sample < n ? `; on a seeded sample of ${int(m.silhouette_sample)} customers` : ''}</td></tr>
 <tr><td>Davies–Bouldin</td><td class="n">${fix(m.davies_bouldin, 3)}</td><td>lower is better</td></tr>
 <tr><td>Calinski–Harabasz</td><td class="n">${fix(m.calinski_harabasz, 1)}</td><td>higher is better</td></tr>
 </tbody></table>`);
 
   // ---- segments
   parts.push(`<h2>Segments</h2>
-<table><thead><tr><th>segment</th><th>customers</th><th>R F M score</th><th>median R · F · M</th><th>mean R · F · M</th><th>centroid R · F · M</th><th>what to do</th></tr></thead><tbody>
+<table><thead><tr><th>segment</th><th>customers</th><th>R F M score</th><th>median R · F · M</th><th>mean R · F · M</th><th>centroid R · F · M</th>
+<th>what to do</th></tr></thead><tbody>
 ${segs
   .map(
     (s) =>
-      `<tr><td><span class="sw" style="background:${colorOf(s.cluster)}"></span><strong>${esc(s.name)}</strong> <small>(cluster ${s.cluster})</small><br><small>${esc(s.description)}</small></td><td class="n">${int(s.size)}<br><small>${pct(s.size, n)}</small></td><td class="n">${s.scores.r} ${s.scores.f} ${s.scores.m}</td><td class="n">${rfm(s.median)}</td><td class="n">${rfm(s.mean)}</td><td class="n">${rfm(s.centroid)}</td><td>${esc(s.action)}</td></tr>`,
+      `<tr><td><span class="sw" style="background:${colorOf(s.cluster)}"></span><strong>${esc(s.name)}</strong>
+      <small>(cluster ${s.cluster})</small><br><small>${esc(s.description)}</small></td>
+      <td class="n">${int(s.size)}<br><small>${pct(s.size, n)}</small></td><td class="n">${s.scores.r} ${s.scores.f} ${s.scores.m}</td>
+      <td class="n">${rfm(s.median)}</td><td class="n">${rfm(s.mean)}</td><td class="n">${rfm(s.centroid)}</td><td>${esc(s.action)}</td></tr>`,
   )
   .join('\n')}
 </tbody></table>
-<p class="sub">R = recency in days since the last purchase, F = number of invoices, M = total spent. Scores are 1–5 against the customers' quintiles (recency reversed: 5 = most recent); the centroid is the cluster centre mapped back to original units.</p>`);
+<p class="sub">R = recency in days since the last purchase, F = number of invoices, M = total spent. Scores are 1–5 against the customers' quintiles
+(recency reversed: 5 = most recent); the centroid is the cluster centre mapped back to original units.</p>`);
 
   // ---- charts
   parts.push(`<h2>Plots</h2>
-<figure>${customerScatterChart(points, a.segments)}<figcaption>Recency against monetary value of ${idx.length < n ? `a seeded random sample of ${int(idx.length)} of the ${int(n)} customers` : `all ${int(n)} customers`}, coloured by segment; both axes are logarithmic.</figcaption></figure>
+<figure>${customerScatterChart(points, a.segments)}<figcaption>Recency against monetary value of ${
+    idx.length < n
+      ? `a seeded random sample of
+${int(idx.length)} of the ${int(n)} customers`
+      : `all ${int(n)} customers`
+  }, coloured by segment; both axes are logarithmic.</figcaption></figure>
 <figure>${segmentSizesChart(a.segments, REPORT_WIDTH)}<figcaption>Customers per segment (numbers in the segment table above).</figcaption></figure>
-<figure>${snakeChart(a, REPORT_WIDTH)}<figcaption>Snake plot: each segment's centroid in standardized recency, frequency and monetary value (log1p, then z-score), the point its customers are assigned by and their mean. Above 0 is above the average customer; for recency that means longer since the last purchase.</figcaption></figure>`);
+<figure>${snakeChart(a, REPORT_WIDTH)}<figcaption>Snake plot: each segment's centroid in standardized recency, frequency and monetary value (log1p,
+then z-score), the point its customers are assigned by and their mean. Above 0 is above the average customer; for recency that means longer since the
+last purchase.</figcaption>
+</figure>`);
 
   parts.push(`<h2>Run</h2><dl>
-<dt>parameters</dt><dd>k ${a.k}, seed ${p.seed}, n_init ${p.n_init}, max_iter ${p.max_iter}, tol ${p.tol}, init ${esc(p.init)}${p.algorithm ? `, algorithm ${esc(p.algorithm)}` : ''}</dd>
+<dt>parameters</dt><dd>k ${a.k}, seed ${p.seed}, n_init ${p.n_init}, max_iter ${p.max_iter}, tol ${p.tol}, init ${esc(p.init)}${
+    p.algorithm
+      ? `,
+algorithm ${esc(p.algorithm)}`
+      : ''
+  }</dd>
 <dt>time</dt><dd>${Object.entries(a.training.phases_ms)
     .map(([k, v]) => `${esc(k)} ${int(Math.round(v))} ms`)
     .join(', ')}</dd>
