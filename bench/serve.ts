@@ -278,7 +278,8 @@ async function main() {
   log(`  rfm / bare express          ${(rfm.rps / bareExpress.rps).toFixed(2)}×   (goal ≥ 0.9×)`);
   log(`  rfm / bare node:http        ${(rfm.rps / bareHttp.rps).toFixed(2)}×`);
   log(
-    `  rfm express-only / bare express  ${(rfmExpress.rps / bareExpress.rps).toFixed(2)}×   (the fast path's gain: ${(rfm.rps / rfmExpress.rps).toFixed(2)}×)`,
+    `  rfm express-only / bare express  ${(rfmExpress.rps / bareExpress.rps).toFixed(2)}×   ` +
+      `(the fast path's gain: ${(rfm.rps / rfmExpress.rps).toFixed(2)}×)`,
   );
   log(`  bare express / node:http    ${(bareExpress.rps / bareHttp.rps).toFixed(2)}×`);
   log(

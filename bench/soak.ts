@@ -153,7 +153,8 @@ const batch = JSON.stringify({
     monetary: 20 + i * 17.5,
   })),
 });
-const csv = `cid,recency,frequency,monetary\n${Array.from({ length: 50 }, (_, i) => `c${i},${i * 5},${1 + (i % 7)},${(30 + i * 11.25).toFixed(2)}`).join('\n')}\n`;
+const csvRows = Array.from({ length: 50 }, (_, i) => `c${i},${i * 5},${1 + (i % 7)},${(30 + i * 11.25).toFixed(2)}`);
+const csv = `cid,recency,frequency,monetary\n${csvRows.join('\n')}\n`;
 const tx = JSON.stringify({
   cid: '17850',
   transactions: Array.from({ length: 5 }, (_, i) => ({

@@ -953,6 +953,14 @@ function content(b: BodyDoc) {
   };
 }
 
+/** `post /api/v1/models/{name}/rollback` → `postApiV1ModelsByNameRollback` */
+function operationId(op: OperationDoc): string {
+  const camel = op.path
+    .replace(/\{(\w+)\}/g, 'By_$1')
+    .replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''));
+  return `${op.method}${camel}`;
+}
+
 let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | null = null;
 
 /** The OpenAPI 3.1 document (built once per process). */
@@ -975,7 +983,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
       tags: [op.tag],
       summary: op.summary,
       description: op.description,
-      operationId: `${op.method}${op.path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId: operationId(op),
       ...(op.admin ? { security: [{ [bearer.name]: [] }] } : {}),
       request: req,
       responses: Object.fromEntries(

@@ -89,6 +89,10 @@ function field(f: FieldSpec, value: string | undefined, error: string | undefine
 }
 
 /** Where the placement chart of one customer is drawn (server-side SVG, see routes/ui-models.ts). */
+const placementAlt = (k: number) =>
+  `Chart: recency against money spent for the typical customer of each of the ${k} segments, with this customer ` +
+  'marked; the comparison table above gives the same numbers.';
+
 export function placementChartUrl(
   model: LoadedModel,
   f: { recency: number; frequency: number; monetary: number },
@@ -130,7 +134,7 @@ function resultCard(model: LoadedModel, r: FormResult): SafeHtml {
   ${scoreBadges(ex.segmentScores)}</p>
   <figure class="chart" id="placement">
     <img src="${placementChartUrl(model, r.features!)}" width="480" height="360"
-    alt="Chart: recency against money spent for the typical customer of each of the ${model.artifact.k} segments, with this customer marked; the comparison table above gives the same numbers.">
+    alt="${placementAlt(model.artifact.k)}">
     <figcaption>Where this customer sits among the segments (recency against money spent; bubble size = segment size).</figcaption>
   </figure>`
       : ''

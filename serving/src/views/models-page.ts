@@ -104,6 +104,10 @@ export interface ModelsPageOptions {
   notice?: Notice;
 }
 
+const MAP_ALT =
+  "Scatter chart of recency against money spent for each segment's typical customer, bubble size by segment size; " +
+  'the numbers are in the segment profile table.';
+
 export function renderModelsPage(o: ModelsPageOptions): string {
   const body = html`<h1>Models</h1>
 <p class="lead">Every trained version, what it was trained on and how well it separates customers. The server answers with the version marked
@@ -148,7 +152,11 @@ snapshot ${v.data.snapshot_date}</span></td>
 <td class="num" data-label="Segments">${v.k}</td>
 <td class="num" data-label="Silhouette">${num(v.metrics.silhouette)}</td>
 <td class="num" data-label="Davies–Bouldin">${num(v.metrics.davies_bouldin)}</td>
-<td class="num" data-label="Calinski–H.">${v.metrics.calinski_harabasz === null || v.metrics.calinski_harabasz === undefined ? '—' : fmtNumber(v.metrics.calinski_harabasz)}</td>
+<td class="num" data-label="Calinski–H.">${
+      v.metrics.calinski_harabasz === null || v.metrics.calinski_harabasz === undefined
+        ? '—'
+        : fmtNumber(v.metrics.calinski_harabasz)
+    }</td>
 </tr>`;
   });
   const moves = m.history.filter((e) => e.alias !== null);
@@ -327,7 +335,7 @@ alt="Snake plot of each segment's standardized recency, frequency and monetary v
 <figcaption>Snake plot: each segment's centre in the model's standardized space (log, then z-score). Above 0 = more than the average customer (for
 recency: longer ago).</figcaption></figure>
 <figure class="chart" id="chart-map"><img src="${base}/charts/map.svg?rev=${rev}" width="${CHART_WIDTH}" height="${MAP_HEIGHT}"
-alt="Scatter chart of recency against money spent for each segment's typical customer, bubble size by segment size; the numbers are in the segment profile table.">
+alt="${MAP_ALT}">
 <figcaption>Recency vs monetary of each segment's typical customer (log scales; bubble size = segment size).</figcaption></figure>
 </div>
 </section>`;
