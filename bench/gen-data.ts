@@ -223,6 +223,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   const o = optionsFrom(process.argv.slice(2));
   const r = await generate(o);
   console.log(
-    `wrote ${o.out}: ${r.rows.toLocaleString('en-US')} rows, ${r.invoices.toLocaleString('en-US')} invoices, ${o.customers.toLocaleString('en-US')} customers (seed ${o.seed}) in ${(r.ms / 1000).toFixed(1)} s`,
+    `wrote ${o.out}: ${r.rows.toLocaleString('en-US')} rows, ${r.invoices.toLocaleString('en-US')} invoices, ${o.customers.toLocaleString('en-US')} ` +
+      `customers (seed ${o.seed}) in ${(r.ms / 1000).toFixed(1)} s`,
   );
 }

@@ -85,7 +85,8 @@ try {
     const ari = adjustedRandIndex(r.labels, s.labels);
     const sil = silhouette(z, 3, r.labels, k, { seed: SEED }).value;
     console.log(
-      `  ${String(k).padEnd(3)} ${r.inertia.toFixed(2).padStart(11)}   ${s.inertia.toFixed(2).padStart(15)}   ${ratio.toFixed(5)}  ${(Math.abs(ratio - 1) * 100).toFixed(3).padStart(6)}%  ${ari.toFixed(4)}   ${sil?.toFixed(4)}`,
+      `  ${String(k).padEnd(3)} ${r.inertia.toFixed(2).padStart(11)}   ${s.inertia.toFixed(2).padStart(15)}   ${ratio.toFixed(5)}  ` +
+        `${(Math.abs(ratio - 1) * 100).toFixed(3).padStart(6)}%  ${ari.toFixed(4)}   ${sil?.toFixed(4)}`,
     );
   }
   console.log(

@@ -177,7 +177,8 @@ function measure(port: number, path: string): WrkResult {
 
 const line = (name: string, r: WrkResult) =>
   log(
-    `  ${name.padEnd(34)} ${fmt(r.rps).padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   (${fmt(r.requests)} requests, ${r.errors} errors)`,
+    `  ${name.padEnd(34)} ${fmt(r.rps).padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   ` +
+      `(${fmt(r.requests)} requests, ${r.errors} errors)`,
   );
 
 function pct(sorted: number[], p: number): number {
@@ -277,7 +278,8 @@ async function main() {
   log(`  rfm / bare express          ${(rfm.rps / bareExpress.rps).toFixed(2)}×   (goal ≥ 0.9×)`);
   log(`  rfm / bare node:http        ${(rfm.rps / bareHttp.rps).toFixed(2)}×`);
   log(
-    `  rfm express-only / bare express  ${(rfmExpress.rps / bareExpress.rps).toFixed(2)}×   (the fast path's gain: ${(rfm.rps / rfmExpress.rps).toFixed(2)}×)`,
+    `  rfm express-only / bare express  ${(rfmExpress.rps / bareExpress.rps).toFixed(2)}×   ` +
+      `(the fast path's gain: ${(rfm.rps / rfmExpress.rps).toFixed(2)}×)`,
   );
   log(`  bare express / node:http    ${(bareExpress.rps / bareHttp.rps).toFixed(2)}×`);
   log(
@@ -315,20 +317,23 @@ async function main() {
     `batch of 10,000 customers, one request at a time (${fmt(batchBody.length / 1024)} kB JSON; client-measured, end to end):`,
   );
   log(
-    `  JSON  POST /api/v1/predict       median ${batchMedian.toFixed(1)} ms, p90 ${pct(batch, 90).toFixed(1)} ms, min ${batch[0]!.toFixed(1)} ms   (goal < 50 ms)`,
+    `  JSON  POST /api/v1/predict       median ${batchMedian.toFixed(1)} ms, p90 ${pct(batch, 90).toFixed(1)} ms, min ${batch[0]!.toFixed(1)} ms   ` +
+      `(goal < 50 ms)`,
   );
   log(
     `  CSV   POST /api/v1/predict/csv   median ${pct(csv, 50).toFixed(1)} ms, p90 ${pct(csv, 90).toFixed(1)} ms, min ${csv[0]!.toFixed(1)} ms`,
   );
   log(
-    `  predictions/s through the batch route: ${fmt(batchPps)} vs the baseline's ${fmt(flask.rps)} (one per request) = ${(batchPps / flask.rps).toFixed(0)}×   (goal ≥ 100×)`,
+    `  predictions/s through the batch route: ${fmt(batchPps)} vs the baseline's ${fmt(flask.rps)} (one per request) = ` +
+      `${(batchPps / flask.rps).toFixed(0)}×   (goal ≥ 100×)`,
   );
 
   // promotions and rollbacks under load
   log('');
   const swap = await swapUnderLoad(port, reg);
   log(
-    `promotions and rollbacks under load (${swap.moves} moves by a second process, 8 clients, 24 customers per request, each answer checked against its version's Predictor):`,
+    `promotions and rollbacks under load (${swap.moves} moves by a second process, 8 clients, 24 customers per request, each answer checked against ` +
+      `its version's Predictor):`,
   );
   log(
     `  ${fmt(swap.requests)} requests, ${swap.errors} errors, ${swap.mixed} mixed answers, max latency during swaps ${swap.maxLatency.toFixed(1)} ms`,

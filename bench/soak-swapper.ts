@@ -18,7 +18,14 @@ const timer = setInterval(() => {
       ? reg.promote(model!, candidate, { actor: 'soak', reason: `soak swap ${++n}`, force: true })
       : reg.rollback(model!, { actor: 'soak', reason: `soak swap ${++n}` });
     process.stdout.write(
-      `${JSON.stringify({ n, action: promote ? 'promote' : 'rollback', from: move.from, to: move.to, ms: +(performance.now() - t0).toFixed(1), at: Date.now() })}\n`,
+      `${JSON.stringify({
+        n,
+        action: promote ? 'promote' : 'rollback',
+        from: move.from,
+        to: move.to,
+        ms: +(performance.now() - t0).toFixed(1),
+        at: Date.now(),
+      })}\n`,
     );
     promote = !promote;
   } catch (e) {

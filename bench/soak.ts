@@ -153,7 +153,8 @@ const batch = JSON.stringify({
     monetary: 20 + i * 17.5,
   })),
 });
-const csv = `cid,recency,frequency,monetary\n${Array.from({ length: 50 }, (_, i) => `c${i},${i * 5},${1 + (i % 7)},${(30 + i * 11.25).toFixed(2)}`).join('\n')}\n`;
+const csvRows = Array.from({ length: 50 }, (_, i) => `c${i},${i * 5},${1 + (i % 7)},${(30 + i * 11.25).toFixed(2)}`);
+const csv = `cid,recency,frequency,monetary\n${csvRows.join('\n')}\n`;
 const tx = JSON.stringify({
   cid: '17850',
   transactions: Array.from({ length: 5 }, (_, i) => ({
@@ -365,7 +366,8 @@ async function worker(w: number): Promise<void> {
 
 if (!JSON_OUT)
   log(
-    `soak: ${MINUTES} min at ${RATE} req/s over ${CONNS} keep-alive connections on ${BASE} (server ${BUILT ? 'cli/dist' : 'from sources via tsx'}, pid ${server.pid}); production moves every ${SWAP_S} s; warm-up ${WARMUP_S} s`,
+    `soak: ${MINUTES} min at ${RATE} req/s over ${CONNS} keep-alive connections on ${BASE} (server ${BUILT ? 'cli/dist' : 'from sources via tsx'}, ` +
+      `pid ${server.pid}); production moves every ${SWAP_S} s; warm-up ${WARMUP_S} s`,
   );
 await Promise.all(Array.from({ length: CONNS }, (_, w) => worker(w)));
 running = false;
@@ -433,10 +435,14 @@ else {
   );
   log(`errors     ${errors.length}${errors.length ? ` (first: ${errors[0]})` : ''}`);
   log(
-    `swaps      ${swaps.length} production moves by the second process (${swaps.filter((s) => s.action === 'promote').length} promote, ${swaps.filter((s) => s.action === 'rollback').length} rollback, ${swapErrors.length} failed, slowest ${fmt(result.swap_ms_max, 1)} ms); the ${CONNS} connections saw the answering version change ${versionChanges} times in all; answers by version: ${[...versions].map(([v, n]) => `v${v} ${fmt(n)}`).join(', ')}`,
+    `swaps      ${swaps.length} production moves by the second process (${swaps.filter((s) => s.action === 'promote').length} promote, ` +
+      `${swaps.filter((s) => s.action === 'rollback').length} rollback, ${swapErrors.length} failed, slowest ${fmt(result.swap_ms_max, 1)} ms); the ` +
+      `${CONNS} connections saw the answering version change ${versionChanges} times in all; answers by version: ` +
+      `${[...versions].map(([v, n]) => `v${v} ${fmt(n)}`).join(', ')}`,
   );
   log(
-    `latency    p50 ${fmt(pct(50), 2)} ms, p90 ${fmt(pct(90), 2)} ms, p99 ${fmt(pct(99), 2)} ms, p99.9 ${fmt(pct(99.9), 2)} ms, max ${fmt(sorted.at(-1) ?? NaN, 1)} ms`,
+    `latency    p50 ${fmt(pct(50), 2)} ms, p90 ${fmt(pct(90), 2)} ms, p99 ${fmt(pct(99), 2)} ms, p99.9 ${fmt(pct(99.9), 2)} ms, max ` +
+      `${fmt(sorted.at(-1) ?? NaN, 1)} ms`,
   );
   log(
     `rss        after warm-up ${mb(rssWarm)}, at end ${mb(rssEnd)} (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%, limit +10%), max ${mb(rssMax)}`,

@@ -80,7 +80,13 @@ function line(label: string, m: Measured): void {
     .filter((k) => p[k] !== undefined)
     .map((k) => `${k} ${(p[k]! / 1000).toFixed(2)} s`);
   console.log(
-    `${label.padEnd(34)} wall ${(m.wall / 1000).toFixed(1).padStart(5)} s   peak RSS ${m.rssMb.toFixed(0).padStart(5)} MB   ${fmt(m.json.data.customers).padStart(9)} customers   ${main.join(', ')}${m.json.params.algorithm ? `   [${m.json.params.algorithm}${m.json.params.restart_sample ? ` on ${fmt(m.json.params.restart_sample)}` : ''}]` : ''}`,
+    `${label.padEnd(34)} wall ${(m.wall / 1000).toFixed(1).padStart(5)} s   peak RSS ${m.rssMb.toFixed(0).padStart(5)} MB   ` +
+      `${fmt(m.json.data.customers).padStart(9)} customers   ${main.join(', ')}${
+        m.json.params.algorithm
+          ? `   ` +
+            `[${m.json.params.algorithm}${m.json.params.restart_sample ? ` on ${fmt(m.json.params.restart_sample)}` : ''}]`
+          : ''
+      }`,
   );
 }
 

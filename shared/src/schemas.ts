@@ -95,7 +95,8 @@ export const CustomerFeaturesSchema = z
   .meta({
     id: 'CustomerFeatures',
     description:
-      "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The capitalised names CID, Recency, Frequency, Monetary are accepted as well.",
+      "One customer's recency (days since the last purchase), frequency (distinct purchases) and monetary (total spent). The capitalised names CID, " +
+      'Recency, Frequency, Monetary are accepted as well.',
     example: { cid: '12346', recency: 325, frequency: 1, monetary: 77183.6 },
   });
 export type CustomerFeatures = z.output<typeof CustomerFeaturesSchema>;

@@ -70,7 +70,8 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
         const x = c.assignments;
         lines.push(
           '',
-          `on v${Math.max(c.a.version, c.b.version)}'s ${x.customers} training customers: adjusted Rand index ${x.ari.toFixed(4)}; ${x.changed_segment} customers (${(100 * x.changed_share).toFixed(1)}%) would change segment`,
+          `on v${Math.max(c.a.version, c.b.version)}'s ${x.customers} training customers: adjusted Rand index ${x.ari.toFixed(4)}; ` +
+            `${x.changed_segment} customers (${(100 * x.changed_share).toFixed(1)}%) would change segment`,
         );
         lines.push(
           table(

@@ -83,7 +83,8 @@ export function registerModelsCommands(program: Command): void {
       () =>
         [
           `${cfg.modelName} v${rec.version}  ${rec.aliases.length ? `[${rec.aliases.join(', ')}]` : ''}  ${rec.status}`,
-          `trained ${rec.createdAt} by ${rec.createdBy} on ${rec.data.source.file} (${rec.data.rows_read} rows read, ${rec.data.rows_kept} kept, ${rec.data.customers} customers, snapshot ${rec.data.snapshot_date})`,
+          `trained ${rec.createdAt} by ${rec.createdBy} on ${rec.data.source.file} (${rec.data.rows_read} rows read, ${rec.data.rows_kept} kept, ` +
+            `${rec.data.customers} customers, snapshot ${rec.data.snapshot_date})`,
           ...(rec.description ? [`description: ${rec.description}`] : []),
           ...(Object.keys(tags).length
             ? [
@@ -97,7 +98,8 @@ export function registerModelsCommands(program: Command): void {
               .map(([k, n]) => `${k} ${n}`)
               .join(', ') || 'none'
           }`,
-          `k=${rec.k} seed=${rec.params.seed} n_init=${rec.params.n_init}  inertia ${fmt(rec.metrics.inertia, 2)}  silhouette ${fmt(rec.metrics.silhouette, 4)}  backend ${rec.training.backend}`,
+          `k=${rec.k} seed=${rec.params.seed} n_init=${rec.params.n_init}  inertia ${fmt(rec.metrics.inertia, 2)}  silhouette ` +
+            `${fmt(rec.metrics.silhouette, 4)}  backend ${rec.training.backend}`,
           '',
           segmentTable(art.segments),
           `artifact sha256 ${rec.artifact.sha256} (${rec.artifact.size} bytes)`,

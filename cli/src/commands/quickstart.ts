@@ -67,7 +67,8 @@ export function registerQuickstartCommand(program: Command): void {
         );
         const sizes = res.segments.map((s) => `${s.name} ${s.size}`).join(', ');
         process.stdout.write(
-          `rfm: registered ${res.model} v${res.version} (production) in ${(res.duration_ms / 1000).toFixed(1)} s — ${res.data.customers} customers: ${sizes}\n`,
+          `rfm: registered ${res.model} v${res.version} (production) in ${(res.duration_ms / 1000).toFixed(1)} s — ` +
+            `${res.data.customers} customers: ${sizes}\n`,
         );
       } else {
         process.stdout.write(`rfm: ${config.modelName} v${production} is production in ${config.registry}\n`);

@@ -191,7 +191,9 @@ export function trainText(r: TrainResult): string {
     if (ks.runner_up) lines.push(`runner-up k=${ks.runner_up.k}: ${ks.runner_up.reason}`);
   }
   lines.push(
-    `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
+    `k-means   k=${r.k} seed=${r.params.seed} n_init=${r.params.n_init} on ${r.backend}: inertia ${fix(m.inertia, 2)}, silhouette ` +
+      `${fix(m.silhouette, 4)}${m.silhouette_sample < d.customers ? ` (sample of ${int(m.silhouette_sample)})` : ''}, Davies-Bouldin ` +
+      `${fix(m.davies_bouldin, 3)}, Calinski-Harabasz ${fix(m.calinski_harabasz, 1)}`,
     '',
     segmentTable(r.segments),
     ...namingLines(r),

@@ -190,7 +190,8 @@ const json = (schema: z.ZodType, examples: ExampleSet): BodyDoc => ({
 const loadError = null;
 
 const PINNING =
-  'Answers with the model the `production` alias points at; `?version=N` or `?alias=name` pins the request to another version (to compare before promoting). The `x-model-version` header and `model_version` name the version that answered.';
+  'Answers with the model the `production` alias points at; `?version=N` or `?alias=name` pins the request to another version (to compare before ' +
+  'promoting). The `x-model-version` header and `model_version` name the version that answered.';
 
 const unavailable = {
   description: 'No model is active (or the pinned version cannot be loaded)',
@@ -272,7 +273,11 @@ export const OPERATIONS: OperationDoc[] = [
     path: '/api/v1/predict',
     tag: 'Predict',
     summary: 'Segment of one customer, or of a batch',
-    description: `One customer \`{cid, recency, frequency, monetary}\` (the capitalised names \`CID, Recency, Frequency, Monetary\` work too), or \`{instances: [...]}\` of up to ${MAX_BATCH} customers, answered in order. Limits: recency ${LIMITS.recency.min}–${LIMITS.recency.max} days, frequency ${LIMITS.frequency.min}–${LIMITS.frequency.max} (whole), monetary ${LIMITS.monetary.min}–${LIMITS.monetary.max}. Body at most ${JSON_BODY_LIMIT}. ${PINNING}`,
+    description:
+      `One customer \`{cid, recency, frequency, monetary}\` (the capitalised names \`CID, Recency, Frequency, Monetary\` work too), or ` +
+      `\`{instances: [...]}\` of up to ${MAX_BATCH} customers, answered in order. Limits: recency ${LIMITS.recency.min}–${LIMITS.recency.max} days, ` +
+      `frequency ${LIMITS.frequency.min}–${LIMITS.frequency.max} (whole), monetary ${LIMITS.monetary.min}–${LIMITS.monetary.max}. Body at most ` +
+      `${JSON_BODY_LIMIT}. ${PINNING}`,
     query: SelectorSchema,
     paramExamples: [{}, { version: '2' }, { alias: 'staging' }],
     request: json(z.union([BatchRequestSchema, CustomerFeaturesSchema]), {
@@ -345,7 +350,11 @@ export const OPERATIONS: OperationDoc[] = [
     path: '/api/v1/predict/csv',
     tag: 'Predict',
     summary: 'Score a CSV of customers (streamed)',
-    description: `A CSV whose header names recency, frequency, monetary and optionally cid (any case; \`CID, Recency, Frequency, Monetary\` and \`CustomerID\` work). Other columns are echoed. The answer streams back the same rows with \`cluster\`, \`segment\` and \`error\` columns; a bad row gets an \`error\` naming the row and column instead of failing the file. A missing header column, an empty body or a wrong content type is a 4xx JSON error before any output. Body at most ${CSV_BODY_LIMIT / 1024 / 1024} MB (413). ${PINNING}`,
+    description:
+      `A CSV whose header names recency, frequency, monetary and optionally cid (any case; \`CID, Recency, Frequency, Monetary\` and ` +
+      `\`CustomerID\` work). Other columns are echoed. The answer streams back the same rows with \`cluster\`, \`segment\` and \`error\` columns; a ` +
+      `bad row gets an \`error\` naming the row and column instead of failing the file. A missing header column, an empty body or a wrong content ` +
+      `type is a 4xx JSON error before any output. Body at most ${CSV_BODY_LIMIT / 1024 / 1024} MB (413). ${PINNING}`,
     query: SelectorSchema,
     paramExamples: [{}, { version: '2' }],
     request: {
@@ -362,7 +371,8 @@ export const OPERATIONS: OperationDoc[] = [
           examples: {
             scored: {
               value:
-                'CID,Recency,Frequency,Monetary,cluster,segment,error\n12346,325,1,77183.6,1,Can\'t Lose Them,\n12347,2,7,4310,0,Champions,\n12348,x,1,10,,,"row 3, Recency: recency must be a number, got ""x"""\n',
+                "CID,Recency,Frequency,Monetary,cluster,segment,error\n12346,325,1,77183.6,1,Can't Lose " +
+                'Them,\n12347,2,7,4310,0,Champions,\n12348,x,1,10,,,"row 3, Recency: recency must be a number, got ""x"""\n',
             },
           },
         },
@@ -373,7 +383,8 @@ export const OPERATIONS: OperationDoc[] = [
           header: {
             value: err(
               'INVALID_INPUT',
-              'CSV header lacks column(s) monetary; found "cid", "recency", "frequency". The first line must name the columns: cid, recency, frequency, monetary (or CID, Recency, Frequency, Monetary)',
+              'CSV header lacks column(s) monetary; found "cid", "recency", "frequency". The first line must name the columns: cid, recency, ' +
+                'frequency, monetary (or CID, Recency, Frequency, Monetary)',
               [{ path: 'header.monetary', message: 'missing column' }],
             ),
           },
@@ -398,7 +409,12 @@ export const OPERATIONS: OperationDoc[] = [
     path: '/api/v1/predict/transactions',
     tag: 'Predict',
     summary: "One customer's raw transactions → RFM and segment",
-    description: `The customer's lines as the export has them (up to ${MAX_TRANSACTIONS}; UCI names \`InvoiceNo, InvoiceDate, Quantity, UnitPrice, CustomerID\` or \`invoice, date, quantity, price\`, or \`amount\` instead of quantity × price). Cleaned and aggregated by the same rules as training: cancelled invoices (starting with C), quantity ≤ 0 and price ≤ 0 are dropped; recency counts whole days from the last invoice date to \`as_of\` (default: the day after the last invoice); frequency counts distinct invoices; monetary sums quantity × price. Body at most ${TRANSACTIONS_BODY_LIMIT}. ${PINNING}`,
+    description:
+      `The customer's lines as the export has them (up to ${MAX_TRANSACTIONS}; UCI names \`InvoiceNo, InvoiceDate, Quantity, UnitPrice, ` +
+      `CustomerID\` or \`invoice, date, quantity, price\`, or \`amount\` instead of quantity × price). Cleaned and aggregated by the same rules as ` +
+      `training: cancelled invoices (starting with C), quantity ≤ 0 and price ≤ 0 are dropped; recency counts whole days from the last invoice date ` +
+      `to \`as_of\` (default: the day after the last invoice); frequency counts distinct invoices; monetary sums quantity × price. Body at most ` +
+      `${TRANSACTIONS_BODY_LIMIT}. ${PINNING}`,
     query: SelectorSchema,
     paramExamples: [{}, { alias: 'production' }],
     request: json(TransactionsRequestSchema, {
@@ -654,7 +670,8 @@ export const OPERATIONS: OperationDoc[] = [
     admin: true,
     summary: 'Point production at a version (policy-checked)',
     description:
-      'Moves the `production` alias after checking the promotion policy; `force: true` overrides it, on record. Every server following the alias switches within a second.',
+      'Moves the `production` alias after checking the promotion policy; `force: true` overrides it, on record. Every server following the alias ' +
+      'switches within a second.',
     params: z.object({ name: NameParam, v: VersionParam }),
     paramExamples: [{ name: 'customer-segments', v: '2' }],
     request: json(PromoteBody, {
@@ -862,7 +879,8 @@ export const OPERATIONS: OperationDoc[] = [
     tag: 'Operations',
     summary: 'Readiness',
     description:
-      'Ready once a model is loaded. A version that failed to load (bad checksum, unknown format, schema mismatch) is reported in last_load_error while the previous one keeps serving.',
+      'Ready once a model is loaded. A version that failed to load (bad checksum, unknown format, schema mismatch) is reported in last_load_error ' +
+      'while the previous one keeps serving.',
     responses: {
       200: {
         description: 'Ready',
@@ -903,7 +921,8 @@ export const OPERATIONS: OperationDoc[] = [
     tag: 'Operations',
     summary: 'Prometheus metrics',
     description:
-      'Request count and latency by route and status, predictions by model version and segment, model loads and load failures, the active version, and Node process metrics. In cluster mode, summed over workers.',
+      'Request count and latency by route and status, predictions by model version and segment, model loads and load failures, the active version, ' +
+      'and Node process metrics. In cluster mode, summed over workers.',
     responses: {
       200: {
         description: 'Prometheus text format',
@@ -945,6 +964,14 @@ function content(b: BodyDoc) {
   };
 }
 
+/** `post /api/v1/models/{name}/rollback` → `postApiV1ModelsByNameRollback` */
+function operationId(op: OperationDoc): string {
+  const camel = op.path
+    .replace(/\{(\w+)\}/g, 'By_$1')
+    .replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''));
+  return `${op.method}${camel}`;
+}
+
 let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | null = null;
 
 /** The OpenAPI 3.1 document (built once per process). */
@@ -967,7 +994,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
       tags: [op.tag],
       summary: op.summary,
       description: op.description,
-      operationId: `${op.method}${op.path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId: operationId(op),
       ...(op.admin ? { security: [{ [bearer.name]: [] }] } : {}),
       request: req,
       responses: Object.fromEntries(
@@ -985,7 +1012,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
       title: 'rfm — customer segments',
       version: '1',
       description:
-        'Score customers into RFM segments with the model the registry’s `production` alias points at; manage versions. Errors are `{error: {code, message, issues}}` with the HTTP status from one table.',
+        'Score customers into RFM segments with the model the registry’s `production` alias points at; manage versions. Errors are `{error: {code, ' +
+        'message, issues}}` with the HTTP status from one table.',
     },
     servers: [{ url: '/' }],
     tags: [

@@ -36,10 +36,12 @@ function renderDocs(): string {
   const doc = openApiDocument();
   const tags = doc.tags ?? [];
   const body = html`<h1>rfm API</h1>
-<p class="lead">Generated from the zod schemas the server validates with. Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors are always <code>{"error": {"code", "message", "issues"}}</code>; the code fixes the HTTP status.</p>
+<p class="lead">Generated from the zod schemas the server validates with. Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).
+Errors are always <code>{"error": {"code", "message", "issues"}}</code>; the code fixes the HTTP status.</p>
 <nav class="card" aria-label="Routes"><h2>Routes</h2><ul>${OPERATIONS.map(
     (op) =>
-      html`<li><a href="#${anchor(op.method, op.path)}"><code>${op.method.toUpperCase()} ${op.path}</code></a> — ${op.summary}${op.admin ? ' (admin token)' : ''}</li>`,
+      html`<li><a href="#${anchor(op.method, op.path)}"><code>${op.method.toUpperCase()} ${op.path}</code></a> —
+      ${op.summary}${op.admin ? ' (admin token)' : ''}</li>`,
   )}</ul></nav>
 ${tags.map(
   (t) => html`<section><h2>${t.name}</h2><p class="lead">${t.description ?? ''}</p>
@@ -57,7 +59,15 @@ ${OPERATIONS.filter((op) => op.tag === t.name).map((op) => {
 <h3><code>${op.method.toUpperCase()} ${op.path}</code></h3>
 <p><strong>${op.summary}.</strong> ${op.description}</p>
 ${op.admin ? html`<p class="hint">Needs <code>Authorization: Bearer &lt;RFM_ADMIN_TOKEN&gt;</code>.</p>` : ''}
-${params.length ? html`<div class="table-scroll"><table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th></tr></thead><tbody>${params.map((p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td><code>${JSON.stringify(p.schema)}</code></td></tr>`)}</tbody></table></div>` : ''}
+${
+  params.length
+    ? html`<div class="table-scroll"><table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th></tr></thead>
+<tbody>${params.map(
+        (p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td>
+<td><code>${JSON.stringify(p.schema)}</code></td></tr>`,
+      )}</tbody></table></div>`
+    : ''
+}
 ${op.request ? html`<h4>Request body</h4>${examples(op.request)}` : ''}
 <h4>Responses</h4>
 ${Object.entries(op.responses).map(([status, r]) => html`<p><strong>${status}</strong> ${r.description}</p>${examples(r.body)}`)}

@@ -76,7 +76,12 @@ function field(f: FieldSpec, value: string | undefined, error: string | undefine
     : html`<input id="${f.name}" name="${f.name}" type="text" maxlength="64" autocomplete="off"
         value="${value ?? ''}" aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ''}>`;
   return html`<div class="field" id="field-${f.name}">
-  <label for="${f.name}">${f.label}${f.optional ? html` <span class="opt">(optional)</span>` : ''}${f.unit ? html` <span class="opt">(${f.unit})</span>` : ''}</label>
+  <label for="${f.name}">${f.label}${f.optional ? html` <span class="opt">(optional)</span>` : ''}${
+    f.unit
+      ? html`
+  <span class="opt">(${f.unit})</span>`
+      : ''
+  }</label>
   ${input}
   <p class="hint" id="${f.name}-hint">${f.hint}</p>
   ${error ? html`<p class="error" id="${f.name}-error">${error}</p>` : ''}
@@ -84,6 +89,10 @@ function field(f: FieldSpec, value: string | undefined, error: string | undefine
 }
 
 /** Where the placement chart of one customer is drawn (server-side SVG, see routes/ui-models.ts). */
+const placementAlt = (k: number) =>
+  `Chart: recency against money spent for the typical customer of each of the ${k} segments, with this customer ` +
+  'marked; the comparison table above gives the same numbers.';
+
 export function placementChartUrl(
   model: LoadedModel,
   f: { recency: number; frequency: number; monetary: number },
@@ -97,7 +106,8 @@ export function placementChartUrl(
 }
 
 const scoreBadges = (s: { r: number; f: number; m: number }) =>
-  html`<span class="scores"><span class="score" title="recency score, 5 = most recent">R ${s.r}</span><span class="score" title="frequency score">F ${s.f}</span><span class="score" title="monetary score">M ${s.m}</span></span>`;
+  html`<span class="scores"><span class="score" title="recency score, 5 = most recent">R ${s.r}</span><span class="score" title="frequency score">F
+  ${s.f}</span><span class="score" title="monetary score">M ${s.m}</span></span>`;
 
 function resultCard(model: LoadedModel, r: FormResult): SafeHtml {
   const s = r.segment;
@@ -111,15 +121,20 @@ function resultCard(model: LoadedModel, r: FormResult): SafeHtml {
     ex
       ? html`<div class="table-scroll"><table id="comparison" class="stack">
     <caption>Compared with the segment's typical customer</caption>
-    <thead><tr><th scope="col"></th><th scope="col" class="num">This customer</th><th scope="col" class="num">Typical</th><th scope="col">Difference</th></tr></thead>
+    <thead><tr><th scope="col"></th><th scope="col" class="num">This customer</th><th scope="col" class="num">Typical</th>
+    <th scope="col">Difference</th></tr></thead>
     <tbody>${ex.rows.map(
       (row) =>
-        html`<tr data-feature="${row.feature}"><th scope="row">${row.label}</th><td class="num" data-label="This customer">${fmtNumber(row.customer)}</td><td class="num" data-label="Typical">${fmtNumber(row.typical)}</td><td data-label="Difference">${row.phrase}</td></tr>`,
+        html`<tr data-feature="${row.feature}"><th scope="row">${row.label}</th>
+        <td class="num" data-label="This customer">${fmtNumber(row.customer)}</td><td class="num" data-label="Typical">${fmtNumber(row.typical)}</td>
+        <td data-label="Difference">${row.phrase}</td></tr>`,
     )}</tbody>
   </table></div>
-  <p class="small muted">RFM scores (1–5, against all training customers): this customer ${scoreBadges(ex.customerScores)} · segment ${scoreBadges(ex.segmentScores)}</p>
+  <p class="small muted">RFM scores (1–5, against all training customers): this customer ${scoreBadges(ex.customerScores)} · segment
+  ${scoreBadges(ex.segmentScores)}</p>
   <figure class="chart" id="placement">
-    <img src="${placementChartUrl(model, r.features!)}" width="480" height="360" alt="Chart: recency against money spent for the typical customer of each of the ${model.artifact.k} segments, with this customer marked; the comparison table above gives the same numbers.">
+    <img src="${placementChartUrl(model, r.features!)}" width="480" height="360"
+    alt="${placementAlt(model.artifact.k)}">
     <figcaption>Where this customer sits among the segments (recency against money spent; bubble size = segment size).</figcaption>
   </figure>`
       : ''
@@ -138,7 +153,8 @@ function segmentsTable(model: LoadedModel): SafeHtml {
     .map(
       (
         s,
-      ) => html`<tr><td><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.name}</td><td>${s.description}</td><td class="num">${fmt(s.size)}</td>
+      ) => html`<tr><td><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.name}</td><td>${s.description}</td>
+      <td class="num">${fmt(s.size)}</td>
         <td class="num">${fmt(s.centroid.recency)}</td><td class="num">${fmt(s.centroid.frequency)}</td><td class="num">${fmt(s.centroid.monetary)}</td></tr>`,
     );
   return html`<details class="card">
@@ -155,8 +171,10 @@ function segmentsTable(model: LoadedModel): SafeHtml {
 function scoreFileCard(model: LoadedModel | null, fileError: FormPageOptions['fileError']): SafeHtml {
   return html`<section class="card" id="score-file" aria-labelledby="score-file-title">
   <h2 id="score-file-title">Score a file</h2>
-  <p class="muted">Upload a CSV of customers whose first line names the columns <code>cid</code> (optional), <code>recency</code>, <code>frequency</code> and <code>monetary</code>
-  (or <code>CID, Recency, Frequency, Monetary</code>). You get the same rows back with <code>cluster</code>, <code>segment</code> and <code>error</code> columns added; a row that cannot be scored says why in <code>error</code>.</p>
+  <p class="muted">Upload a CSV of customers whose first line names the columns <code>cid</code> (optional), <code>recency</code>,
+  <code>frequency</code> and <code>monetary</code>
+  (or <code>CID, Recency, Frequency, Monetary</code>). You get the same rows back with <code>cluster</code>, <code>segment</code> and
+  <code>error</code> columns added; a row that cannot be scored says why in <code>error</code>.</p>
   ${
     fileError
       ? html`<div class="notice notice-err" role="alert" id="file-error"><p><strong>${fileError.message}</strong></p>${
@@ -168,7 +186,8 @@ function scoreFileCard(model: LoadedModel | null, fileError: FormPageOptions['fi
     <label class="block" for="file">CSV file <span class="opt">(up to ${MAX_UPLOAD_MB} MB)</span></label>
     <input id="file" name="file" type="file" accept=".csv,text/csv" required aria-describedby="file-hint${fileError ? ' file-error' : ''}">
     <p class="hint" id="file-hint">Other columns are kept as they are. Nothing is stored on the server.</p>
-    <div class="actions"><button type="submit"${model ? '' : raw(' disabled')}>Score file and download</button><span id="score-status" class="small muted" role="status" aria-live="polite"></span></div>
+    <div class="actions"><button type="submit"${model ? '' : raw(' disabled')}>Score file and
+    download</button><span id="score-status" class="small muted" role="status" aria-live="polite"></span></div>
   </form>
 </section>`;
 }
@@ -182,7 +201,12 @@ export function renderFormPage(o: FormPageOptions): string {
   const m = o.model;
   const body = html`<h1>Customer segment lookup</h1>
 <p class="lead">Enter how recently, how often and how much a customer has bought to see their segment, what it means and what to do next.</p>
-${m ? '' : html`<div class="notice notice-warn" role="alert" id="no-model"><strong>No model is active.</strong> Predictions are unavailable until a model is trained and promoted${o.noModelReason ? html` (${o.noModelReason})` : ''}.</div>`}
+${
+  m
+    ? ''
+    : html`<div class="notice notice-warn" role="alert" id="no-model"><strong>No model is
+active.</strong> Predictions are unavailable until a model is trained and promoted${o.noModelReason ? html` (${o.noModelReason})` : ''}.</div>`
+}
 <div id="form-error-slot">${errors.form ? html`<div class="notice notice-err" role="alert" id="form-error">${errors.form}</div>` : ''}</div>
 <div class="cols">
 <form class="card" method="post" action="/" novalidate aria-labelledby="form-title" id="predict-form"${m ? html` data-model="${m.modelName}"` : ''}>
@@ -193,7 +217,8 @@ ${m ? '' : html`<div class="notice notice-warn" role="alert" id="no-model"><stro
 <div id="result-region" aria-live="polite">${
     o.result && m
       ? resultCard(m, o.result)
-      : html`<section class="card muted" id="result-placeholder"><h2>Segment</h2><p>The customer's segment, what it means, a suggested action and how they compare with the segment's typical customer appear here.</p></section>`
+      : html`<section class="card muted" id="result-placeholder"><h2>Segment</h2>
+      <p>The customer's segment, what it means, a suggested action and how they compare with the segment's typical customer appear here.</p></section>`
   }</div>
 </div>
 ${scoreFileCard(m, o.fileError)}

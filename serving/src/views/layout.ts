@@ -42,14 +42,17 @@ export function page(o: PageOptions): string {
 <a class="brand" href="/">rfm <span>·</span> customer segments</a>
 <nav class="main" aria-label="Main"><ul>${NAV.map(
     (n) =>
-      html`<li><a href="${n.href}"${o.nav === n.key ? raw(' aria-current="page"') : ''}>${n.key === 'admin' ? (o.admin ? 'Admin (signed in)' : 'Admin sign-in') : n.label}</a></li>`,
+      html`<li><a href="${n.href}"${o.nav === n.key ? raw(' aria-current="page"') : ''}>${
+        n.key === 'admin' ? (o.admin ? 'Admin (signed in)' : 'Admin sign-in') : n.label
+      }</a></li>`,
   )}</ul></nav>
 ${o.badge ? html`<span class="badge" id="model-badge">${o.badge}</span>` : ''}
 </div></header>
 <main class="wrap" id="main">
 ${o.body}
 </main>
-<footer class="wrap">JSON API: <code>POST /api/v1/predict</code> · active model: <a href="/api/v1/model">/api/v1/model</a> · all versions: <a href="/models">/models</a></footer>
+<footer class="wrap">JSON API: <code>POST /api/v1/predict</code> · active model: <a href="/api/v1/model">/api/v1/model</a> · all versions:
+<a href="/models">/models</a></footer>
 </body>
 </html>
 `.value;

@@ -75,7 +75,16 @@ function historyTable(events: EventRecord[], caption: string, id: string): SafeH
 <thead><tr><th scope="col">When</th><th scope="col">Alias</th><th scope="col">Change</th><th scope="col">By</th><th scope="col">Reason</th></tr></thead>
 <tbody>${events.map(
     (e) =>
-      html`<tr><th scope="row">${when(e.at)}</th><td data-label="Alias">${e.alias ?? '—'}</td><td data-label="Change">${what(e)}${e.alias ? html` ${e.fromVersion === null ? '—' : `v${e.fromVersion}`} → ${e.toVersion === null ? '—' : `v${e.toVersion}`}` : e.toVersion !== null ? ` (v${e.toVersion})` : ''}</td><td data-label="By">${e.actor}</td><td data-label="Reason">${e.reason || html`<span class="muted">—</span>`}</td></tr>`,
+      html`<tr><th scope="row">${when(e.at)}</th><td data-label="Alias">${e.alias ?? '—'}</td>
+      <td data-label="Change">${what(e)}${
+        e.alias
+          ? html` ${e.fromVersion === null ? '—' : `v${e.fromVersion}`} →
+      ${e.toVersion === null ? '—' : `v${e.toVersion}`}`
+          : e.toVersion !== null
+            ? ` (v${e.toVersion})`
+            : ''
+      }</td>
+      <td data-label="By">${e.actor}</td><td data-label="Reason">${e.reason || html`<span class="muted">—</span>`}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -95,13 +104,32 @@ export interface ModelsPageOptions {
   notice?: Notice;
 }
 
+const MAP_ALT =
+  "Scatter chart of recency against money spent for each segment's typical customer, bubble size by segment size; " +
+  'the numbers are in the segment profile table.';
+
 export function renderModelsPage(o: ModelsPageOptions): string {
   const body = html`<h1>Models</h1>
-<p class="lead">Every trained version, what it was trained on and how well it separates customers. The server answers with the version marked <strong>★ production</strong>; promoting another version or rolling back takes effect within a second.</p>
+<p class="lead">Every trained version, what it was trained on and how well it separates customers. The server answers with the version marked
+<strong>★ production</strong>; promoting another version or rolling back takes effect within a second.</p>
 ${notice(o.notice)}
-${o.models.length === 0 ? html`<div class="notice notice-warn" role="status">No model has been trained yet. Run <code>rfm train &lt;export.csv&gt;</code> to register a first version.</div>` : ''}
+${
+  o.models.length === 0
+    ? html`<div class="notice notice-warn" role="status">No model has been trained yet. Run <code>rfm train
+&lt;export.csv&gt;</code> to register a first version.</div>`
+    : ''
+}
 ${o.models.map((m) => modelSection(m, o))}
-${!o.admin ? html`<p class="small muted">${o.adminEnabled ? html`Promote, roll back or relabel: <a href="/admin?next=/models">sign in as admin</a>.` : 'Admin actions are off on this server (start it with RFM_ADMIN_TOKEN to enable them).'}</p>` : ''}`;
+${
+  !o.admin
+    ? html`<p class="small muted">${
+        o.adminEnabled
+          ? html`Promote, roll back or relabel: <a href="/admin?next=/models">sign in as
+admin</a>.`
+          : 'Admin actions are off on this server (start it with RFM_ADMIN_TOKEN to enable them).'
+      }</p>`
+    : ''
+}`;
   return page({
     title: 'Models',
     body,
@@ -119,21 +147,35 @@ function modelSection(m: ModelListEntry, o: ModelsPageOptions): SafeHtml {
 <th scope="row"><a href="${versionHref(m.name, v.version)}">v${v.version}</a>${serving ? html`<br><span class="small">serving now</span>` : ''}</th>
 <td data-label="Status">${statusPills(v)}</td>
 <td data-label="Trained">${when(v.training.trained_at || v.createdAt)} <br><span class="small muted">by ${v.createdBy}</span></td>
-<td data-label="From export"><span class="export">${v.data.source.file}</span><br><span class="small muted">${fmtNumber(v.data.customers)} customers · snapshot ${v.data.snapshot_date}</span></td>
+<td data-label="From export"><span class="export">${v.data.source.file}</span><br><span class="small muted">${fmtNumber(v.data.customers)} customers ·
+snapshot ${v.data.snapshot_date}</span></td>
 <td class="num" data-label="Segments">${v.k}</td>
 <td class="num" data-label="Silhouette">${num(v.metrics.silhouette)}</td>
 <td class="num" data-label="Davies–Bouldin">${num(v.metrics.davies_bouldin)}</td>
-<td class="num" data-label="Calinski–H.">${v.metrics.calinski_harabasz === null || v.metrics.calinski_harabasz === undefined ? '—' : fmtNumber(v.metrics.calinski_harabasz)}</td>
+<td class="num" data-label="Calinski–H.">${
+      v.metrics.calinski_harabasz === null || v.metrics.calinski_harabasz === undefined
+        ? '—'
+        : fmtNumber(v.metrics.calinski_harabasz)
+    }</td>
 </tr>`;
   });
   const moves = m.history.filter((e) => e.alias !== null);
   return html`<section class="card" aria-labelledby="model-${m.name}">
 <h2 id="model-${m.name}">${m.name}</h2>
-<p>${m.production === null ? html`<strong>No version is in production.</strong>` : html`Production: <a href="${versionHref(m.name, m.production)}" id="production-version">v${m.production}</a>`} · ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}</p>
+<p>${
+    m.production === null
+      ? html`<strong>No version is in
+production.</strong>`
+      : html`Production: <a href="${versionHref(m.name, m.production)}" id="production-version">v${m.production}</a>`
+  } ·
+${m.versions.length} version${m.versions.length === 1 ? '' : 's'}</p>
 <div class="table-scroll"><table class="versions stack" id="versions-${m.name}">
 <caption class="visually-hidden">Versions of ${m.name}, newest first</caption>
-<thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Trained</th><th scope="col">From export</th><th scope="col" class="num">Segments</th>
-<th scope="col" class="num"><abbr title="silhouette: −1 to 1, higher is better">Silhouette</abbr></th><th scope="col" class="num"><abbr title="Davies–Bouldin index: lower is better">Davies–Bouldin</abbr></th><th scope="col" class="num"><abbr title="Calinski–Harabasz index: higher is better">Calinski–H.</abbr></th></tr></thead>
+<thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Trained</th><th scope="col">From export</th>
+<th scope="col" class="num">Segments</th>
+<th scope="col" class="num"><abbr title="silhouette: −1 to 1, higher is better">Silhouette</abbr></th>
+<th scope="col" class="num"><abbr title="Davies–Bouldin index: lower is better">Davies–Bouldin</abbr></th>
+<th scope="col" class="num"><abbr title="Calinski–Harabasz index: higher is better">Calinski–H.</abbr></th></tr></thead>
 <tbody>${rows}</tbody></table></div>
 ${o.admin && m.production !== null ? rollbackForm(m.name, o.admin) : ''}
 <h3>Alias history</h3>
@@ -188,21 +230,34 @@ ${o.loadError ? html`<div class="notice notice-err" role="alert">This version ca
 <h2 id="about-title">Training</h2>
 <dl class="facts">
 <dt>Trained</dt><dd>${when(r.training.trained_at)} by ${r.createdBy} (${r.training.backend} backend, ${fmtNumber(r.training.duration_ms / 1000)} s)</dd>
-<dt>From export</dt><dd><span class="export">${r.data.source.file}</span> <span class="small muted">(${r.data.source.format}, sha256 ${r.data.source.sha256.slice(0, 12)}…)</span></dd>
+<dt>From export</dt><dd><span class="export">${r.data.source.file}</span>
+<span class="small muted">(${r.data.source.format}, sha256 ${r.data.source.sha256.slice(0, 12)}…)</span></dd>
 <dt>Rows</dt><dd>${fmtNumber(r.data.rows_read)} read, ${fmtNumber(r.data.rows_kept)} kept${droppedList(r.data.rows_dropped)}</dd>
-<dt>Customers</dt><dd>${fmtNumber(r.data.customers)}, snapshot ${r.data.snapshot_date}${r.data.first_invoice ? html` (invoices ${r.data.first_invoice.slice(0, 10)} to ${r.data.last_invoice?.slice(0, 10) ?? '?'})` : ''}</dd>
+<dt>Customers</dt><dd>${fmtNumber(r.data.customers)}, snapshot ${r.data.snapshot_date}${
+    r.data.first_invoice
+      ? html` (invoices
+${r.data.first_invoice.slice(0, 10)} to ${r.data.last_invoice?.slice(0, 10) ?? '?'})`
+      : ''
+  }</dd>
 <dt>k-means</dt><dd>k = ${r.params.k}, seed ${r.params.seed}, ${r.params.n_init} restarts, ${r.metrics.iterations} iterations</dd>
 ${a?.k_selection?.reason ? html`<dt>Why k = ${a.k}</dt><dd id="k-reason">${a.k_selection.reason}${a.k_selection.runner_up ? html`<br><span class="small muted">Runner-up k = ${a.k_selection.runner_up.k}: ${a.k_selection.runner_up.reason}</span>` : ''}</dd>` : ''}
 ${r.description ? html`<dt>Description</dt><dd>${r.description}</dd>` : ''}
 </dl>
-<p>${o.hasReport ? html`<a class="button secondary" href="${base}/report" id="report-link">Open the training report</a>` : html`<span class="muted" id="report-missing">No training report was stored with this version.</span>`}</p>
+<p>${
+    o.hasReport
+      ? html`<a class="button secondary" href="${base}/report" id="report-link">Open the training
+report</a>`
+      : html`<span class="muted" id="report-missing">No training report was stored with this version.</span>`
+  }</p>
 </section>
 <section class="card" aria-labelledby="metrics-title">
 <h2 id="metrics-title">Quality</h2>
 <dl class="facts">
-<dt>Silhouette</dt><dd>${num(r.metrics.silhouette)} <span class="small muted">(−1 to 1, higher is better; on ${fmtNumber(r.metrics.silhouette_sample)} customers)</span></dd>
+<dt>Silhouette</dt><dd>${num(r.metrics.silhouette)} <span class="small muted">(−1 to 1, higher is better; on ${fmtNumber(r.metrics.silhouette_sample)}
+customers)</span></dd>
 <dt>Davies–Bouldin</dt><dd>${num(r.metrics.davies_bouldin)} <span class="small muted">(lower is better)</span></dd>
-<dt>Calinski–Harabasz</dt><dd>${r.metrics.calinski_harabasz == null ? '—' : fmtNumber(r.metrics.calinski_harabasz)} <span class="small muted">(higher is better)</span></dd>
+<dt>Calinski–Harabasz</dt><dd>${r.metrics.calinski_harabasz == null ? '—' : fmtNumber(r.metrics.calinski_harabasz)} <span class="small muted">(higher
+is better)</span></dd>
 <dt>Inertia</dt><dd>${fmtNumber(r.metrics.inertia)}</dd>
 </dl>
 <h3>Promotion policy</h3>
@@ -210,7 +265,14 @@ ${r.description ? html`<dt>Description</dt><dd>${r.description}</dd>` : ''}
 ${isProd ? html`<p><strong>This version is in production.</strong></p>` : ''}
 </section>
 </div>
-${o.admin ? adminActions(o, base) : o.adminEnabled ? html`<p class="small muted"><a href="/admin?next=${enc(base)}">Sign in as admin</a> to promote this version or rename its segments.</p>` : ''}
+${
+  o.admin
+    ? adminActions(o, base)
+    : o.adminEnabled
+      ? html`<p class="small muted"><a href="/admin?next=${enc(base)}">Sign in as admin</a> to promote
+this version or rename its segments.</p>`
+      : ''
+}
 ${a ? segmentsSection(a, base, rev) : ''}
 <section class="card" aria-labelledby="hist-title">
 <h2 id="hist-title">History of this version</h2>
@@ -239,13 +301,17 @@ function segmentsSection(a: ArtifactV1, base: string, rev: string): SafeHtml {
 <div class="table-scroll"><table id="segment-profile" class="stack">
 <caption class="visually-hidden">Each segment's size, scores and typical customer</caption>
 <thead><tr><th scope="col">Segment</th><th scope="col" class="num">Customers</th><th scope="col">Scores</th>
-<th scope="col" class="num">Recency (days)</th><th scope="col" class="num">Frequency</th><th scope="col" class="num">Monetary</th><th scope="col">Who they are · what to do</th></tr></thead>
+<th scope="col" class="num">Recency (days)</th><th scope="col" class="num">Frequency</th><th scope="col" class="num">Monetary</th>
+<th scope="col">Who they are · what to do</th></tr></thead>
 <tbody>${segs.map(
     (
       s,
-    ) => html`<tr data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span><span class="seg-name">${s.name}</span><br><span class="small muted">cluster ${s.cluster}</span></th>
+    ) => html`<tr data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span><span
+    class="seg-name">${s.name}</span><br><span class="small muted">cluster
+    ${s.cluster}</span></th>
 <td class="num" data-label="Customers">${fmtNumber(s.size)}<br><span class="small muted">${Math.round((s.size / total) * 100)}%</span></td>
-<td data-label="Scores"><span class="scores"><span class="score">R ${s.scores.r}</span><span class="score">F ${s.scores.f}</span><span class="score">M ${s.scores.m}</span></span></td>
+<td data-label="Scores"><span class="scores"><span class="score">R ${s.scores.r}</span><span class="score">F ${s.scores.f}</span><span class="score">M
+${s.scores.m}</span></span></td>
 <td class="num" data-label="Recency (days)">${fmtNumber(s.centroid.recency)}<br><span class="small muted">avg ${fmtNumber(s.mean.recency)}</span></td>
 <td class="num" data-label="Frequency">${fmtNumber(s.centroid.frequency)}<br><span class="small muted">avg ${fmtNumber(s.mean.frequency)}</span></td>
 <td class="num" data-label="Monetary">${fmtNumber(s.centroid.monetary)}<br><span class="small muted">avg ${fmtNumber(s.mean.monetary)}</span></td>
@@ -264,11 +330,20 @@ function segmentsSection(a: ArtifactV1, base: string, rev: string): SafeHtml {
 <section class="card" aria-labelledby="charts-title">
 <h2 id="charts-title">Charts</h2>
 <div class="charts">
-<figure class="chart" id="chart-sizes"><img src="${base}/charts/sizes.svg?rev=${rev}" width="${CHART_WIDTH}" height="${sizesHeight(segs.length)}" alt="Bar chart of segment sizes: ${segs.map((s) => `${s.name} ${s.size}`).join(', ')}.">
+<figure class="chart" id="chart-sizes"><img src="${base}/charts/sizes.svg?rev=${rev}" width="${CHART_WIDTH}" height="${sizesHeight(segs.length)}"
+alt="Bar chart of segment sizes: ${segs
+    .map(
+      (s) => `${s.name}
+${s.size}`,
+    )
+    .join(', ')}.">
 <figcaption>Segment sizes: training customers per segment.</figcaption></figure>
-<figure class="chart" id="chart-snake"><img src="${base}/charts/snake.svg?rev=${rev}" width="${CHART_WIDTH}" height="${snakeHeight(segs.length)}" alt="Snake plot of each segment's standardized recency, frequency and monetary value; the numbers are in the segment profile table.">
-<figcaption>Snake plot: each segment's centre in the model's standardized space (log, then z-score). Above 0 = more than the average customer (for recency: longer ago).</figcaption></figure>
-<figure class="chart" id="chart-map"><img src="${base}/charts/map.svg?rev=${rev}" width="${CHART_WIDTH}" height="${MAP_HEIGHT}" alt="Scatter chart of recency against money spent for each segment's typical customer, bubble size by segment size; the numbers are in the segment profile table.">
+<figure class="chart" id="chart-snake"><img src="${base}/charts/snake.svg?rev=${rev}" width="${CHART_WIDTH}" height="${snakeHeight(segs.length)}"
+alt="Snake plot of each segment's standardized recency, frequency and monetary value; the numbers are in the segment profile table.">
+<figcaption>Snake plot: each segment's centre in the model's standardized space (log, then z-score). Above 0 = more than the average customer (for
+recency: longer ago).</figcaption></figure>
+<figure class="chart" id="chart-map"><img src="${base}/charts/map.svg?rev=${rev}" width="${CHART_WIDTH}" height="${MAP_HEIGHT}"
+alt="${MAP_ALT}">
 <figcaption>Recency vs monetary of each segment's typical customer (log scales; bubble size = segment size).</figcaption></figure>
 </div>
 </section>`;
@@ -285,9 +360,11 @@ function adminActions(o: VersionPageOptions, base: string): SafeHtml {
       ? html`<p class="muted">Archived versions cannot be promoted.</p>`
       : html`<form method="post" action="${base}/promote" id="promote-form">
 ${csrfField(admin)}
-<p>Make v${r.version} the version every server answers with${o.production !== null ? html` (now v${o.production})` : ''}. The promotion policy is checked first.</p>
+<p>Make v${r.version} the version every server answers with${o.production !== null ? html` (now v${o.production})` : ''}. The promotion policy is
+checked first.</p>
 ${o.offerForce ? html`<input type="hidden" name="force" value="on">` : ''}
-<label class="block" for="promote-reason">Reason <span class="opt">(kept in the audit trail${o.offerForce ? '; required to override the policy' : ''})</span></label>
+<label class="block" for="promote-reason">Reason
+<span class="opt">(kept in the audit trail${o.offerForce ? '; required to override the policy' : ''})</span></label>
 <textarea id="promote-reason" name="reason" maxlength="500" required>${o.offerForce?.reason ?? ''}</textarea>
 <div class="actions">${
           o.offerForce
@@ -351,7 +428,8 @@ ${o.error ? html`<div class="notice notice-err" role="alert" id="login-error">${
 <input type="hidden" name="next" value="${o.next}">
 <div class="grid">
 <div class="field"><label for="token">Admin token</label>
-<input id="token" name="token" type="password" required autocomplete="current-password" aria-describedby="token-hint"${o.error ? raw(' aria-invalid="true"') : ''}>
+<input id="token" name="token" type="password" required autocomplete="current-password"
+aria-describedby="token-hint"${o.error ? raw(' aria-invalid="true"') : ''}>
 <p class="hint" id="token-hint">Kept only on the server; your browser gets a signed session cookie for 8 hours.</p></div>
 <div class="field"><label for="actor">Your name <span class="opt">(for the audit trail)</span></label>
 <input id="actor" name="actor" maxlength="64" required autocomplete="name" value="${o.name ?? ''}"></div>

@@ -59,7 +59,8 @@ async function choose(pref: BackendPreference | undefined): Promise<string> {
     if (await tryNode()) return tf.getBackend();
     throw new RfmError(
       'UNSUPPORTED',
-      'TensorFlow.js backend "node" requested (RFM_TF_BACKEND=node) but @tensorflow/tfjs-node is not installed or failed to load; install it or choose wasm or cpu',
+      'TensorFlow.js backend "node" requested (RFM_TF_BACKEND=node) but @tensorflow/tfjs-node is not installed or failed to load; install it or ' +
+        'choose wasm or cpu',
     );
   }
   if (pref === 'wasm' || pref === 'cpu') {

@@ -165,24 +165,32 @@ ${a.sweep.map((s) => `<tr${s.k === a.k ? ' style="font-weight:600;background:#ff
   // ---- model quality
   const algo =
     p.algorithm === 'lloyd-sampled-restarts'
-      ? `The ${p.n_init} k-means++ restarts ran on a seeded sample of ${int(p.restart_sample ?? 0)} customers; the best restart's centres then started one full Lloyd run over all ${int(n)} customers (full restarts on this many customers would be too slow; mini-batch k-means was not used because its inertia ends above Lloyd's).`
+      ? `The ${p.n_init} k-means++ restarts ran on a seeded sample of ${int(p.restart_sample ?? 0)} customers; the best restart's centres then started
+      one full Lloyd run over all ${int(n)} customers (full restarts on this many customers would be too slow; mini-batch k-means was not used because
+      its inertia ends above Lloyd's).`
       : `${p.n_init} k-means++ restarts, each a full Lloyd run; the lowest inertia was kept (scikit-learn's KMeans semantics).`;
   parts.push(`<h2>Model quality</h2>
-<p>Features: recency, frequency and monetary, each log1p-transformed then standardized. ${algo} Converged in ${m.iterations} iterations (max_iter ${p.max_iter}, tol ${p.tol}).</p>
+<p>Features: recency, frequency and monetary, each log1p-transformed then standardized. ${algo} Converged in ${m.iterations} iterations (max_iter
+${p.max_iter}, tol ${p.tol}).</p>
 <table><thead><tr><th>metric</th><th>value</th><th>reading</th></tr></thead><tbody>
 <tr><td>inertia</td><td class="n">${fix(m.inertia, 2)}</td><td>sum of squared distances to the nearest centre (lower is tighter)</td></tr>
-<tr><td>silhouette</td><td class="n">${fix(m.silhouette, 4)}</td><td>−1…1, higher means better-separated segments${m.silhouette_sample < n ? `; on a seeded sample of ${int(m.silhouette_sample)} customers` : ''}</td></tr>
+<tr><td>silhouette</td><td class="n">${fix(m.silhouette, 4)}</td>
+<td>−1…1, higher means better-separated segments${m.silhouette_sample < n ? `; on a seeded sample of ${int(m.silhouette_sample)} customers` : ''}</td></tr>
 <tr><td>Davies–Bouldin</td><td class="n">${fix(m.davies_bouldin, 3)}</td><td>lower is better</td></tr>
 <tr><td>Calinski–Harabasz</td><td class="n">${fix(m.calinski_harabasz, 1)}</td><td>higher is better</td></tr>
 </tbody></table>`);
 
   // ---- segments
   parts.push(`<h2>Segments</h2>
-<table><thead><tr><th>segment</th><th>customers</th><th>R F M score</th><th>median R · F · M</th><th>mean R · F · M</th><th>centroid R · F · M</th><th>what to do</th></tr></thead><tbody>
+<table><thead><tr><th>segment</th><th>customers</th><th>R F M score</th><th>median R · F · M</th><th>mean R · F · M</th><th>centroid R · F · M</th>
+<th>what to do</th></tr></thead><tbody>
 ${segs
   .map(
     (s) =>
-      `<tr><td><span class="sw" style="background:${colorOf(s.cluster)}"></span><strong>${esc(s.name)}</strong> <small>(cluster ${s.cluster})</small><br><small>${esc(s.description)}</small></td><td class="n">${int(s.size)}<br><small>${pct(s.size, n)}</small></td><td class="n">${s.scores.r} ${s.scores.f} ${s.scores.m}</td><td class="n">${rfm(s.median)}</td><td class="n">${rfm(s.mean)}</td><td class="n">${rfm(s.centroid)}</td><td>${esc(s.action)}</td></tr>`,
+      `<tr><td><span class="sw" style="background:${colorOf(s.cluster)}"></span><strong>${esc(s.name)}</strong>
+      <small>(cluster ${s.cluster})</small><br><small>${esc(s.description)}</small></td>
+      <td class="n">${int(s.size)}<br><small>${pct(s.size, n)}</small></td><td class="n">${s.scores.r} ${s.scores.f} ${s.scores.m}</td>
+      <td class="n">${rfm(s.median)}</td><td class="n">${rfm(s.mean)}</td><td class="n">${rfm(s.centroid)}</td><td>${esc(s.action)}</td></tr>`,
   )
   .join('\n')}
 </tbody></table>
@@ -191,12 +199,25 @@ ${namingSection(a)}`);
 
   // ---- charts
   parts.push(`<h2>Plots</h2>
-<figure>${customerScatterChart(points, a.segments)}<figcaption>Recency against monetary value of ${idx.length < n ? `a seeded random sample of ${int(idx.length)} of the ${int(n)} customers` : `all ${int(n)} customers`}, coloured by segment; both axes are logarithmic.</figcaption></figure>
+<figure>${customerScatterChart(points, a.segments)}<figcaption>Recency against monetary value of ${
+    idx.length < n
+      ? `a seeded random sample of
+${int(idx.length)} of the ${int(n)} customers`
+      : `all ${int(n)} customers`
+  }, coloured by segment; both axes are logarithmic.</figcaption></figure>
 <figure>${segmentSizesChart(a.segments, REPORT_WIDTH)}<figcaption>Customers per segment (numbers in the segment table above).</figcaption></figure>
-<figure>${snakeChart(a, REPORT_WIDTH)}<figcaption>Snake plot: each segment's centroid in standardized recency, frequency and monetary value (log1p, then z-score), the point its customers are assigned by and their mean. Above 0 is above the average customer; for recency that means longer since the last purchase.</figcaption></figure>`);
+<figure>${snakeChart(a, REPORT_WIDTH)}<figcaption>Snake plot: each segment's centroid in standardized recency, frequency and monetary value (log1p,
+then z-score), the point its customers are assigned by and their mean. Above 0 is above the average customer; for recency that means longer since the
+last purchase.</figcaption>
+</figure>`);
 
   parts.push(`<h2>Run</h2><dl>
-<dt>parameters</dt><dd>k ${a.k}, seed ${p.seed}, n_init ${p.n_init}, max_iter ${p.max_iter}, tol ${p.tol}, init ${esc(p.init)}${p.algorithm ? `, algorithm ${esc(p.algorithm)}` : ''}</dd>
+<dt>parameters</dt><dd>k ${a.k}, seed ${p.seed}, n_init ${p.n_init}, max_iter ${p.max_iter}, tol ${p.tol}, init ${esc(p.init)}${
+    p.algorithm
+      ? `,
+algorithm ${esc(p.algorithm)}`
+      : ''
+  }</dd>
 <dt>time</dt><dd>${Object.entries(a.training.phases_ms)
     .map(([k, v]) => `${esc(k)} ${int(Math.round(v))} ms`)
     .join(', ')}</dd>
