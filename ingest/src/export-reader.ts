@@ -455,6 +455,8 @@ async function aggregateOnce(
   const plainName = name.replace(/\.(gz|xlsx)$/i, '') || 'export';
   let readPath = tmp ? join(tmp, /\.(csv|tsv|txt)$/i.test(plainName) ? plainName : `${plainName}.csv`) : path;
   let normalised = transcode;
+  /** directories made on the way (the dialect fallback of a plain file), removed at the end */
+  const cleanupLater: string[] = [];
   // One pass beside DuckDB's: sha256, plus (CSV) the longest line and (gzip) a whole stream. A
   // problem found there stops DuckDB at once: a 64 MB line takes it minutes to reject.
   let reading = true;
@@ -676,9 +678,6 @@ async function aggregateOnce(
     for (const d of cleanupLater.splice(0)) await rm(d, { recursive: true, force: true });
   }
 }
-
-/** Directories made on the way (the dialect fallback of a plain file) that the finally removes. */
-const cleanupLater: string[] = [];
 
 function inferDelimiterOf(dialect: string): string | undefined {
   return /^delimiter "(.*?)"/.exec(dialect)?.[1]?.replace('\\t', '\t');
