@@ -13,6 +13,7 @@ export const DATE_FORMATS = [
   '%m/%d/%Y %H:%M:%S',
   '%d/%m/%Y %H:%M:%S',
   'ISO',
+  // (the formats above are tried first; those below only when none of them parses every date)
   // European day-first dates with points (never month-first), and date-only exports
   '%d.%m.%Y %H:%M',
   '%d.%m.%Y %H:%M:%S',
@@ -29,12 +30,18 @@ export const DATE_FORMATS = [
  * the calendar day that counts for recency is the one written in the export — the shop's own
  * local day — not that day shifted to UTC.
  */
-const OFFSET = "'\\s*(Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2})$'";
+export const OFFSET_RE = "'\\s*(Z|UTC|GMT|[+-][0-9]{2}:?[0-9]{2})$'";
 
-/** SQL that turns text column `col` into a TIMESTAMP, NULL when it does not parse. */
-export function parseDateSql(col: string, format: string): string {
+/** How many of DATE_FORMATS are tried first. */
+export const FIRST_FORMATS = 7;
+
+/**
+ * SQL that turns text column `col` into a TIMESTAMP, NULL when it does not parse. `offsets`: the
+ * column has timestamps with a UTC offset, cut off first (only then: the regex costs on every row).
+ */
+export function parseDateSql(col: string, format: string, offsets = false): string {
   // a user's own format with %z/%Z parses the offset itself (and then DuckDB shifts to UTC)
-  const text = /%[zZ]/.test(format) ? col : `regexp_replace(${col}, ${OFFSET}, '')`;
+  const text = offsets && !/%[zZ]/.test(format) ? `regexp_replace(${col}, ${OFFSET_RE}, '')` : col;
   if (format === 'ISO') return `TRY_CAST(${text} AS TIMESTAMP)`;
   const parsed = `try_strptime(${text}, ${sqlString(format)})`;
   return /%[zZ]/.test(format) ? `CAST(${parsed} AS TIMESTAMP)` : parsed;

@@ -6,7 +6,15 @@ import { RfmError, isRfmError, type DataSummary } from '@rfm/shared';
 import { sortByCid, type RfmTable } from './rfm-table.js';
 import { readPurchaseRhythm } from './rhythm.js';
 import { resolveColumns, type ColumnMapping, type ResolvedColumns } from './columns.js';
-import { chooseDateFormat, DATE_FORMATS, isTemporalType, parseDateSql, swappedDayMonth } from './dates.js';
+import {
+  chooseDateFormat,
+  DATE_FORMATS,
+  FIRST_FORMATS,
+  isTemporalType,
+  OFFSET_RE,
+  parseDateSql,
+  swappedDayMonth,
+} from './dates.js';
 import { excerpt, findBadLine, inferDelimiter } from './dialect.js';
 import { asReadError, duckMessage, num, queryObjects, run, withDuck } from './duck.js';
 import {
@@ -183,19 +191,33 @@ async function resolveDateFormat(
   cols: ResolvedColumns,
   given: string | undefined,
   file: string,
-): Promise<{ format: string; note?: string }> {
-  if (isTemporalType(cols.date.type)) return { format: 'typed' };
-  const candidates = given ? [given] : [...DATE_FORMATS];
-  const sel = candidates.map((f, i) => `sum(n) FILTER (WHERE ${parseDateSql('d', f)} IS NOT NULL) AS f${i}`).join(', ');
-  const [row] = await queryObjects(
+): Promise<{ format: string; offsets: boolean; note?: string }> {
+  if (isTemporalType(cols.date.type)) return { format: 'typed', offsets: false };
+  await run(
     conn,
-    `SELECT sum(n) AS total, ${sel}, min(d) AS example FROM (SELECT d, sum(n) AS n FROM rfm_inv WHERE cls = 3 AND d IS NOT NULL GROUP BY d)`,
+    'CREATE TEMP TABLE rfm_days AS SELECT d, sum(n) AS n FROM rfm_inv WHERE cls = 3 AND d IS NOT NULL GROUP BY d',
   );
-  const total = num(row?.total);
-  if (total === 0) return { format: candidates[0]! }; // no candidate rows with a date: the empty-data error says why
-  const counts = candidates.map((format, i) => ({ format, parsed: num(row?.[`f${i}`]) }));
+  const [o] = await queryObjects(conn, `SELECT bool_or(regexp_matches(d, ${OFFSET_RE})) AS offsets FROM rfm_days`);
+  const offsets = o?.offsets === true;
+  const tryFormats = async (candidates: string[]) => {
+    const sel = candidates
+      .map((f, i) => `sum(n) FILTER (WHERE ${parseDateSql('d', f, offsets)} IS NOT NULL) AS f${i}`)
+      .join(', ');
+    const [row] = await queryObjects(conn, `SELECT sum(n) AS total, ${sel}, min(d) AS example FROM rfm_days`);
+    return {
+      total: num(row?.total),
+      example: String(row?.example),
+      counts: candidates.map((format, i) => ({ format, parsed: num(row?.[`f${i}`]) })),
+    };
+  };
+  // the usual formats first; the rest only when none of those reads every date
+  let tried = await tryFormats(given ? [given] : DATE_FORMATS.slice(0, FIRST_FORMATS));
+  if (!given && tried.total > 0 && !tried.counts.some((c) => c.parsed === tried.total))
+    tried = await tryFormats([...DATE_FORMATS]);
+  const { total, example, counts } = tried;
+  await run(conn, 'DROP TABLE rfm_days');
+  if (total === 0) return { format: counts[0]!.format, offsets }; // no candidate rows with a date: the empty-data error says why
   const best = chooseDateFormat(counts);
-  const example = String(row?.example);
   if (!best) {
     throw new RfmError(
       'INVALID_INPUT',
@@ -220,9 +242,10 @@ async function resolveDateFormat(
   if (twin && twinCount === best.parsed)
     return {
       format: best.format,
+      offsets,
       note: `every date in ${cols.date.name} reads both as ${best.format} and as ${twin}; ${best.format} was used (the first listed); pass --date-format "${twin}" if that is what the export means`,
     };
-  return { format: best.format };
+  return { format: best.format, offsets };
 }
 
 const ISO_SECONDS = '%Y-%m-%dT%H:%M:%S';
@@ -304,7 +327,7 @@ function reasonSql(shape: RowShape, tsExpr: string): { reason: string; value: st
  * Rows read in file order to find the samples: bounded, so that samples cost the same on any size
  * of file (a reason first met further on is counted, with no sample).
  */
-export const SAMPLE_WINDOW = 100_000;
+export const SAMPLE_WINDOW = 20_000;
 
 /**
  * The first REJECTED_SAMPLES rows of each drop reason that occurred, with their line number (the
@@ -433,6 +456,8 @@ async function aggregateOnce(
   const plainName = name.replace(/\.(gz|xlsx)$/i, '') || 'export';
   let readPath = tmp ? join(tmp, /\.(csv|tsv|txt)$/i.test(plainName) ? plainName : `${plainName}.csv`) : path;
   let normalised = transcode;
+  /** directories made on the way (the dialect fallback of a plain file), removed at the end */
+  const cleanupLater: string[] = [];
   // One pass beside DuckDB's: sha256, plus (CSV) the longest line and (gzip) a whole stream. A
   // problem found there stops DuckDB at once: a 64 MB line takes it minutes to reject.
   let reading = true;
@@ -540,7 +565,7 @@ async function aggregateOnce(
     const dates = await resolveDateFormat(conn, cols, opts.dateFormat, name);
     const dateFormat = dates.format;
     if (dates.note) facts.notes.push(dates.note);
-    const tsExpr = dateFormat === 'typed' ? 'd' : parseDateSql('d', dateFormat);
+    const tsExpr = dateFormat === 'typed' ? 'd' : parseDateSql('d', dateFormat, dates.offsets);
     await run(conn, `CREATE TEMP TABLE rfm_tx AS SELECT *, ${tsExpr} AS ts FROM rfm_inv WHERE cls = 3`);
 
     const checks = valueChecks(cols);
@@ -657,9 +682,6 @@ async function aggregateOnce(
     for (const d of cleanupLater.splice(0)) await rm(d, { recursive: true, force: true });
   }
 }
-
-/** Directories made on the way (the dialect fallback of a plain file) that the finally removes. */
-const cleanupLater: string[] = [];
 
 function inferDelimiterOf(dialect: string): string | undefined {
   return /^delimiter "(.*?)"/.exec(dialect)?.[1]?.replace('\\t', '\t');

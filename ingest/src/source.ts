@@ -217,28 +217,62 @@ export async function fileInfo(
   };
 }
 
+/** Names in a header line split at `delim`, quotes removed (`"a,b"` is one name). */
+function headerNames(line: string, delim: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (ch === '"') {
+      if (quoted && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else quoted = !quoted;
+    } else if (ch === delim && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
 /**
- * Sniff a CSV's dialect once and return a `read_csv` that states it (every column as text):
- * DuckDB sniffs again on every `read_csv` that leaves it to detect (about 150 ms on the UCI export
- * here), and rfm reads the same source several times (columns, number formats, the aggregation,
- * rejected-row samples). Throws DuckDB's error when it cannot detect the dialect.
+ * Sniff a CSV once and return a `read_csv` that states its dialect (every column as text): DuckDB
+ * sniffs again on every `read_csv` left to detect (0.1–0.2 s on the UCI export here; its
+ * `sniff_csv` function takes longer still), and rfm reads the source several times (columns,
+ * number formats, the aggregation, rejected-row samples). The delimiter is the header line's
+ * (quotes `"`); when the header split that way does not give the names DuckDB found, the
+ * detecting `read_csv` is kept. Throws DuckDB's error when it cannot detect the dialect.
  */
 export async function sniffedCsv(
   conn: DuckDBConnection,
   path: string,
 ): Promise<{ src: string; columns: ColumnInfo[] }> {
-  const [row] = await queryObjects(
-    conn,
-    `SELECT Delimiter AS d, Quote AS q, Escape AS e, NewLineDelimiter AS nl, SkipRows AS skip, Columns AS cols FROM sniff_csv(${sqlString(path)}, header = true)`,
-  );
-  const given = (v: unknown) => (v === null || v === undefined || v === '(empty)' ? undefined : String(v));
-  const delim = given(row?.d) ?? ',';
-  // no quote seen in the sample: quotes further on are still read as RFC 4180 quotes
-  const quote = given(row?.q) ?? '"';
-  const escapeChar = given(row?.e) ?? quote;
-  const names = ((row?.cols ?? []) as { name: string }[]).map((c) => String(c.name));
-  const columns = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
-  const nl = given(row?.nl);
-  const src = `read_csv(${sqlString(path)}, auto_detect = false, header = true, delim = ${sqlString(delim)}, quote = ${sqlString(quote)}, escape = ${sqlString(escapeChar)}${nl ? `, new_line = ${sqlString(nl)}` : ''}, skip = ${Number(row?.skip ?? 0)}, columns = ${columns})`;
-  return { src, columns: names.map((name) => ({ name, type: 'VARCHAR' })) };
+  const auto = sourceSql(path, 'csv');
+  const columns = await describeSource(conn, auto);
+  const head = await readFirstLine(path);
+  for (const delim of [',', ';', '\t', '|']) {
+    const names = headerNames(head, delim);
+    if (names.length === columns.length && names.every((n, i) => n === columns[i]!.name)) {
+      const cols = `{${names.map((n) => `${sqlString(n)}: 'VARCHAR'`).join(', ')}}`;
+      return {
+        src: `read_csv(${sqlString(path)}, auto_detect = false, header = true, delim = ${sqlString(delim)}, quote = '"', escape = '"', columns = ${cols})`,
+        columns,
+      };
+    }
+  }
+  return { src: auto, columns };
+}
+
+/** The first line of a text file (BOM and line end removed), from its first 64 kB. */
+async function readFirstLine(path: string): Promise<string> {
+  const file = createReadStream(path, { start: 0, end: 65_535 });
+  const parts: Buffer[] = [];
+  for await (const c of file) parts.push(c as Buffer);
+  const text = Buffer.concat(parts)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
+  return text.split(/\r?\n|\r/)[0] ?? '';
 }

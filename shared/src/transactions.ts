@@ -53,7 +53,9 @@ export interface RfmFromTransactions {
 }
 
 const DAY_MS = 86_400_000;
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?$/;
+// a UTC offset after the time is ignored: the calendar day written counts (as ingest reads exports)
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)?$/;
 const UCI = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
 function dayNumber(y: number, mo: number, d: number, h: number, mi: number, s: number): number | null {
@@ -64,7 +66,7 @@ function dayNumber(y: number, mo: number, d: number, h: number, mi: number, s: n
   return t / DAY_MS;
 }
 
-/** A timestamp as written (no time zones) → its calendar day as days since 1970-01-01, or null. */
+/** A timestamp as written (a UTC offset is ignored, not applied) → its calendar day as days since 1970-01-01, or null. */
 export function invoiceDay(text: string): number | null {
   const s = text.trim();
   let m = ISO.exec(s);
