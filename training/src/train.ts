@@ -307,11 +307,11 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   });
 
   progress(`registering in ${options.registryPath}`, { phase: 'register' });
-  const reg = await watch.time('register', () => {
-    const registry = Registry.open(options.registryPath);
+  const reg = await watch.time('register', async () => {
+    const registry = await Registry.open(options.registryPath);
     try {
       // The training customers go along, so later versions can be compared on the same people.
-      return registry.register({
+      return await registry.register({
         modelName: options.modelName,
         artifact,
         actor: options.actor,
@@ -322,7 +322,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
         report,
       });
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 

@@ -7,7 +7,7 @@ import {
   TransactionsRequestSchema,
   type TransactionsResponse,
 } from '@rfm/shared';
-import type { ModelHolder } from '../model-holder.js';
+import { withModel, type ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { requireJsonBody } from './predict.js';
 import { parseSelector } from './selector.js';
@@ -27,7 +27,7 @@ export function predictTransactionsRoutes(holder: ModelHolder, metrics?: Serving
     '/predict/transactions',
     requireJsonBody('a JSON object {cid?, as_of?, transactions: [{InvoiceNo, InvoiceDate, Quantity, UnitPrice}, …]}'),
     express.json({ limit: TRANSACTIONS_BODY_LIMIT, type: JSON_TYPES, strict: true }),
-    (req, res) => {
+    (req, res, next) => {
       const selector = parseSelector(req.query);
       const body = parseOrThrow(TransactionsRequestSchema, req.body, 'request');
       const rfm = rfmFromTransactions(body.transactions, body.as_of);
@@ -37,18 +37,19 @@ export function predictTransactionsRoutes(holder: ModelHolder, metrics?: Serving
         { recency: rfm.recency, frequency: rfm.frequency, monetary: rfm.monetary },
         'customer computed from the transactions',
       );
-      const model = holder.select(selector);
-      const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
-      metrics?.predicted(model, cluster);
-      const answer: TransactionsResponse = {
-        model_name: model.modelName,
-        model_version: model.version,
-        cid: transactionsCustomer(body),
-        cluster,
-        segment: model.segmentByCluster[cluster]!.name,
-        ...rfm,
-      };
-      res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(answer);
+      withModel(holder, selector, next, (model) => {
+        const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+        metrics?.predicted(model, cluster);
+        const answer: TransactionsResponse = {
+          model_name: model.modelName,
+          model_version: model.version,
+          cid: transactionsCustomer(body),
+          cluster,
+          segment: model.segmentByCluster[cluster]!.name,
+          ...rfm,
+        };
+        res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(answer);
+      });
     },
   );
   return router;

@@ -1,6 +1,6 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { parsePredictRequest, RfmError, type Prediction, type PredictResponse } from '@rfm/shared';
-import type { ModelHolder } from '../model-holder.js';
+import { withModel, type ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { parseSelector } from './selector.js';
 
@@ -43,21 +43,23 @@ export function predictRoutes(holder: ModelHolder, metrics?: ServingMetrics): Ro
     '/predict',
     requireJsonBody(),
     express.json({ limit: JSON_BODY_LIMIT, type: JSON_TYPES, strict: true }),
-    (req, res) => {
+    (req, res, next) => {
       const selector = parseSelector(req.query);
       const { instances } = parsePredictRequest(req.body);
-      const model = holder.select(selector); // captured once: a swap mid-request does not affect it
-      const predictions: Prediction[] = new Array(instances.length);
-      const tally = new Uint32Array(model.predictor.k);
-      for (let i = 0; i < instances.length; i++) {
-        const c = instances[i]!;
-        const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
-        tally[cluster]!++;
-        predictions[i] = { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!.name };
-      }
-      metrics?.predictedTally(model, tally);
-      const body: PredictResponse = { model_name: model.modelName, model_version: model.version, predictions };
-      res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(body);
+      // captured once: a swap mid-request does not affect it; the active model comes synchronously
+      withModel(holder, selector, next, (model) => {
+        const predictions: Prediction[] = new Array(instances.length);
+        const tally = new Uint32Array(model.predictor.k);
+        for (let i = 0; i < instances.length; i++) {
+          const c = instances[i]!;
+          const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+          tally[cluster]!++;
+          predictions[i] = { cid: c.cid, cluster, segment: model.segmentByCluster[cluster]!.name };
+        }
+        metrics?.predictedTally(model, tally);
+        const body: PredictResponse = { model_name: model.modelName, model_version: model.version, predictions };
+        res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(body);
+      });
     },
   );
   return router;
