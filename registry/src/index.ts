@@ -12,3 +12,4 @@ export {
 } from './policy.js';
 export type { TrainingFeatures } from './features-blob.js';
 export { compareVersions, type VersionComparison } from './compare.js';
+export { pendingExport } from './transfer.js';

@@ -59,7 +59,7 @@ async function audit(location: string) {
 
 for (const backend of BACKENDS)
   describe(`registry under crashes and concurrency, real processes (${backend.name})`, function () {
-    this.timeout(240_000);
+    this.timeout(600_000); // 20 process starts: slow on a loaded 2-core machine
     before(async function () {
       await backend.setup(this);
     });

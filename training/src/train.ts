@@ -1,6 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   fitScaler,
+  isRfmError,
   RfmError,
   transformRows,
   type ArtifactSegment,
@@ -11,7 +13,7 @@ import {
   type Metrics,
   type SweepPoint,
 } from '@rfm/shared';
-import { Registry } from '@rfm/registry';
+import { pendingExport, Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
 import type { ColumnMapping } from './import/columns.js';
 import { readExport } from './import/export-reader.js';
@@ -307,22 +309,27 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   });
 
   progress(`registering in ${options.registryPath}`, { phase: 'register' });
+  const registration = {
+    modelName: options.modelName,
+    artifact,
+    actor: options.actor,
+    description: options.description,
+    tags: options.tags,
+    promote: options.promote,
+    // The training customers go along, so later versions can be compared on the same people.
+    features: table,
+    report,
+  };
   const reg = await watch.time('register', async () => {
-    const registry = await Registry.open(options.registryPath);
     try {
-      // The training customers go along, so later versions can be compared on the same people.
-      return await registry.register({
-        modelName: options.modelName,
-        artifact,
-        actor: options.actor,
-        description: options.description,
-        tags: options.tags,
-        promote: options.promote,
-        features: table,
-        report,
-      });
-    } finally {
-      await registry.close();
+      const registry = await Registry.open(options.registryPath);
+      try {
+        return await registry.register(registration);
+      } finally {
+        await registry.close();
+      }
+    } catch (e) {
+      throw await savePending(e, registration, options);
     }
   });
 
@@ -346,4 +353,26 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     ...(sweep ? { sweep, k_selection: kSelection } : {}),
     ...(options.reportPath ? { report_path: options.reportPath } : {}),
   };
+}
+
+/**
+ * The registry's database could not be reached (PostgreSQL down or restarting): the finished
+ * model is not thrown away. It is saved as an export file (RFM_PENDING_DIR, default the current
+ * folder) and the error says how to register it once the database is back.
+ */
+async function savePending(
+  e: unknown,
+  input: Parameters<typeof pendingExport>[0],
+  options: TrainOptions,
+): Promise<unknown> {
+  if (!isRfmError(e) || e.code !== 'REGISTRY_UNAVAILABLE') return e;
+  const dir = process.env.RFM_PENDING_DIR ?? process.cwd();
+  const file = join(dir, `rfm-pending-${input.modelName}-${new Date().toISOString().replace(/[:.]/g, '-')}.rfm`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, pendingExport(input));
+  return new RfmError(
+    'REGISTRY_UNAVAILABLE',
+    `${e.message}; the trained model was saved to ${file}: once the registry is back, register it with \`rfm models import ${file}${options.promote ? ' --promote' : ''}\``,
+    { cause: e, details: { pending_file: file } },
+  );
 }

@@ -213,8 +213,12 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
     models
       .command('import')
       .argument('<file>')
-      .description('verify an export file (checksums, schema) and register it as the next version'),
-  ).action(async (file: string, o: Flags) => {
+      .description(
+        'verify an export file (checksums, signature, names, limits) and register it as the next version, a candidate',
+      )
+      .option('--promote', 'then move production to it, through the promotion policy')
+      .option('--force', 'with --promote: past a policy refusal (needs --reason; recorded)'),
+  ).action(async (file: string, o: Flags & { promote?: boolean; force?: boolean }) => {
     const cfg = configFrom(o);
     let bytes: Buffer;
     try {
@@ -231,6 +235,8 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
         actor: actorOf(cfg),
         ...(o.reason ? { reason: o.reason } : {}),
         fileLabel: basename(file),
+        promote: o.promote === true,
+        force: o.force === true,
       }),
     );
     emit(

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { RfmError } from '@rfm/shared';
+import { isRfmError, RfmError } from '@rfm/shared';
 import { redactUrl } from '../location.js';
 import { PG_MIGRATIONS } from './pg-migrations.js';
 import { SCHEMA_VERSION, schemaTooNew, schemaTooOld } from './schema-version.js';
@@ -216,7 +216,7 @@ const UNREACHABLE = new Set([
  * registry. Messages never carry the URL (it may hold a password) or a stack.
  */
 export function wrapPg(e: unknown, url: string): Error {
-  if (e instanceof RfmError) return e;
+  if (isRfmError(e)) return e;
   const err = e as { code?: string; message?: string };
   const code = err?.code ?? '';
   const msg = scrub(String(err?.message ?? ''), url);

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { RfmError } from '@rfm/shared';
+import { isRfmError, RfmError } from '@rfm/shared';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SCHEMA_VERSION, schemaTooNew, schemaTooOld } from './schema-version.js';
 import type { RegistryTables } from './schema.js';
@@ -181,7 +181,7 @@ function unwritable(file: string): string | null {
  * file as a plain "disk I/O error", and a read-only mount as "unable to open".
  */
 export function wrapSqlite(e: unknown, file: string): Error {
-  if (e instanceof RfmError) return e;
+  if (isRfmError(e)) return e;
   const err = e as { code?: string; message?: string };
   const code = err?.code ?? '';
   const msg = (err.message ?? '').split(file).join('<registry>');
