@@ -345,9 +345,10 @@ async function main() {
 }
 
 async function swapUnderLoad(port: number, reg: string) {
-  const r = Registry.openReadOnly(reg);
-  const models = new Map([1, 2].map((v) => [v, r.loadModel(MODEL, v)]));
-  r.close();
+  const r = await Registry.openReadOnly(reg);
+  const models = new Map<number, Awaited<ReturnType<typeof r.loadModel>>>();
+  for (const v of [1, 2]) models.set(v, await r.loadModel(MODEL, v));
+  await r.close();
   const customers = Array.from({ length: 24 }, (_, i) => ({
     cid: `c${i}`,
     recency: [1, 5, 20, 60, 150, 400][i % 6]!,

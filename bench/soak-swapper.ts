@@ -10,13 +10,13 @@ const candidate = Number(candidateArg);
 const ms = Number(secondsArg) * 1000;
 let promote = true;
 let n = 0;
-const timer = setInterval(() => {
-  const reg = Registry.open(file!); // short-lived connection per move, like a CLI invocation
+const timer = setInterval(async () => {
+  const reg = await Registry.open(file!); // short-lived connection per move, like a CLI invocation
   try {
     const t0 = performance.now();
     const move = promote
-      ? reg.promote(model!, candidate, { actor: 'soak', reason: `soak swap ${++n}`, force: true })
-      : reg.rollback(model!, { actor: 'soak', reason: `soak swap ${++n}` });
+      ? await reg.promote(model!, candidate, { actor: 'soak', reason: `soak swap ${++n}`, force: true })
+      : await reg.rollback(model!, { actor: 'soak', reason: `soak swap ${++n}` });
     process.stdout.write(
       `${JSON.stringify({
         n,
@@ -31,7 +31,7 @@ const timer = setInterval(() => {
   } catch (e) {
     process.stdout.write(`${JSON.stringify({ n, error: (e as Error).message, at: Date.now() })}\n`);
   } finally {
-    reg.close();
+    await reg.close();
   }
 }, ms);
 const stop = () => {

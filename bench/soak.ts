@@ -66,9 +66,9 @@ const mb = (b: number) => `${fmt(b / 1024 / 1024, 1)} MB`;
 const tmp = mkdtempSync(join(tmpdir(), 'rfm-soak-'));
 const file = join(tmp, 'registry.db');
 {
-  const reg = Registry.open(file);
-  reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'soak' });
-  reg.register({
+  const reg = await Registry.open(file);
+  await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'soak' });
+  await reg.register({
     modelName: MODEL,
     artifact: makeArtifact({
       seed: 2,
@@ -80,7 +80,7 @@ const file = join(tmp, 'registry.db');
     }),
     actor: 'soak',
   });
-  reg.close();
+  await reg.close();
 }
 
 const children = new Set<ChildProcess>();

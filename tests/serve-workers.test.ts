@@ -43,9 +43,9 @@ describe('rfm serve --workers', function () {
   before(async () => {
     t = tempDir('rfm-workers-');
     file = join(t.dir, 'registry.db');
-    const reg = Registry.open(file);
-    reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'test' });
-    reg.register({
+    const reg = await Registry.open(file);
+    await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'test' });
+    await reg.register({
       modelName: MODEL,
       artifact: makeArtifact({
         centroids: [
@@ -55,7 +55,7 @@ describe('rfm serve --workers', function () {
       }),
       actor: 'test',
     });
-    reg.close();
+    await reg.close();
     child = spawn(
       process.execPath,
       [
@@ -118,9 +118,9 @@ describe('rfm serve --workers', function () {
   });
 
   it('each worker follows a promote on its own, within a second', async () => {
-    const reg = Registry.open(file);
-    reg.promote(MODEL, 2, { actor: 'test', reason: 'workers', force: true });
-    reg.close();
+    const reg = await Registry.open(file);
+    await reg.promote(MODEL, 2, { actor: 'test', reason: 'workers', force: true });
+    await reg.close();
     const { elapsedMs } = await waitFor(
       async () => ((await metric(url, /^rfm_model_serving\{model_version="2"\}/)) === 2 ? true : undefined),
       3000,

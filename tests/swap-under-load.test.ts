@@ -94,9 +94,9 @@ describe('swaps under load', function () {
   before(async () => {
     t = tempDir('rfm-swap-');
     file = join(t.dir, 'registry.db');
-    const reg = Registry.open(file);
-    for (const a of artifacts) reg.register({ modelName: MODEL, artifact: a, actor: 'test' }); // v1 production, v2 and v3 candidates
-    reg.close();
+    const reg = await Registry.open(file);
+    for (const a of artifacts) await reg.register({ modelName: MODEL, artifact: a, actor: 'test' }); // v1 production, v2 and v3 candidates
+    await reg.close();
     server = await startServerProcess(['--registry', file]);
   });
   after(async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseArtifact, RfmError, sha256Hex, zodIssues, type ArtifactV1 } from '@rfm/shared';
+import { checkSignature, exportKey, IMPORT_LIMITS, sign } from './import-checks.js';
 
 /**
  * One version as a single self-describing file, to move a model between environments:
@@ -8,17 +9,21 @@ import { parseArtifact, RfmError, sha256Hex, zodIssues, type ArtifactV1 } from '
  */
 export const EXPORT_FORMAT = 'rfm.model-export';
 
+// every length capped: the file is untrusted (import-checks.ts has the finer rules)
 const PayloadSchema = z.object({
-  exported_at: z.string(),
-  source: z.object({ model: z.string(), version: z.number().int().positive() }),
-  description: z.string(),
-  created_at: z.string(),
-  created_by: z.string(),
-  tags: z.record(z.string(), z.string()),
-  labels: z.record(z.string(), z.string()),
+  exported_at: z.string().max(64),
+  source: z.object({ model: z.string().max(64), version: z.number().int().positive() }),
+  description: z.string().max(2000),
+  created_at: z.string().max(64),
+  created_by: z.string().max(128),
+  tags: z.record(z.string().max(64), z.string().max(500)),
+  labels: z.record(z.string().max(4), z.string().max(200)),
   artifact_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  artifact_base64: z.string().min(1),
-  features: z.object({ encoding: z.string(), base64: z.string() }).nullable(),
+  artifact_base64: z
+    .string()
+    .min(1)
+    .max(16 * 1024 * 1024),
+  features: z.object({ encoding: z.string().max(64), base64: z.string() }).nullable(),
 });
 export type ExportPayload = z.output<typeof PayloadSchema>;
 
@@ -26,13 +31,16 @@ const FileSchema = z.object({
   format: z.literal(EXPORT_FORMAT),
   format_version: z.literal(1),
   payload_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** HMAC-SHA256 of the payload with RFM_EXPORT_KEY, when the exporting side had one */
+  signature: z.string().max(128).optional(),
   payload: PayloadSchema,
 });
 
-export function writeExportFile(payload: ExportPayload): Buffer {
+export function writeExportFile(payload: ExportPayload, key: Buffer | null = exportKey()): Buffer {
   const body = JSON.stringify(payload);
+  const sig = key ? `"signature":"${sign(body, key)}",` : '';
   return Buffer.from(
-    `{"format":"${EXPORT_FORMAT}","format_version":1,"payload_sha256":"${sha256Hex(body)}","payload":${body}}\n`,
+    `{"format":"${EXPORT_FORMAT}","format_version":1,"payload_sha256":"${sha256Hex(body)}",${sig}"payload":${body}}\n`,
     'utf8',
   );
 }
@@ -42,6 +50,8 @@ export function readExportFile(
   bytes: Buffer,
   fileLabel: string,
 ): { payload: ExportPayload; artifact: ArtifactV1; artifactBytes: Buffer } {
+  if (bytes.length > IMPORT_LIMITS.fileBytes)
+    throw new RfmError('PAYLOAD_TOO_LARGE', `${fileLabel} is larger than ${IMPORT_LIMITS.fileBytes} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
@@ -63,6 +73,7 @@ export function readExportFile(
       'INVALID_INPUT',
       `${fileLabel}: checksum mismatch (payload sha256 expected ${r.data.payload_sha256}, found ${actual}); the file was changed or damaged`,
     );
+  checkSignature(JSON.stringify(r.data.payload), r.data.signature, exportKey(), fileLabel);
   const artifactBytes = Buffer.from(r.data.payload.artifact_base64, 'base64');
   const artifact = parseArtifact(artifactBytes, r.data.payload.artifact_sha256);
   return { payload: r.data.payload, artifact, artifactBytes };

@@ -1,6 +1,8 @@
-export { Registry, PRODUCTION } from './registry.js';
-export { SCHEMA_VERSION } from './migrations.js';
+export { Registry, PRODUCTION, type OpenOptions } from './registry.js';
+export { SCHEMA_VERSION } from './store/schema-version.js';
+export { parseLocation, redactUrl, type RegistryLocation } from './location.js';
 export type * from './types.js';
+export type { SkippedTarget } from './rollback.js';
 export {
   DEFAULT_POLICY,
   evaluatePolicy,
@@ -10,3 +12,4 @@ export {
 } from './policy.js';
 export type { TrainingFeatures } from './features-blob.js';
 export { compareVersions, type VersionComparison } from './compare.js';
+export { pendingExport } from './transfer.js';

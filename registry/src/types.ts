@@ -18,6 +18,8 @@ export interface RegisterInput {
   report?: string;
   /** set by importVersion: where this version came from */
   importedFrom?: Record<string, unknown>;
+  /** register as a candidate even when the model has no production yet (imports: never straight to production) */
+  neverPromote?: boolean;
 }
 
 export interface LoadedModel {

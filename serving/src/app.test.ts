@@ -41,7 +41,7 @@ describe('health, readiness, model info and plumbing', () => {
   });
 
   it('becomes ready once a first version is registered, without a restart', async () => {
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     const { value } = await waitFor(async () => {
       const r = await fetch(`${s.url}/readyz`);
       return r.status === 200 ? ((await r.json()) as any) : null;
@@ -51,6 +51,7 @@ describe('health, readiness, model info and plumbing', () => {
       model_name: 'customer-segments',
       model_version: 1,
       last_load_error: null,
+      registry: { reachable: true, following: 'poll' },
     });
   });
 

@@ -44,17 +44,17 @@ describe('compare: off the event loop, cached, bounded', function () {
 
   before(async () => {
     t = tempRegistry();
-    const reg = Registry.open(t.file);
+    const reg = await Registry.open(t.file);
     try {
       const f = features(N);
-      reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_A), actor: 't', features: f });
-      reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_B), actor: 't', features: f });
-      reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_B, 9), actor: 't' });
+      await reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_A), actor: 't', features: f });
+      await reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_B), actor: 't', features: f });
+      await reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_B, 9), actor: 't' });
       const t0 = performance.now();
-      reg.compare(MODEL, 1, 2);
+      await reg.compare(MODEL, 1, 2);
       oneCompareMs = performance.now() - t0; // what one request cost the event loop before
     } finally {
-      reg.close();
+      await reg.close();
     }
     s = await startTestServer(t.file);
   });
@@ -74,11 +74,11 @@ describe('compare: off the event loop, cached, bounded', function () {
     const churn = async () => {
       while (Date.now() < until) {
         await new Promise((r) => setTimeout(r, 400));
-        const reg = Registry.open(t.file);
+        const reg = await Registry.open(t.file);
         try {
-          reg.relabel(MODEL, 2, 1, `Churn ${++relabels}`, { actor: 't' });
+          await reg.relabel(MODEL, 2, 1, `Churn ${++relabels}`, { actor: 't' });
         } finally {
-          reg.close();
+          await reg.close();
         }
       }
     };
@@ -118,11 +118,11 @@ describe('compare: off the event loop, cached, bounded', function () {
 
   it('answers stay correct and follow the registry: a relabel is seen at once (the revision is in the key)', async () => {
     const before = (await (await fetch(url(1, 2))).json()) as { b: { segments: string[] } };
-    const reg = Registry.open(t.file);
+    const reg = await Registry.open(t.file);
     try {
-      reg.relabel(MODEL, 2, 0, 'Renamed In Test', { actor: 't' });
+      await reg.relabel(MODEL, 2, 0, 'Renamed In Test', { actor: 't' });
     } finally {
-      reg.close();
+      await reg.close();
     }
     const after = (await (await fetch(url(1, 2))).json()) as { b: { segments: string[] } };
     expect(before.b.segments[0]).not.to.equal('Renamed In Test');
@@ -139,11 +139,11 @@ describe('compare: off the event loop, cached, bounded', function () {
       [2, 3],
     ];
     // a new revision, so nothing is cached
-    const reg = Registry.open(t.file);
+    const reg = await Registry.open(t.file);
     try {
-      reg.relabel(MODEL, 2, 0, 'Renamed Again', { actor: 't' });
+      await reg.relabel(MODEL, 2, 0, 'Renamed Again', { actor: 't' });
     } finally {
-      reg.close();
+      await reg.close();
     }
     const rs = await Promise.all(pairs.map(([a, b]) => fetch(url(a, b))));
     const statuses = rs.map((r) => r.status);

@@ -12,10 +12,10 @@ type Reply =
 export const COMPARE_RETRY_AFTER_S = 5;
 
 /**
- * Anonymous version comparisons (issue 14, item 8): computed in a worker thread, never on the
+ * Anonymous version comparisons: computed in a worker thread, never on the
  * event loop that answers predictions; cached per (model, a, b, registry revision), where the
- * revision is the registry's data_version as the server's read connection sees it (it changes on
- * every commit, so a relabel or a new version is never answered from a stale entry); identical
+ * revision is the registry change token the model holder last saw (it changes with every commit,
+ * so a relabel or a new version is not answered from a stale entry once the holder has seen it); identical
  * requests in flight share one computation; and at most `maxPending` distinct ones wait at once,
  * beyond which the answer is 503 with Retry-After instead of an ever longer queue.
  */
@@ -28,11 +28,11 @@ export class CompareService {
   >();
   private readonly inflight = new Map<string, Promise<string>>();
   // the JSON text, so a cached answer costs no serialisation on the event loop either
-  private readonly cache = new Lru<string, { revision: number; json: string }>(64);
+  private readonly cache = new Lru<string, { revision: string; json: string }>(64);
 
   constructor(
     private readonly file: string,
-    private readonly revision: () => number | null,
+    private readonly revision: () => string | null,
     private readonly maxPending = 4,
   ) {}
 

@@ -1,7 +1,7 @@
 /**
  * Worker thread for GET /api/v1/models/:name/compare: predicting every stored training customer
  * of two versions takes tens to hundreds of milliseconds, which on the main thread would stall
- * every prediction. It opens the registry read-only and answers one request at a time.
+ * every prediction. It opens the registry read-only (SQLite file or PostgreSQL URL) and answers each request in turn.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isRfmError } from '@rfm/shared';
@@ -15,12 +15,12 @@ export interface CompareRequest {
 }
 
 const port = parentPort!;
-let reg: Registry | null = null;
+let reg: Promise<Registry> | null = null;
 
-port.on('message', (m: CompareRequest) => {
+port.on('message', async (m: CompareRequest) => {
   try {
     reg ??= Registry.openReadOnly((workerData as { file: string }).file);
-    port.postMessage({ id: m.id, ok: true, result: reg.compare(m.name, m.a, m.b) });
+    port.postMessage({ id: m.id, ok: true, result: await (await reg).compare(m.name, m.a, m.b) });
   } catch (e) {
     const err = isRfmError(e)
       ? { code: e.code, message: e.message, issues: e.issues }

@@ -16,7 +16,7 @@ describe('scoring fast path', () => {
   let s: RunningServer;
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     s = await startTestServer(t.file);
   });
   after(async () => {

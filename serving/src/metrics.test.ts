@@ -13,6 +13,7 @@ import {
   corruptArtifact,
   MODEL,
   postJson,
+  pointProductionRaw,
   registerVersion,
   startTestServer,
   tempRegistry,
@@ -59,8 +60,8 @@ describe('metrics and refused loads', function () {
 
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A)); // v1, production
-    for (let i = 0; i < 3; i++) registerVersion(t.file, artifactWithCentroids(CENTROIDS_B, 10 + i)); // v2..v4, to be broken
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A)); // v1, production
+    for (let i = 0; i < 3; i++) await registerVersion(t.file, artifactWithCentroids(CENTROIDS_B, 10 + i)); // v2..v4, to be broken
     corruptArtifact(t.file, 2); // bytes changed behind the registry's back: checksum mismatch
     const good = serializeArtifact(artifactWithCentroids(CENTROIDS_B)).bytes.toString();
     replaceArtifact(t.file, 3, { ...JSON.parse(good), format: 'rfm.gbm' }); // unknown artifact format
@@ -130,12 +131,7 @@ describe('metrics and refused loads', function () {
   ];
   for (const [version, reason, message] of cases)
     it(`refuses v${version} (${reason}): v1 keeps serving, /readyz stays ready and reports it, a metric and a log line record it`, async () => {
-      const reg = Registry.open(t.file);
-      try {
-        reg.promote(MODEL, version, { actor: 'test', reason: 'break it', force: true });
-      } finally {
-        reg.close();
-      }
+      pointProductionRaw(t.file, version); // promote itself refuses a damaged artifact (see registry tests)
       const { value: ready } = await waitFor(async () => {
         const r = await fetch(`${s.url}/readyz`);
         const body = (await r.json()) as {
@@ -162,7 +158,7 @@ describe('metrics and refused loads', function () {
 
   it('a server started with no loadable model: /readyz 503 with the reason, ready 0, active version 0', async () => {
     const t2 = tempRegistry();
-    registerVersion(t2.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t2.file, artifactWithCentroids(CENTROIDS_A));
     corruptArtifact(t2.file, 1);
     const s2 = await startTestServer(t2.file);
     try {

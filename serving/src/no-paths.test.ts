@@ -52,13 +52,13 @@ describe('server answers never name a file path', function () {
       expect(body).not.to.include('registry.db');
     });
 
-  it('registry errors a server can relay (not a database, wrong schema) name no path', () => {
+  it('registry errors a server can relay (not a database, wrong schema) name no path', async () => {
     const dir = tempRegistry();
     try {
       writeFileSync(dir.file, 'this is not a sqlite database, only text '.repeat(200));
       let err: unknown;
       try {
-        Registry.openReadOnly(dir.file).close();
+        await (await Registry.openReadOnly(dir.file)).close();
       } catch (e) {
         err = e;
       }

@@ -29,12 +29,12 @@ describe('pinned versions: cache and load budget', function () {
   let s: RunningServer;
   before(async () => {
     t = tempRegistry();
-    const reg = Registry.open(t.file);
+    const reg = await Registry.open(t.file);
     try {
       for (let i = 0; i < 40; i++)
-        reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_A, i + 1), actor: 't' });
+        await reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_A, i + 1), actor: 't' });
     } finally {
-      reg.close();
+      await reg.close();
     }
     s = await startTestServer(t.file);
   });

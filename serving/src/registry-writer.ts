@@ -1,22 +1,37 @@
 import { Registry } from '@rfm/registry';
 
 /**
- * The server's one read-write registry connection, opened on first use by the admin API or the
- * /models pages (their reads go through it too), so a server that only scores holds no write
- * handle after start-up. The holder keeps its own read-only one (and takes a write handle once at
- * start-up only to create a registry file that does not exist yet).
+ * The server's registry connections beside the holder's, each opened on first use: a read-only
+ * one for the public pages and GET routes (they never open the registry read-write or migrate it:
+ * a server on a read-only mount still lists its models), and a read-write one for admin writes.
  */
 export class RegistryWriter {
-  private reg: Registry | null = null;
-  constructor(readonly file: string) {}
+  private rw: Promise<Registry> | null = null;
+  private ro: Promise<Registry> | null = null;
+  constructor(readonly location: string) {}
 
-  get(): Registry {
-    this.reg ??= Registry.open(this.file);
-    return this.reg;
+  /** The read-write connection (admin writes only). */
+  get(): Promise<Registry> {
+    this.rw ??= Registry.open(this.location).catch((e) => {
+      this.rw = null; // try again on the next request (the database may be back)
+      throw e;
+    });
+    return this.rw;
   }
 
-  close(): void {
-    this.reg?.close();
-    this.reg = null;
+  /** The read-only connection (public pages, GETs). */
+  reader(): Promise<Registry> {
+    this.ro ??= Registry.openReadOnly(this.location).catch((e) => {
+      this.ro = null;
+      throw e;
+    });
+    return this.ro;
+  }
+
+  async close(): Promise<void> {
+    const all = [this.rw, this.ro];
+    this.rw = null;
+    this.ro = null;
+    for (const p of all) await (await p?.catch(() => null))?.close();
   }
 }

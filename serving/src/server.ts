@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { RfmError, type Config } from '@rfm/shared';
+import { parseLocation, redactUrl } from '@rfm/registry';
 import { createApp } from './app.js';
 import { RegistryWriter } from './registry-writer.js';
 import { CompareService } from './compare-service.js';
@@ -60,7 +61,7 @@ export async function startServer({
     logger,
   });
   metrics.watch(holder); // before start(), so the first load is counted like every later one
-  holder.start();
+  await holder.start();
   const writer = new RegistryWriter(config.registry);
   const compare = new CompareService(config.registry, () => holder.registryRevision());
   const app = createApp({
@@ -98,7 +99,7 @@ export async function startServer({
       s.once('error', reject);
     });
   } catch (e) {
-    holder.stop();
+    await holder.stop();
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
       throw new RfmError(
@@ -129,7 +130,7 @@ export async function startServer({
       url,
       model: config.modelName,
       version: holder.current?.version ?? null,
-      registry: config.registry,
+      registry: redactRegistry(config.registry),
       poll_ms: config.pollMs,
     },
     'listening',
@@ -147,12 +148,14 @@ export async function startServer({
       // response has just gone out does not hold shutdown for the whole keep-alive timeout.
       const sweep = setInterval(() => server.closeIdleConnections(), 25);
       sweep.unref();
-      server.close(() => {
+      server.close(async () => {
         clearTimeout(force);
         clearInterval(sweep);
         holder.stop();
         writer.close();
         void compare.close();
+        await holder.stop();
+        await writer.close();
         logger.info('server closed');
         resolve();
       });
@@ -162,4 +165,10 @@ export async function startServer({
   };
 
   return { url, host: config.host, port: addr.port, holder, logger, metrics, close };
+}
+
+/** The registry as logged: a path, or a URL without its password (credentials never reach a log). */
+function redactRegistry(location: string): string {
+  const loc = parseLocation(location);
+  return loc.kind === 'sqlite' ? loc.file : redactUrl(loc.url);
 }

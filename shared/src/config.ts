@@ -8,7 +8,7 @@ import { zodIssues } from './validate.js';
  * line override them (same schema). An invalid value fails with a list of what is wrong.
  */
 export const ENV_VARS = {
-  RFM_REGISTRY: 'path of the SQLite registry file (default data/registry.db)',
+  RFM_REGISTRY: 'the registry: a SQLite file path (default data/registry.db) or a postgres:// URL',
   RFM_MODEL_NAME: 'registered model name (default customer-segments)',
   RFM_HOST: 'address the server listens on (default 127.0.0.1)',
   RFM_PORT: 'port the server listens on (default 8080; 0 picks a free one)',

@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   UNSUPPORTED: { http: 415, exit: 65 },
   MODEL_UNAVAILABLE: { http: 503, exit: 69 },
   REGISTRY_ERROR: { http: 500, exit: 74 },
+  /** the registry's database cannot be reached (PostgreSQL down or restarting): try again */
+  REGISTRY_UNAVAILABLE: { http: 503, exit: 69 },
+  /** a stored artifact fails its sha256 or schema: the registry's data is damaged, not the caller's input */
+  ARTIFACT_CORRUPT: { http: 500, exit: 76 },
   INTERNAL: { http: 500, exit: 70 },
 } as const;
 

@@ -59,16 +59,22 @@ describe('browser: the web UI in Chromium', function () {
 
   before(async function () {
     browser = await launchOrSkip(this);
-    const reg = Registry.open(registry);
-    reg.register({ modelName: MODEL, artifact: V1, actor: 'analyst@example', report: REPORT, reason: 'first model' });
-    reg.register({
+    const reg = await Registry.open(registry);
+    await reg.register({
+      modelName: MODEL,
+      artifact: V1,
+      actor: 'analyst@example',
+      report: REPORT,
+      reason: 'first model',
+    });
+    await reg.register({
       modelName: MODEL,
       artifact: V2,
       actor: 'analyst@example',
       description: 'November export, 5 segments',
     });
-    reg.register({ modelName: MODEL, artifact: V3, actor: 'analyst@example' });
-    reg.close();
+    await reg.register({ modelName: MODEL, artifact: V3, actor: 'analyst@example' });
+    await reg.close();
     const config = loadConfig(
       {},
       { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50 },
@@ -547,9 +553,9 @@ describe('browser: the web UI in Chromium', function () {
       expect((await post({}, `reason=x&force=on&csrf=${encodeURIComponent(csrf.slice(0, -2))}AA`)).status).to.equal(
         403,
       );
-      const reg = Registry.openReadOnly(registry);
-      expect(reg.resolveAlias(MODEL, 'production')).to.equal(2); // nothing moved
-      reg.close();
+      const reg = await Registry.openReadOnly(registry);
+      expect(await reg.resolveAlias(MODEL, 'production')).to.equal(2); // nothing moved
+      await reg.close();
       // signing out ends the session
       await p.goto('/admin');
       await p.getByRole('button', { name: 'Sign out' }).click();

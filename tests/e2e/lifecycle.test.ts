@@ -113,7 +113,8 @@ describe('e2e: model lifecycle from the CLI with a live server', function () {
     await rfmJson(['models', 'export', '2', '--out', file, '--registry', registry]);
     const imported = await rfmJson(['models', 'import', file, '--registry', second]);
     expect(imported).to.include({ version: 1, sha256: v2.sha256 });
-    expect(imported.aliases).to.deep.equal(['production']);
+    // an import is untrusted: a candidate, never straight to production, not even in an empty registry (#14 item 6)
+    expect(imported.aliases).to.deep.equal([]);
     const verify = await rfmJson(['models', 'verify', '--registry', second]);
     expect(verify.ok).to.equal(true);
   });

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { Registry } from '@rfm/registry';
-import { ROOT, tempDir } from '../support.js';
+import { BACKENDS, sql, withRawDb } from '@rfm/registry/testing';
+import { ROOT } from '../support.js';
 
 const LOOP = join(ROOT, 'tests', 'fixtures', 'register-loop.ts');
 
 function runLoop(
-  file: string,
+  location: string,
   count: number,
   tag: string,
   killAfterMs?: number,
@@ -16,7 +16,7 @@ function runLoop(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=rfm-source', '--import', 'tsx', LOOP, file, String(count), tag],
+      ['--conditions=rfm-source', '--import', 'tsx', LOOP, location, String(count), tag],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -37,43 +37,45 @@ function runLoop(
   });
 }
 
-/** Every version row has exactly its artifact and features; nothing half-written. */
-function audit(file: string) {
-  const db = new Database(file, { readonly: true });
-  try {
-    return {
-      integrity: db.pragma('integrity_check', { simple: true }),
-      versions: (db.prepare('SELECT version FROM versions ORDER BY version').all() as { version: number }[]).map(
-        (r) => r.version,
-      ),
-      orphans: db
-        .prepare(
-          `SELECT (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.version_id = v.id))
-                + (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.version_id = v.id))
-                + (SELECT COUNT(*) FROM artifacts a WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.id = a.version_id))
-                + (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.action = 'register' AND e.to_version = v.version)) AS n`,
-        )
-        .pluck()
-        .get() as number,
-    };
-  } finally {
-    db.close();
-  }
+/** Every version row has exactly its artifact, features and register event; nothing half-written. */
+async function audit(location: string) {
+  const reg = await Registry.openReadOnly(location);
+  const integrity = (await reg.integrityCheck()).join(',');
+  await reg.close();
+  return withRawDb(location, async (db) => {
+    const versions = (await db.selectFrom('versions').select('version').orderBy('version').execute()).map(
+      (r) => r.version,
+    );
+    const q = await sql<{ n: number | string }>`
+      SELECT (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.version_id = v.id))
+           + (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.version_id = v.id))
+           + (SELECT COUNT(*) FROM artifacts a WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.id = a.version_id))
+           + (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.action = 'register' AND e.to_version = v.version)) AS n`.execute(
+      db,
+    );
+    return { integrity, versions, orphans: Number(q.rows[0]!.n) };
+  });
 }
 
-describe('registry under crashes and concurrency (real processes)', function () {
-  this.timeout(240_000);
+for (const backend of BACKENDS)
+  describe(`registry under crashes and concurrency, real processes (${backend.name})`, function () {
+    this.timeout(600_000); // 20 process starts: slow on a loaded 2-core machine
+    before(async function () {
+      await backend.setup(this);
+    });
+    after(() => backend.cleanup());
 
-  it('SIGKILL at random points of registration never leaves a partial version (20 kills)', async () => {
-    const tmp = tempDir();
-    try {
-      const file = join(tmp.dir, 'r.db');
+    // PostgreSQL: fewer by default (each child connects and migrates); RFM_PG_FULL=1 runs the full counts
+    const kills = backend.scale(20, 6);
+    it(`SIGKILL at random points of registration never leaves a partial version (${kills} kills)`, async () => {
+      const loc = await backend.fresh();
+      await (await Registry.open(loc)).close();
       let committed = 0;
-      for (let i = 0; i < 20; i++) {
-        const r = await runLoop(file, 1_000_000, `kill${i}`, Math.floor(Math.random() * 120));
+      for (let i = 0; i < kills; i++) {
+        const r = await runLoop(loc, 1_000_000, `kill${i}`, Math.floor(Math.random() * 120));
         expect(r.signal, r.stderr).to.equal('SIGKILL');
         committed += r.versions.length;
-        const a = audit(file);
+        const a = await audit(loc);
         expect(a.integrity).to.equal('ok');
         expect(a.orphans).to.equal(0);
         // versions are contiguous from 1: a killed transaction never burns or half-writes a number
@@ -81,30 +83,25 @@ describe('registry under crashes and concurrency (real processes)', function () 
         // every version the child reported as committed is there (at most one more: committed, not yet printed)
         expect(a.versions.length - committed).to.be.within(0, i + 1);
       }
-      const reg = Registry.open(file);
-      expect(reg.verify().every((v) => v.ok)).to.equal(true);
-      reg.close();
-    } finally {
-      tmp.cleanup();
-    }
-  });
+      const reg = await Registry.open(loc);
+      expect((await reg.verify()).every((v) => v.ok)).to.equal(true);
+      await reg.close();
+    });
 
-  it('three writers at once all succeed with distinct versions; SQLITE_BUSY never reaches them', async () => {
-    const tmp = tempDir();
-    try {
-      const file = join(tmp.dir, 'r.db');
-      Registry.open(file).close();
-      const results = await Promise.all(['a', 'b', 'c'].map((t) => runLoop(file, 15, t)));
+    const writers = backend.scale(3, 3);
+    const each = backend.scale(15, 8);
+    it(`${writers} writers at once all succeed with distinct versions; a busy registry never reaches them`, async () => {
+      const loc = await backend.fresh();
+      await (await Registry.open(loc)).close();
+      const tags = Array.from({ length: writers }, (_, i) => String.fromCharCode(97 + i));
+      const results = await Promise.all(tags.map((t) => runLoop(loc, each, t)));
       for (const r of results) {
         expect(r.code, r.stderr).to.equal(0);
-        expect(r.versions).to.have.length(15);
-        expect(r.stderr).to.not.match(/SQLITE_BUSY|locked/);
+        expect(r.versions).to.have.length(each);
+        expect(r.stderr).to.not.match(/SQLITE_BUSY|locked|busy|deadlock/);
       }
       const all = results.flatMap((r) => r.versions).sort((x, y) => x - y);
-      expect(all).to.deep.equal(Array.from({ length: 45 }, (_, i) => i + 1));
-      expect(audit(file)).to.deep.include({ integrity: 'ok', orphans: 0 });
-    } finally {
-      tmp.cleanup();
-    }
+      expect(all).to.deep.equal(Array.from({ length: writers * each }, (_, i) => i + 1));
+      expect(await audit(loc)).to.deep.include({ integrity: 'ok', orphans: 0 });
+    });
   });
-});

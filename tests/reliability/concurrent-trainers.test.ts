@@ -24,9 +24,9 @@ describe('concurrency: trainers, a busy writer and a server on one registry', fu
   it(`${TRAINERS} rfm train processes + a register/promote loop + rfm serve: no lost version, no SQLITE_BUSY, no failed request`, async () => {
     const tmp = tempDir('rfm-concurrent-');
     const file = join(tmp.dir, 'registry.db');
-    const reg = Registry.open(file);
-    reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'setup' });
-    reg.close();
+    const reg = await Registry.open(file);
+    await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'setup' });
+    await reg.close();
     const server = await startServerProcess(['--registry', file], { RFM_POLL_MS: '50' });
     const loop = requestLoop(server.url, 2);
 
@@ -91,19 +91,19 @@ describe('concurrency: trainers, a busy writer and a server on one registry', fu
       expect(a.versions).to.deep.equal(Array.from({ length: a.versions.length }, (_, j) => j + 1));
       const ids = trained.map((t) => t.version);
       expect(new Set(ids).size, 'distinct versions').to.equal(TRAINERS);
-      const check = Registry.openReadOnly(file);
+      const check = await Registry.openReadOnly(file);
       try {
         for (const t of trained) {
-          const v = check.get(MODEL, t.version);
+          const v = await check.get(MODEL, t.version);
           expect(v.createdBy).to.match(/^trainer-\d$/);
-          expect(check.artifactBytes(MODEL, t.version).sha256).to.equal(t.sha256);
+          expect((await check.artifactBytes(MODEL, t.version)).sha256).to.equal(t.sha256);
         }
-        for (const v of writerVersions) expect(check.get(MODEL, v).createdBy).to.equal('busy');
-        expect(check.verify(MODEL).filter((x) => !x.ok)).to.deep.equal([]);
+        for (const v of writerVersions) expect((await check.get(MODEL, v)).createdBy).to.equal('busy');
+        expect((await check.verify(MODEL)).filter((x) => !x.ok)).to.deep.equal([]);
         // every version is one of: setup, a trainer's, the writer's (one more if killed before printing)
         expect(a.versions.length - 1 - TRAINERS - writerVersions.length).to.be.within(0, 1);
       } finally {
-        check.close();
+        await check.close();
       }
       const lat = [...stats.latenciesMs].sort((x, y) => x - y);
       console.log(

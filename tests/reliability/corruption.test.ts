@@ -84,9 +84,9 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
   it('a running server refuses a damaged version on reload and keeps serving the old one; verify names it and exits 1', async () => {
     const tmp = tempDir('rfm-corrupt-');
     const file = join(tmp.dir, 'registry.db');
-    const reg = Registry.open(file);
+    const reg = await Registry.open(file);
     for (let i = 0; i < 3; i++)
-      reg.register({
+      await reg.register({
         modelName: MODEL,
         artifact: makeArtifact({
           seed: i,
@@ -100,7 +100,7 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
         }),
         actor: 'setup',
       });
-    reg.close();
+    await reg.close();
     const server = await startServerProcess(['--registry', file], { RFM_POLL_MS: '50' });
     const loop = requestLoop(server.url, 2);
     try {

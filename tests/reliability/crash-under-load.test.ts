@@ -93,9 +93,9 @@ describe('crash safety: SIGKILL mid-registration under a live server', function 
   it(`${KILLS} kills at random points of register/promote: registry always whole, server never fails a request`, async () => {
     const tmp = tempDir('rfm-crash-');
     const file = join(tmp.dir, 'registry.db');
-    const reg = Registry.open(file);
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 0 }), actor: 'setup' });
-    reg.close();
+    const reg = await Registry.open(file);
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 0 }), actor: 'setup' });
+    await reg.close();
     const built = builtIsFresh();
     const server = await startServerProcess(['--registry', file], { RFM_POLL_MS: '50' });
     const loop = requestLoop(server.url, 2);
@@ -146,16 +146,16 @@ describe('crash safety: SIGKILL mid-registration under a live server', function 
     const killSecs = (Date.now() - t0) / 1000;
 
     // the registry recovers for the next writer, and every stored artifact verifies
-    const after = Registry.open(file);
-    const last = after.register({
+    const after = await Registry.open(file);
+    const last = await after.register({
       modelName: MODEL,
       artifact: makeArtifact({ seed: 999 }),
       actor: 'after-crashes',
       promote: true,
     });
-    const verify = after.verify(MODEL);
-    const production = after.resolveAlias(MODEL, 'production');
-    after.close();
+    const verify = await after.verify(MODEL);
+    const production = await after.resolveAlias(MODEL, 'production');
+    await after.close();
     expect(verify.filter((v) => !v.ok)).to.deep.equal([]);
     expect(production).to.equal(last.version);
     for (const p of reportedPromotions) expect(p).to.be.at.most(last.version);

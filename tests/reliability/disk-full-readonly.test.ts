@@ -37,10 +37,15 @@ function canMount(dir: string): boolean {
   return ok;
 }
 
-function newRegistry(file: string): void {
-  const reg = Registry.open(file);
-  reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup', features: features(100) });
-  reg.close(); // last connection: WAL checkpointed and removed
+async function newRegistry(file: string): Promise<void> {
+  const reg = await Registry.open(file);
+  await reg.register({
+    modelName: MODEL,
+    artifact: makeArtifact({ seed: 1 }),
+    actor: 'setup',
+    features: features(100),
+  });
+  await reg.close(); // last connection: WAL checkpointed and removed
 }
 
 /** Fill the file system of `dir` so that about `free` bytes stay available. */
@@ -69,7 +74,7 @@ describe('disk full and read-only registry', function () {
   let mnt: string;
   let mountable = false;
 
-  before(function () {
+  before(async function () {
     tmp = tempDir('rfm-disk-');
     mnt = join(tmp.dir, 'mnt');
     mkdirSync(mnt);
@@ -77,7 +82,7 @@ describe('disk full and read-only registry', function () {
     if (!mountable)
       console.log('      (not root or no CAP_SYS_ADMIN: the tmpfs and read-only mount cases are skipped)');
   });
-  after(() => {
+  after(async () => {
     while (mountable && sh('umount', [mnt]).status === 0); // nothing may stay mounted
     tmp?.cleanup();
   });
@@ -87,16 +92,16 @@ describe('disk full and read-only registry', function () {
     expect(r.status, `umount ${mnt}: ${r.stderr}`).to.equal(0);
   };
 
-  it('SQLITE_FULL inside the registration transaction (PRAGMA max_page_count): REGISTRY_ERROR "is full", nothing written, next number unburnt', () => {
+  it('SQLITE_FULL inside the registration transaction (PRAGMA max_page_count): REGISTRY_ERROR "is full", nothing written, next number unburnt', async () => {
     const file = join(tmp.dir, 'capped.db');
-    newRegistry(file);
-    const reg = Registry.open(file);
+    await newRegistry(file);
+    const reg = await Registry.open(file);
     try {
-      const pages = reg.db.pragma('page_count', { simple: true }) as number;
-      reg.db.pragma(`max_page_count = ${pages + 3}`);
+      const pages = reg.sqliteForTests().pragma('page_count', { simple: true }) as number;
+      reg.sqliteForTests().pragma(`max_page_count = ${pages + 3}`);
       let err: unknown;
       try {
-        reg.register({
+        await reg.register({
           modelName: MODEL,
           artifact: makeArtifact({ seed: 2 }),
           actor: 'capped',
@@ -107,24 +112,27 @@ describe('disk full and read-only registry', function () {
       }
       expect(isRfmError(err) && err.code).to.equal('REGISTRY_ERROR');
       expect((err as Error).message).to.equal(
-        'the registry is full (a size limit was reached, though the disk has room); nothing was written',
+        // never the path in the registry's own message (#14 item 11); the CLI adds it
+        'registry is full (a size limit was reached, though the disk has room); nothing was written',
       );
       expect((err as { cause?: { code?: string } }).cause?.code).to.equal('SQLITE_FULL');
-      expect(reg.list(MODEL).map((v) => v.version)).to.deep.equal([1]);
+      expect((await reg.list(MODEL)).map((v) => v.version)).to.deep.equal([1]);
     } finally {
-      reg.close();
+      await reg.close();
     }
     expect(auditRegistry(file)).to.deep.equal({ integrity: 'ok', versions: [1], orphans: 0 });
-    const again = Registry.open(file);
+    const again = await Registry.open(file);
     expect(
-      again.register({
-        modelName: MODEL,
-        artifact: makeArtifact({ seed: 3 }),
-        actor: 'after',
-        features: features(20_000),
-      }).version,
+      (
+        await again.register({
+          modelName: MODEL,
+          artifact: makeArtifact({ seed: 3 }),
+          actor: 'after',
+          features: features(20_000),
+        })
+      ).version,
     ).to.equal(2);
-    again.close();
+    await again.close();
   });
 
   it('a real full disk (tmpfs), 0 bytes free: rfm train exits 74 "disk full", registry unchanged', async function () {
@@ -132,7 +140,7 @@ describe('disk full and read-only registry', function () {
     expect(sh('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]).status).to.equal(0);
     try {
       const file = join(mnt, 'registry.db');
-      newRegistry(file);
+      await newRegistry(file);
       fill(mnt, 0);
       const r = await rfm(trainArgs(file));
       expect(r.code, r.stderr).to.equal(74);
@@ -155,20 +163,20 @@ describe('disk full and read-only registry', function () {
       expect(sh('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]).status).to.equal(0);
       try {
         const file = join(mnt, 'registry.db');
-        newRegistry(file);
+        await newRegistry(file);
         fill(mnt, free);
         let outcome = 'registered v2';
         try {
-          const reg = Registry.open(file);
+          const reg = await Registry.open(file);
           try {
-            reg.register({
+            await reg.register({
               modelName: MODEL,
               artifact: makeArtifact({ seed: 2 }),
               actor: 'full',
               features: features(5_000),
             });
           } finally {
-            reg.close();
+            await reg.close();
           }
           done++;
         } catch (e) {
@@ -186,17 +194,19 @@ describe('disk full and read-only registry', function () {
         expect(a.orphans, `${free} bytes free`).to.equal(0);
         expect(a.versions, `${free} bytes free: ${outcome}`).to.deep.equal(outcome === 'registered v2' ? [1, 2] : [1]);
         // with space again, the next registration takes the next number
-        const reg = Registry.open(file);
+        const reg = await Registry.open(file);
         expect(
-          reg.register({
-            modelName: MODEL,
-            artifact: makeArtifact({ seed: 3 }),
-            actor: 'after',
-            features: features(100),
-          }).version,
+          (
+            await reg.register({
+              modelName: MODEL,
+              artifact: makeArtifact({ seed: 3 }),
+              actor: 'after',
+              features: features(100),
+            })
+          ).version,
         ).to.equal(a.versions.length + 1);
-        expect(reg.verify(MODEL).every((v) => v.ok)).to.equal(true);
-        reg.close();
+        expect((await reg.verify(MODEL)).every((v) => v.ok)).to.equal(true);
+        await reg.close();
       } finally {
         unmount();
       }
@@ -218,7 +228,7 @@ describe('disk full and read-only registry', function () {
     const src = join(tmp.dir, 'ro-src');
     mkdirSync(src);
     const file = join(src, 'registry.db');
-    newRegistry(file);
+    await newRegistry(file);
     expect(sh('mount', ['--bind', src, mnt]).status).to.equal(0);
     try {
       expect(sh('mount', ['-o', 'remount,bind,ro', mnt]).status).to.equal(0);
@@ -237,7 +247,7 @@ describe('disk full and read-only registry', function () {
     const dir = join(tmp.dir, 'immutable');
     mkdirSync(dir);
     const file = join(dir, 'registry.db');
-    newRegistry(file);
+    await newRegistry(file);
     const backup = join(tmp.dir, 'immutable-backup.db');
     copyFileSync(file, backup);
     if (sh('chattr', ['+i', file]).status !== 0) this.skip(); // file system without attributes

@@ -21,11 +21,11 @@ describe('fuzz findings (pinned)', function () {
 
   before(async () => {
     tmp = tempDir('rfm-findings-');
-    const reg = Registry.open(file());
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 't' });
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 't' });
-    reg.promote(MODEL, 2, { actor: 't', reason: 'so that a rollback has somewhere to go', force: true });
-    reg.close();
+    const reg = await Registry.open(file());
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 't' });
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 't' });
+    await reg.promote(MODEL, 2, { actor: 't', reason: 'so that a rollback has somewhere to go', force: true });
+    await reg.close();
     s = await startServer({
       config: loadConfig({}, { registry: file(), port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }),
       logger: silentLogger(),
@@ -48,15 +48,15 @@ describe('fuzz findings (pinned)', function () {
   });
 
   it('an admin body sent as another type than JSON → 415, and the write does not happen (was: body ignored, rollback done without its reason)', async () => {
-    const events = () => {
-      const reg = Registry.openReadOnly(file());
+    const events = async () => {
+      const reg = await Registry.openReadOnly(file());
       try {
-        return reg.history(MODEL).length;
+        return (await reg.history(MODEL)).length;
       } finally {
-        reg.close();
+        await reg.close();
       }
     };
-    const before = events();
+    const before = await events();
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
       const r = await rawRequest(`${s.url}/api/v1/models/${MODEL}/rollback`, {
         headers: { 'content-type': type, authorization: `Bearer ${TOKEN}` },
@@ -65,7 +65,7 @@ describe('fuzz findings (pinned)', function () {
       expect(r.status, type).to.equal(415);
       expect(JSON.parse(r.text).error.message).to.match(/content-type must be application\/json/);
     }
-    expect(events()).to.equal(before);
+    expect(await events()).to.equal(before);
     // without a body at all a rollback is still fine (reason optional)
     const ok = await rawRequest(`${s.url}/api/v1/models/${MODEL}/rollback`, {
       headers: { authorization: `Bearer ${TOKEN}` },

@@ -449,10 +449,10 @@ describe('hostile exports through `rfm train` (real CLI processes)', function ()
     const okQueue: (() => Promise<void>)[] = [];
     // every case trains into its own copy of a registry that already holds v1 (production)
     baseline = join(tmp.dir, 'baseline.db');
-    const reg = Registry.open(baseline);
-    reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'baseline' });
-    reg.db.pragma('wal_checkpoint(TRUNCATE)');
-    reg.close();
+    const reg = await Registry.open(baseline);
+    await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'baseline' });
+    reg.sqliteForTests().pragma('wal_checkpoint(TRUNCATE)');
+    await reg.close();
     await pool(CASES, 3, async (c) => {
       const dir = join(tmp.dir, c.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60));
       mkdirSync(dir, { recursive: true });
@@ -500,7 +500,7 @@ describe('hostile exports through `rfm train` (real CLI processes)', function ()
               .join(', ') || 'nothing dropped'
           }`
         : `exit ${c.expect.exit} ${c.expect.code}`
-    }`, () => {
+    }`, async () => {
       const r = results.get(c.name)!;
       const where = `rfm train exited ${r.code} after ${r.ms} ms\nstderr: ${r.stderr.slice(0, 1500)}\nstdout: ${r.stdout.slice(0, 500)}`;
       // never a crash: no stack trace, one readable line per problem
@@ -528,15 +528,15 @@ describe('hostile exports through `rfm train` (real CLI processes)', function ()
       expect(out.data.customers).to.equal(c.expect.customers);
       // what was registered is exactly what was reported: built from the kept rows only
       expect(audit.versions).to.deep.equal([1, 2]);
-      const reg = Registry.openReadOnly(r.registry);
+      const reg = await Registry.openReadOnly(r.registry);
       try {
-        const v = reg.get(MODEL, 2);
+        const v = await reg.get(MODEL, 2);
         expect(v.data.rows_kept).to.equal(c.expect.kept);
         expect(v.data.customers).to.equal(c.expect.customers);
-        expect(reg.features(MODEL, 2)?.cids).to.have.length(c.expect.customers);
-        expect(reg.verify(MODEL).every((x) => x.ok)).to.equal(true);
+        expect((await reg.features(MODEL, 2))?.cids).to.have.length(c.expect.customers);
+        expect((await reg.verify(MODEL)).every((x) => x.ok)).to.equal(true);
       } finally {
-        reg.close();
+        await reg.close();
       }
     });
   }

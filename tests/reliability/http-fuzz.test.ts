@@ -798,8 +798,8 @@ function check(route: Route, c: Case, r: RawResponse): void {
 
 // ---------------------------------------------------------------------------------------------
 
-function seedRegistry(file: string): void {
-  const reg = Registry.open(file);
+async function seedRegistry(file: string): Promise<void> {
+  const reg = await Registry.open(file);
   try {
     for (let i = 0; i < 4; i++) {
       const a = makeArtifact({
@@ -812,14 +812,14 @@ function seedRegistry(file: string): void {
               ]
             : undefined,
       });
-      reg.register({
+      await reg.register({
         modelName: MODEL,
         artifact: { ...a, metrics: { ...a.metrics, silhouette: 0.4 + i / 100 } },
         actor: 'fuzz',
       });
     }
   } finally {
-    reg.close();
+    await reg.close();
   }
 }
 
@@ -832,7 +832,7 @@ describe('fuzzed HTTP input (fast-check) against a real server process', functio
 
   before(async () => {
     tmp = tempDir('rfm-fuzz-');
-    seedRegistry(`${tmp.dir}/r.db`);
+    await seedRegistry(`${tmp.dir}/r.db`);
     server = await startServeChild(`${tmp.dir}/r.db`, { env: { RFM_ADMIN_TOKEN: TOKEN } });
   });
   after(async () => {

@@ -81,12 +81,12 @@ describe('admin writes without the right credentials change nothing', function (
   before(async () => {
     tmp = tempDir('rfm-auth-');
     file = join(tmp.dir, 'registry.db');
-    const reg = Registry.open(file);
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'setup' });
-    reg.setAlias(MODEL, 'challenger', 2, { actor: 'setup', reason: '' });
-    reg.promote(MODEL, 2, { actor: 'setup', reason: 'so rollback has a target', force: true });
-    reg.close();
+    const reg = await Registry.open(file);
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'setup' });
+    await reg.setAlias(MODEL, 'challenger', 2, { actor: 'setup', reason: '' });
+    await reg.promote(MODEL, 2, { actor: 'setup', reason: 'so rollback has a target', force: true });
+    await reg.close();
     s = await startServer({
       config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }),
       logger: silentLogger(),

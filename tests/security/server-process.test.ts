@@ -74,10 +74,10 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
   before(async () => {
     tmp = tempDir('rfm-secsrv-');
     const file = join(tmp.dir, 'registry.db');
-    const reg = Registry.open(file);
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'setup' });
-    reg.close();
+    const reg = await Registry.open(file);
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'setup' });
+    await reg.close();
     child = spawn(
       process.execPath,
       [

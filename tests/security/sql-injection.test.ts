@@ -82,10 +82,10 @@ describe('SQL only through prepared statements', function () {
   before(async () => {
     tmp = tempDir('rfm-sql-');
     file = join(tmp.dir, 'registry.db');
-    const reg = Registry.open(file);
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
-    reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'setup' });
-    reg.close();
+    const reg = await Registry.open(file);
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 2 }), actor: 'setup' });
+    await reg.close();
     s = await startServer({
       config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN }),
       logger: silentLogger(),
@@ -96,13 +96,17 @@ describe('SQL only through prepared statements', function () {
     tmp?.cleanup();
   });
 
-  it('the code: every SQLite call takes a literal; the only interpolations are code constants', () => {
-    // receivers that are SQLite handles (better-sqlite3): db, this.db, reg.db, …
-    const allowed = new Set(['VERSION_SELECT', 'v + 1', 'MIGRATIONS[v]!']);
+  it('the code: every SQLite call takes a literal; the only interpolations are code constants', async () => {
+    // receivers that are SQLite handles (better-sqlite3): db, this.db, raw, this.raw, …; Kysely's
+    // sql.raw and node-postgres' query(): everything else is Kysely's query builder, which binds
+    // every value as a parameter by construction
+    const allowed = new Set(['current + 1', 'SQLITE_MIGRATIONS[current]!', 'PG_MIGRATIONS[v]!', 'ALIAS_CHANNEL']);
     const found: string[] = [];
     for (const f of ['registry/src', 'serving/src', 'cli/src'].flatMap((d) => sourceFiles(join(ROOT, d)))) {
       const src = readFileSync(f, 'utf8');
-      for (const m of src.matchAll(/\b(?:this\.)?(?:db|database|reg\.db)\s*\.(prepare|exec|pragma)\(\s*/g)) {
+      for (const m of src.matchAll(
+        /\b(?:(?:this\.)?(?:db|database|raw|reg\.db)\s*\.(?:prepare|exec|pragma)|sql\.raw|\bc\.query)\(\s*/g,
+      )) {
         const at = m.index! + m[0].length;
         const where = `${f.slice(ROOT.length + 1)}:${src.slice(0, at).split('\n').length}`;
         const c = src[at];
@@ -171,16 +175,16 @@ describe('SQL only through prepared statements', function () {
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ cluster: i, name: text.slice(0, 64), reason: text, actor: text.slice(0, 128) }),
       });
-      expect(r.status, await r.clone().text()).to.equal(200);
+      expect(r.status, (await r.clone()).text()).to.equal(200);
     }
-    const reg = Registry.openReadOnly(file);
+    const reg = await Registry.openReadOnly(file);
     try {
-      expect(Object.values(reg.labels(MODEL, 2))).to.deep.equal(SQLISH.map((t) => t.slice(0, 64)));
-      const relabels = reg.history(MODEL).filter((e) => e.action === 'relabel');
+      expect(Object.values(await reg.labels(MODEL, 2))).to.deep.equal(SQLISH.map((t) => t.slice(0, 64)));
+      const relabels = (await reg.history(MODEL)).filter((e) => e.action === 'relabel');
       expect(relabels.map((e) => e.actor).sort()).to.deep.equal(SQLISH.map((t) => t.slice(0, 128)).sort());
-      expect(reg.list(MODEL).map((v) => v.version)).to.deep.equal([1, 2]);
+      expect((await reg.list(MODEL)).map((v) => v.version)).to.deep.equal([1, 2]);
     } finally {
-      reg.close();
+      await reg.close();
     }
   });
 
@@ -209,15 +213,15 @@ describe('SQL only through prepared statements', function () {
     expect(ok.code, ok.stderr).to.equal(0);
     const tag = await rfm(['models', 'tag', '1', 'note', text, ...reg]);
     expect(tag.code, tag.stderr).to.equal(0);
-    const check = Registry.openReadOnly(file);
+    const check = await Registry.openReadOnly(file);
     try {
-      expect(check.labels(MODEL, 1)[0]).to.equal(text);
-      expect(check.tags(MODEL, 1).note).to.equal(text);
-      expect(check.history(MODEL).find((e) => e.action === 'relabel' && e.actor === SQLISH[2])?.reason).to.equal(
-        SQLISH[1],
-      );
+      expect((await check.labels(MODEL, 1))[0]).to.equal(text);
+      expect((await check.tags(MODEL, 1)).note).to.equal(text);
+      expect(
+        (await check.history(MODEL)).find((e) => e.action === 'relabel' && e.actor === SQLISH[2])?.reason,
+      ).to.equal(SQLISH[1]);
     } finally {
-      check.close();
+      await check.close();
     }
   });
 });

@@ -12,14 +12,15 @@ if (!file || !model || !gap || moves.length === 0) {
   process.exit(64);
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const reg = Registry.open(file);
+const reg = await Registry.open(file);
 try {
   for (const [i, m] of moves.entries()) {
     const by = { actor: 'swap-test', reason: `swap ${i}` };
-    const move = m === 'rollback' ? reg.rollback(model, by) : reg.promote(model, Number(m), { ...by, force: true });
+    const move =
+      m === 'rollback' ? await reg.rollback(model, by) : await reg.promote(model, Number(m), { ...by, force: true });
     process.stdout.write(`${JSON.stringify({ i, from: move.from, to: move.to, at: Date.now() })}\n`);
     await sleep(Number(gap));
   }
 } finally {
-  reg.close();
+  await reg.close();
 }

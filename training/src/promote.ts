@@ -1,5 +1,5 @@
 import { isRfmError, RfmError } from '@rfm/shared';
-import { Registry, type RuleResult } from '@rfm/registry';
+import { PRODUCTION, Registry, type RuleResult } from '@rfm/registry';
 
 export interface PromotionOutcome {
   from: number | null;
@@ -31,15 +31,15 @@ export function checkPromoteOptions(o: { promote?: boolean; force?: boolean; rea
  * policy as `rfm models promote` (the registry records the rules and any override with the event).
  * A refusal leaves the version registered as a candidate and says how to override.
  */
-export function promoteThroughPolicy(
+export async function promoteThroughPolicy(
   o: { registryPath: string; modelName: string; actor: string; force?: boolean; reason?: string },
   reg: { version: number; aliases: string[] },
-): PromotionOutcome {
-  if (reg.aliases.includes('production'))
+): Promise<PromotionOutcome> {
+  if (reg.aliases.includes(PRODUCTION))
     return { from: null, to: reg.version, first_version: true, forced: false, rules: [] };
-  const registry = Registry.open(o.registryPath);
+  const registry = await Registry.open(o.registryPath);
   try {
-    const move = registry.promote(o.modelName, reg.version, {
+    const move = await registry.promote(o.modelName, reg.version, {
       actor: o.actor,
       reason: o.reason?.trim() || 'rfm train --promote',
       force: o.force === true,
@@ -54,6 +54,6 @@ export function promoteThroughPolicy(
       );
     throw e;
   } finally {
-    registry.close();
+    await registry.close();
   }
 }

@@ -14,7 +14,7 @@ describe('train --k auto, metrics per version and the training report', function
   let dir: string;
   let registryPath: string;
   const base = (): TrainOptions => ({ registryPath, modelName: 'auto', actor: 'tester', backend: 'wasm' });
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rfm-train-auto-'));
     registryPath = join(dir, 'registry.db');
   });
@@ -48,9 +48,9 @@ describe('train --k auto, metrics per version and the training report', function
       'register',
     ]);
 
-    const reg = Registry.open(registryPath);
+    const reg = await Registry.open(registryPath);
     try {
-      const a = reg.loadArtifact('auto', r.version);
+      const a = await reg.loadArtifact('auto', r.version);
       expect(a.sweep).to.deep.equal(r.sweep);
       expect(a.k_selection).to.deep.equal(r.k_selection);
       expect(a.params.algorithm).to.equal('lloyd');
@@ -60,7 +60,7 @@ describe('train --k auto, metrics per version and the training report', function
       }
       expect(a.metrics.davies_bouldin).to.be.a('number');
       expect(a.metrics.calinski_harabasz).to.be.a('number');
-      const stored = reg.report('auto', r.version)!;
+      const stored = (await reg.report('auto', r.version))!;
       expect(stored).to.equal(readFileSync(reportPath, 'utf8'));
       expect(stored).to.include('Choosing k').and.include('missing_customer').and.include('<svg');
       expect(stored).to.include('runner-up').and.include('called ');
@@ -73,19 +73,21 @@ describe('train --k auto, metrics per version and the training report', function
       });
       expect(a.naming!.usual_gap_days).to.equal(60);
     } finally {
-      reg.close();
+      await reg.close();
     }
   });
 
   it('a fixed k stores no sweep, and still a report', async () => {
     const r = await train({ exportPath: SAMPLE }, { ...base(), k: 3, nInit: 2 });
     expect(r.sweep).to.equal(undefined);
-    const reg = Registry.open(registryPath);
+    const reg = await Registry.open(registryPath);
     try {
-      expect(reg.loadArtifact('auto', r.version).sweep).to.equal(undefined);
-      expect(reg.report('auto', r.version)).to.include('Segments').and.not.include('Choosing k');
+      expect((await reg.loadArtifact('auto', r.version)).sweep).to.equal(undefined);
+      expect(await reg.report('auto', r.version))
+        .to.include('Segments')
+        .and.not.include('Choosing k');
     } finally {
-      reg.close();
+      await reg.close();
     }
   });
 
@@ -96,12 +98,12 @@ describe('train --k auto, metrics per version and the training report', function
       path,
       'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n1,A,X,1,12/1/2010 8:00,1.0,1,UK\n2,A,X,1,12/2/2010 8:00,1.0,2,UK\n',
     );
-    const before = (() => {
-      const reg = Registry.open(registryPath);
+    const before = await (async () => {
+      const reg = await Registry.open(registryPath);
       try {
-        return reg.list('auto').length;
+        return (await reg.list('auto')).length;
       } finally {
-        reg.close();
+        await reg.close();
       }
     })();
     try {
@@ -111,11 +113,11 @@ describe('train --k auto, metrics per version and the training report', function
       expect(e).to.be.instanceOf(RfmError);
       expect((e as RfmError).message).to.match(/--k auto needs at least 4 customers/);
     }
-    const reg = Registry.open(registryPath);
+    const reg = await Registry.open(registryPath);
     try {
-      expect(reg.list('auto')).to.have.length(before);
+      expect(await reg.list('auto')).to.have.length(before);
     } finally {
-      reg.close();
+      await reg.close();
     }
   });
 });

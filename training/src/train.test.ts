@@ -18,7 +18,7 @@ describe('train pipeline (real sample → registry)', function () {
   let registryPath: string;
   const base = (): TrainOptions => ({ registryPath, modelName: 'segments', actor: 'tester', backend: 'wasm' });
 
-  before(() => {
+  before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rfm-train-'));
     registryPath = join(dir, 'reg', 'registry.db');
   });
@@ -58,9 +58,9 @@ describe('train pipeline (real sample → registry)', function () {
       'register',
     ]);
 
-    const reg = Registry.open(registryPath);
+    const reg = await Registry.open(registryPath);
     try {
-      const art = reg.loadArtifact('segments', 1);
+      const art = await reg.loadArtifact('segments', 1);
       expect(ArtifactV1Schema.safeParse(art).success).to.equal(true);
       expect(art.training.code_version).to.equal(
         JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')).version,
@@ -68,7 +68,7 @@ describe('train pipeline (real sample → registry)', function () {
       expect(art.segments.map((s) => s.size)).to.deep.equal(r.metrics.sizes);
       expect(new Set(art.segments.map((s) => s.name)).size).to.equal(4);
       // the stored training customers are the table the model was fitted on
-      const f = reg.features('segments', 1)!;
+      const f = (await reg.features('segments', 1))!;
       expect(f.cids).to.have.length(296);
       // serving's predictor puts every training customer in the cluster training assigned
       const p = new Predictor(art);
@@ -81,7 +81,7 @@ describe('train pipeline (real sample → registry)', function () {
       for (let i = 0; i < 296; i++) total += f.raw[i * 3 + 2]!;
       expect(mean).to.be.closeTo(total / 296, 1e-6);
     } finally {
-      reg.close();
+      await reg.close();
     }
   });
 
@@ -92,13 +92,13 @@ describe('train pipeline (real sample → registry)', function () {
     expect(r2.promoted).to.equal(false);
     const r3 = await train({ exportPath: SAMPLE }, { ...base(), promote: true });
     expect(r3.aliases).to.deep.equal(['production']);
-    const reg = Registry.open(registryPath);
+    const reg = await Registry.open(registryPath);
     try {
-      const [a1, a2] = [reg.loadArtifact('segments', 1), reg.loadArtifact('segments', 2)];
+      const [a1, a2] = [await reg.loadArtifact('segments', 1), await reg.loadArtifact('segments', 2)];
       expect(a2.centroids).to.deep.equal(a1.centroids);
       expect(a2.metrics).to.deep.equal(a1.metrics);
     } finally {
-      reg.close();
+      await reg.close();
     }
   });
 
@@ -113,15 +113,15 @@ describe('train pipeline (real sample → registry)', function () {
     expect(fromFeatures.data.source.format).to.equal('features');
     expect(fromFeatures.data.snapshot_date).to.equal('2011-12-10');
     expect(Object.keys(fromFeatures.phases_ms)[1]).to.equal('read_features');
-    const reg = Registry.open(registryPath);
+    const reg = await Registry.open(registryPath);
     try {
-      const a = reg.loadArtifact('segments', 1);
-      const b = reg.loadArtifact('segments', fromFeatures.version);
+      const a = await reg.loadArtifact('segments', 1);
+      const b = await reg.loadArtifact('segments', fromFeatures.version);
       for (let c = 0; c < 4; c++)
         for (let j = 0; j < 3; j++) expect(b.centroids[c]![j]).to.be.closeTo(a.centroids[c]![j]!, 1e-9);
       expect(b.metrics.sizes).to.deep.equal(a.metrics.sizes);
     } finally {
-      reg.close();
+      await reg.close();
     }
     // and the parquet flavour reads back to the same table
     const pq = await computeFeatures(SAMPLE, join(dir, 'features', 'rfm.parquet'));

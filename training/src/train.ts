@@ -1,6 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   fitScaler,
+  isRfmError,
   RfmError,
   transformRows,
   type ArtifactSegment,
@@ -12,7 +14,7 @@ import {
   type Metrics,
   type SweepPoint,
 } from '@rfm/shared';
-import { PRODUCTION, Registry } from '@rfm/registry';
+import { pendingExport, PRODUCTION, Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
 import { readExport, readFeatures, type ColumnMapping, type RfmTable } from '@rfm/ingest';
 import { selectBackend, type BackendPreference } from './kmeans/backend.js';
@@ -357,27 +359,32 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   });
 
   progress(`registering in ${options.registryPath}`, { phase: 'register' });
-  const reg = await watch.time('register', () => {
-    const registry = Registry.open(options.registryPath);
+  const registration = {
+    modelName: options.modelName,
+    artifact,
+    actor: options.actor,
+    description: options.description,
+    tags: options.tags,
+    // never `promote` here: the registry's register-time promote skips the policy; the first
+    // version of a model still becomes production at registration ("first version of this model")
+    // The training customers go along, so later versions can be compared on the same people.
+    features: table,
+    report,
+  };
+  const reg = await watch.time('register', async () => {
     try {
-      // The training customers go along, so later versions can be compared on the same people.
-      return registry.register({
-        modelName: options.modelName,
-        artifact,
-        actor: options.actor,
-        description: options.description,
-        tags: options.tags,
-        // never `promote` here: the registry's register-time promote skips the policy; the first
-        // version of a model still becomes production at registration ("first version of this model")
-        features: table,
-        report,
-      });
-    } finally {
-      registry.close();
+      const registry = await Registry.open(options.registryPath);
+      try {
+        return await registry.register(registration);
+      } finally {
+        await registry.close();
+      }
+    } catch (e) {
+      throw await savePending(e, registration, options);
     }
   });
 
-  const promotion = options.promote ? promoteThroughPolicy(options, reg) : null;
+  const promotion = options.promote ? await promoteThroughPolicy(options, reg) : null;
   return {
     model: reg.modelName,
     version: reg.version,
@@ -400,4 +407,26 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     ...(sweep ? { sweep, k_selection: kSelection } : {}),
     ...(options.reportPath ? { report_path: options.reportPath } : {}),
   };
+}
+
+/**
+ * The registry's database could not be reached (PostgreSQL down or restarting): the finished
+ * model is not thrown away. It is saved as an export file (RFM_PENDING_DIR, default the current
+ * folder) and the error says how to register it once the database is back.
+ */
+async function savePending(
+  e: unknown,
+  input: Parameters<typeof pendingExport>[0],
+  options: TrainOptions,
+): Promise<unknown> {
+  if (!isRfmError(e) || e.code !== 'REGISTRY_UNAVAILABLE') return e;
+  const dir = process.env.RFM_PENDING_DIR ?? process.cwd();
+  const file = join(dir, `rfm-pending-${input.modelName}-${new Date().toISOString().replace(/[:.]/g, '-')}.rfm`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, pendingExport(input));
+  return new RfmError(
+    'REGISTRY_UNAVAILABLE',
+    `${e.message}; the trained model was saved to ${file}: once the registry is back, register it with \`rfm models import ${file}${options.promote ? ' --promote' : ''}\``,
+    { cause: e, details: { pending_file: file } },
+  );
 }

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { loadConfig, parseOrThrow, type Config } from '@rfm/shared';
-import { Registry } from '@rfm/registry';
+import { isRfmError, loadConfig, parseOrThrow, RfmError, type Config } from '@rfm/shared';
+import { parseLocation, redactUrl, Registry } from '@rfm/registry';
 import { resolveActor } from '../actor.js';
 
 /** Options every registry command shares; flags override env (loadConfig). */
@@ -16,13 +17,64 @@ export function configFrom(flags: RegistryFlags & Partial<Record<keyof Config, u
 }
 
 /** Open the registry, run, always close (also on error). */
-export function withRegistry<T>(cfg: Config, fn: (reg: Registry) => T): T {
-  const reg = Registry.open(cfg.registry);
+export async function withRegistry<T>(cfg: Config, fn: (reg: Registry) => T | Promise<T>): Promise<T> {
+  return run(cfg, () => Registry.open(cfg.registry), fn);
+}
+
+/**
+ * For commands that only read (list, show, history, compare, export, verify): a read-only
+ * connection, so they work on a read-only mount and never migrate. A registry that does not exist
+ * yet, or whose schema is older, is opened read-write once (created / migrated), as before.
+ */
+export async function withReadRegistry<T>(cfg: Config, fn: (reg: Registry) => T | Promise<T>): Promise<T> {
+  return run(
+    cfg,
+    async () => {
+      const loc = parseLocation(cfg.registry);
+      if (loc.kind === 'sqlite' && !existsSync(loc.file)) return Registry.open(cfg.registry);
+      try {
+        return await Registry.openReadOnly(cfg.registry);
+      } catch (e) {
+        if (isRfmError(e) && e.details?.schema === 'older') return Registry.open(cfg.registry);
+        throw e;
+      }
+    },
+    fn,
+  );
+}
+
+async function run<T>(cfg: Config, open: () => Promise<Registry>, fn: (reg: Registry) => T | Promise<T>): Promise<T> {
   try {
-    return fn(reg);
-  } finally {
-    reg.close();
+    const reg = await open();
+    try {
+      return await fn(reg);
+    } finally {
+      await reg.close();
+    }
+  } catch (e) {
+    throw withLocation(e, cfg.registry);
   }
+}
+
+/**
+ * The registry's messages never name where it is (a server may pass them to anyone); on the
+ * command line the person running it may see it: "registry: disk full" → "registry data/r.db:
+ * disk full". A PostgreSQL URL is shown without its password.
+ */
+export function withLocation(e: unknown, location: string): unknown {
+  if (!isRfmError(e) || !['REGISTRY_ERROR', 'REGISTRY_UNAVAILABLE'].includes(e.code)) return e;
+  if (!/^registry\b/.test(e.message)) return e;
+  const loc = parseLocation(location);
+  const where = loc.kind === 'sqlite' ? loc.file : redactUrl(loc.url);
+  return new RfmError(
+    e.code,
+    e.message.replace(/^registry( database)?:?/, (m) => `${m.replace(/:$/, '')} ${where}${m.endsWith(':') ? ':' : ''}`),
+    {
+      issues: e.issues,
+      ...(e.details ? { details: e.details } : {}),
+      cause: e,
+    },
+  );
 }
 
 export function actorOf(cfg: Config): string {

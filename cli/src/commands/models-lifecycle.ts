@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RfmError } from '@rfm/shared';
 import { emit, table } from '../output.js';
-import { actorOf, configFrom, parseVersion, withRegistry, type RegistryFlags } from './common.js';
+import { actorOf, configFrom, parseVersion, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
 
 type Flags = RegistryFlags & { reason?: string };
 const f4 = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
@@ -20,17 +20,17 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
     .description('point any alias (staging, challenger, …) at a version, or remove it');
   write(
     alias.command('set').argument('<alias>').argument('<version>').description('point an alias at a version'),
-  ).action((name: string, version: string, o: Flags) => {
+  ).action(async (name: string, version: string, o: Flags) => {
     const cfg = configFrom(o);
-    const move = withRegistry(cfg, (r) =>
+    const move = await withRegistry(cfg, async (r) =>
       r.setAlias(cfg.modelName, name, parseVersion(version), { actor: actorOf(cfg), reason: o.reason ?? '' }),
     );
     emit(o, move, () => `${name}: v${move.from ?? '-'} → v${move.to}`);
   });
   write(alias.command('delete').argument('<alias>').description('remove an alias (not production)')).action(
-    (name: string, o: Flags) => {
+    async (name: string, o: Flags) => {
       const cfg = configFrom(o);
-      const res = withRegistry(cfg, (r) =>
+      const res = await withRegistry(cfg, async (r) =>
         r.deleteAlias(cfg.modelName, name, { actor: actorOf(cfg), reason: o.reason ?? '' }),
       );
       emit(o, res, () => `${name}: removed (was v${res.from})`);
@@ -43,9 +43,11 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       .argument('<a>')
       .argument('<b>')
       .description('metrics side by side, centroid shift, and how many customers would change segment'),
-  ).action((a: string, b: string, o: Flags) => {
+  ).action(async (a: string, b: string, o: Flags) => {
     const cfg = configFrom(o);
-    const c = withRegistry(cfg, (r) => r.compare(cfg.modelName, parseVersion(a, 'a'), parseVersion(b, 'b')));
+    const c = await withReadRegistry(cfg, async (r) =>
+      r.compare(cfg.modelName, parseVersion(a, 'a'), parseVersion(b, 'b')),
+    );
     emit(o, c, () => {
       const lines = [
         table(
@@ -95,9 +97,9 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       .argument('<cluster>')
       .argument('<name>')
       .description('rename one segment of a version (the server shows it on its next reload)'),
-  ).action((version: string, cluster: string, name: string, o: Flags) => {
+  ).action(async (version: string, cluster: string, name: string, o: Flags) => {
     const cfg = configFrom(o);
-    const res = withRegistry(cfg, (r) =>
+    const res = await withRegistry(cfg, async (r) =>
       r.relabel(cfg.modelName, parseVersion(version), parseCluster(cluster), name, {
         actor: actorOf(cfg),
         reason: o.reason ?? '',
@@ -114,11 +116,11 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       .argument('[value]')
       .option('--delete', 'remove the tag')
       .description('set or remove a tag (key → value) on a version'),
-  ).action((version: string, key: string, value: string | undefined, o: Flags & { delete?: boolean }) => {
+  ).action(async (version: string, key: string, value: string | undefined, o: Flags & { delete?: boolean }) => {
     const cfg = configFrom(o);
     if (!o.delete && value === undefined)
       throw new RfmError('INVALID_INPUT', 'give a value, or --delete to remove the tag');
-    const tags = withRegistry(cfg, (r) =>
+    const tags = await withRegistry(cfg, async (r) =>
       r.setTag(cfg.modelName, parseVersion(version), key, o.delete ? null : value!, {
         actor: actorOf(cfg),
         reason: o.reason ?? '',
@@ -136,9 +138,9 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
 
   write(
     models.command('describe').argument('<version>').argument('<text>').description('set the description of a version'),
-  ).action((version: string, text: string, o: Flags) => {
+  ).action(async (version: string, text: string, o: Flags) => {
     const cfg = configFrom(o);
-    withRegistry(cfg, (r) =>
+    await withRegistry(cfg, async (r) =>
       r.setDescription(cfg.modelName, parseVersion(version), text, { actor: actorOf(cfg), reason: o.reason ?? '' }),
     );
     emit(o, { version: Number(version), description: text }, () => `v${version}: ${text}`);
@@ -150,9 +152,9 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
   ] as const)
     write(
       models.command(cmd).argument('<version>').description(`${verb} a version (refused while it holds an alias)`),
-    ).action((version: string, o: Flags) => {
+    ).action(async (version: string, o: Flags) => {
       const cfg = configFrom(o);
-      const rec = withRegistry(cfg, (r) =>
+      const rec = await withRegistry(cfg, async (r) =>
         r[verb](cfg.modelName, parseVersion(version), { actor: actorOf(cfg), reason: o.reason ?? '' }),
       );
       emit(o, { version: rec.version, status: rec.status }, () => `v${rec.version}: ${rec.status}`);
@@ -164,14 +166,14 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       .argument('<version>')
       .option('--yes', 'confirm: the artifact is removed for good')
       .description('delete a version and its artifact (its events stay)'),
-  ).action((version: string, o: Flags & { yes?: boolean }) => {
+  ).action(async (version: string, o: Flags & { yes?: boolean }) => {
     const cfg = configFrom(o);
     if (!o.yes)
       throw new RfmError(
         'INVALID_INPUT',
         `deleting v${version} removes its artifact for good; repeat with --yes (or archive it instead)`,
       );
-    withRegistry(cfg, (r) =>
+    await withRegistry(cfg, async (r) =>
       r.deleteVersion(cfg.modelName, parseVersion(version), { actor: actorOf(cfg), reason: o.reason ?? '' }),
     );
     emit(o, { deleted: Number(version) }, () => `v${version} deleted`);
@@ -182,10 +184,10 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       .command('gc')
       .requiredOption('--keep <n>', 'candidates to keep')
       .description('archive old candidates that hold no alias, keeping the newest N'),
-  ).action((o: Flags & { keep: string }) => {
+  ).action(async (o: Flags & { keep: string }) => {
     const cfg = configFrom(o);
     const keep = parseCluster(o.keep, 'keep');
-    const archived = withRegistry(cfg, (r) =>
+    const archived = await withRegistry(cfg, async (r) =>
       r.gc(cfg.modelName, keep, { actor: actorOf(cfg), reason: o.reason ?? '' }),
     );
     emit(o, { archived }, () =>
@@ -199,9 +201,9 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       .argument('<version>')
       .requiredOption('--out <file>', 'file to write')
       .description('write one version as a single self-describing file'),
-  ).action((version: string, o: Flags & { out: string }) => {
+  ).action(async (version: string, o: Flags & { out: string }) => {
     const cfg = configFrom(o);
-    const bytes = withRegistry(cfg, (r) => r.exportVersion(cfg.modelName, parseVersion(version)));
+    const bytes = await withReadRegistry(cfg, async (r) => r.exportVersion(cfg.modelName, parseVersion(version)));
     const tmp = `${o.out}.tmp-${process.pid}`;
     writeFileSync(tmp, bytes);
     renameSync(tmp, o.out); // never leave a half-written export behind
@@ -212,8 +214,12 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
     models
       .command('import')
       .argument('<file>')
-      .description('verify an export file (checksums, schema) and register it as the next version'),
-  ).action((file: string, o: Flags) => {
+      .description(
+        'verify an export file (checksums, signature, names, limits) and register it as the next version, a candidate',
+      )
+      .option('--promote', 'then move production to it, through the promotion policy')
+      .option('--force', 'with --promote: past a policy refusal (needs --reason; recorded)'),
+  ).action(async (file: string, o: Flags & { promote?: boolean; force?: boolean }) => {
     const cfg = configFrom(o);
     let bytes: Buffer;
     try {
@@ -224,12 +230,14 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
         `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
       );
     }
-    const res = withRegistry(cfg, (r) =>
+    const res = await withRegistry(cfg, async (r) =>
       r.importVersion(bytes, {
         modelName: o.model ? cfg.modelName : undefined,
         actor: actorOf(cfg),
         ...(o.reason ? { reason: o.reason } : {}),
         fileLabel: basename(file),
+        promote: o.promote === true,
+        force: o.force === true,
       }),
     );
     emit(
@@ -241,9 +249,9 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
   });
 
   const policy = models.command('policy').description('the promotion policy checked by `rfm models promote`');
-  common(policy.command('show')).action((o: Flags) => {
+  common(policy.command('show')).action(async (o: Flags) => {
     const cfg = configFrom(o);
-    const p = withRegistry(cfg, (r) => r.policy(cfg.modelName));
+    const p = await withReadRegistry(cfg, async (r) => r.policy(cfg.modelName));
     emit(o, p, () =>
       Object.entries(p)
         .map(([k, v]) => `${k} = ${v}`)
@@ -256,7 +264,7 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       .option('--min-silhouette <x>', 'lowest silhouette a production version may have')
       .option('--max-silhouette-drop <x>', 'how much worse than the current production a candidate may be')
       .option('--min-customers <n>', 'fewest training customers'),
-  ).action((o: Flags & { minSilhouette?: string; maxSilhouetteDrop?: string; minCustomers?: string }) => {
+  ).action(async (o: Flags & { minSilhouette?: string; maxSilhouetteDrop?: string; minCustomers?: string }) => {
     const cfg = configFrom(o);
     const change = Object.fromEntries(
       Object.entries({
@@ -267,7 +275,7 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, Number(v)]),
     );
-    const p = withRegistry(cfg, (r) =>
+    const p = await withRegistry(cfg, async (r) =>
       r.setPolicy(cfg.modelName, change, { actor: actorOf(cfg), reason: o.reason ?? '' }),
     );
     emit(o, p, () =>
@@ -278,9 +286,9 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
   });
 
   common(models.command('verify').description('check every stored artifact against its sha256 and schema')).action(
-    (o: Flags) => {
+    async (o: Flags) => {
       const cfg = configFrom(o);
-      const report = withRegistry(cfg, (r) => r.verify(o.model ? cfg.modelName : undefined));
+      const report = await withReadRegistry(cfg, async (r) => r.verify(o.model ? cfg.modelName : undefined));
       const bad = report.filter((x) => !x.ok);
       emit(o, { ok: bad.length === 0, versions: report }, () =>
         table(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { VersionRecord } from '@rfm/registry';
 import { emit, segmentTable, table } from '../output.js';
-import { actorOf, configFrom, parseVersion, withRegistry, type RegistryFlags } from './common.js';
+import { actorOf, configFrom, parseVersion, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
 import { registerLifecycleCommands } from './models-lifecycle.js';
 
 const fmt = (n: number | null | undefined, d = 3) => (n === null || n === undefined ? '' : Number(n).toFixed(d));
@@ -35,9 +35,9 @@ export function registerModelsCommands(program: Command): void {
 
   withCommonOptions(
     models.command('list').description('every version of the model, with aliases and key metrics'),
-  ).action((o: RegistryFlags) => {
+  ).action(async (o: RegistryFlags) => {
     const cfg = configFrom(o);
-    const versions = withRegistry(cfg, (r) => r.list(cfg.modelName));
+    const versions = await withReadRegistry(cfg, async (r) => r.list(cfg.modelName));
     emit(o, { model: cfg.modelName, versions: versions.map(versionSummary) }, () =>
       versions.length === 0
         ? `no versions of "${cfg.modelName}" in ${cfg.registry} yet; train one with: rfm train <export>`
@@ -60,13 +60,13 @@ export function registerModelsCommands(program: Command): void {
 
   withCommonOptions(
     models.command('show').description('one version in full: metrics, segments, data summary').argument('<version>'),
-  ).action((version: string, o: RegistryFlags) => {
+  ).action(async (version: string, o: RegistryFlags) => {
     const cfg = configFrom(o);
     const v = parseVersion(version);
-    const { rec, art, tags } = withRegistry(cfg, (r) => ({
-      rec: r.get(cfg.modelName, v),
-      art: r.loadModel(cfg.modelName, v).artifact,
-      tags: r.tags(cfg.modelName, v),
+    const { rec, art, tags } = await withReadRegistry(cfg, async (r) => ({
+      rec: await r.get(cfg.modelName, v),
+      art: (await r.loadModel(cfg.modelName, v)).artifact,
+      tags: await r.tags(cfg.modelName, v),
     }));
     emit(
       o,
@@ -115,10 +115,10 @@ export function registerModelsCommands(program: Command): void {
       .option('--reason <text>', 'why, recorded in the history')
       .option('--force', 'promote even if the promotion policy refuses (needs --reason; recorded)')
       .option('--actor <name>', 'who, recorded in the history (env RFM_ACTOR, default the OS user)'),
-  ).action((version: string, o: RegistryFlags & { reason?: string; force?: boolean }) => {
+  ).action(async (version: string, o: RegistryFlags & { reason?: string; force?: boolean }) => {
     const cfg = configFrom(o);
     const v = parseVersion(version);
-    const move = withRegistry(cfg, (r) =>
+    const move = await withRegistry(cfg, async (r) =>
       r.promote(cfg.modelName, v, { actor: actorOf(cfg), reason: o.reason ?? '', force: o.force === true }),
     );
     emit(o, move, () =>
@@ -135,9 +135,11 @@ export function registerModelsCommands(program: Command): void {
       .description('move production back to the version it held before; repeat to step further back')
       .option('--reason <text>', 'why, recorded in the history')
       .option('--actor <name>', 'who, recorded in the history'),
-  ).action((o: RegistryFlags & { reason?: string }) => {
+  ).action(async (o: RegistryFlags & { reason?: string }) => {
     const cfg = configFrom(o);
-    const move = withRegistry(cfg, (r) => r.rollback(cfg.modelName, { actor: actorOf(cfg), reason: o.reason ?? '' }));
+    const move = await withRegistry(cfg, async (r) =>
+      r.rollback(cfg.modelName, { actor: actorOf(cfg), reason: o.reason ?? '' }),
+    );
     emit(o, move, () => `production rolled back: v${move.from ?? '-'} → v${move.to} (${cfg.modelName})`);
   });
 
@@ -147,10 +149,10 @@ export function registerModelsCommands(program: Command): void {
       .description('alias moves and registrations, newest first')
       .option('--alias <name>', 'only this alias')
       .option('--limit <n>', 'at most this many events', '50'),
-  ).action((o: RegistryFlags & { alias?: string; limit: string }) => {
+  ).action(async (o: RegistryFlags & { alias?: string; limit: string }) => {
     const cfg = configFrom(o);
     const limit = parseVersion(o.limit, 'limit');
-    const events = withRegistry(cfg, (r) =>
+    const events = await withReadRegistry(cfg, async (r) =>
       r.history(cfg.modelName, { ...(o.alias ? { alias: o.alias } : {}), limit }),
     );
     emit(o, { model: cfg.modelName, events }, () =>

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Predictor, parseOrThrow, CustomerFeaturesSchema, RfmError } from '@rfm/shared';
 import { PRODUCTION } from '@rfm/registry';
 import { emit, table } from '../output.js';
-import { configFrom, parseVersion, withRegistry, type RegistryFlags } from './common.js';
+import { configFrom, parseVersion, withReadRegistry, type RegistryFlags } from './common.js';
 
 interface PredictFlags extends RegistryFlags {
   cid?: string;
@@ -27,7 +27,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME)')
     .option('--json', 'print one JSON object for machines')
-    .action((o: PredictFlags) => {
+    .action(async (o: PredictFlags) => {
       const cfg = configFrom(o);
       const customer = parseOrThrow(
         CustomerFeaturesSchema,
@@ -35,14 +35,14 @@ export function registerPredictCommand(program: Command): void {
         'customer',
         '--',
       );
-      const { version, artifact } = withRegistry(cfg, (r) => {
-        const v = o.version ? parseVersion(o.version) : r.resolveAlias(cfg.modelName, o.alias ?? PRODUCTION);
+      const { version, artifact } = await withReadRegistry(cfg, async (r) => {
+        const v = o.version ? parseVersion(o.version) : await r.resolveAlias(cfg.modelName, o.alias ?? PRODUCTION);
         if (v === null)
           throw new RfmError(
             'MODEL_UNAVAILABLE',
             `alias "${o.alias}" of "${cfg.modelName}" points at no version; train one with: rfm train <export>`,
           );
-        return { version: v, artifact: r.loadArtifact(cfg.modelName, v) };
+        return { version: v, artifact: await r.loadArtifact(cfg.modelName, v) };
       });
       const cluster = new Predictor(artifact).predict(customer.recency, customer.frequency, customer.monetary);
       const seg = artifact.segments.find((s) => s.cluster === cluster)!;

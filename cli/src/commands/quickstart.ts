@@ -40,12 +40,12 @@ export function registerQuickstartCommand(program: Command): void {
     .option('--export <file>', 'export to train on when the registry is empty (default: the bundled sample)')
     .action(async (o: QuickstartFlags) => {
       const config = loadConfig(process.env, { registry: o.registry, modelName: o.model, port: o.port, host: o.host });
-      const reg = Registry.open(config.registry);
+      const reg = await Registry.open(config.registry);
       let production: number | null;
       try {
-        production = reg.resolveAlias(config.modelName, PRODUCTION);
+        production = await reg.resolveAlias(config.modelName, PRODUCTION);
       } finally {
-        reg.close();
+        await reg.close();
       }
       if (production === null) {
         const source = o.export ?? SAMPLE_EXPORT;

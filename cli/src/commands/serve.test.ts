@@ -15,16 +15,16 @@ describe('rfm serve', function () {
   this.timeout(30_000);
   let dir: string;
   let file: string;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rfm-serve-'));
     file = join(dir, 'registry.db');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('serveUntilSignal prints the model and URL, serves, and stops cleanly when told to', async () => {
-    const reg = Registry.open(file);
-    reg.register({ modelName: 'customer-segments', artifact: makeArtifact(), actor: 'test' });
-    reg.close();
+    const reg = await Registry.open(file);
+    await reg.register({ modelName: 'customer-segments', artifact: makeArtifact(), actor: 'test' });
+    await reg.close();
     const lines: string[] = [];
     const stop = new AbortController();
     let listening!: (url: string) => void;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { RfmError, type DataSummary, type Issue } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, segmentTable } from '../output.js';
-import { actorOf, configFrom } from './common.js';
+import { actorOf, configFrom, withLocation } from './common.js';
 import { trainProgress } from './train-progress.js';
 
 export interface TrainFlags {
@@ -257,6 +257,8 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
       onProgress: bar.onProgress,
       onEvent: bar.onEvent,
     });
+  } catch (e) {
+    throw withLocation(e, cfg.registry);
   } finally {
     bar.stop();
   }

@@ -20,7 +20,7 @@ describe('security basics', function () {
   let withCors: RunningServer;
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     s = await startTestServer(t.file);
     withCors = await startTestServer(t.file, { corsOrigins: 'https://crm.example.com, http://localhost:3000' });
   });

@@ -99,14 +99,15 @@ function send(
   });
 }
 
-function register(file: string, silhouette: number, seed: number): number {
-  const reg = Registry.open(file);
+async function register(file: string, silhouette: number, seed: number): Promise<number> {
+  const reg = await Registry.open(file);
   try {
     const a = makeArtifact({ seed });
-    return reg.register({ modelName: MODEL, artifact: { ...a, metrics: { ...a.metrics, silhouette } }, actor: 'test' })
-      .version;
+    return (
+      await reg.register({ modelName: MODEL, artifact: { ...a, metrics: { ...a.metrics, silhouette } }, actor: 'test' })
+    ).version;
   } finally {
-    reg.close();
+    await reg.close();
   }
 }
 
@@ -152,16 +153,16 @@ describe('API contract: documented routes, statuses and schemas against running 
 
   before(async () => {
     t = tempRegistry();
-    register(t.file, 0.4, 2); // v1
-    register(t.file, 0.41, 3); // v2, passes the policy
-    register(t.file, 0.1, 4); // v3, refused by the policy
-    register(t.file, 0.42, 5); // v4, archived below
-    const reg = Registry.open(t.file);
+    await register(t.file, 0.4, 2); // v1
+    await register(t.file, 0.41, 3); // v2, passes the policy
+    await register(t.file, 0.1, 4); // v3, refused by the policy
+    await register(t.file, 0.42, 5); // v4, archived below
+    const reg = await Registry.open(t.file);
     try {
-      reg.promote(MODEL, 1, { actor: 'test', reason: 'first' });
-      reg.archive(MODEL, 4, { actor: 'test', reason: 'old' });
+      await reg.promote(MODEL, 1, { actor: 'test', reason: 'first' });
+      await reg.archive(MODEL, 4, { actor: 'test', reason: 'old' });
     } finally {
-      reg.close();
+      await reg.close();
     }
     // the checks send wrong tokens on purpose: a budget they cannot exhaust here, and a server of
     // its own (one failure per window) for the 429 every admin write can answer

@@ -24,7 +24,7 @@ function refs(node: unknown, out: string[] = []): string[] {
 describe('OpenAPI document', () => {
   const doc = openApiDocument() as unknown as Json;
 
-  it('every example of every route satisfies the zod schema the route parses with', () => {
+  it('every example of every route satisfies the zod schema the route parses with', async () => {
     let checked = 0;
     for (const op of OPERATIONS) {
       const where = `${op.method.toUpperCase()} ${op.path}`;
@@ -60,7 +60,7 @@ describe('OpenAPI document', () => {
     expect(checked).to.be.greaterThan(40);
   });
 
-  it('is OpenAPI 3.1 in structure: info, unique operation ids, declared path parameters, resolvable refs, responses everywhere', () => {
+  it('is OpenAPI 3.1 in structure: info, unique operation ids, declared path parameters, resolvable refs, responses everywhere', async () => {
     expect(doc.openapi).to.equal('3.1.0');
     expect(doc.info).to.include.keys('title', 'version');
     const ids = new Set<string>();
@@ -118,7 +118,7 @@ describe('OpenAPI document', () => {
     let s: RunningServer;
     before(async () => {
       t = tempRegistry();
-      registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+      await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
       s = await startTestServer(t.file);
     });
     after(async () => {

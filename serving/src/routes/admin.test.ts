@@ -14,8 +14,8 @@ import {
 const TOKEN = 'test-admin-token-0123456789-padded-to-32+';
 const customer = { recency: 10, frequency: 3, monetary: 500 };
 
-function register(file: string, silhouette: number, seed: number): number {
-  const reg = Registry.open(file);
+async function register(file: string, silhouette: number, seed: number): Promise<number> {
+  const reg = await Registry.open(file);
   try {
     const a = makeArtifact({
       seed,
@@ -27,10 +27,11 @@ function register(file: string, silhouette: number, seed: number): number {
             ]
           : undefined,
     });
-    return reg.register({ modelName: MODEL, artifact: { ...a, metrics: { ...a.metrics, silhouette } }, actor: 'test' })
-      .version;
+    return (
+      await reg.register({ modelName: MODEL, artifact: { ...a, metrics: { ...a.metrics, silhouette } }, actor: 'test' })
+    ).version;
   } finally {
-    reg.close();
+    await reg.close();
   }
 }
 
@@ -51,9 +52,9 @@ describe('admin API: the model lifecycle over HTTP', function () {
 
   before(async () => {
     t = tempRegistry();
-    register(t.file, 0.4, 2); // v1 production
-    register(t.file, 0.41, 3); // v2 good candidate
-    register(t.file, 0.1, 4); // v3 poor candidate
+    await register(t.file, 0.4, 2); // v1 production
+    await register(t.file, 0.41, 3); // v2 good candidate
+    await register(t.file, 0.1, 4); // v3 poor candidate
     s = await startTestServer(t.file, { adminToken: TOKEN, pollMs: 50 });
     api = `${s.url}/api/v1`;
   });
@@ -85,9 +86,9 @@ describe('admin API: the model lifecycle over HTTP', function () {
     );
     expect(wrong.status).to.equal(403);
     expect(wrong.json.error.code).to.equal('FORBIDDEN');
-    const reg = Registry.openReadOnly(t.file);
-    expect(reg.resolveAlias(MODEL, 'production')).to.equal(1);
-    reg.close();
+    const reg = await Registry.openReadOnly(t.file);
+    expect(await reg.resolveAlias(MODEL, 'production')).to.equal(1);
+    await reg.close();
   });
 
   it('promote through the API moves production and the server answers with the new version', async () => {
@@ -178,7 +179,7 @@ describe('admin API: the model lifecycle over HTTP', function () {
 describe('admin API without RFM_ADMIN_TOKEN', () => {
   it('write routes answer 403 and say how to enable them', async () => {
     const t = tempRegistry();
-    register(t.file, 0.4, 2);
+    await register(t.file, 0.4, 2);
     const s = await startTestServer(t.file);
     try {
       const r = await call('POST', `${s.url}/api/v1/models/${MODEL}/rollback`, {}, 'anything-anything-anything');

@@ -73,47 +73,48 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
   r.use('/models', ...optionalJsonBody('64kb'));
   const auth = requireAdmin(adminToken);
   const reg = () => writer.get();
+  const rd = () => writer.reader(); // public reads never open the registry read-write
 
-  r.get('/models', (_req, res) => {
-    const models = reg()
-      .models()
-      .map((m) => ({
+  r.get('/models', async (_req, res) => {
+    const reader = await rd();
+    const models = [];
+    for (const m of await reader.models())
+      models.push({
         ...m,
-        versions: reg()
-          .list(m.name)
-          .map((v) => ({
-            version: v.version,
-            status: v.status,
-            aliases: v.aliases,
-            created_at: v.createdAt,
-            created_by: v.createdBy,
-            k: v.k,
-            silhouette: v.metrics.silhouette,
-            inertia: v.metrics.inertia,
-            customers: v.data.customers,
-            source: v.data.source.file,
-          })),
-      }));
+        versions: (await reader.list(m.name)).map((v) => ({
+          version: v.version,
+          status: v.status,
+          aliases: v.aliases,
+          created_at: v.createdAt,
+          created_by: v.createdBy,
+          k: v.k,
+          silhouette: v.metrics.silhouette,
+          inertia: v.metrics.inertia,
+          customers: v.data.customers,
+          source: v.data.source.file,
+        })),
+      });
     res.json({ models });
   });
 
-  r.get('/models/:name/versions/:v', (req, res) => {
+  r.get('/models/:name/versions/:v', async (req, res) => {
     const name = param(NameParam, req.params.name, 'name');
     const v = param(VersionParam, req.params.v, 'version');
-    const rec = reg().get(name, v);
-    const model = reg().loadModel(name, v);
+    const reader = await rd();
+    const rec = await reader.get(name, v);
+    const model = await reader.loadModel(name, v);
     res.json({
       ...rec,
-      tags: reg().tags(name, v),
+      tags: await reader.tags(name, v),
       segments: model.artifact.segments,
-      policy_check: reg().checkPolicy(name, v),
+      policy_check: await reader.checkPolicy(name, v),
     });
   });
 
-  r.get('/models/:name/history', (req, res) => {
+  r.get('/models/:name/history', async (req, res) => {
     const name = param(NameParam, req.params.name, 'name');
     const alias = req.query.alias === undefined ? undefined : param(AliasParam, req.query.alias, 'alias');
-    res.json({ model: name, events: reg().history(name, alias ? { alias } : {}) });
+    res.json({ model: name, events: await (await rd()).history(name, alias ? { alias } : {}) });
   });
 
   // public (no customer-level data) and heavy: computed off the event loop, cached (compare-service.ts)
@@ -129,9 +130,9 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     }
   });
 
-  r.post('/models/:name/versions/:v/promote', auth, (req, res) => {
+  r.post('/models/:name/versions/:v/promote', auth, async (req, res) => {
     const b = body(PromoteBody, req);
-    const move = reg().promote(
+    const move = await (await reg()).promote(
       param(NameParam, req.params.name, 'name'),
       param(VersionParam, req.params.v, 'version'),
       { actor: actorOf(req, b), reason: b.reason ?? '', force: b.force === true },
@@ -139,10 +140,10 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     res.json(move);
   });
 
-  r.post('/models/:name/rollback', auth, (req, res) => {
+  r.post('/models/:name/rollback', auth, async (req, res) => {
     const b = body(RollbackBody, req);
     res.json(
-      reg().rollback(param(NameParam, req.params.name, 'name'), {
+      await (await reg()).rollback(param(NameParam, req.params.name, 'name'), {
         actor: actorOf(req, b),
         reason: b.reason ?? '',
         alias: b.alias ?? PRODUCTION,
@@ -150,28 +151,35 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     );
   });
 
-  r.put('/models/:name/aliases/:alias', auth, (req, res) => {
+  r.put('/models/:name/aliases/:alias', auth, async (req, res) => {
     const b = body(AliasBody, req);
     const alias = param(AliasParam, req.params.alias, 'alias');
     const name = param(NameParam, req.params.name, 'name');
-    const move = reg().setAlias(name, alias, b.version, { actor: actorOf(req, b), reason: b.reason ?? '' }); // production: policy-checked promote
+    const move = await (await reg()).setAlias(name, alias, b.version, {
+      actor: actorOf(req, b),
+      reason: b.reason ?? '',
+    }); // production: policy-checked promote
     res.json(move);
   });
 
-  r.delete('/models/:name/aliases/:alias', auth, (req, res) => {
+  r.delete('/models/:name/aliases/:alias', auth, async (req, res) => {
     const b = body(ReasonBody, req);
     res.json(
-      reg().deleteAlias(param(NameParam, req.params.name, 'name'), param(AliasParam, req.params.alias, 'alias'), {
-        actor: actorOf(req, b),
-        reason: b.reason ?? '',
-      }),
+      await (await reg()).deleteAlias(
+        param(NameParam, req.params.name, 'name'),
+        param(AliasParam, req.params.alias, 'alias'),
+        {
+          actor: actorOf(req, b),
+          reason: b.reason ?? '',
+        },
+      ),
     );
   });
 
-  r.post('/models/:name/versions/:v/relabel', auth, (req, res) => {
+  r.post('/models/:name/versions/:v/relabel', auth, async (req, res) => {
     const b = body(RelabelBody, req);
     res.json(
-      reg().relabel(
+      await (await reg()).relabel(
         param(NameParam, req.params.name, 'name'),
         param(VersionParam, req.params.v, 'version'),
         b.cluster,
@@ -181,12 +189,16 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     );
   });
 
-  r.post('/models/:name/versions/:v/archive', auth, (req, res) => {
+  r.post('/models/:name/versions/:v/archive', auth, async (req, res) => {
     const b = body(ReasonBody, req);
-    const rec = reg().archive(param(NameParam, req.params.name, 'name'), param(VersionParam, req.params.v, 'version'), {
-      actor: actorOf(req, b),
-      reason: b.reason ?? '',
-    });
+    const rec = await (await reg()).archive(
+      param(NameParam, req.params.name, 'name'),
+      param(VersionParam, req.params.v, 'version'),
+      {
+        actor: actorOf(req, b),
+        reason: b.reason ?? '',
+      },
+    );
     res.json({ version: rec.version, status: rec.status });
   });
 

@@ -43,12 +43,12 @@ describe('scored CSVs escape formula-like text cells (CSV injection)', function 
     t = tempRegistry();
     registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     // an admin (or an imported file) can name a segment like a formula
-    const reg = Registry.open(t.file);
+    const reg = await Registry.open(t.file);
     try {
       for (let c = 0; c < 4; c++)
-        reg.relabel(MODEL, 1, c, `=HYPERLINK("http://evil.example/${c}","seg${c}")`, { actor: 'test' });
+        await reg.relabel(MODEL, 1, c, `=HYPERLINK("http://evil.example/${c}","seg${c}")`, { actor: 'test' });
     } finally {
-      reg.close();
+      await reg.close();
     }
     s = await startTestServer(t.file, { pollMs: 50 });
     await waitFor(async () => s.holder.current?.segmentByCluster[0]?.name.startsWith('='), 5000);

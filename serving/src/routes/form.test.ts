@@ -44,7 +44,7 @@ describe('web form (GET / and POST /)', () => {
   const artifact = artifactWithCentroids(CENTROIDS_A);
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifact);
+    await registerVersion(t.file, artifact);
     s = await startTestServer(t.file);
   });
   after(async () => {

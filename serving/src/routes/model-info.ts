@@ -38,13 +38,13 @@ function describe(m: LoadedModel, holder: ModelHolder) {
 /** GET /api/v1/model: what the server answers with (or a pinned version), for people and dashboards. */
 export function modelInfoRoutes(holder: ModelHolder): Router {
   const router = Router();
-  router.get('/model', (req, res) => {
+  router.get('/model', async (req, res) => {
     const selector = parseSelector(req.query);
     if (selector.version === undefined && selector.alias === undefined && !holder.current)
       throw new RfmError('MODEL_UNAVAILABLE', `no model is active: ${holder.notReadyReason}`, {
         details: { last_load_error: holder.lastLoadError },
       });
-    const m = holder.select(selector);
+    const m = await holder.select(selector);
     res.set('x-model-version', String(m.version)).set('cache-control', 'no-store').json(describe(m, holder));
   });
   return router;

@@ -137,7 +137,7 @@ export function predictCsvRoutes(
     const problem = requestProblem(req, bodyLimit);
     if (problem) throw problem;
     const selector = parseSelector(req.query);
-    const model = holder.select(selector); // one version for the whole file
+    const model = await holder.select(selector); // one version for the whole file
     await streamScoredCsv(req, res, model, metrics, {}, bodyLimit);
   });
   return router;

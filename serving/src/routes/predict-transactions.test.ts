@@ -79,8 +79,8 @@ describe('POST /api/v1/predict/transactions', function () {
 
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, a);
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_B));
+    await registerVersion(t.file, a);
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_B));
     s = await startTestServer(t.file);
     url = `${s.url}/api/v1/predict/transactions`;
   });

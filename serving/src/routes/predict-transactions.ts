@@ -7,7 +7,7 @@ import {
   TransactionsRequestSchema,
   type TransactionsResponse,
 } from '@rfm/shared';
-import type { ModelHolder } from '../model-holder.js';
+import { withModel, type ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { requireJsonBody } from '../middleware/json-body.js';
 import { parseSelector } from './selector.js';
@@ -29,7 +29,7 @@ export function predictTransactionsRoutes(holder: ModelHolder, metrics?: Serving
       'a JSON object {cid?, as_of?, transactions: [{InvoiceNo, InvoiceDate, Quantity, UnitPrice}, …]}',
       TRANSACTIONS_BODY_LIMIT,
     ),
-    (req, res) => {
+    (req, res, next) => {
       const selector = parseSelector(req.query);
       const body = parseOrThrow(TransactionsRequestSchema, req.body, 'request');
       const rfm = rfmFromTransactions(body.transactions, body.as_of);
@@ -39,17 +39,18 @@ export function predictTransactionsRoutes(holder: ModelHolder, metrics?: Serving
         { recency: rfm.recency, frequency: rfm.frequency, monetary: rfm.monetary },
         'customer computed from the transactions',
       );
-      const model = holder.select(selector);
-      const { cluster, segment } = scoreCustomer(model, c, metrics);
-      const answer: TransactionsResponse = {
-        model_name: model.modelName,
-        model_version: model.version,
-        cid: transactionsCustomer(body),
-        cluster,
-        segment: segment.name,
-        ...rfm,
-      };
-      res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(answer);
+      withModel(holder, selector, next, (model) => {
+        const { cluster, segment } = scoreCustomer(model, c, metrics);
+        const answer: TransactionsResponse = {
+          model_name: model.modelName,
+          model_version: model.version,
+          cid: transactionsCustomer(body),
+          cluster,
+          segment: segment.name,
+          ...rfm,
+        };
+        res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(answer);
+      });
     },
   );
   return router;

@@ -26,9 +26,9 @@ describe('POST /api/v1/predict', () => {
 
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifact);
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_B));
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_B, 9));
+    await registerVersion(t.file, artifact);
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_B));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_B, 9));
     corruptArtifact(t.file, 3);
     s = await startTestServer(t.file);
     url = `${s.url}/api/v1/predict`;

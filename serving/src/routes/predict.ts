@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { parsePredictRequest } from '@rfm/shared';
 import { requireJsonBody } from '../middleware/json-body.js';
-import type { ModelHolder } from '../model-holder.js';
+import { withModel, type ModelHolder } from '../model-holder.js';
 import type { ServingMetrics } from '../metrics.js';
 import { parseSelector } from './selector.js';
 import { scoreInstances } from '../scoring.js';
@@ -16,12 +16,14 @@ export function predictRoutes(holder: ModelHolder, metrics?: ServingMetrics): Ro
   router.post(
     '/predict',
     ...requireJsonBody('a JSON object {cid, recency, frequency, monetary} or {instances: [...]}', JSON_BODY_LIMIT),
-    (req, res) => {
+    (req, res, next) => {
       const selector = parseSelector(req.query);
       const { instances } = parsePredictRequest(req.body);
-      const model = holder.select(selector); // captured once: a swap mid-request does not affect it
-      const body = scoreInstances(model, instances, metrics);
-      res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(body);
+      // captured once: a swap mid-request does not affect it; the active model comes synchronously
+      withModel(holder, selector, next, (model) => {
+        const body = scoreInstances(model, instances, metrics);
+        res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(body);
+      });
     },
   );
   return router;

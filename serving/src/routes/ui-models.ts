@@ -92,18 +92,21 @@ function doneNotice(req: Request, version?: number): Notice | undefined {
 
 export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): Router {
   const router = Router();
-  const reg = (): Registry => writer.get();
+  const reg = (): Promise<Registry> => writer.get();
+  const rd = (): Promise<Registry> => writer.reader(); // public pages never open the registry read-write
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   const html = (res: Response) => res.type('html').set('cache-control', 'no-store');
 
-  function modelsPage(req: Request, res: Response, status = 200, n?: Notice): void {
-    const r = reg();
-    const models = r.models().map((m) => ({
-      name: m.name,
-      versions: r.list(m.name),
-      production: m.aliases[PRODUCTION] ?? null,
-      history: r.history(m.name, { limit: 200 }),
-    }));
+  async function modelsPage(req: Request, res: Response, status = 200, n?: Notice): Promise<void> {
+    const r = await rd();
+    const models = [];
+    for (const m of await r.models())
+      models.push({
+        name: m.name,
+        versions: await r.list(m.name),
+        production: m.aliases[PRODUCTION] ?? null,
+        history: await r.history(m.name, { limit: 200 }),
+      });
     const cur = holder.current;
     html(res)
       .status(status)
@@ -118,31 +121,32 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
       );
   }
 
-  function versionPage(
+  async function versionPage(
     req: Request,
     res: Response,
     extra: Partial<VersionPageOptions> & { status?: number } = {},
-  ): void {
+  ): Promise<void> {
     const { name, version } = target(req);
-    const r = reg();
-    const record = r.get(name, version); // NOT_FOUND → 404 page
+    const r = await rd();
+    const record = await r.get(name, version); // NOT_FOUND → 404 page
     let artifact = null;
     let revision = record.artifact.sha256;
     let loadError: string | undefined;
     try {
-      const m = r.loadModel(name, version);
+      const m = await r.loadModel(name, version);
       artifact = m.artifact;
       revision = m.revision;
     } catch (e) {
       loadError = e instanceof Error ? e.message : String(e);
     }
-    const history = r
-      .history(name, { limit: 500 })
-      .filter(
-        (e) =>
-          (e.alias !== null && (e.fromVersion === version || e.toVersion === version)) ||
-          (e.action === 'relabel' && e.toVersion === version),
-      );
+    const history = (await r.history(name, { limit: 500 })).filter(
+      (e) =>
+        (e.alias !== null && (e.fromVersion === version || e.toVersion === version)) ||
+        (e.action === 'relabel' && e.toVersion === version),
+    );
+    const hasReport = (await r.report(name, version)) !== null;
+    const policy = await r.checkPolicy(name, version);
+    const production = await r.resolveAlias(name, PRODUCTION);
     html(res)
       .status(extra.status ?? 200)
       .send(
@@ -151,10 +155,10 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
           artifact,
           ...(loadError ? { loadError } : {}),
           revision: shortRev(revision),
-          hasReport: r.report(name, version) !== null,
-          policy: r.checkPolicy(name, version),
+          hasReport,
+          policy,
           history,
-          production: r.resolveAlias(name, PRODUCTION),
+          production,
           admin: adminView(session.read(req)),
           adminEnabled: session.enabled,
           notice: extra.notice ?? doneNotice(req, version),
@@ -176,7 +180,7 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
       .set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
       .send(body);
 
-  router.get('/models/:name/:v/charts/placement.svg', (req, res) => {
+  router.get('/models/:name/:v/charts/placement.svg', async (req, res) => {
     const { name, version } = target(req);
     const parsed = CustomerFeaturesSchema.safeParse({
       recency: req.query.recency,
@@ -188,7 +192,7 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
         'INVALID_INPUT',
         'placement chart: recency, frequency and monetary must be valid customer values',
       );
-    const m = reg().loadModel(name, version);
+    const m = await (await rd()).loadModel(name, version);
     svg(
       res,
       segmentMapChart(
@@ -200,21 +204,21 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     );
   });
 
-  router.get('/models/:name/:v/charts/:chart.svg', (req, res) => {
+  router.get('/models/:name/:v/charts/:chart.svg', async (req, res) => {
     const { name, version } = target(req);
     const chart = String(req.params.chart);
     if (!(CHART_NAMES as readonly string[]).includes(chart))
       throw new RfmError('NOT_FOUND', `no chart "${chart.slice(0, 40)}"`);
-    const m = reg().loadModel(name, version);
+    const m = await (await rd()).loadModel(name, version);
     const fresh = req.query.rev === shortRev(m.revision);
     svg(res, chartFor(chart as ChartName, m.artifact), fresh ? 'public, max-age=86400' : 'no-cache');
   });
 
   // The training report stored with the version: a self-contained HTML document made by training.
   // It may use inline styles and SVG but never runs a script here.
-  router.get('/models/:name/:v/report', (req, res) => {
+  router.get('/models/:name/:v/report', async (req, res) => {
     const { name, version } = target(req);
-    const report = reg().report(name, version);
+    const report = await (await rd()).report(name, version);
     if (report === null) throw new RfmError('NOT_FOUND', `no training report was stored with ${name} v${version}`);
     res
       .status(200)
@@ -294,7 +298,7 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
       ? { kind: 'err', text: e.message }
       : null;
 
-  router.post('/models/:name/:v/promote', form, (req, res) => {
+  router.post('/models/:name/:v/promote', form, async (req, res) => {
     const s = requireAdminForm(req);
     const { name, version } = target(req);
     const b = req.body as Record<string, unknown>;
@@ -302,7 +306,7 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     let reason = '';
     try {
       reason = reasonOf(b);
-      reg().promote(name, version, { actor: actorOf(s), reason, force });
+      await (await reg()).promote(name, version, { actor: actorOf(s), reason, force });
     } catch (e) {
       if (isRfmError(e) && e.code === 'POLICY_REFUSED') {
         return versionPage(req, res, {
@@ -326,16 +330,20 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     res.redirect(303, `${versionHref(name, version)}?done=promoted`);
   });
 
-  router.post('/models/:name/rollback', form, (req, res) => {
+  router.post('/models/:name/rollback', form, async (req, res) => {
     const s = requireAdminForm(req);
     const name = modelName(req);
     let to: number;
     try {
-      to = reg().rollback(name, {
-        actor: actorOf(s),
-        reason: reasonOf(req.body as Record<string, unknown>),
-        alias: PRODUCTION,
-      }).to;
+      to = (
+        await (
+          await reg()
+        ).rollback(name, {
+          actor: actorOf(s),
+          reason: reasonOf(req.body as Record<string, unknown>),
+          alias: PRODUCTION,
+        })
+      ).to;
     } catch (e) {
       const n = refusal(e);
       if (!n) throw e;
@@ -344,13 +352,13 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     res.redirect(303, `/models?done=rolled-back&to=${to}`);
   });
 
-  router.post('/models/:name/:v/relabel', form, (req, res) => {
+  router.post('/models/:name/:v/relabel', form, async (req, res) => {
     const s = requireAdminForm(req);
     const { name, version } = target(req);
     const b = req.body as Record<string, unknown>;
     try {
       const f = formFields(RelabelForm, { ...b, name: typeof b.name === 'string' ? b.name : '' });
-      reg().relabel(name, version, f.cluster, f.name, { actor: actorOf(s), reason: f.reason });
+      await (await reg()).relabel(name, version, f.cluster, f.name, { actor: actorOf(s), reason: f.reason });
     } catch (e) {
       const n = refusal(e);
       if (!n) throw e;

@@ -47,12 +47,16 @@ export function tempRegistry(): TempRegistry {
 }
 
 /** Register in this process with a short-lived read-write connection, as `rfm train` would. */
-export function registerVersion(file: string, artifact: ArtifactV1, opts: { promote?: boolean } = {}): number {
-  const reg = Registry.open(file);
+export async function registerVersion(
+  file: string,
+  artifact: ArtifactV1,
+  opts: { promote?: boolean } = {},
+): Promise<number> {
+  const reg = await Registry.open(file);
   try {
-    return reg.register({ modelName: MODEL, artifact, actor: 'test', promote: opts.promote ?? false }).version;
+    return (await reg.register({ modelName: MODEL, artifact, actor: 'test', promote: opts.promote ?? false })).version;
   } finally {
-    reg.close();
+    await reg.close();
   }
 }
 
@@ -63,6 +67,23 @@ export function corruptArtifact(file: string, version: number): void {
     db.prepare(
       `UPDATE artifacts SET bytes = CAST('{"format":"rfm.kmeans","tampered":true}' AS BLOB)
         WHERE version_id = (SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? AND v.version = ?)`,
+    ).run(MODEL, version);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Point production at a version behind the registry's back (as a registry written by an older
+ * rfm, or a hand edit, could): promote now refuses damaged artifacts, and these tests are about
+ * what a server does when the alias lands on one anyway.
+ */
+export function pointProductionRaw(file: string, version: number): void {
+  const db = new Database(file);
+  try {
+    db.prepare(
+      `UPDATE aliases SET version_id = (SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? AND v.version = ?)
+        WHERE alias = 'production'`,
     ).run(MODEL, version);
   } finally {
     db.close();

@@ -9,13 +9,15 @@ if (!file || !model || (action !== 'promote' && action !== 'rollback')) {
   process.stderr.write('usage: registry-admin.ts <file> <model> promote <version> | rollback\n');
   process.exit(64);
 }
-const reg = Registry.open(file);
+const reg = await Registry.open(file);
 try {
   const by = { actor: 'test-child-process', reason: `serving test ${action}` };
   // force: these tests are about reloading, not about the promotion policy (which has its own tests)
   const move =
-    action === 'promote' ? reg.promote(model, Number(version), { ...by, force: true }) : reg.rollback(model, by);
+    action === 'promote'
+      ? await reg.promote(model, Number(version), { ...by, force: true })
+      : await reg.rollback(model, by);
   process.stdout.write(`${JSON.stringify(move)}\n`);
 } finally {
-  reg.close();
+  await reg.close();
 }

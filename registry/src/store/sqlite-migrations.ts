@@ -1,12 +1,9 @@
-import type Database from 'better-sqlite3';
-import { RfmError } from '@rfm/shared';
-
 /**
  * Schema migrations by `PRAGMA user_version`. Each entry upgrades from its index to index + 1 and
  * runs in the same transaction as the version bump, so a crash leaves the old schema intact.
  * Never edit a shipped migration: append a new one.
  */
-export const MIGRATIONS: readonly string[] = [
+export const SQLITE_MIGRATIONS: readonly string[] = [
   // 0 → 1: models, versions, artifacts, aliases, events
   `
   CREATE TABLE models (
@@ -91,21 +88,13 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  TEXT NOT NULL
   );
   `,
+  // 2 → 3: version numbers only go up. The counter lives with the model; it starts above every
+  // number ever given, deleted versions included (their register/import events remember them).
+  `
+  ALTER TABLE models ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+  UPDATE models SET last_version = max(
+    COALESCE((SELECT MAX(version) FROM versions v WHERE v.model_id = models.id), 0),
+    COALESCE((SELECT MAX(to_version) FROM events e WHERE e.model_id = models.id AND e.action IN ('register', 'import')), 0)
+  );
+  `,
 ];
-
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
-export function migrate(db: Database.Database, _file: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION)
-    throw new RfmError(
-      'REGISTRY_ERROR',
-      `the registry has schema version ${current}, newer than this rfm understands (${SCHEMA_VERSION}); upgrade rfm instead of opening it with an older one`,
-    );
-  for (let v = current; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
-}

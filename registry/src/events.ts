@@ -1,0 +1,64 @@
+import { now } from './names.js';
+import type { Db } from './store/store.js';
+import type { EventRecord } from './types.js';
+
+/** One entry of the append-only audit log; written in the same transaction as the change it records. */
+export interface NewEvent {
+  actor: string;
+  action: string;
+  alias: string | null;
+  from: number | null;
+  to: number | null;
+  reason: string;
+  ref?: number | null;
+  details?: unknown;
+}
+
+export async function recordEvent(trx: Db, modelId: number, e: NewEvent): Promise<number> {
+  const row = await trx
+    .insertInto('events')
+    .values({
+      model_id: modelId,
+      at: now(),
+      actor: e.actor,
+      action: e.action,
+      alias: e.alias,
+      from_version: e.from,
+      to_version: e.to,
+      reason: e.reason,
+      ref_event_id: e.ref ?? null,
+      details_json: e.details === undefined ? null : JSON.stringify(e.details),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function history(
+  db: Db,
+  modelId: number,
+  modelName: string,
+  opts: { alias?: string; limit?: number } = {},
+): Promise<EventRecord[]> {
+  let q = db
+    .selectFrom('events')
+    .select(['id', 'at', 'actor', 'action', 'alias', 'from_version', 'to_version', 'reason', 'ref_event_id'])
+    .where('model_id', '=', modelId);
+  if (opts.alias !== undefined) q = q.where('alias', '=', opts.alias);
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(opts.limit ?? 1000)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    modelName,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    alias: r.alias,
+    fromVersion: r.from_version,
+    toVersion: r.to_version,
+    reason: r.reason,
+    refEventId: r.ref_event_id,
+  }));
+}

@@ -1,0 +1,94 @@
+/**
+ * The same schema as sqlite-migrations.ts, step for step, in PostgreSQL's types (serial ids,
+ * bytea blobs). Both lists have the same length: a schema version means the same tables on both
+ * back ends, which `rfm registry copy` relies on. Never edit a shipped migration: append one.
+ */
+export const PG_MIGRATIONS: readonly string[] = [
+  // 0 → 1: models, versions, artifacts, aliases, events
+  `
+  CREATE TABLE models (
+    id          serial PRIMARY KEY,
+    name        text NOT NULL UNIQUE,
+    created_at  text NOT NULL,
+    description text NOT NULL DEFAULT ''
+  );
+  CREATE TABLE versions (
+    id            serial PRIMARY KEY,
+    model_id      integer NOT NULL REFERENCES models(id),
+    version       integer NOT NULL CHECK (version >= 1),
+    status        text NOT NULL DEFAULT 'candidate' CHECK (status IN ('candidate', 'archived')),
+    created_at    text NOT NULL,
+    created_by    text NOT NULL,
+    description   text NOT NULL DEFAULT '',
+    k             integer NOT NULL,
+    params_json   text NOT NULL,
+    metrics_json  text NOT NULL,
+    data_json     text NOT NULL,
+    training_json text NOT NULL,
+    UNIQUE (model_id, version)
+  );
+  CREATE TABLE artifacts (
+    version_id integer PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+    format     text NOT NULL,
+    sha256     text NOT NULL CHECK (length(sha256) = 64),
+    size       integer NOT NULL,
+    bytes      bytea NOT NULL
+  );
+  CREATE TABLE aliases (
+    model_id   integer NOT NULL REFERENCES models(id),
+    alias      text NOT NULL,
+    version_id integer NOT NULL REFERENCES versions(id),
+    updated_at text NOT NULL,
+    PRIMARY KEY (model_id, alias)
+  );
+  CREATE TABLE events (
+    id           serial PRIMARY KEY,
+    model_id     integer NOT NULL REFERENCES models(id),
+    at           text NOT NULL,
+    actor        text NOT NULL,
+    action       text NOT NULL,
+    alias        text,
+    from_version integer,
+    to_version   integer,
+    reason       text NOT NULL DEFAULT '',
+    ref_event_id integer REFERENCES events(id),
+    details_json text
+  );
+  CREATE INDEX events_by_alias ON events (model_id, alias, id);
+  `,
+  // 1 → 2: tags, labels, training features, reports, policies
+  `
+  CREATE TABLE tags (
+    version_id integer NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    key        text NOT NULL,
+    value      text NOT NULL,
+    PRIMARY KEY (version_id, key)
+  );
+  CREATE TABLE labels (
+    version_id integer NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    cluster    integer NOT NULL,
+    name       text NOT NULL,
+    PRIMARY KEY (version_id, cluster)
+  );
+  CREATE TABLE features (
+    version_id integer PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+    customers  integer NOT NULL,
+    encoding   text NOT NULL,
+    bytes      bytea NOT NULL
+  );
+  CREATE TABLE reports (
+    version_id integer PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+    format     text NOT NULL,
+    bytes      bytea NOT NULL
+  );
+  CREATE TABLE policies (
+    model_id    integer PRIMARY KEY REFERENCES models(id),
+    policy_json text NOT NULL,
+    updated_at  text NOT NULL
+  );
+  `,
+  // 2 → 3: version numbers only go up (a counter kept with the model)
+  `
+  ALTER TABLE models ADD COLUMN last_version integer NOT NULL DEFAULT 0;
+  `,
+];

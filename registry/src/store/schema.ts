@@ -1,0 +1,52 @@
+import type { Generated } from 'kysely';
+import type { VersionStatus } from '../types.js';
+
+/**
+ * The registry's tables as Kysely sees them: one description for both back ends (the column
+ * types map onto SQLite INTEGER/TEXT/BLOB and PostgreSQL integer/text/bytea), so every query is
+ * typed once and no row is cast by hand.
+ */
+export interface RegistryTables {
+  models: {
+    id: Generated<number>;
+    name: string;
+    created_at: string;
+    description: Generated<string>;
+    /** the highest version number ever given in this model (deleted ones included): numbers only go up */
+    last_version: Generated<number>;
+  };
+  versions: {
+    id: Generated<number>;
+    model_id: number;
+    version: number;
+    status: Generated<VersionStatus>;
+    created_at: string;
+    created_by: string;
+    description: Generated<string>;
+    k: number;
+    params_json: string;
+    metrics_json: string;
+    data_json: string;
+    training_json: string;
+  };
+  artifacts: { version_id: number; format: string; sha256: string; size: number; bytes: Buffer };
+  aliases: { model_id: number; alias: string; version_id: number; updated_at: string };
+  events: {
+    id: Generated<number>;
+    model_id: number;
+    at: string;
+    actor: string;
+    action: string;
+    alias: string | null;
+    from_version: number | null;
+    to_version: number | null;
+    reason: Generated<string>;
+    ref_event_id: number | null;
+    details_json: string | null;
+  };
+  tags: { version_id: number; key: string; value: string };
+  labels: { version_id: number; cluster: number; name: string };
+  features: { version_id: number; customers: number; encoding: string; bytes: Buffer };
+  reports: { version_id: number; format: string; bytes: Buffer };
+  policies: { model_id: number; policy_json: string; updated_at: string };
+}

@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import type { RegistryTables } from './schema.js';
+
+export type Db = Kysely<RegistryTables>;
+export type BackendKind = 'sqlite' | 'postgres';
+
+/**
+ * What the registry's rules need from a storage back end: a typed query builder, one way to run
+ * a write as a single transaction, a cheap "did anything change" token, and error translation.
+ * The rules (policy, aliases, rollback, numbering, import/export) live above this, once.
+ */
+export interface Store {
+  readonly kind: BackendKind;
+  /** where the registry is, safe to show (a file path, or a URL without its password) */
+  readonly location: string;
+  readonly readonly: boolean;
+  readonly db: Db;
+  /**
+   * Run `fn` as one write transaction. SQLite: BEGIN IMMEDIATE (one writer at a time, so numbering
+   * and alias moves cannot interleave). PostgreSQL: READ COMMITTED plus a row lock on the model
+   * (`lockModel`), taken first by every write that touches a model.
+   */
+  write<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  /** run reads that must see one snapshot (a read transaction on PostgreSQL; SQLite reads are quick) */
+  read<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** changes whenever another connection commits anything (SQLite) or an event is recorded (PostgreSQL) */
+  changeToken(): Promise<string>;
+  /** schema version of the stored registry (0: created but never migrated) */
+  schemaVersion(): Promise<number>;
+  /** announce an alias move to listening servers, inside the transaction that makes it */
+  notify(trx: Db, payload: string): Promise<void>;
+  /** translate a driver error into an RfmError whose message never names the file or URL */
+  wrapError(e: unknown): Error;
+  close(): Promise<void>;
+}
