@@ -190,7 +190,7 @@ describe('rfm_predictions_total counts every customer scored, whatever the route
     artifact.segments.find((x) => x.cluster === predictor.predict(r, f, m))!.name;
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifact);
+    await registerVersion(t.file, artifact);
     s = await startTestServer(t.file);
   });
   after(async () => {

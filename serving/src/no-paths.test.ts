@@ -21,7 +21,7 @@ describe('server answers never name a file path', function () {
   let s: RunningServer;
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     s = await startTestServer(t.file);
   });
   after(async () => {

@@ -45,7 +45,7 @@ describe('server limits: slow and idle connections', function () {
   let s: RunningServer;
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     s = await startServer({
       config: testConfig(t.file),
       logger: silentLogger(),

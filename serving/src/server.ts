@@ -151,11 +151,9 @@ export async function startServer({
       server.close(async () => {
         clearTimeout(force);
         clearInterval(sweep);
-        holder.stop();
-        writer.close();
-        void compare.close();
         await holder.stop();
         await writer.close();
+        await compare.close();
         logger.info('server closed');
         resolve();
       });

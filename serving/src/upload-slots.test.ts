@@ -57,7 +57,7 @@ describe('POST /score: a bounded number of uploads at once', function () {
   let s: RunningServer;
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     s = await startTestServer(t.file);
   });
   after(async () => {

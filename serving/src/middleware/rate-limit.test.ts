@@ -38,7 +38,7 @@ describe('rate limit on failed admin authentication', function () {
 
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
   });
   afterEach(async () => s?.close());
   after(() => t.cleanup());

@@ -41,7 +41,7 @@ describe('scored CSVs escape formula-like text cells (CSV injection)', function 
   let s: RunningServer;
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     // an admin (or an imported file) can name a segment like a formula
     const reg = await Registry.open(t.file);
     try {

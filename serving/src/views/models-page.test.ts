@@ -20,7 +20,7 @@ describe('version page: why each segment has its name, and why this k', () => {
       runner_up: { k: 5, reason: 'after the knee (k = 4, chosen), k = 5 is the nearest k' },
     };
     a.sweep = [3, 4, 5].map((k) => ({ k, inertia: 100 / k, silhouette: 0.3, smallest_share: 0.1 }));
-    registerVersion(t.file, a, { promote: true });
+    await registerVersion(t.file, a, { promote: true });
     s = await startTestServer(t.file);
   });
   after(async () => {
