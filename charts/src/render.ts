@@ -81,3 +81,18 @@ export function logRange(values: Iterable<number>, pad = 1): { min: number; max:
   if (min === Infinity) return { min: 1, max: 10 };
   return { min: 10 ** Math.floor(Math.log10(min / pad)), max: 10 ** Math.ceil(Math.log10(max * pad)) };
 }
+
+/** A named logarithmic axis (recency, money spent) over `range`, ticks as 1.2k / 3.4M. */
+export function logAxis(name: string, nameGap: number, range: { min: number; max: number }) {
+  return {
+    type: 'log' as const,
+    name,
+    nameLocation: 'middle' as const,
+    nameGap,
+    nameTextStyle: nameStyle,
+    min: range.min,
+    max: range.max,
+    axisLabel: { ...axisLabel, formatter: fmtNum },
+    splitLine: GRID_LINE,
+  };
+}

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '@rfm/shared';
-// @rfm/serving (express, helmet, echarts, prom-client…) loads only when a server starts, so the
+// @rfm/serving (express, helmet, prom-client…) loads only when a server starts, so the
 // other rfm commands start fast.
 import type { Logger, RunningServer, ServingMetrics, SessionSync } from '@rfm/serving';
 const serving = () => import('@rfm/serving');

@@ -44,7 +44,7 @@ const PAGES = [
 
 const TOKEN = 'contract-admin-token-0123456789-abcdef';
 const opKey = (op: OperationDoc) => `${op.method.toUpperCase()} ${op.path}`;
-const doc = JSON.parse(JSON.stringify(openApiDocument())) as Record<string, any>;
+const doc = JSON.parse(JSON.stringify(openApiDocument())) as Record<string, unknown>;
 const ajv = new Ajv2020({ strict: false, allErrors: true }); // strict off: OpenAPI's own keywords sit beside the schemas
 ajv.addSchema(doc, 'openapi.json');
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
