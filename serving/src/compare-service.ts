@@ -32,7 +32,7 @@ export class CompareService {
 
   constructor(
     private readonly file: string,
-    private readonly revision: () => string | null,
+    private readonly revision: () => Promise<string | null>,
     private readonly maxPending = 4,
   ) {}
 
@@ -40,20 +40,19 @@ export class CompareService {
   computed = 0;
 
   /** The comparison as JSON text. */
-  compare(name: string, a: number, b: number): Promise<string> {
+  async compare(name: string, a: number, b: number): Promise<string> {
     const key = `${name}\u0000${a}\u0000${b}`;
-    const revision = this.revision();
+    const revision = await this.revision();
     const hit = this.cache.get(key);
-    if (hit && revision !== null && hit.revision === revision) return Promise.resolve(hit.json);
-    const running = this.inflight.get(key);
+    if (hit && revision !== null && hit.revision === revision) return hit.json;
+    const flight = `${key}\u0000${revision}`;
+    const running = this.inflight.get(flight);
     if (running) return running;
     if (this.inflight.size >= this.maxPending)
-      return Promise.reject(
-        new RfmError(
-          'MODEL_UNAVAILABLE',
-          `too many version comparisons are being computed; retry in ${COMPARE_RETRY_AFTER_S} s`,
-          { details: { retry_after_s: COMPARE_RETRY_AFTER_S } },
-        ),
+      throw new RfmError(
+        'MODEL_UNAVAILABLE',
+        `too many version comparisons are being computed; retry in ${COMPARE_RETRY_AFTER_S} s`,
+        { details: { retry_after_s: COMPARE_RETRY_AFTER_S } },
       );
     const p = this.run({ id: this.nextId++, name, a, b })
       .then((result) => {
@@ -62,8 +61,8 @@ export class CompareService {
         if (revision !== null) this.cache.set(key, { revision, json });
         return json;
       })
-      .finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
+      .finally(() => this.inflight.delete(flight));
+    this.inflight.set(flight, p);
     return p;
   }
 

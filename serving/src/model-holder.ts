@@ -56,6 +56,8 @@ export interface ModelHolderOptions {
 export interface ModelHolderEvents {
   loaded: [model: LoadedModel, previous: LoadedModel | null];
   refused: [error: LoadError, reason: LoadFailureReason];
+  /** a version pinned by `?version=` / `?alias=` was loaded (each one spends the load budget) */
+  'pinned-load': [version: number];
 }
 
 /** What a request may ask for instead of the active model. */
@@ -125,12 +127,12 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   }
 
   /**
-   * The registry's change token as this holder last saw it (SQLite data_version, polled; on
-   * PostgreSQL refreshed on every notification), or null before the registry is open. Caches of
-   * registry-derived answers key on it.
+   * The registry's change token now (SQLite data_version: one pragma; PostgreSQL: one small query),
+   * or null before the registry is open. Caches of registry-derived answers key on it, so a commit
+   * by any process is seen by the next request.
    */
-  registryRevision(): string | null {
-    return this.seenToken;
+  async registryRevision(): Promise<string | null> {
+    return this.reg ? this.reg.changeToken() : null;
   }
 
   /** Why the last refused load was refused (meaningful while `lastLoadError` is set). */
@@ -403,6 +405,7 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
     }
     this.pinned.set(`v${version}`, { model: m, token });
     this.pinned.set(key, { model: m, token });
+    this.emit('pinned-load', version);
     return m;
   }
 }

@@ -18,12 +18,19 @@ export class ArtifactRejectedError extends RfmError {
   }
 }
 
-/** The reason an error refused an artifact, or null for any other error. */
+/**
+ * The reason an error refused an artifact, or null for any other error. Follows `cause`: the
+ * registry reports a damaged stored artifact as ARTIFACT_CORRUPT with the rejection as its cause.
+ */
 export function artifactRejection(e: unknown): ArtifactRejection | null {
-  const reason = (e as { reason?: unknown } | null)?.reason;
-  return isRfmError(e) && (ARTIFACT_REJECTIONS as readonly unknown[]).includes(reason)
-    ? (reason as ArtifactRejection)
-    : null;
+  let x = e;
+  for (let depth = 0; x && depth < 4; depth++) {
+    const reason = (x as { reason?: unknown }).reason;
+    if (isRfmError(x) && (ARTIFACT_REJECTIONS as readonly unknown[]).includes(reason))
+      return reason as ArtifactRejection;
+    x = (x as { cause?: unknown }).cause;
+  }
+  return null;
 }
 
 /** Artifact → the exact bytes stored in the registry, and their sha256. */
