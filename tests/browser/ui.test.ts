@@ -558,7 +558,7 @@ describe('browser: the web UI in Chromium', function () {
       await reg.close();
       // signing out ends the session
       await p.goto('/admin');
-      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.getByRole('button', { name: 'Sign out', exact: true }).click();
       await p.goto('/models/customer-segments/1');
       expect(await p.locator('#promote-form').count()).to.equal(0);
       clean(w);
