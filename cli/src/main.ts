@@ -5,6 +5,7 @@ import { registerTrainCommands } from './commands/train.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerRegistryCommands } from './commands/registry.js';
 
 export function buildProgram(): Command {
   const program = new Command('rfm')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerTrainCommands(program);
   registerModelsCommands(program);
+  registerRegistryCommands(program);
   registerServeCommands(program);
   registerPredictCommand(program);
   registerQuickstartCommand(program);
