@@ -71,8 +71,6 @@ try {
     );
   console.log(`load average after: ${load()}`);
 } finally {
-  if (before && existsSync(before))
-    execFileSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', before], { stdio: 'ignore' });
   rmSync(tmp, { recursive: true, force: true });
   process.exit(0);
 }
