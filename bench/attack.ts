@@ -192,12 +192,12 @@ async function main(): Promise<void> {
   const common = ['--registry', registry, '--n-init', '1', '--max-iter', '30'];
   rfm(['train', '--features', features, '--k', '4', ...common]);
   rfm(['train', '--features', features, '--k', '5', '--seed', '1', ...common]);
-  const reg = Registry.open(registry);
+  const reg = await Registry.open(registry);
   try {
-    const art = reg.loadModel(MODEL, 1).artifact;
-    for (let i = 0; i < 38; i++) reg.register({ modelName: MODEL, artifact: art, actor: 'bench' });
+    const art = (await reg.loadModel(MODEL, 1)).artifact;
+    for (let i = 0; i < 38; i++) await reg.register({ modelName: MODEL, artifact: art, actor: 'bench' });
   } finally {
-    reg.close();
+    await reg.close();
   }
 
   const port = await freePort();

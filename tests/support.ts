@@ -55,6 +55,7 @@ export async function rfmJson<T = any>(args: string[], env: Record<string, strin
 export function startServerProcess(
   args: string[],
   env: Record<string, string> = {},
+  startMs = 30_000,
 ): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -69,8 +70,8 @@ export function startServerProcess(
     let out = '';
     const t = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not start in 30 s:\n${out}`));
-    }, 30_000);
+      reject(new Error(`server did not start in ${startMs / 1000} s:\n${out}`));
+    }, startMs);
     const onData = (d: Buffer) => {
       out += d;
       const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);

@@ -6,6 +6,7 @@ import { registerServeCommands } from './commands/serve.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTokenCommand } from './commands/token.js';
+import { registerRegistryCommands } from './commands/registry.js';
 
 export function buildProgram(): Command {
   const program = new Command('rfm')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerTrainCommands(program);
   registerModelsCommands(program);
+  registerRegistryCommands(program);
   registerServeCommands(program);
   registerPredictCommand(program);
   registerQuickstartCommand(program);

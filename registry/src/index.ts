@@ -13,3 +13,4 @@ export {
 export type { TrainingFeatures } from './features-blob.js';
 export { compareVersions, type VersionComparison } from './compare.js';
 export { pendingExport } from './transfer.js';
+export { copyRegistry, type CopyReport } from './copy.js';

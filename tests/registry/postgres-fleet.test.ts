@@ -28,7 +28,8 @@ describe('fleet on one PostgreSQL registry (real processes)', function () {
     const reg = await Registry.open(url);
     await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' }); // v1 production
     await reg.close();
-    for (let i = 0; i < 3; i++) servers.push(await startServerProcess([], { RFM_REGISTRY: url }));
+    // three processes starting at once on a loaded machine: give them time (tsx compiles the sources)
+    servers.push(...(await Promise.all([0, 1, 2].map(() => startServerProcess([], { RFM_REGISTRY: url }, 120_000)))));
   });
   after(async () => {
     await load?.stop();

@@ -19,6 +19,19 @@ import { requestLoop } from './helpers.js';
 const MODEL = 'customer-segments';
 const ADMIN = join(ROOT, 'serving', 'src', 'test-support', 'registry-admin.ts');
 
+/** Point production at a version with a raw UPDATE, as damage or an older rfm could leave it. */
+function pointProductionRaw(file: string, version: number): void {
+  const db = new Database(file);
+  try {
+    db.prepare(
+      `UPDATE aliases SET version_id = (SELECT v.id FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? AND v.version = ?)
+        WHERE alias = 'production'`,
+    ).run(MODEL, version);
+  } finally {
+    db.close();
+  }
+}
+
 /** Move production from another process, as an engineer's `rfm models promote/rollback` would. */
 function registryInChild(
   file: string,
@@ -108,9 +121,12 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
       flip(file, 2, 'digit');
       flip(file, 3, 'noise');
 
-      // production → v2, from another process (promote does not read the artifact; the server must catch it)
+      // production → v2 from another process: the registry now verifies the artifact and refuses (#14 item 2) …
       const promoted = await registryInChild(file, 'promote', 2);
-      expect(promoted.code, promoted.stderr).to.equal(0);
+      expect(promoted.code).to.not.equal(0);
+      expect(promoted.stderr).to.match(/ARTIFACT_CORRUPT/);
+      // … so move it behind the registry's back (a disk damaging v2 after its promotion): the server must catch it
+      pointProductionRaw(file, 2);
       const ready = await waitFor(async () => {
         const r = await getJson(`${server.url}/readyz`);
         return r.json.last_load_error ? r : undefined;
@@ -160,9 +176,8 @@ describe('corrupted artifacts: refused on reload, reported by rfm models verify'
         });
         expect(p.status).to.equal(503);
         expect(((await p.json()) as any).error.code).to.equal('MODEL_UNAVAILABLE');
-        // rolling back moves production to the intact v1: the fresh server serves it
-        const back = await registryInChild(file, 'rollback');
-        expect(back.code, back.stderr).to.equal(0);
+        // moving production back to the intact v1: the fresh server serves it
+        pointProductionRaw(file, 1);
         await waitFor(
           async () => ((await getJson(`${fresh.url}/readyz`)).json.model_version === 1 ? true : undefined),
           5000,

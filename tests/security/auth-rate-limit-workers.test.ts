@@ -42,9 +42,9 @@ describe('failed-auth rate limit holds across rfm serve --workers 2', function (
   });
 
   it('30 wrong tokens on fresh connections: at most 10 are checked (403), the rest 429', async () => {
-    const reg = Registry.open(registry);
-    reg.register({ modelName: 'customer-segments', artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
-    reg.close();
+    const reg = await Registry.open(registry);
+    await reg.register({ modelName: 'customer-segments', artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
+    await reg.close();
     server = await startServerProcess(['--registry', registry, '--workers', '2'], { RFM_ADMIN_TOKEN: TOKEN });
     // both workers up: /metrics sums over workers, so the serving gauge reads 2
     await waitFor(async () => {

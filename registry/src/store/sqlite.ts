@@ -23,7 +23,21 @@ export class SqliteStore implements Store {
     private readonly raw: Database.Database,
     readonly readonly: boolean,
   ) {
-    this.db = new Kysely<RegistryTables>({ dialect: new SqliteDialect({ database: raw }) });
+    // Kysely's SQLite driver prepares every query anew; the registry issues a few dozen distinct
+    // statements, so keep them prepared (better-sqlite3 statements are reusable).
+    const cache = new Map<string, Database.Statement>();
+    const database = {
+      prepare(q: string) {
+        let st = cache.get(q);
+        if (!st) {
+          st = raw.prepare(q);
+          if (cache.size < 500) cache.set(q, st);
+        }
+        return st;
+      },
+      close: () => raw.close(),
+    };
+    this.db = new Kysely<RegistryTables>({ dialect: new SqliteDialect({ database }) });
   }
 
   /** Open (creating and migrating if needed) for reading and writing. */

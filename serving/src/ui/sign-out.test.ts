@@ -21,7 +21,7 @@ describe('sign-out over HTTP: a replayed cookie is refused', function () {
   let s: RunningServer;
   before(async () => {
     t = tempRegistry();
-    registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     s = await startTestServer(t.file, { adminToken: TOKEN });
   });
   after(async () => {
