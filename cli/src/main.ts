@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode === 0 ? 0 : 64;
       return;
     }
-    const err = withRegistryPath(toRfmError(e), argv);
+    const err = toRfmError(e);
     const json = argv.includes('--json');
     if (json) process.stdout.write(`${JSON.stringify(err.toJSON(), null, 2)}\n`);
     process.stderr.write(`rfm: ${formatError(err)}\n`);
@@ -48,28 +48,6 @@ export async function run(argv: string[]): Promise<void> {
       );
     process.exitCode = err.exitCode;
   }
-}
-
-/**
- * Registry messages never name the file (servers pass them to anonymous clients); on the command
- * line the person running it should see which registry was meant, so the CLI adds the path.
- */
-function withRegistryPath(err: RfmError, argv: string[]): RfmError {
-  if (err.code !== 'REGISTRY_ERROR' && !/\bthis registry\b/.test(err.message)) return err;
-  let file: string | undefined;
-  const i = argv.indexOf('--registry');
-  if (i >= 0) file = argv[i + 1];
-  else file = argv.find((a) => a.startsWith('--registry='))?.slice('--registry='.length);
-  try {
-    file = loadConfig(process.env, { registry: file }).registry;
-  } catch {
-    if (file === undefined) return err;
-  }
-  return new RfmError(err.code, `${err.message} (registry ${file})`, {
-    issues: err.issues,
-    ...(err.details ? { details: err.details } : {}),
-    cause: err.cause,
-  });
 }
 
 // Run directly (tsx in tests: `node --conditions=rfm-source --import tsx cli/src/main.ts …`).

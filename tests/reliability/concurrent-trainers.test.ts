@@ -59,7 +59,8 @@ describe('concurrency: trainers, a busy writer and a server on one registry', fu
             String(i + 1),
             '--actor',
             `trainer-${i}`,
-            ...(i % 2 ? ['--promote'] : []),
+            // forced: the small test export fails the policy's minimum customers, and the point here is the write path
+            ...(i % 2 ? ['--promote', '--force', '--reason', 'concurrency test'] : []),
             '--json',
           ],
           { RFM_TF_BACKEND: 'cpu' },

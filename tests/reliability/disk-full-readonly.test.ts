@@ -145,7 +145,7 @@ describe('disk full and read-only registry', function () {
       const r = await rfm(trainArgs(file));
       expect(r.code, r.stderr).to.equal(74);
       expect(r.stderr).to.match(
-        /^rfm: REGISTRY_ERROR: the registry's disk is full \(0 bytes free\); nothing was written \(registry .*registry\.db\)\n$/,
+        /^rfm: REGISTRY_ERROR: registry .*registry\.db: disk full \(0 bytes free\); nothing was written\n$/,
       );
       rmSync(join(mnt, 'filler'));
       expect(auditRegistry(file)).to.deep.equal({ integrity: 'ok', versions: [1], orphans: 0 });
@@ -182,7 +182,7 @@ describe('disk full and read-only registry', function () {
         } catch (e) {
           expect(isRfmError(e) && e.code, String(e)).to.equal('REGISTRY_ERROR');
           expect((e as Error).message, `${free} bytes free`).to.match(
-            /disk is full( \([\d,]+ bytes free\))?; nothing was written$/,
+            /disk full( \([\d,]+ bytes free\))?; nothing was written$/,
           );
           outcome = `failed (${String((e as { cause?: { code?: string } }).cause?.code)})`;
           failed++;
@@ -235,7 +235,7 @@ describe('disk full and read-only registry', function () {
       const r = await rfm(trainArgs(join(mnt, 'registry.db')));
       expect(r.code, r.stderr).to.equal(74);
       expect(r.stderr).to.match(
-        /^rfm: REGISTRY_ERROR: the registry is on a read-only file system; nothing was written \(registry .*registry\.db\)\n$/,
+        /^rfm: REGISTRY_ERROR: registry .*registry\.db is on a read-only file system; nothing was written\n$/,
       );
     } finally {
       unmount();
@@ -254,9 +254,7 @@ describe('disk full and read-only registry', function () {
     try {
       const r = await rfm(trainArgs(file));
       expect(r.code, r.stderr).to.equal(74);
-      expect(r.stderr).to.match(
-        /^rfm: REGISTRY_ERROR: the registry is read-only; nothing was written \(registry .*registry\.db\)\n$/,
-      );
+      expect(r.stderr).to.match(/^rfm: REGISTRY_ERROR: registry .*registry\.db is read-only; nothing was written\n$/);
     } finally {
       sh('chattr', ['-i', file]);
     }

@@ -357,7 +357,8 @@ describe('API contract: documented routes, statuses and schemas against running 
         `${M}/versions/2/relabel`,
         admin(body({ cluster: 0, name: taken })),
       ],
-      ['POST', '/api/v1/models/{name}/versions/{v}/archive', `${M}/versions/1/archive`, admin(body({}))], // holds production
+      // production is on v2 here (the examples promoted it; rollback cannot return to an archived v1)
+      ['POST', '/api/v1/models/{name}/versions/{v}/archive', `${M}/versions/2/archive`, admin(body({}))],
     );
     for (const [method, docPath, url, opts, server] of cases) {
       const r = await send(server ?? base, method, url, opts);
