@@ -106,6 +106,7 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   /** pinned-version loads run on the request path; a client cycling ?version= must not make every request a load */
   private readonly loadBudget: TokenBucket;
   private polling: Promise<void> | null = null;
+  private migrated = false;
   private again = false;
 
   constructor(opts: ModelHolderOptions) {
@@ -270,10 +271,14 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   }
 
   private async sync(reg: Registry): Promise<void> {
-    // Created by another process but not migrated yet: behaves as an empty registry.
-    if ((await reg.schemaVersion()) === 0) {
-      if (!this.active) this.waitingReason = `registry is empty: no model "${this.modelName}" trained yet`;
-      return;
+    // Created by another process but not migrated yet: behaves as an empty registry. Once seen
+    // migrated it stays so (saves a round trip per change on PostgreSQL).
+    if (!this.migrated) {
+      if ((await reg.schemaVersion()) === 0) {
+        if (!this.active) this.waitingReason = `registry is empty: no model "${this.modelName}" trained yet`;
+        return;
+      }
+      this.migrated = true;
     }
     const version = await reg.resolveAlias(this.modelName, this.alias);
     if (version === null) {

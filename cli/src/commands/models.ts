@@ -140,7 +140,12 @@ export function registerModelsCommands(program: Command): void {
     const move = await withRegistry(cfg, async (r) =>
       r.rollback(cfg.modelName, { actor: actorOf(cfg), reason: o.reason ?? '' }),
     );
-    emit(o, move, () => `production rolled back: v${move.from ?? '-'} → v${move.to} (${cfg.modelName})`);
+    emit(o, move, () =>
+      [
+        `production rolled back: v${move.from ?? '-'} → v${move.to} (${cfg.modelName})`,
+        ...move.skipped.map((s) => `  skipped v${s.version}: ${s.why}`),
+      ].join('\n'),
+    );
   });
 
   withCommonOptions(
