@@ -3,6 +3,7 @@ import { RfmError, type DataSummary, type Issue } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, segmentTable } from '../output.js';
 import { actorOf, configFrom, withLocation } from './common.js';
+import { addExportOptions } from './export-options.js';
 import { trainProgress } from './train-progress.js';
 
 export interface TrainFlags {
@@ -276,7 +277,7 @@ export function featuresText(r: FeaturesResult): string {
 }
 
 export function registerTrainCommands(program: Command): void {
-  program
+  const train = program
     .command('train')
     .description(
       'train a k-means segmentation on a transaction export (CSV, CSV.gz, XLSX, Parquet) and register it as a new version',
@@ -295,20 +296,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'random seed; the same seed gives the same model (default 42)')
     .option('--n-init <n>', 'k-means++ restarts, the best is kept (default 10)')
     .option('--max-iter <n>', 'Lloyd iterations per restart at most (default 300)')
-    .option('--tol <x>', 'convergence tolerance, relative to the mean feature variance (default 1e-4)')
-    .option('--as-of <date>', 'snapshot date YYYY-MM-DD (default: the day after the last invoice)')
-    .option('--columns <map>', 'column names: customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)')
-    .option('--date-format <fmt>', 'strptime format of the date column, e.g. "%d/%m/%Y %H:%M" (default: detected)')
-    .option(
-      '--frequency <basis>',
-      'what frequency counts: invoices, days (distinct purchase days) or rows (default: invoices, or days when the export has no invoice column)',
-    )
-    .option(
-      '--encoding <name>',
-      'text encoding of a CSV export: utf-8, utf-16, utf-16le, utf-16be, windows-1252, latin-1 (default: detected)',
-    )
-    .option('--decimal <mark>', 'decimal mark of amounts, prices and quantities: , or . (default: detected)')
-    .option('--sheet <name>', '.xlsx exports: the sheet to read (default: the first)')
+    .option('--tol <x>', 'convergence tolerance, relative to the mean feature variance (default 1e-4)');
+  addExportOptions(train)
     .option('--features <file>', 'train on a ready RFM table (cid, recency, frequency, monetary) instead of an export')
     .option(
       '--promote',
@@ -328,26 +317,14 @@ export function registerTrainCommands(program: Command): void {
       emit(o, trainJson(r), () => trainText(r));
     });
 
-  program
+  const features = program
     .command('features')
     .description(
       'write the RFM table of an export (cid, recency, frequency, monetary) as CSV or Parquet, without training',
     )
     .argument('<export>', 'transaction export: .csv, .csv.gz, .xlsx or .parquet')
-    .requiredOption('--out <file>', 'output file: .csv or .parquet')
-    .option('--columns <map>', 'column names: customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)')
-    .option('--date-format <fmt>', 'strptime format of the date column (default: detected)')
-    .option(
-      '--frequency <basis>',
-      'what frequency counts: invoices, days (distinct purchase days) or rows (default: invoices, or days when the export has no invoice column)',
-    )
-    .option(
-      '--encoding <name>',
-      'text encoding of a CSV export: utf-8, utf-16, utf-16le, utf-16be, windows-1252, latin-1 (default: detected)',
-    )
-    .option('--decimal <mark>', 'decimal mark of amounts, prices and quantities: , or . (default: detected)')
-    .option('--sheet <name>', '.xlsx exports: the sheet to read (default: the first)')
-    .option('--as-of <date>', 'snapshot date YYYY-MM-DD (default: the day after the last invoice)')
+    .requiredOption('--out <file>', 'output file: .csv or .parquet');
+  addExportOptions(features)
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: FeaturesFlags) => {
       const { fit, parseColumnMapping } = await fitOptions({
