@@ -157,7 +157,9 @@ export function readerLines(d: DataSummary): string[] {
   const out: string[] = [];
   if (d.reader) {
     out.push(
-      `read      ${d.reader.encoding}; ${d.reader.layout}${d.reader.dialect ? `; ${d.reader.dialect}` : ''}${d.reader.date_format ? `; dates ${d.reader.date_format}` : ''}`,
+      `read      ${d.reader.encoding}; ${d.reader.layout}` +
+        (d.reader.dialect ? `; ${d.reader.dialect}` : '') +
+        (d.reader.date_format ? `; dates ${d.reader.date_format}` : ''),
     );
     for (const n of d.reader.notes) out.push(`          ${n}`);
   }
@@ -166,7 +168,8 @@ export function readerLines(d: DataSummary): string[] {
   for (const [reason, rows] of Object.entries(d.rejected_samples ?? {}))
     if (rows.length)
       out.push(
-        `rejected  ${reason}: ${rows.map((x) => `${unit} ${x.line} ${JSON.stringify(x.value)}`).join(', ')}${(d.rows_dropped[reason] ?? 0) > rows.length ? ', …' : ''}`,
+        `rejected  ${reason}: ${rows.map((x) => `${unit} ${x.line} ${JSON.stringify(x.value)}`).join(', ')}` +
+          ((d.rows_dropped[reason] ?? 0) > rows.length ? ', …' : ''),
       );
   return out;
 }
@@ -187,7 +190,8 @@ export function trainText(r: TrainResult): string {
     const ks = r.k_selection;
     lines.push(
       `k chosen  ${r.k} of ${ks.k_min}…${ks.k_max}: ${ks.reason ?? 'highest silhouette'}`,
-      `          silhouette${ks.sample < d.customers ? ` (seeded sample of ${int(ks.sample)})` : ''}: ${r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', ')}`,
+      `          silhouette${ks.sample < d.customers ? ` (seeded sample of ${int(ks.sample)})` : ''}: ` +
+        r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', '),
     );
     if (ks.runner_up) lines.push(`runner-up k=${ks.runner_up.k}: ${ks.runner_up.reason}`);
   }
@@ -207,7 +211,10 @@ export function trainText(r: TrainResult): string {
   const p = r.promotion;
   if (p && !p.first_version)
     lines.push(
-      `promoted  production v${p.from ?? '-'} → v${p.to}${p.forced ? `, FORCED past the policy (${p.rules.filter((x) => !x.passed).length} rule(s) failed)` : `; policy: ${p.rules.length} rule(s) passed`}`,
+      `promoted  production v${p.from ?? '-'} → v${p.to}` +
+        (p.forced
+          ? `, FORCED past the policy (${p.rules.filter((x) => !x.passed).length} rule(s) failed)`
+          : `; policy: ${p.rules.length} rule(s) passed`),
     );
   if (!r.promoted)
     lines.push(`production is unchanged; to serve this version: rfm models promote ${r.version} --model ${r.model}`);
@@ -284,7 +291,8 @@ export function registerTrainCommands(program: Command): void {
     )
     .argument(
       '[export]',
-      'transaction export: .csv, .csv.gz, .xlsx or .parquet (UCI Online Retail / Online Retail II columns, Shopify and WooCommerce order exports, or map them with --columns)',
+      'transaction export: .csv, .csv.gz, .xlsx or .parquet (UCI Online Retail / Online Retail II columns,' +
+        ' Shopify and WooCommerce order exports, or map them with --columns)',
     )
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
