@@ -447,7 +447,15 @@ async function aggregateOnce(
       ? format === 'xlsx'
         ? 'xlsx (UTF-8 inside)'
         : 'parquet'
-      : `${enc.encoding}${enc.bom ? ' with BOM' : ''} (${lateEncoding ? `detected: ${lateEncoding}` : enc.how === 'given' ? '--encoding' : enc.how === 'bom' ? 'byte-order mark' : 'detected'})`,
+      : `${enc.encoding}${enc.bom ? ' with BOM' : ''} (${
+          lateEncoding
+            ? `detected: ${lateEncoding}`
+            : enc.how === 'given'
+              ? '--encoding'
+              : enc.how === 'bom'
+                ? 'byte-order mark'
+                : 'detected'
+        })`,
     layout: 'known column names',
     notes: [],
   };
