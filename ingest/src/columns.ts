@@ -109,7 +109,9 @@ export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, 
       : issues.map((i) => i.message).join('; ');
     // one column whose name holds the others: the delimiter was not recognised
     if (cols.length === 1 && /[,;|\t#:]/.test(found[0] ?? ''))
-      head = `the file was read as one single column, so its delimiter was not recognised (use , ; | or tab, the same number of fields on every line, and close every quote); ${head}`;
+      head =
+        'the file was read as one single column, so its delimiter was not recognised' +
+        ` (use , ; | or tab, the same number of fields on every line, and close every quote); ${head}`;
     throw new RfmError(
       'INVALID_INPUT',
       `${file}: ${head}. Columns found: ${list}. Name them with --columns customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)`,

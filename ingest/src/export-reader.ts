@@ -223,7 +223,8 @@ async function resolveDateFormat(
       'INVALID_INPUT',
       given
         ? `${file}: --date-format "${given}" parses none of the dates in column ${cols.date.name} (e.g. "${example}")`
-        : `${file}: cannot recognise the dates in column ${cols.date.name} (e.g. "${example}"); tried ${DATE_FORMATS.join(', ')}; pass --date-format with a strptime format`,
+        : `${file}: cannot recognise the dates in column ${cols.date.name} (e.g. "${example}");` +
+            ` tried ${DATE_FORMATS.join(', ')}; pass --date-format with a strptime format`,
       {
         issues: [
           {
@@ -243,7 +244,9 @@ async function resolveDateFormat(
     return {
       format: best.format,
       offsets,
-      note: `every date in ${cols.date.name} reads both as ${best.format} and as ${twin}; ${best.format} was used (the first listed); pass --date-format "${twin}" if that is what the export means`,
+      note:
+        `every date in ${cols.date.name} reads both as ${best.format} and as ${twin};` +
+        ` ${best.format} was used (the first listed); pass --date-format "${twin}" if that is what the export means`,
     };
   return { format: best.format, offsets };
 }
@@ -444,7 +447,15 @@ async function aggregateOnce(
       ? format === 'xlsx'
         ? 'xlsx (UTF-8 inside)'
         : 'parquet'
-      : `${enc.encoding}${enc.bom ? ' with BOM' : ''} (${lateEncoding ? `detected: ${lateEncoding}` : enc.how === 'given' ? '--encoding' : enc.how === 'bom' ? 'byte-order mark' : 'detected'})`,
+      : `${enc.encoding}${enc.bom ? ' with BOM' : ''} (${
+          lateEncoding
+            ? `detected: ${lateEncoding}`
+            : enc.how === 'given'
+              ? '--encoding'
+              : enc.how === 'bom'
+                ? 'byte-order mark'
+                : 'detected'
+        })`,
     layout: 'known column names',
     notes: [],
   };
@@ -722,7 +733,8 @@ async function dialectError(
 function longLineError(name: string, l: { line: number; bytes: number }): RfmError {
   return new RfmError(
     'INVALID_INPUT',
-    `${name}: line ${l.line} is longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes (at least ${l.bytes.toLocaleString('en-US')}); an export line holds one transaction. Is this the right file?`,
+    `${name}: line ${l.line} is longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes` +
+      ` (at least ${l.bytes.toLocaleString('en-US')}); an export line holds one transaction. Is this the right file?`,
     {
       issues: [
         {

@@ -19,7 +19,10 @@ export function customerSql(c: ColumnInfo): string {
   if (INTEGER.test(c.type)) return `CAST(${id} AS VARCHAR)`;
   if (FLOATING.test(c.type)) {
     const d = `CAST(${id} AS DOUBLE)`;
-    return `CASE WHEN isfinite(${d}) THEN (CASE WHEN ${d} = trunc(${d}) AND abs(${d}) < 9.0e15 THEN CAST(CAST(${d} AS BIGINT) AS VARCHAR) ELSE CAST(${d} AS VARCHAR) END) END`;
+    return (
+      `CASE WHEN isfinite(${d}) THEN (CASE WHEN ${d} = trunc(${d}) AND abs(${d}) < 9.0e15` +
+      ` THEN CAST(CAST(${d} AS BIGINT) AS VARCHAR) ELSE CAST(${d} AS VARCHAR) END) END`
+    );
   }
   return `NULLIF(regexp_replace(trim(CAST(${id} AS VARCHAR)), '^([0-9]+)\\.0*$', '\\1'), '')`;
 }

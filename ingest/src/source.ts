@@ -16,7 +16,10 @@ export interface ColumnInfo {
   type: string;
 }
 
-/** Format from the file name; DuckDB sniffs the delimiter and decompresses gzip itself. */
+/**
+ * Format from the file name. DuckDB sniffs the delimiter; a gzipped export is inflated by rfm
+ * itself to a private plain copy first (DuckDB decompresses gzip on one thread), which DuckDB then reads.
+ */
 export function detectFormat(path: string): SourceFormat {
   const name = basename(path).toLowerCase();
   if (name.endsWith('.parquet') || name.endsWith('.pq')) return 'parquet';

@@ -1,4 +1,4 @@
-import { adjustedRandIndex, Predictor, type ArtifactV1 } from '@rfm/shared';
+import { adjustedRandIndex, nearestCentre, Predictor, type ArtifactV1 } from '@rfm/shared';
 import type { TrainingFeatures } from './features-blob.js';
 
 export interface VersionComparison {
@@ -29,15 +29,13 @@ export function compareVersions(
   const pa = new Predictor(a.artifact);
   const nameA = (c: number) => a.artifact.segments.find((s) => s.cluster === c)!.name;
   const nameB = (c: number) => b.artifact.segments.find((s) => s.cluster === c)!.name;
+  const centresA = a.artifact.centroids.flat();
   const shift = b.artifact.segments.map((s) => {
     const zb = pa.standardize(s.centroid.recency, s.centroid.frequency, s.centroid.monetary);
-    let best = 0;
-    let bestD = Infinity;
-    a.artifact.centroids.forEach((ca, i) => {
-      const d = Math.hypot(zb[0] - ca[0], zb[1] - ca[1], zb[2] - ca[2]);
-      if (d < bestD) [best, bestD] = [i, d];
-    });
-    return { b_cluster: s.cluster, b_segment: s.name, a_cluster: best, a_segment: nameA(best), distance: bestD };
+    const best = nearestCentre(centresA, a.artifact.k, 3, zb);
+    const ca = a.artifact.centroids[best]!;
+    const distance = Math.hypot(zb[0] - ca[0]!, zb[1] - ca[1]!, zb[2] - ca[2]!);
+    return { b_cluster: s.cluster, b_segment: s.name, a_cluster: best, a_segment: nameA(best), distance };
   });
   const side = (v: { version: number; artifact: ArtifactV1 }) => ({
     version: v.version,

@@ -1,8 +1,6 @@
-import { RfmError } from '@rfm/shared';
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, RfmError } from '@rfm/shared';
 
 export const PRODUCTION = 'production';
-const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
-const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TAG_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function now(): string {
@@ -20,7 +18,7 @@ export function checkTag(key: string): string {
 }
 
 export function checkName(kind: 'model' | 'alias', name: string): void {
-  const re = kind === 'model' ? MODEL_RE : ALIAS_RE;
+  const re = kind === 'model' ? MODEL_NAME_PATTERN : ALIAS_PATTERN;
   if (!re.test(name))
     throw new RfmError('INVALID_INPUT', `invalid ${kind} name ${JSON.stringify(name).slice(0, 80)}`, {
       issues: [

@@ -46,7 +46,9 @@ export function evaluatePolicy(
     results.push({
       rule: 'max_silhouette_drop',
       passed: ok,
-      message: `silhouette ${sil === null ? 'n/a' : f(sil)} vs production v${production.version} ${f(prodSil)}: ${ok ? 'within' : 'worse than'} the allowed drop of ${f(policy.max_silhouette_drop)} (floor ${f(floor)})`,
+      message:
+        `silhouette ${sil === null ? 'n/a' : f(sil)} vs production v${production.version} ${f(prodSil)}:` +
+        ` ${ok ? 'within' : 'worse than'} the allowed drop of ${f(policy.max_silhouette_drop)} (floor ${f(floor)})`,
     });
   }
   return results;

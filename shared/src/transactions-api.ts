@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { columnIndex, EXPORT_COLUMN_NAMES, normalizeColumnName, type ExportRole } from './columns.js';
+import { NUMERIC_STRING } from './patterns.js';
 import { DROP_REASONS, invoiceDay, parseIsoDay } from './transactions.js';
 
 /**
@@ -32,8 +33,6 @@ function mapRow(v: unknown): unknown {
   }
   return out;
 }
-
-const NUMERIC_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function lineNumber(field: string) {
   return z

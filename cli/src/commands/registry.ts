@@ -23,7 +23,8 @@ export function registerRegistryCommands(program: Command): void {
         o,
         { from: show(from), to: show(to), ...r, verified: true },
         () =>
-          `copied ${r.models} model(s), ${r.versions} version(s), ${r.aliases} alias(es), ${r.events} event(s) from ${show(from)} to ${show(to)}; verified (digest ${r.digest.slice(0, 12)})`,
+          `copied ${r.models} model(s), ${r.versions} version(s), ${r.aliases} alias(es), ${r.events} event(s)` +
+          ` from ${show(from)} to ${show(to)}; verified (digest ${r.digest.slice(0, 12)})`,
       );
     });
 }

@@ -3,6 +3,7 @@ import { RfmError, type DataSummary, type Issue } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, segmentTable } from '../output.js';
 import { actorOf, configFrom, withLocation } from './common.js';
+import { addExportOptions } from './export-options.js';
 import { trainProgress } from './train-progress.js';
 
 export interface TrainFlags {
@@ -156,7 +157,9 @@ export function readerLines(d: DataSummary): string[] {
   const out: string[] = [];
   if (d.reader) {
     out.push(
-      `read      ${d.reader.encoding}; ${d.reader.layout}${d.reader.dialect ? `; ${d.reader.dialect}` : ''}${d.reader.date_format ? `; dates ${d.reader.date_format}` : ''}`,
+      `read      ${d.reader.encoding}; ${d.reader.layout}` +
+        (d.reader.dialect ? `; ${d.reader.dialect}` : '') +
+        (d.reader.date_format ? `; dates ${d.reader.date_format}` : ''),
     );
     for (const n of d.reader.notes) out.push(`          ${n}`);
   }
@@ -165,7 +168,8 @@ export function readerLines(d: DataSummary): string[] {
   for (const [reason, rows] of Object.entries(d.rejected_samples ?? {}))
     if (rows.length)
       out.push(
-        `rejected  ${reason}: ${rows.map((x) => `${unit} ${x.line} ${JSON.stringify(x.value)}`).join(', ')}${(d.rows_dropped[reason] ?? 0) > rows.length ? ', …' : ''}`,
+        `rejected  ${reason}: ${rows.map((x) => `${unit} ${x.line} ${JSON.stringify(x.value)}`).join(', ')}` +
+          ((d.rows_dropped[reason] ?? 0) > rows.length ? ', …' : ''),
       );
   return out;
 }
@@ -186,7 +190,8 @@ export function trainText(r: TrainResult): string {
     const ks = r.k_selection;
     lines.push(
       `k chosen  ${r.k} of ${ks.k_min}…${ks.k_max}: ${ks.reason ?? 'highest silhouette'}`,
-      `          silhouette${ks.sample < d.customers ? ` (seeded sample of ${int(ks.sample)})` : ''}: ${r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', ')}`,
+      `          silhouette${ks.sample < d.customers ? ` (seeded sample of ${int(ks.sample)})` : ''}: ` +
+        r.sweep.map((p) => `k${p.k} ${fix(p.silhouette, 3)}`).join(', '),
     );
     if (ks.runner_up) lines.push(`runner-up k=${ks.runner_up.k}: ${ks.runner_up.reason}`);
   }
@@ -206,7 +211,10 @@ export function trainText(r: TrainResult): string {
   const p = r.promotion;
   if (p && !p.first_version)
     lines.push(
-      `promoted  production v${p.from ?? '-'} → v${p.to}${p.forced ? `, FORCED past the policy (${p.rules.filter((x) => !x.passed).length} rule(s) failed)` : `; policy: ${p.rules.length} rule(s) passed`}`,
+      `promoted  production v${p.from ?? '-'} → v${p.to}` +
+        (p.forced
+          ? `, FORCED past the policy (${p.rules.filter((x) => !x.passed).length} rule(s) failed)`
+          : `; policy: ${p.rules.length} rule(s) passed`),
     );
   if (!r.promoted)
     lines.push(`production is unchanged; to serve this version: rfm models promote ${r.version} --model ${r.model}`);
@@ -276,14 +284,15 @@ export function featuresText(r: FeaturesResult): string {
 }
 
 export function registerTrainCommands(program: Command): void {
-  program
+  const train = program
     .command('train')
     .description(
       'train a k-means segmentation on a transaction export (CSV, CSV.gz, XLSX, Parquet) and register it as a new version',
     )
     .argument(
       '[export]',
-      'transaction export: .csv, .csv.gz, .xlsx or .parquet (UCI Online Retail / Online Retail II columns, Shopify and WooCommerce order exports, or map them with --columns)',
+      'transaction export: .csv, .csv.gz, .xlsx or .parquet (UCI Online Retail / Online Retail II columns,' +
+        ' Shopify and WooCommerce order exports, or map them with --columns)',
     )
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME, default customer-segments)')
@@ -295,20 +304,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'random seed; the same seed gives the same model (default 42)')
     .option('--n-init <n>', 'k-means++ restarts, the best is kept (default 10)')
     .option('--max-iter <n>', 'Lloyd iterations per restart at most (default 300)')
-    .option('--tol <x>', 'convergence tolerance, relative to the mean feature variance (default 1e-4)')
-    .option('--as-of <date>', 'snapshot date YYYY-MM-DD (default: the day after the last invoice)')
-    .option('--columns <map>', 'column names: customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)')
-    .option('--date-format <fmt>', 'strptime format of the date column, e.g. "%d/%m/%Y %H:%M" (default: detected)')
-    .option(
-      '--frequency <basis>',
-      'what frequency counts: invoices, days (distinct purchase days) or rows (default: invoices, or days when the export has no invoice column)',
-    )
-    .option(
-      '--encoding <name>',
-      'text encoding of a CSV export: utf-8, utf-16, utf-16le, utf-16be, windows-1252, latin-1 (default: detected)',
-    )
-    .option('--decimal <mark>', 'decimal mark of amounts, prices and quantities: , or . (default: detected)')
-    .option('--sheet <name>', '.xlsx exports: the sheet to read (default: the first)')
+    .option('--tol <x>', 'convergence tolerance, relative to the mean feature variance (default 1e-4)');
+  addExportOptions(train)
     .option('--features <file>', 'train on a ready RFM table (cid, recency, frequency, monetary) instead of an export')
     .option(
       '--promote',
@@ -328,26 +325,14 @@ export function registerTrainCommands(program: Command): void {
       emit(o, trainJson(r), () => trainText(r));
     });
 
-  program
+  const features = program
     .command('features')
     .description(
       'write the RFM table of an export (cid, recency, frequency, monetary) as CSV or Parquet, without training',
     )
     .argument('<export>', 'transaction export: .csv, .csv.gz, .xlsx or .parquet')
-    .requiredOption('--out <file>', 'output file: .csv or .parquet')
-    .option('--columns <map>', 'column names: customer=…,invoice=…,date=…,quantity=…,price=… (or amount=…)')
-    .option('--date-format <fmt>', 'strptime format of the date column (default: detected)')
-    .option(
-      '--frequency <basis>',
-      'what frequency counts: invoices, days (distinct purchase days) or rows (default: invoices, or days when the export has no invoice column)',
-    )
-    .option(
-      '--encoding <name>',
-      'text encoding of a CSV export: utf-8, utf-16, utf-16le, utf-16be, windows-1252, latin-1 (default: detected)',
-    )
-    .option('--decimal <mark>', 'decimal mark of amounts, prices and quantities: , or . (default: detected)')
-    .option('--sheet <name>', '.xlsx exports: the sheet to read (default: the first)')
-    .option('--as-of <date>', 'snapshot date YYYY-MM-DD (default: the day after the last invoice)')
+    .requiredOption('--out <file>', 'output file: .csv or .parquet');
+  addExportOptions(features)
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: FeaturesFlags) => {
       const { fit, parseColumnMapping } = await fitOptions({
