@@ -164,9 +164,11 @@ describe('registry (sqlite only)', () => {
       'events',
       'features',
       'labels',
+      'model_state',
       'models',
       'policies',
       'reports',
+      'runs',
       'tags',
       'versions',
     ]);
