@@ -1,40 +1,17 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Registry } from '@rfm/registry';
 import { decodeCustomers, scoreTable } from '@rfm/runs';
 import { Predictor } from '@rfm/shared';
-import { ROOT, SAMPLE, tempDir, type CliResult } from '../support.js';
+import { rfmDist, SAMPLE, tempDir, type CliResult } from '../support.js';
 
-const BIN = join(ROOT, 'cli', 'bin', 'rfm.js');
-
-/** The built CLI (cli/dist, as installed) in its own process. */
-function rfmDist(args: string[], timeoutMs = 120_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, RFM_LOG_LEVEL: 'warn', RFM_ACTOR: 'tester' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`rfm ${args.join(' ')} timed out\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+/** The built CLI (cli/dist, as installed) in its own process, as a person named tester. */
+const rfmAs = (args: string[]): Promise<CliResult> => rfmDist(args, { RFM_ACTOR: 'tester' });
 
 async function ok(args: string[]): Promise<any> {
-  const r = await rfmDist([...args, '--json']);
+  const r = await rfmAs([...args, '--json']);
   if (r.code !== 0) throw new Error(`rfm ${args.join(' ')} exited ${r.code}\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -143,11 +120,11 @@ describe('rfm score / rfm runs (cli/dist processes)', function () {
   });
 
   it('errors: unknown run id, unknown segment, diff of two models, missing columns — clear message and exit code', async () => {
-    const gone = await rfmDist(['runs', 'show', 'r-20260101-abcdef', ...reg]);
+    const gone = await rfmAs(['runs', 'show', 'r-20260101-abcdef', ...reg]);
     expect(gone.code).to.equal(66);
     expect(gone.stderr).to.match(/no saved run with id "r-20260101-abcdef"/);
     const [run] = (await ok(['runs', 'list', ...reg])).runs;
-    const seg = await rfmDist([
+    const seg = await rfmAs([
       'runs',
       'customers',
       run.id,
@@ -161,7 +138,7 @@ describe('rfm score / rfm runs (cli/dist processes)', function () {
     expect(seg.stderr).to.match(/no segment "Whales" in this run; its segments: /);
     await ok(['train', SAMPLE, ...reg, '--model', 'other', '--k', '3']);
     const o = await ok(['score', SAMPLE, ...reg, '--model', 'other', '--out', join(tmp.dir, 'o.csv'), '--save']);
-    const mixed = await rfmDist(['runs', 'diff', run.id, o.run_id, ...reg]);
+    const mixed = await rfmAs(['runs', 'diff', run.id, o.run_id, ...reg]);
     expect(mixed.code).to.equal(65);
     expect(mixed.stderr).to.match(/different models \("customer-segments" and "other"\)/);
     // the version counts frequency as invoices; an export without an invoice column cannot give that
@@ -181,7 +158,7 @@ describe('rfm score / rfm runs (cli/dist processes)', function () {
         )
         .join('\n'),
     );
-    const miss = await rfmDist(['score', noInvoice, ...reg, '--out', join(tmp.dir, 'n.csv')]);
+    const miss = await rfmAs(['score', noInvoice, ...reg, '--out', join(tmp.dir, 'n.csv')]);
     expect(miss.code).to.equal(65);
     expect(miss.stderr).to.match(/counts frequency as distinct invoices, and the export has no invoice column/);
   });
@@ -189,13 +166,13 @@ describe('rfm score / rfm runs (cli/dist processes)', function () {
   it("refuses a bad export exactly as training's import does (message and exit code)", async () => {
     const bad = join(tmp.dir, 'bad.csv');
     writeFileSync(bad, 'foo,bar\n1,2\n');
-    const t = await rfmDist(['train', bad, ...reg]);
-    const s = await rfmDist(['score', bad, ...reg, '--out', join(tmp.dir, 'bad-out.csv')]);
+    const t = await rfmAs(['train', bad, ...reg]);
+    const s = await rfmAs(['score', bad, ...reg, '--out', join(tmp.dir, 'bad-out.csv')]);
     expect(t.code).to.not.equal(0);
     expect(s.code).to.equal(t.code);
     expect(s.stderr.split('\n')[0]).to.equal(t.stderr.split('\n')[0]);
-    const badDate = await rfmDist(['score', SAMPLE, ...reg, '--out', join(tmp.dir, 'd.csv'), '--as-of', '2011-02-30']);
-    const trainDate = await rfmDist(['train', SAMPLE, ...reg, '--as-of', '2011-02-30']);
+    const badDate = await rfmAs(['score', SAMPLE, ...reg, '--out', join(tmp.dir, 'd.csv'), '--as-of', '2011-02-30']);
+    const trainDate = await rfmAs(['train', SAMPLE, ...reg, '--as-of', '2011-02-30']);
     expect(badDate.code).to.equal(65);
     expect(badDate.stderr).to.equal(trainDate.stderr);
   });

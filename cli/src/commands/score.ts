@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { RfmError, type Issue } from '@rfm/shared';
+import { RfmError } from '@rfm/shared';
 import { PRODUCTION, type Registry } from '@rfm/registry';
 import { emit, progress } from '../output.js';
 import { actorOf, configFrom, VersionArg, withReadRegistry, withRegistry } from './common.js';
-import { addExportOptions } from './export-options.js';
+import { addExportOptions, EXPORT_FLAG_NAMES, flagError, type ExportFlags } from './export-options.js';
 import { summaryTable } from './run-output.js';
 
-export interface ScoreFlags {
+export interface ScoreFlags extends ExportFlags {
   registry?: string;
   model?: string;
   actor?: string;
@@ -15,27 +15,10 @@ export interface ScoreFlags {
   alias?: string;
   out: string;
   save?: boolean;
-  asOf?: string;
-  columns?: string;
-  dateFormat?: string;
-  frequency?: string;
-  encoding?: string;
-  decimal?: string;
-  sheet?: string;
   json?: boolean;
 }
 
-const FLAG_OF: Record<string, string> = {
-  version: '--version',
-  alias: '--alias',
-  out: '--out',
-  asOf: '--as-of',
-  dateFormat: '--date-format',
-  frequency: '--frequency',
-  encoding: '--encoding',
-  decimal: '--decimal',
-  sheet: '--sheet',
-};
+const FLAG_OF: Record<string, string> = { ...EXPORT_FLAG_NAMES, version: '--version', alias: '--alias', out: '--out' };
 
 // DuckDB is loaded with @rfm/runs, only by the commands that score
 const runsLib = () => import('@rfm/runs');
@@ -50,14 +33,7 @@ async function scoreOptions(o: ScoreFlags) {
     out: z.string().regex(/\.(csv|parquet|pq)$/i, 'must name a .csv or .parquet file'),
   });
   const r = schema.safeParse(o);
-  if (!r.success) {
-    const issues: Issue[] = r.error.issues.map((i) => {
-      const key = String(i.path[0] ?? '');
-      const raw = (o as unknown as Record<string, unknown>)[key];
-      return { path: FLAG_OF[key] ?? key, message: i.message, ...(raw !== undefined ? { found: String(raw) } : {}) };
-    });
-    throw new RfmError('INVALID_INPUT', `invalid option ${issues[0]!.path}: ${issues[0]!.message}`, { issues });
-  }
+  if (!r.success) throw flagError(r.error, o, FLAG_OF);
   if (r.data.version !== undefined && r.data.alias !== undefined)
     throw new RfmError('INVALID_INPUT', 'give --version or --alias, not both', {
       issues: [{ path: '--alias', message: 'conflicts with --version' }],
