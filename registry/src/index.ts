@@ -14,3 +14,4 @@ export type { TrainingFeatures } from './features-blob.js';
 export { compareVersions, type VersionComparison } from './compare.js';
 export { pendingExport } from './transfer.js';
 export { copyRegistry, type CopyReport } from './copy.js';
+export { versionSummary } from './summary.js';
