@@ -1,6 +1,6 @@
 /**
  * bench/attack — predict latency of a real `rfm serve` on 127.0.0.1 while an anonymous client
- * attacks it (issue 14, items 8, 9, 12 and 13). Each phase measures POST /api/v1/predict from two
+ * attacks it (compare flood, uploads, slowloris, pinned versions). Each phase measures POST /api/v1/predict from two
  * keep-alive clients for --seconds; the idle phase runs first in the same process, so the ratio
  * compares like with like. Prints figures and the load average; bounded (every attack stops at
  * the end of its phase, every socket is closed, the server is stopped).
