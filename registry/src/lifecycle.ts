@@ -28,12 +28,8 @@ async function refuseIfAliased(db: Db, modelName: string, version: number, what:
  * it back. Both are no-ops when the version already has that status, and record one event otherwise.
  */
 async function setArchived(
-  store: Store,
-  trx: Db,
-  modelName: string,
-  version: number,
-  by: ActorReason,
   archived: boolean,
+  ...[store, trx, modelName, version, by]: VersionOp
 ): Promise<VersionRecord> {
   const model = await lockModel(store, trx, modelName);
   const rec = archived
@@ -57,25 +53,11 @@ async function setArchived(
   return getVersion(trx, modelName, version);
 }
 
-export function archive(
-  store: Store,
-  trx: Db,
-  modelName: string,
-  version: number,
-  by: ActorReason,
-): Promise<VersionRecord> {
-  return setArchived(store, trx, modelName, version, by, true);
-}
+/** The arguments every version operation here takes. */
+type VersionOp = [store: Store, trx: Db, modelName: string, version: number, by: ActorReason];
 
-export function unarchive(
-  store: Store,
-  trx: Db,
-  modelName: string,
-  version: number,
-  by: ActorReason,
-): Promise<VersionRecord> {
-  return setArchived(store, trx, modelName, version, by, false);
-}
+export const archive = (...op: VersionOp): Promise<VersionRecord> => setArchived(true, ...op);
+export const unarchive = (...op: VersionOp): Promise<VersionRecord> => setArchived(false, ...op);
 
 /** Delete a version and its artifact for good; its events stay in the history and its number is never given again. */
 export async function deleteVersion(
