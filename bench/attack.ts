@@ -1,6 +1,6 @@
 /**
  * bench/attack — predict latency of a real `rfm serve` on 127.0.0.1 while an anonymous client
- * attacks it (issue 14, items 8, 9, 12 and 13). Each phase measures POST /api/v1/predict from two
+ * attacks it (compare flood, uploads, slowloris, pinned versions). Each phase measures POST /api/v1/predict from two
  * keep-alive clients for --seconds; the idle phase runs first in the same process, so the ratio
  * compares like with like. Prints figures and the load average; bounded (every attack stops at
  * the end of its phase, every socket is closed, the server is stopped).
@@ -251,7 +251,8 @@ async function main(): Promise<void> {
     const open = sockets.filter((x) => !x.destroyed).length;
     for (const x of sockets) x.destroy();
     log(
-      `slowloris  ${fmtStats(s)} (${ratio(s)}); 1,000 slow sockets, ${open} still open after ${SECONDS + 0.5} s (${closedByServer} closed by the server); load ${load()}`,
+      `slowloris  ${fmtStats(s)} (${ratio(s)}); 1,000 slow sockets, ${open} still open after ${SECONDS + 0.5} s` +
+        ` (${closedByServer} closed by the server); load ${load()}`,
     );
   }
 
@@ -298,7 +299,9 @@ async function main(): Promise<void> {
     await a.stop();
     agent.destroy();
     log(
-      `upload     ${fmtStats(s)} (${ratio(s)}); 40 clients × ${(body.length / 1048576).toFixed(1)} MB: answers ${JSON.stringify(Object.fromEntries(a.statuses))}; server RSS ${rss0.toFixed(0)} MB before, peak ${hwmMb(pid).toFixed(0)} MB; load ${load()}`,
+      `upload     ${fmtStats(s)} (${ratio(s)}); 40 clients × ${(body.length / 1048576).toFixed(1)} MB` +
+        `: answers ${JSON.stringify(Object.fromEntries(a.statuses))}` +
+        `; server RSS ${rss0.toFixed(0)} MB before, peak ${hwmMb(pid).toFixed(0)} MB; load ${load()}`,
     );
   }
 

@@ -22,5 +22,6 @@ r_bad = int((ours.recency.values != peer.Recency.values).sum())
 f_bad = int((ours.frequency.values != peer.Frequency.values).sum())
 diff = np.abs(ours.monetary.values - peer.Monetary.values)
 rel = diff / np.maximum(1.0, np.abs(peer.Monetary.values))
-print(f"recency mismatches {r_bad}, frequency mismatches {f_bad}, monetary: max abs diff {diff.max():.3g}, max rel diff {rel.max():.3g}, bit-identical {int((diff == 0).sum())}")
+print(f"recency mismatches {r_bad}, frequency mismatches {f_bad}"
+      f", monetary: max abs diff {diff.max():.3g}, max rel diff {rel.max():.3g}, bit-identical {int((diff == 0).sum())}")
 sys.exit(0 if r_bad == 0 and f_bad == 0 and rel.max() <= 1e-9 else 1)

@@ -54,7 +54,8 @@ let before: string | null = null;
 try {
   before = beforeTree();
   console.log(
-    `bench/registry  (load average ${load()}; ${process.env.BENCH_REGISTRATIONS ?? 15} registrations of 20k customers, ${process.env.BENCH_MOVES ?? 10} promotes, 3 servers)`,
+    `bench/registry  (load average ${load()}; ${process.env.BENCH_REGISTRATIONS ?? 15}` +
+      ` registrations of 20k customers, ${process.env.BENCH_MOVES ?? 10} promotes, 3 servers)`,
   );
   const rows: [string, Record<string, any>][] = [];
   rows.push([`sqlite before (${BEFORE})`, run(before, join(tmp, 'before.db'))]);
@@ -63,11 +64,13 @@ try {
   rows.push(['postgres now', run(ROOT, url)]);
   const f = (x: number) => x.toFixed(x < 10 ? 2 : 0).padStart(8);
   console.log(
-    `${'configuration'.padEnd(28)}${'register'.padStart(10)}${'(max)'.padStart(8)}${'promote→3 served'.padStart(18)}${'(max)'.padStart(8)}${'list'.padStart(8)}${'show'.padStart(8)}${'history'.padStart(9)}   ms, medians`,
+    `${'configuration'.padEnd(28)}${'register'.padStart(10)}${'(max)'.padStart(8)}` +
+      `${'promote→3 served'.padStart(18)}${'(max)'.padStart(8)}${'list'.padStart(8)}${'show'.padStart(8)}${'history'.padStart(9)}   ms, medians`,
   );
   for (const [name, r] of rows)
     console.log(
-      `${name.padEnd(28)}${f(r.register_ms.median).padStart(10)}${f(r.register_ms.max)}${f(r.promote_to_served_ms.median).padStart(18)}${f(r.promote_to_served_ms.max)}${f(r.list_ms)}${f(r.show_ms)}${f(r.history_ms).padStart(9)}`,
+      `${name.padEnd(28)}${f(r.register_ms.median).padStart(10)}${f(r.register_ms.max)}` +
+        `${f(r.promote_to_served_ms.median).padStart(18)}${f(r.promote_to_served_ms.max)}${f(r.list_ms)}${f(r.show_ms)}${f(r.history_ms).padStart(9)}`,
     );
   console.log(`load average after: ${load()}`);
 } finally {

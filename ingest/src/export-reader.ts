@@ -148,8 +148,11 @@ function classifiedSql(src: string, shape: RowShape, raw: boolean): string {
     .filter(Boolean)
     .join(' OR ');
   const excl = shape.excluded ? ', _rfm_excluded AS excl' : '';
-  return `SELECT CASE WHEN cust IS NULL THEN 0 ${cancel ? `WHEN ${cancel} THEN 1 ` : ''}${cols.invoice ? 'WHEN inv IS NULL THEN 2 ' : ''}ELSE 3 END AS cls, *
-  FROM (SELECT ${customerSql(cols.customer)} AS cust, ${inv} AS inv, ${dateSql(cols.date)} AS d, ${values}${excl}${rawValues}${raw ? `, CAST(${sqlIdent(cols.customer.name)} AS VARCHAR) AS rc` : ''} FROM ${src})`;
+  return (
+    `SELECT CASE WHEN cust IS NULL THEN 0 ${cancel ? `WHEN ${cancel} THEN 1 ` : ''}${cols.invoice ? 'WHEN inv IS NULL THEN 2 ' : ''}ELSE 3 END AS cls, *
+  FROM (SELECT ${customerSql(cols.customer)} AS cust, ${inv} AS inv, ${dateSql(cols.date)} AS d, ` +
+    `${values}${excl}${rawValues}${raw ? `, CAST(${sqlIdent(cols.customer.name)} AS VARCHAR) AS rc` : ''} FROM ${src})`
+  );
 }
 
 /**

@@ -27,7 +27,10 @@ function findColumn(cols: ColumnInfo[], field: Field): ColumnInfo | undefined {
 /** The value as DOUBLE, and its text only when that is not a finite number (for the error message). */
 function valueSql(c: ColumnInfo, alias: string): string {
   const id = sqlIdent(c.name);
-  return `TRY_CAST(${id} AS DOUBLE) AS ${alias}_v, CASE WHEN coalesce(isfinite(TRY_CAST(${id} AS DOUBLE)), false) THEN NULL ELSE CAST(${id} AS VARCHAR) END AS ${alias}_t`;
+  return (
+    `TRY_CAST(${id} AS DOUBLE) AS ${alias}_v` +
+    `, CASE WHEN coalesce(isfinite(TRY_CAST(${id} AS DOUBLE)), false) THEN NULL ELSE CAST(${id} AS VARCHAR) END AS ${alias}_t`
+  );
 }
 
 export function todayUtc(): string {
@@ -180,7 +183,8 @@ export function validate(
     const first = issues[0]!;
     throw new RfmError(
       'INVALID_INPUT',
-      `${file}: ${badRows} invalid row(s); first: ${first.path}: ${first.message}${first.found ? ` (found ${first.found}, expected ${first.expected ?? 'a unique id'})` : ''}`,
+      `${file}: ${badRows} invalid row(s); first: ${first.path}: ${first.message}` +
+        `${first.found ? ` (found ${first.found}, expected ${first.expected ?? 'a unique id'})` : ''}`,
       {
         issues,
         details: { invalid_rows: badRows },

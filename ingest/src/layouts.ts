@@ -51,7 +51,8 @@ function shopify(cols: ColumnInfo[]): Layout | undefined {
   return {
     id: 'shopify',
     description:
-      'Shopify orders export: customer = Email, order = Name, date = Created at (the shop’s local day), monetary = Lineitem quantity × Lineitem price; refunded, voided and cancelled orders dropped',
+      'Shopify orders export: customer = Email, order = Name, date = Created at (the shop’s local day), ' +
+      'monetary = Lineitem quantity × Lineitem price; refunded, voided and cancelled orders dropped',
     mapping: { customer: email, invoice: name, date: created, quantity: qty, price },
     orderKey: name,
     excluded,
@@ -78,7 +79,9 @@ function woocommerce(cols: ColumnInfo[]): Layout | undefined {
   const st = `regexp_replace(lower(coalesce(${blankToNull(status)}, '')), '^wc-', '')`;
   return {
     id: 'woocommerce',
-    description: `WooCommerce order export (order-export plugin layout): customer = ${customer}, order = ${order}, date = ${date}, monetary = ${total}; cancelled, refunded, failed, pending, draft and trashed orders dropped`,
+    description:
+      `WooCommerce order export (order-export plugin layout): customer = ${customer}, order = ${order}, date = ${date},` +
+      ` monetary = ${total}; cancelled, refunded, failed, pending, draft and trashed orders dropped`,
     mapping: { customer, invoice: order, date, amount: total },
     orderKey: order,
     excluded: `${st} IN ('cancelled', 'refunded', 'failed', 'pending', 'draft', 'checkout-draft', 'trash')`,

@@ -111,7 +111,8 @@ export function chooseDecimal(
   if (evidence.comma > 0 && evidence.point > 0)
     throw new RfmError(
       'INVALID_INPUT',
-      `${file}: the numbers in ${columns} mix decimal commas ("${evidence.examples.comma}") and decimal points ("${evidence.examples.point}"); pass --decimal , or --decimal .`,
+      `${file}: the numbers in ${columns} mix decimal commas ("${evidence.examples.comma}")` +
+        ` and decimal points ("${evidence.examples.point}"); pass --decimal , or --decimal .`,
       {
         issues: [
           {
@@ -127,7 +128,10 @@ export function chooseDecimal(
   if (evidence.ambiguous > 0 && evidence.point === 0)
     throw new RfmError(
       'INVALID_INPUT',
-      `${file}: cannot tell the decimal mark of ${columns}: "${evidence.examples.ambiguous}" reads as ${evidence.examples.ambiguous?.replace(STRIP, '').replace(',', '')} with a thousands comma or as ${evidence.examples.ambiguous?.replace(STRIP, '').replace(',', '.')} with a decimal comma; pass --decimal , (decimal comma) or --decimal . (decimal point)`,
+      `${file}: cannot tell the decimal mark of ${columns}: "${evidence.examples.ambiguous}"` +
+        ` reads as ${evidence.examples.ambiguous?.replace(STRIP, '').replace(',', '')}` +
+        ` with a thousands comma or as ${evidence.examples.ambiguous?.replace(STRIP, '').replace(',', '.')}` +
+        ` with a decimal comma; pass --decimal , (decimal comma) or --decimal . (decimal point)`,
       {
         issues: [
           {

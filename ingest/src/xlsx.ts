@@ -36,7 +36,10 @@ export function cellText(v: Cell): string {
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   if (v instanceof Date) {
     if (Number.isNaN(v.getTime())) return '';
-    return `${v.getUTCFullYear()}-${pad(v.getUTCMonth() + 1)}-${pad(v.getUTCDate())} ${pad(v.getUTCHours())}:${pad(v.getUTCMinutes())}:${pad(v.getUTCSeconds())}`;
+    return (
+      `${v.getUTCFullYear()}-${pad(v.getUTCMonth() + 1)}-${pad(v.getUTCDate())}` +
+      ` ${pad(v.getUTCHours())}:${pad(v.getUTCMinutes())}:${pad(v.getUTCSeconds())}`
+    );
   }
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
@@ -109,7 +112,8 @@ export async function xlsxToCsv(path: string, out: string, sheet?: string): Prom
     sink.destroy();
     throw new RfmError(
       'INVALID_INPUT',
-      `${basename(path)} is not a readable .xlsx workbook (${(e as Error).message.slice(0, 200)}); save it again from the spreadsheet program, or export the sheet as CSV`,
+      `${basename(path)} is not a readable .xlsx workbook (${(e as Error).message.slice(0, 200)})` +
+        `; save it again from the spreadsheet program, or export the sheet as CSV`,
       { issues: [{ path: 'file', message: 'unreadable xlsx', found: (e as Error).message.slice(0, 200) }], cause: e },
     );
   }

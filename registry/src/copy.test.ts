@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { makeArtifact } from '@rfm/shared/testing';
 import { copyRegistry, Registry } from './index.js';
-import { BACKENDS, rejects } from './testing/index.js';
+import { BACKENDS, rejects } from './test-support/index.js';
 
 const M = 'customer-segments';
 const by = { actor: 'ana', reason: 'copy test' };

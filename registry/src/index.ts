@@ -15,3 +15,4 @@ export { compareVersions, type VersionComparison } from './compare.js';
 export { pendingExport } from './transfer.js';
 export { copyRegistry, type CopyReport } from './copy.js';
 export { newRunId, type NewRun, type RunRecord } from './runs.js';
+export { versionSummary } from './summary.js';

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { sha256Hex, type ArtifactV1 } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry, SCHEMA_VERSION } from './index.js';
-import { BACKENDS, rejects, tamperArtifact } from './testing/index.js';
+import { BACKENDS, rejects, tamperArtifact } from './test-support/index.js';
 
 const M = 'customer-segments';
 const by = { actor: 'ana', reason: 'test' };

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { makeArtifact } from '@rfm/shared/testing';
 import type { RfmError, ArtifactV1 } from '@rfm/shared';
 import { Registry, SCHEMA_VERSION } from './index.js';
-import { BACKENDS, rejects, tamperArtifact, withRawDb } from './testing/index.js';
+import { BACKENDS, rejects, tamperArtifact, withRawDb } from './test-support/index.js';
 
 const M = 'customer-segments';
 const by = { actor: 'ana', reason: 'because' };

@@ -23,57 +23,41 @@ async function refuseIfAliased(db: Db, modelName: string, version: number, what:
   return rec;
 }
 
-export async function archive(
-  store: Store,
-  trx: Db,
-  modelName: string,
-  version: number,
-  by: ActorReason,
+/**
+ * Archive moves a version out of the candidates (refused while it holds an alias); unarchive brings
+ * it back. Both are no-ops when the version already has that status, and record one event otherwise.
+ */
+async function setArchived(
+  archived: boolean,
+  ...[store, trx, modelName, version, by]: VersionOp
 ): Promise<VersionRecord> {
   const model = await lockModel(store, trx, modelName);
-  const rec = await refuseIfAliased(trx, modelName, version, 'archive');
-  if (rec.status === 'archived') return rec;
+  const rec = archived
+    ? await refuseIfAliased(trx, modelName, version, 'archive')
+    : await getVersion(trx, modelName, version);
+  const status = archived ? 'archived' : 'candidate';
+  if (rec.status === status) return rec;
   await trx
     .updateTable('versions')
-    .set({ status: 'archived' })
+    .set({ status })
     .where('id', '=', await versionId(trx, modelName, version))
     .execute();
   await recordEvent(trx, model.id, {
     actor: by.actor,
-    action: 'archive',
+    action: archived ? 'archive' : 'unarchive',
     alias: null,
-    from: version,
-    to: null,
+    from: archived ? version : null,
+    to: archived ? null : version,
     reason: by.reason ?? '',
   });
   return getVersion(trx, modelName, version);
 }
 
-export async function unarchive(
-  store: Store,
-  trx: Db,
-  modelName: string,
-  version: number,
-  by: ActorReason,
-): Promise<VersionRecord> {
-  const model = await lockModel(store, trx, modelName);
-  const rec = await getVersion(trx, modelName, version);
-  if (rec.status === 'candidate') return rec;
-  await trx
-    .updateTable('versions')
-    .set({ status: 'candidate' })
-    .where('id', '=', await versionId(trx, modelName, version))
-    .execute();
-  await recordEvent(trx, model.id, {
-    actor: by.actor,
-    action: 'unarchive',
-    alias: null,
-    from: null,
-    to: version,
-    reason: by.reason ?? '',
-  });
-  return getVersion(trx, modelName, version);
-}
+/** The arguments every version operation here takes. */
+type VersionOp = [store: Store, trx: Db, modelName: string, version: number, by: ActorReason];
+
+export const archive = (...op: VersionOp): Promise<VersionRecord> => setArchived(true, ...op);
+export const unarchive = (...op: VersionOp): Promise<VersionRecord> => setArchived(false, ...op);
 
 /** Delete a version and its artifact for good; its events stay in the history and its number is never given again. */
 export async function deleteVersion(

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry, SCHEMA_VERSION } from './index.js';
-import { BACKENDS, rejects, tableCounts, tamperArtifact, withRawDb } from './testing/index.js';
+import { BACKENDS, rejects, tableCounts, tamperArtifact, withRawDb } from './test-support/index.js';
 
 const M = 'customer-segments';
 const by = { actor: 'tester', reason: 'test' };

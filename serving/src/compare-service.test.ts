@@ -30,7 +30,7 @@ function features(n: number) {
 }
 
 /**
- * Issue 14 item 8: GET /api/v1/models/:name/compare is anonymous and predicts every stored training
+ * GET /api/v1/models/:name/compare is anonymous and predicts every stored training
  * customer of two versions. It used to do so on the event loop, so a loop of requests stalled
  * every prediction. Now it runs in a worker thread, is cached per (a, b, registry revision) and
  * bounded. The test measures the main event loop's longest stall while 10 clients hammer it.

@@ -12,7 +12,7 @@ import {
 } from './test-support/fixtures.js';
 
 /**
- * Issue 14 item 11: no answer, to anyone, names a file on the server. The registry's messages
+ * No answer, to anyone, names a file on the server. The registry's messages
  * used to carry its path (`no model named "x" in registry /data/…`), reachable anonymously.
  */
 describe('server answers never name a file path', function () {

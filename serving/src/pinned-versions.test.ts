@@ -18,7 +18,7 @@ const post = (url: string) =>
   });
 
 /**
- * Issue 14 item 13: `?version=N` loads a version on the request path (sha256, schema, predictor)
+ * `?version=N` loads a version on the request path (sha256, schema, predictor)
  * and kept only 4; a client cycling through 40 versions made every request a synchronous load.
  * Now loads are rate-limited (8 a second per process, the rest 503 + Retry-After: 1) and the
  * cache holds 16, so the cost an anonymous client can cause is bounded.

@@ -34,7 +34,7 @@ async function predictLatencies(url: string, n: number): Promise<{ ok: number; p
 }
 
 /**
- * Issue 14 item 12: slowloris. 1,000 sockets that send half a request and then one header line
+ * Slowloris: 1,000 sockets that send half a request and then one header line
  * now and then used to be kept for Node's defaults (60 s of headers, checked every 30 s), and an
  * idle socket forever. The deadlines here are the production ones shortened (headers 1.5 s) so
  * the test is quick; the same code path applies them.

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'nod
 import type { Socket } from 'node:net';
 
 /**
- * Timeouts and a connection cap for the HTTP server (issue 14, item 12), sized for this workload:
+ * Timeouts and a connection cap for the HTTP server (against slowloris and connection floods), sized for this workload:
  * small JSON predictions answered in well under a millisecond, CSV bodies of at most 50 MB, and
  * form uploads of at most 20 MB from people's browsers.
  *

@@ -47,7 +47,7 @@ function openUpload(url: string): {
 }
 
 /**
- * Issue 14 item 9: the no-JavaScript upload keeps each file (up to 20 MB) in memory; any number
+ * The no-JavaScript upload keeps each file (up to 20 MB) in memory; any number
  * could be in flight at once (50 = 1 GB). Now at most MAX_CONCURRENT_UPLOADS are, and the rest are
  * refused at once with 503 + Retry-After, before their bodies are read.
  */

@@ -66,7 +66,8 @@ export function parseArtifact(bytes: Uint8Array, expectedSha256?: string): Artif
   if (head?.format !== ARTIFACT_FORMAT || !known.includes(head?.schema_version))
     throw new ArtifactRejectedError(
       'format',
-      `unknown artifact format: expected ${ARTIFACT_FORMAT} v${ARTIFACT_SCHEMA_VERSIONS.join(' or v')}, found ${String(head?.format)} v${String(head?.schema_version)}`,
+      `unknown artifact format: expected ${ARTIFACT_FORMAT} v${ARTIFACT_SCHEMA_VERSIONS.join(' or v')}` +
+        `, found ${String(head?.format)} v${String(head?.schema_version)}`,
     );
   const r = ArtifactSchema.safeParse(json);
   if (!r.success) {

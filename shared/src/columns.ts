@@ -28,7 +28,7 @@ export const EXPORT_COLUMN_NAMES: Record<ExportRole, readonly string[]> = {
 export const FEATURE_FIELDS = ['cid', 'recency', 'frequency', 'monetary'] as const;
 export type FeatureField = (typeof FEATURE_FIELDS)[number];
 
-/** Known RFM-table column names per field (the seed's `CID, Recency, Frequency, Monetary` included). */
+/** Known RFM-table column names per field (the field names `CID, Recency, Frequency, Monetary` are accepted too). */
 export const FEATURE_COLUMN_NAMES: Record<FeatureField, readonly string[]> = {
   cid: ['cid', 'customer_id', 'CustomerID', 'customer'],
   recency: ['recency', 'recency_days'],

@@ -22,7 +22,8 @@ export const ENV_VARS = {
     'comma-separated origins allowed to call the API from a browser, e.g. https://crm.example.com (default: none, CORS off)',
   RFM_WORKERS: 'server processes: a number, or auto for one per core (default 1)',
   RFM_TRUST_PROXY:
-    'the reverse proxies in front of the server, so client addresses (rate limits) and https (Secure cookie) come from X-Forwarded-*: a hop count such as 1, or comma-separated addresses/subnets such as loopback or 10.0.0.0/8 (default: none, trust no header)',
+    'the reverse proxies in front of the server, so client addresses (rate limits) and https (Secure cookie) come from X-Forwarded-*' +
+    ': a hop count such as 1, or comma-separated addresses/subnets such as loopback or 10.0.0.0/8 (default: none, trust no header)',
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);

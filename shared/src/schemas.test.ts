@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { CustomerFeaturesSchema, PredictRequestSchema } from './schemas.js';
 import { parseOrThrow, parsePredictRequest } from './validate.js';
 import { RfmError } from './errors.js';
-import { makeArtifact, parseArtifactV1Release } from './testing/index.js';
+import { makeArtifact, parseArtifactV1Release } from './test-support/index.js';
 import { parseArtifact, serializeArtifact } from './artifact.js';
 
 describe('schemas', () => {

@@ -330,7 +330,9 @@ function descriptive(x: Facts): { name: string; description: string; action: str
   const activity = x.gaps <= RECENT_WITHIN_GAPS ? 'Active' : x.gaps <= LOST_BEYOND_GAPS ? 'Lapsing' : 'Inactive';
   const buyers = x.frequency < 2 ? 'one-time buyers' : x.m >= 4 ? 'high-spending repeat buyers' : 'repeat buyers';
   const name = `${activity} ${buyers}`;
-  const description = `Last purchase ${n0(x.recency)} days ago (${gapsText(x.gaps)} the shop's usual gap of ${n0(x.gap)} days); typically ${purchases(x.frequency)} and ${n0(x.monetary)} spent.`;
+  const description =
+    `Last purchase ${n0(x.recency)} days ago (${gapsText(x.gaps)} the shop's usual gap of ${n0(x.gap)} days)` +
+    `; typically ${purchases(x.frequency)} and ${n0(x.monetary)} spent.`;
   const action =
     activity === 'Active'
       ? x.frequency < 2

@@ -92,7 +92,9 @@ export const TransactionRowSchema = z
   .meta({
     id: 'TransactionLine',
     description:
-      'One line of the export. Recognised names: invoice | InvoiceNo | Invoice, date | InvoiceDate, quantity | Quantity, price | UnitPrice | Price, amount | Amount (instead of quantity × price), cid | CustomerID | Customer ID; other columns (StockCode, Description, Country) are ignored.',
+      'One line of the export. Recognised names: invoice | InvoiceNo | Invoice, date | InvoiceDate,' +
+      ' quantity | Quantity, price | UnitPrice | Price, amount | Amount (instead of quantity × price),' +
+      ' cid | CustomerID | Customer ID; other columns (StockCode, Description, Country) are ignored.',
   });
 
 export const TransactionsRequestSchema = z

@@ -1,5 +1,5 @@
 /**
- * A fleet on one PostgreSQL registry (issue #15): three `rfm serve` processes, a trainer and a
+ * A fleet on one PostgreSQL registry: three `rfm serve` processes, a trainer and a
  * promoter in other processes, load running the whole time. Every server follows production by
  * LISTEN/NOTIFY; a database restart in the middle costs no prediction, and the servers catch up
  * on the next move. A trainer that cannot reach the database saves its model for a later import.

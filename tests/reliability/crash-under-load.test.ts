@@ -7,13 +7,11 @@
  * as committed. Throughout, the server answers every request (zero failures) and follows the
  * promotions the writers managed to commit.
  *
- * Writers run on the built packages (node, no tsx: ~3× faster start) when registry/ and shared/
- * are built and newer than their sources (as under `npm test`, which builds first); otherwise
- * through tsx. Two spare writers are started ahead, so a kill costs about one start-up.
+ * Writers run from the sources through tsx (they use the test helpers, which are never built into
+ * dist). Two spare writers are started ahead, so a kill costs about one start-up.
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
 import { makeArtifact } from '@rfm/shared/testing';
@@ -24,27 +22,6 @@ const KILLS = Number(process.env.RFM_CRASH_KILLS ?? 50);
 const WRITER = join(ROOT, 'tests', 'fixtures', 'crash-writer.mjs');
 const MODEL = 'customer-segments';
 
-function newest(dir: string, ext: RegExp): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p, ext));
-    else if (ext.test(e.name)) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** The built packages are usable when each dist is newer than every source file of its package. */
-function builtIsFresh(): boolean {
-  try {
-    return ['registry', 'shared'].every(
-      (pkg) => newest(join(ROOT, pkg, 'dist'), /\.js$/) >= newest(join(ROOT, pkg, 'src'), /(?<!\.test)\.ts$/),
-    );
-  } catch {
-    return false;
-  }
-}
-
 interface Writer {
   child: ChildProcess;
   ready: Promise<void>;
@@ -54,8 +31,8 @@ interface Writer {
   stderr: () => string;
 }
 
-function startWriter(file: string, tag: string, built: boolean): Writer {
-  const args = built ? [WRITER, file, tag] : ['--conditions=rfm-source', '--import', 'tsx', WRITER, file, tag];
+function startWriter(file: string, tag: string): Writer {
+  const args = ['--conditions=rfm-source', '--import', 'tsx', WRITER, file, tag];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let err = '';
@@ -96,7 +73,6 @@ describe('crash safety: SIGKILL mid-registration under a live server', function 
     const reg = await Registry.open(file);
     await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 0 }), actor: 'setup' });
     await reg.close();
-    const built = builtIsFresh();
     const server = await startServerProcess(['--registry', file], { RFM_POLL_MS: '50' });
     const loop = requestLoop(server.url, 2);
     const spares: Writer[] = [];
@@ -106,8 +82,7 @@ describe('crash safety: SIGKILL mid-registration under a live server', function 
     const delays: number[] = [];
     try {
       const top = (i: number) => {
-        while (spares.length < 2 && i + spares.length < KILLS)
-          spares.push(startWriter(file, `w${i + spares.length}`, built));
+        while (spares.length < 2 && i + spares.length < KILLS) spares.push(startWriter(file, `w${i + spares.length}`));
       };
       for (let i = 0; i < KILLS; i++) {
         top(i);
@@ -169,7 +144,7 @@ describe('crash safety: SIGKILL mid-registration under a live server', function 
 
     const lat = [...stats.latenciesMs].sort((a, b) => a - b);
     console.log(
-      `      ${KILLS} kills in ${killSecs.toFixed(1)} s (writers on ${built ? 'built packages' : 'tsx'}; kill delays ${Math.min(...delays)}–${Math.max(...delays)} ms after the first commit); ` +
+      `      ${KILLS} kills in ${killSecs.toFixed(1)} s (kill delays ${Math.min(...delays)}–${Math.max(...delays)} ms after the first commit); ` +
         `${verify.length} versions, ${reportedPromotions.size} promotions reported; server: ${stats.requests} requests, ${stats.failures.length} failed, ` +
         `${stats.versions.size} versions answered, p99 ${percentile(lat, 99).toFixed(1)} ms`,
     );

@@ -353,7 +353,7 @@ const CASES: Case[] = [
     file: (dir) => write(join(dir, 'export.xlsx'), noise(100)),
     expect: fails(65, 'INVALID_INPUT', /export\.xlsx is not a readable \.xlsx workbook/),
   },
-  // Exports as shops really hand them over (issue #13): generated shapes of one made-up shop's
+  // Exports as shops really hand them over: generated shapes of one made-up shop's
   // 98 order lines, 46 orders, 14 customers (ingest/src/test-support/shapes.ts)
   ...(['mixed-newlines', 'utf16', 'windows-1252', 'utc-offsets'] as const).map(
     (shape): Case => ({

@@ -28,7 +28,7 @@ function rollback(url: string, token: string): Promise<number> {
 }
 
 /**
- * Issue 14 item 10 across `--workers`: each worker allows floor(10 / N) failures per client, so
+ * The failed-authentication limit across `--workers`: each worker allows floor(10 / N) failures per client, so
  * however the kernel spreads a client's connections, the total stays within 10.
  */
 describe('failed-auth rate limit holds across rfm serve --workers 2', function () {

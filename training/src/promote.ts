@@ -49,7 +49,8 @@ export async function promoteThroughPolicy(
     if (isRfmError(e) && e.code === 'POLICY_REFUSED')
       throw new RfmError(
         'POLICY_REFUSED',
-        `v${reg.version} of "${o.modelName}" is registered as a candidate; ${e.message}. Production is unchanged; to override: rfm models promote ${reg.version} --model ${o.modelName} --force --reason "…"`,
+        `v${reg.version} of "${o.modelName}" is registered as a candidate; ${e.message}.` +
+          ` Production is unchanged; to override: rfm models promote ${reg.version} --model ${o.modelName} --force --reason "…"`,
         { issues: e.issues, details: { ...e.details, version: reg.version } },
       );
     throw e;

@@ -430,7 +430,8 @@ async function savePending(
   await writeFile(file, pendingExport(input));
   return new RfmError(
     'REGISTRY_UNAVAILABLE',
-    `${e.message}; the trained model was saved to ${file}: once the registry is back, register it with \`rfm models import ${file}${options.promote ? ' --promote' : ''}\``,
+    `${e.message}; the trained model was saved to ${file}` +
+      `: once the registry is back, register it with \`rfm models import ${file}${options.promote ? ' --promote' : ''}\``,
     { cause: e, details: { pending_file: file } },
   );
 }

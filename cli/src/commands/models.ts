@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { VersionRecord } from '@rfm/registry';
+import { type VersionRecord, versionSummary as listSummary } from '@rfm/registry';
 import { trainingRevenue } from '@rfm/shared';
 import { emit, segmentTable, table } from '../output.js';
 import { actorOf, configFrom, parseVersion, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
@@ -7,18 +7,10 @@ import { registerLifecycleCommands } from './models-lifecycle.js';
 
 const fmt = (n: number | null | undefined, d = 3) => (n === null || n === undefined ? '' : Number(n).toFixed(d));
 
+/** The registry's list summary plus what the CLI also prints: the snapshot date and the artifact hash. */
 function versionSummary(v: VersionRecord) {
   return {
-    version: v.version,
-    status: v.status,
-    aliases: v.aliases,
-    created_at: v.createdAt,
-    created_by: v.createdBy,
-    k: v.k,
-    inertia: v.metrics.inertia,
-    silhouette: v.metrics.silhouette,
-    customers: v.data.customers,
-    source: v.data.source.file,
+    ...listSummary(v),
     snapshot_date: v.data.snapshot_date,
     sha256: v.artifact.sha256,
   };

@@ -26,7 +26,7 @@ function rfm(
   });
 }
 
-/** Issue 14 item 10: a short admin token is refused at start-up, and rfm says how to make a good one. */
+/** A short admin token is refused at start-up, and rfm says how to make a good one. */
 describe('rfm token and the admin token length', function () {
   this.timeout(90_000);
 

@@ -26,7 +26,7 @@ function rfm(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 /**
- * Issue 14 item 1: `rfm train --promote` used to move production at registration, skipping the
+ * `rfm train --promote` used to move production at registration, skipping the
  * promotion policy and recording no rules. Now it goes through the policy like every other door.
  */
 describe('rfm train --promote goes through the promotion policy', function () {

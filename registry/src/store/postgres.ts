@@ -5,7 +5,7 @@ import { redactUrl } from '../location.js';
 import { PG_MIGRATIONS } from './pg-migrations.js';
 import { SCHEMA_VERSION, schemaTooNew, schemaTooOld } from './schema-version.js';
 import type { RegistryTables } from './schema.js';
-import type { Db, Store } from './store.js';
+import { type Db, refuseReadOnly, type Store, translatingErrors } from './store.js';
 
 /** Arbitrary constant: the advisory lock every migrating process takes, so one migrates and the others wait. */
 const MIGRATION_LOCK = 7_414_221;
@@ -95,30 +95,20 @@ export class PostgresStore implements Store {
   }
 
   async write<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
-    if (this.readonly) throw new RfmError('REGISTRY_ERROR', 'the registry is open read-only');
-    try {
-      return await this.db.transaction().execute(fn);
-    } catch (e) {
-      throw this.wrapError(e);
-    }
+    refuseReadOnly(this);
+    return translatingErrors(this, () => this.db.transaction().execute(fn));
   }
 
-  async read<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    try {
-      return await fn(this.db);
-    } catch (e) {
-      throw this.wrapError(e);
-    }
+  read<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return translatingErrors(this, () => fn(this.db));
   }
 
   /** Every change the servers care about records an event: the newest event id is the change token. */
-  async changeToken(): Promise<string> {
-    try {
+  changeToken(): Promise<string> {
+    return translatingErrors(this, async () => {
       const r = await sql<{ id: number | null }>`select max(id) as id from events`.execute(this.db);
       return String(r.rows[0]?.id ?? 0);
-    } catch (e) {
-      throw this.wrapError(e);
-    }
+    });
   }
 
   async schemaVersion(): Promise<number> {

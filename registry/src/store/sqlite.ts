@@ -6,7 +6,7 @@ import { isRfmError, RfmError } from '@rfm/shared';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SCHEMA_VERSION, schemaTooNew, schemaTooOld } from './schema-version.js';
 import type { RegistryTables } from './schema.js';
-import type { Db, Store } from './store.js';
+import { type Db, refuseReadOnly, type Store, translatingErrors } from './store.js';
 
 /** How long a writer waits for another's lock before SQLite reports busy (then we retry: see write). */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -74,10 +74,10 @@ export class SqliteStore implements Store {
   }
 
   async write<T>(fn: (trx: Db) => Promise<T>): Promise<T> {
-    if (this.readonly) throw new RfmError('REGISTRY_ERROR', 'the registry is open read-only');
-    try {
-      // One connection: Kysely's mutex keeps every other query of this handle out until we finish.
-      return await this.db.connection().execute(async (conn) => {
+    refuseReadOnly(this);
+    // One connection: Kysely's mutex keeps every other query of this handle out until we finish.
+    return translatingErrors(this, () =>
+      this.db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn);
         try {
           const out = await fn(conn);
@@ -87,26 +87,16 @@ export class SqliteStore implements Store {
           if (this.raw.inTransaction) await sql`rollback`.execute(conn);
           throw e;
         }
-      });
-    } catch (e) {
-      throw this.wrapError(e);
-    }
+      }),
+    );
   }
 
-  async read<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    try {
-      return await fn(this.db);
-    } catch (e) {
-      throw this.wrapError(e);
-    }
+  read<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return translatingErrors(this, () => fn(this.db));
   }
 
-  async changeToken(): Promise<string> {
-    try {
-      return String(this.raw.pragma('data_version', { simple: true }));
-    } catch (e) {
-      throw this.wrapError(e);
-    }
+  changeToken(): Promise<string> {
+    return translatingErrors(this, async () => String(this.raw.pragma('data_version', { simple: true })));
   }
 
   async schemaVersion(): Promise<number> {

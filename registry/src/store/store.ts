@@ -1,3 +1,4 @@
+import { RfmError } from '@rfm/shared';
 import type { Kysely } from 'kysely';
 import type { RegistryTables } from './schema.js';
 
@@ -32,4 +33,18 @@ export interface Store {
   /** translate a driver error into an RfmError whose message never names the file or URL */
   wrapError(e: unknown): Error;
   close(): Promise<void>;
+}
+
+/** Every back end's write starts here: a read-only handle refuses before touching the database. */
+export function refuseReadOnly(store: Pick<Store, 'readonly'>): void {
+  if (store.readonly) throw new RfmError('REGISTRY_ERROR', 'the registry is open read-only');
+}
+
+/** Run `op` and translate any driver error the back end's way (never naming the file or URL). */
+export async function translatingErrors<T>(store: Pick<Store, 'wrapError'>, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw store.wrapError(e);
+  }
 }

@@ -16,7 +16,8 @@ export function requireAdmin(token: string | undefined): RequestHandler {
       return next(
         new RfmError(
           'FORBIDDEN',
-          'admin write routes are disabled: start the server with RFM_ADMIN_TOKEN set (at least 32 characters; `rfm token` prints one) and send it as "Authorization: Bearer <token>"',
+          'admin write routes are disabled: start the server with RFM_ADMIN_TOKEN set (at least 32 characters; `rfm token` prints one)' +
+            ' and send it as "Authorization: Bearer <token>"',
         ),
       );
     const header = req.get('authorization') ?? '';

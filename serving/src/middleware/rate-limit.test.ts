@@ -14,7 +14,7 @@ import {
 const TOKEN = 'rate-limit-test-admin-token-0123456789';
 
 /**
- * Issue 14 item 10: failed admin authentications (bearer on the API, the sign-in form, admin forms)
+ * Failed admin authentications (bearer on the API, the sign-in form, admin forms)
  * are limited per client: 10 per 15 minutes over all workers. Before, an anonymous client could try
  * tokens as fast as the server answered.
  */

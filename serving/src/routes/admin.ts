@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ALIAS_PATTERN, isRfmError, MODEL_NAME_PATTERN, parseOrThrow, RfmError, VERSION_PATTERN } from '@rfm/shared';
-import { PRODUCTION } from '@rfm/registry';
+import { PRODUCTION, versionSummary } from '@rfm/registry';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import { optionalJsonBody } from '../middleware/json-body.js';
@@ -81,18 +81,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     for (const m of await reader.models())
       models.push({
         ...m,
-        versions: (await reader.list(m.name)).map((v) => ({
-          version: v.version,
-          status: v.status,
-          aliases: v.aliases,
-          created_at: v.createdAt,
-          created_by: v.createdBy,
-          k: v.k,
-          silhouette: v.metrics.silhouette,
-          inertia: v.metrics.inertia,
-          customers: v.data.customers,
-          source: v.data.source.file,
-        })),
+        versions: (await reader.list(m.name)).map(versionSummary),
       });
     res.json({ models });
   });

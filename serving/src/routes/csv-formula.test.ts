@@ -14,7 +14,7 @@ import {
   type TempRegistry,
 } from '../test-support/fixtures.js';
 
-/** Issue 14 item 7: scored CSVs are opened in spreadsheets; no text cell may run as a formula. */
+/** Scored CSVs are opened in spreadsheets; no text cell may run as a formula. */
 describe('scored CSVs escape formula-like text cells (CSV injection)', function () {
   this.timeout(60_000);
 

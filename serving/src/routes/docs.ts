@@ -21,6 +21,13 @@ export function docsRoutes(): Router {
   return router;
 }
 
+/**
+ * Code wider than a phone scrolls sideways inside its box (rfm.css): focusable and named, so a
+ * keyboard user can reach and scroll it too.
+ */
+const scrollablePre = (label: string, text: string) =>
+  html`<pre tabindex="0" role="region" aria-label="${label}"><code>${text}</code></pre>`;
+
 const pretty = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2));
 
 function examples(b: BodyDoc | undefined): SafeHtml | string {
@@ -28,7 +35,7 @@ function examples(b: BodyDoc | undefined): SafeHtml | string {
   const list = Object.entries(b.examples);
   return html`<p class="hint">Content type <code>${b.contentType}</code>${b.schema ? '' : ''}</p>${list.map(
     ([name, e]) =>
-      html`<details><summary>Example: ${e.summary ?? name}</summary><pre><code>${pretty(e.value)}</code></pre></details>`,
+      html`<details><summary>Example: ${e.summary ?? name}</summary>${scrollablePre(`Example: ${e.summary ?? name}`, pretty(e.value))}</details>`,
   )}`;
 }
 
@@ -61,7 +68,9 @@ ${OPERATIONS.filter((op) => op.tag === t.name).map((op) => {
 ${op.admin ? html`<p class="hint">Needs <code>Authorization: Bearer &lt;RFM_ADMIN_TOKEN&gt;</code>.</p>` : ''}
 ${
   params.length
-    ? html`<div class="table-scroll"><table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th></tr></thead>
+    ? // a phone scrolls this table sideways: focusable and named, so the keyboard can scroll it too
+      html`<div class="table-scroll" tabindex="0" role="region" aria-label="Parameters of ${op.method.toUpperCase()} ${op.path}">
+<table><thead><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th></tr></thead>
 <tbody>${params.map(
         (p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td>
 <td><code>${JSON.stringify(p.schema)}</code></td></tr>`,
@@ -76,7 +85,7 @@ ${Object.entries(op.responses).map(([status, r]) => html`<p><strong>${status}</s
 )}
 <section><h2>Schemas</h2>${Object.entries(doc.components?.schemas ?? {}).map(
     ([name, s]) =>
-      html`<details class="card" id="schema-${name}"><summary>${name}</summary><pre><code>${JSON.stringify(s, null, 2)}</code></pre></details>`,
+      html`<details class="card" id="schema-${name}"><summary>${name}</summary>${scrollablePre(`Schema ${name}`, JSON.stringify(s, null, 2))}</details>`,
   )}</section>`;
   return page({ title: 'API', body });
 }

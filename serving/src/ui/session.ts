@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 
 /**
- * The web UI's admin session: a signed cookie plus a little server-side state (issue 14, item 10).
+ * The web UI's admin session: a signed cookie plus a little server-side state, so sign-out really ends it.
  *
  * After a person types the admin token (checked with `tokenMatches`), the server sets
  * `rfm_admin = base64url(JSON {actor, expires, nonce}) "." HMAC-SHA256(key, payload)`, where the

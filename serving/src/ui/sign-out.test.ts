@@ -12,7 +12,7 @@ import {
 const TOKEN = 'sign-out-test-admin-token-0123456789';
 
 /**
- * Issue 14 item 10, over real HTTP: sign-out and "sign out everyone" are server-side. Before, the
+ * Over real HTTP: sign-out and "sign out everyone" are server-side. Before, the
  * session was a signed cookie only, so a copy of the cookie kept working after sign-out.
  */
 describe('sign-out over HTTP: a replayed cookie is refused', function () {

@@ -240,7 +240,15 @@ ${r.data.first_invoice.slice(0, 10)} to ${r.data.last_invoice?.slice(0, 10) ?? '
       : ''
   }</dd>
 <dt>k-means</dt><dd>k = ${r.params.k}, seed ${r.params.seed}, ${r.params.n_init} restarts, ${r.metrics.iterations} iterations</dd>
-${a?.k_selection?.reason ? html`<dt>Why k = ${a.k}</dt><dd id="k-reason">${a.k_selection.reason}${a.k_selection.runner_up ? html`<br><span class="small muted">Runner-up k = ${a.k_selection.runner_up.k}: ${a.k_selection.runner_up.reason}</span>` : ''}</dd>` : ''}
+${
+  a?.k_selection?.reason
+    ? html`<dt>Why k = ${a.k}</dt><dd id="k-reason">${a.k_selection.reason}${
+        a.k_selection.runner_up
+          ? html`<br><span class="small muted">Runner-up k = ${a.k_selection.runner_up.k}: ${a.k_selection.runner_up.reason}</span>`
+          : ''
+      }</dd>`
+    : ''
+}
 ${r.description ? html`<dt>Description</dt><dd>${r.description}</dd>` : ''}
 </dl>
 <p>${
@@ -323,10 +331,16 @@ ${s.scores.m}</span></span></td>
         : ''
     }</td></tr>`,
   )}</tbody></table></div>
-<p class="small muted">Typical = the segment's centre mapped back to original units; avg = the plain mean of its training customers;
-% of revenue = the segment's share of its training customers' total spend. Scores are 1–5 against all customers (R 5 = bought most recently).${
+<p class="small muted">${[
+    html`Typical = the segment's centre mapped back to original units; avg = the plain mean of its training customers; `,
+    html`% of revenue = the segment's share of its training customers' total spend. `,
+    html`Scores are 1–5 against all customers (R 5 = bought most recently).`,
+  ]}${
     a.naming
-      ? html` Names are judged against this shop's usual gap between purchases, ${fmtNumber(a.naming.usual_gap_days)} days (${a.naming.gap_basis}), with the segment's medians: "recent", "new" and "active" only within ${a.naming.recent_within_gaps}× that gap.`
+      ? [
+          html` Names are judged against this shop's usual gap between purchases, ${fmtNumber(a.naming.usual_gap_days)} days (${a.naming.gap_basis}), `,
+          html`with the segment's medians: "recent", "new" and "active" only within ${a.naming.recent_within_gaps}× that gap.`,
+        ]
       : ''
   }</p>
 </section>
@@ -417,12 +431,22 @@ export interface AdminPageOptions {
 export function renderAdminPage(o: AdminPageOptions): string {
   let body: SafeHtml;
   if (!o.enabled) {
-    body = html`<h1>Admin</h1><div class="notice notice-warn" role="status" id="admin-disabled">Admin actions are off on this server. Start it with <code>RFM_ADMIN_TOKEN</code> set (at least 32 characters; <code>rfm token</code> prints one) to promote, roll back and rename segments from this page.</div>`;
+    body = html`<h1>Admin</h1><div class="notice notice-warn" role="status" id="admin-disabled">${[
+      html`Admin actions are off on this server. `,
+      html`Start it with <code>RFM_ADMIN_TOKEN</code> set (at least 32 characters; <code>rfm token</code> prints one) `,
+      html`to promote, roll back and rename segments from this page.`,
+    ]}</div>`;
   } else if (o.admin) {
     body = html`<h1>Admin</h1>
-<div class="notice notice-ok" role="status" id="signed-in">Signed in as <strong>${o.admin.actor}</strong>. Promote, roll back and rename segments on the <a href="/models">models page</a>.</div>
+<div class="notice notice-ok" role="status" id="signed-in">${[
+      html`Signed in as <strong>${o.admin.actor}</strong>. `,
+      html`Promote, roll back and rename segments on the <a href="/models">models page</a>.`,
+    ]}</div>
 <form method="post" action="/admin/logout">${csrfField(o.admin)}<button type="submit" class="secondary" id="sign-out">Sign out</button></form>
-<form method="post" action="/admin/logout-all">${csrfField(o.admin)}<button type="submit" class="secondary" id="sign-out-all">Sign out everyone</button> <span class="small muted">ends every admin session on this server, yours included</span></form>`;
+<form method="post" action="/admin/logout-all">${csrfField(o.admin)}${[
+      html`<button type="submit" class="secondary" id="sign-out-all">Sign out everyone</button> `,
+      html`<span class="small muted">ends every admin session on this server, yours included</span>`,
+    ]}</form>`;
   } else {
     body = html`<h1>Admin sign-in</h1>
 <p class="lead">Promoting a version, rolling back and renaming segments need the server's admin token (<code>RFM_ADMIN_TOKEN</code>).</p>

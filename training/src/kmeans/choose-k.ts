@@ -80,8 +80,10 @@ function decide(
       : base.k === knee
         ? `k = ${knee} is the knee of the inertia curve (more segments stop paying off), and its smallest segment holds ${pct(base.smallestShare)}`
         : knee === chosen
-          ? `after the knee (k = ${knee}, chosen), k = ${base.k} is the nearest k whose smallest segment holds ≥ ${pct(minShare)} (${pct(base.smallestShare)})`
-          : `the knee of the inertia curve is k = ${knee}, but a segment there holds under ${pct(minShare)}; k = ${base.k} is the nearest k whose smallest segment holds ${pct(base.smallestShare)}`;
+          ? `after the knee (k = ${knee}, chosen), k = ${base.k}` +
+            ` is the nearest k whose smallest segment holds ≥ ${pct(minShare)} (${pct(base.smallestShare)})`
+          : `the knee of the inertia curve is k = ${knee}, but a segment there holds under ${pct(minShare)}` +
+            `; k = ${base.k} is the nearest k whose smallest segment holds ${pct(base.smallestShare)}`;
   const s0 = base.silhouette ?? -Infinity;
   const better = eligible
     .filter((c) => c !== base && (c.silhouette ?? -Infinity) > s0 + margin)
@@ -89,7 +91,10 @@ function decide(
   if (better)
     return {
       k: better.k,
-      reason: `${baseWhy} — but k = ${better.k} separates the segments clearly better (silhouette ${sil(better.silhouette)} against ${sil(base.silhouette)}, more than ${margin} higher), and its smallest segment holds ${pct(better.smallestShare)}`,
+      reason:
+        `${baseWhy} — but k = ${better.k} separates the segments clearly better` +
+        ` (silhouette ${sil(better.silhouette)} against ${sil(base.silhouette)}, more than ${margin} higher)` +
+        `, and its smallest segment holds ${pct(better.smallestShare)}`,
     };
   return {
     k: base.k,

@@ -42,9 +42,10 @@ export function lloydRuns(
   const perGroup = Math.max(1, Math.floor(BATCH_ELEMENTS / (n * k)));
   const out: LloydResult[] = [];
   const xx = tf.tidy(() => tf.sum(tf.square(xt), 1, true)) as Tensor2D;
+  const data: GroupData = { tf, xt, xx, x, dim, k, maxIter, tolAbs };
   try {
     for (let g = 0; g < inits.length; g += perGroup)
-      for (const r of runGroup(tf, xt, xx, x, dim, inits.slice(g, g + perGroup), k, maxIter, tolAbs)) out.push(r);
+      for (const r of runGroup(data, inits.slice(g, g + perGroup))) out.push(r);
   } finally {
     xx.dispose();
   }
@@ -59,17 +60,20 @@ interface RunState {
   done: boolean;
 }
 
-function runGroup(
-  tf: Tf,
-  xt: Tensor2D,
-  xx: Tensor2D,
-  x: Float64Array,
-  dim: number,
-  inits: Float64Array[],
-  k: number,
-  maxIter: number,
-  tolAbs: number,
-): LloydResult[] {
+/** What every group of runs shares: the data (with ‖x‖² per row, `xx`) and the loop's settings. */
+interface GroupData {
+  tf: Tf;
+  xt: Tensor2D;
+  xx: Tensor2D;
+  x: Float64Array;
+  dim: number;
+  k: number;
+  maxIter: number;
+  tolAbs: number;
+}
+
+function runGroup(data: GroupData, inits: Float64Array[]): LloydResult[] {
+  const { tf, xt, xx, x, dim, k, maxIter, tolAbs } = data;
   const n = x.length / dim;
   const runs: RunState[] = inits.map((c) => ({
     centers: Float64Array.from(c),

@@ -71,17 +71,29 @@ code{font-size:13px;word-break:break-all}.note{background:#fff8e6;border:1px sol
 function namingSection(a: ArtifactV1): string {
   if (!a.naming) return '';
   const segs = [...a.segments].sort((x, y) => x.cluster - y.cluster);
-  return `<h3>Why these names</h3>
-<p>Names are judged against this shop's own rhythm, not only against other customers: the usual gap between purchases is <strong>${fix(a.naming.usual_gap_days, 1)} days</strong> (${esc(a.naming.gap_basis)}). "Recent", "new" and "active" names need the segment's median last purchase within ${a.naming.recent_within_gaps}× that gap; lapsed names (At Risk, Can't Lose Them, Hibernating, Lost) need it beyond, and never go to the segment that bought most recently; "Lost" needs ${a.naming.lost_beyond_gaps}×. Each name's description is checked against the segment's medians; a name that does not hold is refused and the next fitting one given, or a plain description.</p>
+  return (
+    `<h3>Why these names</h3>
+<p>Names are judged against this shop's own rhythm, not only against other customers: ` +
+    `the usual gap between purchases is <strong>${fix(a.naming.usual_gap_days, 1)} days</strong> ` +
+    `(${esc(a.naming.gap_basis)}). "Recent", "new" and "active" names ` +
+    `need the segment's median last purchase within ${a.naming.recent_within_gaps}×` +
+    ` that gap; lapsed names (At Risk, Can't Lose Them, Hibernating, Lost) ` +
+    `need it beyond, and never go to the segment that bought most recently; ` +
+    `"Lost" needs ${a.naming.lost_beyond_gaps}×. ` +
+    `Each name's description is checked against the segment's medians; ` +
+    `a name that does not hold is refused and the next fitting one given, or a plain description.</p>
 <ul>
 ${segs
   .map((s) =>
     s.naming
-      ? `<li><strong>${esc(s.name)}</strong> (cluster ${s.cluster}) — called ${esc(s.naming.base_name)} because: ${esc(s.naming.because.join('; '))}${s.naming.qualifier ? `; “${esc(s.naming.qualifier)}” tells it apart from the other ${esc(s.naming.base_name)}` : ''}.</li>`
+      ? `<li><strong>${esc(s.name)}</strong> (cluster ${s.cluster}) — ` +
+        `called ${esc(s.naming.base_name)} because: ${esc(s.naming.because.join('; '))}` +
+        `${s.naming.qualifier ? `; “${esc(s.naming.qualifier)}” tells it apart from the other ${esc(s.naming.base_name)}` : ''}.</li>`
       : '',
   )
   .join('\n')}
-</ul>`;
+</ul>`
+  );
 }
 
 /**
@@ -113,10 +125,14 @@ export function renderReport(r: ReportInput): string {
   const p = a.params;
 
   const parts: string[] = [];
-  parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+  parts.push(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Training report: ${esc(r.modelName)} (k = ${a.k})</title><style>${CSS}</style></head><body><main>
 <h1>Training report: ${esc(r.modelName)}</h1>
-<p class="sub">k-means with k = ${a.k}${a.k_selection ? ` (chosen automatically from ${a.k_selection.k_min}…${a.k_selection.k_max})` : ''} on ${int(n)} customers · trained ${esc(a.training.trained_at)} on the ${esc(a.training.backend)} backend · rfm ${esc(a.training.code_version)}</p>`);
+<p class="sub">k-means with k = ${a.k}${a.k_selection ? ` (chosen automatically from ${a.k_selection.k_min}…${a.k_selection.k_max})` : ''}` +
+      ` on ${int(n)} customers` +
+      ` · trained ${esc(a.training.trained_at)} on the ${esc(a.training.backend)} backend · rfm ${esc(a.training.code_version)}</p>`,
+  );
 
   // ---- data
   parts.push(`<h2>Data</h2><dl>
@@ -128,13 +144,30 @@ ${d.first_invoice ? `<dt>invoices from</dt><dd>${esc(d.first_invoice)} to ${esc(
 <dt>snapshot date</dt><dd>${esc(d.snapshot_date)} (recency is counted in whole days up to it)</dd>
 ${r.dateFormat ? `<dt>date format</dt><dd><code>${esc(r.dateFormat)}</code></dd>` : ''}
 ${d.frequency_note ? `<dt>frequency</dt><dd>${esc(d.frequency_note)}</dd>` : ''}
-${d.reader ? `<dt>read as</dt><dd>${esc(d.reader.encoding)}; ${esc(d.reader.layout)}${d.reader.dialect ? `; ${esc(d.reader.dialect)}` : ''}${d.reader.notes.map((x) => `<br>${esc(x)}`).join('')}</dd>` : ''}
+${
+  d.reader
+    ? `<dt>read as</dt><dd>${esc(d.reader.encoding)}; ${esc(d.reader.layout)}${d.reader.dialect ? `; ${esc(d.reader.dialect)}` : ''}` +
+      `${d.reader.notes.map((x) => `<br>${esc(x)}`).join('')}</dd>`
+    : ''
+}
 </dl>`);
   if (!isFeatures) {
-    parts.push(`<table><caption style="text-align:left;padding:4px 0">Rows dropped, by the first rule each row failed (${int(totalDropped)} in all, ${pct(totalDropped, d.rows_read)} of the rows read)</caption>
+    parts.push(
+      `<table><caption style="text-align:left;padding:4px 0">` +
+        `Rows dropped, by the first rule each row failed ` +
+        `(${int(totalDropped)} in all, ${pct(totalDropped, d.rows_read)} of the rows read)</caption>
 <thead><tr><th>reason</th><th>meaning</th><th>rows</th><th>share of rows read</th><th>first rejected rows (line: value)</th></tr></thead><tbody>
-${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEANING[k] ?? '')}</td><td class="n">${int(v)}</td><td class="n">${pct(v, d.rows_read)}</td><td>${(d.rejected_samples?.[k] ?? []).map((x) => `${x.line}: <code>${esc(JSON.stringify(x.value))}</code>`).join(', ')}</td></tr>`).join('\n')}
-</tbody></table>`);
+${dropped
+  .map(
+    ([k, v]) =>
+      `<tr><td><code>${esc(k)}</code></td>` +
+      `<td>${esc(DROP_MEANING[k] ?? '')}</td>` +
+      `<td class="n">${int(v)}</td><td class="n">${pct(v, d.rows_read)}</td>` +
+      `<td>${(d.rejected_samples?.[k] ?? []).map((x) => `${x.line}: <code>${esc(JSON.stringify(x.value))}</code>`).join(', ')}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`,
+    );
   } else
     parts.push(
       `<p>Trained on a ready RFM table (<code>--features</code>): no transaction rows were read here, so there are no drop counts.</p>`,
@@ -145,21 +178,39 @@ ${dropped.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(DROP_MEA
     const ks = a.k_selection;
     const silNote =
       ks.sample < n
-        ? `Silhouettes were computed on a seeded random sample of ${int(ks.sample)} of the ${int(n)} customers (the same sample for every k; exact up to 10,000 customers).`
+        ? `Silhouettes were computed on a seeded random sample of ${int(ks.sample)}` +
+          ` of the ${int(n)} customers (the same sample for every k; exact up to 10,000 customers).`
         : 'Silhouettes were computed exactly over all customers.';
     const why =
       ks.method === 'silhouette'
         ? `<p>k = ${a.k} has the highest mean silhouette.</p>`
         : `<p><strong>Why k = ${a.k}:</strong> ${esc(ks.reason ?? '')}.</p>
 ${ks.runner_up ? `<p><strong>The runner-up, k = ${ks.runner_up.k}:</strong> ${esc(ks.runner_up.reason)}.</p>` : ''}
-<p class="sub">The rule: among the k whose smallest segment holds at least ${fix((ks.min_share ?? 0) * 100, 0)} % of the customers, take the one nearest the knee of the inertia curve (Kneedle, from k = 1), unless another separates the segments clearly better (a silhouette more than 0.05 higher).</p>`;
-    parts.push(`<h2>Choosing k</h2>
+<p class="sub">The rule: among the k whose smallest segment holds at least ${fix((ks.min_share ?? 0) * 100, 0)} % of the customers, ` +
+          `take the one nearest the knee of the inertia curve (Kneedle, from k = 1), ` +
+          `unless another separates the segments clearly better (a silhouette more than 0.05 higher).</p>`;
+    parts.push(
+      `<h2>Choosing k</h2>
 <p>k = ${ks.k_min}…${ks.k_max} were each fitted the same way (${p.n_init} restarts, seed ${p.seed}). ${silNote}</p>
 ${why}
-<figure>${sweepChart(a.sweep, a.k)}<figcaption>Inertia (left axis) and mean silhouette (right axis) for each k; the dotted line marks the chosen k. The same figures are in the table below.</figcaption></figure>
-<table><thead><tr><th>k</th><th>inertia</th><th>silhouette</th><th>smallest segment</th><th>Davies–Bouldin</th><th>Calinski–Harabasz</th></tr></thead><tbody>
-${a.sweep.map((s) => `<tr${s.k === a.k ? ' style="font-weight:600;background:#fff8e6"' : ''}><td class="n">${s.k}${s.k === a.k ? ' (chosen)' : s.k === ks.runner_up?.k ? ' (runner-up)' : ''}${s.k === ks.knee ? ' knee' : ''}</td><td class="n">${fix(s.inertia, 2)}</td><td class="n">${fix(s.silhouette, 4)}</td><td class="n">${s.smallest_share === undefined ? 'n/a' : `${fix(s.smallest_share * 100, 1)} %`}</td><td class="n">${fix(s.davies_bouldin, 3)}</td><td class="n">${fix(s.calinski_harabasz, 1)}</td></tr>`).join('\n')}
-</tbody></table>`);
+<figure>${sweepChart(a.sweep, a.k)}` +
+        `<figcaption>Inertia (left axis) and mean silhouette (right axis) for each k; the dotted line marks the chosen k. ` +
+        `The same figures are in the table below.</figcaption></figure>
+<table><thead><tr><th>k</th><th>inertia</th><th>silhouette</th>` +
+        `<th>smallest segment</th><th>Davies–Bouldin</th><th>Calinski–Harabasz</th></tr></thead><tbody>
+${a.sweep
+  .map(
+    (s) =>
+      `<tr${s.k === a.k ? ' style="font-weight:600;background:#fff8e6"' : ''}>` +
+      `<td class="n">${s.k}${s.k === a.k ? ' (chosen)' : s.k === ks.runner_up?.k ? ' (runner-up)' : ''}` +
+      `${s.k === ks.knee ? ' knee' : ''}</td>` +
+      `<td class="n">${fix(s.inertia, 2)}</td><td class="n">${fix(s.silhouette, 4)}</td>` +
+      `<td class="n">${s.smallest_share === undefined ? 'n/a' : `${fix(s.smallest_share * 100, 1)} %`}</td>` +
+      `<td class="n">${fix(s.davies_bouldin, 3)}</td><td class="n">${fix(s.calinski_harabasz, 1)}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`,
+    );
   }
 
   // ---- model quality
@@ -181,7 +232,8 @@ ${p.max_iter}, tol ${p.tol}).</p>
 </tbody></table>`);
 
   // ---- segments
-  parts.push(`<h2>Segments</h2>
+  parts.push(
+    `<h2>Segments</h2>
 <table><thead><tr><th>segment</th><th>customers</th><th>R F M score</th><th>median R · F · M</th><th>mean R · F · M</th><th>centroid R · F · M</th>
 <th>what to do</th></tr></thead><tbody>
 ${segs
@@ -194,8 +246,11 @@ ${segs
   )
   .join('\n')}
 </tbody></table>
-<p class="sub">R = recency in days since the last purchase, F = number of invoices, M = total spent. Scores are 1–5 against the customers' quintiles (recency reversed: 5 = most recent); the centroid is the cluster centre mapped back to original units.</p>
-${namingSection(a)}`);
+<p class="sub">R = recency in days since the last purchase, F = number of invoices, M = total spent. ` +
+      `Scores are 1–5 against the customers' quintiles (recency reversed: 5 = most recent); ` +
+      `the centroid is the cluster centre mapped back to original units.</p>
+${namingSection(a)}`,
+  );
 
   // ---- charts
   parts.push(`<h2>Plots</h2>

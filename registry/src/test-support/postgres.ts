@@ -12,7 +12,8 @@ import pg from 'pg';
  * refuse root, so they run as the `postgres` user there (runuser), in a folder chowned to it.
  */
 export const INSTALL_HINT =
-  'PostgreSQL is needed for the registry tests on the PostgreSQL back end: install it (Debian: apt-get install postgresql; .ci/run does) or set RFM_SKIP_POSTGRES=1 to mark those tests pending';
+  'PostgreSQL is needed for the registry tests on the PostgreSQL back end: install it (Debian: apt-get install postgresql; .ci/run does)' +
+  ' or set RFM_SKIP_POSTGRES=1 to mark those tests pending';
 
 export interface Cluster {
   port: number;

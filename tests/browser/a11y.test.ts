@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '@rfm/shared';
+import { makeArtifact } from '@rfm/shared/testing';
+import { Registry } from '@rfm/registry';
+import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
+import { tempDir } from '../support.js';
+import { expectAccessible } from './axe.js';
+import { launchOrSkip, openPage, type Watched } from './browser.js';
+
+/**
+ * Accessibility audit of every page the server renders for people, in real Chromium at desktop
+ * width and at a 390 px phone width: zero WCAG 2 A/AA violations from axe-core. Pages are audited
+ * in the states a person sees them: empty, with a result, with field errors, signed out and signed
+ * in (admin forms shown), and the error page.
+ */
+const MODEL = 'customer-segments';
+const TOKEN = 'a11y-test-admin-token-0123456789-abcdef';
+const REPORT =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Training report v1</title></head>' +
+  '<body><main><h1>Training report v1</h1><p>k = 4</p></main></body></html>';
+
+/** Signs in through the form; lands on the models list with its "signed in" notice. */
+async function signIn(p: Page): Promise<void> {
+  await p.goto('/admin?next=/models');
+  await p.getByLabel('Admin token').fill(TOKEN);
+  await p.getByLabel('Your name').fill('Ada');
+  await Promise.all([p.waitForURL(/\/models\?done=signed-in$/), p.getByRole('button', { name: 'Sign in' }).click()]);
+}
+
+async function fillForm(p: Page, recency: string, monetary: string, frequency: string): Promise<void> {
+  await p.goto('/');
+  await p.getByLabel('Recency').fill(recency);
+  await p.getByLabel('Monetary').fill(monetary);
+  await p.getByLabel('Frequency').fill(frequency);
+  await p.getByRole('button', { name: 'Find segment' }).click();
+}
+
+/**
+ * Each page in the state to audit. `js: false`: the page's own script is not loaded, so forms post
+ * as they do without JavaScript (axe itself still runs: it is evaluated through the DevTools
+ * protocol, which a context with JavaScript switched off would not answer).
+ */
+const PAGES: { name: string; js?: boolean; open: (p: Page) => Promise<unknown> }[] = [
+  { name: 'segment lookup form (/)', open: (p) => p.goto('/') },
+  {
+    name: 'segment lookup with a result (/)',
+    open: async (p) => {
+      await fillForm(p, '12', '830', '6');
+      await p.locator('#result #segment-name').waitFor({ timeout: 10_000 });
+    },
+  },
+  {
+    name: 'segment lookup with field errors (/)',
+    open: async (p) => {
+      await fillForm(p, '12', '10', '2.5');
+      await p.locator('#frequency-error').waitFor({ timeout: 10_000 });
+    },
+  },
+  {
+    name: 'segment lookup answer without JavaScript (POST /)',
+    js: false,
+    open: async (p) => {
+      await fillForm(p, '200', '90', '1');
+      await p.locator('#segment-name').waitFor({ timeout: 10_000 });
+    },
+  },
+  {
+    name: 'segment lookup field errors without JavaScript (POST /)',
+    js: false,
+    open: async (p) => {
+      await fillForm(p, '12', '10', '2.5');
+      await p.locator('#frequency-error').waitFor({ timeout: 10_000 });
+    },
+  },
+  { name: 'API docs (/docs)', open: (p) => p.goto('/docs') },
+  {
+    name: 'API docs with every example and schema open (/docs)',
+    open: async (p) => {
+      await p.goto('/docs');
+      await p.locator('details').evaluateAll((ds) => {
+        for (const d of ds) (d as HTMLDetailsElement).open = true;
+      });
+    },
+  },
+  { name: 'models list (/models)', open: (p) => p.goto('/models') },
+  { name: 'version page (/models/:name/:v)', open: (p) => p.goto(`/models/${MODEL}/1`) },
+  { name: 'training report (/models/:name/:v/report)', open: (p) => p.goto(`/models/${MODEL}/1/report`) },
+  { name: 'admin sign-in (/admin)', open: (p) => p.goto('/admin?next=/models') },
+  {
+    name: 'admin sign-in refused (POST /admin/login)',
+    open: async (p) => {
+      await p.goto('/admin');
+      await p.getByLabel('Admin token').fill('not-the-token-at-all');
+      await p.getByLabel('Your name').fill('Ada');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.locator('#login-error').waitFor({ timeout: 10_000 });
+    },
+  },
+  {
+    name: 'admin page, signed in (/admin)',
+    open: async (p) => {
+      await signIn(p);
+      await p.goto('/admin');
+      await p.locator('#signed-in').waitFor({ timeout: 10_000 });
+    },
+  },
+  {
+    name: 'version page, signed in (promote, relabel forms)',
+    open: async (p) => {
+      await signIn(p);
+      await p.goto(`/models/${MODEL}/2`);
+    },
+  },
+  { name: 'models list, signed in (with its notice)', open: signIn },
+  { name: 'not-found page', open: (p) => p.goto(`/models/${MODEL}/99`) },
+];
+
+describe('browser: accessibility (axe-core, WCAG 2 A/AA) of every page, desktop and phone', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+  let server: RunningServer;
+  const tmp = tempDir('rfm-a11y-');
+  const registry = join(tmp.dir, 'registry.db');
+  const open: Watched[] = [];
+
+  before(async function () {
+    browser = await launchOrSkip(this);
+    const reg = await Registry.open(registry);
+    await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'analyst@example', report: REPORT });
+    await reg.promote(MODEL, 1, { actor: 'analyst@example', reason: 'first model' });
+    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 7 }), actor: 'analyst@example' });
+    await reg.close();
+    const config = loadConfig({}, { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN });
+    server = await startServer({ config, logger: silentLogger() });
+  });
+
+  after(async () => {
+    for (const w of open) await w.context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close({ drainMs: 2000 });
+    tmp.cleanup();
+  });
+
+  for (const phone of [false, true])
+    for (const pg of PAGES)
+      it(`${pg.name} at ${phone ? '390 px (phone)' : '1280 px (desktop)'}`, async () => {
+        const w = await openPage(browser, server.url, { phone });
+        open.push(w);
+        if (pg.js === false) await w.context.route('**/assets/*.js', (r) => r.abort());
+        await pg.open(w.page);
+        expect(await w.page.locator('h1').count(), 'the page rendered a heading').to.be.at.least(1);
+        await expectAccessible(w.page, `${pg.name} at ${phone ? '390' : '1280'} px`);
+        await w.context.close();
+      });
+});
