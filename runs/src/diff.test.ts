@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mulberry32 } from '@rfm/shared';
 import { diffRuns, transitionCustomers } from './diff.js';
-import { customers, savedRun } from './test-support.js';
+import { customers, savedRun } from './test-support/index.js';
 import type { SegmentKey } from './labels.js';
 
 const FOUR: [string, SegmentKey][] = [

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { customerHistory } from './history.js';
 import { labelsFromSummary } from './labels.js';
-import { customers, savedRun } from './test-support.js';
+import { customers, savedRun } from './test-support/index.js';
 import type { SegmentKey } from './labels.js';
 
 const SEGS: [string, SegmentKey][] = [

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { makeArtifact } from '@rfm/shared/testing';
 import { summarize } from './summary.js';
-import { customers } from './test-support.js';
+import { customers } from './test-support/index.js';
 
 describe('summarize', () => {
   it('gives customers, revenue, their shares and median R/F/M per segment, empty segments included', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withDuck } from '@rfm/ingest';
 import { customersCsv, writeCustomersFile } from './writers.js';
-import { customers } from './test-support.js';
+import { customers } from './test-support/index.js';
 import type { CustomerRows } from './types.js';
 
 function rows(): CustomerRows {

@@ -1,6 +1,6 @@
 import type { RunRecord } from '@rfm/registry';
-import type { SegmentKey } from './labels.js';
-import type { SavedRunWithCustomers, ScoredCustomers, SegmentSummary } from './types.js';
+import type { SegmentKey } from '../labels.js';
+import type { SavedRunWithCustomers, ScoredCustomers, SegmentSummary } from '../types.js';
 
 /** Hand-made scored customers: ids, clusters and monetary given; the rest plausible filler. */
 export function customers(ids: string[], clusters: number[], monetary?: number[]): ScoredCustomers {
