@@ -14,3 +14,12 @@ export type { TrainingFeatures } from './features-blob.js';
 export { compareVersions, type VersionComparison } from './compare.js';
 export { pendingExport } from './transfer.js';
 export { copyRegistry, type CopyReport } from './copy.js';
+export {
+  FINAL_STATES,
+  RUN_STATES,
+  RunJobSchema,
+  type NewRunJob,
+  type RunJob,
+  type RunJobChange,
+  type RunState,
+} from './run-jobs.js';

@@ -49,4 +49,25 @@ export interface RegistryTables {
   features: { version_id: number; customers: number; encoding: string; bytes: Buffer };
   reports: { version_id: number; format: string; bytes: Buffer };
   policies: { model_id: number; policy_json: string; updated_at: string };
+  /** scoring jobs of servers (run-jobs.ts); PostgreSQL's bigint rows_read reads back as a string */
+  run_jobs: {
+    id: string;
+    model: string;
+    version: number | null;
+    alias: string | null;
+    state: string;
+    phase: string | null;
+    rows_read: Generated<number | string>;
+    percent: Generated<number>;
+    error_code: string | null;
+    error: string | null;
+    created_by: string;
+    created_at: string;
+    updated_at: string;
+    server_id: string;
+    cancel_requested: Generated<number>;
+    save: Generated<number>;
+    options_json: Generated<string>;
+    result_json: string | null;
+  };
 }
