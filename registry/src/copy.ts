@@ -68,6 +68,7 @@ const TABLES = [
   'policies',
   'aliases',
   'events',
+  'runs',
 ] as const;
 
 /**
@@ -88,6 +89,16 @@ export async function copyRegistry(from: string, to: string): Promise<CopyReport
         if (existing.length)
           throw new RfmError('CONFLICT', 'the destination registry is not empty; copy only into a new one');
         for (const t of TABLES) {
+          if (t === 'runs') {
+            // one run at a time: each holds every customer of an export (up to tens of MB)
+            const ids = await src.db.selectFrom('runs').select('id').orderBy('id').execute();
+            for (const { id } of ids)
+              await trx
+                .insertInto('runs')
+                .values(await src.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow())
+                .execute();
+            continue;
+          }
           if (t === 'artifacts' || t === 'features' || t === 'reports') {
             const ids = await src.db.selectFrom('versions').select('id').orderBy('id').execute();
             for (const { id } of ids) {

@@ -14,6 +14,7 @@ export type { TrainingFeatures } from './features-blob.js';
 export { compareVersions, type VersionComparison } from './compare.js';
 export { pendingExport } from './transfer.js';
 export { copyRegistry, type CopyReport } from './copy.js';
+export { newRunId, type NewRun, type RunRecord } from './runs.js';
 export {
   FINAL_STATES,
   RUN_STATES,

@@ -164,9 +164,12 @@ describe('registry (sqlite only)', () => {
       'events',
       'features',
       'labels',
+      'model_state',
       'models',
       'policies',
       'reports',
+      'run_jobs',
+      'runs',
       'tags',
       'versions',
     ]);

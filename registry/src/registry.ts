@@ -24,6 +24,8 @@ import {
 import { prepareRegistration, registerPrepared } from './register.js';
 import * as jobs from './run-jobs.js';
 import { rollback, type SkippedTarget } from './rollback.js';
+import * as runs from './runs.js';
+import type { NewRun, RunRecord } from './runs.js';
 import type { PostgresStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Db, Store } from './store/store.js';
@@ -92,6 +94,25 @@ export class Registry {
   /** Changes whenever the registry changed (the cheap hot-reload poll). */
   async changeToken(): Promise<string> {
     return this.store.changeToken();
+  }
+
+  /**
+   * Changes only when what a server serves may have changed: aliases, labels, artifacts or
+   * versions (a counter bumped by triggers in the writing transaction, on both back ends). Saved
+   * runs, events, tags, policies and run jobs leave it alone, so servers polling it never reload
+   * the model because a run was saved.
+   */
+  async modelStateToken(): Promise<string> {
+    try {
+      return await this.read(async (db) => {
+        const row = await db.selectFrom('model_state').select('token').where('id', '=', 1).executeTakeFirst();
+        return String(row?.token ?? 0);
+      });
+    } catch (e) {
+      // created by another process but not migrated yet: an empty registry, not a failure
+      if ((await this.store.schemaVersion().catch(() => -1)) === 0) return 'unmigrated';
+      throw e;
+    }
   }
 
   /**
@@ -308,6 +329,31 @@ export class Registry {
     return out;
   }
 
+  /** Keep a scoring run (facts, per-segment summary, customers blob); one transaction with its `run_save` event. */
+  async saveRun(input: NewRun, actor: string): Promise<RunRecord> {
+    return this.write((trx) => runs.saveRun(trx, input, actor));
+  }
+
+  /** Saved runs, newest first (without their customers); of one model when `model` is given. */
+  async listRuns(opts: { model?: string } = {}): Promise<RunRecord[]> {
+    return this.read((db) => runs.listRuns(db, opts));
+  }
+
+  /** One saved run; NOT_FOUND naming the id when there is none. */
+  async getRun(id: string): Promise<RunRecord> {
+    return this.read((db) => runs.getRun(db, id));
+  }
+
+  /** The run's customers blob, in the run's `customersEncoding` (decoded by @rfm/runs). */
+  async runCustomers(id: string): Promise<Uint8Array> {
+    return this.read((db) => runs.runCustomers(db, id));
+  }
+
+  /** Delete a saved run; its `run_delete` event stays in the audit trail. */
+  async deleteRun(id: string, actor: string): Promise<RunRecord> {
+    return this.write((trx) => runs.deleteRun(trx, id, actor));
+  }
+
   /** Undo the latest alias move not undone yet, skipping versions that can no longer be served (rollback.ts). */
   async rollback(
     modelName: string,
@@ -402,7 +448,12 @@ export class Registry {
     host: string,
     alive: (pid: number) => boolean,
   ): Promise<{ failed: string[]; succeeded: string[] }> {
-    return this.write((trx) => jobs.failOrphanedRunJobs(trx, host, alive));
+    // a run whose save committed before the crash is whole (the save is one transaction): succeeded
+    return this.write((trx) =>
+      jobs.failOrphanedRunJobs(trx, host, alive, async (id) =>
+        Boolean(await trx.selectFrom('runs').select('id').where('id', '=', id).executeTakeFirst()),
+      ),
+    );
   }
 
   /** The storage's own consistency check (SQLite: PRAGMA integrity_check; PostgreSQL: ["ok"]). */

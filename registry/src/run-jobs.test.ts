@@ -89,4 +89,14 @@ for (const backend of BACKENDS)
       expect((await r.getRunJob('r-live')).state).to.equal('running');
       expect((await r.getRunJob('r-elsewhere')).state).to.equal('queued');
     });
+
+    it('job writes leave the model-state token alone (servers do not reload for them)', async () => {
+      const before = await r.modelStateToken();
+      await r.createRunJob(job('r-e', `${HOST}:10:11`));
+      await r.updateRunJob('r-e', { state: 'running', phase: 'scoring', rowsRead: 10, percent: 50 });
+      await r.requestRunCancel('r-e');
+      await r.failOrphanedRunJobs(HOST, () => false);
+      expect((await r.getRunJob('r-e')).state).to.equal('failed');
+      expect(await r.modelStateToken()).to.equal(before);
+    });
   });

@@ -101,6 +101,59 @@ describe('ModelHolder', () => {
     expect(h.current).to.equal(after);
   });
 
+  it('saving and deleting runs never reloads the model; a relabel still does', async () => {
+    await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
+    const h = await open();
+    const first = h.current!;
+    // count real registry loads (calls through): a reload is a loadModel, whatever its outcome
+    const original = Registry.prototype.loadModel;
+    let loads = 0;
+    Registry.prototype.loadModel = function (this: Registry, ...args: Parameters<Registry['loadModel']>) {
+      loads++;
+      return original.apply(this, args);
+    };
+    try {
+      const reg = await Registry.open(t.file);
+      const facts = {
+        exportName: 'june.csv',
+        exportSha256: 'b'.repeat(64),
+        snapshotDate: '2026-06-30',
+        rowsRead: 10_000_000,
+        rowsDropped: {},
+        customers: 0,
+        frequencyBasis: 'invoices',
+        modelName: MODEL,
+        version: 1,
+      };
+      for (let i = 0; i < 5; i++) {
+        const run = await reg.saveRun(
+          {
+            ...facts,
+            modelName: MODEL,
+            version: 1,
+            summary: [],
+            facts,
+            customersBlob: new Uint8Array(100),
+            customersEncoding: 'x',
+          },
+          'test',
+        );
+        await h.poll();
+        if (i % 2) await reg.deleteRun(run.id, 'test');
+        await h.poll();
+      }
+      expect(loads).to.equal(0);
+      expect(h.current).to.equal(first);
+      await reg.relabel(MODEL, 1, 0, 'Best Friends', { actor: 'test' });
+      await reg.close();
+      await h.poll();
+      expect(loads).to.equal(1);
+      expect(h.current!.segmentByCluster[0]!.name).to.equal('Best Friends');
+    } finally {
+      Registry.prototype.loadModel = original;
+    }
+  });
+
   it('serves pinned versions and aliases on demand; unknown ones are NOT_FOUND, broken ones MODEL_UNAVAILABLE', async () => {
     await registerVersion(t.file, artifactWithCentroids(CENTROIDS_A));
     await registerVersion(t.file, artifactWithCentroids(CENTROIDS_B));

@@ -69,10 +69,11 @@ export interface ModelSelector {
 /**
  * Holds the model the server answers with and follows the registry's `production` alias.
  *
- * SQLite: a read-only connection polls `PRAGMA data_version`, which changes only when another
- * connection commits, so an idle poll costs one pragma. PostgreSQL: a LISTEN connection hears
- * every alias move at once (the NOTIFY is sent in the move's transaction); while it is down the
- * holder polls the newest event id every `pollMs`, and it catches up after every reconnection.
+ * It polls the registry's model-state token (one small read), which moves only when aliases,
+ * labels, artifacts or versions change, never for saved runs or run progress. PostgreSQL: a
+ * LISTEN connection also hears every alias move at once (the NOTIFY is sent in the move's
+ * transaction); while it is down the holder polls every `pollMs`, and it catches up after every
+ * reconnection.
  *
  * On a change the alias is resolved; a new version is loaded asynchronously (sha256 + schema
  * verified), turned into a Predictor, and swapped in with one reference assignment. Requests read
@@ -250,7 +251,8 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
     if (!reg) return;
     this.lastPollAt = Date.now();
     try {
-      const token = await reg.changeToken();
+      // the model-state token, not changeToken(): saved runs and job progress must not cause reloads
+      const token = await reg.modelStateToken();
       if (this.unreachable) this.log.info(`registry reachable again (unreachable since ${this.unreachable.since})`);
       this.unreachable = null;
       if (token === this.seenToken) return;
@@ -373,7 +375,7 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   private async loadPinned(sel: ModelSelector, key: string): Promise<LoadedModel> {
     const reg = this.reg;
     if (!reg) throw new RfmError('MODEL_UNAVAILABLE', 'the model registry is not open');
-    const token = await reg.changeToken();
+    const token = await reg.modelStateToken();
     let v = sel.version;
     if (sel.alias !== undefined) {
       const r = await reg.resolveAlias(this.modelName, sel.alias);

@@ -72,3 +72,10 @@ export {
 } from './columns.js';
 export { mulberry32, type Rng } from './random.js';
 export { ALIAS_PATTERN, MODEL_NAME_PATTERN, NUMERIC_STRING, VERSION_PATTERN } from './patterns.js';
+export {
+  RUN_ID_PATTERN,
+  type RunFacts,
+  RunFactsSchema,
+  type SegmentSummary,
+  SegmentSummarySchema,
+} from './runs.js';

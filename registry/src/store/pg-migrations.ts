@@ -91,6 +91,46 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE models ADD COLUMN last_version integer NOT NULL DEFAULT 0;
   `,
+  // 3 → 4: saved scoring runs, and the model-state token bumped by statement triggers on
+  // aliases, labels, artifacts and versions (status) in the writing transaction
+  `
+  CREATE TABLE runs (
+    id                 text PRIMARY KEY,
+    model_id           integer NOT NULL REFERENCES models(id),
+    version            integer NOT NULL,
+    export_name        text NOT NULL,
+    export_sha256      text NOT NULL,
+    snapshot_date      text NOT NULL,
+    rows_read          bigint NOT NULL,
+    rows_dropped       text NOT NULL,
+    customers          integer NOT NULL,
+    created_by         text NOT NULL,
+    created_at         text NOT NULL,
+    summary            text NOT NULL,
+    facts              text NOT NULL,
+    customers_blob     bytea NOT NULL,
+    customers_encoding text NOT NULL
+  );
+  CREATE INDEX runs_by_model ON runs (model_id, created_at);
+  CREATE TABLE model_state (
+    id    integer PRIMARY KEY CHECK (id = 1),
+    token bigint NOT NULL
+  );
+  INSERT INTO model_state (id, token) VALUES (1, 0);
+  CREATE FUNCTION rfm_bump_model_state() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    UPDATE model_state SET token = token + 1 WHERE id = 1;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER model_state_aliases AFTER INSERT OR DELETE OR UPDATE ON aliases
+    FOR EACH STATEMENT EXECUTE FUNCTION rfm_bump_model_state();
+  CREATE TRIGGER model_state_labels AFTER INSERT OR DELETE OR UPDATE ON labels
+    FOR EACH STATEMENT EXECUTE FUNCTION rfm_bump_model_state();
+  CREATE TRIGGER model_state_artifacts AFTER INSERT OR DELETE OR UPDATE ON artifacts
+    FOR EACH STATEMENT EXECUTE FUNCTION rfm_bump_model_state();
+  CREATE TRIGGER model_state_versions AFTER INSERT OR DELETE OR UPDATE OF status ON versions
+    FOR EACH STATEMENT EXECUTE FUNCTION rfm_bump_model_state();
+  `,
   // 4 → 5: scoring jobs run by servers (issue 11). Transient state, not part of the audit trail:
   // progress writes here record no event, so they never move the model-state token. (Numbered
   // after the saved-runs table of 3 → 4.)

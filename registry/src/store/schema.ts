@@ -49,6 +49,26 @@ export interface RegistryTables {
   features: { version_id: number; customers: number; encoding: string; bytes: Buffer };
   reports: { version_id: number; format: string; bytes: Buffer };
   policies: { model_id: number; policy_json: string; updated_at: string };
+  runs: {
+    id: string;
+    model_id: number;
+    version: number;
+    export_name: string;
+    export_sha256: string;
+    snapshot_date: string;
+    /** bigint on PostgreSQL: node-postgres returns it as a string */
+    rows_read: number | string;
+    rows_dropped: string;
+    customers: number;
+    created_by: string;
+    created_at: string;
+    summary: string;
+    facts: string;
+    customers_blob: Buffer;
+    customers_encoding: string;
+  };
+  /** one row (id 1): the counter bumped by triggers on aliases, labels, artifacts and versions */
+  model_state: { id: number; token: number | string };
   /** scoring jobs of servers (run-jobs.ts); PostgreSQL's bigint rows_read reads back as a string */
   run_jobs: {
     id: string;

@@ -97,6 +97,59 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     COALESCE((SELECT MAX(to_version) FROM events e WHERE e.model_id = models.id AND e.action IN ('register', 'import')), 0)
   );
   `,
+  // 3 → 4: saved scoring runs (one row per run, customers as one compact blob), and the
+  // model-state token: a counter the triggers below bump in the same transaction as any write to
+  // aliases, labels, artifacts or versions (status), so servers reload only when what they serve
+  // may have changed, never because a run was saved (PRAGMA data_version moves on every commit).
+  `
+  CREATE TABLE runs (
+    id                 TEXT PRIMARY KEY,
+    model_id           INTEGER NOT NULL REFERENCES models(id),
+    version            INTEGER NOT NULL,
+    export_name        TEXT NOT NULL,
+    export_sha256      TEXT NOT NULL,
+    snapshot_date      TEXT NOT NULL,
+    rows_read          INTEGER NOT NULL,
+    rows_dropped       TEXT NOT NULL,
+    customers          INTEGER NOT NULL,
+    created_by         TEXT NOT NULL,
+    created_at         TEXT NOT NULL,
+    summary            TEXT NOT NULL,
+    facts              TEXT NOT NULL,
+    customers_blob     BLOB NOT NULL,
+    customers_encoding TEXT NOT NULL
+  );
+  CREATE INDEX runs_by_model ON runs (model_id, created_at);
+  CREATE TABLE model_state (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    token INTEGER NOT NULL
+  );
+  INSERT INTO model_state (id, token) VALUES (1, 0);
+  CREATE TRIGGER model_state_aliases_insert AFTER INSERT ON aliases
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_aliases_delete AFTER DELETE ON aliases
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_aliases_update AFTER UPDATE ON aliases
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_labels_insert AFTER INSERT ON labels
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_labels_delete AFTER DELETE ON labels
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_labels_update AFTER UPDATE ON labels
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_artifacts_insert AFTER INSERT ON artifacts
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_artifacts_delete AFTER DELETE ON artifacts
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_artifacts_update AFTER UPDATE ON artifacts
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_versions_insert AFTER INSERT ON versions
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_versions_delete AFTER DELETE ON versions
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER model_state_versions_update AFTER UPDATE OF status ON versions
+    BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
+  `,
   // 4 → 5: scoring jobs run by servers (issue 11). Transient state, not part of the audit trail:
   // progress writes here record no event, so they never move the model-state token. (Numbered
   // after the saved-runs table of 3 → 4.)
