@@ -37,3 +37,4 @@ export { DATE_FORMATS } from './dates.js';
 export { withDuck, queryObjects, asReadError } from './duck.js';
 export { sqlString, sqlIdent } from './sql.js';
 export { sortByCid, column, type RfmTable } from './rfm-table.js';
+export { ImportFlagsSchema, type ImportFlags, IsoDay } from './options.js';

@@ -39,10 +39,10 @@ export {
   type RfmValues,
   type SweepPoint,
 } from './schemas.js';
-export { fitScaler, inverseTransform, type Scaler, transformRows } from './preprocess.js';
+export { fitScaler, inverseTransform, type Scaler, transformInto, transformRows } from './preprocess.js';
 export { nearestCentre, Predictor } from './predict.js';
 export { LOST_BEYOND_GAPS, nameClusters, RECENT_WITHIN_GAPS, SEGMENT_CATALOGUE, scoreRfm } from './segments.js';
-export { adjustedRandIndex, extent, median, quintiles } from './stats.js';
+export { adjustedRandIndex, extent, median, percentileSorted, quintiles } from './stats.js';
 export { sha256Hex } from './hash.js';
 export {
   ARTIFACT_REJECTIONS,
@@ -79,3 +79,4 @@ export {
   type SegmentSummary,
   SegmentSummarySchema,
 } from './runs.js';
+export { distanceToCentre, OUTLIER_PERCENTILE, outlierThresholds } from './outliers.js';

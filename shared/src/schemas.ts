@@ -379,6 +379,14 @@ export const ArtifactSchema = z
     k_selection: KSelectionSchema.optional(),
     /** how names were decided (v2) */
     naming: NamingRuleSchema.optional(),
+    /**
+     * Per cluster, the 99th percentile of the training customers' distances to their centroid in the
+     * standardized space (null: no training customer in it); scoring flags customers further out.
+     * Optional: artifacts trained before it load and simply report no outlier flag.
+     */
+    outliers: z
+      .object({ percentile: z.number().gt(0).lt(100), distance: z.array(finite.nonnegative().nullable()) })
+      .optional(),
     data: DataSummarySchema,
     training: z.object({
       backend: z.string(),
@@ -408,6 +416,12 @@ export const ArtifactSchema = z
     const names = a.segments.map((s) => s.name);
     if (new Set(names).size !== names.length)
       ctx.addIssue({ code: 'custom', path: ['segments'], message: 'segment names must be unique' });
+    if (a.outliers && a.outliers.distance.length !== a.k)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['outliers', 'distance'],
+        message: `expected ${a.k} distances, found ${a.outliers.distance.length}`,
+      });
     if (a.schema_version >= 2) {
       if (!a.naming) ctx.addIssue({ code: 'custom', path: ['naming'], message: 'required from schema v2' });
       a.segments.forEach((s, i) => {

@@ -1,16 +1,9 @@
 import { z } from 'zod';
 import { parseOrThrow } from '@rfm/shared';
-import { ENCODING_CHOICES, parseEncoding } from '@rfm/ingest';
+import { ImportFlagsSchema, IsoDay } from '@rfm/ingest';
 import { KMEANS_DEFAULTS } from './kmeans/kmeans.js';
 
-/** A real calendar day written YYYY-MM-DD (2011-02-30 is refused). */
-export const IsoDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
-  .refine(
-    (s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
-    'is not a real calendar date',
-  );
+export { IsoDay };
 
 /** k-means options as the pipeline takes them; the CLI parses its flags into this same schema. */
 export const FitOptionsSchema = z.object({
@@ -43,33 +36,7 @@ export const FitOptionsSchema = z.object({
     .min(0, 'tol must be ≥ 0')
     .refine(Number.isFinite, 'tol must be finite')
     .default(KMEANS_DEFAULTS.tol),
-  asOf: IsoDay.optional(),
-  dateFormat: z
-    .string()
-    .min(1)
-    .refine((s) => s.includes('%'), 'date format must be a strptime format such as %d/%m/%Y %H:%M')
-    .optional(),
-  /** what frequency counts (default: invoices when the export has an invoice column, else purchase days) */
-  frequency: z.enum(['invoices', 'days', 'rows'], { error: 'frequency must be invoices, days or rows' }).optional(),
-  /** text encoding of a CSV export (default: detected) */
-  encoding: z
-    .string()
-    .refine(
-      (s) => {
-        try {
-          parseEncoding(s);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { error: `encoding must be one of ${ENCODING_CHOICES.join(', ')}` },
-    )
-    .optional(),
-  /** decimal mark of number columns (default: detected) */
-  decimal: z.enum([',', '.'], { error: 'decimal must be , (decimal comma) or . (decimal point)' }).optional(),
-  /** .xlsx exports: the sheet to read (default: the first) */
-  sheet: z.string().min(1, 'sheet must name a sheet').optional(),
+  ...ImportFlagsSchema.shape,
 });
 export type FitOptions = z.output<typeof FitOptionsSchema>;
 

@@ -13,6 +13,8 @@ import {
   type NamingRule,
   type Metrics,
   type SweepPoint,
+  OUTLIER_PERCENTILE,
+  outlierThresholds,
 } from '@rfm/shared';
 import { pendingExport, PRODUCTION, Registry } from '@rfm/registry';
 import { buildArtifact } from './artifact.js';
@@ -331,6 +333,8 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     naming: named.naming,
     params,
     metrics,
+    // what scoring compares a customer's distance with to flag outliers (the same nearest-centre rule)
+    outliers: { percentile: OUTLIER_PERCENTILE, distance: outlierThresholds(z, km.centers, k) },
     ...(sweep ? { sweep, k_selection: kSelection } : {}),
     data,
     training: {

@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { mulberry32 } from '@rfm/shared';
+import { decodeCustomers, encodeCustomers } from './encoding.js';
+import type { ScoredCustomers } from './types.js';
+
+function synthetic(n: number, seed: number): ScoredCustomers {
+  const rnd = mulberry32(seed);
+  const cid = Array.from({ length: n }, (_, i) => String(10_000_000 + i * 7));
+  return {
+    cid,
+    recency: Float64Array.from(cid, () => Math.floor(rnd() * 700)),
+    frequency: Float64Array.from(cid, () => 1 + Math.floor(rnd() * rnd() * 60)),
+    monetary: Float64Array.from(cid, () => Math.round(rnd() * rnd() * 1e6) / 100),
+    rScore: Uint8Array.from(cid, () => 1 + Math.floor(rnd() * 5)),
+    fScore: Uint8Array.from(cid, () => 1 + Math.floor(rnd() * 5)),
+    mScore: Uint8Array.from(cid, () => 1 + Math.floor(rnd() * 5)),
+    cluster: Uint16Array.from(cid, () => Math.floor(rnd() * 6)),
+    distance: Float64Array.from(cid, () => rnd() * 4),
+    outlier: Uint8Array.from(cid, () => (rnd() < 0.01 ? 1 : 0)),
+  };
+}
+
+describe('customers encoding', () => {
+  it('round-trips every column exactly (distance to float32 precision), odd ids included', () => {
+    const c = synthetic(1000, 3);
+    c.cid[0] = 'ünïcode, "quoted"';
+    c.cid[1] = '';
+    const back = decodeCustomers(encodeCustomers(c));
+    expect(back.cid).to.deep.equal(c.cid);
+    for (const k of ['recency', 'frequency', 'monetary', 'rScore', 'fScore', 'mScore', 'cluster', 'outlier'] as const)
+      expect(Array.from(back[k]), k).to.deep.equal(Array.from(c[k]));
+    for (let i = 0; i < 1000; i++) expect(back.distance[i]).to.be.closeTo(c.distance[i]!, 1e-6);
+    expect(decodeCustomers(encodeCustomers(synthetic(0, 1))).cid).to.deep.equal([]);
+  });
+
+  it('keeps 1M customers under 25 MB', function () {
+    this.timeout(60_000);
+    const bytes = encodeCustomers(synthetic(1_000_000, 4));
+    expect(bytes.byteLength).to.be.below(25 * 1024 * 1024);
+  });
+
+  it('refuses damaged bytes as a registry error', () => {
+    const bytes = encodeCustomers(synthetic(10, 5));
+    expect(() => decodeCustomers(bytes.subarray(0, 8))).to.throw(/damaged: too short/);
+    const bad = Uint8Array.from(bytes);
+    bad[0] = 0;
+    expect(() => decodeCustomers(bad)).to.throw(/not an rfm customers blob/);
+    expect(() => decodeCustomers(bytes.subarray(0, bytes.length - 5))).to.throw(/damaged/);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * @rfm/runs: scoring every customer of an export with a registered version, the per-segment
+ * summary, the compact form saved runs keep, the migration between two runs, and the customer
+ * files. Used by the CLI (`rfm score`, `rfm runs`) and the server's runs API; never by training.
+ */
+export { scoreExport, scoreRead } from './score-export.js';
+export { scoreTable } from './score-table.js';
+export { summarize } from './summary.js';
+export { CUSTOMERS_ENCODING, decodeCustomers, encodeCustomers } from './encoding.js';
+export {
+  diffRuns,
+  transitionCustomers,
+  type KeyTransition,
+  type Movers,
+  type RunDiff,
+  type RunSide,
+  type Transition,
+} from './diff.js';
+export { customerHistory } from './history.js';
+export { matchCustomers } from './match.js';
+export {
+  catalogueName,
+  labelsFromSummary,
+  segmentMatches,
+  shownName,
+  type ClusterLabels,
+  type SegmentKey,
+} from './labels.js';
+export {
+  CUSTOMER_COLUMNS,
+  customersCsv,
+  customersFormat,
+  selectClusters,
+  writeCustomersFile,
+  type CustomersFormat,
+} from './writers.js';
+export { earlierRuns, loadSavedRun, newRunInput, rowsForRun } from './saved.js';
+export {
+  OUTLIER_NO,
+  OUTLIER_UNKNOWN,
+  OUTLIER_YES,
+  type CustomerHistory,
+  type CustomerRows,
+  type RunFacts,
+  type RunProgress,
+  type SavedRunWithCustomers,
+  type ScoredCustomers,
+  type ScoredExport,
+  type ScoreOptions,
+  type SegmentSummary,
+} from './types.js';
