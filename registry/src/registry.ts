@@ -438,6 +438,11 @@ export class Registry {
     return this.write((trx) => jobs.requestRunCancel(trx, id));
   }
 
+  /** How many jobs of one serve instance are queued. */
+  async queuedRunJobs(group: string): Promise<number> {
+    return this.read((db) => jobs.queuedRunJobs(db, group));
+  }
+
   /** Take the oldest queued job of one serve instance, unless one of its jobs runs already. */
   async claimNextRunJob(group: string, serverId: string): Promise<jobs.RunJob | null> {
     return this.write((trx) => jobs.claimNextRunJob(trx, group, serverId));

@@ -62,6 +62,7 @@ for (const backend of BACKENDS)
       await r.createRunJob(job('r-a', `${HOST}:10:11`));
       await r.createRunJob(job('r-b', `${HOST}:10:12`));
       await r.createRunJob(job('r-other', `${HOST}:20:21`));
+      expect(await r.queuedRunJobs(`${HOST}:10:`)).to.equal(2);
       const first = await r.claimNextRunJob(`${HOST}:10:`, `${HOST}:10:12`);
       expect(first).to.include({ id: 'r-a', state: 'running', serverId: `${HOST}:10:12` });
       expect(await r.claimNextRunJob(`${HOST}:10:`, `${HOST}:10:11`)).to.equal(null);

@@ -196,6 +196,17 @@ export async function requestRunCancel(trx: Db, id: string): Promise<RunJob> {
   return getRunJob(trx, id);
 }
 
+/** How many jobs of one serve instance wait (a cheap read before claimNextRunJob's write). */
+export async function queuedRunJobs(db: Db, group: string): Promise<number> {
+  const r = await db
+    .selectFrom('run_jobs')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('state', '=', 'queued')
+    .where('server_id', 'like', `${group}%`)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
 /**
  * Take the oldest queued job of one `rfm serve` instance (server ids starting with `group`) for
  * `serverId` to execute, unless one of the instance's jobs is already running: one run at a
