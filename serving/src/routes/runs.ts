@@ -163,6 +163,17 @@ export function runsRoutes(d: RunsDeps): Router {
           'UNSUPPORTED',
           `POST /api/v1/runs takes the export as the body (text/csv, application/gzip, application/vnd.apache.parquet, application/octet-stream) or as multipart/form-data with a "file" field; got ${type || 'no content-type'}`,
         );
+      const declared = Number(req.get('content-length') ?? Number.NaN);
+      if (declared > maxBytes + 64 * 1024) {
+        res.set('connection', 'close'); // refused before reading: do not read gigabytes to reuse the connection
+        throw new RfmError(
+          'PAYLOAD_TOO_LARGE',
+          `export too large: runs accept at most ${maxBytes.toLocaleString('en-US')} bytes`,
+          {
+            details: { limit: maxBytes },
+          },
+        );
+      }
       const reg = await d.writer.get();
       const waiting = (await reg.listRunJobs({ limit: 200 })).filter(
         (j) => j.state === 'queued' && j.serverId.startsWith(d.identity.group),

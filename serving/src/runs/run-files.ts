@@ -92,23 +92,21 @@ export async function receiveUpload(
 ): Promise<{ file: string; bytes: number; format: ExportFormat }> {
   const part = join(dir, 'upload.part');
   let bytes = 0;
+  // past the cap the rest is read and dropped, not written: destroying the request would cut the
+  // connection before the client could read the 413 (the route also refuses a declared length at once)
   const cap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       bytes += chunk.length;
-      if (bytes > maxBytes)
-        cb(
-          new RfmError(
-            'PAYLOAD_TOO_LARGE',
-            `export too large: runs accept at most ${maxBytes.toLocaleString('en-US')} bytes`,
-            {
-              details: { limit: maxBytes },
-            },
-          ),
-        );
-      else cb(null, chunk);
+      cb(null, bytes > maxBytes ? undefined : chunk);
     },
   });
   await pipeline(source, cap, createWriteStream(part, { flags: 'wx', mode: 0o600 }));
+  if (bytes > maxBytes)
+    throw new RfmError(
+      'PAYLOAD_TOO_LARGE',
+      `export too large: runs accept at most ${maxBytes.toLocaleString('en-US')} bytes`,
+      { details: { limit: maxBytes } },
+    );
   if (bytes === 0)
     throw new RfmError(
       'INVALID_INPUT',
