@@ -1,6 +1,8 @@
+import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import { RfmError } from '@rfm/shared';
 import { now } from './names.js';
+import type { RegistryTables } from './store/schema.js';
 import type { Db } from './store/store.js';
 
 /**
@@ -65,26 +67,7 @@ export interface RunJobChange {
   version?: number;
 }
 
-type Row = {
-  id: string;
-  model: string;
-  version: number | null;
-  alias: string | null;
-  state: string;
-  phase: string | null;
-  rows_read: number | string;
-  percent: number;
-  error_code: string | null;
-  error: string | null;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-  server_id: string;
-  cancel_requested: number;
-  save: number;
-  options_json: string;
-  result_json: string | null;
-};
+type Row = Selectable<RegistryTables['run_jobs']>;
 
 function toJob(r: Row): RunJob {
   return RunJobSchema.parse({
@@ -137,7 +120,7 @@ export async function createRunJob(trx: Db, job: NewRunJob): Promise<RunJob> {
 export async function getRunJob(db: Db, id: string): Promise<RunJob> {
   const r = await db.selectFrom('run_jobs').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r) throw new RfmError('NOT_FOUND', `no run ${JSON.stringify(id)}`, { details: { run: id } });
-  return toJob(r as Row);
+  return toJob(r);
 }
 
 export async function listRunJobs(db: Db, opts: { model?: string; limit?: number } = {}): Promise<RunJob[]> {
@@ -148,7 +131,7 @@ export async function listRunJobs(db: Db, opts: { model?: string; limit?: number
     .orderBy('id', 'desc')
     .limit(opts.limit ?? 100)
     .execute();
-  return rows.map((r) => toJob(r as Row));
+  return rows.map((r) => toJob(r));
 }
 
 /**

@@ -175,15 +175,10 @@ export function runsRoutes(d: RunsDeps): Router {
         );
       }
       const reg = await d.writer.get();
-      const waiting = (await reg.listRunJobs({ limit: 200 })).filter(
-        (j) => j.state === 'queued' && j.serverId.startsWith(d.identity.group),
-      );
-      if (waiting.length >= MAX_QUEUED_RUNS) {
+      const waiting = await reg.queuedRunJobs(d.identity.group);
+      if (waiting >= MAX_QUEUED_RUNS) {
         res.set('retry-after', String(RUNS_RETRY_AFTER_S));
-        throw new RfmError(
-          'MODEL_UNAVAILABLE',
-          `${waiting.length} runs are already queued on this server; retry later`,
-        );
+        throw new RfmError('MODEL_UNAVAILABLE', `${waiting} runs are already queued on this server; retry later`);
       }
       dir = createRunFolder(d.base, d.identity.groupPid, id);
       const folder = dir;
