@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -80,4 +81,21 @@ export function buildFirst(bench: string): void {
     const out = String((e as { stdout?: unknown }).stdout ?? '').slice(0, 2000);
     fail(bench, `\`tsc -b cli\` failed, so cli/dist would be stale; not measuring it:\n${out}`);
   }
+}
+
+/** The load average (1, 5, 15 min), printed beside every figure: numbers from a busy machine are not comparable. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+/** Median (upper middle for an even count). */
+export function median(v: number[]): number {
+  return [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+}
+
+/** Milliseconds as seconds with two decimals. */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
 }

@@ -22,8 +22,17 @@ export interface CliResult {
 
 /** Run the real `rfm` CLI in its own process (TypeScript sources through tsx). */
 export function rfm(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return runCli(['--conditions=rfm-source', '--import', 'tsx', CLI, ...args], args, env, timeoutMs);
+}
+
+/** Run the built CLI (cli/bin/rfm.js → cli/dist, as installed) in its own process; build it first (`tsc -b cli`). */
+export function rfmDist(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return runCli([join(ROOT, 'cli', 'bin', 'rfm.js'), ...args], args, env, timeoutMs);
+}
+
+function runCli(argv: string[], args: string[], env: Record<string, string>, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, argv, {
       cwd: ROOT,
       env: { ...process.env, RFM_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

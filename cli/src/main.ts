@@ -7,6 +7,8 @@ import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerRunsCommands } from './commands/runs.js';
+import { registerScoreCommand } from './commands/score.js';
 
 export function buildProgram(): Command {
   const program = new Command('rfm')
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerRegistryCommands(program);
   registerServeCommands(program);
   registerPredictCommand(program);
+  registerScoreCommand(program);
+  registerRunsCommands(program);
   registerQuickstartCommand(program);
   registerTokenCommand(program);
   return program;

@@ -1,4 +1,4 @@
-import { type ArtifactSegment, extent } from '@rfm/shared';
+import { type ArtifactSegment, extent, trainingRevenue } from '@rfm/shared';
 /** How commands talk to people and machines: one JSON object with --json, readable text otherwise. */
 export interface OutputOptions {
   json?: boolean;
@@ -35,6 +35,8 @@ const fix = (n: number, d: number) => n.toFixed(d);
 export function segmentTable(segments: readonly ArtifactSegment[]): string {
   // medians (artifact v2) describe a skewed segment's typical customer better than means
   const median = segments.every((s) => s.median);
+  // share of the training customers' revenue (size × mean monetary: exact, from the artifact alone)
+  const revenue = trainingRevenue(segments);
   return table(
     [
       'cluster',
@@ -46,6 +48,7 @@ export function segmentTable(segments: readonly ArtifactSegment[]): string {
       'R',
       'F',
       'M',
+      'revenue share',
     ],
     segments.map((s) => [
       s.cluster,
@@ -57,6 +60,7 @@ export function segmentTable(segments: readonly ArtifactSegment[]): string {
       s.scores.r,
       s.scores.f,
       s.scores.m,
+      `${((revenue.get(s.cluster)?.share ?? 0) * 100).toFixed(1)}%`,
     ]),
   );
 }

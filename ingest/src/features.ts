@@ -14,8 +14,8 @@ export interface FeaturesResult {
   duration_ms: number;
 }
 
-/** Output format from the file name. */
-function outFormat(out: string): 'csv' | 'parquet' {
+/** Output format from the file name (.csv, .parquet / .pq); anything else is refused naming --out. */
+export function outFormat(out: string): 'csv' | 'parquet' {
   const lower = out.toLowerCase();
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
   if (lower.endsWith('.csv')) return 'csv';

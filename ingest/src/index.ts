@@ -22,7 +22,7 @@ export { ENCODING_CHOICES, parseEncoding, detectEncoding, decodeWindows1252, typ
 export { parseDecimal, type DecimalMark } from './numbers.js';
 export { detectLayout, type Layout } from './layouts.js';
 export { readFeatures, todayUtc } from './features-reader.js';
-export { computeFeatures, type FeaturesResult } from './features.js';
+export { computeFeatures, outFormat, type FeaturesResult } from './features.js';
 export {
   parseColumnMapping,
   resolveColumns,

@@ -102,7 +102,8 @@ for (const backend of BACKENDS)
       await rejects(r.saveRun(newRun(7, new Uint8Array(1)), 'a'), /has no version 7/, 'NOT_FOUND');
       await r.saveRun(newRun(1, new Uint8Array(1), 'r-20260601-abcdef'), 'a');
       await rejects(r.saveRun(newRun(1, new Uint8Array(1), 'r-20260601-abcdef'), 'a'), /already exists/, 'CONFLICT');
-      await rejects(r.getRun('../../etc/passwd'), /invalid run id/, 'INVALID_INPUT');
+      await rejects(r.getRun('../../etc/passwd'), /no saved run with id "..\/..\/etc\/passwd"/, 'NOT_FOUND');
+      await rejects(r.saveRun(newRun(1, new Uint8Array(1), 'runs/../x'), 'a'), /invalid run id/, 'INVALID_INPUT');
       expect(await r.listRuns()).to.have.length(1);
       await r.close();
     });

@@ -61,7 +61,13 @@ export function checkRunId(id: string): string {
 }
 
 function notFound(id: string): RfmError {
-  return new RfmError('NOT_FOUND', `no saved run with id "${id}" in the registry`);
+  return new RfmError('NOT_FOUND', `no saved run with id ${JSON.stringify(id.slice(0, 40))} in the registry`);
+}
+
+/** An id to look up: a malformed one cannot exist, so it is simply not found (never reaches a query). */
+function lookupId(id: string): string {
+  if (!RUN_ID_PATTERN.test(id)) throw notFound(id);
+  return id;
 }
 
 function runQuery(db: Db) {
@@ -176,14 +182,14 @@ export async function listRuns(db: Db, opts: { model?: string } = {}): Promise<R
 }
 
 export async function getRun(db: Db, id: string): Promise<RunRecord> {
-  const row = await runQuery(db).where('r.id', '=', checkRunId(id)).executeTakeFirst();
+  const row = await runQuery(db).where('r.id', '=', lookupId(id)).executeTakeFirst();
   if (!row) throw notFound(id);
   return toRecord(row);
 }
 
 /** The customers blob as stored (its encoding is the run's `customersEncoding`). */
 export async function runCustomers(db: Db, id: string): Promise<Uint8Array> {
-  const row = await db.selectFrom('runs').select('customers_blob').where('id', '=', checkRunId(id)).executeTakeFirst();
+  const row = await db.selectFrom('runs').select('customers_blob').where('id', '=', lookupId(id)).executeTakeFirst();
   if (!row) throw notFound(id);
   const b = row.customers_blob;
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

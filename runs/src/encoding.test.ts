@@ -33,6 +33,18 @@ describe('customers encoding', () => {
     expect(decodeCustomers(encodeCustomers(synthetic(0, 1))).cid).to.deep.equal([]);
   });
 
+  it('keeps values that do not narrow (fractional days, sub-cent spend, huge counts) exact as f64', () => {
+    const c = synthetic(50, 6);
+    c.recency[3] = 12.5;
+    c.frequency[4] = 2 ** 40;
+    c.monetary[5] = 0.1 + 0.2; // 0.30000000000000004: not a whole number of cents
+    const back = decodeCustomers(encodeCustomers(c));
+    expect(back.recency[3]).to.equal(12.5);
+    expect(back.frequency[4]).to.equal(2 ** 40);
+    expect(back.monetary[5]).to.equal(0.1 + 0.2);
+    expect(Array.from(back.monetary)).to.deep.equal(Array.from(c.monetary));
+  });
+
   it('keeps 1M customers under 25 MB', function () {
     this.timeout(60_000);
     const bytes = encodeCustomers(synthetic(1_000_000, 4));

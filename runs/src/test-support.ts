@@ -38,30 +38,24 @@ export function savedRun(
     medianFrequency: null,
     medianMonetary: null,
   }));
-  const run: RunRecord = {
-    id,
-    modelName: opts.model ?? 'm',
-    version: opts.version ?? 1,
+  const facts = {
     exportName: 'x.csv',
     exportSha256: 'a'.repeat(64),
     snapshotDate: opts.snapshotDate ?? '2026-01-01',
     rowsRead: 0,
     rowsDropped: {},
     customers: c.cid.length,
+    frequencyBasis: 'invoices',
+    modelName: opts.model ?? 'm',
+    version: opts.version ?? 1,
+  };
+  const run: RunRecord = {
+    id,
+    ...facts,
     createdBy: 't',
-    createdAt: opts.createdAt ?? `${opts.snapshotDate ?? '2026-01-01'}T00:00:00.000Z`,
+    createdAt: opts.createdAt ?? `${facts.snapshotDate}T00:00:00.000Z`,
     summary,
-    facts: {
-      exportName: 'x.csv',
-      exportSha256: 'a'.repeat(64),
-      snapshotDate: opts.snapshotDate ?? '2026-01-01',
-      rowsRead: 0,
-      rowsDropped: {},
-      customers: c.cid.length,
-      frequencyBasis: 'invoices',
-      modelName: opts.model ?? 'm',
-      version: opts.version ?? 1,
-    },
+    facts,
     customersEncoding: 'rfm-customers-v1',
     customersBytes: 0,
   };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { sqlString, withDuck } from '@rfm/ingest';
+import { outFormat, sqlString, withDuck } from '@rfm/ingest';
 import { RfmError } from '@rfm/shared';
 import { segmentMatches, shownName } from './labels.js';
 import { OUTLIER_UNKNOWN, OUTLIER_YES, type CustomerRows } from './types.js';
@@ -86,14 +86,9 @@ export function* customersCsv(
 
 export type CustomersFormat = 'csv' | 'parquet';
 
-/** `--out` file name → format; anything but .csv / .parquet is refused naming the flag. */
+/** `--out` file name → format, by the rule `rfm features` uses; anything else is refused naming the flag. */
 export function customersFormat(path: string): CustomersFormat {
-  const lower = path.toLowerCase();
-  if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
-  if (lower.endsWith('.csv')) return 'csv';
-  throw new RfmError('INVALID_INPUT', `--out ${path}: expected a .csv or .parquet file name`, {
-    issues: [{ path: '--out', message: 'unknown extension', expected: '.csv or .parquet', found: path }],
-  });
+  return outFormat(path);
 }
 
 /** Write the customers to a CSV or Parquet file (Parquet by DuckDB from a private temporary CSV). */

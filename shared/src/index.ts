@@ -80,3 +80,4 @@ export {
   SegmentSummarySchema,
 } from './runs.js';
 export { distanceToCentre, OUTLIER_PERCENTILE, outlierThresholds } from './outliers.js';
+export { trainingRevenue } from './revenue.js';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { VersionRecord } from '@rfm/registry';
+import { trainingRevenue } from '@rfm/shared';
 import { emit, segmentTable, table } from '../output.js';
 import { actorOf, configFrom, parseVersion, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
 import { registerLifecycleCommands } from './models-lifecycle.js';
@@ -68,6 +69,7 @@ export function registerModelsCommands(program: Command): void {
       art: (await r.loadModel(cfg.modelName, v)).artifact,
       tags: await r.tags(cfg.modelName, v),
     }));
+    const revenue = trainingRevenue(art.segments);
     emit(
       o,
       {
@@ -78,7 +80,7 @@ export function registerModelsCommands(program: Command): void {
         metrics: rec.metrics,
         data: rec.data,
         training: rec.training,
-        segments: art.segments,
+        segments: art.segments.map((s) => ({ ...s, revenue_share: revenue.get(s.cluster)?.share ?? 0 })),
       },
       () =>
         [

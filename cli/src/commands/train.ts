@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { RfmError, type DataSummary, type Issue } from '@rfm/shared';
+import { RfmError, type DataSummary } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, segmentTable } from '../output.js';
 import { actorOf, configFrom, withLocation } from './common.js';
-import { addExportOptions } from './export-options.js';
+import { addExportOptions, EXPORT_FLAG_NAMES, flagError } from './export-options.js';
 import { trainProgress } from './train-progress.js';
 
 export interface TrainFlags {
@@ -54,12 +54,7 @@ const FLAG_OF: Record<string, string> = {
   nInit: '--n-init',
   maxIter: '--max-iter',
   tol: '--tol',
-  asOf: '--as-of',
-  dateFormat: '--date-format',
-  frequency: '--frequency',
-  encoding: '--encoding',
-  decimal: '--decimal',
-  sheet: '--sheet',
+  ...EXPORT_FLAG_NAMES,
 };
 
 /** Flags → validated fit options; issues name the flag (e.g. `--n-init`), not the internal field. */
@@ -91,14 +86,7 @@ async function fitOptions(o: {
     decimal: o.decimal,
     sheet: o.sheet,
   });
-  if (!r.success) {
-    const issues: Issue[] = r.error.issues.map((i) => {
-      const key = String(i.path[0] ?? '');
-      const raw = (o as Record<string, unknown>)[key];
-      return { path: FLAG_OF[key] ?? key, message: i.message, ...(raw !== undefined ? { found: String(raw) } : {}) };
-    });
-    throw new RfmError('INVALID_INPUT', `invalid option ${issues[0]!.path}: ${issues[0]!.message}`, { issues });
-  }
+  if (!r.success) throw flagError(r.error, o, FLAG_OF);
   return { fit: r.data, parseColumnMapping };
 }
 

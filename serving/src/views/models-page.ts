@@ -1,4 +1,4 @@
-import type { ArtifactV1 } from '@rfm/shared';
+import { trainingRevenue, type ArtifactV1 } from '@rfm/shared';
 import { type EventRecord, PRODUCTION, type RuleResult, type VersionRecord } from '@rfm/registry';
 import { html, raw, type SafeHtml } from './html.js';
 import { page } from './layout.js';
@@ -296,6 +296,7 @@ function droppedList(d: Record<string, number>): SafeHtml | '' {
 function segmentsSection(a: ArtifactV1, base: string, rev: string): SafeHtml {
   const segs = [...a.segments].sort((x, y) => x.cluster - y.cluster);
   const total = segs.reduce((s, x) => s + x.size, 0) || 1;
+  const revenue = trainingRevenue(segs);
   return html`<section class="card" aria-labelledby="segments-title">
 <h2 id="segments-title">Segment profile</h2>
 <div class="table-scroll"><table id="segment-profile" class="stack">
@@ -309,7 +310,8 @@ function segmentsSection(a: ArtifactV1, base: string, rev: string): SafeHtml {
     ) => html`<tr data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span><span
     class="seg-name">${s.name}</span><br><span class="small muted">cluster
     ${s.cluster}</span></th>
-<td class="num" data-label="Customers">${fmtNumber(s.size)}<br><span class="small muted">${Math.round((s.size / total) * 100)}%</span></td>
+<td class="num" data-label="Customers">${fmtNumber(s.size)}<br><span class="small muted">${Math.round((s.size / total) * 100)}%</span><br><span
+    class="small revenue-share">${Math.round((revenue.get(s.cluster)?.share ?? 0) * 100)}% of revenue</span></td>
 <td data-label="Scores"><span class="scores"><span class="score">R ${s.scores.r}</span><span class="score">F ${s.scores.f}</span><span class="score">M
 ${s.scores.m}</span></span></td>
 <td class="num" data-label="Recency (days)">${fmtNumber(s.centroid.recency)}<br><span class="small muted">avg ${fmtNumber(s.mean.recency)}</span></td>
@@ -321,7 +323,8 @@ ${s.scores.m}</span></span></td>
         : ''
     }</td></tr>`,
   )}</tbody></table></div>
-<p class="small muted">Typical = the segment's centre mapped back to original units; avg = the plain mean of its training customers. Scores are 1–5 against all customers (R 5 = bought most recently).${
+<p class="small muted">Typical = the segment's centre mapped back to original units; avg = the plain mean of its training customers;
+% of revenue = the segment's share of its training customers' total spend. Scores are 1–5 against all customers (R 5 = bought most recently).${
     a.naming
       ? html` Names are judged against this shop's usual gap between purchases, ${fmtNumber(a.naming.usual_gap_days)} days (${a.naming.gap_basis}), with the segment's medians: "recent", "new" and "active" only within ${a.naming.recent_within_gaps}× that gap.`
       : ''

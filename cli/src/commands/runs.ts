@@ -1,0 +1,198 @@
+import type { Command } from 'commander';
+import { RfmError } from '@rfm/shared';
+import type { Registry, RunRecord } from '@rfm/registry';
+import { emit, table } from '../output.js';
+import { actorOf, configFrom, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
+import { diffText, summaryTable } from './run-output.js';
+
+interface RunsFlags extends RegistryFlags {
+  segment?: string;
+  out?: string;
+  from?: string;
+  to?: string;
+}
+
+const runsLib = () => import('@rfm/runs');
+const int = (n: number) => n.toLocaleString('en-US');
+
+function runJson(r: RunRecord) {
+  return {
+    id: r.id,
+    model: r.modelName,
+    version: r.version,
+    export: r.exportName,
+    export_sha256: r.exportSha256,
+    snapshot_date: r.snapshotDate,
+    rows_read: r.rowsRead,
+    rows_dropped: r.rowsDropped,
+    customers: r.customers,
+    created_by: r.createdBy,
+    created_at: r.createdAt,
+    customers_bytes: r.customersBytes,
+    summary: r.summary,
+  };
+}
+
+/** `rfm runs diff` with no ids: the two newest runs of the model. */
+async function newestTwo(reg: Registry, model: string): Promise<[string, string]> {
+  const runs = await reg.listRuns({ model });
+  if (runs.length < 2)
+    throw new RfmError(
+      'NOT_FOUND',
+      `model "${model}" has ${runs.length} saved run(s); a diff needs two (rfm score EXPORT --save), or name them: rfm runs diff A B`,
+    );
+  return [runs[1]!.id, runs[0]!.id];
+}
+
+export function registerRunsCommands(program: Command): void {
+  const runs = program
+    .command('runs')
+    .description('saved scoring runs (rfm score --save): list, show, customers, diff, delete');
+  const common = (c: Command) =>
+    c
+      .option('--registry <path>', 'registry file or postgres:// URL (env RFM_REGISTRY, default data/registry.db)')
+      .option('--json', 'print one JSON object for machines');
+
+  common(
+    runs.command('list').description('saved runs, newest first').option('--model <name>', 'only runs of this model'),
+  ).action(async (o: RunsFlags) => {
+    const cfg = configFrom(o);
+    const list = await withReadRegistry(cfg, (reg) => reg.listRuns(o.model ? { model: o.model } : {}));
+    emit(o, { runs: list.map(runJson) }, () =>
+      list.length
+        ? table(
+            ['id', 'model', 'version', 'export', 'snapshot', 'customers', 'saved by', 'saved at'],
+            list.map((r) => [
+              r.id,
+              r.modelName,
+              r.version,
+              r.exportName,
+              r.snapshotDate,
+              int(r.customers),
+              r.createdBy,
+              r.createdAt,
+            ]),
+          )
+        : 'no saved runs (save one with: rfm score EXPORT --out customers.csv --save)',
+    );
+  });
+
+  common(
+    runs.command('show').description('one saved run: its facts and per-segment summary').argument('<id>', 'run id'),
+  ).action(async (id: string, o: RunsFlags) => {
+    const cfg = configFrom(o);
+    const r = await withReadRegistry(cfg, (reg) => reg.getRun(id));
+    emit(o, runJson(r), () => {
+      const dropped = Object.entries(r.rowsDropped)
+        .filter(([, n]) => n > 0)
+        .map(([why, n]) => `${why} ${int(n)}`)
+        .join(', ');
+      return [
+        `run ${r.id}: ${r.modelName} v${r.version}, saved by ${r.createdBy} at ${r.createdAt}`,
+        `export ${r.exportName} (sha256 ${r.exportSha256.slice(0, 12)}…), snapshot ${r.snapshotDate}`,
+        `${int(r.rowsRead)} rows read${dropped ? ` (dropped: ${dropped})` : ''}, ${int(r.customers)} customers` +
+          ` (${(r.customersBytes / 1024).toFixed(0)} kB stored)`,
+        '',
+        summaryTable(r.summary),
+      ].join('\n');
+    });
+  });
+
+  common(
+    runs
+      .command('customers')
+      .description(
+        'write the scored customers of a saved run (with previous_segment / segment_since from earlier runs)',
+      )
+      .argument('<id>', 'run id')
+      .requiredOption('--out <file>', '.csv or .parquet')
+      .option('--segment <name>', 'only this segment (its name, catalogue key or catalogue name)'),
+  ).action(async (id: string, o: RunsFlags) => {
+    const cfg = configFrom(o);
+    const lib = await runsLib();
+    const format = lib.customersFormat(o.out!);
+    const res = await withReadRegistry(cfg, async (reg) => {
+      const saved = await lib.loadSavedRun(reg, id);
+      const earlier = await lib.earlierRuns(reg, saved.run.modelName, saved.run);
+      const labels = lib.labelsFromSummary(saved.run.summary);
+      const history = lib.customerHistory(
+        { customers: saved.customers, labels, snapshotDate: saved.run.snapshotDate },
+        earlier,
+      );
+      const rows = lib.rowsForRun(saved, history);
+      const only = lib.selectClusters(rows, o.segment); // an unknown segment fails before any file is written
+      await lib.writeCustomersFile(o.out!, rows, format, o.segment !== undefined ? { segment: o.segment } : {});
+      let n = 0;
+      for (const c of saved.customers.cluster) if (!only || only.has(c)) n++;
+      return { run: saved.run.id, customers: n, out: o.out!, history_from_runs: earlier.length };
+    });
+    emit(o, res, () => `wrote ${int(res.customers)} customers of run ${res.run} to ${res.out}`);
+  });
+
+  common(
+    runs
+      .command('diff')
+      .description(
+        'migration between two saved runs of one model (default: its two newest): who moved between segments',
+      )
+      .argument('[a]', 'older run id')
+      .argument('[b]', 'newer run id')
+      .option('--model <name>', 'model whose two newest runs to compare (env RFM_MODEL_NAME)')
+      .option('--from <segment>', 'list the customers who were in this segment in A …')
+      .option('--to <segment>', '… and are in this one in B')
+      .option('--out <file>', 'with --from/--to: write those customers to this CSV instead of printing them'),
+  ).action(async (a: string | undefined, b: string | undefined, o: RunsFlags) => {
+    const cfg = configFrom(o);
+    if ((a === undefined) !== (b === undefined))
+      throw new RfmError(
+        'INVALID_INPUT',
+        'give two run ids (older first), or none for the two newest runs of the model',
+      );
+    const lib = await runsLib();
+    const res = await withReadRegistry(cfg, async (reg) => {
+      const [ia, ib] = a !== undefined ? [a, b!] : await newestTwo(reg, cfg.modelName);
+      const ra = await lib.loadSavedRun(reg, ia);
+      const rb = await lib.loadSavedRun(reg, ib);
+      const diff = lib.diffRuns(ra, rb);
+      const movers =
+        o.from !== undefined || o.to !== undefined ? lib.transitionCustomers(ra, rb, { from: o.from, to: o.to }) : null;
+      return { diff, movers };
+    });
+    if (res.movers && o.out) {
+      const { writeFile } = await import('node:fs/promises');
+      const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+      await writeFile(
+        o.out,
+        `cid,from,to,monetary_before,monetary_after\n${res.movers
+          .map((m) => `${esc(m.cid)},${esc(m.from)},${esc(m.to)},${m.monetaryBefore},${m.monetaryAfter}`)
+          .join('\n')}\n`,
+      );
+    }
+    emit(o, res.movers ? { ...res.diff, customers: res.movers } : res.diff, () => {
+      if (!res.movers) return diffText(res.diff);
+      const head = `${int(res.movers.length)} customers${o.from ? ` from ${o.from}` : ''}${o.to ? ` to ${o.to}` : ''}`;
+      if (o.out) return `${head}: written to ${o.out}`;
+      const shown = res.movers.slice(0, 50);
+      return [
+        `${head}${res.movers.length > shown.length ? ` (first ${shown.length}; --out FILE for all)` : ''}:`,
+        table(
+          ['cid', 'from', 'to', 'monetary before', 'monetary after'],
+          shown.map((m) => [m.cid, m.from, m.to, m.monetaryBefore.toFixed(2), m.monetaryAfter.toFixed(2)]),
+        ),
+      ].join('\n');
+    });
+  });
+
+  common(
+    runs
+      .command('delete')
+      .description('delete a saved run (its events stay in the history)')
+      .argument('<id>', 'run id'),
+  )
+    .option('--actor <name>', 'who deletes, recorded in the history (env RFM_ACTOR)')
+    .action(async (id: string, o: RunsFlags) => {
+      const cfg = configFrom(o);
+      const r = await withRegistry(cfg, (reg) => reg.deleteRun(id, actorOf(cfg)));
+      emit(o, { deleted: r.id, model: r.modelName }, () => `deleted run ${r.id} of ${r.modelName}`);
+    });
+}

@@ -1,0 +1,157 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { RfmError } from '@rfm/shared';
+import { PRODUCTION, type Registry } from '@rfm/registry';
+import { emit, progress } from '../output.js';
+import { actorOf, configFrom, VersionArg, withReadRegistry, withRegistry } from './common.js';
+import { addExportOptions, EXPORT_FLAG_NAMES, flagError, type ExportFlags } from './export-options.js';
+import { summaryTable } from './run-output.js';
+
+export interface ScoreFlags extends ExportFlags {
+  registry?: string;
+  model?: string;
+  actor?: string;
+  version?: string;
+  alias?: string;
+  out: string;
+  save?: boolean;
+  json?: boolean;
+}
+
+const FLAG_OF: Record<string, string> = { ...EXPORT_FLAG_NAMES, version: '--version', alias: '--alias', out: '--out' };
+
+// DuckDB is loaded with @rfm/runs, only by the commands that score
+const runsLib = () => import('@rfm/runs');
+const ingest = () => import('@rfm/ingest');
+
+/** Flags → validated options: the export flags through ingest's own schema (training's messages), issues naming the flag. */
+async function scoreOptions(o: ScoreFlags) {
+  const { ImportFlagsSchema, parseColumnMapping } = await ingest();
+  const schema = ImportFlagsSchema.extend({
+    version: VersionArg.optional(),
+    alias: z.string().min(1).optional(),
+    out: z.string().regex(/\.(csv|parquet|pq)$/i, 'must name a .csv or .parquet file'),
+  });
+  const r = schema.safeParse(o);
+  if (!r.success) throw flagError(r.error, o, FLAG_OF);
+  if (r.data.version !== undefined && r.data.alias !== undefined)
+    throw new RfmError('INVALID_INPUT', 'give --version or --alias, not both', {
+      issues: [{ path: '--alias', message: 'conflicts with --version' }],
+    });
+  const { version, alias, out, ...read } = r.data;
+  return {
+    version,
+    alias,
+    out,
+    read: { ...read, ...(o.columns !== undefined ? { columns: parseColumnMapping(o.columns) } : {}) },
+  };
+}
+
+/** The version a command scores with: --version, else the version of --alias (default production). */
+export async function resolveVersion(reg: Registry, model: string, version?: number, alias?: string): Promise<number> {
+  if (version !== undefined) return version;
+  const a = alias ?? PRODUCTION;
+  const v = await reg.resolveAlias(model, a);
+  if (v === null)
+    throw new RfmError(
+      'MODEL_UNAVAILABLE',
+      `alias "${a}" of "${model}" points at no version; train one with: rfm train <export>`,
+    );
+  return v;
+}
+
+export function registerScoreCommand(program: Command): void {
+  const score = program
+    .command('score')
+    .description(
+      'segment every customer of a transaction export with a registered version; print the per-segment summary',
+    )
+    .argument('<export>', 'transaction export: .csv, .csv.gz, .xlsx or .parquet (read exactly as rfm train reads it)')
+    .requiredOption('--out <file>', 'one row per customer: .csv or .parquet')
+    .option('--version <n>', 'score with this version (default: the production alias)')
+    .option('--alias <name>', 'score with the version this alias points at')
+    .option('--save', 'keep the run in the registry (rfm runs list / show / customers / diff)')
+    .option('--registry <path>', 'registry file or postgres:// URL (env RFM_REGISTRY, default data/registry.db)')
+    .option('--model <name>', 'registered model name (env RFM_MODEL_NAME)')
+    .option('--actor <name>', 'who saves the run, recorded in the history (env RFM_ACTOR, default the OS user)');
+  addExportOptions(score)
+    .option('--json', 'print one JSON object for machines')
+    .action(async (exportPath: string, o: ScoreFlags) => {
+      const cfg = configFrom(o);
+      const opts = await scoreOptions(o);
+      const lib = await runsLib();
+      const say = progress(o);
+      const open = o.save ? withRegistry : withReadRegistry;
+      const t0 = performance.now();
+      const result = await open(cfg, async (reg) => {
+        const version = await resolveVersion(reg, cfg.modelName, opts.version, opts.alias);
+        const model = await reg.loadModel(cfg.modelName, version);
+        say(`scoring ${exportPath} with ${cfg.modelName} v${version}`);
+        const scored = await lib.scoreExport(exportPath, model, opts.read);
+        const earlier = await lib.earlierRuns(reg, cfg.modelName);
+        const labels = lib.labelsFromSummary(scored.summary);
+        const history = lib.customerHistory(
+          { customers: scored.customers, labels, snapshotDate: scored.facts.snapshotDate },
+          earlier,
+        );
+        await lib.writeCustomersFile(opts.out, {
+          customers: scored.customers,
+          segmentNames: labels.names,
+          segmentKeys: labels.keys,
+          history,
+        });
+        const saved = o.save ? await reg.saveRun(lib.newRunInput(scored), actorOf(cfg)) : null;
+        let outliers = 0;
+        let unknown = 0;
+        for (const f of scored.customers.outlier) {
+          if (f === lib.OUTLIER_YES) outliers++;
+          else if (f === lib.OUTLIER_UNKNOWN) unknown++;
+        }
+        return { scored, saved, history: history !== null, earlier: earlier.length, outliers, unknown };
+      });
+      const { scored, saved } = result;
+      const f = scored.facts;
+      const ms = Math.round(performance.now() - t0);
+      emit(
+        o,
+        {
+          model: f.modelName,
+          version: f.version,
+          run_id: saved?.id ?? null,
+          export: f.exportName,
+          export_sha256: f.exportSha256,
+          snapshot_date: f.snapshotDate,
+          rows_read: f.rowsRead,
+          rows_dropped: f.rowsDropped,
+          customers: f.customers,
+          frequency_basis: f.frequencyBasis,
+          outliers: result.unknown === f.customers ? null : result.outliers,
+          out: opts.out,
+          history_from_runs: result.earlier,
+          summary: scored.summary,
+          duration_ms: ms,
+        },
+        () => {
+          const dropped = Object.entries(f.rowsDropped)
+            .filter(([, n]) => n > 0)
+            .map(([why, n]) => `${why} ${n.toLocaleString('en-US')}`)
+            .join(', ');
+          const lines = [
+            `${f.exportName}: ${f.rowsRead.toLocaleString('en-US')} rows read${dropped ? ` (dropped: ${dropped})` : ''}, ` +
+              `${f.customers.toLocaleString('en-US')} customers, snapshot ${f.snapshotDate}`,
+            `scored with ${f.modelName} v${f.version}; ` +
+              (result.unknown === f.customers
+                ? 'outliers: unknown (this version was trained before outlier thresholds were stored)'
+                : `${result.outliers.toLocaleString('en-US')} outliers (beyond the 99th percentile of training distances)`),
+            '',
+            summaryTable(scored.summary),
+            '',
+            `wrote ${opts.out}` +
+              (result.history ? ` (previous_segment / segment_since from ${result.earlier} saved run(s))` : ''),
+          ];
+          if (saved) lines.push(`saved as run ${saved.id} (rfm runs show ${saved.id})`);
+          return lines.join('\n');
+        },
+      );
+    });
+}
