@@ -38,6 +38,14 @@ function childrenOf(pid: number, args: RegExp): number[] {
     return [];
   }
 }
+/** waitFor with a name in its failure, so a timeout says which step did not happen */
+async function step<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+  try {
+    return (await waitFor(fn, ms, 50)).value;
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+}
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -141,12 +149,20 @@ describe('scoring runs in rfm serve processes', function () {
     let id = '';
     try {
       id = await post(s.url, big);
-      await waitFor(async () => ((await status(s.url, id)).state === 'running' ? true : undefined), 60_000, 50);
-      const runChild = await waitFor(async () => childrenOf(s.child.pid!, /run-child/)[0], 10_000, 50);
+      await step(
+        'the run starts',
+        async () => ((await status(s.url, id)).state === 'running' ? true : undefined),
+        90_000,
+      );
+      const runChild = await step(
+        'the run child is found',
+        async () => childrenOf(s.child.pid!, /run-child/)[0],
+        20_000,
+      );
       expect(runFolders()).to.have.length(1);
       s.child.kill('SIGKILL');
       await new Promise((r) => s.child.once('close', r));
-      await waitFor(async () => (alive(runChild.value) ? undefined : true), 10_000, 50);
+      await step('the run child exits with its server', async () => (alive(runChild) ? undefined : true), 20_000);
     } finally {
       if (s.child.exitCode === null && s.child.signalCode === null) await s.stop();
     }

@@ -17,6 +17,11 @@ const send = (m: ChildReply): void => {
 
 // the parent is gone (crash, SIGKILL): its run is over; never finish a run nobody tracks
 process.on('disconnect', () => process.exit(3));
+// and if the channel's close is not noticed (a busy loop of native work), the parent's pid changes
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(3);
+}, 500).unref();
 
 process.once('message', (m: ChildStart) => {
   void run(m).then(
