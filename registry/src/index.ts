@@ -16,3 +16,12 @@ export { pendingExport } from './transfer.js';
 export { copyRegistry, type CopyReport } from './copy.js';
 export { newRunId, type NewRun, type RunRecord } from './runs.js';
 export { versionSummary } from './summary.js';
+export {
+  FINAL_STATES,
+  RUN_STATES,
+  RunJobSchema,
+  type NewRunJob,
+  type RunJob,
+  type RunJobChange,
+  type RunState,
+} from './run-jobs.js';

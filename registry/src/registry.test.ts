@@ -168,6 +168,7 @@ describe('registry (sqlite only)', () => {
       'models',
       'policies',
       'reports',
+      'run_jobs',
       'runs',
       'tags',
       'versions',

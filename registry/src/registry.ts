@@ -22,6 +22,7 @@ import {
   versionId,
 } from './records.js';
 import { prepareRegistration, registerPrepared } from './register.js';
+import * as jobs from './run-jobs.js';
 import { rollback, type SkippedTarget } from './rollback.js';
 import * as runs from './runs.js';
 import type { NewRun, RunRecord } from './runs.js';
@@ -410,6 +411,54 @@ export class Registry {
 
   async history(modelName: string, opts: { alias?: string; limit?: number } = {}): Promise<EventRecord[]> {
     return this.read(async (db) => history(db, await modelId(db, modelName), modelName, opts));
+  }
+
+  /** A new scoring job, queued (run-jobs.ts). Records no event: job state is not a model change. */
+  async createRunJob(job: jobs.NewRunJob): Promise<jobs.RunJob> {
+    return this.write((trx) => jobs.createRunJob(trx, job));
+  }
+
+  /** Progress or the end of a job still queued or running; null when it had already finished. */
+  async updateRunJob(id: string, change: jobs.RunJobChange): Promise<jobs.RunJob | null> {
+    return this.write((trx) => jobs.updateRunJob(trx, id, change));
+  }
+
+  /** One job (unknown id: NOT_FOUND naming it). */
+  async getRunJob(id: string): Promise<jobs.RunJob> {
+    return this.read((db) => jobs.getRunJob(db, id));
+  }
+
+  /** Jobs, newest first. */
+  async listRunJobs(opts: { model?: string; limit?: number } = {}): Promise<jobs.RunJob[]> {
+    return this.read((db) => jobs.listRunJobs(db, opts));
+  }
+
+  /** Cancel a queued job, or flag a running one for its executing process to stop. */
+  async requestRunCancel(id: string): Promise<jobs.RunJob> {
+    return this.write((trx) => jobs.requestRunCancel(trx, id));
+  }
+
+  /** How many jobs of one serve instance are queued. */
+  async queuedRunJobs(group: string): Promise<number> {
+    return this.read((db) => jobs.queuedRunJobs(db, group));
+  }
+
+  /** Take the oldest queued job of one serve instance, unless one of its jobs runs already. */
+  async claimNextRunJob(group: string, serverId: string): Promise<jobs.RunJob | null> {
+    return this.write((trx) => jobs.claimNextRunJob(trx, group, serverId));
+  }
+
+  /** Mark jobs left by dead processes of this host failed, with the reason (server start). */
+  async failOrphanedRunJobs(
+    host: string,
+    alive: (pid: number) => boolean,
+  ): Promise<{ failed: string[]; succeeded: string[] }> {
+    // a run whose save committed before the crash is whole (the save is one transaction): succeeded
+    return this.write((trx) =>
+      jobs.failOrphanedRunJobs(trx, host, alive, async (id) =>
+        Boolean(await trx.selectFrom('runs').select('id').where('id', '=', id).executeTakeFirst()),
+      ),
+    );
   }
 
   /** The storage's own consistency check (SQLite: PRAGMA integrity_check; PostgreSQL: ["ok"]). */

@@ -23,6 +23,7 @@ import { assetRoutes } from './ui/assets.js';
 import { SessionKeeper, type SessionSync } from './ui/session.js';
 import { uiModelRoutes } from './routes/ui-models.js';
 import { uiScoreRoutes } from './routes/ui-score.js';
+import { runsRoutes, type RunsDeps } from './routes/runs.js';
 
 export interface AppDeps {
   holder: ModelHolder;
@@ -40,6 +41,8 @@ export interface AppDeps {
   sessionSync?: SessionSync;
   /** what GET /metrics answers (cluster mode: the sum over workers); default this process's */
   collectMetrics?: () => Promise<{ contentType: string; body: string }>;
+  /** scoring runs (POST/GET /api/v1/runs): the server's queue and run folders; routes absent without */
+  runs?: Omit<RunsDeps, 'writer' | 'config'>;
 }
 
 /** The express app: routes only; the server (listen, shutdown) and the holder's life are elsewhere. */
@@ -53,6 +56,7 @@ export function createApp({
   compare = new CompareService(config.registry, () => holder.registryRevision()),
   authFailures = AUTH_FAILURES,
   sessionSync,
+  runs,
 }: AppDeps): Express {
   const app = express();
   const m = metrics ?? new ServingMetrics();
@@ -82,6 +86,7 @@ export function createApp({
   app.use(docsRoutes());
   app.use('/api/v1', modelInfoRoutes(holder));
   app.use('/api/v1', adminRoutes(writer, config.adminToken, compare));
+  if (runs) app.use('/api/v1', runsRoutes({ ...runs, writer, config }));
   // web UI: static assets, predict form, file scoring, models pages and admin forms
   const session = new SessionKeeper(config.adminToken, sessionSync);
   app.use(assetRoutes());

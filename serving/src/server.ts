@@ -11,6 +11,9 @@ import { createLogger, type Logger } from './logger.js';
 import { ServingMetrics } from './metrics.js';
 import { withFastPredict } from './fast-predict.js';
 import { JSON_BODY_BYTES } from './routes/predict.js';
+import { runIdentity } from './runs/identity.js';
+import { runsBaseDir } from './runs/run-files.js';
+import { RunQueue } from './runs/run-queue.js';
 import { applyLimits, SERVER_LIMITS, serverOptions, type ServerLimits } from './server-limits.js';
 
 export interface RunningServer {
@@ -20,6 +23,8 @@ export interface RunningServer {
   holder: ModelHolder;
   logger: Logger;
   metrics: ServingMetrics;
+  /** the scoring runs queue of this process */
+  runs: RunQueue;
   /** Stop accepting, let in-flight requests finish (up to drainMs), then stop the holder. */
   close(opts?: { drainMs?: number }): Promise<void>;
 }
@@ -37,6 +42,8 @@ export interface StartOptions {
   authFailures?: { limit: number; windowMs: number };
   /** admin sessions shared between cluster workers */
   sessionSync?: SessionSync;
+  /** scoring runs: where run folders go (default the OS temp folder), upload cap, queue poll (tests shorten it) */
+  runs?: { tempRoot?: string; maxUploadBytes?: number; pollMs?: number };
 }
 
 function urlOf(host: string, port: number): string {
@@ -53,6 +60,7 @@ export async function startServer({
   limits: limitOverrides = {},
   authFailures,
   sessionSync,
+  runs: runOptions = {},
 }: StartOptions): Promise<RunningServer> {
   const holder = new ModelHolder({
     registry: config.registry,
@@ -64,6 +72,22 @@ export async function startServer({
   await holder.start();
   const writer = new RegistryWriter(config.registry);
   const compare = new CompareService(config.registry, () => holder.registryRevision());
+  const identity = runIdentity();
+  const base = runsBaseDir(runOptions.tempRoot);
+  const queue = new RunQueue({
+    registry: config.registry,
+    writer,
+    logger,
+    identity,
+    base,
+    ...(runOptions.pollMs ? { pollMs: runOptions.pollMs } : {}),
+  });
+  try {
+    await queue.start(); // marks runs a crashed predecessor left as failed, removes their folders
+  } catch (e) {
+    // a read-only registry still serves predictions; POST /api/v1/runs then reports the registry error
+    logger.warn({ err: e }, 'scoring runs unavailable: the registry cannot be opened for writing');
+  }
   const app = createApp({
     holder,
     config,
@@ -71,6 +95,12 @@ export async function startServer({
     writer,
     metrics,
     compare,
+    runs: {
+      queue,
+      identity,
+      base,
+      ...(runOptions.maxUploadBytes ? { maxUploadBytes: runOptions.maxUploadBytes } : {}),
+    },
     ...(authFailures ? { authFailures } : {}),
     ...(sessionSync ? { sessionSync } : {}),
     ...(collectMetrics ? { collectMetrics } : {}),
@@ -99,6 +129,7 @@ export async function startServer({
       s.once('error', reject);
     });
   } catch (e) {
+    await queue.stop();
     await holder.stop();
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
@@ -151,6 +182,7 @@ export async function startServer({
       server.close(async () => {
         clearTimeout(force);
         clearInterval(sweep);
+        await queue.stop(); // a run still executing is killed and recorded failed, its folder removed
         await holder.stop();
         await writer.close();
         await compare.close();
@@ -162,7 +194,7 @@ export async function startServer({
     return closing;
   };
 
-  return { url, host: config.host, port: addr.port, holder, logger, metrics, close };
+  return { url, host: config.host, port: addr.port, holder, logger, metrics, runs: queue, close };
 }
 
 /** The registry as logged: a path, or a URL without its password (credentials never reach a log). */

@@ -15,6 +15,8 @@ export const ENV_VARS = {
   RFM_TF_BACKEND: 'TensorFlow.js backend for training: node, wasm or cpu (default: node if installed, else wasm)',
   RFM_ADMIN_TOKEN:
     'bearer token that enables admin write routes (at least 32 characters; `rfm token` prints a good one)',
+  RFM_READ_TOKEN:
+    'bearer token for reading scoring runs (GET /api/v1/runs…: customer-level data) without the admin token; at least 32 characters',
   RFM_ACTOR: 'who is acting, recorded in registry events (default: the OS user)',
   RFM_LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace, silent (default info)',
   RFM_POLL_MS: 'how often the server checks the registry for alias moves, in ms (default 250)',
@@ -38,6 +40,10 @@ export const ConfigSchema = z.object({
   port: port.default(8080),
   tfBackend: z.enum(['node', 'wasm', 'cpu']).optional(),
   adminToken: z
+    .string()
+    .min(32, 'must be at least 32 characters (a guessable token is a way in); generate one with: rfm token')
+    .optional(),
+  readToken: z
     .string()
     .min(32, 'must be at least 32 characters (a guessable token is a way in); generate one with: rfm token')
     .optional(),
@@ -97,6 +103,7 @@ const FROM_ENV: Record<keyof typeof ENV_VARS, keyof Config> = {
   RFM_PORT: 'port',
   RFM_TF_BACKEND: 'tfBackend',
   RFM_ADMIN_TOKEN: 'adminToken',
+  RFM_READ_TOKEN: 'readToken',
   RFM_ACTOR: 'actor',
   RFM_LOG_LEVEL: 'logLevel',
   RFM_POLL_MS: 'pollMs',

@@ -171,7 +171,7 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
     }
   });
 
-  it('uploads never write a file, whatever name, header or query the client sends', async () => {
+  it('uploads never write a file named by the client, whatever name, header or query it sends', async () => {
     const names = [
       `../../../../../../tmp/${MARKER}.csv`,
       `/tmp/${MARKER}-abs.csv`,
@@ -205,6 +205,14 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
       });
       expect(q.status, n).to.equal(400);
       expect(((await q.json()) as { error: { message: string } }).error.message).to.match(/filename/);
+      // a scoring run keeps its upload on disk, under a name the server chooses (runs/run-files.ts)
+      const run = multipart(n, 'CustomerID,InvoiceNo,InvoiceDate,Quantity,UnitPrice\n1,5,2011-01-02,1,2.5\n');
+      const started = await fetch(`${url}/api/v1/runs`, {
+        method: 'POST',
+        headers: { 'content-type': run.type, authorization: `Bearer ${TOKEN}`, 'x-filename': n },
+        body: run.body,
+      });
+      expect(started.status, `${n}: ${await started.text()}`).to.equal(202);
     }
     const found = [
       ...findNamed(tmpdir(), MARKER, 3),
@@ -215,7 +223,8 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
     expect(found, 'files named after an upload').to.deep.equal([]);
     expect(existsSync(`/tmp/${MARKER}.csv`)).to.equal(false);
 
-    // and by construction: the serving code has no disk storage and no file-writing call
+    // and by construction: the serving code writes files in one module only, the scoring runs'
+    // private folders (issue 11), and that module writes only under names it chooses itself
     const src = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
         e.isDirectory()
@@ -231,7 +240,25 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
         readFileSync(f, 'utf8'),
       ),
     );
-    expect(writers.map((f) => f.slice(ROOT.length + 1))).to.deep.equal([]);
+    expect(writers.map((f) => f.slice(ROOT.length + 1))).to.deep.equal([
+      join('serving', 'src', 'runs', 'run-files.ts'),
+    ]);
+    const runFiles = readFileSync(join(ROOT, 'serving', 'src', 'runs', 'run-files.ts'), 'utf8');
+    // folders 0700 under a base checked to be this user's private folder, files created exclusively (wx, 0600)
+    expect(runFiles).to.match(/mkdirSync\(base, \{ recursive: true, mode: 0o700 \}\)/);
+    expect(runFiles).to.match(/mkdirSync\(dir, \{ mode: 0o700 \}\)/);
+    expect(runFiles).to.match(/flags: 'wx', mode: 0o600/);
+    expect(runFiles).to.match(/st\.isSymbolicLink\(\)/);
+    // every path it builds is a join of the base with its own names: `<pid>-<run id>`, upload.part, export.<format>
+    const joins = [...runFiles.matchAll(/join\(([^)]*)\)/g)].map((m) => m[1]);
+    expect(joins).to.deep.equal([
+      'root, `rfm-runs-${uid}`',
+      'base, `${groupPid}-${runId}`',
+      'base, `${groupPid}-${runId}`',
+      'base, name',
+      "dir, 'upload.part'",
+      'dir, `export.${format}`',
+    ]);
   });
 
   it('no secrets in logs: admin calls (right and wrong tokens), web sign-in and admin forms at log level trace', async () => {

@@ -131,4 +131,30 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER model_state_versions AFTER INSERT OR DELETE OR UPDATE OF status ON versions
     FOR EACH STATEMENT EXECUTE FUNCTION rfm_bump_model_state();
   `,
+  // 4 → 5: scoring jobs run by servers (issue 11). Transient state, not part of the audit trail:
+  // progress writes here record no event, so they never move the model-state token. (Numbered
+  // after the saved-runs table of 3 → 4.)
+  `
+  CREATE TABLE run_jobs (
+    id               text PRIMARY KEY,
+    model            text NOT NULL,
+    version          integer,
+    alias            text,
+    state            text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+    phase            text,
+    rows_read        bigint NOT NULL DEFAULT 0,
+    percent          double precision NOT NULL DEFAULT 0,
+    error_code       text,
+    error            text,
+    created_by       text NOT NULL,
+    created_at       text NOT NULL,
+    updated_at       text NOT NULL,
+    server_id        text NOT NULL,
+    cancel_requested integer NOT NULL DEFAULT 0,
+    save             integer NOT NULL DEFAULT 1,
+    options_json     text NOT NULL DEFAULT '{}',
+    result_json      text
+  );
+  CREATE INDEX run_jobs_by_state ON run_jobs (state, created_at);
+  `,
 ];

@@ -69,4 +69,25 @@ export interface RegistryTables {
   };
   /** one row (id 1): the counter bumped by triggers on aliases, labels, artifacts and versions */
   model_state: { id: number; token: number | string };
+  /** scoring jobs of servers (run-jobs.ts); PostgreSQL's bigint rows_read reads back as a string */
+  run_jobs: {
+    id: string;
+    model: string;
+    version: number | null;
+    alias: string | null;
+    state: string;
+    phase: string | null;
+    rows_read: Generated<number | string>;
+    percent: Generated<number>;
+    error_code: string | null;
+    error: string | null;
+    created_by: string;
+    created_at: string;
+    updated_at: string;
+    server_id: string;
+    cancel_requested: Generated<number>;
+    save: Generated<number>;
+    options_json: Generated<string>;
+    result_json: string | null;
+  };
 }

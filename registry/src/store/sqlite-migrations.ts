@@ -150,4 +150,30 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER model_state_versions_update AFTER UPDATE OF status ON versions
     BEGIN UPDATE model_state SET token = token + 1 WHERE id = 1; END;
   `,
+  // 4 → 5: scoring jobs run by servers (issue 11). Transient state, not part of the audit trail:
+  // progress writes here record no event, so they never move the model-state token. (Numbered
+  // after the saved-runs table of 3 → 4.)
+  `
+  CREATE TABLE run_jobs (
+    id               TEXT PRIMARY KEY,
+    model            TEXT NOT NULL,
+    version          INTEGER,
+    alias            TEXT,
+    state            TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+    phase            TEXT,
+    rows_read        INTEGER NOT NULL DEFAULT 0,
+    percent          REAL NOT NULL DEFAULT 0,
+    error_code       TEXT,
+    error            TEXT,
+    created_by       TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    server_id        TEXT NOT NULL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    save             INTEGER NOT NULL DEFAULT 1,
+    options_json     TEXT NOT NULL DEFAULT '{}',
+    result_json      TEXT
+  );
+  CREATE INDEX run_jobs_by_state ON run_jobs (state, created_at);
+  `,
 ];

@@ -19,8 +19,10 @@ export function perWorkerLimit(total: number, workers: number | 'auto'): number 
   return Math.max(1, Math.floor(total / Math.max(1, n)));
 }
 
-/** Requests that present admin credentials: the sign-in form, admin forms, admin API writes. */
+/** Requests that present admin credentials: the sign-in form, admin forms, admin API writes, scoring runs. */
 function presentsCredentials(req: Request): boolean {
+  // every scoring-runs route needs a token, reads included (customer-level data): guesses count there too
+  if (req.path.startsWith('/api/v1/runs')) return true;
   if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return false;
   const p = req.path;
   return p === '/admin/login' || p.startsWith('/api/v1/models') || p.startsWith('/models/');

@@ -4,12 +4,18 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { pino } from 'pino';
 import { loadConfig } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
+import { newRunInput, scoreExport } from '@rfm/runs';
 import { createApp } from '../app.js';
 import { ModelHolder } from '../model-holder.js';
+import { RegistryWriter } from '../registry-writer.js';
+import { runIdentity } from '../runs/identity.js';
+import { RunQueue } from '../runs/run-queue.js';
 import { mountedRoutes } from '../route-table.js';
 import type { RunningServer } from '../server.js';
-import { MODEL, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
+import { MODEL, REPO_ROOT, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
 import { openApiDocument, OPERATIONS, type OperationDoc } from './document.js';
 
 /**
@@ -43,6 +49,10 @@ const PAGES = [
 ];
 
 const TOKEN = 'contract-admin-token-0123456789-abcdef';
+const FAILED_RUN = 'r-20261130-0000fa11';
+/** the contract server takes small run uploads only, so 413 is cheap to provoke */
+const RUN_UPLOAD_CAP = 4096;
+const saved: string[] = [];
 const opKey = (op: OperationDoc) => `${op.method.toUpperCase()} ${op.path}`;
 const doc = JSON.parse(JSON.stringify(openApiDocument())) as Record<string, unknown>;
 const ajv = new Ajv2020({ strict: false, allErrors: true }); // strict off: OpenAPI's own keywords sit beside the schemas
@@ -164,12 +174,35 @@ describe('API contract: documented routes, statuses and schemas against running 
     } finally {
       await reg.close();
     }
+    // two saved runs of the bundled sample (scored here, as `rfm score --save` would), and a failed job
+    const sample = join(REPO_ROOT, 'data', 'online_retail_sample.csv.gz');
+    const scoring = await Registry.open(t.file);
+    try {
+      const model = await scoring.loadModel(MODEL, 1);
+      for (let i = 0; i < 2; i++)
+        saved.push((await scoring.saveRun(newRunInput(await scoreExport(sample, model)), 'test')).id);
+      await scoring.createRunJob({
+        id: FAILED_RUN,
+        model: MODEL,
+        version: 1,
+        createdBy: 'test',
+        serverId: 'elsewhere:1:1',
+        save: true,
+      });
+      await scoring.updateRunJob(FAILED_RUN, {
+        state: 'failed',
+        errorCode: 'INVALID_INPUT',
+        error: 'no customer column',
+      });
+    } finally {
+      await scoring.close();
+    }
     // the checks send wrong tokens on purpose: a budget they cannot exhaust here, and a server of
     // its own (one failure per window) for the 429 every admin write can answer
     s = await startTestServer(
       t.file,
       { adminToken: TOKEN, pollMs: 50 },
-      { authFailures: { limit: 10_000, windowMs: 60_000 } },
+      { authFailures: { limit: 10_000, windowMs: 60_000 }, runs: { maxUploadBytes: RUN_UPLOAD_CAP } },
     );
     limited = await startTestServer(t.file, { adminToken: TOKEN }, { authFailures: { limit: 1, windowMs: 60_000 } });
     empty = tempRegistry();
@@ -187,7 +220,11 @@ describe('API contract: documented routes, statuses and schemas against running 
     const config = loadConfig({}, { registry: t.file, port: 0 });
     const logger = pino({ level: 'silent' });
     const holder = new ModelHolder({ registry: t.file, modelName: MODEL, pollMs: 1000, logger });
-    const mounted = mountedRoutes(createApp({ holder, config, logger })).map((r) => `${r.method} ${r.path}`);
+    const identity = runIdentity();
+    const writer = new RegistryWriter(t.file);
+    const queue = new RunQueue({ registry: t.file, writer, logger, identity, base: tmpdir() }); // never started
+    const app = createApp({ holder, config, logger, writer, runs: { queue, identity, base: tmpdir() } });
+    const mounted = mountedRoutes(app).map((r) => `${r.method} ${r.path}`);
     const documented = OPERATIONS.map((o) => `${o.method.toUpperCase()} ${o.path.replace(/\{(\w+)\}/g, ':$1')}`);
     expect([...mounted].sort()).to.deep.equal([...documented, ...PAGES].sort());
     expect(new Set(mounted).size, 'no route mounted twice').to.equal(mounted.length);
@@ -360,10 +397,69 @@ describe('API contract: documented routes, statuses and schemas against running 
       // production is on v2 here (the examples promoted it; rollback cannot return to an archived v1)
       ['POST', '/api/v1/models/{name}/versions/{v}/archive', `${M}/versions/2/archive`, admin(body({}))],
     );
+    // scoring runs: every route takes a token (reads too); each one's own refusals
+    const R = '/api/v1/runs';
+    const runRoutes: [string, string, string, Parameters<typeof send>[3]][] = [
+      ['POST', R, R, { type: 'text/csv', body: 'a,b\n1,2\n' }],
+      ['GET', R, R, {}],
+      ['GET', `${R}/{id}`, `${R}/${saved[0]}`, {}],
+      ['GET', `${R}/{id}/customers`, `${R}/${saved[0]}/customers`, {}],
+      ['GET', `${R}/{id}/diff`, `${R}/${saved[1]}/diff`, {}],
+      ['DELETE', `${R}/{id}`, `${R}/${FAILED_RUN}`, {}],
+    ];
+    for (const [method, docPath, url, opts] of runRoutes)
+      cases.push(
+        [method, docPath, url, opts],
+        [method, docPath, url, { ...opts, token: 'wrong-token-0123456789' }],
+        [method, docPath, url, { ...opts, token: 'wrong-token-0123456789' }, limited.url],
+        [method, docPath, url, { ...opts, token: 'wrong-token-0123456789' }, limited.url],
+      );
+    for (const sub of ['', '/customers', '/diff']) {
+      cases.push(['GET', `${R}/{id}${sub}`, `${R}/nope${sub}`, admin()]);
+      cases.push(['GET', `${R}/{id}${sub}`, `${R}/r-20261130-00000000${sub}`, admin()]);
+    }
+    cases.push(
+      ['DELETE', `${R}/{id}`, `${R}/nope`, admin()],
+      ['DELETE', `${R}/{id}`, `${R}/r-20261130-00000000`, admin()],
+      ['DELETE', `${R}/{id}`, `${R}/${FAILED_RUN}`, admin()], // failed, never saved: 409
+      ['GET', `${R}/{id}/customers`, `${R}/${FAILED_RUN}/customers`, admin()], // 409
+      ['GET', `${R}/{id}/diff`, `${R}/${FAILED_RUN}/diff`, admin()], // 409
+      ['GET', `${R}/{id}`, `${R}/${saved[0]}`, admin()],
+      ['GET', `${R}/{id}/customers`, `${R}/${saved[0]}/customers`, admin()],
+      ['GET', `${R}/{id}/diff`, `${R}/${saved[1]}/diff?against=${saved[0]}`, admin()],
+      ['GET', R, `${R}?model=NOT%20A%20NAME`, admin()],
+      ['POST', R, `${R}?as_of=yesterday`, admin({ type: 'text/csv', body: 'a,b\n1,2\n' })],
+      ['POST', R, `${R}?version=99`, admin({ type: 'text/csv', body: 'a,b\n1,2\n' })],
+      ['POST', R, R, admin({ type: 'text/csv', body: 'x'.repeat(RUN_UPLOAD_CAP + 1) })],
+      ['POST', R, R, admin(junk)],
+      ['DELETE', `${R}/{id}`, `${R}/${saved[0]}`, admin()], // saved: deleted
+    );
     for (const [method, docPath, url, opts, server] of cases) {
       const r = await send(server ?? base, method, url, opts);
       check(op(method, docPath), r, `${url}${server ? ' (no model)' : ''}`);
     }
+    // a full queue (one run of this serve instance executing, eight waiting): 503; a queued run is cancelled at once: 202
+    const reg = await Registry.open(t.file);
+    const { host, group } = runIdentity();
+    const blockers = Array.from({ length: 9 }, (_, i) => `r-20261130-b10c${String(i).padStart(4, '0')}`);
+    try {
+      for (const id of blockers)
+        await reg.createRunJob({
+          id,
+          model: MODEL,
+          version: 1,
+          createdBy: 'test',
+          serverId: `${group}${process.pid}`,
+          save: false,
+        });
+      await reg.updateRunJob(blockers[0]!, { state: 'running' });
+      check(op('POST', R), await send(base, 'POST', R, admin({ type: 'text/csv', body: 'a,b\n1,2\n' })), 'queue full');
+      check(op('DELETE', `${R}/{id}`), await send(base, 'DELETE', `${R}/${blockers[1]}`, admin()), 'queued');
+    } finally {
+      for (const id of blockers) await reg.updateRunJob(id, { state: 'failed', error: 'test blocker' });
+      await reg.close();
+    }
+    expect(host).to.be.a('string');
     expect(mismatches, mismatches.join('\n')).to.deep.equal([]);
   });
 

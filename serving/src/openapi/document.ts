@@ -22,6 +22,7 @@ import {
   VersionParam,
 } from '../routes/admin.js';
 import { SelectorSchema } from '../routes/selector.js';
+import { CustomersQuery, DiffQuery, RunIdParam, StartRunQuery } from '../routes/runs.js';
 import { CSV_BODY_LIMIT } from '../routes/predict-csv.js';
 import { JSON_BODY_LIMIT } from '../routes/predict.js';
 import { TRANSACTIONS_BODY_LIMIT } from '../routes/predict-transactions.js';
@@ -144,6 +145,51 @@ export const HistorySchema = z
   .meta({ id: 'History' });
 const AnyObject = z.looseObject({});
 
+const RunState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export const RunSchema = z
+  .looseObject({
+    id: z.string(),
+    model: z.string(),
+    version: z.number().int().nullable(),
+    state: RunState,
+    phase: z.string().nullable(),
+    rows_read: z.number().int(),
+    percent: z.number(),
+    save: z.boolean(),
+    saved: z.boolean(),
+    created_by: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    cancel_requested: z.boolean(),
+    error: z.object({ code: z.string().nullable(), message: z.string().nullable() }).nullable(),
+    facts: z.looseObject({}).optional(),
+    summary: z.array(z.looseObject({ segment: z.string(), customers: z.number() })).optional(),
+  })
+  .meta({
+    id: 'Run',
+    description:
+      'A scoring run: state (queued, running, succeeded, failed, cancelled), phase, rows read so far and percent; once it has succeeded, ' +
+      'its facts (export, snapshot date, rows dropped by reason) and the per-segment summary (customers, revenue and their shares, medians).',
+  });
+export const RunsListSchema = z.object({ runs: z.array(RunSchema.omit({ facts: true, summary: true })) }).meta({
+  id: 'RunsList',
+  description: 'Runs of this registry, newest first: server jobs and runs saved by `rfm score --save`.',
+});
+export const RunStartedSchema = z
+  .object({
+    id: z.string(),
+    state: RunState,
+    model: z.string(),
+    version: z.number().int(),
+    save: z.boolean(),
+    location: z.string(),
+  })
+  .meta({ id: 'RunStarted' });
+const RunCancelSchema = z
+  .object({ id: z.string(), state: RunState, cancel_requested: z.boolean() })
+  .meta({ id: 'RunCancel' });
+const RunDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true) }).meta({ id: 'RunDeleted' });
+
 // ---- the operations ---------------------------------------------------------------------------
 
 export interface ExampleSet {
@@ -161,7 +207,7 @@ export interface OperationDoc {
   method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI path, `{param}` style */
   path: string;
-  tag: 'Predict' | 'Models' | 'Admin' | 'Operations';
+  tag: 'Predict' | 'Models' | 'Admin' | 'Runs' | 'Operations';
   summary: string;
   description: string;
   admin?: boolean;
@@ -265,6 +311,44 @@ const adminErrors = {
     body: errorBody({ big: { value: err('PAYLOAD_TOO_LARGE', 'request body is larger than 64 kB') } }),
   },
   415: jsonOnly,
+};
+
+/** What every scoring-runs route can answer about its token (runs carry customer-level data). */
+const runAuthErrors = {
+  401: {
+    description: 'No bearer token',
+    body: errorBody({ none: { value: err('UNAUTHORIZED', 'scoring runs: send "Authorization: Bearer <token>"') } }),
+  },
+  403: {
+    description: 'Wrong token, the read token on a write, or no token configured on the server',
+    body: errorBody({ wrong: { value: err('FORBIDDEN', 'scoring runs: the bearer token is not valid') } }),
+  },
+  429: adminErrors[429],
+};
+const badRunId = {
+  description: 'Not a run id',
+  body: errorBody({
+    id: {
+      value: err('INVALID_INPUT', 'invalid id: id: run id: r-YYYYMMDD-hex', [
+        { path: 'id', message: 'run id: r-YYYYMMDD-hex' },
+      ]),
+    },
+  }),
+};
+const noSuchRun = {
+  description: 'No run with this id (the message names it)',
+  body: errorBody({ run: { value: err('NOT_FOUND', 'no run "r-20261130-00000000"') } }),
+};
+const notSaved = {
+  description: 'The run has not succeeded, or was not saved: no customers to give',
+  body: errorBody({
+    running: {
+      value: err(
+        'CONFLICT',
+        'run r-20261130-7f3a9c01 is running; customers are there once it has succeeded and been saved',
+      ),
+    },
+  }),
 };
 
 export const OPERATIONS: OperationDoc[] = [
@@ -866,6 +950,252 @@ export const OPERATIONS: OperationDoc[] = [
     },
   },
   {
+    method: 'post',
+    path: '/api/v1/runs',
+    tag: 'Runs',
+    admin: true,
+    summary: 'Score every customer of an export (in the background)',
+    description:
+      'The body is the transaction export itself (CSV, CSV.gz or Parquet; the format is told by its bytes) or multipart/form-data with a `file` ' +
+      'field (the options may then also be fields). It is read with exactly training’s import rules and scored with the chosen version ' +
+      '(default production). Answers 202 with the run id and `Location` at once; the run executes off the request path, one at a time per ' +
+      'server, and `GET /api/v1/runs/{id}` follows it. `save=false` keeps only the summary. Admin token only.',
+    query: StartRunQuery,
+    request: {
+      contentType: 'text/csv',
+      raw: { type: 'string' },
+      examples: {
+        csv: {
+          summary: 'a UCI-style export',
+          value:
+            'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n' +
+            '536365,85123A,MUG,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n',
+        },
+      },
+    },
+    responses: {
+      202: {
+        description: 'Accepted: the run is queued; `Location` is its URL',
+        body: json(RunStartedSchema, {
+          queued: {
+            value: {
+              id: 'r-20261130-7f3a9c01',
+              state: 'queued',
+              model: 'customer-segments',
+              version: 2,
+              save: true,
+              location: '/api/v1/runs/r-20261130-7f3a9c01',
+            },
+          },
+        }),
+      },
+      400: {
+        description: 'An option is not valid (the issue names it), or the body is empty',
+        body: errorBody({
+          option: {
+            value: err('INVALID_INPUT', 'invalid run options: as_of: as_of must be a date YYYY-MM-DD', [
+              { path: 'as_of', message: 'as_of must be a date YYYY-MM-DD' },
+            ]),
+          },
+        }),
+      },
+      ...runAuthErrors,
+      404: {
+        description: 'No such model, version or alias',
+        body: errorBody({ version: { value: err('NOT_FOUND', 'version 99 of "customer-segments" not found') } }),
+      },
+      413: {
+        description: 'The export is larger than the server accepts for one run',
+        body: errorBody({
+          big: { value: err('PAYLOAD_TOO_LARGE', 'export too large: runs accept at most 2,147,483,648 bytes') },
+        }),
+      },
+      415: {
+        description: 'Neither an export body nor multipart/form-data',
+        body: errorBody({
+          type: {
+            value: err('UNSUPPORTED', 'POST /api/v1/runs takes the export as the body (…); got application/json'),
+          },
+        }),
+      },
+      503: {
+        description: 'Too many runs queued or uploads in progress on this server: retry after Retry-After',
+        body: errorBody({
+          busy: { value: err('MODEL_UNAVAILABLE', '8 runs are already queued on this server; retry later') },
+        }),
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs',
+    tag: 'Runs',
+    admin: true,
+    summary: 'List scoring runs',
+    description:
+      'Newest first, with their state; `?model=` keeps one model’s. Admin token or read token (RFM_READ_TOKEN).',
+    query: z.object({ model: NameParam.optional() }),
+    responses: {
+      200: {
+        description: 'The runs',
+        body: json(RunsListSchema, {
+          list: {
+            value: {
+              runs: [
+                {
+                  id: 'r-20261130-7f3a9c01',
+                  model: 'customer-segments',
+                  version: 2,
+                  state: 'running',
+                  phase: 'reading',
+                  rows_read: 0,
+                  percent: 0,
+                  save: true,
+                  saved: false,
+                  created_by: 'api:127.0.0.1',
+                  created_at: '2026-11-30T19:30:00.000Z',
+                  updated_at: '2026-11-30T19:30:01.000Z',
+                  cancel_requested: false,
+                  error: null,
+                },
+              ],
+            },
+          },
+        }),
+      },
+      400: badParams,
+      ...runAuthErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs/{id}',
+    tag: 'Runs',
+    admin: true,
+    summary: 'A run’s state, progress and (when done) its summary',
+    description: 'Any worker answers for a run another executes. Admin token or read token.',
+    params: z.object({ id: RunIdParam }),
+    paramExamples: [{ id: 'r-20261130-00000000' }],
+    responses: {
+      200: {
+        description: 'The run',
+        body: json(RunSchema, {
+          running: {
+            value: {
+              id: 'r-20261130-7f3a9c01',
+              model: 'customer-segments',
+              version: 2,
+              state: 'running',
+              phase: 'aggregating',
+              rows_read: 541909,
+              percent: 70,
+              save: true,
+              saved: false,
+              created_by: 'api:127.0.0.1',
+              created_at: '2026-11-30T19:30:00.000Z',
+              updated_at: '2026-11-30T19:30:02.000Z',
+              cancel_requested: false,
+              error: null,
+            },
+          },
+        }),
+      },
+      400: badRunId,
+      ...runAuthErrors,
+      404: noSuchRun,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs/{id}/customers',
+    tag: 'Runs',
+    admin: true,
+    summary: 'Every scored customer of a saved run (CSV or JSON lines)',
+    description:
+      'Streams `cid, recency, frequency, monetary, r_score, f_score, m_score, cluster, segment, distance, outlier, previous_segment, ' +
+      'segment_since` (previous segment and since when from the model’s earlier saved runs). `Accept: application/x-ndjson` gives JSON lines. ' +
+      '`?segment=` keeps one segment (its name or catalogue key). Admin token or read token.',
+    params: z.object({ id: RunIdParam }),
+    query: CustomersQuery,
+    paramExamples: [{ id: 'r-20261130-00000000' }],
+    responses: {
+      200: {
+        description: 'The customers',
+        body: {
+          contentType: 'text/csv',
+          raw: { type: 'string' },
+          examples: {
+            csv: {
+              value:
+                'cid,recency,frequency,monetary,r_score,f_score,m_score,cluster,segment,distance,outlier,previous_segment,segment_since\n' +
+                '12346,326,1,77183.6,1,1,5,2,At Risk,1.204113,false,Champions,2011-12-10\n',
+            },
+          },
+        },
+      },
+      400: badRunId,
+      ...runAuthErrors,
+      404: noSuchRun,
+      409: notSaved,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/runs/{id}/diff',
+    tag: 'Runs',
+    admin: true,
+    summary: 'Who moved between segments since another run',
+    description:
+      'The transition matrix from `?against=` (default: the model’s previous saved run) to this run: customers and revenue per (from, to) pair, ' +
+      'customers who appeared and disappeared; segments matched by catalogue key across versions. Admin token or read token.',
+    params: z.object({ id: RunIdParam }),
+    query: DiffQuery,
+    paramExamples: [{ id: 'r-20261130-00000000' }],
+    responses: {
+      200: {
+        description: 'The migration',
+        body: json(AnyObject, { diff: { value: { a: {}, b: {}, transitions: [] } } }),
+      },
+      400: badRunId,
+      ...runAuthErrors,
+      404: noSuchRun,
+      409: notSaved,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/runs/{id}',
+    tag: 'Runs',
+    admin: true,
+    summary: 'Cancel a run, or delete a saved one',
+    description:
+      'A queued or running run is cancelled (202; the executing worker stops it within a poll, nothing is saved); a saved run is deleted (200, ' +
+      'an event in the audit trail). Admin token only.',
+    params: z.object({ id: RunIdParam }),
+    paramExamples: [{ id: 'r-20261130-00000000' }],
+    responses: {
+      200: {
+        description: 'The saved run was deleted',
+        body: json(RunDeletedSchema, { deleted: { value: { id: 'r-20261130-7f3a9c01', deleted: true } } }),
+      },
+      202: {
+        description: 'Cancellation requested (a queued run is cancelled at once)',
+        body: json(RunCancelSchema, {
+          cancel: { value: { id: 'r-20261130-7f3a9c01', state: 'running', cancel_requested: true } },
+        }),
+      },
+      400: badRunId,
+      ...runAuthErrors,
+      404: noSuchRun,
+      409: {
+        description: 'The run already ended and was not saved: nothing to cancel or delete',
+        body: errorBody({
+          ended: { value: err('CONFLICT', 'run r-20261130-7f3a9c01 is failed and was not saved: nothing to delete') },
+        }),
+      },
+    },
+  },
+  {
     method: 'get',
     path: '/healthz',
     tag: 'Operations',
@@ -1020,6 +1350,10 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
       { name: 'Predict', description: 'Score customers' },
       { name: 'Models', description: 'What is served and what is registered' },
       { name: 'Admin', description: 'Move aliases and edit versions (bearer token)' },
+      {
+        name: 'Runs',
+        description: 'Score whole exports in the background; customers and migrations (admin or read token)',
+      },
       { name: 'Operations', description: 'Health, readiness, metrics, this document' },
     ],
   });
