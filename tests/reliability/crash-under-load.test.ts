@@ -16,11 +16,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
+import { auditRegistry, BACKENDS } from '@rfm/registry/testing';
 import { makeArtifact } from '@rfm/shared/testing';
-import { ROOT, startServerProcess, tempDir } from '../support.js';
-import { auditRegistry, percentile, requestLoop } from './helpers.js';
+import { ROOT, startServerProcess } from '../support.js';
+import { percentile, requestLoop } from './helpers.js';
 
-const KILLS = Number(process.env.RFM_CRASH_KILLS ?? 50);
+const KILLS_SQLITE = Number(process.env.RFM_CRASH_KILLS ?? 50);
 const WRITER = join(ROOT, 'tests', 'fixtures', 'crash-writer.mjs');
 const MODEL = 'customer-segments';
 
@@ -87,96 +88,102 @@ function startWriter(file: string, tag: string, built: boolean): Writer {
   return { child, ready, lines, firstCommit, exited, stderr: () => err };
 }
 
-describe('crash safety: SIGKILL mid-registration under a live server', function () {
-  this.timeout(900_000);
-
-  it(`${KILLS} kills at random points of register/promote: registry always whole, server never fails a request`, async () => {
-    const tmp = tempDir('rfm-crash-');
-    const file = join(tmp.dir, 'registry.db');
-    const reg = await Registry.open(file);
-    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 0 }), actor: 'setup' });
-    await reg.close();
-    const built = builtIsFresh();
-    const server = await startServerProcess(['--registry', file], { RFM_POLL_MS: '50' });
-    const loop = requestLoop(server.url, 2);
-    const spares: Writer[] = [];
-    const t0 = Date.now();
-    let maxReported = 1;
-    const reportedPromotions = new Set<number>();
-    const delays: number[] = [];
-    try {
-      const top = (i: number) => {
-        while (spares.length < 2 && i + spares.length < KILLS)
-          spares.push(startWriter(file, `w${i + spares.length}`, built));
-      };
-      for (let i = 0; i < KILLS; i++) {
-        top(i);
-        const w = spares.shift()!;
-        top(i + 1);
-        await w.ready;
-        expect(w.child.exitCode, w.stderr()).to.equal(null);
-        w.child.stdin!.write('go\n');
-        await w.firstCommit;
-        const delay = Math.floor(Math.random() * 150);
-        delays.push(delay);
-        await new Promise((r) => setTimeout(r, delay));
-        w.child.kill('SIGKILL');
-        const { signal } = await w.exited;
-        expect(signal, `writer ${i} was not killed but exited: ${w.stderr()}`).to.equal('SIGKILL');
-        expect(w.stderr(), `writer ${i}`).to.not.match(/SQLITE_BUSY|locked|Error/);
-        for (const l of w.lines) {
-          const v = Number(l.slice(1));
-          if (l[0] === 'v') maxReported = Math.max(maxReported, v);
-          else reportedPromotions.add(v);
-        }
-        const a = auditRegistry(file);
-        const where = `after kill ${i + 1} (delay ${delay} ms, writer printed ${w.lines.join(' ')})`;
-        expect(a.integrity, where).to.equal('ok');
-        expect(a.orphans, where).to.equal(0);
-        // numbers contiguous from 1: a killed transaction never half-writes or burns a number
-        expect(a.versions, where).to.deep.equal(Array.from({ length: a.versions.length }, (_, j) => j + 1));
-        // every reported commit is there; at most one more (committed, killed before printing)
-        expect(a.versions.length, where).to.be.within(maxReported, maxReported + 1);
-        expect(loop.stats.failures, where).to.deep.equal([]);
-      }
-    } finally {
-      for (const w of spares) w.child.kill('SIGKILL');
-      await Promise.all(spares.map((w) => w.exited));
-    }
-    const killSecs = (Date.now() - t0) / 1000;
-
-    // the registry recovers for the next writer, and every stored artifact verifies
-    const after = await Registry.open(file);
-    const last = await after.register({
-      modelName: MODEL,
-      artifact: makeArtifact({ seed: 999 }),
-      actor: 'after-crashes',
-      promote: true,
+for (const backend of BACKENDS)
+  describe(`crash safety: SIGKILL mid-registration under a live server (${backend.name})`, function () {
+    this.timeout(900_000);
+    before(async function () {
+      await backend.setup(this);
     });
-    const verify = await after.verify(MODEL);
-    const production = await after.resolveAlias(MODEL, 'production');
-    await after.close();
-    expect(verify.filter((v) => !v.ok)).to.deep.equal([]);
-    expect(production).to.equal(last.version);
-    for (const p of reportedPromotions) expect(p).to.be.at.most(last.version);
+    after(() => backend.cleanup());
+    // PostgreSQL: 6 kills by default (CI time); RFM_PG_FULL=1 runs as many as on SQLite
+    const KILLS = backend.scale(KILLS_SQLITE, Math.min(KILLS_SQLITE, 6));
 
-    // the server follows the last promotion, then the loop stops
-    const deadline = Date.now() + 5000;
-    while (!loop.stats.versions.has(last.version) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const stats = await loop.stop();
-    await server.stop();
-    tmp.cleanup();
+    it(`${KILLS} kills at random points of register/promote: registry always whole, server never fails a request`, async () => {
+      const file = await backend.fresh();
+      const reg = await Registry.open(file);
+      await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 0 }), actor: 'setup' });
+      await reg.close();
+      const built = builtIsFresh();
+      const server = await startServerProcess(['--registry', file], { RFM_POLL_MS: '50' });
+      const loop = requestLoop(server.url, 2);
+      const spares: Writer[] = [];
+      const t0 = Date.now();
+      let maxReported = 1;
+      const reportedPromotions = new Set<number>();
+      const delays: number[] = [];
+      try {
+        const top = (i: number) => {
+          while (spares.length < 2 && i + spares.length < KILLS)
+            spares.push(startWriter(file, `w${i + spares.length}`, built));
+        };
+        for (let i = 0; i < KILLS; i++) {
+          top(i);
+          const w = spares.shift()!;
+          top(i + 1);
+          await w.ready;
+          expect(w.child.exitCode, w.stderr()).to.equal(null);
+          w.child.stdin!.write('go\n');
+          await w.firstCommit;
+          const delay = Math.floor(Math.random() * 150);
+          delays.push(delay);
+          await new Promise((r) => setTimeout(r, delay));
+          w.child.kill('SIGKILL');
+          const { signal } = await w.exited;
+          expect(signal, `writer ${i} was not killed but exited: ${w.stderr()}`).to.equal('SIGKILL');
+          expect(w.stderr(), `writer ${i}`).to.not.match(/SQLITE_BUSY|locked|Error/);
+          for (const l of w.lines) {
+            const v = Number(l.slice(1));
+            if (l[0] === 'v') maxReported = Math.max(maxReported, v);
+            else reportedPromotions.add(v);
+          }
+          const a = await auditRegistry(file);
+          const where = `after kill ${i + 1} (delay ${delay} ms, writer printed ${w.lines.join(' ')})`;
+          expect(a.integrity, where).to.equal('ok');
+          expect(a.orphans, where).to.equal(0);
+          // numbers contiguous from 1: a killed transaction never half-writes or burns a number
+          expect(a.versions, where).to.deep.equal(Array.from({ length: a.versions.length }, (_, j) => j + 1));
+          // every reported commit is there; at most one more (committed, killed before printing)
+          expect(a.versions.length, where).to.be.within(maxReported, maxReported + 1);
+          expect(loop.stats.failures, where).to.deep.equal([]);
+        }
+      } finally {
+        for (const w of spares) w.child.kill('SIGKILL');
+        await Promise.all(spares.map((w) => w.exited));
+      }
+      const killSecs = (Date.now() - t0) / 1000;
 
-    const lat = [...stats.latenciesMs].sort((a, b) => a - b);
-    console.log(
-      `      ${KILLS} kills in ${killSecs.toFixed(1)} s (writers on ${built ? 'built packages' : 'tsx'}; kill delays ${Math.min(...delays)}–${Math.max(...delays)} ms after the first commit); ` +
-        `${verify.length} versions, ${reportedPromotions.size} promotions reported; server: ${stats.requests} requests, ${stats.failures.length} failed, ` +
-        `${stats.versions.size} versions answered, p99 ${percentile(lat, 99).toFixed(1)} ms`,
-    );
-    expect(stats.failures).to.deep.equal([]);
-    expect(stats.versions.has(last.version), 'server switched to the version promoted after the crashes').to.equal(
-      true,
-    );
-    expect(stats.versions.size, 'the server swapped versions while writers were being killed').to.be.greaterThan(2);
+      // the registry recovers for the next writer, and every stored artifact verifies
+      const after = await Registry.open(file);
+      const last = await after.register({
+        modelName: MODEL,
+        artifact: makeArtifact({ seed: 999 }),
+        actor: 'after-crashes',
+        promote: true,
+      });
+      const verify = await after.verify(MODEL);
+      const production = await after.resolveAlias(MODEL, 'production');
+      await after.close();
+      expect(verify.filter((v) => !v.ok)).to.deep.equal([]);
+      expect(production).to.equal(last.version);
+      for (const p of reportedPromotions) expect(p).to.be.at.most(last.version);
+
+      // the server follows the last promotion, then the loop stops
+      const deadline = Date.now() + 5000;
+      while (!loop.stats.versions.has(last.version) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      const stats = await loop.stop();
+      await server.stop();
+
+      const lat = [...stats.latenciesMs].sort((a, b) => a - b);
+      console.log(
+        `      ${KILLS} kills in ${killSecs.toFixed(1)} s (writers on ${built ? 'built packages' : 'tsx'}; kill delays ${Math.min(...delays)}–${Math.max(...delays)} ms after the first commit); ` +
+          `${verify.length} versions, ${reportedPromotions.size} promotions reported; server: ${stats.requests} requests, ${stats.failures.length} failed, ` +
+          `${stats.versions.size} versions answered, p99 ${percentile(lat, 99).toFixed(1)} ms`,
+      );
+      expect(stats.failures).to.deep.equal([]);
+      expect(stats.versions.has(last.version), 'server switched to the version promoted after the crashes').to.equal(
+        true,
+      );
+      expect(stats.versions.size, 'the server swapped versions while writers were being killed').to.be.greaterThan(2);
+    });
   });
-});
