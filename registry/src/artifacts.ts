@@ -36,7 +36,7 @@ export function verifyStored(bytes: Buffer, sha256: string, modelName: string, v
  */
 export async function loadModel(db: Db, modelName: string, version: number): Promise<LoadedModel> {
   const { artifact, sha256 } = await loadVerifiedArtifact(db, modelName, version);
-  const labels = await labelsOf(db, modelName, version);
+  const labels = await labelsOf(db, modelName, version, true); // the artifact read found the version
   const segments = artifact.segments.map((s) => (labels[s.cluster] ? { ...s, name: labels[s.cluster]! } : s));
   return {
     modelName,
