@@ -11,6 +11,7 @@ import {
 import { parseLocation, PRODUCTION, Registry, type LoadedModel as StoredModel } from '@rfm/registry';
 import { Lru } from './lru.js';
 import { silentLogger, type Logger } from './logger.js';
+import { watchSqliteCommits } from './sqlite-watch.js';
 
 /**
  * One loaded, verified version, ready to answer: the registry's LoadedModel plus what the hot path
@@ -70,7 +71,8 @@ export interface ModelSelector {
  * Holds the model the server answers with and follows the registry's `production` alias.
  *
  * SQLite: a read-only connection polls `PRAGMA data_version`, which changes only when another
- * connection commits, so an idle poll costs one pragma. PostgreSQL: a LISTEN connection hears
+ * connection commits, so an idle poll costs one pragma; the folder's change events ask for a poll
+ * at once after a commit (sqlite-watch.ts), the timer is the safety net. PostgreSQL: a LISTEN connection hears
  * every alias move at once (the NOTIFY is sent in the move's transaction); while it is down the
  * holder polls the newest event id every `pollMs`, and it catches up after every reconnection.
  *
@@ -92,6 +94,7 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   private reg: Registry | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopListening: (() => Promise<void>) | null = null;
+  private stopWatching: (() => void) | null = null;
   private listening = false;
   private lastPollAt = 0;
   private active: LoadedModel | null = null;
@@ -198,6 +201,7 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
           );
       },
     );
+    if (loc.kind === 'sqlite') this.stopWatching = watchSqliteCommits(loc.file, () => this.kick());
     this.timer = setInterval(() => {
       if (!this.listening || Date.now() - this.lastPollAt >= this.listeningPollMs) this.kick();
     }, this.pollMs);
@@ -207,6 +211,8 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopWatching?.();
+    this.stopWatching = null;
     const stopL = this.stopListening;
     this.stopListening = null;
     this.listening = false;
