@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
-import { ALIAS_CHANNEL } from '../aliases.js';
 import { recordEvent } from '../events.js';
 import { parseLocation } from '../location.js';
 import { Registry } from '../registry.js';
-import { PostgresStore } from '../store/postgres.js';
+import { ALIAS_CHANNEL, PostgresStore } from '../store/postgres.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Db } from '../store/store.js';
 
