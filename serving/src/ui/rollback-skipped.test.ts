@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Registry } from '@rfm/registry';
 import type { RunningServer } from '../server.js';
 import {
+  adminSignIn,
   artifactWithCentroids,
   CENTROIDS_A,
   CENTROIDS_B,
@@ -38,13 +39,7 @@ describe('models page: rollback shows the versions it skipped', function () {
   });
 
   it('after a rollback that passed over an archived version, the notice names it and why', async () => {
-    const login = await fetch(`${s.url}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: TOKEN, actor: 'Dana', next: '/models' }).toString(),
-    });
-    const cookie = /^(rfm_admin=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+    const cookie = await adminSignIn(s.url, TOKEN, 'Dana');
     const page = await (await fetch(`${s.url}/models`, { headers: { cookie } })).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
     const r = await fetch(`${s.url}/models/${MODEL}/rollback`, {
