@@ -6,9 +6,6 @@ import { getVersion, versionId } from './records.js';
 import type { Db, Store } from './store/store.js';
 import type { ActorReason, AliasMove } from './types.js';
 
-/** The channel servers LISTEN on (PostgreSQL); the payload names the model whose alias moved. */
-export const ALIAS_CHANNEL = 'rfm_alias_moved';
-
 /**
  * Lock a model's row for the rest of the transaction (PostgreSQL `FOR UPDATE`): every write that
  * numbers versions or moves an alias takes it first, so two of them on one model run one after

@@ -35,8 +35,12 @@ export function verifyStored(bytes: Buffer, sha256: string, modelName: string, v
  * string that changes when the artifact or its labels do (so a relabel triggers a reload).
  */
 export async function loadModel(db: Db, modelName: string, version: number): Promise<LoadedModel> {
-  const { artifact, sha256 } = await loadVerifiedArtifact(db, modelName, version);
-  const labels = await labelsOf(db, modelName, version);
+  // both at once: on PostgreSQL two round trips overlap (a server's switch waits on this); a
+  // missing version fails the artifact read, so the labels read need not check for it
+  const [{ artifact, sha256 }, labels] = await Promise.all([
+    loadVerifiedArtifact(db, modelName, version),
+    labelsOf(db, modelName, version, true),
+  ]);
   const segments = artifact.segments.map((s) => (labels[s.cluster] ? { ...s, name: labels[s.cluster]! } : s));
   return {
     modelName,

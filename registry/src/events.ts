@@ -1,4 +1,5 @@
 import { now } from './names.js';
+import { builtOnce } from './store/built-once.js';
 import type { Db } from './store/store.js';
 import type { EventRecord } from './types.js';
 
@@ -34,21 +35,40 @@ export async function recordEvent(trx: Db, modelId: number, e: NewEvent): Promis
   return row.id;
 }
 
+const EVENT_COLUMNS = [
+  'id',
+  'at',
+  'actor',
+  'action',
+  'alias',
+  'from_version',
+  'to_version',
+  'reason',
+  'ref_event_id',
+] as const;
+// built once (store/built-once.ts): one shape with the alias filter, one without
+const allEvents = builtOnce((db: Db, modelId: number, limit: number) =>
+  db.selectFrom('events').select(EVENT_COLUMNS).where('model_id', '=', modelId).orderBy('id', 'desc').limit(limit),
+);
+const aliasEvents = builtOnce((db: Db, modelId: number, alias: string, limit: number) =>
+  db
+    .selectFrom('events')
+    .select(EVENT_COLUMNS)
+    .where('model_id', '=', modelId)
+    .where('alias', '=', alias)
+    .orderBy('id', 'desc')
+    .limit(limit),
+);
+
 export async function history(
   db: Db,
   modelId: number,
   modelName: string,
   opts: { alias?: string; limit?: number } = {},
 ): Promise<EventRecord[]> {
-  let q = db
-    .selectFrom('events')
-    .select(['id', 'at', 'actor', 'action', 'alias', 'from_version', 'to_version', 'reason', 'ref_event_id'])
-    .where('model_id', '=', modelId);
-  if (opts.alias !== undefined) q = q.where('alias', '=', opts.alias);
-  const rows = await q
-    .orderBy('id', 'desc')
-    .limit(opts.limit ?? 1000)
-    .execute();
+  const limit = opts.limit ?? 1000;
+  const rows =
+    opts.alias === undefined ? await allEvents(db, modelId, limit) : await aliasEvents(db, modelId, opts.alias, limit);
   return rows.map((r) => ({
     id: r.id,
     modelName,

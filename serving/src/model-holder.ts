@@ -11,6 +11,7 @@ import {
 import { parseLocation, PRODUCTION, Registry, type LoadedModel as StoredModel } from '@rfm/registry';
 import { Lru } from './lru.js';
 import { silentLogger, type Logger } from './logger.js';
+import { watchSqliteCommits } from './sqlite-watch.js';
 
 /**
  * One loaded, verified version, ready to answer: the registry's LoadedModel plus what the hot path
@@ -70,10 +71,11 @@ export interface ModelSelector {
  * Holds the model the server answers with and follows the registry's `production` alias.
  *
  * It polls the registry's model-state token (one small read), which moves only when aliases,
- * labels, artifacts or versions change, never for saved runs or run progress. PostgreSQL: a
- * LISTEN connection also hears every alias move at once (the NOTIFY is sent in the move's
- * transaction); while it is down the holder polls every `pollMs`, and it catches up after every
- * reconnection.
+ * labels, artifacts or versions change, never for saved runs or run progress. SQLite: the
+ * folder's change events ask for a poll at once after another process commits (sqlite-watch.ts);
+ * the timer is the safety net. PostgreSQL: a LISTEN connection also hears every alias move at
+ * once (the NOTIFY is sent in the move's transaction); while it is down the holder polls every
+ * `pollMs`, and it catches up after every reconnection.
  *
  * On a change the alias is resolved; a new version is loaded asynchronously (sha256 + schema
  * verified), turned into a Predictor, and swapped in with one reference assignment. Requests read
@@ -93,6 +95,7 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   private reg: Registry | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopListening: (() => Promise<void>) | null = null;
+  private stopWatching: (() => void) | null = null;
   private listening = false;
   private lastPollAt = 0;
   private active: LoadedModel | null = null;
@@ -199,6 +202,7 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
           );
       },
     );
+    if (loc.kind === 'sqlite') this.stopWatching = watchSqliteCommits(loc.file, () => this.kick());
     this.timer = setInterval(() => {
       if (!this.listening || Date.now() - this.lastPollAt >= this.listeningPollMs) this.kick();
     }, this.pollMs);
@@ -208,6 +212,8 @@ export class ModelHolder extends EventEmitter<ModelHolderEvents> {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopWatching?.();
+    this.stopWatching = null;
     const stopL = this.stopListening;
     this.stopListening = null;
     this.listening = false;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
-import { BACKENDS, sql, withRawDb } from '@rfm/registry/testing';
+import { auditRegistry, BACKENDS } from '@rfm/registry/testing';
 import { ROOT } from '../support.js';
 
 const LOOP = join(ROOT, 'tests', 'fixtures', 'register-loop.ts');
@@ -38,24 +38,7 @@ function runLoop(
 }
 
 /** Every version row has exactly its artifact, features and register event; nothing half-written. */
-async function audit(location: string) {
-  const reg = await Registry.openReadOnly(location);
-  const integrity = (await reg.integrityCheck()).join(',');
-  await reg.close();
-  return withRawDb(location, async (db) => {
-    const versions = (await db.selectFrom('versions').select('version').orderBy('version').execute()).map(
-      (r) => r.version,
-    );
-    const q = await sql<{ n: number | string }>`
-      SELECT (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.version_id = v.id))
-           + (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.version_id = v.id))
-           + (SELECT COUNT(*) FROM artifacts a WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.id = a.version_id))
-           + (SELECT COUNT(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.action = 'register' AND e.to_version = v.version)) AS n`.execute(
-      db,
-    );
-    return { integrity, versions, orphans: Number(q.rows[0]!.n) };
-  });
-}
+const audit = (location: string) => auditRegistry(location, { features: true });
 
 for (const backend of BACKENDS)
   describe(`registry under crashes and concurrency, real processes (${backend.name})`, function () {

@@ -85,9 +85,31 @@ const DONE: Record<string, (q: Record<string, unknown>, v?: number) => string> =
   'signed-in': () => 'Signed in. Admin actions are now shown on each version.',
 };
 
+/** Why a rollback passed over versions (the registry's SkippedTarget reasons), carried in the redirect. */
+const SKIPPED_ITEM = /^(\d{1,9}):(archived|deleted|artifact damaged)$/;
+
+function skippedParam(skipped: readonly { version: number; why: string }[]): string {
+  return skipped.length ? `&skipped=${encodeURIComponent(skipped.map((s) => `${s.version}:${s.why}`).join(','))}` : '';
+}
+
+/** `skipped=3:archived,2:deleted` → one line per version; anything else in the parameter is ignored. */
+function skippedItems(q: Record<string, unknown>): string[] {
+  if (typeof q.skipped !== 'string') return [];
+  return q.skipped
+    .split(',')
+    .slice(0, 50)
+    .flatMap((item) => {
+      const m = SKIPPED_ITEM.exec(item);
+      return m ? [`Skipped v${m[1]}: ${m[2]}.`] : [];
+    });
+}
+
 function doneNotice(req: Request, version?: number): Notice | undefined {
   const d = typeof req.query.done === 'string' ? DONE[req.query.done] : undefined;
-  return d ? { kind: 'ok', text: d(req.query as Record<string, unknown>, version) } : undefined;
+  if (!d) return undefined;
+  const q = req.query as Record<string, unknown>;
+  const items = req.query.done === 'rolled-back' ? skippedItems(q) : [];
+  return { kind: items.length ? 'warn' : 'ok', text: d(q, version), ...(items.length ? { items } : {}) };
 }
 
 export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): Router {
@@ -333,23 +355,20 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
   router.post('/models/:name/rollback', form, async (req, res) => {
     const s = requireAdminForm(req);
     const name = modelName(req);
-    let to: number;
+    let move: Awaited<ReturnType<Registry['rollback']>>;
     try {
-      to = (
-        await (
-          await reg()
-        ).rollback(name, {
-          actor: actorOf(s),
-          reason: reasonOf(req.body as Record<string, unknown>),
-          alias: PRODUCTION,
-        })
-      ).to;
+      move = await (await reg()).rollback(name, {
+        actor: actorOf(s),
+        reason: reasonOf(req.body as Record<string, unknown>),
+        alias: PRODUCTION,
+      });
     } catch (e) {
       const n = refusal(e);
       if (!n) throw e;
       return modelsPage(req, res, isRfmError(e) ? e.httpStatus : 400, n);
     }
-    res.redirect(303, `/models?done=rolled-back&to=${to}`);
+    // the versions it passed over (archived, deleted, damaged) are shown, as `rfm models rollback` prints them
+    res.redirect(303, `/models?done=rolled-back&to=${move.to}${skippedParam(move.skipped)}`);
   });
 
   router.post('/models/:name/:v/relabel', form, async (req, res) => {

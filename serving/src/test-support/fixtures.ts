@@ -165,3 +165,17 @@ export async function postJson(
   }
   return { status: res.status, headers: res.headers, json };
 }
+
+/** Sign in to the admin pages over HTTP as `actor`; returns the session cookie (`rfm_admin=…`). */
+export async function adminSignIn(url: string, token: string, actor: string): Promise<string> {
+  const r = await fetch(`${url}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token, actor, next: '/models' }).toString(),
+  });
+  if (r.status !== 303) throw new Error(`sign-in answered ${r.status}, expected 303`);
+  const cookie = /^(rfm_admin=[^;]+)/.exec(r.headers.get('set-cookie') ?? '')?.[1];
+  if (!cookie) throw new Error('sign-in set no rfm_admin cookie');
+  return cookie;
+}

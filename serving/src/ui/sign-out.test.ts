@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { RunningServer } from '../server.js';
 import {
+  adminSignIn,
   artifactWithCentroids,
   CENTROIDS_A,
   registerVersion,
@@ -29,16 +30,7 @@ describe('sign-out over HTTP: a replayed cookie is refused', function () {
     t.cleanup();
   });
 
-  const signIn = async (actor: string) => {
-    const r = await fetch(`${s.url}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: TOKEN, actor, next: '/models' }).toString(),
-    });
-    expect(r.status).to.equal(303);
-    return /^(rfm_admin=[^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1]!;
-  };
+  const signIn = (actor: string) => adminSignIn(s.url, TOKEN, actor);
   /** the admin page as this cookie sees it: signed in (with its CSRF token) or not */
   const adminPage = async (cookie: string) => {
     const html = await (await fetch(`${s.url}/admin`, { headers: { cookie } })).text();
