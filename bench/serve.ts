@@ -269,8 +269,10 @@ async function main() {
   for (const w of [1, WORKERS]) {
     const ready: number[] = [];
     for (let i = 0; i < 3; i++) ready.push(await serveReadyMs(reg, w));
+    const each = ready.map((x) => x.toFixed(0)).join(', ');
     log(
-      `  rfm serve, ${w} worker(s), 4 segments → first answer   median ${median(ready).toFixed(0)} ms of 3 (${ready.map((x) => x.toFixed(0)).join(', ')})   (goal < 1000 ms)`,
+      `  rfm serve, ${w} worker(s), 4 segments → first answer   median ${median(ready).toFixed(0)} ms of 3 (${each})` +
+        '   (goal < 1000 ms)',
     );
   }
   log('');

@@ -152,7 +152,8 @@ for (const rows of SIZES) {
     const features = GROWTH ? run([file], 'features') : undefined;
     if (features)
       console.log(
-        `${'  rfm features (→ Parquet)'.padEnd(34)} wall ${(features.wall / 1000).toFixed(1).padStart(5)} s   peak RSS ${features.rssMb.toFixed(0).padStart(5)} MB`,
+        `${'  rfm features (→ Parquet)'.padEnd(34)} wall ${(features.wall / 1000).toFixed(1).padStart(5)} s` +
+          `   peak RSS ${features.rssMb.toFixed(0).padStart(5)} MB`,
       );
     grown.push({ rows, train, ...(features ? { features } : {}) });
   } finally {
