@@ -4,17 +4,20 @@
  * same request body and wrk on loopback; then a 10,000-customer batch, and promotions/rollbacks
  * under load. Prints figures, not pass/fail.
  *
- *   npm run bench:serve -- EXPORT --peer DIR [--python PATH] [--seconds 10] [--connections 32] [--workers 2]
+ *   npm run bench:serve -- EXPORT --peer DIR [--python PATH] [--seconds 10] [--connections 32] [--workers 2] [--rounds 3]
  *
  * EXPORT is the export both models are trained on, --peer the baseline's folder (train.py, app.py).
  * Needs wrk on PATH, and a Python (--python, else python3 on PATH) with flask, gunicorn, sklearn and
  * pandas (Debian: python3-flask, gunicorn, python3-sklearn, python3-pandas). rfm is built first. Every server listens on 127.0.0.1 and is stopped at the end.
+ * Start-up (`rfm --help`, `rfm serve` until its first answer) is timed too, and rfm's fast path is
+ * measured against bare node:http in --rounds alternating runs (medians; one run decides nothing on
+ * a shared machine), with the load average printed beside the figures.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extent, Predictor } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
@@ -26,7 +29,7 @@ const BODY = '{"CID":12346,"Recency":325,"Monetary":77183.6,"Frequency":1}';
 
 // ---- arguments --------------------------------------------------------------------------------
 const USAGE =
-  'npm run bench:serve -- EXPORT --peer DIR [--python PATH] [--seconds 10] [--connections 32] [--workers 2]';
+  'npm run bench:serve -- EXPORT --peer DIR [--python PATH] [--seconds 10] [--connections 32] [--workers 2] [--rounds 3]';
 const { values: opt, positionals } = benchArgs('bench/serve', USAGE, {
   options: {
     peer: { type: 'string' },
@@ -34,6 +37,7 @@ const { values: opt, positionals } = benchArgs('bench/serve', USAGE, {
     seconds: { type: 'string' },
     connections: { type: 'string' },
     workers: { type: 'string' },
+    rounds: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -43,6 +47,11 @@ const PYTHON = pythonArg('bench/serve', opt.python, ['flask', 'gunicorn', 'sklea
 const SECONDS = numberFlag('bench/serve', 'seconds', opt.seconds, 10);
 const CONNS = numberFlag('bench/serve', 'connections', opt.connections, 32);
 const WORKERS = numberFlag('bench/serve', 'workers', opt.workers, 2);
+const ROUNDS = numberFlag('bench/serve', 'rounds', opt.rounds, 3);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 if (spawnSync('wrk', ['--version']).error) fail('bench/serve', 'wrk is not on PATH (Debian: apt-get install wrk)');
 
 const tmp = mkdtempSync(join(tmpdir(), 'rfm-bench-serve-'));
@@ -181,6 +190,39 @@ const line = (name: string, r: WrkResult) =>
       `(${fmt(r.requests)} requests, ${r.errors} errors)`,
   );
 
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+/** Process start → exit of `rfm --help` (ms). */
+function helpMs(): number {
+  const t = performance.now();
+  execFileSync(process.execPath, ['cli/bin/rfm.js', '--help'], { cwd: ROOT, stdio: 'ignore' });
+  return performance.now() - t;
+}
+
+/** Process start → first 200 from POST /api/v1/predict of `rfm serve` (ms), polling every 10 ms. */
+async function serveReadyMs(reg: string, workers: number): Promise<number> {
+  const port = await freePort();
+  const t = performance.now();
+  const c = start(
+    process.execPath,
+    ['cli/bin/rfm.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(workers)],
+    { env: { RFM_LOG_LEVEL: 'warn' } },
+  );
+  try {
+    for (;;) {
+      try {
+        if ((await post(port, '/api/v1/predict', BODY)).status === 200) return performance.now() - t;
+      } catch {
+        /* not listening yet */
+      }
+      if (performance.now() - t > 60_000) throw new Error('rfm serve did not answer within 60 s');
+      await sleep(10);
+    }
+  } finally {
+    await stop(c);
+  }
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -219,7 +261,22 @@ async function main() {
     `training (k=4, wall time incl. process start): rfm ${fmt(rfmTrainMs)} ms, Flask baseline's train.py ${fmt(peerTrainMs)} ms`,
   );
   log('');
-  log(`single-customer POST, ${WORKERS} workers each:`);
+  const helps = Array.from({ length: 5 }, helpMs);
+  log(`start-up (load average ${load()}):`);
+  log(
+    `  rfm --help                          median ${median(helps).toFixed(0)} ms of 5 (${helps.map((x) => x.toFixed(0)).join(', ')})   (goal < 300 ms)`,
+  );
+  for (const w of [1, WORKERS]) {
+    const ready: number[] = [];
+    for (let i = 0; i < 3; i++) ready.push(await serveReadyMs(reg, w));
+    const each = ready.map((x) => x.toFixed(0)).join(', ');
+    log(
+      `  rfm serve, ${w} worker(s), 4 segments → first answer   median ${median(ready).toFixed(0)} ms of 3 (${each})` +
+        '   (goal < 1000 ms)',
+    );
+  }
+  log('');
+  log(`single-customer POST, ${WORKERS} workers each (load average ${load()}):`);
 
   // (a) the baseline
   let port = await freePort();
@@ -272,6 +329,34 @@ async function main() {
   await waitReady(port, '/api/v1/predict', 'rfm serve');
   const rfm = measure(port, '/api/v1/predict');
   line('rfm POST /api/v1/predict (fast path)', rfm);
+
+  // rfm's fast path against bare node:http, alternating, both servers up (an idle one costs nothing)
+  log('');
+  log(`rfm fast path vs bare node:http, ${ROUNDS} alternating rounds of ${SECONDS} s (load average ${load()}):`);
+  const httpPort = await freePort();
+  const httpServer = start(process.execPath, [join(HERE, 'bare-http.mjs'), String(httpPort), String(WORKERS)]);
+  await waitReady(httpPort, '/', 'bare node:http');
+  wrk(httpPort, '/', 2);
+  const rounds: { http: WrkResult; rfm: WrkResult }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const http = wrk(httpPort, '/', SECONDS);
+    const fast = wrk(port, '/api/v1/predict', SECONDS);
+    rounds.push({ http, rfm: fast });
+    log(
+      `  round ${i + 1}: node:http ${fmt(http.rps)} req/s p99 ${http.p99.toFixed(2)} ms; rfm ${fmt(fast.rps)} req/s p99 ${fast.p99.toFixed(2)} ms` +
+        ` → ${(fast.rps / http.rps).toFixed(2)}×, p99 ${(fast.p99 / http.p99).toFixed(2)}× (load ${load()})`,
+    );
+  }
+  await stop(httpServer);
+  const rpsRatio = median(rounds.map((r) => r.rfm.rps / r.http.rps));
+  const p99Ratio = median(rounds.map((r) => r.rfm.p99 / r.http.p99));
+  log(
+    `  median: node:http ${fmt(median(rounds.map((r) => r.http.rps)))} req/s p99 ${median(rounds.map((r) => r.http.p99)).toFixed(2)} ms; ` +
+      `rfm ${fmt(median(rounds.map((r) => r.rfm.rps)))} req/s p99 ${median(rounds.map((r) => r.rfm.p99)).toFixed(2)} ms`,
+  );
+  log(
+    `  median of the per-round ratios: req/s ${rpsRatio.toFixed(2)}× (goal ≥ 0.7×), p99 ${p99Ratio.toFixed(2)}× (goal ≤ 1.5×)`,
+  );
   log('');
   log('ratios:');
   log(`  rfm / Flask baseline        ${(rfm.rps / flask.rps).toFixed(2)}×   (goal ≥ 3×)`);
@@ -318,7 +403,7 @@ async function main() {
   );
   log(
     `  JSON  POST /api/v1/predict       median ${batchMedian.toFixed(1)} ms, p90 ${pct(batch, 90).toFixed(1)} ms, min ${batch[0]!.toFixed(1)} ms   ` +
-      `(goal < 50 ms)`,
+      `(goal < 25 ms; load average ${load()})`,
   );
   log(
     `  CSV   POST /api/v1/predict/csv   median ${pct(csv, 50).toFixed(1)} ms, p90 ${pct(csv, 90).toFixed(1)} ms, min ${csv[0]!.toFixed(1)} ms`,

@@ -9,10 +9,34 @@ import { sqlString } from './sql.js';
 const require = createRequire(import.meta.url);
 
 /**
+ * DuckDB's memory limit for one import, `RFM_DUCKDB_MEMORY` (default 1GB). DuckDB's own default
+ * is 80% of the machine's RAM, which a 100M-row export on a shared machine would take and then
+ * get killed for; with a limit, the aggregation spills to the temp directory instead (the RFM
+ * table of a million customers needs about 100 MB; the UCI export about 50 MB).
+ */
+export function duckMemoryLimit(env: NodeJS.ProcessEnv = process.env): string {
+  const v = (env.RFM_DUCKDB_MEMORY ?? '1GB').trim();
+  const m = /^(\d+(?:\.\d+)?)\s*(MB|GB|MiB|GiB)$/i.exec(v);
+  const mb = m ? Number(m[1]) * (/^g/i.test(m[2]!) ? 1024 : 1) : NaN;
+  if (!(mb >= 64 && mb <= 1024 * 1024))
+    throw new RfmError(
+      'INVALID_INPUT',
+      `RFM_DUCKDB_MEMORY must be a size from 64MB to 1024GB such as 1GB or 512MB, got "${v.slice(0, 20)}"`,
+      {
+        issues: [
+          { path: 'RFM_DUCKDB_MEMORY', message: 'not a memory size', expected: '64MB–1024GB', found: v.slice(0, 20) },
+        ],
+      },
+    );
+  return `${Math.round(mb)}MiB`; // MB and GB read as binary units, as the conversion above
+}
+
+/**
  * One throwaway in-memory DuckDB per import: it streams the file, aggregates with all cores and
  * spills if it must; only per-customer rows ever reach JS.
  */
 export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const memory = duckMemoryLimit();
   // Spill files go to a private temp dir (DuckDB's default is `.tmp` in the working directory).
   const spill = await mkdtemp(join(tmpdir(), 'rfm-duckdb-'));
   // Loaded on first use, like tfjs: `rfm models …` never needs the native DuckDB library.
@@ -21,6 +45,7 @@ export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): P
   const conn = await instance.connect();
   try {
     await conn.run(`SET temp_directory = ${sqlString(spill)}`);
+    await conn.run(`SET memory_limit = ${sqlString(memory)}`);
     return await fn(conn);
   } finally {
     conn.closeSync();

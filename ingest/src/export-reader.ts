@@ -188,6 +188,33 @@ FROM (${classifiedSql(src, shape, false)})
 GROUP BY ALL`;
 }
 
+/** How many distinct dates the fast path's sample holds. */
+const FORMAT_SAMPLE = 2000;
+
+/**
+ * The fast path of the date-format choice (see resolveDateFormat): counts of the first usual
+ * format that reads every date, and of its day/month twin; undefined when there is none.
+ */
+async function quickFormat<T extends { total: number; counts: { format: string; parsed: number }[] }>(
+  conn: DuckDBConnection,
+  offsets: boolean,
+  tryFormats: (candidates: string[]) => Promise<T>,
+): Promise<T | undefined> {
+  const usual = DATE_FORMATS.slice(0, FIRST_FORMATS);
+  const sel = usual.map((f, i) => `count(*) FILTER (WHERE ${parseDateSql('d', f, offsets)} IS NOT NULL) AS f${i}`);
+  const [row] = await queryObjects(
+    conn,
+    `SELECT count(*) AS total, ${sel.join(', ')} FROM (SELECT d FROM rfm_days LIMIT ${FORMAT_SAMPLE})`,
+  );
+  const sampled = num(row?.total);
+  const first = usual.findIndex((_, i) => sampled > 0 && num(row?.[`f${i}`]) === sampled);
+  if (first < 0) return undefined;
+  const format = usual[first]!;
+  const twin = swappedDayMonth(format);
+  const full = await tryFormats(twin ? [format, twin] : [format]);
+  return full.total > 0 && full.counts[0]!.parsed === full.total ? full : undefined;
+}
+
 /** Pick the date format: the given one, or the candidate that parses the most rows. */
 async function resolveDateFormat(
   conn: DuckDBConnection,
@@ -213,8 +240,14 @@ async function resolveDateFormat(
       counts: candidates.map((format, i) => ({ format, parsed: num(row?.[`f${i}`]) })),
     };
   };
+  // Fast path (try_strptime is the cost here: seven formats over every distinct date took 0.35 s
+  // of CPU on the UCI export): a sample names the first usual format that reads all its dates;
+  // when that one reads every date, no format can read more and earlier ones (which failed on the
+  // sample) read fewer, so it is the choice the full count would make; only its day/month twin is
+  // counted besides, for the note below. Otherwise the full count decides, as before.
+  const quick = given ? undefined : await quickFormat(conn, offsets, tryFormats);
   // the usual formats first; the rest only when none of those reads every date
-  let tried = await tryFormats(given ? [given] : DATE_FORMATS.slice(0, FIRST_FORMATS));
+  let tried = quick ?? (await tryFormats(given ? [given] : DATE_FORMATS.slice(0, FIRST_FORMATS)));
   if (!given && tried.total > 0 && !tried.counts.some((c) => c.parsed === tried.total))
     tried = await tryFormats([...DATE_FORMATS]);
   const { total, example, counts } = tried;

@@ -24,7 +24,9 @@ export function customerSql(c: ColumnInfo): string {
       ` THEN CAST(CAST(${d} AS BIGINT) AS VARCHAR) ELSE CAST(${d} AS VARCHAR) END) END`
     );
   }
-  return `NULLIF(regexp_replace(trim(CAST(${id} AS VARCHAR)), '^([0-9]+)\\.0*$', '\\1'), '')`;
+  // the regex only where it can match (a point in the text): most ids have none, and a regex per row costs
+  const text = `trim(CAST(${id} AS VARCHAR))`;
+  return `NULLIF(CASE WHEN contains(${text}, '.') THEN regexp_replace(${text}, '^([0-9]+)\\.0*$', '\\1') ELSE ${text} END, '')`;
 }
 
 /** Invoice number as trimmed text, NULL when blank. */

@@ -1,5 +1,5 @@
 import { isRfmError, RfmError } from '@rfm/shared';
-import { PRODUCTION, Registry, type RuleResult } from '@rfm/registry';
+import type { RuleResult } from '@rfm/registry';
 
 export interface PromotionOutcome {
   from: number | null;
@@ -35,6 +35,8 @@ export async function promoteThroughPolicy(
   o: { registryPath: string; modelName: string; actor: string; force?: boolean; reason?: string },
   reg: { version: number; aliases: string[] },
 ): Promise<PromotionOutcome> {
+  // loaded here, not with @rfm/training: `rfm train` reads the export while the registry loads
+  const { PRODUCTION, Registry } = await import('@rfm/registry');
   if (reg.aliases.includes(PRODUCTION))
     return { from: null, to: reg.version, first_version: true, forced: false, rules: [] };
   const registry = await Registry.open(o.registryPath);

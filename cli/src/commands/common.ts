@@ -1,8 +1,15 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { isRfmError, loadConfig, parseOrThrow, RfmError, type Config } from '@rfm/shared';
-import { parseLocation, redactUrl, Registry } from '@rfm/registry';
+import type { Registry } from '@rfm/registry';
 import { resolveActor } from '../actor.js';
+
+/**
+ * The registry (Kysely and its ~260 modules, better-sqlite3) loads when a command first opens one,
+ * not when `rfm` starts: `rfm --help` and the start of `rfm train` (which reads the export first)
+ * do not wait for it.
+ */
+export const registryModule = () => import('@rfm/registry');
 
 /** Options every registry command shares; flags override env (loadConfig). */
 export interface RegistryFlags {
@@ -18,7 +25,7 @@ export function configFrom(flags: RegistryFlags & Partial<Record<keyof Config, u
 
 /** Open the registry, run, always close (also on error). */
 export async function withRegistry<T>(cfg: Config, fn: (reg: Registry) => T | Promise<T>): Promise<T> {
-  return run(cfg, () => Registry.open(cfg.registry), fn);
+  return run(cfg, async () => (await registryModule()).Registry.open(cfg.registry), fn);
 }
 
 /**
@@ -30,6 +37,7 @@ export async function withReadRegistry<T>(cfg: Config, fn: (reg: Registry) => T 
   return run(
     cfg,
     async () => {
+      const { parseLocation, Registry } = await registryModule();
       const loc = parseLocation(cfg.registry);
       if (loc.kind === 'sqlite' && !existsSync(loc.file)) return Registry.open(cfg.registry);
       try {
@@ -52,7 +60,7 @@ async function run<T>(cfg: Config, open: () => Promise<Registry>, fn: (reg: Regi
       await reg.close();
     }
   } catch (e) {
-    throw withLocation(e, cfg.registry);
+    throw await withLocation(e, cfg.registry);
   }
 }
 
@@ -61,9 +69,10 @@ async function run<T>(cfg: Config, open: () => Promise<Registry>, fn: (reg: Regi
  * command line the person running it may see it: "registry: disk full" → "registry data/r.db:
  * disk full". A PostgreSQL URL is shown without its password.
  */
-export function withLocation(e: unknown, location: string): unknown {
+export async function withLocation(e: unknown, location: string): Promise<unknown> {
   if (!isRfmError(e) || !['REGISTRY_ERROR', 'REGISTRY_UNAVAILABLE'].includes(e.code)) return e;
   if (!/^registry\b/.test(e.message)) return e;
+  const { parseLocation, redactUrl } = await registryModule();
   const loc = parseLocation(location);
   const where = loc.kind === 'sqlite' ? loc.file : redactUrl(loc.url);
   return new RfmError(

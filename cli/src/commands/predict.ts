@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { Predictor, parseOrThrow, CustomerFeaturesSchema, RfmError } from '@rfm/shared';
-import { PRODUCTION } from '@rfm/registry';
+import type { PRODUCTION as REGISTRY_PRODUCTION } from '@rfm/registry';
 import { emit, table } from '../output.js';
 import { configFrom, parseVersion, withReadRegistry, type RegistryFlags } from './common.js';
+
+// the registry's alias name, spelled here so `rfm --help` need not load the registry (the type keeps them equal)
+const PRODUCTION: typeof REGISTRY_PRODUCTION = 'production';
 
 interface PredictFlags extends RegistryFlags {
   cid?: string;

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, RfmError } from '@rfm/shared';
-import { PRODUCTION, Registry } from '@rfm/registry';
 import { resolveActor } from '../actor.js';
+import { registryModule } from './common.js';
 import { serveUntilSignal } from './serve.js';
 
 /** The bundled real sample export (UCI Online Retail cut), found from the package, not the cwd. */
@@ -40,6 +40,7 @@ export function registerQuickstartCommand(program: Command): void {
     .option('--export <file>', 'export to train on when the registry is empty (default: the bundled sample)')
     .action(async (o: QuickstartFlags) => {
       const config = loadConfig(process.env, { registry: o.registry, modelName: o.model, port: o.port, host: o.host });
+      const { PRODUCTION, Registry } = await registryModule();
       const reg = await Registry.open(config.registry);
       let production: number | null;
       try {

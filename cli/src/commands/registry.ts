@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { copyRegistry, parseLocation, redactUrl } from '@rfm/registry';
 import { emit } from '../output.js';
-
-const show = (l: string) => {
-  const loc = parseLocation(l);
-  return loc.kind === 'sqlite' ? loc.file : redactUrl(loc.url);
-};
+import { registryModule } from './common.js';
 
 export function registerRegistryCommands(program: Command): void {
   const registry = program.command('registry').description('whole-registry operations');
@@ -18,6 +13,11 @@ export function registerRegistryCommands(program: Command): void {
     .argument('<to>', 'destination (must be empty): a SQLite file or a postgres:// URL')
     .option('--json', 'print one JSON object for machines')
     .action(async (from: string, to: string, o: { json?: boolean }) => {
+      const { copyRegistry, parseLocation, redactUrl } = await registryModule();
+      const show = (l: string) => {
+        const loc = parseLocation(l);
+        return loc.kind === 'sqlite' ? loc.file : redactUrl(loc.url);
+      };
       const r = await copyRegistry(from, to);
       emit(
         o,

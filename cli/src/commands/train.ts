@@ -240,7 +240,7 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
       onEvent: bar.onEvent,
     });
   } catch (e) {
-    throw withLocation(e, cfg.registry);
+    throw await withLocation(e, cfg.registry);
   } finally {
     bar.stop();
   }
