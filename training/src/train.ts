@@ -23,7 +23,7 @@ import { fitKMeans, sweepK, type FitResult } from './kmeans/fit.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from './metrics/metrics.js';
 import { nameSegments } from './naming.js';
 import { estimateRhythm } from './rhythm.js';
-import { parseFitOptions } from './options.js';
+import { exportReadOptions, parseFitOptions } from './options.js';
 import { checkPromoteOptions, promoteThroughPolicy, type PromotionOutcome } from './promote.js';
 import { CODE_VERSION } from './version.js';
 
@@ -192,15 +192,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
       summary: data,
       dateFormat,
     } = await watch.time('read_clean_aggregate', () =>
-      readExport(input.exportPath, {
-        columns: options.columns,
-        dateFormat: fit.dateFormat,
-        asOf: fit.asOf,
-        frequency: fit.frequency,
-        encoding: fit.encoding,
-        decimal: fit.decimal,
-        sheet: fit.sheet,
-      }),
+      readExport(input.exportPath, { columns: options.columns, ...exportReadOptions(fit) }),
     ));
     progress(
       `${data.rows_read} rows read, ${data.rows_kept} kept, ${data.customers} customers, snapshot ${data.snapshot_date}`,

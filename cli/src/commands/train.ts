@@ -343,16 +343,11 @@ export function registerTrainCommands(program: Command): void {
         decimal: o.decimal,
         sheet: o.sheet,
       });
-      const { computeFeatures } = await training();
+      const { computeFeatures, exportReadOptions } = await training();
       progress(o)(`reading ${exportPath}`);
       const r = await computeFeatures(exportPath, o.out, {
         columns: o.columns !== undefined ? parseColumnMapping(o.columns) : undefined,
-        dateFormat: fit.dateFormat,
-        asOf: fit.asOf,
-        frequency: fit.frequency,
-        encoding: fit.encoding,
-        decimal: fit.decimal,
-        sheet: fit.sheet,
+        ...exportReadOptions(fit),
       });
       emit(o, r, () => featuresText(r));
     });
