@@ -6,23 +6,31 @@ import { actorOf, configFrom, withLocation } from './common.js';
 import { addExportOptions } from './export-options.js';
 import { trainProgress } from './train-progress.js';
 
-export interface TrainFlags {
-  registry?: string;
-  model?: string;
-  actor?: string;
+/** How to read the export (addExportOptions declares these flags for train and features). */
+interface ExportFlags {
+  columns?: string;
+  asOf?: string;
+  dateFormat?: string;
+  frequency?: string;
+  encoding?: string;
+  decimal?: string;
+  sheet?: string;
+}
+
+/** The k-means flags, as commander hands them over (strings, validated by fitOptions). */
+interface KMeansFlags {
   k?: string;
   kRange?: string;
   seed?: string;
   nInit?: string;
   maxIter?: string;
   tol?: string;
-  asOf?: string;
-  columns?: string;
-  dateFormat?: string;
-  frequency?: string;
-  encoding?: string;
-  decimal?: string;
-  sheet?: string;
+}
+
+export interface TrainFlags extends ExportFlags, KMeansFlags {
+  registry?: string;
+  model?: string;
+  actor?: string;
   features?: string;
   promote?: boolean;
   force?: boolean;
@@ -32,15 +40,8 @@ export interface TrainFlags {
   json?: boolean;
 }
 
-export interface FeaturesFlags {
+export interface FeaturesFlags extends ExportFlags {
   out: string;
-  columns?: string;
-  dateFormat?: string;
-  frequency?: string;
-  encoding?: string;
-  decimal?: string;
-  sheet?: string;
-  asOf?: string;
   json?: boolean;
 }
 
@@ -63,20 +64,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** Flags → validated fit options; issues name the flag (e.g. `--n-init`), not the internal field. */
-async function fitOptions(o: {
-  k?: string;
-  kRange?: string;
-  seed?: string;
-  nInit?: string;
-  maxIter?: string;
-  tol?: string;
-  asOf?: string;
-  dateFormat?: string;
-  frequency?: string;
-  encoding?: string;
-  decimal?: string;
-  sheet?: string;
-}) {
+async function fitOptions(o: KMeansFlags & Omit<ExportFlags, 'columns'>) {
   const { FitOptionsSchema, parseColumnMapping } = await training();
   const r = FitOptionsSchema.safeParse({
     k: o.k === 'auto' ? undefined : o.k,
