@@ -323,14 +323,7 @@ export function registerTrainCommands(program: Command): void {
   addExportOptions(features)
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: FeaturesFlags) => {
-      const { fit, parseColumnMapping } = await fitOptions({
-        asOf: o.asOf,
-        dateFormat: o.dateFormat,
-        frequency: o.frequency,
-        encoding: o.encoding,
-        decimal: o.decimal,
-        sheet: o.sheet,
-      });
+      const { fit, parseColumnMapping } = await fitOptions(o); // reads the export flags only: no k-means flags here
       const { computeFeatures, exportReadOptions } = await training();
       progress(o)(`reading ${exportPath}`);
       const r = await computeFeatures(exportPath, o.out, {
