@@ -27,5 +27,5 @@ export {
 export { selectBackend, type BackendPreference } from './kmeans/backend.js';
 export { kmeans } from './kmeans/kmeans.js';
 export { silhouette } from './metrics/metrics.js';
-export { FitOptionsSchema } from './options.js';
+export { exportReadOptions, FitOptionsSchema } from './options.js';
 export { promoteThroughPolicy, checkPromoteOptions, type PromotionOutcome } from './promote.js';

@@ -40,6 +40,12 @@ export const FitOptionsSchema = z.object({
 });
 export type FitOptions = z.output<typeof FitOptionsSchema>;
 
+/** The options that say how to read the export (all but the column mapping), as the export reader takes them. */
+export function exportReadOptions(fit: FitOptions) {
+  const { dateFormat, asOf, frequency, encoding, decimal, sheet } = fit;
+  return { dateFormat, asOf, frequency, encoding, decimal, sheet };
+}
+
 export function parseFitOptions(raw: Record<string, unknown>): FitOptions {
   return parseOrThrow(FitOptionsSchema, raw, 'training options');
 }

@@ -24,7 +24,7 @@ import { fitKMeans, sweepK, type FitResult } from './kmeans/fit.js';
 import { calinskiHarabasz, daviesBouldin, silhouette } from './metrics/metrics.js';
 import { nameSegments } from './naming.js';
 import { estimateRhythm } from './rhythm.js';
-import { parseFitOptions } from './options.js';
+import { exportReadOptions, parseFitOptions } from './options.js';
 import { checkPromoteOptions, promoteThroughPolicy, type PromotionOutcome } from './promote.js';
 import { CODE_VERSION } from './version.js';
 
@@ -183,15 +183,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
     reading = readFeatures(input.featuresPath, { asOf: fit.asOf });
   } else {
     progress(`reading ${input.exportPath}`, { phase: 'read_clean_aggregate' });
-    reading = readExport(input.exportPath, {
-      columns: options.columns,
-      dateFormat: fit.dateFormat,
-      asOf: fit.asOf,
-      frequency: fit.frequency,
-      encoding: fit.encoding,
-      decimal: fit.decimal,
-      sheet: fit.sheet,
-    });
+    reading = readExport(input.exportPath, { columns: options.columns, ...exportReadOptions(fit) });
   }
   reading.catch(() => {}); // awaited below, after the backend
   const registryModule = import('@rfm/registry');

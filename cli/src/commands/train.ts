@@ -6,16 +6,20 @@ import { actorOf, configFrom, withLocation } from './common.js';
 import { addExportOptions, EXPORT_FLAG_NAMES, type ExportFlags, flagError } from './export-options.js';
 import { trainProgress } from './train-progress.js';
 
-export interface TrainFlags extends ExportFlags {
-  registry?: string;
-  model?: string;
-  actor?: string;
+/** The k-means flags, as commander hands them over (strings, validated by fitOptions). */
+interface KMeansFlags {
   k?: string;
   kRange?: string;
   seed?: string;
   nInit?: string;
   maxIter?: string;
   tol?: string;
+}
+
+export interface TrainFlags extends ExportFlags, KMeansFlags {
+  registry?: string;
+  model?: string;
+  actor?: string;
   features?: string;
   promote?: boolean;
   force?: boolean;
@@ -44,20 +48,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** Flags → validated fit options; issues name the flag (e.g. `--n-init`), not the internal field. */
-async function fitOptions(o: {
-  k?: string;
-  kRange?: string;
-  seed?: string;
-  nInit?: string;
-  maxIter?: string;
-  tol?: string;
-  asOf?: string;
-  dateFormat?: string;
-  frequency?: string;
-  encoding?: string;
-  decimal?: string;
-  sheet?: string;
-}) {
+async function fitOptions(o: KMeansFlags & Omit<ExportFlags, 'columns'>) {
   const { FitOptionsSchema, parseColumnMapping } = await training();
   const r = FitOptionsSchema.safeParse({
     k: o.k === 'auto' ? undefined : o.k,
@@ -309,24 +300,12 @@ export function registerTrainCommands(program: Command): void {
   addExportOptions(features)
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: FeaturesFlags) => {
-      const { fit, parseColumnMapping } = await fitOptions({
-        asOf: o.asOf,
-        dateFormat: o.dateFormat,
-        frequency: o.frequency,
-        encoding: o.encoding,
-        decimal: o.decimal,
-        sheet: o.sheet,
-      });
-      const { computeFeatures } = await training();
+      const { fit, parseColumnMapping } = await fitOptions(o); // reads the export flags only: no k-means flags here
+      const { computeFeatures, exportReadOptions } = await training();
       progress(o)(`reading ${exportPath}`);
       const r = await computeFeatures(exportPath, o.out, {
         columns: o.columns !== undefined ? parseColumnMapping(o.columns) : undefined,
-        dateFormat: fit.dateFormat,
-        asOf: fit.asOf,
-        frequency: fit.frequency,
-        encoding: fit.encoding,
-        decimal: fit.decimal,
-        sheet: fit.sheet,
+        ...exportReadOptions(fit),
       });
       emit(o, r, () => featuresText(r));
     });

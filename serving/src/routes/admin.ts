@@ -66,7 +66,11 @@ function body<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
 }
 const param = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> =>
   parseOrThrow(schema, value, what, what);
-const actorOf = (req: Request, b: { actor?: string | undefined }) => b.actor ?? `api:${req.ip ?? 'unknown'}`;
+/** Who did it and why, for the registry's event: the body's actor, or the caller's address. */
+const byOf = (req: Request, b: { actor?: string | undefined; reason?: string | undefined }) => ({
+  actor: b.actor ?? `api:${req.ip ?? 'unknown'}`,
+  reason: b.reason ?? '',
+});
 
 export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined, compare: CompareService): Router {
   const r = Router();
@@ -124,7 +128,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const move = await (await reg()).promote(
       param(NameParam, req.params.name, 'name'),
       param(VersionParam, req.params.v, 'version'),
-      { actor: actorOf(req, b), reason: b.reason ?? '', force: b.force === true },
+      { ...byOf(req, b), force: b.force === true },
     );
     res.json(move);
   });
@@ -133,8 +137,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const b = body(RollbackBody, req);
     res.json(
       await (await reg()).rollback(param(NameParam, req.params.name, 'name'), {
-        actor: actorOf(req, b),
-        reason: b.reason ?? '',
+        ...byOf(req, b),
         alias: b.alias ?? PRODUCTION,
       }),
     );
@@ -144,10 +147,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const b = body(AliasBody, req);
     const alias = param(AliasParam, req.params.alias, 'alias');
     const name = param(NameParam, req.params.name, 'name');
-    const move = await (await reg()).setAlias(name, alias, b.version, {
-      actor: actorOf(req, b),
-      reason: b.reason ?? '',
-    }); // production: policy-checked promote
+    const move = await (await reg()).setAlias(name, alias, b.version, byOf(req, b)); // production: policy-checked promote
     res.json(move);
   });
 
@@ -157,10 +157,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
       await (await reg()).deleteAlias(
         param(NameParam, req.params.name, 'name'),
         param(AliasParam, req.params.alias, 'alias'),
-        {
-          actor: actorOf(req, b),
-          reason: b.reason ?? '',
-        },
+        byOf(req, b),
       ),
     );
   });
@@ -173,7 +170,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
         param(VersionParam, req.params.v, 'version'),
         b.cluster,
         b.name,
-        { actor: actorOf(req, b), reason: b.reason ?? '' },
+        byOf(req, b),
       ),
     );
   });
@@ -183,10 +180,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const rec = await (await reg()).archive(
       param(NameParam, req.params.name, 'name'),
       param(VersionParam, req.params.v, 'version'),
-      {
-        actor: actorOf(req, b),
-        reason: b.reason ?? '',
-      },
+      byOf(req, b),
     );
     res.json({ version: rec.version, status: rec.status });
   });
