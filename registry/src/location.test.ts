@@ -9,7 +9,7 @@ import { isRfmError } from '@rfm/shared';
 import { parseLocation, redactUrl } from './location.js';
 import { Registry } from './registry.js';
 import { poolConfig } from './store/postgres.js';
-import { findPgBin, INSTALL_HINT, postgresSkipped, rejects, testCluster } from './testing/index.js';
+import { findPgBin, INSTALL_HINT, postgresSkipped, rejects, testCluster } from './test-support/index.js';
 
 describe('registry location: file path or postgres:// URL, nothing else', () => {
   it('reads file paths and file:// URLs as SQLite, postgres:// and postgresql:// as PostgreSQL', () => {

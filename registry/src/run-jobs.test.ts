@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from './index.js';
-import { BACKENDS, rejects } from './testing/index.js';
+import { BACKENDS, rejects } from './test-support/index.js';
 
 const HOST = 'host-a';
 const job = (id: string, serverId: string, model = 'customer-segments') => ({

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { sql } from 'kysely';
 import { makeArtifact } from '@rfm/shared/testing';
 import { copyRegistry, Registry } from './index.js';
-import { BACKENDS, rejects, withRawDb } from './testing/index.js';
+import { BACKENDS, rejects, withRawDb } from './test-support/index.js';
 
 const M = 'customer-segments';
 const by = { actor: 'tester', reason: 'test' };

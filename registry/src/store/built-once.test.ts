@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry } from '../index.js';
-import { BACKENDS, withRawDb } from '../testing/index.js';
+import { BACKENDS, withRawDb } from '../test-support/index.js';
 import { builtOnce } from './built-once.js';
 import type { Db } from './store.js';
 
