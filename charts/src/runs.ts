@@ -35,7 +35,14 @@ export function segmentSharesChart(rows: readonly ShareRow[], width = 480): stri
   });
   return render(
     {
-      legend: { top: 0, left: 'center', textStyle: { color: TEXT, fontSize: 12 }, itemWidth: 18, itemHeight: 10 },
+      legend: {
+        top: 0,
+        left: 'center',
+        itemGap: 36,
+        textStyle: { color: TEXT, fontSize: 12 },
+        itemWidth: 18,
+        itemHeight: 10,
+      },
       grid: { left: 16, right: 56, top: 32, bottom: 36, containLabel: true },
       xAxis: {
         type: 'value',

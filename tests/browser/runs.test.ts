@@ -111,7 +111,9 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await p.getByRole('button', { name: 'Upload and segment' }).click();
     await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
     const id = runIdOf(p);
-    // the status page (if the run had not finished by the redirect) reloads itself via <noscript> meta refresh
+    // first the status page (the child process is still starting), which reloads itself: <noscript> meta refresh
+    await p.locator('#run-status').waitFor({ timeout: 5000 });
+    expect(await p.locator('noscript').innerHTML()).to.include('http-equiv="refresh"');
     await p.locator('#run-segments').waitFor({ timeout: 90_000 });
     expect(runIdOf(p)).to.equal(id);
     first = await withRegistry((r) => r.getRun(id));
@@ -239,6 +241,11 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     const rows = lines.map((l) => l.split(','));
     expect(rows.map((r) => r[cols.indexOf('cid')]).sort()).to.deep.equal(want);
     for (const r of rows) expect(r[cols.indexOf('segment')]).to.equal(seg.segment);
+    // the version page links to the runs scored with it, and the run page links back
+    await p.locator('#fact-version').click();
+    await p.waitForURL((u) => u.pathname === `/models/${MODEL}/${second.version}`);
+    for (const id of [first.id, second.id])
+      expect(await p.locator(`#version-runs a[href="/runs/${id}"]`).count(), id).to.equal(1);
     clean(w);
   });
 
@@ -318,6 +325,10 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await w.page.goto(`/runs/${second.id}`);
     expect(new URL(w.page.url()).pathname).to.equal('/admin');
     expect(await w.page.locator('#login-form').count()).to.equal(1);
+    // the public version page says runs exist but links none of them
+    await w.page.goto(`/models/${MODEL}/${second.version}`);
+    expect(await w.page.locator('#version-runs').textContent()).to.include('2 saved scoring runs used this version');
+    expect(await w.page.locator('#version-runs a[href^="/runs/r-"]').count()).to.equal(0);
     await screenshot(w.page, 'runs-signed-out-desktop');
   });
 });

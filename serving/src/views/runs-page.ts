@@ -232,17 +232,18 @@ function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string): 
 <caption class="visually-hidden">Each segment's customers and revenue in this run, most revenue first</caption>
 <thead><tr><th scope="col">Segment</th><th scope="col" class="num">Customers</th><th scope="col" class="num">Share of customers</th>
 <th scope="col" class="num">Revenue</th><th scope="col" class="num">Share of revenue</th><th scope="col" class="num">Median R / F / M</th>
-<th scope="col">Who they are · what to do</th><th scope="col">List</th></tr></thead>
+<th scope="col">Who they are · what to do</th></tr></thead>
 <tbody>${summary.map((s) => {
     const info = CATALOGUE.get(s.key);
-    return html`<tr data-segment="${s.segment}" data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.segment}</th>
+    return html`<tr data-segment="${s.segment}" data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.segment}<br><a
+  class="small" href="${base}/customers.csv?segment=${enc(s.segment)}" download>Download list<span class="visually-hidden"> of ${s.segment}</span> (CSV)</a></th>
 <td class="num" data-label="Customers">${fmtNumber(s.customers)}</td>
 <td class="num" data-label="Share of customers" data-share="${s.customerShare}">${pct(s.customerShare)}</td>
 <td class="num" data-label="Revenue">${money(s.revenue)}</td>
 <td class="num" data-label="Share of revenue" data-share="${s.revenueShare}">${pct(s.revenueShare)}</td>
 <td class="num" data-label="Median R / F / M">${med(s.medianRecency)} d / ${med(s.medianFrequency)} / ${med(s.medianMonetary)}</td>
 <td data-label="Who they are">${info?.description ?? ''}<br><span class="small">${info?.action ?? ''}</span></td>
-<td data-label="List"><a href="${base}/customers.csv?segment=${enc(s.segment)}" download>${s.segment} (CSV)</a></td></tr>`;
+</tr>`;
   })}</tbody></table></div>
 <p class="small muted">Revenue = the sum of each customer's spend in the export; median R in days since the last purchase.</p>
 <figure class="chart" id="chart-shares"><img src="${base}/charts/shares.svg" width="480" height="${sharesHeight(summary.length)}"
