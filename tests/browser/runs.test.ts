@@ -331,4 +331,28 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(await w.page.locator('#version-runs a[href^="/runs/r-"]').count()).to.equal(0);
     await screenshot(w.page, 'runs-signed-out-desktop');
   });
+  it('with JavaScript: a run waiting behind another is cancelled from its page; nothing is saved', async () => {
+    // one run at a time per server: an unsaved API run occupies the queue, so the page's run waits (or has just started)
+    const api = await fetch(`${server.url}/api/v1/runs?save=false`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/gzip' },
+      body: readFileSync(SAMPLE),
+    });
+    expect(api.status, await api.clone().text()).to.equal(202);
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const savedBefore = await withRegistry(async (r) => (await r.listRuns({})).length);
+    await p.setInputFiles('#file', cut);
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
+    const id = runIdOf(p);
+    await p.getByRole('button', { name: 'Cancel this run' }).click();
+    await p.locator('#run-cancelled').waitFor({ timeout: 30_000 });
+    const job = await withRegistry((r) => r.getRunJob(id));
+    expect(job.state).to.equal('cancelled');
+    expect(await withRegistry(async (r) => (await r.listRuns({})).length)).to.equal(savedBefore);
+    await screenshot(p, 'runs-cancelled-desktop');
+    clean(w);
+  });
 });
