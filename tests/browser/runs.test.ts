@@ -355,4 +355,41 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await screenshot(p, 'runs-cancelled-desktop');
     clean(w);
   });
+  it('unusual headers: the columns found with samples, best guesses prefilled, a wrong mapping refused, then the run', async () => {
+    const odd = join(tmp.dir, 'shop-export.csv');
+    const [, ...body] = readFileSync(cut, 'utf8').split('\n');
+    writeFileSync(odd, ['Order Ref,SKU,Item,Units,Placed,Each,Shopper,Land', ...body].join('\n'));
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    await p.setInputFiles('#file', odd);
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.locator('#mapping-form').waitFor();
+    expect(await p.locator('#found-columns tbody tr').count()).to.equal(8);
+    expect(await p.locator('#found-columns tbody tr').nth(6).textContent()).to.include('15291'); // a sample customer id
+    // best guesses from the names
+    expect(await p.locator('#col-customer').inputValue()).to.equal('Shopper');
+    expect(await p.locator('#col-invoice').inputValue()).to.equal('Order Ref');
+    expect(await p.locator('#col-quantity').inputValue()).to.equal('Units');
+    expect(await p.locator('#col-price').inputValue()).to.equal('Each');
+    expect(await p.locator('#col-date').inputValue()).to.equal('');
+    await screenshot(p, 'runs-mapping-desktop');
+    // the same column twice: refused next to the field, the other choices kept
+    await p.getByLabel('Invoice date').selectOption('Shopper');
+    await p.getByRole('button', { name: 'Use these columns and segment' }).click();
+    await p.locator('#col-date-error').waitFor();
+    expect(await p.locator('#col-date-error').textContent()).to.include('already chosen for customer');
+    expect(await p.locator('#col-price').inputValue()).to.equal('Each');
+    await p.getByLabel('Invoice date').selectOption('Placed');
+    await p.getByRole('button', { name: 'Use these columns and segment' }).click();
+    await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
+    await p.locator('#run-segments').waitFor({ timeout: 90_000 });
+    const run = await withRegistry((r) => r.getRun(runIdOf(p)));
+    // the same rows as the first run under other names: the same customers and snapshot
+    expect(run.customers).to.equal(first.customers);
+    expect(run.snapshotDate).to.equal(first.snapshotDate);
+    expect(run.exportName).to.equal('shop-export.csv');
+    const problems = w.problems.filter((x) => !/status of 422/.test(x));
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
 });

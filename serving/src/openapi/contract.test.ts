@@ -50,6 +50,7 @@ const PAGES = [
   'GET /runs',
   'GET /runs/new',
   'POST /runs/new',
+  'POST /runs/new/columns',
   'GET /runs/:id',
   'GET /runs/:id/progress.json',
   'POST /runs/:id/cancel',

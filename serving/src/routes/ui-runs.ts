@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -17,12 +17,28 @@ import {
   type ScoredCustomers,
 } from '@rfm/runs';
 import { segmentSharesChart } from '@rfm/charts';
-import { isRfmError, parseOrThrow, RfmError, SEGMENT_CATALOGUE, type Config } from '@rfm/shared';
+import {
+  EXPORT_ROLES,
+  isRfmError,
+  parseOrThrow,
+  RfmError,
+  SEGMENT_CATALOGUE,
+  type Config,
+  type ExportRole,
+} from '@rfm/shared';
 import type { RegistryWriter } from '../registry-writer.js';
 import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
 import type { AdminView } from '../views/models-page.js';
-import { renderRunPage, renderRunsList, renderRunStatus, renderUploadPage, runHref } from '../views/runs-page.js';
-import { createRunFolder, removeRunFolder, RUN_UPLOAD_MAX_BYTES } from '../runs/run-files.js';
+import {
+  renderMappingPage,
+  renderRunPage,
+  renderRunsList,
+  renderRunStatus,
+  renderUploadPage,
+  runHref,
+} from '../views/runs-page.js';
+import { createRunFolder, removeRunFolder, RUN_UPLOAD_MAX_BYTES, runFolderOf } from '../runs/run-files.js';
+import { guessMapping, mappingProblems, previewExport, recognised } from '../runs/column-guess.js';
 import { MAX_QUEUED_RUNS, receiveMultipart, RunIdParam, StartRunQuery, streamChunks, type RunsDeps } from './runs.js';
 
 /**
@@ -172,6 +188,49 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     );
   }
 
+  /** Resolve the version and queue the run (the same job table and queue as POST /api/v1/runs); a refusal to show, or null. */
+  async function startJob(
+    s: AdminSession,
+    id: string,
+    values: { model?: string; version?: string },
+    exportName: string,
+    columns?: Record<string, string>,
+  ): Promise<{ status: number; text: string } | null> {
+    const reg = await d.writer.get();
+    let q: z.output<typeof StartRunQuery>;
+    try {
+      q = parseOrThrow(StartRunQuery, values, 'run options');
+    } catch (e) {
+      if (!isRfmError(e)) throw e;
+      return { status: 400, text: e.message };
+    }
+    const model = q.model ?? d.config.modelName;
+    let version = q.version;
+    try {
+      if (version === undefined) {
+        const v = await reg.resolveAlias(model, PRODUCTION);
+        if (v === null)
+          throw new RfmError('NOT_FOUND', `model "${model}" has no version in production: choose a version`);
+        version = v;
+      } else await reg.get(model, version);
+    } catch (e) {
+      if (!isRfmError(e) || e.code !== 'NOT_FOUND') throw e;
+      return { status: 404, text: e.message };
+    }
+    await reg.createRunJob({
+      id,
+      model,
+      version,
+      alias: q.version === undefined ? PRODUCTION : null,
+      createdBy: `web:${s.actor}`,
+      serverId: d.runs.identity.serverId,
+      save: true,
+      options: { read: columns ? { columns } : {}, exportName },
+    });
+    d.runs.queue.kick();
+    return null;
+  }
+
   router.get('/runs', async (req, res) => {
     const s = signedIn(req, res);
     if (!s) return;
@@ -228,42 +287,74 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       const { format, head } = uploadedHead(dir);
       const why = format === 'csv' ? notAnExport(head) : null;
       if (why) return await refuse(422, 'file', `${why[0]!.toUpperCase()}${why.slice(1)}.`, values);
-      let q: z.output<typeof StartRunQuery>;
-      try {
-        q = parseOrThrow(StartRunQuery, values, 'run options');
-      } catch (e) {
-        if (!isRfmError(e)) throw e;
-        return await refuse(400, 'model', e.message, values);
+      const preview = previewExport(join(dir, `export.${format}`), format);
+      if (preview && !recognised(preview.columns)) {
+        // unknown headers: keep the upload (its folder, named by the server) and ask which column is which
+        const pending = dir;
+        dir = null;
+        try {
+          html(res).send(
+            renderMappingPage({
+              admin: view(s),
+              runId: id,
+              exportName: got.name,
+              values,
+              preview,
+              mapping: guessMapping(preview.columns),
+            }),
+          );
+        } catch (e) {
+          removeRunFolder(pending);
+          throw e;
+        }
+        return;
       }
-      const model = q.model ?? d.config.modelName;
-      let version = q.version;
-      try {
-        if (version === undefined) {
-          const v = await reg.resolveAlias(model, PRODUCTION);
-          if (v === null)
-            throw new RfmError('NOT_FOUND', `model "${model}" has no version in production: choose a version`);
-          version = v;
-        } else await reg.get(model, version);
-      } catch (e) {
-        if (!isRfmError(e) || e.code !== 'NOT_FOUND') throw e;
-        return await refuse(404, 'model', e.message, values);
-      }
-      await reg.createRunJob({
-        id,
-        model,
-        version,
-        alias: q.version === undefined ? PRODUCTION : null,
-        createdBy: `web:${s.actor}`,
-        serverId: d.runs.identity.serverId,
-        save: true,
-        options: { read: {}, exportName: got.name },
-      });
+      const refused = await startJob(s, id, values, got.name);
+      if (refused) return await refuse(refused.status, 'model', refused.text, values);
       dir = null; // the queue owns the folder now
-      d.runs.queue.kick();
       res.redirect(303, runHref(id));
     } finally {
       if (dir) removeRunFolder(dir);
     }
+  });
+
+  // the second step for an export with unknown headers: the person's mapping, then the run starts
+  const mapForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+  const MapFields = z.object({
+    csrf: z.string().optional(),
+    run: RunIdParam,
+    name: z.string().max(100).optional(),
+    model: z.string().optional(),
+    version: z.string().optional(),
+    ...Object.fromEntries(EXPORT_ROLES.map((r) => [r, z.string().max(200).optional()])),
+  });
+  router.post('/runs/new/columns', mapForm, async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const f = parseOrThrow(MapFields, req.body ?? {}, 'form') as z.output<typeof MapFields> &
+      Record<string, string | undefined>;
+    checkForm(req, s, f.csrf);
+    const dir = runFolderOf(d.runs.base, d.runs.identity.groupPid, f.run);
+    const file = existsSync(dir) ? readdirSync(dir).find((x) => x.startsWith('export.')) : undefined;
+    if (!file || (await jobOf(await rd(), f.run)))
+      throw new RfmError(
+        'NOT_FOUND',
+        'this upload is no longer waiting for its columns (it was started or has expired): upload it again',
+      );
+    const preview = previewExport(join(dir, file), file.slice('export.'.length));
+    const mapping: Partial<Record<ExportRole, string>> = {};
+    for (const r of EXPORT_ROLES) if (f[r] && preview?.columns.includes(f[r])) mapping[r] = f[r];
+    const values = { ...(f.model ? { model: f.model } : {}), ...(f.version ? { version: f.version } : {}) };
+    const exportName = (f.name ?? 'upload').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'upload';
+    const problems = mappingProblems(mapping);
+    const again = (status: number, errors: Partial<Record<ExportRole, string>>) =>
+      html(res, status).send(
+        renderMappingPage({ admin: view(s), runId: f.run, exportName, values, preview: preview!, mapping, errors }),
+      );
+    if (Object.keys(problems).length) return again(422, problems);
+    const refused = await startJob(s, f.run, values, exportName, mapping as Record<string, string>);
+    if (refused) return again(refused.status, { customer: refused.text });
+    res.redirect(303, runHref(f.run));
   });
 
   router.get('/runs/:id', async (req, res) => {

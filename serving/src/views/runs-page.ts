@@ -1,4 +1,5 @@
-import { SEGMENT_CATALOGUE, type SegmentSummary } from '@rfm/shared';
+import { EXPORT_ROLES, SEGMENT_CATALOGUE, type ExportRole, type SegmentSummary } from '@rfm/shared';
+import type { ExportPreview } from '../runs/column-guess.js';
 import type { RunJob, RunRecord } from '@rfm/registry';
 import type { KeyTransition, RunDiff } from '@rfm/runs';
 import { sharesAlt, sharesHeight } from '@rfm/charts';
@@ -128,6 +129,64 @@ ${err('model')}</div>
 <div class="actions"><button type="submit" id="upload">Upload and segment</button></div>
 </form>`;
   return page({ title: 'Segment an export', body, nav: 'runs', admin: o.admin.actor });
+}
+
+// ---- /runs/new, step 2: which column is which --------------------------------------------------
+
+const ROLE_LABELS: Record<ExportRole, string> = {
+  customer: 'Customer',
+  invoice: 'Invoice (optional)',
+  date: 'Invoice date',
+  quantity: 'Quantity',
+  price: 'Unit price',
+  amount: 'Amount (instead of quantity × price)',
+};
+
+export interface MappingPageOptions {
+  admin: AdminView;
+  runId: string;
+  exportName: string;
+  values: { model?: string; version?: string };
+  preview: ExportPreview;
+  mapping: Partial<Record<ExportRole, string>>;
+  errors?: Partial<Record<ExportRole, string>>;
+}
+
+export function renderMappingPage(o: MappingPageOptions): string {
+  const cols = o.preview.columns;
+  const field = (role: ExportRole) => {
+    const err = o.errors?.[role];
+    return html`<div class="field"><label for="col-${role}">${ROLE_LABELS[role]}</label>
+<select id="col-${role}" name="${role}"${err ? raw(` aria-invalid="true" aria-describedby="col-${role}-error"`) : ''}>
+<option value="">— none —</option>${cols.map((c) => html`<option value="${c}"${o.mapping[role] === c ? raw(' selected') : ''}>${c}</option>`)}</select>
+${err ? html`<p class="error" id="col-${role}-error">${err}</p>` : ''}</div>`;
+  };
+  const body = html`<p class="small"><a href="/runs/new">← Upload another file</a></p>
+<h1>Which column is which?</h1>
+<p class="lead">The columns of <span class="export">${o.exportName}</span> are not the ones rfm knows. Choose the column for each role; the best
+guesses are already chosen. This is the same mapping <code>rfm score --columns</code> takes.</p>
+${o.errors && Object.keys(o.errors).length ? html`<div class="notice notice-err" role="alert" id="mapping-error"><p>Some choices need a look: see the fields marked below.</p></div>` : ''}
+<section class="card" aria-labelledby="found-title"><h2 id="found-title">Columns found</h2>
+<div class="table-scroll"><table class="stack" id="found-columns"><caption class="visually-hidden">Each column of the file with sample values</caption>
+<thead><tr><th scope="col">Column</th><th scope="col">Sample values</th></tr></thead>
+<tbody>${cols.map(
+    (c, i) =>
+      html`<tr><th scope="row">${c}</th><td data-label="Sample values">${o.preview.samples
+        .map((r) => r[i] ?? '')
+        .filter((v) => v !== '')
+        .slice(0, 3)
+        .join(' · ')}</td></tr>`,
+  )}</tbody></table></div></section>
+<form class="card" method="post" action="/runs/new/columns" id="mapping-form">
+${csrfField(o.admin)}
+<input type="hidden" name="run" value="${o.runId}">
+<input type="hidden" name="name" value="${o.exportName}">
+${o.values.model ? html`<input type="hidden" name="model" value="${o.values.model}">` : ''}
+${o.values.version ? html`<input type="hidden" name="version" value="${o.values.version}">` : ''}
+<div class="grid">${EXPORT_ROLES.map(field)}</div>
+<div class="actions"><button type="submit" id="map-columns">Use these columns and segment</button></div>
+</form>`;
+  return page({ title: 'Which column is which?', body, nav: 'runs', admin: o.admin.actor });
 }
 
 // ---- a run still going (or one that ended without a saved result) --------------------------
