@@ -364,12 +364,38 @@
     poll();
   }
 
+  // ---- the upload form: drop a file anywhere on the form (the file input stays the plain way) ----
+  function enhanceDrop(form) {
+    var input = form.querySelector('input[type="file"]');
+    var hint = document.getElementById('file-hint');
+    if (!input || !hint || !window.DataTransfer) return;
+    hint.append(' You can also drop the file on this form.');
+    form.addEventListener('dragover', function (e) {
+      e.preventDefault();
+      form.classList.add('dropping');
+    });
+    form.addEventListener('dragleave', function () {
+      form.classList.remove('dropping');
+    });
+    form.addEventListener('drop', function (e) {
+      e.preventDefault();
+      form.classList.remove('dropping');
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      var dt = new DataTransfer();
+      dt.items.add(e.dataTransfer.files[0]);
+      input.files = dt.files;
+      input.focus();
+    });
+  }
+
   function start() {
     document.documentElement.setAttribute('data-enhanced', 'true');
     var predict = document.getElementById('predict-form');
     if (predict && predict.hasAttribute('data-model')) enhancePredictForm(predict);
     var score = document.getElementById('score-form');
     if (score && window.FormData && window.URL && URL.createObjectURL) enhanceScoreForm(score);
+    var upload = document.getElementById('upload-form');
+    if (upload) enhanceDrop(upload);
     var run = document.getElementById('run-status');
     if (run && document.getElementById('run-progress') && window.fetch) followRun(run);
   }

@@ -133,7 +133,18 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       if (/\/progress\.json$/.test(r.url()) && r.ok())
         polled.push((await r.json()) as { state: string; percent: number });
     });
-    await p.setInputFiles('#file', SAMPLE);
+    // drag and drop: a file dropped on the form lands in the file input
+    expect(await p.locator('#file-hint').textContent()).to.include('drop the file on this form');
+    const bytes = [...readFileSync(SAMPLE)];
+    const dropped = await p.evaluateHandle((b) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], 'online_retail_sample.csv.gz', { type: 'application/gzip' }));
+      return dt;
+    }, bytes);
+    await p.dispatchEvent('#upload-form', 'drop', { dataTransfer: dropped });
+    expect(await p.locator('#file').evaluate((i: HTMLInputElement) => i.files?.[0]?.name)).to.equal(
+      'online_retail_sample.csv.gz',
+    );
     await p.getByRole('button', { name: 'Upload and segment' }).click();
     await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
     const id = runIdOf(p);
