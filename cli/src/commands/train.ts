@@ -3,10 +3,10 @@ import { RfmError, type DataSummary } from '@rfm/shared';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, segmentTable } from '../output.js';
 import { actorOf, configFrom, withLocation } from './common.js';
-import { addExportOptions, EXPORT_FLAG_NAMES, flagError } from './export-options.js';
+import { addExportOptions, EXPORT_FLAG_NAMES, type ExportFlags, flagError } from './export-options.js';
 import { trainProgress } from './train-progress.js';
 
-export interface TrainFlags {
+export interface TrainFlags extends ExportFlags {
   registry?: string;
   model?: string;
   actor?: string;
@@ -16,13 +16,6 @@ export interface TrainFlags {
   nInit?: string;
   maxIter?: string;
   tol?: string;
-  asOf?: string;
-  columns?: string;
-  dateFormat?: string;
-  frequency?: string;
-  encoding?: string;
-  decimal?: string;
-  sheet?: string;
   features?: string;
   promote?: boolean;
   force?: boolean;
@@ -32,15 +25,8 @@ export interface TrainFlags {
   json?: boolean;
 }
 
-export interface FeaturesFlags {
+export interface FeaturesFlags extends ExportFlags {
   out: string;
-  columns?: string;
-  dateFormat?: string;
-  frequency?: string;
-  encoding?: string;
-  decimal?: string;
-  sheet?: string;
-  asOf?: string;
   json?: boolean;
 }
 

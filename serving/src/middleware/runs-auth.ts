@@ -18,7 +18,8 @@ export function requireRunsAccess(
         new RfmError(
           'FORBIDDEN',
           need === 'read'
-            ? 'scoring runs are disabled: start the server with RFM_ADMIN_TOKEN or RFM_READ_TOKEN set (at least 32 characters) and send it as "Authorization: Bearer <token>"'
+            ? 'scoring runs are disabled: start the server with RFM_ADMIN_TOKEN or RFM_READ_TOKEN set (at least 32 characters) ' +
+                'and send it as "Authorization: Bearer <token>"'
             : 'starting or deleting scoring runs needs RFM_ADMIN_TOKEN set on the server (at least 32 characters), sent as "Authorization: Bearer <token>"',
         ),
       );

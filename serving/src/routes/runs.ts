@@ -161,7 +161,8 @@ export function runsRoutes(d: RunsDeps): Router {
       if (!multipart && !RAW_TYPES.includes(type))
         throw new RfmError(
           'UNSUPPORTED',
-          `POST /api/v1/runs takes the export as the body (text/csv, application/gzip, application/vnd.apache.parquet, application/octet-stream) or as multipart/form-data with a "file" field; got ${type || 'no content-type'}`,
+          'POST /api/v1/runs takes the export as the body (text/csv, application/gzip, application/vnd.apache.parquet, ' +
+            `application/octet-stream) or as multipart/form-data with a "file" field; got ${type || 'no content-type'}`,
         );
       const declared = Number(req.get('content-length') ?? Number.NaN);
       if (declared > maxBytes + 64 * 1024) {

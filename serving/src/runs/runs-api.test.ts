@@ -169,7 +169,16 @@ describe('scoring runs over HTTP (real server, real registry, real child process
 
   it('cancels a running run: it reads as cancelled, nothing is saved, its folder is removed', async () => {
     const id = await startRun(s.url, readFileSync(big), '', 'text/csv');
-    await waitFor(async () => (await getRun(s.url, id)).state === 'running', 30_000, 20);
+    // progress while it runs: the phase the child reports (reading the export) reaches the registry
+    const mid = await waitFor(
+      async () => {
+        const j = await getRun(s.url, id);
+        return j.state === 'running' && j.phase === 'reading' ? j : null;
+      },
+      30_000,
+      20,
+    );
+    expect(mid.value.percent).to.be.within(0, 70);
     expect(folders()).to.have.length(1);
     const dir = join(tempRoot, `rfm-runs-${process.getuid!()}`, folders()[0]!);
     expect(statSync(dir).mode & 0o777).to.equal(0o700);
