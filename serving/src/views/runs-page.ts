@@ -165,7 +165,12 @@ ${err ? html`<p class="error" id="col-${role}-error">${err}</p>` : ''}</div>`;
 <h1>Which column is which?</h1>
 <p class="lead">The columns of <span class="export">${o.exportName}</span> are not the ones rfm knows. Choose the column for each role; the best
 guesses are already chosen. This is the same mapping <code>rfm score --columns</code> takes.</p>
-${o.errors && Object.keys(o.errors).length ? html`<div class="notice notice-err" role="alert" id="mapping-error"><p>Some choices need a look: see the fields marked below.</p></div>` : ''}
+${
+  o.errors && Object.keys(o.errors).length
+    ? html`<div class="notice notice-err" role="alert" id="mapping-error"><p>Some choices need a look: see the fields
+marked below.</p></div>`
+    : ''
+}
 <section class="card" aria-labelledby="found-title"><h2 id="found-title">Columns found</h2>
 <div class="table-scroll"><table class="stack" id="found-columns"><caption class="visually-hidden">Each column of the file with sample values</caption>
 <thead><tr><th scope="col">Column</th><th scope="col">Sample values</th></tr></thead>
@@ -202,7 +207,8 @@ export function renderRunStatus(admin: AdminView, j: RunJob): string {
 <p>Model ${j.model} v${j.version}, started ${when(j.createdAt)}.</p>
 ${
   active
-    ? html`<label for="run-progress" class="block">Progress: <span id="run-phase">${phase}</span>, <span id="run-rows">${fmtNumber(j.rowsRead)}</span> rows read</label>
+    ? html`<label for="run-progress" class="block">Progress: <span id="run-phase">${phase}</span>,
+<span id="run-rows">${fmtNumber(j.rowsRead)}</span> rows read</label>
 <progress id="run-progress" max="100" value="${pctDone}">${pctDone}%</progress> <span id="run-percent" aria-hidden="true">${pctDone}%</span>
 <p class="small muted" id="refresh-hint">This page refreshes itself every 2 seconds and opens the result when the run is done.</p>
 <form method="post" action="${runHref(j.id)}/cancel" id="cancel-form">${csrfField(admin)}
@@ -294,8 +300,9 @@ function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string): 
 <th scope="col">Who they are · what to do</th></tr></thead>
 <tbody>${summary.map((s) => {
     const info = CATALOGUE.get(s.key);
-    return html`<tr data-segment="${s.segment}" data-cluster="${s.cluster}"><th scope="row"><span class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.segment}<br><a
-  class="small" href="${base}/customers.csv?segment=${enc(s.segment)}" download>Download list<span class="visually-hidden"> of ${s.segment}</span> (CSV)</a></th>
+    return html`<tr data-segment="${s.segment}" data-cluster="${s.cluster}"><th scope="row"><span
+  class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.segment}<br><a class="small"
+  href="${base}/customers.csv?segment=${enc(s.segment)}" download>Download list<span class="visually-hidden"> of ${s.segment}</span> (CSV)</a></th>
 <td class="num" data-label="Customers">${fmtNumber(s.customers)}</td>
 <td class="num" data-label="Share of customers" data-share="${s.customerShare}">${pct(s.customerShare)}</td>
 <td class="num" data-label="Revenue">${money(s.revenue)}</td>
@@ -334,9 +341,8 @@ ${
 <thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col" class="num">Customers</th>
 <th scope="col" class="num">Revenue before</th><th scope="col" class="num">Revenue now</th></tr></thead>
 <tbody>${d.byKey.map(
-    (
-      t,
-    ) => html`<tr data-from="${t.from}" data-to="${t.to}"><th scope="row">${t.fromName}</th><td data-label="To">${t.from === t.to ? html`<span class="muted">stayed</span>` : t.toName}</td>
+    (t) => html`<tr data-from="${t.from}" data-to="${t.to}"><th scope="row">${t.fromName}</th>
+<td data-label="To">${t.from === t.to ? html`<span class="muted">stayed</span>` : t.toName}</td>
 <td class="num" data-label="Customers">${fmtNumber(t.customers)}</td><td class="num" data-label="Revenue before">${money(t.revenueBefore)}</td>
 <td class="num" data-label="Revenue now">${money(t.revenueAfter)}</td></tr>`,
   )}</tbody></table></div>
