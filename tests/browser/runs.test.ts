@@ -383,7 +383,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(await p.locator('#col-invoice').inputValue()).to.equal('Order Ref');
     expect(await p.locator('#col-quantity').inputValue()).to.equal('Units');
     expect(await p.locator('#col-price').inputValue()).to.equal('Each');
-    expect(await p.locator('#col-date').inputValue()).to.equal('');
+    expect(await p.locator('#col-date').inputValue(), 'the column whose samples are dates').to.equal('Placed');
     await screenshot(p, 'runs-mapping-desktop');
     // the same column twice: refused next to the field, the other choices kept
     await p.getByLabel('Invoice date').selectOption('Shopper');

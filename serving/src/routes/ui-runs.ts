@@ -300,7 +300,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
               exportName: got.name,
               values,
               preview,
-              mapping: guessMapping(preview.columns),
+              mapping: guessMapping(preview.columns, preview.samples),
             }),
           );
         } catch (e) {

@@ -37,6 +37,12 @@ describe('upload column check: preview, recognition, best guesses, mapping probl
       quantity: 'Units',
       price: 'Each',
     });
+    // no name hint for the date: the column whose samples all look like dates
+    const samples = [
+      ['1', '12/1/2010 9:32', 'x'],
+      ['2', '2011-01-03', 'y'],
+    ];
+    expect(guessMapping(['Shopper', 'Placed', 'Note'], samples)).to.deep.equal({ customer: 'Shopper', date: 'Placed' });
   });
 
   it('a mapping naming one column twice or leaving out the customer is refused per field', () => {

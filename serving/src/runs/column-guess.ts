@@ -81,8 +81,16 @@ const HINTS: [ExportRole, RegExp][] = [
   ['amount', /amount|total|revenue|sales|value|spend|sum/],
 ];
 
-/** Best guess of a column for each role: known names first, then name hints; each column used once. */
-export function guessMapping(columns: readonly string[]): Partial<Record<ExportRole, string>> {
+const LOOKS_LIKE_DATE = /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?$/;
+
+/**
+ * Best guess of a column for each role: known names first, then name hints, then (for the date) the
+ * first column whose sample values all look like dates; each column used once.
+ */
+export function guessMapping(
+  columns: readonly string[],
+  samples: readonly string[][] = [],
+): Partial<Record<ExportRole, string>> {
   const out: Partial<Record<ExportRole, string>> = {};
   const used = new Set<string>();
   for (const c of columns) {
@@ -99,6 +107,10 @@ export function guessMapping(columns: readonly string[]): Partial<Record<ExportR
       out[role] = hit;
       used.add(hit);
     }
+  }
+  if (!out.date && samples.length) {
+    const i = columns.findIndex((c, i) => !used.has(c) && samples.every((r) => LOOKS_LIKE_DATE.test(r[i] ?? '')));
+    if (i >= 0) out.date = columns[i];
   }
   return out;
 }
