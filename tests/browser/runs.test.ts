@@ -403,4 +403,22 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     const problems = w.problems.filter((x) => !/status of 422/.test(x));
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
+  it('a sign-in that ended before the upload: refused before it is read, sign-in returns to the upload page', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const before = await withRegistry(async (r) => (await r.listRunJobs({})).length);
+    await p.setInputFiles('#file', cut);
+    await w.context.clearCookies(); // the session ends (expiry, or sign-out in another tab) while the form is open
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.waitForURL((u) => u.pathname === '/admin');
+    expect(new URL(p.url()).searchParams.get('next')).to.equal('/runs/new');
+    expect(await withRegistry(async (r) => (await r.listRunJobs({})).length)).to.equal(before);
+    await p.getByLabel('Admin token').fill(TOKEN);
+    await p.getByLabel('Your name').fill('marketing@example');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL((u) => u.pathname === '/runs/new');
+    expect(await p.locator('#upload-form').count()).to.equal(1);
+    clean(w);
+  });
 });
