@@ -14,3 +14,11 @@ export {
   snakeHeight,
 } from './segments.js';
 export { customerScatterChart, type ScatterPoint, sweepChart } from './training.js';
+export {
+  SHARE_CUSTOMERS_COLOUR,
+  SHARE_REVENUE_COLOUR,
+  type ShareRow,
+  segmentSharesChart,
+  sharesAlt,
+  sharesHeight,
+} from './runs.js';

@@ -327,12 +327,77 @@
     });
   }
 
+  // ---- a scoring run's status page: a live progress bar instead of the page refreshing itself ----
+  function followRun(box) {
+    var id = box.getAttribute('data-run');
+    var bar = document.getElementById('run-progress');
+    var phase = document.getElementById('run-phase');
+    var rows = document.getElementById('run-rows');
+    var percent = document.getElementById('run-percent');
+    var hint = document.getElementById('refresh-hint');
+    if (hint) hint.textContent = 'The result opens by itself when the run is done.';
+    var polls = 0;
+    function poll() {
+      if (++polls > 20000) return; // about 4 hours: stop polling a page left open
+      fetch('/runs/' + encodeURIComponent(id) + '/progress.json', { headers: { accept: 'application/json' } })
+        .then(function (r) {
+          if (!r.ok) throw new Error('status ' + r.status);
+          return r.json();
+        })
+        .then(function (j) {
+          if (j.state === 'succeeded' || j.state === 'failed' || j.state === 'cancelled') {
+            window.location.replace('/runs/' + encodeURIComponent(id));
+            return;
+          }
+          var p = Math.max(0, Math.min(100, Math.round(j.percent || 0)));
+          bar.value = p;
+          bar.textContent = p + '%';
+          percent.textContent = p + '%';
+          phase.textContent = j.state === 'queued' ? 'waiting for its turn' : j.phase || 'starting';
+          rows.textContent = fmt(j.rows_read || 0);
+          setTimeout(poll, 500);
+        })
+        .catch(function () {
+          setTimeout(poll, 2000);
+        });
+    }
+    poll();
+  }
+
+  // ---- the upload form: drop a file anywhere on the form (the file input stays the plain way) ----
+  function enhanceDrop(form) {
+    var input = form.querySelector('input[type="file"]');
+    var hint = document.getElementById('file-hint');
+    if (!input || !hint || !window.DataTransfer) return;
+    hint.append(' You can also drop the file on this form.');
+    form.addEventListener('dragover', function (e) {
+      e.preventDefault();
+      form.classList.add('dropping');
+    });
+    form.addEventListener('dragleave', function () {
+      form.classList.remove('dropping');
+    });
+    form.addEventListener('drop', function (e) {
+      e.preventDefault();
+      form.classList.remove('dropping');
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      var dt = new DataTransfer();
+      dt.items.add(e.dataTransfer.files[0]);
+      input.files = dt.files;
+      input.focus();
+    });
+  }
+
   function start() {
     document.documentElement.setAttribute('data-enhanced', 'true');
     var predict = document.getElementById('predict-form');
     if (predict && predict.hasAttribute('data-model')) enhancePredictForm(predict);
     var score = document.getElementById('score-form');
     if (score && window.FormData && window.URL && URL.createObjectURL) enhanceScoreForm(score);
+    var upload = document.getElementById('upload-form');
+    if (upload) enhanceDrop(upload);
+    var run = document.getElementById('run-status');
+    if (run && document.getElementById('run-progress') && window.fetch) followRun(run);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

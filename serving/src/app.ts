@@ -24,6 +24,7 @@ import { SessionKeeper, type SessionSync } from './ui/session.js';
 import { uiModelRoutes } from './routes/ui-models.js';
 import { uiScoreRoutes } from './routes/ui-score.js';
 import { runsRoutes, type RunsDeps } from './routes/runs.js';
+import { uiRunsRoutes } from './routes/ui-runs.js';
 
 export interface AppDeps {
   holder: ModelHolder;
@@ -93,6 +94,7 @@ export function createApp({
   app.use(formRoutes(holder, session, m));
   app.use(uiScoreRoutes(holder, session, m));
   app.use(uiModelRoutes({ holder, writer, session, adminToken: config.adminToken }));
+  if (runs) app.use(uiRunsRoutes({ writer, session, config, runs }));
   app.use(notFound());
   app.use(errorHandler(logger));
   return app;

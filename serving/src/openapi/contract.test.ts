@@ -46,6 +46,17 @@ const PAGES = [
   'POST /models/:name/:v/promote',
   'POST /models/:name/rollback',
   'POST /models/:name/:v/relabel',
+  // scoring run pages (signed-in session; progress.json feeds the page's progress bar)
+  'GET /runs',
+  'GET /runs/new',
+  'POST /runs/new',
+  'POST /runs/new/columns',
+  'GET /runs/:id',
+  'GET /runs/:id/progress.json',
+  'POST /runs/:id/cancel',
+  'GET /runs/:id/charts/shares.svg',
+  'GET /runs/:id/customers.csv',
+  'GET /runs/:id/moved.csv',
 ];
 
 const TOKEN = 'contract-admin-token-0123456789-abcdef';

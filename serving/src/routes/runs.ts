@@ -389,7 +389,11 @@ function* customersNdjson(rows: CustomerRows, segment: string | undefined): Gene
   yield out;
 }
 
-async function streamChunks(res: Response, first: IteratorResult<string>, rest: Generator<string>): Promise<void> {
+export async function streamChunks(
+  res: Response,
+  first: IteratorResult<string>,
+  rest: Generator<string>,
+): Promise<void> {
   let cur = first;
   while (!cur.done) {
     if (!res.write(cur.value)) await new Promise<void>((ok) => res.once('drain', ok));
@@ -400,7 +404,7 @@ async function streamChunks(res: Response, first: IteratorResult<string>, rest: 
 }
 
 /** multipart/form-data: the "file" part streamed into the run folder under a fixed name; text fields as options. */
-function receiveMultipart(
+export function receiveMultipart(
   req: Request,
   res: Response,
   dir: string,

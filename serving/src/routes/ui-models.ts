@@ -169,6 +169,7 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     const hasReport = (await r.report(name, version)) !== null;
     const policy = await r.checkPolicy(name, version);
     const production = await r.resolveAlias(name, PRODUCTION);
+    const runs = (await r.listRuns({ model: name })).filter((x) => x.version === version);
     html(res)
       .status(extra.status ?? 200)
       .send(
@@ -185,6 +186,7 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
           adminEnabled: session.enabled,
           notice: extra.notice ?? doneNotice(req, version),
           ...(extra.offerForce ? { offerForce: extra.offerForce } : {}),
+          runs,
         }),
       );
   }

@@ -6,11 +6,12 @@ import { assetUrl } from '../ui/assets.js';
  * stylesheet and one small script, both served by rfm itself from /assets/ (see ui/assets.ts), so
  * the CSP can stay `style-src 'self'; script-src 'self'` with nothing inline.
  */
-export type NavKey = 'predict' | 'models' | 'admin';
+export type NavKey = 'predict' | 'models' | 'runs' | 'admin';
 
 const NAV: { key: NavKey; href: string; label: string }[] = [
   { key: 'predict', href: '/', label: 'Segment lookup' },
   { key: 'models', href: '/models', label: 'Models' },
+  { key: 'runs', href: '/runs', label: 'Runs' },
   { key: 'admin', href: '/admin', label: 'Admin' },
 ];
 
@@ -23,6 +24,8 @@ export interface PageOptions {
   nav?: NavKey;
   /** who is signed in as admin (shown in the bar), if anyone */
   admin?: string | null;
+  /** reload the page every n seconds when scripts are off (a run's status page; with scripts, rfm.js polls) */
+  refreshSeconds?: number;
 }
 
 export function page(o: PageOptions): string {
@@ -35,6 +38,7 @@ export function page(o: PageOptions): string {
 <link rel="stylesheet" href="${assetUrl('rfm.css')}">
 <link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml">
 <script src="${assetUrl('rfm.js')}" defer></script>
+${o.refreshSeconds ? html`<noscript><meta http-equiv="refresh" content="${o.refreshSeconds}"></noscript>` : ''}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

@@ -213,6 +213,8 @@ export interface VersionPageOptions {
   notice?: Notice;
   /** after a policy refusal: offer the forced promotion with the reason already typed */
   offerForce?: { reason: string };
+  /** saved scoring runs that used this version, newest first (their pages are for signed-in people) */
+  runs?: { id: string; createdAt: string; snapshotDate: string; exportName: string; customers: number }[];
 }
 
 export function renderVersionPage(o: VersionPageOptions): string {
@@ -282,6 +284,7 @@ this version or rename its segments.</p>`
       : ''
 }
 ${a ? segmentsSection(a, base, rev) : ''}
+${runsSection(o)}
 <section class="card" aria-labelledby="hist-title">
 <h2 id="hist-title">History of this version</h2>
 ${historyTable(o.history, `Alias moves and relabels involving v${r.version}, newest first`, 'version-history')}
@@ -293,6 +296,29 @@ ${historyTable(o.history, `Alias moves and relabels involving v${r.version}, new
     admin: o.admin?.actor ?? null,
     badge: o.production === null ? 'No production version' : `Production: v${o.production}`,
   });
+}
+
+function runsSection(o: VersionPageOptions): SafeHtml | '' {
+  const runs = o.runs ?? [];
+  if (!runs.length) return '';
+  const n = `${runs.length} saved scoring run${runs.length === 1 ? '' : 's'}`;
+  return html`<section class="card" aria-labelledby="runs-title" id="version-runs">
+<h2 id="runs-title">Scoring runs with this version</h2>
+${
+  o.admin
+    ? html`<ul>${runs.map(
+        (
+          r,
+        ) => html`<li><a href="/runs/${enc(r.id)}">${r.id}</a>: <span class="export">${r.exportName}</span>, snapshot ${r.snapshotDate},
+${fmtNumber(r.customers)} customers</li>`,
+      )}</ul>`
+    : html`<p>${n} used this version. ${
+        o.adminEnabled
+          ? html`<a href="/admin?next=${enc('/runs')}">Sign in</a> to open them (they show customer-level results).`
+          : ''
+      }</p>`
+}
+</section>`;
 }
 
 function droppedList(d: Record<string, number>): SafeHtml | '' {

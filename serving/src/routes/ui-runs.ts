@@ -1,0 +1,481 @@
+import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { newRunId, PRODUCTION, type Registry, type RunJob } from '@rfm/registry';
+import {
+  customerHistory,
+  customersCsv,
+  diffRuns,
+  earlierRuns,
+  labelsFromSummary,
+  loadSavedRun,
+  rowsForRun,
+  transitionCustomers,
+  type CustomerRows,
+  type SavedRunWithCustomers,
+  type ScoredCustomers,
+} from '@rfm/runs';
+import { segmentSharesChart } from '@rfm/charts';
+import {
+  EXPORT_ROLES,
+  isRfmError,
+  parseOrThrow,
+  RfmError,
+  SEGMENT_CATALOGUE,
+  type Config,
+  type ExportRole,
+} from '@rfm/shared';
+import type { RegistryWriter } from '../registry-writer.js';
+import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
+import type { AdminView } from '../views/models-page.js';
+import {
+  renderMappingPage,
+  renderRunPage,
+  renderRunsList,
+  renderRunStatus,
+  renderUploadPage,
+  runHref,
+} from '../views/runs-page.js';
+import { createRunFolder, removeRunFolder, RUN_UPLOAD_MAX_BYTES, runFolderOf } from '../runs/run-files.js';
+import { guessMapping, mappingProblems, previewExport, recognised } from '../runs/column-guess.js';
+import { MAX_QUEUED_RUNS, receiveMultipart, RunIdParam, StartRunQuery, streamChunks, type RunsDeps } from './runs.js';
+
+/**
+ * The marketer's pages over scoring runs (issue 12): list, upload, progress, one run's results and
+ * its customer lists as CSV. Customer-level data, so every route needs the signed-in session (the
+ * admin sign-in until named users exist); anyone else is sent to sign in before anything is read.
+ * Runs start through the same job table and queue as POST /api/v1/runs.
+ */
+export interface UiRunsDeps {
+  writer: RegistryWriter;
+  session: SessionKeeper;
+  config: Config;
+  runs: Omit<RunsDeps, 'writer' | 'config'>;
+}
+
+const UploadFields = z.object({
+  csrf: z.string().optional(),
+  model: z.string().optional(),
+  version: z.string().optional(),
+});
+const MovedQuery = z.strictObject({
+  against: RunIdParam,
+  from: z.enum(SEGMENT_CATALOGUE.map((s) => s.key) as [string, ...string[]]),
+  to: z.enum(SEGMENT_CATALOGUE.map((s) => s.key) as [string, ...string[]]),
+});
+
+/** Magic numbers of files people upload by mistake (images, PDFs, spreadsheets): not an export. */
+const NOT_EXPORTS: [Buffer, string][] = [
+  [Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'a PNG image'],
+  [Buffer.from([0xff, 0xd8, 0xff]), 'a JPEG image'],
+  [Buffer.from('GIF8'), 'a GIF image'],
+  [Buffer.from('%PDF'), 'a PDF document'],
+  [Buffer.from([0x50, 0x4b, 0x03, 0x04]), 'a zip file or Excel workbook (export it as CSV)'],
+];
+
+/** Why a plain-text upload cannot be a transaction export, or null when it may be one (the run checks the columns). */
+export function notAnExport(head: Buffer): string | null {
+  for (const [magic, what] of NOT_EXPORTS)
+    if (head.subarray(0, magic.length).equals(magic)) return `this file is ${what}, not a transaction export`;
+  if (head.includes(0)) return 'this file is not text: upload the export as CSV, CSV.gz or Parquet';
+  const firstLine = head.toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+  if (!/[,;\t|]/.test(firstLine))
+    return 'the first line has no column separator: a transaction export has a header such as Invoice,StockCode,Quantity,InvoiceDate,Price,Customer ID';
+  return null;
+}
+
+function uploadedHead(dir: string): { format: string; head: Buffer } {
+  const name = readdirSync(dir).find((f) => f.startsWith('export.')) ?? '';
+  const fd = openSync(join(dir, name), 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return { format: name.slice('export.'.length), head: head.subarray(0, n) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The customers at `idx` of a run, in the same columnar form. */
+function pickCustomers(c: ScoredCustomers, idx: number[]): ScoredCustomers {
+  const take = <T extends Float64Array | Uint8Array | Uint16Array>(a: T): T => {
+    const out = new (a.constructor as new (n: number) => T)(idx.length);
+    idx.forEach((i, k) => {
+      out[k] = a[i]!;
+    });
+    return out;
+  };
+  return {
+    cid: idx.map((i) => c.cid[i]!),
+    recency: take(c.recency),
+    frequency: take(c.frequency),
+    monetary: take(c.monetary),
+    rScore: take(c.rScore),
+    fScore: take(c.fScore),
+    mScore: take(c.mScore),
+    cluster: take(c.cluster),
+    distance: take(c.distance),
+    outlier: take(c.outlier),
+  };
+}
+
+export function uiRunsRoutes(d: UiRunsDeps): Router {
+  const router = Router();
+  const rd = (): Promise<Registry> => d.writer.reader();
+  const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
+  const maxBytes = d.runs.maxUploadBytes ?? RUN_UPLOAD_MAX_BYTES;
+  const html = (res: Response, status = 200) => res.status(status).type('html').set('cache-control', 'no-store');
+  const view = (s: AdminSession): AdminView => ({ actor: s.actor, csrf: s.csrf });
+
+  /** The signed-in session, or a redirect to sign in that returns here (null: answered). */
+  function signedIn(req: Request, res: Response): AdminSession | null {
+    const s = d.session.read(req);
+    if (s) return s;
+    const back = req.method === 'GET' ? req.originalUrl : '/runs/new';
+    const next = /^\/runs[A-Za-z0-9/_.%-]*$/.test(back.split('?')[0]!) ? back.split('?')[0]! : '/runs';
+    res.set('cache-control', 'no-store');
+    if (req.method !== 'GET') res.set('connection', 'close'); // the upload is refused before it is read
+    res.redirect(303, `/admin?next=${encodeURIComponent(next)}`);
+    return null;
+  }
+
+  function checkForm(req: Request, s: AdminSession, csrf: unknown): void {
+    if (!sameOrigin(req) || !d.session.csrfOk(s, csrf))
+      throw new RfmError(
+        'FORBIDDEN',
+        'this form did not come from this site or has expired; reload the page and try again',
+      );
+  }
+
+  const runId = (req: Request) => parseOrThrow(RunIdParam, req.params.id, 'run id', 'id');
+
+  /** The job behind a run id, if the server ran it (runs saved by `rfm score --save` have none). */
+  async function jobOf(reg: Registry, id: string): Promise<RunJob | null> {
+    try {
+      return await reg.getRunJob(id);
+    } catch (e) {
+      if (isRfmError(e) && e.code === 'NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  async function savedOrNull(reg: Registry, id: string) {
+    try {
+      return await reg.getRun(id);
+    } catch (e) {
+      if (isRfmError(e) && e.code === 'NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  async function uploadPage(
+    res: Response,
+    s: AdminSession,
+    status = 200,
+    extra: Partial<Parameters<typeof renderUploadPage>[0]> = {},
+  ) {
+    const reg = await rd();
+    const models = [];
+    for (const m of await reg.models())
+      models.push({
+        name: m.name,
+        versions: (await reg.list(m.name)).map((v) => v.version),
+        production: m.aliases[PRODUCTION] ?? null,
+      });
+    html(res, status).send(
+      renderUploadPage({ admin: view(s), models, defaultModel: d.config.modelName, maxBytes, ...extra }),
+    );
+  }
+
+  /** Resolve the version and queue the run (the same job table and queue as POST /api/v1/runs); a refusal to show, or null. */
+  async function startJob(
+    s: AdminSession,
+    id: string,
+    values: { model?: string; version?: string },
+    exportName: string,
+    columns?: Record<string, string>,
+  ): Promise<{ status: number; text: string } | null> {
+    const reg = await d.writer.get();
+    let q: z.output<typeof StartRunQuery>;
+    try {
+      q = parseOrThrow(StartRunQuery, values, 'run options');
+    } catch (e) {
+      if (!isRfmError(e)) throw e;
+      return { status: 400, text: e.message };
+    }
+    const model = q.model ?? d.config.modelName;
+    let version = q.version;
+    try {
+      if (version === undefined) {
+        const v = await reg.resolveAlias(model, PRODUCTION);
+        if (v === null)
+          throw new RfmError('NOT_FOUND', `model "${model}" has no version in production: choose a version`);
+        version = v;
+      } else await reg.get(model, version);
+    } catch (e) {
+      if (!isRfmError(e) || e.code !== 'NOT_FOUND') throw e;
+      return { status: 404, text: e.message };
+    }
+    await reg.createRunJob({
+      id,
+      model,
+      version,
+      alias: q.version === undefined ? PRODUCTION : null,
+      createdBy: `web:${s.actor}`,
+      serverId: d.runs.identity.serverId,
+      save: true,
+      options: { read: columns ? { columns } : {}, exportName },
+    });
+    d.runs.queue.kick();
+    return null;
+  }
+
+  router.get('/runs', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const reg = await rd();
+    const saved = await reg.listRuns({});
+    const savedIds = new Set(saved.map((r) => r.id));
+    const jobs = (await reg.listRunJobs({})).filter((j) => !savedIds.has(j.id));
+    html(res).send(renderRunsList({ admin: view(s), saved, jobs }));
+  });
+
+  router.get('/runs/new', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    await uploadPage(res, s);
+  });
+
+  router.post('/runs/new', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const declared = Number(req.get('content-length') ?? Number.NaN);
+    const refuse = (
+      status: number,
+      field: 'file' | 'model',
+      text: string,
+      values: { model?: string; version?: string } = {},
+    ) => uploadPage(res, s, status, { error: { field, text }, values });
+    if (declared > 4 * maxBytes) {
+      res.set('connection', 'close');
+      return refuse(413, 'file', `This file is too large: at most ${(maxBytes / 1024 ** 2).toFixed(0)} MB.`);
+    }
+    const reg = await d.writer.get();
+    if ((await reg.queuedRunJobs(d.runs.identity.group)) >= MAX_QUEUED_RUNS)
+      throw new RfmError('MODEL_UNAVAILABLE', 'several runs are already waiting on this server; try again in a minute');
+    const id = newRunId();
+    let dir: string | null = createRunFolder(d.runs.base, d.runs.identity.groupPid, id);
+    let values: { model?: string; version?: string } = {};
+    try {
+      let got: { name: string; fields: Record<string, unknown> };
+      try {
+        got = await receiveMultipart(req, res, dir, maxBytes);
+      } catch (e) {
+        if (!isRfmError(e)) throw e;
+        const text =
+          e.code === 'PAYLOAD_TOO_LARGE'
+            ? `This file is too large: at most ${(maxBytes / 1024 ** 2).toFixed(0)} MB.`
+            : /empty/.test(e.message)
+              ? 'This file is empty: choose the transaction export (CSV, CSV.gz or Parquet).'
+              : e.message;
+        return await refuse(e.httpStatus, 'file', text, (req.body ?? {}) as typeof values);
+      }
+      const f = parseOrThrow(UploadFields, got.fields, 'form');
+      checkForm(req, s, f.csrf);
+      values = { ...(f.model ? { model: f.model } : {}), ...(f.version ? { version: f.version } : {}) };
+      const { format, head } = uploadedHead(dir);
+      const why = format === 'csv' ? notAnExport(head) : null;
+      if (why) return await refuse(422, 'file', `${why[0]!.toUpperCase()}${why.slice(1)}.`, values);
+      const preview = previewExport(join(dir, `export.${format}`), format);
+      if (preview && !recognised(preview.columns)) {
+        // unknown headers: keep the upload (its folder, named by the server) and ask which column is which
+        const pending = dir;
+        dir = null;
+        try {
+          html(res).send(
+            renderMappingPage({
+              admin: view(s),
+              runId: id,
+              exportName: got.name,
+              values,
+              preview,
+              mapping: guessMapping(preview.columns, preview.samples),
+            }),
+          );
+        } catch (e) {
+          removeRunFolder(pending);
+          throw e;
+        }
+        return;
+      }
+      const refused = await startJob(s, id, values, got.name);
+      if (refused) return await refuse(refused.status, 'model', refused.text, values);
+      dir = null; // the queue owns the folder now
+      res.redirect(303, runHref(id));
+    } finally {
+      if (dir) removeRunFolder(dir);
+    }
+  });
+
+  // the second step for an export with unknown headers: the person's mapping, then the run starts
+  const mapForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+  const MapFields = z.object({
+    csrf: z.string().optional(),
+    run: RunIdParam,
+    name: z.string().max(100).optional(),
+    model: z.string().optional(),
+    version: z.string().optional(),
+    ...Object.fromEntries(EXPORT_ROLES.map((r) => [r, z.string().max(200).optional()])),
+  });
+  router.post('/runs/new/columns', mapForm, async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const f = parseOrThrow(MapFields, req.body ?? {}, 'form') as z.output<typeof MapFields> &
+      Record<string, string | undefined>;
+    checkForm(req, s, f.csrf);
+    const dir = runFolderOf(d.runs.base, d.runs.identity.groupPid, f.run);
+    const file = existsSync(dir) ? readdirSync(dir).find((x) => x.startsWith('export.')) : undefined;
+    if (!file || (await jobOf(await rd(), f.run)))
+      throw new RfmError(
+        'NOT_FOUND',
+        'this upload is no longer waiting for its columns (it was started or has expired): upload it again',
+      );
+    const preview = previewExport(join(dir, file), file.slice('export.'.length));
+    const mapping: Partial<Record<ExportRole, string>> = {};
+    for (const r of EXPORT_ROLES) if (f[r] && preview?.columns.includes(f[r])) mapping[r] = f[r];
+    const values = { ...(f.model ? { model: f.model } : {}), ...(f.version ? { version: f.version } : {}) };
+    const exportName = (f.name ?? 'upload').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'upload';
+    const problems = mappingProblems(mapping);
+    const again = (status: number, errors: Partial<Record<ExportRole, string>>) =>
+      html(res, status).send(
+        renderMappingPage({ admin: view(s), runId: f.run, exportName, values, preview: preview!, mapping, errors }),
+      );
+    if (Object.keys(problems).length) return again(422, problems);
+    const refused = await startJob(s, f.run, values, exportName, mapping as Record<string, string>);
+    if (refused) return again(refused.status, { customer: refused.text });
+    res.redirect(303, runHref(f.run));
+  });
+
+  router.get('/runs/:id', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const id = runId(req);
+    const reg = await rd();
+    const run = await savedOrNull(reg, id);
+    if (!run) {
+      const job = await jobOf(reg, id);
+      if (!job) throw new RfmError('NOT_FOUND', `no run "${id}"`);
+      html(res).send(renderRunStatus(view(s), job));
+      return;
+    }
+    const prev = (await earlierRuns(reg, run.modelName, run, 1))[0] ?? null;
+    const diff = prev ? diffRuns(prev, await loadSavedRun(reg, id)) : null;
+    html(res).send(renderRunPage({ admin: view(s), run, diff }));
+  });
+
+  // what rfm.js polls for the progress bar: the same job state GET /api/v1/runs/:id gives, by session
+  router.get('/runs/:id/progress.json', async (req, res) => {
+    if (!d.session.read(req)) throw new RfmError('UNAUTHORIZED', 'sign in to follow this run');
+    const id = runId(req);
+    const reg = await rd();
+    const job = await jobOf(reg, id);
+    const saved = job ? null : await savedOrNull(reg, id);
+    if (!job && !saved) throw new RfmError('NOT_FOUND', `no run "${id}"`);
+    res
+      .set('cache-control', 'no-store')
+      .json(
+        job
+          ? { id, state: job.state, phase: job.phase, rows_read: job.rowsRead, percent: job.percent, error: job.error }
+          : { id, state: 'succeeded', phase: 'done', rows_read: saved!.rowsRead, percent: 100, error: null },
+      );
+  });
+
+  router.post('/runs/:id/cancel', form, async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    checkForm(req, s, (req.body as Record<string, unknown> | undefined)?.csrf);
+    const id = runId(req);
+    const reg = await d.writer.get();
+    const job = await jobOf(reg, id);
+    if (!job) throw new RfmError('NOT_FOUND', `no running run "${id}"`);
+    if (job.state === 'queued' || job.state === 'running') await reg.requestRunCancel(id);
+    d.runs.queue.kick();
+    res.redirect(303, runHref(id));
+  });
+
+  router.get('/runs/:id/charts/shares.svg', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const run = await (await rd()).getRun(runId(req));
+    const rows = [...run.summary].sort((a, b) => b.revenue - a.revenue);
+    res
+      .status(200)
+      .type('image/svg+xml')
+      .set('cache-control', 'private, max-age=300')
+      .set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+      .send(segmentSharesChart(rows));
+  });
+
+  async function sendCsv(res: Response, name: string, chunks: Generator<string>): Promise<void> {
+    const first = chunks.next(); // an unknown segment fails here, before any byte is sent
+    res
+      .status(200)
+      .type('text/csv; charset=utf-8')
+      .set('cache-control', 'no-store')
+      .set('content-disposition', `attachment; filename="${name}.csv"`);
+    await streamChunks(res, first, chunks);
+  }
+
+  const fileWord = (v: string) =>
+    v
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'segment';
+
+  router.get('/runs/:id/customers.csv', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const id = runId(req);
+    const segment =
+      req.query.segment === undefined
+        ? undefined
+        : parseOrThrow(z.string().min(1).max(64), req.query.segment, 'segment', 'segment');
+    const reg = await rd();
+    const b = await loadSavedRun(reg, id);
+    const history = customerHistory(
+      { customers: b.customers, labels: labelsFromSummary(b.run.summary), snapshotDate: b.run.snapshotDate },
+      await earlierRuns(reg, b.run.modelName, b.run),
+    );
+    const rows = rowsForRun(b, history);
+    await sendCsv(
+      res,
+      `${id}-${segment ? fileWord(segment) : 'customers'}`,
+      customersCsv(rows, segment ? { segment } : {}),
+    );
+  });
+
+  // the customers of one flow between the previous run and this one, as the segment lists are written
+  router.get('/runs/:id/moved.csv', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const id = runId(req);
+    const q = parseOrThrow(MovedQuery, req.query, 'query');
+    const reg = await rd();
+    const b: SavedRunWithCustomers = await loadSavedRun(reg, id);
+    const a = await loadSavedRun(reg, q.against);
+    const moved = transitionCustomers(a, b, { from: q.from, to: q.to });
+    const at = new Map(b.customers.cid.map((c, i) => [c, i]));
+    const idx = moved.map((m) => at.get(m.cid)!);
+    const base = rowsForRun(b);
+    const rows: CustomerRows = {
+      ...base,
+      customers: pickCustomers(b.customers, idx),
+      history: { previousSegment: moved.map((m) => m.from), segmentSince: moved.map(() => b.run.snapshotDate) },
+    };
+    await sendCsv(res, `${id}-${fileWord(q.from)}-to-${fileWord(q.to)}`, customersCsv(rows));
+  });
+
+  return router;
+}

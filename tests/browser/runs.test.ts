@@ -1,0 +1,424 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '@rfm/shared';
+import { makeArtifact } from '@rfm/shared/testing';
+import { Registry, type RunRecord } from '@rfm/registry';
+import { loadSavedRun } from '@rfm/runs';
+import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
+import { SAMPLE, tempDir } from '../support.js';
+import { launchOrSkip, openPage, screenshot, type Watched } from './browser.js';
+
+/**
+ * The marketer's pages (issue 12) in real Chromium against a real server (port 0), a real registry
+ * and the real scoring child process: upload an export without and with JavaScript, watch it run,
+ * read the segments and the movement since the previous run, download customer lists, refused
+ * files, phone width, and that nobody signed out reaches customer-level data.
+ */
+const MODEL = 'customer-segments';
+const TOKEN = 'browser-runs-admin-token-0123456789ab';
+const ARTIFACT = makeArtifact({
+  note: 'online_retail_sample.csv.gz',
+  centroids: [
+    [-1.2, 1.1, 1.2],
+    [1.3, -0.9, -1.0],
+    [-0.6, -0.5, -0.4],
+    [0.6, 0.4, 0.5],
+  ],
+});
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+
+/** The sample's rows before 1 Sep 2011: "last month's export" of the same shop (plain CSV). */
+function sampleCut(out: string): void {
+  const lines = gunzipSync(readFileSync(SAMPLE)).toString('utf8').split('\n');
+  const kept = lines.slice(1).filter((l) => {
+    const date = l.split(',')[4] ?? '';
+    const m = /^(\d+)\/(\d+)\/(\d{4})/.exec(date);
+    return m !== null && Number(m[3]) * 100 + Number(m[1]) < 201109;
+  });
+  writeFileSync(out, `${lines[0]}\n${kept.join('\n')}\n`);
+}
+
+describe('browser: scoring runs pages (upload, progress, segments, movement, downloads)', function () {
+  this.timeout(240_000);
+  let browser: Browser;
+  let server: RunningServer;
+  const tmp = tempDir('rfm-browser-runs-');
+  const registry = join(tmp.dir, 'registry.db');
+  const cut = join(tmp.dir, 'online_retail_2011-08.csv');
+  const open: Watched[] = [];
+  let first: RunRecord; // the cut, uploaded without JavaScript
+  let second: RunRecord; // the whole sample, uploaded with JavaScript
+
+  before(async function () {
+    browser = await launchOrSkip(this);
+    sampleCut(cut);
+    const reg = await Registry.open(registry);
+    const v = await reg.register({ modelName: MODEL, artifact: ARTIFACT, actor: 'analyst@example' });
+    await reg.promote(MODEL, v.version, { actor: 'analyst@example', reason: 'first model', force: true });
+    await reg.close();
+    const config = loadConfig(
+      {},
+      { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50 },
+    );
+    server = await startServer({
+      config,
+      logger: silentLogger(),
+      runs: { tempRoot: tmp.dir, pollMs: 50, maxUploadBytes: 2 * 1024 ** 2 },
+    });
+  });
+
+  after(async () => {
+    for (const w of open) await w.context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close({ drainMs: 2000 });
+    tmp.cleanup();
+  });
+
+  async function page(opts: { javaScriptEnabled?: boolean; phone?: boolean } = {}): Promise<Watched> {
+    const w = await openPage(browser, server.url, opts);
+    open.push(w);
+    return w;
+  }
+  const clean = (w: Watched) => expect(w.problems, w.problems.join('\n')).to.deep.equal([]);
+
+  async function signIn(p: Page, next = '/runs/new'): Promise<void> {
+    await p.goto(`/admin?next=${encodeURIComponent(next)}`);
+    await p.getByLabel('Admin token').fill(TOKEN);
+    await p.getByLabel('Your name').fill('marketing@example');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL((u) => u.pathname === next);
+  }
+
+  async function withRegistry<T>(fn: (r: Registry) => Promise<T>): Promise<T> {
+    const r = await Registry.open(registry);
+    try {
+      return await fn(r);
+    } finally {
+      await r.close();
+    }
+  }
+
+  const runIdOf = (p: Page) => /\/runs\/(r-\d{8}-[0-9a-f]+)$/.exec(new URL(p.url()).pathname)?.[1] ?? '';
+
+  it('without JavaScript: the plain form uploads, the status page refreshes itself and lands on the run', async () => {
+    const w = await page({ javaScriptEnabled: false });
+    const p = w.page;
+    await signIn(p);
+    await p.setInputFiles('#file', cut);
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
+    const id = runIdOf(p);
+    // first the status page (the child process is still starting), which reloads itself: <noscript> meta refresh
+    await p.locator('#run-status').waitFor({ timeout: 5000 });
+    expect(await p.locator('noscript').innerHTML()).to.include('http-equiv="refresh"');
+    await p.locator('#run-segments').waitFor({ timeout: 90_000 });
+    expect(runIdOf(p)).to.equal(id);
+    first = await withRegistry((r) => r.getRun(id));
+    expect(first.exportName).to.equal('online_retail_2011-08.csv');
+    expect(first.createdBy).to.equal('web:marketing@example');
+    expect(await p.locator('#no-previous').count(), 'the first run has nothing to compare with').to.equal(1);
+    await screenshot(p, 'runs-first-run-nojs-desktop');
+    clean(w);
+  });
+
+  it('with JavaScript: upload the sample, a live progress bar, then the segment table matching the saved run', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const polled: { state: string; percent: number }[] = [];
+    p.on('response', async (r) => {
+      if (/\/progress\.json$/.test(r.url()) && r.ok())
+        polled.push((await r.json()) as { state: string; percent: number });
+    });
+    // drag and drop: a file dropped on the form lands in the file input
+    expect(await p.locator('#file-hint').textContent()).to.include('drop the file on this form');
+    const bytes = [...readFileSync(SAMPLE)];
+    const dropped = await p.evaluateHandle((b) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], 'online_retail_sample.csv.gz', { type: 'application/gzip' }));
+      return dt;
+    }, bytes);
+    await p.dispatchEvent('#upload-form', 'drop', { dataTransfer: dropped });
+    expect(await p.locator('#file').evaluate((i: HTMLInputElement) => i.files?.[0]?.name)).to.equal(
+      'online_retail_sample.csv.gz',
+    );
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
+    const id = runIdOf(p);
+    // the redirect lands on the status page while the child process starts: a progress bar, fed by polling
+    await p.locator('#run-progress').waitFor({ timeout: 5000 });
+    expect(await p.locator('#cancel-run').isVisible()).to.equal(true);
+    await screenshot(p, 'runs-progress-desktop');
+    await p.locator('#run-segments').waitFor({ timeout: 90_000 });
+    second = await withRegistry((r) => r.getRun(id));
+    expect(second.rowsRead).to.equal(12_140);
+    expect(second.customers).to.equal(296);
+    // the page's figures are the saved run's
+    expect(await p.locator('#fact-customers').textContent()).to.equal('296');
+    expect(await p.locator('#fact-snapshot').textContent()).to.equal(second.snapshotDate);
+    expect(await p.locator('#fact-version').getAttribute('href')).to.equal(`/models/${MODEL}/${second.version}`);
+    expect(await p.locator('#fact-rows').textContent()).to.include('cancelled 340');
+    expect(await p.locator('#run-segments tbody tr').count()).to.equal(second.summary.length);
+    for (const s of second.summary) {
+      const row = p.locator(`#run-segments tbody tr[data-cluster="${s.cluster}"]`);
+      expect(await row.locator('td[data-label="Share of revenue"]').textContent(), s.segment).to.equal(
+        pct(s.revenueShare),
+      );
+      expect(await row.locator('td[data-label="Share of customers"]').textContent(), s.segment).to.equal(
+        pct(s.customerShare),
+      );
+      expect(await row.locator('td[data-label="Customers"]').textContent(), s.segment).to.equal(String(s.customers));
+    }
+    const img = p.locator('#chart-shares img');
+    expect(await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).to.be.greaterThan(100);
+    expect(await img.getAttribute('alt')).to.include(`${second.summary[0]!.segment} `);
+    // the bar followed the run's own job state: polled while queued/running, then the page opened the result
+    expect(
+      polled.some((x) => x.state === 'queued' || x.state === 'running'),
+      JSON.stringify(polled),
+    ).to.equal(true);
+    for (const x of polled) expect(x.percent).to.be.within(0, 100);
+    await screenshot(p, 'runs-result-desktop');
+    clean(w);
+  });
+
+  it('movement since the previous run: a flow count equals an independent count over both saved runs', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p, `/runs/${second.id}`);
+    const [a, b] = await withRegistry(async (r) => [await loadSavedRun(r, first.id), await loadSavedRun(r, second.id)]);
+    const keyA = new Map(a.run.summary.map((s) => [s.cluster, s.key]));
+    const keyB = new Map(b.run.summary.map((s) => [s.cluster, s.key]));
+    const before = new Map(a.customers.cid.map((c, i) => [c, keyA.get(a.customers.cluster[i]!)!]));
+    const count = new Map<string, number>();
+    b.customers.cid.forEach((c, i) => {
+      const from = before.get(c);
+      if (from === undefined) return;
+      const k = `${from}>${keyB.get(b.customers.cluster[i]!)}`;
+      count.set(k, (count.get(k) ?? 0) + 1);
+    });
+    const rows = p.locator('#transitions tbody tr');
+    expect(await rows.count()).to.equal(count.size);
+    const moved = [...count].filter(([k]) => k.split('>')[0] !== k.split('>')[1]).sort((x, y) => y[1] - x[1]);
+    expect(moved.length, 'the cut and the whole sample differ for some customers').to.be.greaterThan(0);
+    const [flow, n] = moved[0]!;
+    const [from, to] = flow.split('>');
+    const row = p.locator(`#transitions tbody tr[data-from="${from}"][data-to="${to}"]`);
+    expect(await row.locator('td[data-label="Customers"]').textContent()).to.equal(String(n));
+    expect(await p.locator('#notable-flows li').count()).to.be.greaterThan(0);
+    expect(await p.locator('#notable-flows li').first().textContent()).to.match(
+      /^\d[\d,]* .+ (slipped|moved up) to .+, worth [\d,]+ in last-period spend\./,
+    );
+    // the customers of a notable flow download with their previous segment
+    const link = p.locator('#notable-flows li a').first();
+    const href = (await link.getAttribute('href'))!;
+    const q = new URL(href, server.url).searchParams;
+    const [dl] = await Promise.all([p.waitForEvent('download'), link.click()]);
+    const csv = readFileSync((await dl.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv.length - 1).to.equal(count.get(`${q.get('from')}>${q.get('to')}`));
+    await screenshot(p, 'runs-movement-desktop');
+    clean(w);
+  });
+
+  it('a segment list downloads as CSV with exactly that segment’s customers', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p, `/runs/${second.id}`);
+    const seg = [...second.summary].sort((x, y) => y.customers - x.customers)[0]!;
+    const b = await withRegistry((r) => loadSavedRun(r, second.id));
+    const want = b.customers.cid.filter((_, i) => b.customers.cluster[i] === seg.cluster).sort();
+    const [dl] = await Promise.all([
+      p.waitForEvent('download'),
+      p.locator(`#run-segments tbody tr[data-cluster="${seg.cluster}"] a`).click(),
+    ]);
+    const [head, ...lines] = readFileSync((await dl.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    const cols = head!.split(',');
+    expect(cols).to.include.members([
+      'cid',
+      'segment',
+      'previous_segment',
+      'recency',
+      'frequency',
+      'monetary',
+      'r_score',
+    ]);
+    const rows = lines.map((l) => l.split(','));
+    expect(rows.map((r) => r[cols.indexOf('cid')]).sort()).to.deep.equal(want);
+    for (const r of rows) expect(r[cols.indexOf('segment')]).to.equal(seg.segment);
+    // the version page links to the runs scored with it, and the run page links back
+    await p.locator('#fact-version').click();
+    await p.waitForURL((u) => u.pathname === `/models/${MODEL}/${second.version}`);
+    for (const id of [first.id, second.id])
+      expect(await p.locator(`#version-runs a[href="/runs/${id}"]`).count(), id).to.equal(1);
+    clean(w);
+  });
+
+  it('refused files: an image and an empty file get a message next to the field, nothing is started or saved', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const counts = () => withRegistry(async (r) => [(await r.listRuns({})).length, (await r.listRunJobs({})).length]);
+    const before = await counts();
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
+    await p.setInputFiles('#file', { name: 'photo.png', mimeType: 'image/png', buffer: png });
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.locator('#file-error').waitFor();
+    expect(await p.locator('#file-error').textContent()).to.include('PNG image, not a transaction export');
+    expect(await p.locator('#file').getAttribute('aria-describedby')).to.include('file-error');
+    await screenshot(p, 'runs-refused-image-desktop');
+    await p.setInputFiles('#file', { name: 'empty.csv', mimeType: 'text/csv', buffer: Buffer.alloc(0) });
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.locator('#file-error').waitFor();
+    expect(await p.locator('#file-error').textContent()).to.include('empty');
+    const big = Buffer.alloc(3 * 1024 ** 2, 'a,b,c\n');
+    await p.setInputFiles('#file', { name: 'big.csv', mimeType: 'text/csv', buffer: big });
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.locator('#file-error').waitFor();
+    expect(await p.locator('#file-error').textContent()).to.include('too large');
+    expect(await counts()).to.deep.equal(before);
+    const problems = w.problems.filter((x) => !/status of (413|422|400)/.test(x));
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
+  it('phone width (390 px): the run page and the upload form fit without sideways scrolling', async () => {
+    const w = await page({ phone: true });
+    const p = w.page;
+    await signIn(p, `/runs/${second.id}`);
+    const overflow = () =>
+      p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow(), 'run page').to.be.at.most(0);
+    await screenshot(p, 'runs-result-phone');
+    await p.goto('/runs/new');
+    expect(await overflow(), 'upload page').to.be.at.most(0);
+    await screenshot(p, 'runs-upload-phone');
+    await p.goto('/runs');
+    expect(await overflow(), 'runs list').to.be.at.most(0);
+    clean(w);
+  });
+
+  it('a visitor who is not signed in gets no customer-level page or download, only the way to sign in', async () => {
+    for (const path of [
+      '/runs',
+      '/runs/new',
+      `/runs/${second.id}`,
+      `/runs/${second.id}/customers.csv`,
+      `/runs/${second.id}/customers.csv?segment=${encodeURIComponent(second.summary[0]!.segment)}`,
+      `/runs/${second.id}/moved.csv?against=${first.id}&from=champions&to=at_risk`,
+      `/runs/${second.id}/charts/shares.svg`,
+    ]) {
+      const r = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      expect(r.status, path).to.equal(303);
+      expect(r.headers.get('location'), path).to.match(/^\/admin\?next=%2Fruns/);
+      const body = await r.text();
+      const b = await withRegistry((x) => loadSavedRun(x, second.id));
+      expect(body.includes(b.customers.cid[0]!), path).to.equal(false);
+    }
+    const post = await fetch(`${server.url}/runs/new`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: (() => {
+        const f = new FormData();
+        f.set('file', new Blob([readFileSync(cut)]), 'x.csv');
+        return f;
+      })(),
+    });
+    expect(post.status).to.equal(303);
+    const progress = await fetch(`${server.url}/runs/${second.id}/progress.json`);
+    expect(progress.status).to.equal(401);
+    const w = await page();
+    await w.page.goto(`/runs/${second.id}`);
+    expect(new URL(w.page.url()).pathname).to.equal('/admin');
+    expect(await w.page.locator('#login-form').count()).to.equal(1);
+    // the public version page says runs exist but links none of them
+    await w.page.goto(`/models/${MODEL}/${second.version}`);
+    expect(await w.page.locator('#version-runs').textContent()).to.include('2 saved scoring runs used this version');
+    expect(await w.page.locator('#version-runs a[href^="/runs/r-"]').count()).to.equal(0);
+    await screenshot(w.page, 'runs-signed-out-desktop');
+  });
+  it('with JavaScript: a run waiting behind another is cancelled from its page; nothing is saved', async () => {
+    // one run at a time per server: an unsaved API run occupies the queue, so the page's run waits (or has just started)
+    const api = await fetch(`${server.url}/api/v1/runs?save=false`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/gzip' },
+      body: readFileSync(SAMPLE),
+    });
+    expect(api.status, await api.clone().text()).to.equal(202);
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const savedBefore = await withRegistry(async (r) => (await r.listRuns({})).length);
+    await p.setInputFiles('#file', cut);
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
+    const id = runIdOf(p);
+    await p.getByRole('button', { name: 'Cancel this run' }).click();
+    await p.locator('#run-cancelled').waitFor({ timeout: 30_000 });
+    const job = await withRegistry((r) => r.getRunJob(id));
+    expect(job.state).to.equal('cancelled');
+    expect(await withRegistry(async (r) => (await r.listRuns({})).length)).to.equal(savedBefore);
+    await screenshot(p, 'runs-cancelled-desktop');
+    clean(w);
+  });
+  it('unusual headers: the columns found with samples, best guesses prefilled, a wrong mapping refused, then the run', async () => {
+    const odd = join(tmp.dir, 'shop-export.csv');
+    const [, ...body] = readFileSync(cut, 'utf8').split('\n');
+    writeFileSync(odd, ['Order Ref,SKU,Item,Units,Placed,Each,Shopper,Land', ...body].join('\n'));
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    await p.setInputFiles('#file', odd);
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.locator('#mapping-form').waitFor();
+    expect(await p.locator('#found-columns tbody tr').count()).to.equal(8);
+    expect(await p.locator('#found-columns tbody tr').nth(6).textContent()).to.include('15291'); // a sample customer id
+    // best guesses from the names
+    expect(await p.locator('#col-customer').inputValue()).to.equal('Shopper');
+    expect(await p.locator('#col-invoice').inputValue()).to.equal('Order Ref');
+    expect(await p.locator('#col-quantity').inputValue()).to.equal('Units');
+    expect(await p.locator('#col-price').inputValue()).to.equal('Each');
+    expect(await p.locator('#col-date').inputValue(), 'the column whose samples are dates').to.equal('Placed');
+    await screenshot(p, 'runs-mapping-desktop');
+    // the same column twice: refused next to the field, the other choices kept
+    await p.getByLabel('Invoice date').selectOption('Shopper');
+    await p.getByRole('button', { name: 'Use these columns and segment' }).click();
+    await p.locator('#col-date-error').waitFor();
+    expect(await p.locator('#col-date-error').textContent()).to.include('already chosen for customer');
+    expect(await p.locator('#col-price').inputValue()).to.equal('Each');
+    await p.getByLabel('Invoice date').selectOption('Placed');
+    await p.getByRole('button', { name: 'Use these columns and segment' }).click();
+    await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
+    await p.locator('#run-segments').waitFor({ timeout: 90_000 });
+    const run = await withRegistry((r) => r.getRun(runIdOf(p)));
+    // the same rows as the first run under other names: the same customers and snapshot
+    expect(run.customers).to.equal(first.customers);
+    expect(run.snapshotDate).to.equal(first.snapshotDate);
+    expect(run.exportName).to.equal('shop-export.csv');
+    const problems = w.problems.filter((x) => !/status of 422/.test(x));
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+  it('a sign-in that ended before the upload: refused before it is read, sign-in returns to the upload page', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const before = await withRegistry(async (r) => (await r.listRunJobs({})).length);
+    await p.setInputFiles('#file', cut);
+    await w.context.clearCookies(); // the session ends (expiry, or sign-out in another tab) while the form is open
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    await p.waitForURL((u) => u.pathname === '/admin');
+    expect(new URL(p.url()).searchParams.get('next')).to.equal('/runs/new');
+    expect(await withRegistry(async (r) => (await r.listRunJobs({})).length)).to.equal(before);
+    await p.getByLabel('Admin token').fill(TOKEN);
+    await p.getByLabel('Your name').fill('marketing@example');
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL((u) => u.pathname === '/runs/new');
+    expect(await p.locator('#upload-form').count()).to.equal(1);
+    clean(w);
+  });
+});
