@@ -9,6 +9,7 @@ import { Registry, type RunRecord } from '@rfm/registry';
 import { loadSavedRun } from '@rfm/runs';
 import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
 import { SAMPLE, tempDir } from '../support.js';
+import { expectAccessible } from './axe.js';
 import { launchOrSkip, openPage, screenshot, type Watched } from './browser.js';
 
 /**
@@ -120,6 +121,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(first.exportName).to.equal('online_retail_2011-08.csv');
     expect(first.createdBy).to.equal('web:marketing@example');
     expect(await p.locator('#no-previous').count(), 'the first run has nothing to compare with').to.equal(1);
+    // no axe audit here: axe runs as page script, which this context disables (the JS tests audit the same page)
     await screenshot(p, 'runs-first-run-nojs-desktop');
     clean(w);
   });
@@ -152,6 +154,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await p.locator('#run-progress').waitFor({ timeout: 5000 });
     expect(await p.locator('#cancel-run').isVisible()).to.equal(true);
     await screenshot(p, 'runs-progress-desktop');
+    await expectAccessible(p, 'runs-progress-desktop');
     await p.locator('#run-segments').waitFor({ timeout: 90_000 });
     second = await withRegistry((r) => r.getRun(id));
     expect(second.rowsRead).to.equal(12_140);
@@ -182,6 +185,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     ).to.equal(true);
     for (const x of polled) expect(x.percent).to.be.within(0, 100);
     await screenshot(p, 'runs-result-desktop');
+    await expectAccessible(p, 'runs-result-desktop');
     clean(w);
   });
 
@@ -222,6 +226,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       .split('\n');
     expect(csv.length - 1).to.equal(count.get(`${q.get('from')}>${q.get('to')}`));
     await screenshot(p, 'runs-movement-desktop');
+    await expectAccessible(p, 'runs-movement-desktop');
     clean(w);
   });
 
@@ -273,6 +278,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(await p.locator('#file-error').textContent()).to.include('PNG image, not a transaction export');
     expect(await p.locator('#file').getAttribute('aria-describedby')).to.include('file-error');
     await screenshot(p, 'runs-refused-image-desktop');
+    await expectAccessible(p, 'runs-refused-image-desktop');
     await p.setInputFiles('#file', { name: 'empty.csv', mimeType: 'text/csv', buffer: Buffer.alloc(0) });
     await p.getByRole('button', { name: 'Upload and segment' }).click();
     await p.locator('#file-error').waitFor();
@@ -295,9 +301,11 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(await overflow(), 'run page').to.be.at.most(0);
     await screenshot(p, 'runs-result-phone');
+    await expectAccessible(p, 'runs-result-phone');
     await p.goto('/runs/new');
     expect(await overflow(), 'upload page').to.be.at.most(0);
     await screenshot(p, 'runs-upload-phone');
+    await expectAccessible(p, 'runs-upload-phone');
     await p.goto('/runs');
     expect(await overflow(), 'runs list').to.be.at.most(0);
     clean(w);
@@ -341,6 +349,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(await w.page.locator('#version-runs').textContent()).to.include('2 saved scoring runs used this version');
     expect(await w.page.locator('#version-runs a[href^="/runs/r-"]').count()).to.equal(0);
     await screenshot(w.page, 'runs-signed-out-desktop');
+    await expectAccessible(w.page, 'runs-signed-out-desktop');
   });
   it('with JavaScript: a run waiting behind another is cancelled from its page; nothing is saved', async () => {
     // one run at a time per server: an unsaved API run occupies the queue, so the page's run waits (or has just started)
@@ -364,6 +373,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(job.state).to.equal('cancelled');
     expect(await withRegistry(async (r) => (await r.listRuns({})).length)).to.equal(savedBefore);
     await screenshot(p, 'runs-cancelled-desktop');
+    await expectAccessible(p, 'runs-cancelled-desktop');
     clean(w);
   });
   it('unusual headers: the columns found with samples, best guesses prefilled, a wrong mapping refused, then the run', async () => {
@@ -385,6 +395,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(await p.locator('#col-price').inputValue()).to.equal('Each');
     expect(await p.locator('#col-date').inputValue(), 'the column whose samples are dates').to.equal('Placed');
     await screenshot(p, 'runs-mapping-desktop');
+    await expectAccessible(p, 'runs-mapping-desktop');
     // the same column twice: refused next to the field, the other choices kept
     await p.getByLabel('Invoice date').selectOption('Shopper');
     await p.getByRole('button', { name: 'Use these columns and segment' }).click();

@@ -119,7 +119,7 @@ function resultCard(model: LoadedModel, r: FormResult): SafeHtml {
   <p class="action" id="segment-action"><strong>Suggested action:</strong> ${s.action}</p>
   ${
     ex
-      ? html`<div class="table-scroll"><table id="comparison" class="stack">
+      ? html`<div class="table-scroll" tabindex="0" role="region" aria-label="Compared with the segment's typical customer"><table id="comparison" class="stack">
     <caption>Compared with the segment's typical customer</caption>
     <thead><tr><th scope="col"></th><th scope="col" class="num">This customer</th><th scope="col" class="num">Typical</th>
     <th scope="col">Difference</th></tr></thead>
@@ -159,7 +159,7 @@ function segmentsTable(model: LoadedModel): SafeHtml {
     );
   return html`<details class="card">
   <summary>The ${model.artifact.k} segments of ${model.modelName} v${model.version}</summary>
-  <div class="table-scroll"><table>
+  <div class="table-scroll" tabindex="0" role="region" aria-label="The segments of this model"><table>
     <thead><tr><th scope="col">Segment</th><th scope="col">Who they are</th><th scope="col">Customers</th>
       <th scope="col">Typical recency (days)</th><th scope="col">Typical frequency</th><th scope="col">Typical monetary</th></tr></thead>
     <tbody>${rows}</tbody>

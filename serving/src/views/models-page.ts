@@ -70,7 +70,7 @@ function historyTable(events: EventRecord[], caption: string, id: string): SafeH
           : e.action === 'relabel'
             ? 'relabelled a segment'
             : e.action;
-  return html`<div class="table-scroll"><table id="${id}" class="stack">
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label="${caption}"><table id="${id}" class="stack">
 <caption>${caption}</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Alias</th><th scope="col">Change</th><th scope="col">By</th><th scope="col">Reason</th></tr></thead>
 <tbody>${events.map(
@@ -169,7 +169,7 @@ production.</strong>`
       : html`Production: <a href="${versionHref(m.name, m.production)}" id="production-version">v${m.production}</a>`
   } ·
 ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}</p>
-<div class="table-scroll"><table class="versions stack" id="versions-${m.name}">
+<div class="table-scroll" tabindex="0" role="region" aria-label="Versions of ${m.name}"><table class="versions stack" id="versions-${m.name}">
 <caption class="visually-hidden">Versions of ${m.name}, newest first</caption>
 <thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Trained</th><th scope="col">From export</th>
 <th scope="col" class="num">Segments</th>
@@ -333,7 +333,7 @@ function segmentsSection(a: ArtifactV1, base: string, rev: string): SafeHtml {
   const revenue = trainingRevenue(segs);
   return html`<section class="card" aria-labelledby="segments-title">
 <h2 id="segments-title">Segment profile</h2>
-<div class="table-scroll"><table id="segment-profile" class="stack">
+<div class="table-scroll" tabindex="0" role="region" aria-label="Segment profile"><table id="segment-profile" class="stack">
 <caption class="visually-hidden">Each segment's size, scores and typical customer</caption>
 <thead><tr><th scope="col">Segment</th><th scope="col" class="num">Customers</th><th scope="col">Scores</th>
 <th scope="col" class="num">Recency (days)</th><th scope="col" class="num">Frequency</th><th scope="col" class="num">Monetary</th>

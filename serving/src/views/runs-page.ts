@@ -64,7 +64,7 @@ since the previous run, and customer lists to download.</p>
 <p><a class="button" href="/runs/new" id="new-run">Segment an export</a></p>
 ${
   rows.length
-    ? html`<div class="table-scroll"><table class="stack" id="runs-table">
+    ? html`<div class="table-scroll" tabindex="0" role="region" aria-label="Scoring runs"><table class="stack" id="runs-table">
 <caption class="visually-hidden">Scoring runs, newest first</caption>
 <thead><tr><th scope="col">Run</th><th scope="col">Started</th><th scope="col">Model</th><th scope="col">Export or state</th>
 <th scope="col" class="num">Customers</th></tr></thead>
@@ -172,7 +172,7 @@ marked below.</p></div>`
     : ''
 }
 <section class="card" aria-labelledby="found-title"><h2 id="found-title">Columns found</h2>
-<div class="table-scroll"><table class="stack" id="found-columns"><caption class="visually-hidden">Each column of the file with sample values</caption>
+<div class="table-scroll" tabindex="0" role="region" aria-label="Columns found"><table class="stack" id="found-columns"><caption class="visually-hidden">Each column of the file with sample values</caption>
 <thead><tr><th scope="col">Column</th><th scope="col">Sample values</th></tr></thead>
 <tbody>${cols.map(
     (c, i) =>
@@ -293,7 +293,7 @@ function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string): 
   const med = (v: number | null) => (v === null ? '—' : fmtNumber(v));
   return html`<section class="card" aria-labelledby="segments-title">
 <h2 id="segments-title">Segments</h2>
-<div class="table-scroll"><table class="stack" id="run-segments">
+<div class="table-scroll" tabindex="0" role="region" aria-label="Segments of this run"><table class="stack" id="run-segments">
 <caption class="visually-hidden">Each segment's customers and revenue in this run, most revenue first</caption>
 <thead><tr><th scope="col">Segment</th><th scope="col" class="num">Customers</th><th scope="col" class="num">Share of customers</th>
 <th scope="col" class="num">Revenue</th><th scope="col" class="num">Share of revenue</th><th scope="col" class="num">Median R / F / M</th>
@@ -336,7 +336,7 @@ ${
       )}</ul>`
     : ''
 }
-<div class="table-scroll"><table class="stack" id="transitions">
+<div class="table-scroll" tabindex="0" role="region" aria-label="Movement between segments"><table class="stack" id="transitions">
 <caption>Customers and revenue per flow between segments (segments matched by catalogue name)</caption>
 <thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col" class="num">Customers</th>
 <th scope="col" class="num">Revenue before</th><th scope="col" class="num">Revenue now</th></tr></thead>
