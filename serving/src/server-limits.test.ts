@@ -84,7 +84,9 @@ describe('server limits: slow and idle connections', function () {
       expect(attacked.p99).to.be.lessThan(Math.max(10 * idle.p99, 500));
       // every slow socket is closed by the server at the header deadline (all were connected before
       // the predictions began; slack for a loaded machine)
-      const deadline = Math.max(Date.now(), opened + 1500) + 3000;
+      // grace 8 s: in the full suite on 2 loaded cores 99 of 1,000 were still open 3 s after the deadline
+      // (alone they close within 3 s); without the header deadline none would ever close (the drip keeps them alive)
+      const deadline = Math.max(Date.now(), opened + 1500) + 8000;
       while (sockets.some((x) => !x.destroyed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(sockets.filter((x) => !x.destroyed).length, 'slow sockets still open').to.equal(0);
     } finally {
