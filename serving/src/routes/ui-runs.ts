@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -37,7 +37,13 @@ import {
   renderUploadPage,
   runHref,
 } from '../views/runs-page.js';
-import { createRunFolder, removeRunFolder, RUN_UPLOAD_MAX_BYTES, runFolderOf } from '../runs/run-files.js';
+import {
+  createRunFolder,
+  readFileHead,
+  removeRunFolder,
+  RUN_UPLOAD_MAX_BYTES,
+  runFolderOf,
+} from '../runs/run-files.js';
 import { guessMapping, mappingProblems, previewExport, recognised } from '../runs/column-guess.js';
 import { MAX_QUEUED_RUNS, receiveMultipart, RunIdParam, StartRunQuery, streamChunks, type RunsDeps } from './runs.js';
 
@@ -87,14 +93,7 @@ export function notAnExport(head: Buffer): string | null {
 
 function uploadedHead(dir: string): { format: string; head: Buffer } {
   const name = readdirSync(dir).find((f) => f.startsWith('export.')) ?? '';
-  const fd = openSync(join(dir, name), 'r');
-  try {
-    const head = Buffer.alloc(4096);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return { format: name.slice('export.'.length), head: head.subarray(0, n) };
-  } finally {
-    closeSync(fd);
-  }
+  return { format: name.slice('export.'.length), head: readFileHead(join(dir, name), 4096) };
 }
 
 /** The customers at `idx` of a run, in the same columnar form. */

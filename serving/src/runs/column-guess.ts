@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readFileHead } from './run-files.js';
 import { constants, gunzipSync } from 'node:zlib';
 import { EXPORT_COLUMN_NAMES, EXPORT_ROLES, normalizeColumnName, type ExportRole } from '@rfm/shared';
 
@@ -39,14 +39,7 @@ function splitLine(line: string, sep: string): string[] {
 /** Header and sample rows of a CSV (plain or gzip) from its first 64 KB; null for Parquet or unreadable text. */
 export function previewExport(file: string, format: string): ExportPreview | null {
   if (format !== 'csv' && format !== 'csv.gz') return null;
-  const fd = openSync(file, 'r');
-  let head: Buffer;
-  try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    head = buf.subarray(0, readSync(fd, buf, 0, HEAD_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
+  let head = readFileHead(file, HEAD_BYTES);
   if (format === 'csv.gz') {
     try {
       head = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH }); // a partial stream inflates as far as it goes

@@ -130,3 +130,14 @@ function sniff(file: string): ExportFormat {
     closeSync(fd);
   }
 }
+
+/** The first `bytes` bytes of a file in a run folder (read-only; file access stays in this one module). */
+export function readFileHead(file: string, bytes: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
