@@ -38,3 +38,4 @@ export { withDuck, queryObjects, asReadError } from './duck.js';
 export { sqlString, sqlIdent } from './sql.js';
 export { sortByCid, column, type RfmTable } from './rfm-table.js';
 export { ImportFlagsSchema, type ImportFlags, IsoDay } from './options.js';
+export { headerNames } from './source.js';

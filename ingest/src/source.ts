@@ -221,7 +221,7 @@ export async function fileInfo(
 }
 
 /** Names in a header line split at `delim`, quotes removed (`"a,b"` is one name). */
-function headerNames(line: string, delim: string): string[] {
+export function headerNames(line: string, delim: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;

@@ -1,3 +1,4 @@
+import { headerNames } from '@rfm/ingest';
 import { readFileHead } from './run-files.js';
 import { constants, gunzipSync } from 'node:zlib';
 import { EXPORT_COLUMN_NAMES, EXPORT_ROLES, normalizeColumnName, type ExportRole } from '@rfm/shared';
@@ -16,25 +17,8 @@ export interface ExportPreview {
 
 const HEAD_BYTES = 64 * 1024;
 
-function splitLine(line: string, sep: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (ch === '"') {
-      if (quoted && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else quoted = !quoted;
-    } else if (ch === sep && !quoted) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur.trim());
-  return out;
-}
+/** One CSV line's fields, quotes removed, trimmed (the export reader's header splitting). */
+const splitLine = (line: string, sep: string): string[] => headerNames(line, sep).map((f) => f.trim());
 
 /** Header and sample rows of a CSV (plain or gzip) from its first 64 KB; null for Parquet or unreadable text. */
 export function previewExport(file: string, format: string): ExportPreview | null {
