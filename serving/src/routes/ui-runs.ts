@@ -134,7 +134,14 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     const back = req.method === 'GET' ? req.originalUrl : '/runs/new';
     const next = /^\/runs[A-Za-z0-9/_.%-]*$/.test(back.split('?')[0]!) ? back.split('?')[0]! : '/runs';
     res.set('cache-control', 'no-store');
-    if (req.method !== 'GET') res.set('connection', 'close'); // the upload is refused before it is read
+    if (req.method !== 'GET') {
+      // the upload is refused unread: its bytes are discarded, never stored. Closing the socket
+      // under a browser still sending made it show a connection reset instead of following the
+      // redirect, so a body of allowed size is drained; a larger one is cut off.
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      if (declared <= RUN_UPLOAD_MAX_BYTES) req.resume();
+      else res.set('connection', 'close');
+    }
     res.redirect(303, `/admin?next=${encodeURIComponent(next)}`);
     return null;
   }
