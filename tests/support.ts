@@ -6,6 +6,14 @@ import { fileURLToPath } from 'node:url';
 
 /** Repository root, found from this file (tests never depend on the working directory). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * Stress counts (kills, fuzz runs, promotions): the full figure with RFM_STRESS=1, a smaller one by
+ * default so `npm test` (and CI) stays within its time budget. Both run the same code and assertions.
+ */
+export function stress(full: number, quick: number): number {
+  return process.env.RFM_STRESS === '1' ? full : quick;
+}
+
 export const SAMPLE = join(ROOT, 'data', 'online_retail_sample.csv.gz');
 const CLI = join(ROOT, 'cli', 'src', 'main.ts');
 

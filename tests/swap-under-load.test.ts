@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { extent, Predictor, type ArtifactV1 } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry } from '@rfm/registry';
-import { ROOT, startServerProcess, tempDir } from './support.js';
+import { ROOT, startServerProcess, stress, tempDir } from './support.js';
 
 const MODEL = 'customer-segments';
 const CENTROIDS: [number, number, number][][] = [
@@ -104,7 +104,8 @@ describe('swaps under load', function () {
     t.cleanup();
   });
 
-  it('20 promotions and rollbacks in a row: no failed or mixed answer, each new version served within 1 s', async () => {
+  const MOVES = stress(20, 10);
+  it(`${MOVES} promotions and rollbacks in a row: no failed or mixed answer, each new version served within 1 s`, async () => {
     // what each version must answer for CUSTOMERS
     const expected = new Map<number, string>();
     artifacts.forEach((a, i) => {
@@ -151,13 +152,13 @@ describe('swaps under load', function () {
     };
     const clients = Array.from({ length: 8 }, client);
     await new Promise((r) => setTimeout(r, 500)); // load running before the first move
-    const moves = Array.from({ length: 20 }, (_, i) => (i % 2 === 1 ? 'rollback' : String(i % 4 === 0 ? 2 : 3)));
+    const moves = Array.from({ length: MOVES }, (_, i) => (i % 2 === 1 ? 'rollback' : String(i % 4 === 0 ? 2 : 3)));
     const done = await mover(file, 700, moves);
     await new Promise((r) => setTimeout(r, 1000));
     running = false;
     await Promise.all(clients);
 
-    expect(done).to.have.length(20);
+    expect(done).to.have.length(MOVES);
     const failed = answers.filter((a) => a.status !== 200);
     expect(failed, JSON.stringify(failed.slice(0, 3))).to.have.length(0);
     expect(mixed, mixed.slice(0, 3).join('; ')).to.have.length(0);

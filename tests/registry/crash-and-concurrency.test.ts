@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
 import { auditRegistry, BACKENDS } from '@rfm/registry/testing';
-import { ROOT } from '../support.js';
+import { ROOT, stress } from '../support.js';
 
 const LOOP = join(ROOT, 'tests', 'fixtures', 'register-loop.ts');
 
@@ -49,7 +49,7 @@ for (const backend of BACKENDS)
     after(() => backend.cleanup());
 
     // PostgreSQL: fewer by default (each child connects and migrates); RFM_PG_FULL=1 runs the full counts
-    const kills = backend.scale(20, 6);
+    const kills = backend.scale(stress(20, 10), 6);
     it(`SIGKILL at random points of registration never leaves a partial version (${kills} kills)`, async () => {
       const loc = await backend.fresh();
       await (await Registry.open(loc)).close();

@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
 import { auditRegistry, BACKENDS } from '@rfm/registry/testing';
 import { makeArtifact } from '@rfm/shared/testing';
-import { ROOT, startServerProcess } from '../support.js';
+import { ROOT, startServerProcess, stress } from '../support.js';
 import { percentile, requestLoop } from './helpers.js';
 
-const KILLS_SQLITE = Number(process.env.RFM_CRASH_KILLS ?? 50);
+const KILLS_SQLITE = Number(process.env.RFM_CRASH_KILLS ?? stress(50, 15));
 const WRITER = join(ROOT, 'tests', 'fixtures', 'crash-writer.mjs');
 const MODEL = 'customer-segments';
 

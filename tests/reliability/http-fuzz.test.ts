@@ -31,11 +31,11 @@ import fc from 'fast-check';
 import { Registry } from '@rfm/registry';
 import { ERROR_CODES, MAX_BATCH } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
-import { tempDir } from '../support.js';
+import { stress, tempDir } from '../support.js';
 import { keepAliveAgent, mb, rawRequest, startServeChild, type RawResponse, type ServeChild } from './helpers.js';
 
 /** generated requests per target: each scoring route, the admin routes together, the CSV route */
-const RUNS = Number(process.env.RFM_FUZZ_RUNS ?? 10_000);
+const RUNS = Number(process.env.RFM_FUZZ_RUNS ?? stress(10_000, 3_000));
 const ADMIN_RUNS = Number(process.env.RFM_FUZZ_ADMIN_RUNS ?? 3_000);
 const CSV_RUNS = Number(process.env.RFM_FUZZ_CSV_RUNS ?? 1_000);
 /** Fewer runs than this (0, or a typo that reads as NaN) would pass without testing anything: refused. */
