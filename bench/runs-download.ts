@@ -12,13 +12,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { sortByCid } from '@rfm/ingest';
 import { Registry } from '@rfm/registry';
 import { newRunInput, scoreTable, summarize } from '@rfm/runs';
 import { startServer } from '@rfm/serving';
-import { loadConfig, mulberry32 } from '@rfm/shared';
+import { loadConfig } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
 import { benchArgs, numberFlag } from './args.js';
+import { syntheticTable } from './synthetic-customers.js';
 
 const USAGE = 'npm run bench:runs-download -- [--customers 1000000]';
 const { values: opt } = benchArgs('bench/runs-download', USAGE, { options: { customers: { type: 'string' } } });
@@ -28,20 +28,6 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-
-function syntheticTable(n: number, seed: number, drift: number) {
-  const rnd = mulberry32(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
-  const cids: string[] = [];
-  const raw = new Float64Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    cids.push(String(12346 + i));
-    raw[i * 3] = Math.min(373, Math.floor(rnd() * 374) + drift);
-    raw[i * 3 + 1] = Math.max(1, Math.round(Math.exp(0.9 + 1.1 * gauss())));
-    raw[i * 3 + 2] = Math.round(Math.exp(6 + 1.3 * gauss()) * 100) / 100;
-  }
-  return sortByCid({ cids, raw });
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'rfm-bench-download-'));
 try {
