@@ -407,7 +407,7 @@ const result = {
   by_kind: Object.fromEntries(byKind),
   swaps: swaps.length,
   swap_errors: swapErrors.length,
-  swap_ms_max: Math.max(0, ...swaps.map((s) => s.ms ?? 0)),
+  swap_ms_max: swaps.reduce((m, s) => Math.max(m, s.ms ?? 0), 0),
   versions_answered: Object.fromEntries(versions),
   version_changes_seen_by_clients: versionChanges,
   latency_ms: {

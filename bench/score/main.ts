@@ -23,11 +23,10 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sortByCid } from '@rfm/ingest';
 import { Registry } from '@rfm/registry';
 import { diffRuns, encodeCustomers, loadSavedRun, newRunInput, scoreTable, summarize } from '@rfm/runs';
-import { mulberry32 } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
+import { syntheticTable } from '../synthetic-customers.js';
 import {
   benchArgs,
   buildFirst,
@@ -138,22 +137,6 @@ function versusBaseline(): void {
   );
   const ratio = wa / wb;
   console.log(`  ratio rfm / baseline (median wall): ${ratio.toFixed(2)}×  ${verdict(ratio <= 0.4, 'goal ≤ 0.4×')}`);
-}
-
-/** Customers shaped like gen:data's: ids from 12346, recency over a year, skewed frequency and spend. */
-function syntheticTable(n: number, seed: number, drift = 0) {
-  const rnd = mulberry32(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
-  const cids: string[] = [];
-  const raw = new Float64Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    cids.push(String(12346 + i));
-    raw[i * 3] = Math.min(373, Math.floor(rnd() * 374) + drift);
-    raw[i * 3 + 1] = Math.max(1, Math.round(Math.exp(0.9 + 1.1 * gauss())));
-    raw[i * 3 + 2] = Math.round(Math.exp(6 + 1.3 * gauss()) * 100) / 100;
-  }
-  // ingest hands tables over sorted by cid (code units); keep that order
-  return sortByCid({ cids, raw });
 }
 
 async function savedRunsAtScale(): Promise<void> {

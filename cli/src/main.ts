@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { formatError, loadConfig, RfmError, toRfmError } from '@rfm/shared';
+import { formatError, toRfmError } from '@rfm/shared/errors';
+import { loadsRuntime } from './runtime.js';
 import { registerModelsCommands } from './commands/models.js';
 import { registerTrainCommands } from './commands/train.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -18,6 +19,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  // zod and the rest of @rfm/shared load only once a command is about to run, never for --help
+  loadsRuntime(program);
   registerTrainCommands(program);
   registerModelsCommands(program);
   registerRegistryCommands(program);

@@ -1,4 +1,6 @@
-import { type ArtifactSegment, extent, trainingRevenue } from '@rfm/shared';
+import type { ArtifactSegment } from '@rfm/shared';
+import { trainingRevenue } from '@rfm/shared/revenue';
+import { extent } from '@rfm/shared/stats';
 /** How commands talk to people and machines: one JSON object with --json, readable text otherwise. */
 export interface OutputOptions {
   json?: boolean;

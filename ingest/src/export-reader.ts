@@ -45,6 +45,7 @@ import {
   sniffedCsv,
   sourceSql,
   type ColumnInfo,
+  type FilePassProgress,
 } from './source.js';
 import { sqlIdent, sqlString } from './sql.js';
 import { xlsxToCsv } from './xlsx.js';
@@ -430,20 +431,27 @@ function explicitCsvSql(path: string, delim: string): string {
  * Read an export and leave the per-customer RFM table in temp table `rfm` (cid, recency,
  * frequency, monetary) of `conn`. Returns the data summary. Zero usable rows is an error.
  */
+/** Callbacks while an export is read (not options: they say nothing about how to read it). */
+export interface ReadHooks {
+  /** rfm's own pass over the file (hash, gzip inflate, line lengths): bytes and lines so far */
+  onFilePass?: (p: FilePassProgress) => void;
+}
+
 export async function aggregateExport(
   conn: DuckDBConnection,
   path: string,
   opts: ImportOptions = {},
+  hooks: ReadHooks = {},
 ): Promise<ExportAggregate> {
   try {
-    return await aggregateOnce(conn, path, opts, undefined);
+    return await aggregateOnce(conn, path, opts, undefined, hooks);
   } catch (e) {
     // UTF-8 in the first megabyte, something else further on: read it again as Windows-1252
     if (e instanceof LateEncoding) {
       await run(conn, 'DROP TABLE IF EXISTS rfm_inv');
       await run(conn, 'DROP TABLE IF EXISTS rfm_tx');
       await run(conn, 'DROP TABLE IF EXISTS rfm');
-      return aggregateOnce(conn, path, { ...opts, encoding: 'windows-1252' }, 'not UTF-8 further on');
+      return aggregateOnce(conn, path, { ...opts, encoding: 'windows-1252' }, 'not UTF-8 further on', hooks);
     }
     throw e;
   }
@@ -456,6 +464,7 @@ async function aggregateOnce(
   path: string,
   opts: ImportOptions,
   lateEncoding: string | undefined,
+  hooks: ReadHooks,
 ): Promise<ExportAggregate> {
   const format = detectFormat(path);
   await checkFile(path, 'export');
@@ -512,6 +521,7 @@ async function aggregateOnce(
     gzip: gz,
     lines: isText,
     ...(gz && !transcode ? { inflateTo: readPath } : {}),
+    ...(hooks.onFilePass ? { onProgress: hooks.onFilePass } : {}),
   });
   const fileProblem: Promise<RfmError | null> = hashing.then(
     (i) => (i.longLine ? longLineError(name, i.longLine) : null),

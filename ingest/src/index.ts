@@ -10,6 +10,7 @@ export {
   addDays,
   type ImportOptions,
   type ExportAggregate,
+  type ReadHooks,
   DROP_REASONS_QP,
   DROP_REASONS_AMOUNT,
   FREQUENCY_BASES,
@@ -38,4 +39,4 @@ export { withDuck, queryObjects, asReadError } from './duck.js';
 export { sqlString, sqlIdent } from './sql.js';
 export { sortByCid, column, type RfmTable } from './rfm-table.js';
 export { ImportFlagsSchema, type ImportFlags, IsoDay } from './options.js';
-export { headerNames } from './source.js';
+export { type FilePassProgress, headerNames } from './source.js';

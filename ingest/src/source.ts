@@ -101,7 +101,8 @@ function drained(w: NodeJS.WritableStream & { destroyed: boolean }): Promise<voi
  * A line ends at \n or \r (DuckDB reads CR-only files too); lines are numbered by \n.
  */
 class LineLengths {
-  private line = 1;
+  /** the line being read (1-based, counted by \n): the lines before it are complete */
+  line = 1;
   private current = 0;
   private nl = -1;
   private cr = -1;
@@ -157,6 +158,14 @@ export async function longLineInHead(
   return lines.found;
 }
 
+/** How far fileInfo's pass is: bytes of the file read, and (text) complete lines seen so far. */
+export interface FilePassProgress {
+  bytes: number;
+  totalBytes: number;
+  /** complete lines decompressed/read so far (the header included); undefined without `lines` */
+  lines?: number;
+}
+
 /**
  * sha256 of the file's bytes, streamed (exports can be larger than memory). With `lines`, the same
  * pass finds the first line over MAX_LINE_BYTES (decompressed for `gzip`); with `gzip`, it also
@@ -165,8 +174,15 @@ export async function longLineInHead(
  */
 export async function fileInfo(
   path: string,
-  opts: { gzip?: boolean; lines?: boolean; inflateTo?: string } = {},
+  opts: {
+    gzip?: boolean;
+    lines?: boolean;
+    inflateTo?: string;
+    /** called after every chunk (1 MB of the file): how far the pass is, for progress reports */
+    onProgress?: (p: FilePassProgress) => void;
+  } = {},
 ): Promise<FileInfo> {
+  const totalBytes = opts.onProgress ? (await stat(path)).size : 0;
   const hash = createHash('sha256');
   const lines = opts.lines ? new LineLengths() : undefined;
   // 1 MB chunks: the default 16 kB ones cost more in stream overhead than the inflating itself
@@ -209,6 +225,7 @@ export async function fileInfo(
       if (gunzip.destroyed) break; // broken stream: the answer is an error, no need to read on
       if (!gunzip.write(chunk)) await drained(gunzip);
     } else lines?.feed(chunk as Buffer);
+    opts.onProgress?.({ bytes, totalBytes, ...(lines ? { lines: lines.line - 1 } : {}) });
   }
   if (gunzip && !gunzip.destroyed) gunzip.end();
   await inflated;

@@ -91,6 +91,25 @@ for (const backend of BACKENDS)
       expect((await r.getRunJob('r-elsewhere')).state).to.equal('queued');
     });
 
+    it('host and group prefixes match exactly: `_`, `%` and letter case in a host name are not wildcards', async () => {
+      // Before: LIKE 'web_1:10:%' also took jobs of host webX1 (and on SQLite of WEB_1).
+      await r.createRunJob(job('r-mine', 'web_1:10:11'));
+      await r.createRunJob(job('r-x', 'webX1:10:11'));
+      await r.createRunJob(job('r-upper', 'WEB_1:10:11'));
+      await r.createRunJob(job('r-pct', 'a%b:10:11'));
+      expect(await r.queuedRunJobs('web_1:10:')).to.equal(1);
+      expect(await r.queuedRunJobs('a%:10:')).to.equal(0);
+      expect((await r.claimNextRunJob('web_1:10:', 'web_1:10:12'))?.id).to.equal('r-mine');
+      // webX1's job is not held up by web_1's running one, nor claimed by web_1
+      expect(await r.claimNextRunJob('web_1:10:', 'web_1:10:12')).to.equal(null);
+      expect((await r.claimNextRunJob('webX1:10:', 'webX1:10:12'))?.id).to.equal('r-x');
+      const out = await r.failOrphanedRunJobs('web_1', () => false);
+      expect(out.failed).to.deep.equal(['r-mine']);
+      expect((await r.getRunJob('r-upper')).state).to.equal('queued');
+      expect((await r.getRunJob('r-pct')).state).to.equal('queued');
+      expect(await r.queuedRunJobs('a%b:10:')).to.equal(1);
+    });
+
     it('job writes leave the model-state token alone (servers do not reload for them)', async () => {
       const before = await r.modelStateToken();
       await r.createRunJob(job('r-e', `${HOST}:10:11`));

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { z } from 'zod';
 import { RfmError } from '@rfm/shared';
 import { now } from './names.js';
@@ -179,13 +179,22 @@ export async function requestRunCancel(trx: Db, id: string): Promise<RunJob> {
   return getRunJob(trx, id);
 }
 
+/**
+ * `server_id` begins with `prefix`, compared exactly. Not LIKE: a host name may hold `_` or `%`
+ * (LIKE wildcards, so `host_a` matched `hostXa`'s jobs), and SQLite's LIKE ignores ASCII case.
+ * substr counts characters on both back ends, so the length is the prefix's code points.
+ */
+function serverIdStartsWith(prefix: string) {
+  return sql<boolean>`substr(server_id, 1, ${[...prefix].length}) = ${prefix}`;
+}
+
 /** How many jobs of one serve instance wait (a cheap read before claimNextRunJob's write). */
 export async function queuedRunJobs(db: Db, group: string): Promise<number> {
   const r = await db
     .selectFrom('run_jobs')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .where('state', '=', 'queued')
-    .where('server_id', 'like', `${group}%`)
+    .where(serverIdStartsWith(group))
     .executeTakeFirst();
   return Number(r?.n ?? 0);
 }
@@ -200,14 +209,14 @@ export async function claimNextRunJob(trx: Db, group: string, serverId: string):
     .selectFrom('run_jobs')
     .select('id')
     .where('state', '=', 'running')
-    .where('server_id', 'like', `${group}%`)
+    .where(serverIdStartsWith(group))
     .executeTakeFirst();
   if (busy) return null;
   const next = await trx
     .selectFrom('run_jobs')
     .select('id')
     .where('state', '=', 'queued')
-    .where('server_id', 'like', `${group}%`)
+    .where(serverIdStartsWith(group))
     .orderBy('created_at')
     .orderBy('id')
     .executeTakeFirst();
@@ -238,7 +247,7 @@ export async function failOrphanedRunJobs(
     .selectFrom('run_jobs')
     .select(['id', 'state', 'server_id'])
     .where('state', 'in', ACTIVE)
-    .where('server_id', 'like', `${host}:%`)
+    .where(serverIdStartsWith(`${host}:`))
     .execute();
   const out = { failed: [] as string[], succeeded: [] as string[] };
   for (const r of rows) {

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { aggregateExport, readRfmTable, sqlString, withDuck, type FrequencyBasis, type RfmTable } from '@rfm/ingest';
 import type { LoadedModel } from '@rfm/registry';
 import { isRfmError, RfmError, type DataSummary } from '@rfm/shared';
+import { PROGRESS_EVERY_MS, withReadProgress } from './read-progress.js';
 import { scoreTable } from './score-table.js';
 import { summarize } from './summary.js';
 import type { RunFacts, ScoredExport, ScoreOptions } from './types.js';
@@ -48,7 +49,7 @@ function missingInvoice(e: unknown, model: LoadedModel): unknown {
  * thread count, memory limit and spill folder, and is interrupted when `signal` aborts.
  */
 export async function scoreExport(source: string, model: LoadedModel, opts: ScoreOptions = {}): Promise<ScoredExport> {
-  const { onProgress, signal, duckThreads, tempDir, memoryLimit, ...importOpts } = opts;
+  const { onProgress, progressEveryMs, signal, duckThreads, tempDir, memoryLimit, ...importOpts } = opts;
   const frequency = basisFor(model, importOpts.frequency);
   const aborted = () => new RfmError('CONFLICT', 'the run was cancelled', { details: { cancelled: true } });
   if (signal?.aborted) throw aborted();
@@ -60,7 +61,15 @@ export async function scoreExport(source: string, model: LoadedModel, opts: Scor
     const stop = () => conn.interrupt();
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      const agg = await aggregateExport(conn, source, { ...importOpts, ...(frequency ? { frequency } : {}) });
+      const readOpts = { ...importOpts, ...(frequency ? { frequency } : {}) };
+      const agg = onProgress
+        ? await withReadProgress(
+            conn,
+            onProgress,
+            (onFilePass) => aggregateExport(conn, source, readOpts, { onFilePass }),
+            progressEveryMs ?? PROGRESS_EVERY_MS,
+          )
+        : await aggregateExport(conn, source, readOpts);
       onProgress?.({ phase: 'aggregating', rowsRead: agg.summary.rows_read, percent: 70 });
       return { table: await readRfmTable(conn), summary: agg.summary };
     } catch (e) {

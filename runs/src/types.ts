@@ -37,7 +37,10 @@ export interface RunProgress {
 }
 
 export type ScoreOptions = ImportOptions & {
+  /** phase boundaries, and while reading at most every progressEveryMs (rows read so far, percent) */
   onProgress?: (p: RunProgress) => void;
+  /** default 250 ms */
+  progressEveryMs?: number;
   signal?: AbortSignal;
   /** DuckDB threads (a server runs scoring with 1, beside request handling) */
   duckThreads?: number;

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { connect, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, Socket } from 'node:net';
 import { startServer, type RunningServer } from './server.js';
 import { silentLogger } from './logger.js';
-import { SERVER_LIMITS } from './server-limits.js';
+import { applyLimits, SERVER_LIMITS } from './server-limits.js';
 import {
   artifactWithCentroids,
   CENTROIDS_A,
@@ -118,5 +120,29 @@ describe('server limits: slow and idle connections', function () {
     sock.destroy();
     expect(at, 'silent socket still open after 5 s').to.be.greaterThan(0);
     expect(at - t0).to.be.within(1000, 3500);
+  });
+});
+
+describe('server limits: a request whose socket is gone', () => {
+  it('finishing a response after the socket was detached (req.socket null) does not throw', () => {
+    const server = createServer();
+    applyLimits(server, { ...SERVER_LIMITS, headersTimeoutMs: 50 });
+    const req = new EventEmitter() as unknown as IncomingMessage;
+    Object.defineProperty(req, 'socket', { value: null, writable: true });
+    const res = new EventEmitter() as unknown as ServerResponse;
+    expect(() => server.emit('request', req, res)).not.to.throw();
+    // before the fix: TypeError reading 'destroyed' of null, thrown from the 'finish' listener
+    expect(() => res.emit('finish')).not.to.throw();
+  });
+
+  it('a socket destroyed before its response finished is not armed again', () => {
+    const server = createServer();
+    applyLimits(server, { ...SERVER_LIMITS, headersTimeoutMs: 50 });
+    const socket = new Socket();
+    socket.destroy();
+    const req = { socket } as unknown as IncomingMessage;
+    const res = new EventEmitter() as unknown as ServerResponse;
+    server.emit('request', req, res);
+    expect(() => res.emit('finish')).not.to.throw();
   });
 });

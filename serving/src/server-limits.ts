@@ -58,7 +58,10 @@ export function applyLimits(server: Server, l: ServerLimits): void {
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
   server.maxConnections = l.maxConnections;
   const deadlines = new WeakMap<Socket, NodeJS.Timeout>();
-  const arm = (socket: Socket) => {
+  // The socket can be gone by the time a response finishes (req.socket is null once it was
+  // detached, e.g. after an upgrade or a client that hung up): nothing to arm then.
+  const arm = (socket: Socket | null | undefined) => {
+    if (!socket) return;
     clearTimeout(deadlines.get(socket));
     if (socket.destroyed) return;
     const t = setTimeout(() => socket.destroy(), l.headersTimeoutMs);
@@ -70,7 +73,8 @@ export function applyLimits(server: Server, l: ServerLimits): void {
     socket.once('close', () => clearTimeout(deadlines.get(socket)));
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    clearTimeout(deadlines.get(req.socket));
-    res.once('finish', () => arm(req.socket)); // the next request on this connection gets the same deadline
+    const socket = req.socket as Socket | null;
+    if (socket) clearTimeout(deadlines.get(socket));
+    res.once('finish', () => arm(req.socket as Socket | null)); // the next request on this connection gets the same deadline
   });
 }

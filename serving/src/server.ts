@@ -14,6 +14,7 @@ import { JSON_BODY_BYTES } from './routes/predict.js';
 import { runIdentity } from './runs/identity.js';
 import { runsBaseDir } from './runs/run-files.js';
 import { RunQueue } from './runs/run-queue.js';
+import { RunsReader } from './runs/runs-reader.js';
 import { applyLimits, SERVER_LIMITS, serverOptions, type ServerLimits } from './server-limits.js';
 
 export interface RunningServer {
@@ -72,6 +73,7 @@ export async function startServer({
   await holder.start();
   const writer = new RegistryWriter(config.registry);
   const compare = new CompareService(config.registry, () => holder.registryRevision());
+  const reader = new RunsReader(config.registry);
   const identity = runIdentity();
   const base = runsBaseDir(runOptions.tempRoot);
   const queue = new RunQueue({
@@ -99,6 +101,7 @@ export async function startServer({
       queue,
       identity,
       base,
+      reader,
       ...(runOptions.maxUploadBytes ? { maxUploadBytes: runOptions.maxUploadBytes } : {}),
     },
     ...(authFailures ? { authFailures } : {}),
@@ -186,6 +189,7 @@ export async function startServer({
         await holder.stop();
         await writer.close();
         await compare.close();
+        await reader.close();
         logger.info('server closed');
         resolve();
       });

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
-import { isRfmError, loadConfig, parseOrThrow, RfmError, type Config } from '@rfm/shared';
+import type { Config } from '@rfm/shared';
+import { isRfmError, RfmError } from '@rfm/shared/errors';
 import type { Registry } from '@rfm/registry';
 import { resolveActor } from '../actor.js';
+import { runtime } from '../runtime.js';
 
 /**
  * The registry (Kysely and its ~260 modules, better-sqlite3) loads when a command first opens one,
@@ -20,7 +21,11 @@ export interface RegistryFlags {
 }
 
 export function configFrom(flags: RegistryFlags & Partial<Record<keyof Config, unknown>>): Config {
-  return loadConfig(process.env, { registry: flags.registry, modelName: flags.model, actor: flags.actor });
+  return runtime().shared.loadConfig(process.env, {
+    registry: flags.registry,
+    modelName: flags.model,
+    actor: flags.actor,
+  });
 }
 
 /** Open the registry, run, always close (also on error). */
@@ -90,11 +95,15 @@ export function actorOf(cfg: Config): string {
   return resolveActor(cfg.actor);
 }
 
-export const VersionArg = z.coerce
-  .number({ error: 'version must be a whole number' })
-  .int({ error: 'version must be a whole number' })
-  .positive({ error: 'version must be 1 or more' });
+/** A version number flag or argument (built on first use: zod is not loaded for `rfm --help`). */
+export function versionArg() {
+  const { z } = runtime();
+  return z.coerce
+    .number({ error: 'version must be a whole number' })
+    .int({ error: 'version must be a whole number' })
+    .positive({ error: 'version must be 1 or more' });
+}
 
 export function parseVersion(v: string, what = 'version'): number {
-  return parseOrThrow(VersionArg, v, what, what);
+  return runtime().shared.parseOrThrow(versionArg(), v, what, what);
 }

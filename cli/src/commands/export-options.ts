@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import { RfmError, type Issue } from '@rfm/shared';
+import { RfmError, type Issue } from '@rfm/shared/errors';
 
 /** The export-reading flags as commander hands them over (strings; validated by ingest's ImportFlagsSchema). */
 export interface ExportFlags {

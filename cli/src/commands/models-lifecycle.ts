@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { basename } from 'node:path';
-import { RfmError } from '@rfm/shared';
+import { RfmError } from '@rfm/shared/errors';
 import { emit, table } from '../output.js';
 import { actorOf, configFrom, parseVersion, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
 

@@ -1,14 +1,23 @@
 import type { Command } from 'commander';
-import { type VersionRecord, versionSummary as listSummary } from '@rfm/registry';
-import { trainingRevenue } from '@rfm/shared';
+import { loadsRuntime } from '../runtime.js';
+import type { VersionRecord, versionSummary as RegistryVersionSummary } from '@rfm/registry';
+import { trainingRevenue } from '@rfm/shared/revenue';
 import { emit, segmentTable, table } from '../output.js';
-import { actorOf, configFrom, parseVersion, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
+import {
+  actorOf,
+  configFrom,
+  parseVersion,
+  registryModule,
+  withReadRegistry,
+  withRegistry,
+  type RegistryFlags,
+} from './common.js';
 import { registerLifecycleCommands } from './models-lifecycle.js';
 
 const fmt = (n: number | null | undefined, d = 3) => (n === null || n === undefined ? '' : Number(n).toFixed(d));
 
 /** The registry's list summary plus what the CLI also prints: the snapshot date and the artifact hash. */
-function versionSummary(v: VersionRecord) {
+function versionSummary(v: VersionRecord, listSummary: typeof RegistryVersionSummary) {
   return {
     ...listSummary(v),
     snapshot_date: v.data.snapshot_date,
@@ -24,6 +33,7 @@ function withCommonOptions(cmd: Command): Command {
 }
 
 export function registerModelsCommands(program: Command): void {
+  loadsRuntime(program);
   const models = program.command('models').description('list, inspect, promote and roll back model versions');
 
   withCommonOptions(
@@ -31,7 +41,8 @@ export function registerModelsCommands(program: Command): void {
   ).action(async (o: RegistryFlags) => {
     const cfg = configFrom(o);
     const versions = await withReadRegistry(cfg, async (r) => r.list(cfg.modelName));
-    emit(o, { model: cfg.modelName, versions: versions.map(versionSummary) }, () =>
+    const { versionSummary: listSummary } = await registryModule();
+    emit(o, { model: cfg.modelName, versions: versions.map((v) => versionSummary(v, listSummary)) }, () =>
       versions.length === 0
         ? `no versions of "${cfg.modelName}" in ${cfg.registry} yet; train one with: rfm train <export>`
         : table(
@@ -65,7 +76,7 @@ export function registerModelsCommands(program: Command): void {
     emit(
       o,
       {
-        ...versionSummary(rec),
+        ...versionSummary(rec, (await registryModule()).versionSummary),
         description: rec.description,
         tags,
         params: rec.params,

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { Predictor, parseOrThrow, CustomerFeaturesSchema, RfmError } from '@rfm/shared';
+import { RfmError } from '@rfm/shared/errors';
 import type { PRODUCTION as REGISTRY_PRODUCTION } from '@rfm/registry';
 import { emit, table } from '../output.js';
+import { loadsRuntime, runtime } from '../runtime.js';
 import { configFrom, parseVersion, withReadRegistry, type RegistryFlags } from './common.js';
 
 // the registry's alias name, spelled here so `rfm --help` need not load the registry (the type keeps them equal)
@@ -18,6 +19,7 @@ interface PredictFlags extends RegistryFlags {
 
 /** `rfm predict`: score one customer offline against a registered version (production by default). */
 export function registerPredictCommand(program: Command): void {
+  loadsRuntime(program);
   program
     .command('predict')
     .description('segment of one customer, computed from the registry without a server')
@@ -32,6 +34,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--json', 'print one JSON object for machines')
     .action(async (o: PredictFlags) => {
       const cfg = configFrom(o);
+      const { Predictor, parseOrThrow, CustomerFeaturesSchema } = runtime().shared;
       const customer = parseOrThrow(
         CustomerFeaturesSchema,
         { cid: o.cid, recency: o.recency, frequency: o.frequency, monetary: o.monetary },

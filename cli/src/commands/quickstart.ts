@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, RfmError } from '@rfm/shared';
+import { RfmError } from '@rfm/shared/errors';
+import { loadsRuntime, runtime } from '../runtime.js';
 import { resolveActor } from '../actor.js';
 import { registryModule } from './common.js';
 import { serveUntilSignal } from './serve.js';
@@ -30,6 +31,7 @@ interface QuickstartFlags {
  * on the bundled sample when the registry has none — then serve it until Ctrl-C.
  */
 export function registerQuickstartCommand(program: Command): void {
+  loadsRuntime(program);
   program
     .command('quickstart')
     .description('train a first model on the bundled sample if the registry has none, then serve it')
@@ -39,7 +41,12 @@ export function registerQuickstartCommand(program: Command): void {
     .option('--host <h>', 'address (env RFM_HOST, default 127.0.0.1)')
     .option('--export <file>', 'export to train on when the registry is empty (default: the bundled sample)')
     .action(async (o: QuickstartFlags) => {
-      const config = loadConfig(process.env, { registry: o.registry, modelName: o.model, port: o.port, host: o.host });
+      const config = runtime().shared.loadConfig(process.env, {
+        registry: o.registry,
+        modelName: o.model,
+        port: o.port,
+        host: o.host,
+      });
       const { PRODUCTION, Registry } = await registryModule();
       const reg = await Registry.open(config.registry);
       let production: number | null;

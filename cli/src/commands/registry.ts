@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { loadsRuntime } from '../runtime.js';
 import { emit } from '../output.js';
 import { registryModule } from './common.js';
 
 export function registerRegistryCommands(program: Command): void {
+  loadsRuntime(program);
   const registry = program.command('registry').description('whole-registry operations');
   registry
     .command('copy')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { RfmError } from '@rfm/shared';
+import { loadsRuntime } from '../runtime.js';
+import { RfmError } from '@rfm/shared/errors';
 import type { Registry, RunRecord } from '@rfm/registry';
 import { emit, table } from '../output.js';
 import { actorOf, configFrom, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
@@ -45,6 +46,7 @@ async function newestTwo(reg: Registry, model: string): Promise<[string, string]
 }
 
 export function registerRunsCommands(program: Command): void {
+  loadsRuntime(program);
   const runs = program
     .command('runs')
     .description('saved scoring runs (rfm score --save): list, show, customers, diff, delete');

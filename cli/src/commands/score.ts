@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { RfmError } from '@rfm/shared';
-import { PRODUCTION, type Registry } from '@rfm/registry';
+import { RfmError } from '@rfm/shared/errors';
+import type { PRODUCTION as REGISTRY_PRODUCTION, Registry } from '@rfm/registry';
 import { emit, progress } from '../output.js';
-import { actorOf, configFrom, VersionArg, withReadRegistry, withRegistry } from './common.js';
+import { loadsRuntime, runtime } from '../runtime.js';
+import { actorOf, configFrom, versionArg, withReadRegistry, withRegistry } from './common.js';
 import { addExportOptions, EXPORT_FLAG_NAMES, flagError, type ExportFlags } from './export-options.js';
 import { summaryTable } from './run-output.js';
 
@@ -20,6 +20,9 @@ export interface ScoreFlags extends ExportFlags {
 
 const FLAG_OF: Record<string, string> = { ...EXPORT_FLAG_NAMES, version: '--version', alias: '--alias', out: '--out' };
 
+// the registry's alias name, spelled here so `rfm --help` need not load the registry (the type keeps them equal)
+const PRODUCTION: typeof REGISTRY_PRODUCTION = 'production';
+
 // DuckDB is loaded with @rfm/runs, only by the commands that score
 const runsLib = () => import('@rfm/runs');
 const ingest = () => import('@rfm/ingest');
@@ -27,8 +30,9 @@ const ingest = () => import('@rfm/ingest');
 /** Flags → validated options: the export flags through ingest's own schema (training's messages), issues naming the flag. */
 async function scoreOptions(o: ScoreFlags) {
   const { ImportFlagsSchema, parseColumnMapping } = await ingest();
+  const { z } = runtime();
   const schema = ImportFlagsSchema.extend({
-    version: VersionArg.optional(),
+    version: versionArg().optional(),
     alias: z.string().min(1).optional(),
     out: z.string().regex(/\.(csv|parquet|pq)$/i, 'must name a .csv or .parquet file'),
   });
@@ -61,6 +65,7 @@ export async function resolveVersion(reg: Registry, model: string, version?: num
 }
 
 export function registerScoreCommand(program: Command): void {
+  loadsRuntime(program);
   const score = program
     .command('score')
     .description(

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '@rfm/shared';
+import type { Config } from '@rfm/shared';
+import { loadsRuntime, runtime } from '../runtime.js';
 // @rfm/serving (express, helmet, prom-client…) loads only when a server starts, so the
 // other rfm commands start fast.
 import type { Logger, RunningServer, ServingMetrics, SessionSync } from '@rfm/serving';
@@ -70,6 +71,7 @@ export async function serveUntilSignal(config: Config, opts: ServeOptions = {}):
 }
 
 export function registerServeCommands(program: Command): void {
+  loadsRuntime(program);
   program
     .command('serve')
     .description(
@@ -85,7 +87,7 @@ export function registerServeCommands(program: Command): void {
       'server processes sharing the port, each hot-reloading on its own; auto = one per core (env RFM_WORKERS, default 1)',
     )
     .action(async (o: ServeFlags) => {
-      const config = loadConfig(process.env, {
+      const config = runtime().shared.loadConfig(process.env, {
         registry: o.registry,
         modelName: o.model,
         port: o.port,

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { RfmError, type DataSummary } from '@rfm/shared';
+import { loadsRuntime } from '../runtime.js';
+import type { DataSummary } from '@rfm/shared';
+import { RfmError } from '@rfm/shared/errors';
 import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, segmentTable } from '../output.js';
 import { actorOf, configFrom, withLocation } from './common.js';
@@ -249,6 +251,7 @@ export function featuresText(r: FeaturesResult): string {
 }
 
 export function registerTrainCommands(program: Command): void {
+  loadsRuntime(program);
   const train = program
     .command('train')
     .description(

@@ -1,7 +1,13 @@
 import { Router } from 'express';
 import { html, type SafeHtml } from '../views/html.js';
 import { page } from '../views/layout.js';
-import { openApiDocument, OPERATIONS, type BodyDoc } from '../openapi/document.js';
+import type { BodyDoc } from '../openapi/document.js';
+
+// The document (zod-to-openapi and ~1,300 lines of schemas and examples: about a third of a second
+// of module loading on a loaded 2-core machine) loads on the first request for it, not at start-up.
+type OpenApiModule = typeof import('../openapi/document.js');
+let openapi: Promise<OpenApiModule> | null = null;
+const openapiModule = () => (openapi ??= import('../openapi/document.js'));
 
 /**
  * GET /openapi.json (the OpenAPI 3.1 document) and GET /docs (the same, readable: every route
@@ -10,12 +16,13 @@ import { openApiDocument, OPERATIONS, type BodyDoc } from '../openapi/document.j
  */
 export function docsRoutes(): Router {
   const router = Router();
-  router.get('/openapi.json', (_req, res) => {
+  router.get('/openapi.json', async (_req, res) => {
+    const { openApiDocument } = await openapiModule();
     res.set('cache-control', 'no-cache').json(openApiDocument());
   });
   let rendered: string | null = null;
-  router.get('/docs', (_req, res) => {
-    rendered ??= renderDocs();
+  router.get('/docs', async (_req, res) => {
+    rendered ??= renderDocs(await openapiModule());
     res.type('html').set('cache-control', 'no-cache').send(rendered);
   });
   return router;
@@ -39,7 +46,7 @@ function examples(b: BodyDoc | undefined): SafeHtml | string {
   )}`;
 }
 
-function renderDocs(): string {
+function renderDocs({ openApiDocument, OPERATIONS }: OpenApiModule): string {
   const doc = openApiDocument();
   const tags = doc.tags ?? [];
   const body = html`<h1>rfm API</h1>

@@ -3,24 +3,13 @@ import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { newRunId, PRODUCTION, type RunJob, type RunRecord } from '@rfm/registry';
-import {
-  customerHistory,
-  customersCsv,
-  diffRuns,
-  labelsFromSummary,
-  loadSavedRun,
-  OUTLIER_UNKNOWN,
-  OUTLIER_YES,
-  rowsForRun,
-  selectClusters,
-  type CustomerRows,
-} from '@rfm/runs';
 import { EXPORT_ROLES, isRfmError, parseOrThrow, RfmError, RUN_ID_PATTERN, type Config } from '@rfm/shared';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireRunsAccess } from '../middleware/runs-auth.js';
 import { AliasParam, NameParam, VersionParam } from './admin.js';
 import type { RunIdentity } from '../runs/identity.js';
 import type { RunQueue } from '../runs/run-queue.js';
+import { RunsReader } from '../runs/runs-reader.js';
 import { createRunFolder, receiveUpload, removeRunFolder, RUN_UPLOAD_MAX_BYTES } from '../runs/run-files.js';
 import { UploadSlots } from '../upload-slots.js';
 
@@ -83,6 +72,8 @@ export interface RunsDeps {
   identity: RunIdentity;
   base: string;
   maxUploadBytes?: number;
+  /** saved-run downloads off the event loop (default: a reader of config.registry, never closed) */
+  reader?: RunsReader;
 }
 
 /** The JSON shape of a run job, as GET /api/v1/runs/:id and the list answer it. */
@@ -264,9 +255,10 @@ export function runsRoutes(d: RunsDeps): Router {
     res.set('cache-control', 'no-store').json(await runJson(param(RunIdParam, req.params.id, 'id')));
   });
 
-  /** A saved run as the writers take it, with its customers' history from the model's earlier saved runs. */
-  const savedRows = async (id: string): Promise<CustomerRows> => {
-    const reg = await d.writer.reader();
+  const reader = d.reader ?? new RunsReader(d.config.registry);
+
+  /** NOT_FOUND / CONFLICT naming the run unless its customers were saved (a cheap read; the decoding is the worker's). */
+  const mustBeSaved = async (id: string): Promise<void> => {
     const run = await runJson(id);
     if (run.state !== 'succeeded' || run.saved !== true)
       throw new RfmError(
@@ -276,52 +268,44 @@ export function runsRoutes(d: RunsDeps): Router {
           : `run ${id} is ${run.state}; customers are there once it has succeeded and been saved`,
         { details: { run: id, state: run.state } },
       );
-    const s = await loadSavedRun(reg, id);
-    const earlier = [];
-    for (const o of await reg.listRuns({ model: s.run.modelName }))
-      if (o.id !== id && o.snapshotDate < s.run.snapshotDate) earlier.push(await loadSavedRun(reg, o.id));
-    const history = customerHistory(
-      { customers: s.customers, labels: labelsFromSummary(s.run.summary), snapshotDate: s.run.snapshotDate },
-      earlier,
-    );
-    return rowsForRun(s, history);
   };
 
   r.get('/runs/:id/customers', read, async (req, res) => {
     const id = param(RunIdParam, req.params.id, 'id');
     const q = parseOrThrow(CustomersQuery, req.query, 'query');
-    const rows = await savedRows(id);
+    await mustBeSaved(id);
     const ndjson = req.accepts(['text/csv', 'application/x-ndjson']) === 'application/x-ndjson';
-    const chunks = ndjson
-      ? customersNdjson(rows, q.segment)
-      : customersCsv(rows, q.segment ? { segment: q.segment } : {});
-    const first = chunks.next(); // an unknown segment fails here, before any byte is sent
+    // decoded and written out in the runs worker; an unknown segment fails before any byte is sent
+    const chunks = await reader.customers(id, ndjson ? 'ndjson' : 'csv', q.segment);
     res.status(200).set('cache-control', 'no-store');
     res.type(ndjson ? 'application/x-ndjson' : 'text/csv; charset=utf-8');
     if (!ndjson) res.set('content-disposition', `attachment; filename="${id}-customers.csv"`);
-    await streamChunks(res, first, chunks);
+    await streamAsyncChunks(res, chunks);
   });
 
   r.get('/runs/:id/diff', read, async (req, res) => {
     const id = param(RunIdParam, req.params.id, 'id');
     const q = parseOrThrow(DiffQuery, req.query, 'query');
     const reg = await d.writer.reader();
-    await savedRows(id); // 404 / 409 naming the run when it has no saved customers
-    const b = await loadSavedRun(reg, id);
+    await mustBeSaved(id); // 404 / 409 naming the run when it has no saved customers
+    const b = await reg.getRun(id);
     let against = q.against;
     if (against === undefined) {
-      const older = (await reg.listRuns({ model: b.run.modelName })).filter(
-        (o) => o.id !== id && o.createdAt <= b.run.createdAt,
+      const older = (await reg.listRuns({ model: b.modelName })).filter(
+        (o) => o.id !== id && o.createdAt <= b.createdAt,
       );
       if (!older.length)
         throw new RfmError(
           'NOT_FOUND',
-          `run ${id} has no earlier saved run of model "${b.run.modelName}" to compare with; give ?against=ID`,
+          `run ${id} has no earlier saved run of model "${b.modelName}" to compare with; give ?against=ID`,
         );
       against = older[0]!.id;
-    } else await savedRows(against);
-    const a = await loadSavedRun(reg, against);
-    res.set('cache-control', 'no-store').json(diffRuns(a, b));
+    } else await mustBeSaved(against);
+    // both runs decoded and compared in the runs worker; the answer comes back as JSON text
+    res
+      .set('cache-control', 'no-store')
+      .type('application/json')
+      .send(await reader.diff(id, against));
   });
 
   r.delete('/runs/:id', write, async (req, res) => {
@@ -354,39 +338,27 @@ export function runsRoutes(d: RunsDeps): Router {
   return r;
 }
 
-/** The customers as JSON lines (the CSV's columns as fields; numbers as numbers, outlier true/false/null). */
-function* customersNdjson(rows: CustomerRows, segment: string | undefined): Generator<string> {
-  const c = rows.customers;
-  const only = selectClusters(rows, segment);
-  const h = rows.history ?? null;
-  let out = '';
-  let n = 0;
-  for (let i = 0; i < c.cid.length; i++) {
-    const cl = c.cluster[i]!;
-    if (only && !only.has(cl)) continue;
-    const o = c.outlier[i]!;
-    out += `${JSON.stringify({
-      cid: c.cid[i],
-      recency: c.recency[i],
-      frequency: c.frequency[i],
-      monetary: c.monetary[i],
-      r_score: c.rScore[i],
-      f_score: c.fScore[i],
-      m_score: c.mScore[i],
-      cluster: cl,
-      segment: rows.segmentNames[cl],
-      distance: Number(c.distance[i]!.toFixed(6)),
-      outlier: o === OUTLIER_UNKNOWN ? null : o === OUTLIER_YES,
-      previous_segment: h?.previousSegment[i] ?? null,
-      segment_since: h?.segmentSince[i] ?? null,
-    })}\n`;
-    if (++n >= 2048) {
-      yield out;
-      out = '';
-      n = 0;
+/** Write chunks from the runs worker as the socket takes them (each is pulled only after the last was written). */
+async function streamAsyncChunks(res: Response, chunks: AsyncGenerator<string>): Promise<void> {
+  try {
+    for await (const chunk of chunks) {
+      // (a client that hangs up never drains: 'close' ends the wait too)
+      if (!res.write(chunk))
+        await new Promise<void>((ok) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            ok();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      if (res.destroyed) return; // the generator's finally tells the worker to drop the rest
     }
+    res.end();
+  } finally {
+    await chunks.return(undefined);
   }
-  yield out;
 }
 
 export async function streamChunks(

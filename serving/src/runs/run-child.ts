@@ -46,10 +46,13 @@ async function run(m: ChildStart): Promise<void> {
   try {
     const model = await reg.loadModel(m.model, m.version);
     let last = 0;
+    let lastPhase = '';
+    // scoreExport reports rows read every 250 ms while reading; a new phase always goes through
     const onProgress = (p: RunProgress) => {
       const t = Date.now();
-      if (t - last < 200 && p.percent < 100) return;
+      if (t - last < 200 && p.percent < 100 && p.phase === lastPhase) return;
       last = t;
+      lastPhase = p.phase;
       send({ type: 'progress', ...p });
     };
     const scored = await scoreExport(m.file, model, {

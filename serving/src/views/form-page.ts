@@ -40,8 +40,11 @@ interface FieldSpec {
   optional?: boolean;
 }
 
-// Order as staff read it off a customer record: id, then R, M, F.
-const FIELDS: FieldSpec[] = [
+// Order as staff read it off a customer record: id, then R, M, F. Built on the first form page,
+// not at start-up: the first toLocaleString loads ICU's number data (~60 ms of `rfm serve`'s start).
+let fieldSpecs: FieldSpec[] | null = null;
+const fields = (): FieldSpec[] => (fieldSpecs ??= buildFields());
+const buildFields = (): FieldSpec[] => [
   { name: 'cid', label: 'Customer ID', optional: true, hint: 'Echoed back with the result; up to 64 characters.' },
   {
     name: 'recency',
@@ -211,7 +214,7 @@ active.</strong> Predictions are unavailable until a model is trained and promot
 <div class="cols">
 <form class="card" method="post" action="/" novalidate aria-labelledby="form-title" id="predict-form"${m ? html` data-model="${m.modelName}"` : ''}>
   <h2 id="form-title">Customer values</h2>
-  <div class="grid">${FIELDS.map((f) => field(f, values[f.name], errors[f.name]))}</div>
+  <div class="grid">${fields().map((f) => field(f, values[f.name], errors[f.name]))}</div>
   <div class="actions"><button type="submit" id="submit">Find segment</button></div>
 </form>
 <div id="result-region" aria-live="polite">${

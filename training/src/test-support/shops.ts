@@ -1,4 +1,4 @@
-import { mulberry32, type PurchaseRhythm, type Rng } from '@rfm/shared';
+import { extent, mulberry32, type PurchaseRhythm, type Rng } from '@rfm/shared';
 import type { RfmTable } from '@rfm/ingest';
 
 /**
@@ -46,8 +46,8 @@ function repeatBuyer(rng: Rng, start: number, gap: number, n: number, end: numbe
 /** Buyers → the shop's RFM table and rhythm, with the snapshot the day after `lastDay` (or `asOf`). */
 export function shopOf(buyers: Buyer[], opts: { asOf?: number } = {}): Shop {
   const rng = mulberry32(7);
-  const lastDay = Math.max(...buyers.flatMap((b) => b.days));
-  const firstDay = Math.min(...buyers.flatMap((b) => b.days));
+  // extent, not Math.max(...days): a shop of 100k+ purchase days overflows the call stack
+  const { min: firstDay, max: lastDay } = extent(buyers.flatMap((b) => b.days));
   const snapshot = opts.asOf ?? lastDay + 1;
   const n = buyers.length;
   const raw = new Float64Array(n * 3);

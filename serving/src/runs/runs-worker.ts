@@ -1,0 +1,64 @@
+/**
+ * Worker thread for the saved-run downloads (GET /api/v1/runs/:id/customers and /diff): decoding,
+ * history, text and diff happen here (run-rows.ts), so a 1M-customer download does not stall
+ * predictions. It opens the registry read-only; customers go back in chunks, one per `more` from
+ * the main thread (which asks once the socket took the previous one: back-pressure end to end).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isRfmError } from '@rfm/shared';
+import { Registry } from '@rfm/registry';
+import { customerChunks, diffJson, savedRunRows } from './run-rows.js';
+
+export type RunsWorkerRequest =
+  | { type: 'customers'; id: number; run: string; format: 'csv' | 'ndjson'; segment?: string }
+  | { type: 'diff'; id: number; run: string; against: string }
+  | { type: 'more'; id: number }
+  | { type: 'cancel'; id: number };
+
+export type RunsWorkerReply =
+  | { id: number; ok: true; chunk?: string; done: boolean }
+  | { id: number; ok: false; error: { code: string; message: string; issues?: unknown[] } };
+
+const port = parentPort!;
+let reg: Promise<Registry> | null = null;
+const open = new Map<number, Generator<string>>();
+
+function send(id: number, gen: Generator<string>): void {
+  const r = gen.next();
+  if (r.done) {
+    open.delete(id);
+    port.postMessage({ id, ok: true, done: true } satisfies RunsWorkerReply);
+  } else port.postMessage({ id, ok: true, chunk: r.value, done: false } satisfies RunsWorkerReply);
+}
+
+port.on('message', async (m: RunsWorkerRequest) => {
+  try {
+    if (m.type === 'more') {
+      const gen = open.get(m.id);
+      if (gen) send(m.id, gen);
+      else port.postMessage({ id: m.id, ok: true, done: true } satisfies RunsWorkerReply); // cancelled meanwhile
+      return;
+    }
+    if (m.type === 'cancel') {
+      open.delete(m.id);
+      return;
+    }
+    reg ??= Registry.openReadOnly((workerData as { file: string }).file).catch((e: unknown) => {
+      reg = null; // the next request tries again
+      throw e;
+    });
+    if (m.type === 'diff') {
+      port.postMessage({ id: m.id, ok: true, chunk: await diffJson(await reg, m.run, m.against), done: true });
+      return;
+    }
+    const gen = customerChunks(await savedRunRows(await reg, m.run), m.format, m.segment);
+    open.set(m.id, gen);
+    send(m.id, gen);
+  } catch (e) {
+    open.delete(m.id);
+    const error = isRfmError(e)
+      ? { code: e.code, message: e.message, issues: e.issues }
+      : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+    port.postMessage({ id: m.id, ok: false, error } satisfies RunsWorkerReply);
+  }
+});
