@@ -79,7 +79,9 @@ export function createApp({
     }),
   );
   // who may call: the users file and env tokens, read now (a bad users file stops the start) and on change
-  const people = peopleFor(config, (e) => logger.error({ err: e.message }, 'users file unreadable: its people are refused until fixed'));
+  const people = peopleFor(config, (e) =>
+    logger.error({ err: e.message }, 'users file unreadable: its people are refused until fixed'),
+  );
   const cors = corsFor(config.corsOrigins);
   if (cors) app.use('/api', cors);
   app.use('/api/v1', predictRoutes(holder, m));

@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { isRfmError, loadConfig, parseOrThrow, RfmError, type Config } from '@rfm/shared';
+import {
+  isRfmError,
+  loadConfig,
+  parseOrThrow,
+  People,
+  RfmError,
+  type Config,
+  type Role,
+  roleAllows,
+} from '@rfm/shared';
 import type { Registry } from '@rfm/registry';
 import { resolveActor } from '../actor.js';
 
@@ -23,8 +32,12 @@ export function configFrom(flags: RegistryFlags & Partial<Record<keyof Config, u
   return loadConfig(process.env, { registry: flags.registry, modelName: flags.model, actor: flags.actor });
 }
 
-/** Open the registry, run, always close (also on error). */
+/**
+ * Open the registry read-write, run, always close (also on error). A read-write open is a write:
+ * with RFM_USERS set, RFM_TOKEN must be an admin's before anything is opened (authorize).
+ */
 export async function withRegistry<T>(cfg: Config, fn: (reg: Registry) => T | Promise<T>): Promise<T> {
+  if (!authorized.has(cfg)) authorize(cfg, 'admin');
   return run(cfg, async () => (await registryModule()).Registry.open(cfg.registry), fn);
 }
 
@@ -86,8 +99,50 @@ export async function withLocation(e: unknown, location: string): Promise<unknow
   );
 }
 
+const authorized = new WeakMap<Config, string>();
+
+/**
+ * Who is acting, checked for `need`. Without RFM_USERS: --actor, RFM_ACTOR or the OS user, as
+ * always. With RFM_USERS: the person whose token is RFM_TOKEN, recorded as `cli:NAME`; no token or
+ * an unknown one → UNAUTHORIZED, too low a role → FORBIDDEN naming the role (both exit 77), before
+ * the registry is touched. A typed --actor naming someone else is refused, never recorded.
+ */
+export function authorize(cfg: Config, need: Role): string {
+  if (!cfg.users) {
+    const actor = resolveActor(cfg.actor);
+    authorized.set(cfg, actor);
+    return actor;
+  }
+  const action = need === 'admin' ? 'this command changes the registry' : 'saving a run';
+  if (!cfg.token)
+    throw new RfmError(
+      'UNAUTHORIZED',
+      `RFM_USERS is set: ${action} and needs RFM_TOKEN, the token of a person with the ${need} role`,
+    );
+  const person = new People({ file: cfg.users }).byToken(cfg.token);
+  if (!person)
+    throw new RfmError('UNAUTHORIZED', `RFM_TOKEN is not the token of anyone in the users file ${cfg.users}`);
+  if (!roleAllows(person.role, need))
+    throw new RfmError(
+      'FORBIDDEN',
+      `this needs the ${need} role; ${person.name} is a ${person.role}: nothing was changed`,
+      {
+        details: { need, role: person.role },
+      },
+    );
+  if (cfg.actor !== undefined && cfg.actor !== person.name)
+    throw new RfmError(
+      'INVALID_INPUT',
+      `--actor/RFM_ACTOR says "${cfg.actor}" but RFM_TOKEN is ${person.name}'s: with RFM_USERS the token decides who acts; leave --actor out`,
+    );
+  const actor = `cli:${person.name}`;
+  authorized.set(cfg, actor);
+  return actor;
+}
+
+/** The actor of a write: as `authorize` found them, or checked now for the admin role. */
 export function actorOf(cfg: Config): string {
-  return resolveActor(cfg.actor);
+  return authorized.get(cfg) ?? authorize(cfg, 'admin');
 }
 
 export const VersionArg = z.coerce

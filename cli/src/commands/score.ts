@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RfmError } from '@rfm/shared';
 import { PRODUCTION, type Registry } from '@rfm/registry';
 import { emit, progress } from '../output.js';
-import { actorOf, configFrom, VersionArg, withReadRegistry, withRegistry } from './common.js';
+import { actorOf, authorize, configFrom, VersionArg, withReadRegistry, withRegistry } from './common.js';
 import { addExportOptions, EXPORT_FLAG_NAMES, flagError, type ExportFlags } from './export-options.js';
 import { summaryTable } from './run-output.js';
 
@@ -78,6 +78,7 @@ export function registerScoreCommand(program: Command): void {
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: ScoreFlags) => {
       const cfg = configFrom(o);
+      if (o.save) authorize(cfg, 'viewer'); // saving a run is what a viewer may do (RFM_USERS set)
       const opts = await scoreOptions(o);
       const lib = await runsLib();
       const say = progress(o);

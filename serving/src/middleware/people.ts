@@ -17,9 +17,11 @@ const directories = new Map<string, People>();
 export function peopleFor(src: AuthSource, onProblem?: (e: RfmError) => void): People {
   if (src instanceof People) return src;
   // the map key holds digests, not the tokens themselves
-  const key = [src.users ?? '', src.adminToken ? hashToken(src.adminToken) : '', src.readToken ? hashToken(src.readToken) : ''].join(
-    '\0',
-  );
+  const key = [
+    src.users ?? '',
+    src.adminToken ? hashToken(src.adminToken) : '',
+    src.readToken ? hashToken(src.readToken) : '',
+  ].join('\0');
   let p = directories.get(key);
   if (!p) {
     p = new People({
@@ -74,9 +76,13 @@ export function requireRole(src: AuthSource, need: Role, words: GuardWords): Req
     res.locals.person = person;
     if (!roleAllows(person.role, need))
       return next(
-        new RfmError('FORBIDDEN', `this needs the ${need} role; ${person.name} is a ${person.role}: nothing was changed`, {
-          details: { need, role: person.role },
-        }),
+        new RfmError(
+          'FORBIDDEN',
+          `this needs the ${need} role; ${person.name} is a ${person.role}: nothing was changed`,
+          {
+            details: { need, role: person.role },
+          },
+        ),
       );
     next();
   };

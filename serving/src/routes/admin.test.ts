@@ -120,11 +120,21 @@ describe('admin API: the model lifecycle over HTTP', function () {
     );
     // the token is admin's: a body naming someone else is refused, not recorded
     expect(forced.status).to.equal(400);
-    expect(forced.json.error.message).to.equal('actor: the token belongs to admin; leave actor out (it is taken from the token)');
-    const forcedAsAdmin = await call('POST', `${api}/models/${MODEL}/versions/3/promote`, { force: true, reason: 'demo' }, TOKEN);
+    expect(forced.json.error.message).to.equal(
+      'actor: the token belongs to admin; leave actor out (it is taken from the token)',
+    );
+    const forcedAsAdmin = await call(
+      'POST',
+      `${api}/models/${MODEL}/versions/3/promote`,
+      { force: true, reason: 'demo' },
+      TOKEN,
+    );
     expect(forcedAsAdmin.json).to.include({ from: 2, to: 3, forced: true });
     const reg = await Registry.openReadOnly(t.file);
-    expect((await reg.history(MODEL, { alias: 'production', limit: 1 }))[0]).to.include({ actor: 'api:admin', toVersion: 3 });
+    expect((await reg.history(MODEL, { alias: 'production', limit: 1 }))[0]).to.include({
+      actor: 'api:admin',
+      toVersion: 3,
+    });
     await reg.close();
   });
 

@@ -75,9 +75,13 @@ const param = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.
 const byOf = (res: Response, b: { actor?: string | undefined; reason?: string | undefined }) => {
   const name = personOf(res).name;
   if (b.actor !== undefined && b.actor !== name)
-    throw new RfmError('INVALID_INPUT', `actor: the token belongs to ${name}; leave actor out (it is taken from the token)`, {
-      issues: [{ path: 'actor', message: `the token belongs to ${name}`, found: b.actor.slice(0, 80) }],
-    });
+    throw new RfmError(
+      'INVALID_INPUT',
+      `actor: the token belongs to ${name}; leave actor out (it is taken from the token)`,
+      {
+        issues: [{ path: 'actor', message: `the token belongs to ${name}`, found: b.actor.slice(0, 80) }],
+      },
+    );
   return { actor: `api:${name}`, reason: b.reason ?? '' };
 };
 

@@ -82,7 +82,8 @@ const DONE: Record<string, (q: Record<string, unknown>, v?: number) => string> =
       ? `Production rolled back to v${q.to}.`
       : 'Production rolled back.',
   'signed-in': () => 'Signed in. Admin actions are now shown on each version.',
-  'signed-in-viewer': () => 'Signed in as a viewer: runs and their customer lists are open to you; changing models needs the admin role.',
+  'signed-in-viewer': () =>
+    'Signed in as a viewer: runs and their customer lists are open to you; changing models needs the admin role.',
 };
 
 /** Why a rollback passed over versions (the registry's SkippedTarget reasons), carried in the redirect. */
@@ -272,7 +273,9 @@ export function uiModelRoutes({ holder, writer, session }: UiDeps): Router {
     const b = (req.body ?? {}) as Record<string, unknown>;
     const next = safeNext(b.next);
     const fail = (status: number, error: string) =>
-      html(res).status(status).send(renderAdminPage({ enabled: session.enabled, admin: null, next, error }));
+      html(res)
+        .status(status)
+        .send(renderAdminPage({ enabled: session.enabled, admin: null, next, error }));
     if (!session.enabled) return fail(403, 'Sign-in is off on this server.');
     if (!sameOrigin(req)) return fail(403, 'This sign-in form did not come from this site.');
     const token = typeof b.token === 'string' ? b.token.trim() : '';
@@ -304,7 +307,10 @@ export function uiModelRoutes({ holder, writer, session }: UiDeps): Router {
   /** The signed-in admin posting a form from this site, or an error page (403 naming the role for a viewer). */
   function requireAdminForm(req: Request): AdminSession {
     if (!session.enabled)
-      throw new RfmError('FORBIDDEN', 'admin actions are off on this server: start it with RFM_USERS or RFM_ADMIN_TOKEN set');
+      throw new RfmError(
+        'FORBIDDEN',
+        'admin actions are off on this server: start it with RFM_USERS or RFM_ADMIN_TOKEN set',
+      );
     const s = session.read(req);
     if (!s) throw new RfmError('UNAUTHORIZED', 'your session has ended: sign in again at /admin');
     if (!sameOrigin(req) || !session.csrfOk(s, (req.body as Record<string, unknown> | undefined)?.csrf))

@@ -408,9 +408,13 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     if (!job) throw new RfmError('NOT_FOUND', `no running run "${id}"`);
     if (!mayCancel(s, job)) {
       res.locals.person = { name: s.actor, role: s.role }; // a refusal by role, not a failed sign-in
-      throw new RfmError('FORBIDDEN', `cancelling another person's run needs the admin role; ${s.actor} is a ${s.role}`, {
-        details: { need: 'admin', role: s.role },
-      });
+      throw new RfmError(
+        'FORBIDDEN',
+        `cancelling another person's run needs the admin role; ${s.actor} is a ${s.role}`,
+        {
+          details: { need: 'admin', role: s.role },
+        },
+      );
     }
     if (job.state === 'queued' || job.state === 'running') await reg.requestRunCancel(id);
     d.runs.queue.kick();

@@ -85,7 +85,11 @@ export class SessionKeeper {
   /** The state a newly started process should begin with. */
   state(): SessionState {
     this.prune();
-    return { epoch: this.epoch, revoked: [...this.revoked], ...(this.sync?.initial?.key ? { key: this.sync.initial.key } : {}) };
+    return {
+      epoch: this.epoch,
+      revoked: [...this.revoked],
+      ...(this.sync?.initial?.key ? { key: this.sync.initial.key } : {}),
+    };
   }
 
   private apply(c: SessionChange): void {
