@@ -64,7 +64,10 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
 
   it('duplicate name, unknown name, bad role, reserved name: clear errors with the shared exit codes', async () => {
     const dup = await rfmDist(['users', 'add', 'ana', '--role', 'admin'], base);
-    expect([dup.code, dup.stderr]).to.deep.equal([75, `rfm: CONFLICT: ${users} already has a user "ana" (rfm users rotate ana gives them a new token)\n`]);
+    expect([dup.code, dup.stderr]).to.deep.equal([
+      75,
+      `rfm: CONFLICT: ${users} already has a user "ana" (rfm users rotate ana gives them a new token)\n`,
+    ]);
     const unknown = await rfmDist(['users', 'remove', 'zed'], base);
     expect(unknown.code).to.equal(66);
     expect(unknown.stderr).to.include('no user "zed"');
@@ -98,7 +101,9 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
     for (const args of writes) {
       const r = await as(viewer, args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(77);
-      expect(r.stderr, args.join(' ')).to.include('FORBIDDEN: this needs the admin role; ana is a viewer: nothing was changed');
+      expect(r.stderr, args.join(' ')).to.include(
+        'FORBIDDEN: this needs the admin role; ana is a viewer: nothing was changed',
+      );
     }
     expect(await events()).to.deep.equal(before);
   });
@@ -110,7 +115,10 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
     const wrong = await as('x'.repeat(43), ['models', 'promote', '2', '--reason', 'r']);
     expect(wrong.code).to.equal(77);
     expect(wrong.stderr).to.include('RFM_TOKEN is not the token of anyone in the users file');
-    const typed = await rfmDist(['models', 'promote', '2', '--reason', 'r', '--actor', 'mallory'], { ...base, RFM_TOKEN: admin });
+    const typed = await rfmDist(['models', 'promote', '2', '--reason', 'r', '--actor', 'mallory'], {
+      ...base,
+      RFM_TOKEN: admin,
+    });
     expect(typed.code).to.equal(65);
     expect(typed.stderr).to.include('the token decides who acts');
     expect((await events()).some((e) => e.toVersion === 2 && e.alias === 'production')).to.equal(false);
@@ -158,14 +166,20 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
     try {
       const r = await rfmDist(['users', 'list'], base);
       expect(r.code).to.equal(65);
-      expect(r.stderr).to.include(`users file ${users}: other users of this machine can read it (mode 644); run: chmod 600`);
+      expect(r.stderr).to.include(
+        `users file ${users}: other users of this machine can read it (mode 644); run: chmod 600`,
+      );
     } finally {
       chmodSync(users, 0o600);
     }
   });
 
   it('without RFM_USERS the CLI acts as before: the actor is RFM_ACTOR, no token needed', async () => {
-    const r = await rfmDist(['models', 'describe', '1', 'plain'], { RFM_REGISTRY: registry, RFM_USERS: '', RFM_ACTOR: 'dana' });
+    const r = await rfmDist(['models', 'describe', '1', 'plain'], {
+      RFM_REGISTRY: registry,
+      RFM_USERS: '',
+      RFM_ACTOR: 'dana',
+    });
     expect(r.code, r.stderr).to.equal(0);
     const last = (await events()).filter((e) => e.action === 'describe')[0];
     expect(last?.actor).to.equal('dana');

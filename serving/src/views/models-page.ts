@@ -506,5 +506,5 @@ aria-describedby="token-hint"${o.error ? raw(' aria-invalid="true"') : ''}>
 <div class="actions"><button type="submit" id="sign-in">Sign in</button></div>
 </form>`;
   }
-  return page({ title: 'Admin', body, nav: 'admin', admin: o.admin?.actor ?? null });
+  return page({ title: 'Admin', body, nav: 'admin', admin: whoLabel(o.admin) });
 }
