@@ -23,7 +23,14 @@ export const AliasParam = z
 const ReasonText = z.string().max(500, { error: 'reason must be at most 500 characters' });
 const Reason = ReasonText.optional();
 /** Accepted for older clients only when it is the token's own person: the token decides who acted. */
-const Actor = z.string().min(1).max(128, { error: 'actor must be at most 128 characters' }).optional();
+const Actor = z
+  .string()
+  .min(1)
+  .max(128, { error: 'actor must be at most 128 characters' })
+  .describe(
+    'optional; if given it must be the name of the token’s person (the audit trail records api:NAME from the token)',
+  )
+  .optional();
 
 export const PromoteBody = z.strictObject({
   reason: Reason,
