@@ -8,6 +8,7 @@
  * the person the token or session belongs to, never a typed name.
  */
 import { expect } from 'chai';
+import { chmodSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import {
   CENTROIDS_B,
   MODEL,
   registerVersion,
+  startTestServer,
   tempRegistry,
   type TempRegistry,
 } from './test-support/fixtures.js';
@@ -277,6 +279,39 @@ describe('roles on every write route (route table, real server, users file)', fu
     const { id } = (await r.json()) as { id: string };
     const jobs = (await snapshot()).runs;
     expect(jobs.find((j) => j.id === id)?.createdBy).to.equal('api:ana');
+  });
+
+  it('a server refuses to start with a malformed or world-readable users file, naming the file and the entry', async () => {
+    const bad = join(t.dir, 'bad-users.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        users: [{ name: 'ana', role: 'viewer', token_sha256: ANA, created: new Date().toISOString() }],
+      }),
+      {
+        mode: 0o600,
+      },
+    );
+    const refused = await startTestServer(t.file, { users: bad }).then(
+      async (s) => {
+        await s.close();
+        return null;
+      },
+      (e: Error) => e.message,
+    );
+    expect(refused).to.equal(
+      `users file ${bad}: entry 1 ("ana"), field token_sha256: this looks like a token, not its sha256: ` +
+        'the users file must never hold a token (rfm users rotate NAME makes a new one)',
+    );
+    chmodSync(bad, 0o644);
+    const open = await startTestServer(t.file, { users: bad }).then(
+      async (s) => {
+        await s.close();
+        return null;
+      },
+      (e: Error) => e.message,
+    );
+    expect(open).to.include('other users of this machine can read it (mode 644); run: chmod 600');
   });
 
   it('a typed actor in an API body cannot change who is recorded', async () => {
