@@ -20,7 +20,7 @@ export const ENV_VARS = {
   RFM_USERS:
     'the users file: named people, their role (viewer or admin) and the sha256 of their token (`rfm users add` writes it; mode 600)',
   RFM_TOKEN:
-    "the CLI's token when RFM_USERS is set: commands that write to the registry act as the person it belongs to (admin role needed)",
+    "the CLI's token when RFM_USERS is set: registry writes act as its person (admin role; a viewer may rfm score --save)",
   RFM_ACTOR: 'who is acting, recorded in registry events (default: the OS user)',
   RFM_LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace, silent (default info)',
   RFM_POLL_MS: 'how often the server checks the registry for alias moves, in ms (default 250)',

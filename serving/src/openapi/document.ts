@@ -330,13 +330,15 @@ const runAuthErrors = {
   },
   403: {
     description:
-      'A viewer cancelling or deleting a run (the admin role is needed), or nobody can sign in to this server (no RFM_USERS, RFM_ADMIN_TOKEN or RFM_READ_TOKEN)',
+      'A viewer cancelling or deleting a run (the admin role is needed), or nobody can sign in to this server ' +
+      '(no RFM_USERS, RFM_ADMIN_TOKEN or RFM_READ_TOKEN)',
     body: errorBody({
       viewer: { value: err('FORBIDDEN', 'this needs the admin role; ana is a viewer: nothing was changed') },
       disabled: {
         value: err(
           'FORBIDDEN',
-          'scoring runs are disabled: start the server with RFM_USERS, RFM_ADMIN_TOKEN or RFM_READ_TOKEN set (tokens at least 32 characters) and send the token as "Authorization: Bearer <token>"',
+          'scoring runs are disabled: start the server with RFM_USERS, RFM_ADMIN_TOKEN or RFM_READ_TOKEN set ' +
+            '(tokens at least 32 characters) and send the token as "Authorization: Bearer <token>"',
         ),
       },
     }),
@@ -1329,7 +1331,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
     type: 'http',
     scheme: 'bearer',
     description:
-      'A person’s token: one from `rfm users add` (users file RFM_USERS; role viewer or admin), or RFM_ADMIN_TOKEN (admin "admin") or RFM_READ_TOKEN (viewer "reader"). Admin routes need the admin role.',
+      'A person’s token: one from `rfm users add` (users file RFM_USERS; role viewer or admin), or RFM_ADMIN_TOKEN ' +
+      '(admin "admin") or RFM_READ_TOKEN (viewer "reader"). Admin routes need the admin role.',
   });
   for (const op of OPERATIONS) {
     const req: Record<string, unknown> = {};
