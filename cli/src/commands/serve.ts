@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '@rfm/shared';
+import { loadConfig, People, type Config } from '@rfm/shared';
 // @rfm/serving (express, helmet, prom-client…) loads only when a server starts, so the
 // other rfm commands start fast.
 import type { Logger, RunningServer, ServingMetrics, SessionSync } from '@rfm/serving';
@@ -93,6 +93,8 @@ export function registerServeCommands(program: Command): void {
         pollMs: o.pollMs,
         workers: o.workers,
       });
+      // a bad users file stops the start here, once, naming the file, entry and field (not in each worker)
+      if (config.users && !cluster.isWorker) new People({ file: config.users });
       await serveWithWorkers(config);
     });
 }
