@@ -268,7 +268,7 @@ describe('roles on every write route (route table, real server, users file)', fu
     expect(seen).to.have.length(8);
   });
 
-  it('a viewer may start a run (API and web sign-in): the job records the person', async () => {
+  it('a viewer may start a run through the API: the job records the person', async () => {
     const r = await send(
       'POST',
       '/api/v1/runs?save=false',
@@ -279,6 +279,40 @@ describe('roles on every write route (route table, real server, users file)', fu
     const { id } = (await r.json()) as { id: string };
     const jobs = (await snapshot()).runs;
     expect(jobs.find((j) => j.id === id)?.createdBy).to.equal('api:ana');
+  });
+
+  it('a viewer may cancel a run they started, not another person’s (403 naming the role); the run is untouched', async () => {
+    const start = async (token: string) => {
+      const r = await send(
+        'POST',
+        '/api/v1/runs?save=false',
+        { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+        'a,b\n1,2\n',
+      );
+      expect(r.status).to.equal(202);
+      return ((await r.json()) as { id: string }).id;
+    };
+    const mine = await start(ANA);
+    const bobs = await start(BOB);
+    const web = await webSession(ANA);
+    const cancel = (id: string) =>
+      send(
+        'POST',
+        `/runs/${id}/cancel`,
+        { cookie: web.cookie, 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+        new URLSearchParams({ csrf: web.csrf }).toString(),
+      );
+    const refused = await cancel(bobs);
+    expect(refused.status).to.equal(403);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).to.equal(
+      "cancelling another person's run needs the admin role; ana is a viewer",
+    );
+    expect((await cancel(mine)).status).to.equal(303);
+    const jobs = new Map((await snapshot()).runs.map((j) => [j.id, j.state]));
+    expect([jobs.get(mine), jobs.get(bobs)]).to.deep.equal(['cancelled', 'queued']);
+    // the status page offers the cancel button only where it would be allowed
+    const page = async (id: string) => (await fetch(`${url}/runs/${id}`, { headers: { cookie: web.cookie } })).text();
+    expect(await page(bobs)).to.not.include('id="cancel-form"');
   });
 
   it('a server refuses to start with a malformed or world-readable users file, naming the file and the entry', async () => {
