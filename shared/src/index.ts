@@ -94,4 +94,11 @@ export {
   type UserEntry,
   UserNameSchema,
 } from './users.js';
-export { People, type PeopleOptions, readUsersFile, readUsersFileOrEmpty, writeUsersFile } from './users-file.js';
+export {
+  People,
+  type PeopleOptions,
+  readUsersFile,
+  readUsersFileOrEmpty,
+  updateUsersFile,
+  writeUsersFile,
+} from './users-file.js';

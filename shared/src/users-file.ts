@@ -69,6 +69,39 @@ export function writeUsersFile(file: string, users: readonly UserEntry[]): void 
   renameSync(tmp, file);
 }
 
+/**
+ * Read, change and write the file under a lock file beside it (`<file>.lock`, created exclusively),
+ * so two `rfm users` commands at once cannot lose each other's change. A lock held longer than
+ * `waitMs` is reported with its path (a command killed mid-way leaves it; remove it by hand).
+ */
+export function updateUsersFile<T>(file: string, change: (users: UserEntry[]) => T, waitMs = 5000): T {
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + waitMs;
+  let fd: number | null = null;
+  while (fd === null) {
+    try {
+      fd = openSync(lock, 'wx', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (Date.now() > deadline)
+        throw new RfmError(
+          'CONFLICT',
+          `users file ${file} is locked by another rfm users command (${lock}); if none is running, remove the lock file`,
+        );
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // a short synchronous pause
+    }
+  }
+  try {
+    const users = readUsersFileOrEmpty(file);
+    const out = change(users);
+    writeUsersFile(file, users);
+    return out;
+  } finally {
+    closeSync(fd);
+    rmSync(lock, { force: true });
+  }
+}
+
 export interface PeopleOptions {
   /** the users file (RFM_USERS) */
   file?: string | undefined;

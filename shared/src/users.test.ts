@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RfmError } from './errors.js';
 import { hashToken, matchToken, parseUsersFile, roleAllows, type UserEntry } from './users.js';
-import { People, readUsersFile, writeUsersFile } from './users-file.js';
+import { People, readUsersFile, updateUsersFile, writeUsersFile } from './users-file.js';
 
 const AT = '2026-11-30T23:00:00.000Z';
 const entry = (name: string, role: 'viewer' | 'admin', token: string): UserEntry => ({
@@ -95,6 +95,17 @@ describe('users file', () => {
       expect(() => readUsersFile(join(dir, 'nope.json'))).to.throw(
         'does not exist (rfm users add NAME --role viewer|admin creates it)',
       );
+    });
+
+    it('updates take a lock beside the file: a held lock is a CONFLICT naming it, and nothing is written', () => {
+      const f = join(dir, 'users.json');
+      updateUsersFile(f, (u) => u.push(entry('ana', 'viewer', 'a'.repeat(43))));
+      expect(readdirSync(dir)).to.deep.equal(['users.json']); // the lock is gone
+      writeFileSync(`${f}.lock`, '');
+      expect(() => updateUsersFile(f, (u) => u.push(entry('bob', 'admin', 'b'.repeat(43))), 200)).to.throw(
+        `users file ${f} is locked by another rfm users command (${f}.lock)`,
+      );
+      expect(readUsersFile(f).map((u) => u.name)).to.deep.equal(['ana']);
     });
 
     it('People: env tokens are admin/reader; a changed file is re-read; one turned bad fails closed and is reported', () => {

@@ -62,6 +62,15 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
     expect(JSON.parse(list.stdout).users[0]).to.have.all.keys('name', 'role', 'created', 'rotated');
   });
 
+  it('four rfm users add at once: none is lost (the lock file serialises them)', async () => {
+    const names = ['p1', 'p2', 'p3', 'p4'];
+    const runs = await Promise.all(names.map((n) => rfmDist(['users', 'add', n, '--role', 'viewer'], base)));
+    for (const r of runs) expect(r.code, r.stderr).to.equal(0);
+    const list = JSON.parse((await rfmDist(['users', 'list', '--json'], base)).stdout).users.map((u: any) => u.name);
+    expect(list).to.include.members(names);
+    for (const n of names) expect((await rfmDist(['users', 'remove', n], base)).code).to.equal(0);
+  });
+
   it('duplicate name, unknown name, bad role, reserved name: clear errors with the shared exit codes', async () => {
     const dup = await rfmDist(['users', 'add', 'ana', '--role', 'admin'], base);
     expect([dup.code, dup.stderr]).to.deep.equal([

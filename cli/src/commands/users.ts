@@ -6,12 +6,11 @@ import {
   loadConfig,
   parseOrThrow,
   readUsersFile,
-  readUsersFileOrEmpty,
   RfmError,
   RoleSchema,
   type UserEntry,
   UserNameSchema,
-  writeUsersFile,
+  updateUsersFile,
 } from '@rfm/shared';
 import { emit, table } from '../output.js';
 import { newAdminToken } from './token.js';
@@ -19,7 +18,8 @@ import { newAdminToken } from './token.js';
 /**
  * `rfm users add | list | remove | rotate`: the people of the users file (RFM_USERS) and their
  * roles. A new token is printed once, alone on stdout (so `T=$(rfm users add ana --role viewer)`
- * works), and only its sha256 is stored; the file is rewritten atomically with mode 0600. A running
+ * works), and only its sha256 is stored; the file is rewritten atomically with mode 0600, under a
+ * lock file so that two commands at once cannot lose a change. A running
  * server sees every change on its next request (it re-reads the file when it changes).
  */
 interface UsersFlags {
@@ -80,15 +80,7 @@ export function registerUsersCommands(program: Command): void {
     const n = nameArg(name);
     const role = parseOrThrow(RoleSchema, o.role, 'role', '--role');
     const file = usersFile(o);
-    const list = readUsersFileOrEmpty(file);
-    if (list.some((u) => u.name === n))
-      throw new RfmError(
-        'CONFLICT',
-        `${file} already has a user "${n}" (rfm users rotate ${n} gives them a new token)`,
-        {
-          details: { name: n },
-        },
-      );
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const token = newAdminToken();
     const entry: UserEntry = {
       name: n,
@@ -97,8 +89,17 @@ export function registerUsersCommands(program: Command): void {
       created: new Date().toISOString(),
       rotated: null,
     };
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeUsersFile(file, [...list, entry]);
+    updateUsersFile(file, (list) => {
+      if (list.some((u) => u.name === n))
+        throw new RfmError(
+          'CONFLICT',
+          `${file} already has a user "${n}" (rfm users rotate ${n} gives them a new token)`,
+          {
+            details: { name: n },
+          },
+        );
+      list.push(entry);
+    });
     showToken(o, entry, token, `added ${n} (${role}) to ${file}`);
   });
 
@@ -127,11 +128,8 @@ export function registerUsersCommands(program: Command): void {
   ).action((name: string, o: UsersFlags) => {
     const n = nameArg(name);
     const file = usersFile(o);
-    const list = readUsersFile(file);
-    const i = find(list, n, file);
-    const [gone] = list.splice(i, 1);
-    writeUsersFile(file, list);
-    emit(o, { removed: publicEntry(gone!) }, () => `removed ${n} (${gone!.role}) from ${file}`);
+    const gone = updateUsersFile(file, (list) => list.splice(find(list, n, file), 1)[0]!);
+    emit(o, { removed: publicEntry(gone) }, () => `removed ${n} (${gone.role}) from ${file}`);
   });
 
   common(
@@ -142,12 +140,12 @@ export function registerUsersCommands(program: Command): void {
   ).action((name: string, o: UsersFlags) => {
     const n = nameArg(name);
     const file = usersFile(o);
-    const list = readUsersFile(file);
-    const i = find(list, n, file);
     const token = newAdminToken();
-    const entry: UserEntry = { ...list[i]!, token_sha256: hashToken(token), rotated: new Date().toISOString() };
-    list[i] = entry;
-    writeUsersFile(file, list);
+    const entry = updateUsersFile(file, (list) => {
+      const i = find(list, n, file);
+      list[i] = { ...list[i]!, token_sha256: hashToken(token), rotated: new Date().toISOString() };
+      return list[i]!;
+    });
     showToken(o, entry, token, `rotated the token of ${n} (${entry.role}) in ${file}`);
   });
 }
