@@ -107,8 +107,9 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
       ['train', SAMPLE],
       ['runs', 'delete', 'r-20261130-00000000'],
     ];
-    for (const args of writes) {
-      const r = await as(viewer, args);
+    const results = await Promise.all(writes.map((args) => as(viewer, args))); // independent refusals: at once
+    for (const [i, args] of writes.entries()) {
+      const r = results[i]!;
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(77);
       expect(r.stderr, args.join(' ')).to.include(
         'FORBIDDEN: this needs the admin role; ana is a viewer: nothing was changed',
