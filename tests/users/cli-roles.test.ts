@@ -118,7 +118,7 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
     expect(await events()).to.deep.equal(before);
   });
 
-  it('no RFM_TOKEN, or a token that is no one’s: exit 77 before anything is written', async () => {
+  it('no RFM_TOKEN or a token that is no one’s: exit 77, nothing written; a typed --actor is refused, RFM_ACTOR ignored', async () => {
     const none = await rfmDist(['models', 'promote', '2', '--reason', 'r'], base);
     expect(none.code).to.equal(77);
     expect(none.stderr).to.include('needs RFM_TOKEN, the token of a person with the admin role');
@@ -131,6 +131,14 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
     });
     expect(typed.code).to.equal(65);
     expect(typed.stderr).to.include('the token decides who acts');
+    // RFM_ACTOR from the environment (compose passes $USER) is not a typed name: ignored, the token decides
+    const envActor = await rfmDist(['models', 'describe', '1', 'env actor'], {
+      ...base,
+      RFM_TOKEN: admin,
+      RFM_ACTOR: 'ops-shell',
+    });
+    expect(envActor.code, envActor.stderr).to.equal(0);
+    expect((await events()).find((e) => e.action === 'describe')?.actor).to.equal('cli:bob');
     expect((await events()).some((e) => e.toVersion === 2 && e.alias === 'production')).to.equal(false);
   });
 

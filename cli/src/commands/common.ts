@@ -105,7 +105,8 @@ const authorized = new WeakMap<Config, string>();
  * Who is acting, checked for `need`. Without RFM_USERS: --actor, RFM_ACTOR or the OS user, as
  * always. With RFM_USERS: the person whose token is RFM_TOKEN, recorded as `cli:NAME`; no token or
  * an unknown one → UNAUTHORIZED, too low a role → FORBIDDEN naming the role (both exit 77), before
- * the registry is touched. A typed --actor naming someone else is refused, never recorded.
+ * the registry is touched. A typed --actor naming someone else is refused, never recorded; RFM_ACTOR
+ * is ignored then.
  */
 export function authorize(cfg: Config, need: Role): string {
   if (!cfg.users) {
@@ -130,10 +131,13 @@ export function authorize(cfg: Config, need: Role): string {
         details: { need, role: person.role },
       },
     );
-  if (cfg.actor !== undefined && cfg.actor !== person.name)
+  // RFM_ACTOR from the environment (compose passes $USER) is simply not used; an --actor typed on
+  // this command line that names someone else is refused rather than silently dropped
+  const typed = cfg.actor !== undefined && cfg.actor !== process.env.RFM_ACTOR ? cfg.actor : undefined;
+  if (typed !== undefined && typed !== person.name)
     throw new RfmError(
       'INVALID_INPUT',
-      `--actor/RFM_ACTOR says "${cfg.actor}" but RFM_TOKEN is ${person.name}'s: with RFM_USERS the token decides who acts; leave --actor out`,
+      `--actor says "${typed}" but RFM_TOKEN is ${person.name}'s: with RFM_USERS the token decides who acts; leave --actor out`,
     );
   const actor = `cli:${person.name}`;
   authorized.set(cfg, actor);
