@@ -7,6 +7,7 @@ import { registerServeCommands } from './commands/serve.js';
 import { registerQuickstartCommand } from './commands/quickstart.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTokenCommand } from './commands/token.js';
+import { registerUsersCommands } from './commands/users.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerScoreCommand } from './commands/score.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRunsCommands(program);
   registerQuickstartCommand(program);
   registerTokenCommand(program);
+  registerUsersCommands(program);
   return program;
 }
 

@@ -21,6 +21,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { docsRoutes } from './routes/docs.js';
 import { assetRoutes } from './ui/assets.js';
 import { SessionKeeper, type SessionSync } from './ui/session.js';
+import { peopleFor } from './middleware/people.js';
 import { uiModelRoutes } from './routes/ui-models.js';
 import { uiScoreRoutes } from './routes/ui-score.js';
 import { runsRoutes, type RunsDeps } from './routes/runs.js';
@@ -77,6 +78,10 @@ export function createApp({
       windowMs: authFailures.windowMs,
     }),
   );
+  // who may call: the users file and env tokens, read now (a bad users file stops the start) and on change
+  const people = peopleFor(config, (e) =>
+    logger.error({ err: e.message }, 'users file unreadable: its people are refused until fixed'),
+  );
   const cors = corsFor(config.corsOrigins);
   if (cors) app.use('/api', cors);
   app.use('/api/v1', predictRoutes(holder, m));
@@ -86,14 +91,14 @@ export function createApp({
   app.use(metricsRoutes(m, collectMetrics));
   app.use(docsRoutes());
   app.use('/api/v1', modelInfoRoutes(holder));
-  app.use('/api/v1', adminRoutes(writer, config.adminToken, compare));
+  app.use('/api/v1', adminRoutes(writer, people, compare));
   if (runs) app.use('/api/v1', runsRoutes({ ...runs, writer, config }));
   // web UI: static assets, predict form, file scoring, models pages and admin forms
-  const session = new SessionKeeper(config.adminToken, sessionSync);
+  const session = new SessionKeeper(people, sessionSync);
   app.use(assetRoutes());
   app.use(formRoutes(holder, session, m));
   app.use(uiScoreRoutes(holder, session, m));
-  app.use(uiModelRoutes({ holder, writer, session, adminToken: config.adminToken }));
+  app.use(uiModelRoutes({ holder, writer, session }));
   if (runs) app.use(uiRunsRoutes({ writer, session, config, runs }));
   app.use(notFound());
   app.use(errorHandler(logger));

@@ -56,8 +56,13 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   const recentCrashes: number[] = [];
 
   // admin sessions (ui/session.ts): the primary keeps the current epoch and revocations, relays
-  // every change to the other workers, and starts each new worker with the state as it is now
-  const sessions: SessionState = { epoch: randomBytes(9).toString('base64url'), revoked: [] };
+  // every change to the other workers, and starts each new worker with the state as it is now,
+  // the cookie key included: every worker (and a restarted one) accepts the sessions the others signed
+  const sessions: SessionState = {
+    epoch: randomBytes(9).toString('base64url'),
+    revoked: [],
+    key: randomBytes(32).toString('base64url'),
+  };
   const fork = (): Worker => {
     const now = Date.now() / 1000;
     sessions.revoked = sessions.revoked.filter(([, e]) => e > now);

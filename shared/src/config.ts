@@ -17,6 +17,10 @@ export const ENV_VARS = {
     'bearer token that enables admin write routes (at least 32 characters; `rfm token` prints a good one)',
   RFM_READ_TOKEN:
     'bearer token for reading scoring runs (GET /api/v1/runs…: customer-level data) without the admin token; at least 32 characters',
+  RFM_USERS:
+    'the users file: named people, their role (viewer or admin) and the sha256 of their token (`rfm users add` writes it; mode 600)',
+  RFM_TOKEN:
+    "the CLI's token when RFM_USERS is set: registry writes act as its person (admin role; a viewer may rfm score --save)",
   RFM_ACTOR: 'who is acting, recorded in registry events (default: the OS user)',
   RFM_LOG_LEVEL: 'pino log level: fatal, error, warn, info, debug, trace, silent (default info)',
   RFM_POLL_MS: 'how often the server checks the registry for alias moves, in ms (default 250)',
@@ -47,6 +51,8 @@ export const ConfigSchema = z.object({
     .string()
     .min(32, 'must be at least 32 characters (a guessable token is a way in); generate one with: rfm token')
     .optional(),
+  users: z.string().min(1).optional(),
+  token: z.string().min(1).optional(),
   actor: z.string().min(1).max(128).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   pollMs: z.coerce.number().int().min(10).max(60_000).default(250),
@@ -104,6 +110,8 @@ const FROM_ENV: Record<keyof typeof ENV_VARS, keyof Config> = {
   RFM_TF_BACKEND: 'tfBackend',
   RFM_ADMIN_TOKEN: 'adminToken',
   RFM_READ_TOKEN: 'readToken',
+  RFM_USERS: 'users',
+  RFM_TOKEN: 'token',
   RFM_ACTOR: 'actor',
   RFM_LOG_LEVEL: 'logLevel',
   RFM_POLL_MS: 'pollMs',

@@ -81,3 +81,24 @@ export {
 } from './runs.js';
 export { distanceToCentre, OUTLIER_PERCENTILE, outlierThresholds } from './outliers.js';
 export { trainingRevenue } from './revenue.js';
+export {
+  ENV_ADMIN_NAME,
+  ENV_READER_NAME,
+  hashToken,
+  type Person,
+  parseUsersFile,
+  type Role,
+  ROLES,
+  RoleSchema,
+  roleAllows,
+  type UserEntry,
+  UserNameSchema,
+} from './users.js';
+export {
+  People,
+  type PeopleOptions,
+  readUsersFile,
+  readUsersFileOrEmpty,
+  updateUsersFile,
+  writeUsersFile,
+} from './users-file.js';

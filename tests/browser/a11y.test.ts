@@ -24,8 +24,7 @@ const REPORT =
 /** Signs in through the form; lands on the models list with its "signed in" notice. */
 async function signIn(p: Page): Promise<void> {
   await p.goto('/admin?next=/models');
-  await p.getByLabel('Admin token').fill(TOKEN);
-  await p.getByLabel('Your name').fill('Ada');
+  await p.getByLabel('Your token').fill(TOKEN);
   await Promise.all([p.waitForURL(/\/models\?done=signed-in$/), p.getByRole('button', { name: 'Sign in' }).click()]);
 }
 
@@ -92,8 +91,7 @@ const PAGES: { name: string; js?: boolean; open: (p: Page) => Promise<unknown> }
     name: 'admin sign-in refused (POST /admin/login)',
     open: async (p) => {
       await p.goto('/admin');
-      await p.getByLabel('Admin token').fill('not-the-token-at-all');
-      await p.getByLabel('Your name').fill('Ada');
+      await p.getByLabel('Your token').fill('not-the-token-at-all');
       await p.getByRole('button', { name: 'Sign in' }).click();
       await p.locator('#login-error').waitFor({ timeout: 10_000 });
     },

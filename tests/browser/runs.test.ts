@@ -87,8 +87,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
 
   async function signIn(p: Page, next = '/runs/new'): Promise<void> {
     await p.goto(`/admin?next=${encodeURIComponent(next)}`);
-    await p.getByLabel('Admin token').fill(TOKEN);
-    await p.getByLabel('Your name').fill('marketing@example');
+    await p.getByLabel('Your token').fill(TOKEN);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.waitForURL((u) => u.pathname === next);
   }
@@ -119,7 +118,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(runIdOf(p)).to.equal(id);
     first = await withRegistry((r) => r.getRun(id));
     expect(first.exportName).to.equal('online_retail_2011-08.csv');
-    expect(first.createdBy).to.equal('web:marketing@example');
+    expect(first.createdBy).to.equal('web:admin');
     expect(await p.locator('#no-previous').count(), 'the first run has nothing to compare with').to.equal(1);
     // no axe audit here: axe runs as page script, which this context disables (the JS tests audit the same page)
     await screenshot(p, 'runs-first-run-nojs-desktop');
@@ -430,8 +429,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await p.waitForURL((u) => u.pathname === '/admin');
     expect(new URL(p.url()).searchParams.get('next')).to.equal('/runs/new');
     expect(await withRegistry(async (r) => (await r.listRunJobs({})).length)).to.equal(before);
-    await p.getByLabel('Admin token').fill(TOKEN);
-    await p.getByLabel('Your name').fill('marketing@example');
+    await p.getByLabel('Your token').fill(TOKEN);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.waitForURL((u) => u.pathname === '/runs/new');
     expect(await p.locator('#upload-form').count()).to.equal(1);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { loadConfig, Predictor, type ArtifactV1 } from '@rfm/shared';
+import { hashToken, loadConfig, Predictor, writeUsersFile, type ArtifactV1 } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry } from '@rfm/registry';
 import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
@@ -17,6 +17,7 @@ import { launchOrSkip, openPage, screenshot, type Watched } from './browser.js';
  */
 const MODEL = 'customer-segments';
 const TOKEN = 'browser-test-admin-token-0123456789';
+const VIEWER = 'browser-test-viewer-token-0123456789-vera';
 
 const V1 = makeArtifact({ note: 'online_retail_2011-10.csv.gz' });
 const V2 = makeArtifact({
@@ -55,6 +56,7 @@ describe('browser: the web UI in Chromium', function () {
   let server: RunningServer;
   const tmp = tempDir('rfm-browser-');
   const registry = join(tmp.dir, 'registry.db');
+  const USERS = join(tmp.dir, 'users.json');
   const open: Watched[] = [];
 
   before(async function () {
@@ -75,9 +77,14 @@ describe('browser: the web UI in Chromium', function () {
     });
     await reg.register({ modelName: MODEL, artifact: V3, actor: 'analyst@example' });
     await reg.close();
+    // a viewer of the users file, besides the env admin token (person "admin")
+    const at = new Date().toISOString();
+    writeUsersFile(USERS, [
+      { name: 'vera', role: 'viewer', token_sha256: hashToken(VIEWER), created: at, rotated: null },
+    ]);
     const config = loadConfig(
       {},
-      { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50 },
+      { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50, users: USERS },
     );
     server = await startServer({ config, logger: silentLogger() });
   });
@@ -427,12 +434,11 @@ describe('browser: the web UI in Chromium', function () {
       await p.goto('/models/customer-segments/2');
       expect(await p.locator('#promote-form').count()).to.equal(0);
       await p.getByRole('link', { name: 'Sign in as admin' }).click();
-      await p.getByLabel('Admin token').fill('not-the-token-at-all');
-      await p.getByLabel('Your name').fill('Dana');
+      await p.getByLabel('Your token').fill('not-the-token-at-all');
       await p.getByRole('button', { name: 'Sign in' }).click();
       expect(await p.locator('#login-error').textContent()).to.match(/not valid/);
       await screenshot(p, 'admin-signin-error-desktop');
-      await p.getByLabel('Admin token').fill(TOKEN);
+      await p.getByLabel('Your token').fill(TOKEN);
       await p.getByRole('button', { name: 'Sign in' }).click();
       await p.waitForURL(/\/models\/customer-segments\/2$/);
       expect(await p.locator('#promote-form').count()).to.equal(1);
@@ -447,8 +453,7 @@ describe('browser: the web UI in Chromium', function () {
       const w = await page();
       const { page: p } = w;
       await p.goto('/admin');
-      await p.getByLabel('Admin token').fill(TOKEN);
-      await p.getByLabel('Your name').fill('Dana');
+      await p.getByLabel('Your token').fill(TOKEN);
       await p.getByRole('button', { name: 'Sign in' }).click();
       await p.waitForURL(/\/models\?done=signed-in$/);
 
@@ -492,7 +497,7 @@ describe('browser: the web UI in Chromium', function () {
       expect(await p.locator('tr.is-production').getAttribute('data-version')).to.equal('2');
       expect(await p.locator('#alias-history').textContent())
         .to.include('v3 segments look wrong')
-        .and.include('web:Dana');
+        .and.include('web:admin');
       await screenshot(p, 'models-after-rollback-desktop');
       clean(w, status(422));
     });
@@ -501,8 +506,7 @@ describe('browser: the web UI in Chromium', function () {
       const w = await page();
       const { page: p } = w;
       await p.goto('/admin?next=/models/customer-segments/2');
-      await p.getByLabel('Admin token').fill(TOKEN);
-      await p.getByLabel('Your name').fill('Dana');
+      await p.getByLabel('Your token').fill(TOKEN);
       await p.getByRole('button', { name: 'Sign in' }).click();
       await p.waitForURL(/\/models\/customer-segments\/2$/);
       const target = expected(V2, 12, 4, 830.5);
@@ -529,8 +533,7 @@ describe('browser: the web UI in Chromium', function () {
       const w = await page();
       const { page: p, context } = w;
       await p.goto('/admin');
-      await p.getByLabel('Admin token').fill(TOKEN);
-      await p.getByLabel('Your name').fill('Mallory');
+      await p.getByLabel('Your token').fill(TOKEN);
       await p.getByRole('button', { name: 'Sign in' }).click();
       await p.waitForURL(/done=signed-in/);
       const cookie = (await context.cookies()).find((c) => c.name === 'rfm_admin')!;
@@ -565,6 +568,45 @@ describe('browser: the web UI in Chromium', function () {
     });
   });
 
+  it('a viewer signs in with their token: named on every page, no promote/rollback/relabel controls, a forged promote is refused', async () => {
+    const w = await page();
+    const { page: p } = w;
+    await p.goto('/admin?next=/models/customer-segments/2');
+    await p.getByLabel('Your token').fill(VIEWER);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/models\/customer-segments\/2$/);
+    expect(await p.locator('#who').textContent()).to.equal('vera (viewer)');
+    for (const form of ['#promote-form', '#relabel-form', 'form[action$="/promote"]', 'form[action$="/relabel"]'])
+      expect(await p.locator(form).count(), form).to.equal(0);
+    expect(await p.locator('#admin-hint').textContent()).to.match(/needs the admin role;\s+vera is a viewer/);
+    await p.goto('/models');
+    expect(await p.locator('#rollback-form').count()).to.equal(0);
+    await p.goto('/runs');
+    expect(await p.locator('#who').textContent()).to.equal('vera (viewer)');
+    await p.goto('/admin');
+    expect(await p.locator('#sign-out-all').count(), 'sign out everyone is an admin action').to.equal(0);
+    // the form's own token, posted by hand: the server refuses by role, production does not move
+    const csrf = await p.locator('input[name="csrf"]').first().getAttribute('value');
+    const before = await (await p.request.get('/api/v1/models/customer-segments/history?alias=production')).json();
+    const forged = await p.request.post('/models/customer-segments/3/promote', {
+      form: { csrf: csrf!, reason: 'viewer tries', force: 'on' },
+      headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
+      maxRedirects: 0,
+    });
+    expect(forged.status()).to.equal(403);
+    expect((await forged.json()).error.message).to.equal(
+      'this needs the admin role; vera is a viewer: nothing was changed',
+    );
+    const after = await (await p.request.get('/api/v1/models/customer-segments/history?alias=production')).json();
+    expect(after.events).to.deep.equal(before.events);
+    // removed from the users file: the open session stops working at the next request
+    writeUsersFile(USERS, []);
+    await p.goto('/runs');
+    await p.waitForURL(/\/admin\?next=%2Fruns$/);
+    expect(await p.locator('#login-form').count()).to.equal(1);
+    clean(w, status(403));
+  });
+
   it('admin sign-in on a phone: the form fits the screen, is usable by touch, and signs in', async () => {
     const w = await page({ phone: true });
     const { page: p, context } = w;
@@ -573,11 +615,7 @@ describe('browser: the web UI in Chromium', function () {
     const width = p.viewportSize()!.width;
     const overflow = (await p.evaluate(() => document.documentElement.scrollWidth)) - width;
     expect(overflow, 'horizontal scroll on a phone').to.be.at.most(0);
-    const controls = [
-      p.getByLabel('Admin token'),
-      p.getByLabel('Your name'),
-      p.getByRole('button', { name: 'Sign in' }),
-    ];
+    const controls = [p.getByLabel('Your token'), p.getByRole('button', { name: 'Sign in' })];
     for (const c of controls) {
       const box = (await c.boundingBox())!;
       expect(box, 'control rendered').to.not.equal(null);
@@ -587,8 +625,7 @@ describe('browser: the web UI in Chromium', function () {
     }
     await controls[0]!.tap();
     await controls[0]!.fill(TOKEN);
-    await controls[1]!.fill('Dana on a phone');
-    await controls[2]!.tap();
+    await controls[1]!.tap();
     await p.waitForURL(/\/models\/customer-segments\/2$/);
     await screenshot(p, 'admin-signed-in-phone');
     // admin forms (each carries the CSRF field) appear once signed in; waitFor throws after 5 s if none

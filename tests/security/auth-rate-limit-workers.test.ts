@@ -41,7 +41,7 @@ describe('failed-auth rate limit holds across rfm serve --workers 2', function (
     t.cleanup();
   });
 
-  it('30 wrong tokens on fresh connections: at most 10 are checked (403), the rest 429', async () => {
+  it('30 wrong tokens on fresh connections: at most 10 are checked (401), the rest 429', async () => {
     const reg = await Registry.open(registry);
     await reg.register({ modelName: 'customer-segments', artifact: makeArtifact({ seed: 1 }), actor: 'setup' });
     await reg.close();
@@ -54,9 +54,9 @@ describe('failed-auth rate limit holds across rfm serve --workers 2', function (
     const statuses: number[] = [];
     for (let i = 0; i < 30; i++)
       statuses.push(await rollback(server.url, `wrong-${i}-padding-padding-padding-padding`));
-    const checked = statuses.filter((x) => x === 403).length;
+    const checked = statuses.filter((x) => x === 401).length;
     expect(
-      statuses.every((x) => x === 403 || x === 429),
+      statuses.every((x) => x === 401 || x === 429),
       statuses.join(','),
     ).to.equal(true);
     expect(checked, statuses.join(',')).to.be.within(1, 10);

@@ -155,10 +155,10 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
       ['404 page', '/nope', { headers: { accept: 'text/html' } }, 404],
       ['401', `/api/v1/models/${MODEL}/rollback`, { method: 'POST', headers: json, body: '{}' }, 401],
       [
-        '403',
+        '401 wrong token',
         `/api/v1/models/${MODEL}/rollback`,
         { method: 'POST', headers: { ...json, authorization: 'Bearer wrong-token-wrong-token' }, body: '{}' },
-        403,
+        401,
       ],
     ];
     for (const [name, path, init, status] of cases) {

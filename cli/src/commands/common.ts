@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Config } from '@rfm/shared';
+import type { Config, Role } from '@rfm/shared';
 import { isRfmError, RfmError } from '@rfm/shared/errors';
 import type { Registry } from '@rfm/registry';
 import { resolveActor } from '../actor.js';
@@ -28,8 +28,12 @@ export function configFrom(flags: RegistryFlags & Partial<Record<keyof Config, u
   });
 }
 
-/** Open the registry, run, always close (also on error). */
+/**
+ * Open the registry read-write, run, always close (also on error). A read-write open is a write:
+ * with RFM_USERS set, RFM_TOKEN must be an admin's before anything is opened (authorize).
+ */
 export async function withRegistry<T>(cfg: Config, fn: (reg: Registry) => T | Promise<T>): Promise<T> {
+  if (!authorized.has(cfg)) authorize(cfg, 'admin');
   return run(cfg, async () => (await registryModule()).Registry.open(cfg.registry), fn);
 }
 
@@ -91,8 +95,54 @@ export async function withLocation(e: unknown, location: string): Promise<unknow
   );
 }
 
+const authorized = new WeakMap<Config, string>();
+
+/**
+ * Who is acting, checked for `need`. Without RFM_USERS: --actor, RFM_ACTOR or the OS user, as
+ * always. With RFM_USERS: the person whose token is RFM_TOKEN, recorded as `cli:NAME`; no token or
+ * an unknown one → UNAUTHORIZED, too low a role → FORBIDDEN naming the role (both exit 77), before
+ * the registry is touched. A typed --actor naming someone else is refused, never recorded; RFM_ACTOR
+ * is ignored then.
+ */
+export function authorize(cfg: Config, need: Role): string {
+  if (!cfg.users) {
+    const actor = resolveActor(cfg.actor);
+    authorized.set(cfg, actor);
+    return actor;
+  }
+  const action = need === 'admin' ? 'this command changes the registry' : 'saving a run';
+  if (!cfg.token)
+    throw new RfmError(
+      'UNAUTHORIZED',
+      `RFM_USERS is set: ${action} and needs RFM_TOKEN, the token of a person with the ${need} role`,
+    );
+  const person = new (runtime().shared.People)({ file: cfg.users }).byToken(cfg.token);
+  if (!person)
+    throw new RfmError('UNAUTHORIZED', `RFM_TOKEN is not the token of anyone in the users file ${cfg.users}`);
+  if (!runtime().shared.roleAllows(person.role, need))
+    throw new RfmError(
+      'FORBIDDEN',
+      `this needs the ${need} role; ${person.name} is a ${person.role}: nothing was changed`,
+      {
+        details: { need, role: person.role },
+      },
+    );
+  // RFM_ACTOR from the environment (compose passes $USER) is simply not used; an --actor typed on
+  // this command line that names someone else is refused rather than silently dropped
+  const typed = cfg.actor !== undefined && cfg.actor !== process.env.RFM_ACTOR ? cfg.actor : undefined;
+  if (typed !== undefined && typed !== person.name)
+    throw new RfmError(
+      'INVALID_INPUT',
+      `--actor says "${typed}" but RFM_TOKEN is ${person.name}'s: with RFM_USERS the token decides who acts; leave --actor out`,
+    );
+  const actor = `cli:${person.name}`;
+  authorized.set(cfg, actor);
+  return actor;
+}
+
+/** The actor of a write: as `authorize` found them, or checked now for the admin role. */
 export function actorOf(cfg: Config): string {
-  return resolveActor(cfg.actor);
+  return authorized.get(cfg) ?? authorize(cfg, 'admin');
 }
 
 /** A version number flag or argument (built on first use: zod is not loaded for `rfm --help`). */

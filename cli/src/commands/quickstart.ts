@@ -4,8 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RfmError } from '@rfm/shared/errors';
 import { loadsRuntime, runtime } from '../runtime.js';
-import { resolveActor } from '../actor.js';
-import { registryModule } from './common.js';
+import { authorize, registryModule } from './common.js';
 import { serveUntilSignal } from './serve.js';
 
 /** The bundled real sample export (UCI Online Retail cut), found from the package, not the cwd. */
@@ -56,6 +55,7 @@ export function registerQuickstartCommand(program: Command): void {
         await reg.close();
       }
       if (production === null) {
+        const actor = authorize(config, 'admin'); // training and promoting: with RFM_USERS, an admin's RFM_TOKEN
         const source = o.export ?? SAMPLE_EXPORT;
         if (!existsSync(source)) throw new RfmError('NOT_FOUND', `no export to train on: ${source} does not exist`);
         process.stdout.write(
@@ -67,7 +67,7 @@ export function registerQuickstartCommand(program: Command): void {
           {
             registryPath: config.registry,
             modelName: config.modelName,
-            actor: resolveActor(config.actor),
+            actor,
             description: 'quickstart on the bundled sample',
             promote: true,
             ...(config.tfBackend ? { backend: config.tfBackend } : {}),

@@ -3,7 +3,7 @@ import { RfmError } from '@rfm/shared/errors';
 import type { PRODUCTION as REGISTRY_PRODUCTION, Registry } from '@rfm/registry';
 import { emit, progress } from '../output.js';
 import { loadsRuntime, runtime } from '../runtime.js';
-import { actorOf, configFrom, versionArg, withReadRegistry, withRegistry } from './common.js';
+import { actorOf, authorize, configFrom, versionArg, withReadRegistry, withRegistry } from './common.js';
 import { addExportOptions, EXPORT_FLAG_NAMES, flagError, type ExportFlags } from './export-options.js';
 import { summaryTable } from './run-output.js';
 
@@ -83,6 +83,7 @@ export function registerScoreCommand(program: Command): void {
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: ScoreFlags) => {
       const cfg = configFrom(o);
+      if (o.save) authorize(cfg, 'viewer'); // saving a run is what a viewer may do (RFM_USERS set)
       const opts = await scoreOptions(o);
       const lib = await runsLib();
       const say = progress(o);

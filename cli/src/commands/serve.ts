@@ -95,6 +95,8 @@ export function registerServeCommands(program: Command): void {
         pollMs: o.pollMs,
         workers: o.workers,
       });
+      // a bad users file stops the start here, once, naming the file, entry and field (not in each worker)
+      if (config.users && !cluster.isWorker) new (runtime().shared.People)({ file: config.users });
       await serveWithWorkers(config);
     });
 }

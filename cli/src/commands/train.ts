@@ -211,6 +211,7 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
       },
     );
   const cfg = configFrom(o);
+  const actor = actorOf(cfg); // with RFM_USERS: an admin's RFM_TOKEN, checked before any work
   const { fit, parseColumnMapping } = await fitOptions(o);
   const { train } = await training();
   const bar = trainProgress(o);
@@ -224,7 +225,7 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
       backend: cfg.tfBackend,
       registryPath: cfg.registry,
       modelName: cfg.modelName,
-      actor: actorOf(cfg),
+      actor,
       promote: o.promote === true,
       force: o.force === true,
       ...(o.reason !== undefined ? { reason: o.reason } : {}),

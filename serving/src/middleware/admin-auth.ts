@@ -1,39 +1,18 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { RfmError } from '@rfm/shared';
-
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+import { type AuthSource, requireRole } from './people.js';
 
 /**
- * Bearer-token guard for admin writes. No token configured → 403 saying how to enable them;
- * no or malformed header → 401; wrong token → 403. Comparison is constant-time on digests, so
- * neither the token nor its length leaks through timing.
+ * Bearer-token guard for admin writes: the token must be a person with the admin role (users file
+ * or RFM_ADMIN_TOKEN). Nobody configured → 403 saying how to enable them; no header or an unknown
+ * token → 401; a viewer → 403 naming the role needed. Tokens are compared as sha256 digests in
+ * constant time (people.ts), so neither a token nor its length leaks through timing.
  */
-export function requireAdmin(token: string | undefined): RequestHandler {
-  const expected = token ? digest(token) : null;
-  return (req, res, next) => {
-    if (!expected)
-      return next(
-        new RfmError(
-          'FORBIDDEN',
-          'admin write routes are disabled: start the server with RFM_ADMIN_TOKEN set (at least 32 characters; `rfm token` prints one)' +
-            ' and send it as "Authorization: Bearer <token>"',
-        ),
-      );
-    const header = req.get('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) {
-      res.set('www-authenticate', 'Bearer realm="rfm-admin"');
-      return next(new RfmError('UNAUTHORIZED', 'admin route: send "Authorization: Bearer <token>"'));
-    }
-    if (!timingSafeEqual(digest(m[1]!), expected))
-      return next(new RfmError('FORBIDDEN', 'admin route: the bearer token is not valid'));
-    next();
-  };
-}
-
-/** Same check for code paths that are not middleware (e.g. a cookie from the web UI). */
-export function tokenMatches(token: string | undefined, candidate: string | undefined): boolean {
-  if (!token || !candidate) return false;
-  return timingSafeEqual(digest(candidate), digest(token));
+export function requireAdmin(src: AuthSource): RequestHandler {
+  return requireRole(src, 'admin', {
+    what: 'admin route',
+    realm: 'rfm-admin',
+    disabled:
+      'admin write routes are disabled: start the server with RFM_USERS (rfm users add NAME --role admin) or RFM_ADMIN_TOKEN set' +
+      ' (at least 32 characters; `rfm token` prints one) and send the token as "Authorization: Bearer <token>"',
+  });
 }

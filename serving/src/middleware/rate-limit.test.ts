@@ -33,7 +33,7 @@ describe('rate limit on failed admin authentication', function () {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams({ token, actor: 'Dana', next: '/models' }).toString(),
+      body: new URLSearchParams({ token, next: '/models' }).toString(),
     });
 
   before(async () => {
@@ -50,10 +50,10 @@ describe('rate limit on failed admin authentication', function () {
     expect(perWorkerLimit(10, 64)).to.equal(1); // at least one try per worker, or nobody could ever sign in
   });
 
-  it('10 wrong bearer tokens → 403 each; the 11th try gets 429 + Retry-After, even with the right token; predictions unaffected', async () => {
+  it('10 wrong bearer tokens → 401 each; the 11th try gets 429 + Retry-After, even with the right token; predictions unaffected', async () => {
     s = await startTestServer(t.file, { adminToken: TOKEN });
     for (let i = 0; i < 10; i++)
-      expect((await rollback(`wrong-token-${i}-padding-padding-padding`)).status).to.equal(403);
+      expect((await rollback(`wrong-token-${i}-padding-padding-padding`)).status).to.equal(401);
     const limited = await rollback('still-wrong-token-padding-padding-padding');
     expect(limited.status).to.equal(429);
     expect(Number(limited.headers.get('retry-after'))).to.be.within(60, 15 * 60);
@@ -81,14 +81,14 @@ describe('rate limit on failed admin authentication', function () {
     for (let i = 0; i < 10; i++)
       expect(
         (await rollback(`wrong-${i}-padding-padding-padding-pad`, { 'x-forwarded-for': '203.0.113.7' })).status,
-      ).to.equal(403);
+      ).to.equal(401);
     expect(
       (await rollback('wrong-again-padding-padding-padding', { 'x-forwarded-for': '203.0.113.7' })).status,
     ).to.equal(429);
     // another client behind the same proxy still has its budget
     expect(
       (await rollback('wrong-other-padding-padding-padding', { 'x-forwarded-for': '198.51.100.9' })).status,
-    ).to.equal(403);
+    ).to.equal(401);
     const ok = await signIn(TOKEN, { 'x-forwarded-for': '198.51.100.10', 'x-forwarded-proto': 'https' });
     expect(ok.status).to.equal(303);
     expect(ok.headers.get('set-cookie')).to.match(
@@ -101,7 +101,7 @@ describe('rate limit on failed admin authentication', function () {
     for (let i = 0; i < 10; i++)
       expect(
         (await rollback(`w-${i}-padding-padding-padding-padding`, { 'x-forwarded-for': `10.0.0.${i}` })).status,
-      ).to.equal(403);
+      ).to.equal(401);
     expect((await rollback('w-x-padding-padding-padding-padding', { 'x-forwarded-for': '10.0.1.1' })).status).to.equal(
       429,
     );

@@ -30,7 +30,7 @@ function presentsCredentials(req: Request): boolean {
 
 /**
  * Rate limit on failed admin authentication, per client address (with `trust proxy` configured,
- * the address the proxy reports). Only answers 401 and 403 count; a client over its budget gets
+ * the address the proxy reports). Only answers 401 and 403 count (not a 403 for a role: the token was right); a client over its budget gets
  * 429 with Retry-After for every credentialed request until the window ends, right token or not,
  * so guessing is capped at `limit` tries per window. Predictions and pages are never limited here.
  */
@@ -45,7 +45,9 @@ export function authFailureLimiter(o: { limit: number; windowMs: number }): Requ
     validate: { xForwardedForHeader: false },
     skip: (req) => !presentsCredentials(req),
     skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401 && res.statusCode !== 403,
+    // a 403 to a person the token named (a viewer asking for an admin action) is no guess: not counted
+    requestWasSuccessful: (_req, res) =>
+      res.statusCode !== 401 && !(res.statusCode === 403 && res.locals.person === undefined),
     handler: (req, res, next) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + o.windowMs) - Date.now()) / 1000));

@@ -1,43 +1,20 @@
 import type { RequestHandler } from 'express';
-import { RfmError } from '@rfm/shared';
-import { tokenMatches } from './admin-auth.js';
+import { type AuthSource, requireRole } from './people.js';
 
 /**
  * Scoring runs carry customer-level data (personal data): nothing of them is ever served
- * anonymously. Reads take the admin token or the read token (RFM_READ_TOKEN); starting,
- * cancelling and deleting runs take the admin token. No header → 401; a wrong token, or the read
- * token on a write, or no token configured at all → 403 saying why. Constant-time comparisons.
+ * anonymously. 'read' (list, status, customers, diff) and 'score' (start a run) take any named
+ * person — the viewer role; 'write' (cancel, delete) takes the admin role. No header or an unknown
+ * token → 401; a viewer on a write → 403 naming the role; nobody configured → 403 saying why.
  */
-export function requireRunsAccess(
-  tokens: { adminToken?: string | undefined; readToken?: string | undefined },
-  need: 'read' | 'write',
-): RequestHandler {
-  return (req, res, next) => {
-    if (!tokens.adminToken && !(need === 'read' && tokens.readToken))
-      return next(
-        new RfmError(
-          'FORBIDDEN',
-          need === 'read'
-            ? 'scoring runs are disabled: start the server with RFM_ADMIN_TOKEN or RFM_READ_TOKEN set (at least 32 characters) ' +
-                'and send it as "Authorization: Bearer <token>"'
-            : 'starting or deleting scoring runs needs RFM_ADMIN_TOKEN set on the server (at least 32 characters), sent as "Authorization: Bearer <token>"',
-        ),
-      );
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-    if (!m) {
-      res.set('www-authenticate', 'Bearer realm="rfm-runs"');
-      return next(new RfmError('UNAUTHORIZED', 'scoring runs: send "Authorization: Bearer <token>"'));
-    }
-    if (tokenMatches(tokens.adminToken, m[1])) return next();
-    if (tokenMatches(tokens.readToken, m[1]))
-      return need === 'read'
-        ? next()
-        : next(
-            new RfmError(
-              'FORBIDDEN',
-              'the read token only reads runs; starting, cancelling or deleting one needs the admin token',
-            ),
-          );
-    next(new RfmError('FORBIDDEN', 'scoring runs: the bearer token is not valid'));
-  };
+export function requireRunsAccess(src: AuthSource, need: 'read' | 'score' | 'write'): RequestHandler {
+  return requireRole(src, need === 'write' ? 'admin' : 'viewer', {
+    what: 'scoring runs',
+    realm: 'rfm-runs',
+    disabled:
+      need === 'write'
+        ? 'cancelling or deleting scoring runs needs a person with the admin role: start the server with RFM_USERS or RFM_ADMIN_TOKEN set'
+        : 'scoring runs are disabled: start the server with RFM_USERS, RFM_ADMIN_TOKEN or RFM_READ_TOKEN set ' +
+          '(tokens at least 32 characters) and send the token as "Authorization: Bearer <token>"',
+  });
 }

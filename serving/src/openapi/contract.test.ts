@@ -60,6 +60,7 @@ const PAGES = [
 ];
 
 const TOKEN = 'contract-admin-token-0123456789-abcdef';
+const READ = 'contract-read-token-0123456789-abcdefgh';
 const FAILED_RUN = 'r-20261130-0000fa11';
 /** the contract server takes small run uploads only, so 413 is cheap to provoke */
 const RUN_UPLOAD_CAP = 4096;
@@ -212,12 +213,12 @@ describe('API contract: documented routes, statuses and schemas against running 
     // its own (one failure per window) for the 429 every admin write can answer
     s = await startTestServer(
       t.file,
-      { adminToken: TOKEN, pollMs: 50 },
+      { adminToken: TOKEN, readToken: READ, pollMs: 50 },
       { authFailures: { limit: 10_000, windowMs: 60_000 }, runs: { maxUploadBytes: RUN_UPLOAD_CAP } },
     );
     limited = await startTestServer(t.file, { adminToken: TOKEN }, { authFailures: { limit: 1, windowMs: 60_000 } });
     empty = tempRegistry();
-    none = await startTestServer(empty.file, { adminToken: TOKEN });
+    none = await startTestServer(empty.file, {}); // nobody can sign in here: runs answer 403 "disabled"
   });
   after(async () => {
     await s.close();
@@ -379,6 +380,7 @@ describe('API contract: documented routes, statuses and schemas against running 
         [method, docPath, url, admin(body(invalid))],
         [method, docPath, url, body({})],
         [method, docPath, url, { ...body({}), token: 'wrong-token-0123456789' }],
+        [method, docPath, url, { ...body({}), token: READ }], // a viewer: 403 naming the admin role
         // the second failure from this address on the one-failure server: 429 (the first is a 403)
         [method, docPath, url, { ...body({}), token: 'wrong-token-0123456789' }, limited.url],
         [method, docPath, url, { ...body({}), token: 'wrong-token-0123456789' }, limited.url],
@@ -422,6 +424,13 @@ describe('API contract: documented routes, statuses and schemas against running 
       cases.push(
         [method, docPath, url, opts],
         [method, docPath, url, { ...opts, token: 'wrong-token-0123456789' }],
+        [
+          method,
+          docPath,
+          url,
+          { ...opts, token: method === 'DELETE' ? READ : TOKEN },
+          method === 'DELETE' ? undefined : none.url,
+        ],
         [method, docPath, url, { ...opts, token: 'wrong-token-0123456789' }, limited.url],
         [method, docPath, url, { ...opts, token: 'wrong-token-0123456789' }, limited.url],
       );

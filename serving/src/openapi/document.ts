@@ -287,12 +287,18 @@ const adminErrors = {
     }),
   },
   401: {
-    description: 'No bearer token',
-    body: errorBody({ none: { value: err('UNAUTHORIZED', 'admin route: send "Authorization: Bearer <token>"') } }),
+    description: 'No bearer token, or a token that is no one’s (users file, RFM_ADMIN_TOKEN, RFM_READ_TOKEN)',
+    body: errorBody({
+      none: { value: err('UNAUTHORIZED', 'admin route: send "Authorization: Bearer <token>"') },
+      wrong: { value: err('UNAUTHORIZED', 'admin route: the bearer token is not valid') },
+    }),
   },
   403: {
-    description: 'Wrong token, or admin routes disabled',
-    body: errorBody({ wrong: { value: err('FORBIDDEN', 'admin route: the bearer token is not valid') } }),
+    description:
+      'The token is a person without the admin role (a viewer): nothing changes; or nobody can sign in to this server',
+    body: errorBody({
+      viewer: { value: err('FORBIDDEN', 'this needs the admin role; ana is a viewer: nothing was changed') },
+    }),
   },
   404: noSuchModel,
   429: {
@@ -316,12 +322,26 @@ const adminErrors = {
 /** What every scoring-runs route can answer about its token (runs carry customer-level data). */
 const runAuthErrors = {
   401: {
-    description: 'No bearer token',
-    body: errorBody({ none: { value: err('UNAUTHORIZED', 'scoring runs: send "Authorization: Bearer <token>"') } }),
+    description: 'No bearer token, or a token that is no one’s',
+    body: errorBody({
+      none: { value: err('UNAUTHORIZED', 'scoring runs: send "Authorization: Bearer <token>"') },
+      wrong: { value: err('UNAUTHORIZED', 'scoring runs: the bearer token is not valid') },
+    }),
   },
   403: {
-    description: 'Wrong token, the read token on a write, or no token configured on the server',
-    body: errorBody({ wrong: { value: err('FORBIDDEN', 'scoring runs: the bearer token is not valid') } }),
+    description:
+      'A viewer cancelling or deleting a run (the admin role is needed), or nobody can sign in to this server ' +
+      '(no RFM_USERS, RFM_ADMIN_TOKEN or RFM_READ_TOKEN)',
+    body: errorBody({
+      viewer: { value: err('FORBIDDEN', 'this needs the admin role; ana is a viewer: nothing was changed') },
+      disabled: {
+        value: err(
+          'FORBIDDEN',
+          'scoring runs are disabled: start the server with RFM_USERS, RFM_ADMIN_TOKEN or RFM_READ_TOKEN set ' +
+            '(tokens at least 32 characters) and send the token as "Authorization: Bearer <token>"',
+        ),
+      },
+    }),
   },
   429: adminErrors[429],
 };
@@ -718,7 +738,7 @@ export const OPERATIONS: OperationDoc[] = [
                 {
                   id: 7,
                   at: '2026-11-25T10:00:00.000Z',
-                  actor: 'ana',
+                  actor: 'api:ana',
                   action: 'promote',
                   alias: 'production',
                   fromVersion: 1,
@@ -760,7 +780,7 @@ export const OPERATIONS: OperationDoc[] = [
     paramExamples: [{ name: 'customer-segments', v: '2' }],
     request: json(PromoteBody, {
       plain: { value: { reason: 'November export' } },
-      forced: { value: { reason: 'campaign deadline', force: true, actor: 'ana' } },
+      forced: { value: { reason: 'campaign deadline', force: true } },
     }),
     responses: {
       ...adminErrors,
@@ -959,7 +979,7 @@ export const OPERATIONS: OperationDoc[] = [
       'The body is the transaction export itself (CSV, CSV.gz or Parquet; the format is told by its bytes) or multipart/form-data with a `file` ' +
       'field (the options may then also be fields). It is read with exactly training’s import rules and scored with the chosen version ' +
       '(default production). Answers 202 with the run id and `Location` at once; the run executes off the request path, one at a time per ' +
-      'server, and `GET /api/v1/runs/{id}` follows it. `save=false` keeps only the summary. Admin token only.',
+      'server, and `GET /api/v1/runs/{id}` follows it. `save=false` keeps only the summary. Any person (viewer or admin); the job records `api:NAME`.',
     query: StartRunQuery,
     request: {
       contentType: 'text/csv',
@@ -1032,8 +1052,7 @@ export const OPERATIONS: OperationDoc[] = [
     tag: 'Runs',
     admin: true,
     summary: 'List scoring runs',
-    description:
-      'Newest first, with their state; `?model=` keeps one model’s. Admin token or read token (RFM_READ_TOKEN).',
+    description: 'Newest first, with their state; `?model=` keeps one model’s. Any person (viewer or admin).',
     query: z.object({ model: NameParam.optional() }),
     responses: {
       200: {
@@ -1073,7 +1092,7 @@ export const OPERATIONS: OperationDoc[] = [
     tag: 'Runs',
     admin: true,
     summary: 'A run’s state, progress and (when done) its summary',
-    description: 'Any worker answers for a run another executes. Admin token or read token.',
+    description: 'Any worker answers for a run another executes. Any person (viewer or admin).',
     params: z.object({ id: RunIdParam }),
     paramExamples: [{ id: 'r-20261130-00000000' }],
     responses: {
@@ -1114,7 +1133,7 @@ export const OPERATIONS: OperationDoc[] = [
     description:
       'Streams `cid, recency, frequency, monetary, r_score, f_score, m_score, cluster, segment, distance, outlier, previous_segment, ' +
       'segment_since` (previous segment and since when from the model’s earlier saved runs). `Accept: application/x-ndjson` gives JSON lines. ' +
-      '`?segment=` keeps one segment (its name or catalogue key). Admin token or read token.',
+      '`?segment=` keeps one segment (its name or catalogue key). Any person (viewer or admin).',
     params: z.object({ id: RunIdParam }),
     query: CustomersQuery,
     paramExamples: [{ id: 'r-20261130-00000000' }],
@@ -1147,7 +1166,7 @@ export const OPERATIONS: OperationDoc[] = [
     summary: 'Who moved between segments since another run',
     description:
       'The transition matrix from `?against=` (default: the model’s previous saved run) to this run: customers and revenue per (from, to) pair, ' +
-      'customers who appeared and disappeared; segments matched by catalogue key across versions. Admin token or read token.',
+      'customers who appeared and disappeared; segments matched by catalogue key across versions. Any person (viewer or admin).',
     params: z.object({ id: RunIdParam }),
     query: DiffQuery,
     paramExamples: [{ id: 'r-20261130-00000000' }],
@@ -1170,7 +1189,7 @@ export const OPERATIONS: OperationDoc[] = [
     summary: 'Cancel a run, or delete a saved one',
     description:
       'A queued or running run is cancelled (202; the executing worker stops it within a poll, nothing is saved); a saved run is deleted (200, ' +
-      'an event in the audit trail). Admin token only.',
+      'an event in the audit trail naming `api:NAME`). The admin role only.',
     params: z.object({ id: RunIdParam }),
     paramExamples: [{ id: 'r-20261130-00000000' }],
     responses: {
@@ -1311,7 +1330,9 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
   const bearer = registry.registerComponent('securitySchemes', 'adminToken', {
     type: 'http',
     scheme: 'bearer',
-    description: 'RFM_ADMIN_TOKEN of the server',
+    description:
+      'A person’s token: one from `rfm users add` (users file RFM_USERS; role viewer or admin), or RFM_ADMIN_TOKEN ' +
+      '(admin "admin") or RFM_READ_TOKEN (viewer "reader"). Admin routes need the admin role.',
   });
   for (const op of OPERATIONS) {
     const req: Record<string, unknown> = {};
@@ -1352,7 +1373,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31['generateDocum
       { name: 'Admin', description: 'Move aliases and edit versions (bearer token)' },
       {
         name: 'Runs',
-        description: 'Score whole exports in the background; customers and migrations (admin or read token)',
+        description: 'Score whole exports in the background; customers and migrations (a viewer or an admin token)',
       },
       { name: 'Operations', description: 'Health, readiness, metrics, this document' },
     ],

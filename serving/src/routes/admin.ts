@@ -1,9 +1,10 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ALIAS_PATTERN, isRfmError, MODEL_NAME_PATTERN, parseOrThrow, RfmError, VERSION_PATTERN } from '@rfm/shared';
 import { PRODUCTION, versionSummary } from '@rfm/registry';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
+import { type AuthSource, personOf } from '../middleware/people.js';
 import { optionalJsonBody } from '../middleware/json-body.js';
 import { COMPARE_RETRY_AFTER_S, type CompareService } from '../compare-service.js';
 
@@ -21,7 +22,15 @@ export const AliasParam = z
   .regex(ALIAS_PATTERN, { error: 'alias: a lowercase letter then up to 31 of a-z, 0-9, _ or -' });
 const ReasonText = z.string().max(500, { error: 'reason must be at most 500 characters' });
 const Reason = ReasonText.optional();
-const Actor = z.string().min(1).max(128, { error: 'actor must be at most 128 characters' }).optional();
+/** Accepted for older clients only when it is the token's own person: the token decides who acted. */
+const Actor = z
+  .string()
+  .min(1)
+  .max(128, { error: 'actor must be at most 128 characters' })
+  .describe(
+    'optional; if given it must be the name of the token’s person (the audit trail records api:NAME from the token)',
+  )
+  .optional();
 
 export const PromoteBody = z.strictObject({
   reason: Reason,
@@ -66,16 +75,27 @@ function body<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
 }
 const param = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> =>
   parseOrThrow(schema, value, what, what);
-/** Who did it and why, for the registry's event: the body's actor, or the caller's address. */
-const byOf = (req: Request, b: { actor?: string | undefined; reason?: string | undefined }) => ({
-  actor: b.actor ?? `api:${req.ip ?? 'unknown'}`,
-  reason: b.reason ?? '',
-});
+/**
+ * Who did it and why, for the registry's event: the person the bearer token belongs to (`api:NAME`).
+ * A body `actor` naming someone else is refused rather than recorded or silently dropped.
+ */
+const byOf = (res: Response, b: { actor?: string | undefined; reason?: string | undefined }) => {
+  const name = personOf(res).name;
+  if (b.actor !== undefined && b.actor !== name)
+    throw new RfmError(
+      'INVALID_INPUT',
+      `actor: the token belongs to ${name}; leave actor out (it is taken from the token)`,
+      {
+        issues: [{ path: 'actor', message: `the token belongs to ${name}`, found: b.actor.slice(0, 80) }],
+      },
+    );
+  return { actor: `api:${name}`, reason: b.reason ?? '' };
+};
 
-export function adminRoutes(writer: RegistryWriter, adminToken: string | undefined, compare: CompareService): Router {
+export function adminRoutes(writer: RegistryWriter, people: AuthSource, compare: CompareService): Router {
   const r = Router();
   r.use('/models', ...optionalJsonBody('64kb'));
-  const auth = requireAdmin(adminToken);
+  const auth = requireAdmin(people);
   const reg = () => writer.get();
   const rd = () => writer.reader(); // public reads never open the registry read-write
 
@@ -128,7 +148,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const move = await (await reg()).promote(
       param(NameParam, req.params.name, 'name'),
       param(VersionParam, req.params.v, 'version'),
-      { ...byOf(req, b), force: b.force === true },
+      { ...byOf(res, b), force: b.force === true },
     );
     res.json(move);
   });
@@ -137,7 +157,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const b = body(RollbackBody, req);
     res.json(
       await (await reg()).rollback(param(NameParam, req.params.name, 'name'), {
-        ...byOf(req, b),
+        ...byOf(res, b),
         alias: b.alias ?? PRODUCTION,
       }),
     );
@@ -147,7 +167,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const b = body(AliasBody, req);
     const alias = param(AliasParam, req.params.alias, 'alias');
     const name = param(NameParam, req.params.name, 'name');
-    const move = await (await reg()).setAlias(name, alias, b.version, byOf(req, b)); // production: policy-checked promote
+    const move = await (await reg()).setAlias(name, alias, b.version, byOf(res, b)); // production: policy-checked promote
     res.json(move);
   });
 
@@ -157,7 +177,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
       await (await reg()).deleteAlias(
         param(NameParam, req.params.name, 'name'),
         param(AliasParam, req.params.alias, 'alias'),
-        byOf(req, b),
+        byOf(res, b),
       ),
     );
   });
@@ -170,7 +190,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
         param(VersionParam, req.params.v, 'version'),
         b.cluster,
         b.name,
-        byOf(req, b),
+        byOf(res, b),
       ),
     );
   });
@@ -180,7 +200,7 @@ export function adminRoutes(writer: RegistryWriter, adminToken: string | undefin
     const rec = await (await reg()).archive(
       param(NameParam, req.params.name, 'name'),
       param(VersionParam, req.params.v, 'version'),
-      byOf(req, b),
+      byOf(res, b),
     );
     res.json({ version: rec.version, status: rec.status });
   });

@@ -28,7 +28,10 @@ function noBodyOrForm(req: Request): boolean {
 /** GET / and POST /: the staff form, validated by the same schema as the JSON API. */
 export function formRoutes(holder: ModelHolder, session?: SessionKeeper, metrics?: ServingMetrics): Router {
   const router = Router();
-  const adminOf = (req: Request) => session?.read(req)?.actor ?? null;
+  const adminOf = (req: Request) => {
+    const s = session?.read(req);
+    return s ? `${s.actor} (${s.role})` : null;
+  };
 
   router.get('/', (req, res) => {
     const model = holder.current;

@@ -6,6 +6,7 @@ import { newRunId, PRODUCTION, type RunJob, type RunRecord } from '@rfm/registry
 import { EXPORT_ROLES, isRfmError, parseOrThrow, RfmError, RUN_ID_PATTERN, type Config } from '@rfm/shared';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireRunsAccess } from '../middleware/runs-auth.js';
+import { apiActor } from '../middleware/people.js';
 import { AliasParam, NameParam, VersionParam } from './admin.js';
 import type { RunIdentity } from '../runs/identity.js';
 import type { RunQueue } from '../runs/run-queue.js';
@@ -125,17 +126,19 @@ function savedJson(r: RunRecord): Record<string, unknown> {
  * Scoring runs over HTTP (issue 11): POST an export, get 202 and a run id; the run executes in
  * the background (run-queue.ts) while GET reports its progress; a saved run's customers stream
  * as CSV or JSON lines, and two runs' migration is one GET. Customer-level data: every route
- * needs a token (middleware/runs-auth.ts), and nothing here logs a customer.
+ * needs a named person's token (middleware/runs-auth.ts): a viewer reads and starts runs, an admin
+ * also cancels and deletes them; nothing here logs a customer.
  */
 export function runsRoutes(d: RunsDeps): Router {
   const r = Router();
   const read = requireRunsAccess(d.config, 'read');
+  const score = requireRunsAccess(d.config, 'score');
   const write = requireRunsAccess(d.config, 'write');
   const slots = new UploadSlots(2, RUNS_RETRY_AFTER_S);
   const maxBytes = d.maxUploadBytes ?? RUN_UPLOAD_MAX_BYTES;
   const param = <S extends z.ZodType>(s: S, v: unknown, what: string): z.output<S> => parseOrThrow(s, v, what, what);
 
-  r.post('/runs', write, async (req, res) => {
+  r.post('/runs', score, async (req, res) => {
     const release = slots.tryAcquire();
     if (!release) {
       res.set('retry-after', String(RUNS_RETRY_AFTER_S));
@@ -207,7 +210,7 @@ export function runsRoutes(d: RunsDeps): Router {
         model,
         version,
         alias: q.alias ?? null,
-        createdBy: `api:${req.ip ?? 'unknown'}`,
+        createdBy: apiActor(res),
         serverId: d.identity.serverId,
         save: q.save ?? true,
         options: { read, exportName },
@@ -324,7 +327,7 @@ export function runsRoutes(d: RunsDeps): Router {
       return;
     }
     try {
-      await reg.deleteRun(id, `api:${req.ip ?? 'unknown'}`);
+      await reg.deleteRun(id, apiActor(res));
     } catch (e) {
       if (isRfmError(e) && e.code === 'NOT_FOUND')
         throw job

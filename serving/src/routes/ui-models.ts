@@ -12,7 +12,6 @@ import type { z } from 'zod';
 import { PRODUCTION, type Registry } from '@rfm/registry';
 import type { ModelHolder } from '../model-holder.js';
 import type { RegistryWriter } from '../registry-writer.js';
-import { tokenMatches } from '../middleware/admin-auth.js';
 import { FormReason, RelabelForm } from './admin.js';
 import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
 import { CHART_NAMES, chartFor, segmentMapChart, type ChartName } from '@rfm/charts';
@@ -36,7 +35,6 @@ export interface UiDeps {
   holder: ModelHolder;
   writer: RegistryWriter;
   session: SessionKeeper;
-  adminToken: string | undefined;
 }
 
 function target(req: Request): { name: string; version: number } {
@@ -54,7 +52,8 @@ function modelName(req: Request): string {
 }
 
 const shortRev = (revision: string) => createHash('sha256').update(revision).digest('hex').slice(0, 12);
-const adminView = (s: AdminSession | null): AdminView | null => (s ? { actor: s.actor, csrf: s.csrf } : null);
+const adminView = (s: AdminSession | null): AdminView | null =>
+  s ? { actor: s.actor, role: s.role, csrf: s.csrf } : null;
 const actorOf = (s: AdminSession) => `web:${s.actor}`;
 
 /** A local path to return to after signing in (never another site). */
@@ -83,6 +82,8 @@ const DONE: Record<string, (q: Record<string, unknown>, v?: number) => string> =
       ? `Production rolled back to v${q.to}.`
       : 'Production rolled back.',
   'signed-in': () => 'Signed in. Admin actions are now shown on each version.',
+  'signed-in-viewer': () =>
+    'Signed in as a viewer: runs and their customer lists are open to you; changing models needs the admin role.',
 };
 
 /** Why a rollback passed over versions (the registry's SkippedTarget reasons), carried in the redirect. */
@@ -112,7 +113,7 @@ function doneNotice(req: Request, version?: number): Notice | undefined {
   return { kind: items.length ? 'warn' : 'ok', text: d(q, version), ...(items.length ? { items } : {}) };
 }
 
-export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): Router {
+export function uiModelRoutes({ holder, writer, session }: UiDeps): Router {
   const router = Router();
   const reg = (): Promise<Registry> => writer.get();
   const rd = (): Promise<Registry> => writer.reader(); // public pages never open the registry read-write
@@ -267,21 +268,22 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
     );
   });
 
+  // the person is whoever the token belongs to (users file or env token): never a name typed here
   router.post('/admin/login', form, (req, res) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
     const next = safeNext(b.next);
-    const actor = typeof b.actor === 'string' ? b.actor.trim().slice(0, 64) : '';
     const fail = (status: number, error: string) =>
       html(res)
         .status(status)
-        .send(renderAdminPage({ enabled: session.enabled, admin: null, next, error, name: actor }));
-    if (!session.enabled) return fail(403, 'Admin actions are off on this server.');
+        .send(renderAdminPage({ enabled: session.enabled, admin: null, next, error }));
+    if (!session.enabled) return fail(403, 'Sign-in is off on this server.');
     if (!sameOrigin(req)) return fail(403, 'This sign-in form did not come from this site.');
-    if (!tokenMatches(adminToken, typeof b.token === 'string' ? b.token : undefined))
-      return fail(401, 'That admin token is not valid.');
-    if (!actor) return fail(400, 'Please give your name: it is recorded with every action you take.');
-    session.start(req, res, actor);
-    res.redirect(303, next === '/models' ? '/models?done=signed-in' : next);
+    const token = typeof b.token === 'string' ? b.token.trim() : '';
+    const person = token && token.length <= 200 ? session.personFor(token) : null;
+    if (!person) return fail(401, 'That token is not valid.');
+    session.start(req, res, person);
+    const done = person.role === 'admin' ? 'signed-in' : 'signed-in-viewer';
+    res.redirect(303, next === '/models' ? `/models?done=${done}` : next);
   });
 
   router.post('/admin/logout', form, (req, res) => {
@@ -294,7 +296,7 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
 
   // "sign out everyone": a new session epoch, relayed to every worker; each session's cookie is void
   router.post('/admin/logout-all', form, (req, res) => {
-    requireAdminForm(req);
+    requireAdminForm(req); // an admin action: a viewer gets 403 naming the role
     session.signOutEveryone();
     session.end(req, res);
     res.redirect(303, '/');
@@ -302,17 +304,26 @@ export function uiModelRoutes({ holder, writer, session, adminToken }: UiDeps): 
 
   // ---- admin actions ---------------------------------------------------------------------------
 
-  /** The signed-in admin posting a form from this site, or an error page. */
+  /** The signed-in admin posting a form from this site, or an error page (403 naming the role for a viewer). */
   function requireAdminForm(req: Request): AdminSession {
     if (!session.enabled)
-      throw new RfmError('FORBIDDEN', 'admin actions are off on this server: start it with RFM_ADMIN_TOKEN set');
+      throw new RfmError(
+        'FORBIDDEN',
+        'admin actions are off on this server: start it with RFM_USERS or RFM_ADMIN_TOKEN set',
+      );
     const s = session.read(req);
-    if (!s) throw new RfmError('UNAUTHORIZED', 'your admin session has ended: sign in again at /admin');
+    if (!s) throw new RfmError('UNAUTHORIZED', 'your session has ended: sign in again at /admin');
     if (!sameOrigin(req) || !session.csrfOk(s, (req.body as Record<string, unknown> | undefined)?.csrf))
       throw new RfmError(
         'FORBIDDEN',
         'this form did not come from this site or has expired; reload the page and try again',
       );
+    if (s.role !== 'admin') {
+      if (req.res) req.res.locals.person = { name: s.actor, role: s.role }; // a refusal by role, not a failed sign-in
+      throw new RfmError('FORBIDDEN', `this needs the admin role; ${s.actor} is a ${s.role}: nothing was changed`, {
+        details: { need: 'admin', role: s.role },
+      });
+    }
     return s;
   }
 

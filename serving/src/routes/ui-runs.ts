@@ -27,7 +27,7 @@ import {
   type ExportRole,
 } from '@rfm/shared';
 import type { RegistryWriter } from '../registry-writer.js';
-import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
+import { mayCancel, sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
 import type { AdminView } from '../views/models-page.js';
 import {
   renderMappingPage,
@@ -49,9 +49,10 @@ import { MAX_QUEUED_RUNS, receiveMultipart, RunIdParam, StartRunQuery, streamChu
 
 /**
  * The marketer's pages over scoring runs (issue 12): list, upload, progress, one run's results and
- * its customer lists as CSV. Customer-level data, so every route needs the signed-in session (the
- * admin sign-in until named users exist); anyone else is sent to sign in before anything is read.
- * Runs start through the same job table and queue as POST /api/v1/runs.
+ * its customer lists as CSV. Customer-level data, so every route needs a signed-in person (a viewer
+ * is enough: scoring exports and downloading lists is what the role is for); anyone else is sent to
+ * sign in before anything is read. Cancelling takes the admin role, or being the person who started
+ * the run. Runs start through the same job table and queue as POST /api/v1/runs.
  */
 export interface UiRunsDeps {
   writer: RegistryWriter;
@@ -125,7 +126,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
   const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
   const maxBytes = d.runs.maxUploadBytes ?? RUN_UPLOAD_MAX_BYTES;
   const html = (res: Response, status = 200) => res.status(status).type('html').set('cache-control', 'no-store');
-  const view = (s: AdminSession): AdminView => ({ actor: s.actor, csrf: s.csrf });
+  const view = (s: AdminSession): AdminView => ({ actor: s.actor, role: s.role, csrf: s.csrf });
 
   /** The signed-in session, or a redirect to sign in that returns here (null: answered). */
   function signedIn(req: Request, res: Response): AdminSession | null {
@@ -405,6 +406,16 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     const reg = await d.writer.get();
     const job = await jobOf(reg, id);
     if (!job) throw new RfmError('NOT_FOUND', `no running run "${id}"`);
+    if (!mayCancel(s, job)) {
+      res.locals.person = { name: s.actor, role: s.role }; // a refusal by role, not a failed sign-in
+      throw new RfmError(
+        'FORBIDDEN',
+        `cancelling another person's run needs the admin role; ${s.actor} is a ${s.role}`,
+        {
+          details: { need: 'admin', role: s.role },
+        },
+      );
+    }
     if (job.state === 'queued' || job.state === 'running') await reg.requestRunCancel(id);
     d.runs.queue.kick();
     res.redirect(303, runHref(id));

@@ -36,7 +36,7 @@ export function uiScoreRoutes(
       renderFormPage({
         model,
         ...(model ? {} : { noModelReason: holder.notReadyReason }),
-        admin: session.read(req)?.actor ?? null,
+        admin: ((s) => (s ? `${s.actor} (${s.role})` : null))(session.read(req)),
         fileError: { message: e.message, problems: e.issues.map((i) => `${i.path}: ${i.message}`) },
       }),
     );

@@ -166,13 +166,17 @@ export async function postJson(
   return { status: res.status, headers: res.headers, json };
 }
 
-/** Sign in to the admin pages over HTTP as `actor`; returns the session cookie (`rfm_admin=…`). */
-export async function adminSignIn(url: string, token: string, actor: string): Promise<string> {
+/**
+ * Sign in to the web pages over HTTP with `token`; returns the session cookie (`rfm_admin=…`). The
+ * person is whoever the token belongs to (RFM_ADMIN_TOKEN: `admin`); a third argument, the typed
+ * name of older call sites, is ignored as the server ignores it.
+ */
+export async function adminSignIn(url: string, token: string, _typedName?: string): Promise<string> {
   const r = await fetch(`${url}/admin/login`, {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token, actor, next: '/models' }).toString(),
+    body: new URLSearchParams({ token, next: '/models' }).toString(),
   });
   if (r.status !== 303) throw new Error(`sign-in answered ${r.status}, expected 303`);
   const cookie = /^(rfm_admin=[^;]+)/.exec(r.headers.get('set-cookie') ?? '')?.[1];

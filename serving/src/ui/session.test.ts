@@ -1,5 +1,9 @@
 import { expect } from 'chai';
 import type { Request, Response } from 'express';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashToken, People, writeUsersFile } from '@rfm/shared';
 import { COOKIE, readCookie, SECURE_COOKIE, sameOrigin, SessionKeeper, type SessionChange } from './session.js';
 
 /** Just enough of express's req/res for the session keeper. */
@@ -13,29 +17,31 @@ function fakeRes(): Response & { cookies: string[] } {
 }
 const TOKEN = 'a-token-of-at-least-16-chars-padded-to-32+';
 
-function signIn(keeper: SessionKeeper, secure = false) {
+const env = { adminToken: TOKEN };
+
+function signIn(keeper: SessionKeeper, secure = false, token = TOKEN) {
   const res = fakeRes();
-  const s = keeper.start(fakeReq({}, secure), res, 'Dana');
+  const s = keeper.start(fakeReq({}, secure), res, keeper.personFor(token)!);
   const value = /^rfm_admin=([^;]*)/.exec(res.cookies[0]!)![1]!;
   return { s, value, header: res.cookies[0]! };
 }
 
 describe('web UI admin session', () => {
   it('is a signed cookie: HttpOnly, SameSite=Strict, Path=/, 8 h; Secure only over https; never the token', () => {
-    const k = new SessionKeeper(TOKEN);
+    const k = new SessionKeeper(env);
     const { header, value } = signIn(k);
     expect(header).to.match(/^rfm_admin=[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/);
     expect(value).to.not.include(TOKEN);
     expect(Buffer.from(value.split('.')[0]!, 'base64url').toString()).to.not.include(TOKEN);
     const secure = fakeRes();
-    k.start(fakeReq({}, true), secure, 'Dana');
+    k.start(fakeReq({}, true), secure, k.personFor(TOKEN)!);
     expect(secure.cookies[0]).to.match(
       /^__Host-rfm_admin=[^;]+; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict; Secure$/,
     );
   });
 
   it('reads back a valid session with its CSRF token; any tampering, another token or expiry → none', () => {
-    const k = new SessionKeeper(TOKEN);
+    const k = new SessionKeeper(env);
     const { s, value } = signIn(k);
     const back = k.read(fakeReq({ cookie: `other=1; ${COOKIE}=${value}` }))!;
     expect(back).to.deep.equal(s);
@@ -46,10 +52,9 @@ describe('web UI admin session', () => {
     const forged = Buffer.from(JSON.stringify({ a: 'Mallory', e: 9_999_999_999, n: 'x' })).toString('base64url');
     expect(k.read(fakeReq({ cookie: `${COOKIE}=${forged}.${sig}` }))).to.equal(null);
     expect(k.read(fakeReq({ cookie: `${COOKIE}=${payload}.${sig!.slice(1)}` }))).to.equal(null);
-    expect(new SessionKeeper('another-token-16-chars-long').read(fakeReq({ cookie: `${COOKIE}=${value}` }))).to.equal(
-      null,
-    );
-    expect(new SessionKeeper(undefined).read(fakeReq({ cookie: `${COOKIE}=${value}` }))).to.equal(null);
+    // another server (another key), or one where nobody called admin can sign in, refuses it
+    expect(new SessionKeeper(env).read(fakeReq({ cookie: `${COOKIE}=${value}` }))).to.equal(null);
+    expect(new SessionKeeper({}).read(fakeReq({ cookie: `${COOKIE}=${value}` }))).to.equal(null);
     const realNow = Date.now;
     try {
       Date.now = () => realNow() + 9 * 3600 * 1000;
@@ -59,16 +64,17 @@ describe('web UI admin session', () => {
     }
   });
 
-  it('sign-out clears the cookie; no admin token means no sessions at all', () => {
-    const k = new SessionKeeper(TOKEN);
+  it('sign-out clears the cookie; nobody configured means no sessions at all', () => {
+    const k = new SessionKeeper(env);
     const res = fakeRes();
     k.end(fakeReq(), res);
     expect(res.cookies[0]).to.match(/^rfm_admin=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/);
-    expect(new SessionKeeper(undefined).enabled).to.equal(false);
+    expect(new SessionKeeper({}).enabled).to.equal(false);
+    expect(new SessionKeeper({ readToken: 'r'.repeat(32) }).enabled).to.equal(true);
   });
 
   it('sign-out is real: the signed-out cookie, replayed, is refused; other sessions stay', () => {
-    const k = new SessionKeeper(TOKEN);
+    const k = new SessionKeeper(env);
     const a = signIn(k);
     const b = signIn(k);
     k.end(fakeReq({ cookie: `${COOKIE}=${a.value}` }), fakeRes());
@@ -77,7 +83,7 @@ describe('web UI admin session', () => {
   });
 
   it('"sign out everyone" voids every session issued before it; new sign-ins work', () => {
-    const k = new SessionKeeper(TOKEN);
+    const k = new SessionKeeper(env);
     const sessions = Array.from({ length: 5 }, () => signIn(k));
     k.signOutEveryone();
     for (const s of sessions) expect(k.read(fakeReq({ cookie: `${COOKIE}=${s.value}` }))).to.equal(null);
@@ -89,7 +95,7 @@ describe('web UI admin session', () => {
     // the relay the cluster primary performs (cluster.ts): every change goes to every other keeper
     const listeners: ((c: SessionChange) => void)[] = [];
     const link = (i: number) => ({
-      initial: { epoch: 'shared-epoch', revoked: [] },
+      initial: { epoch: 'shared-epoch', revoked: [], key: 'shared-key-from-the-primary' },
       publish: (c: SessionChange) => {
         for (const [j, f] of listeners.entries()) if (j !== i) f(c);
       },
@@ -97,8 +103,8 @@ describe('web UI admin session', () => {
         listeners[i] = f;
       },
     });
-    const w1 = new SessionKeeper(TOKEN, link(0));
-    const w2 = new SessionKeeper(TOKEN, link(1));
+    const w1 = new SessionKeeper(env, link(0));
+    const w2 = new SessionKeeper(env, link(1));
     const s = signIn(w1);
     expect(w2.read(fakeReq({ cookie: `${COOKIE}=${s.value}` })), 'a session works on every worker').to.not.equal(null);
     w2.end(fakeReq({ cookie: `${COOKIE}=${s.value}` }), fakeRes());
@@ -110,16 +116,46 @@ describe('web UI admin session', () => {
     w1.signOutEveryone();
     expect(w2.read(fakeReq({ cookie: `${COOKIE}=${t.value}` }))).to.equal(null);
     // a worker started later gets the state as it is now
-    const w3 = new SessionKeeper(TOKEN, { ...link(2), initial: w1.state() });
+    const w3 = new SessionKeeper(env, { ...link(2), initial: w1.state() });
     const u = signIn(w1);
     expect(w3.read(fakeReq({ cookie: `${COOKIE}=${u.value}` }))).to.not.equal(null);
   });
 
   it('over https only the __Host- cookie counts; a plain rfm_admin (planted by a sibling host) is ignored', () => {
-    const k = new SessionKeeper(TOKEN);
+    const k = new SessionKeeper(env);
     const { value } = signIn(k);
     expect(k.read(fakeReq({ cookie: `${COOKIE}=${value}` }, true))).to.equal(null);
     expect(k.read(fakeReq({ cookie: `${SECURE_COOKIE}=${value}` }, true))).to.not.equal(null);
+  });
+
+  it('the cookie names a person of the users file: role read on every request; removed or rotated → no session', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rfm-session-'));
+    try {
+      const file = join(dir, 'users.json');
+      const [ana, bob] = ['ana-token-'.padEnd(43, 'a'), 'bob-token-'.padEnd(43, 'b')];
+      const at = new Date().toISOString();
+      const entry = (name: string, role: 'viewer' | 'admin', token: string) => ({
+        name,
+        role,
+        token_sha256: hashToken(token),
+        created: at,
+        rotated: null,
+      });
+      writeUsersFile(file, [entry('ana', 'viewer', ana), entry('bob', 'admin', bob)]);
+      const k = new SessionKeeper(new People({ file }));
+      const a = signIn(k, false, ana);
+      const b = signIn(k, false, bob);
+      expect(a.s).to.include({ actor: 'ana', role: 'viewer' });
+      expect(Buffer.from(a.value.split('.')[0]!, 'base64url').toString()).to.not.include(hashToken(ana));
+      expect(k.read(fakeReq({ cookie: `${COOKIE}=${b.value}` }))).to.include({ actor: 'bob', role: 'admin' });
+      // bob's token rotated, ana removed: both sessions end without a restart
+      writeUsersFile(file, [entry('bob', 'admin', 'bob-new-token-'.padEnd(43, 'c'))]);
+      expect(k.read(fakeReq({ cookie: `${COOKIE}=${a.value}` })), 'removed').to.equal(null);
+      expect(k.read(fakeReq({ cookie: `${COOKIE}=${b.value}` })), 'rotated').to.equal(null);
+      expect(k.personFor(bob), 'old token').to.equal(null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('origin check: Sec-Fetch-Site must say same-origin; else a non-null Origin must be this host', () => {

@@ -1,17 +1,23 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
+import type { Person, Role } from '@rfm/shared';
+import { type AuthSource, peopleFor } from '../middleware/people.js';
 
 /**
- * The web UI's admin session: a signed cookie plus a little server-side state, so sign-out really ends it.
+ * The web UI's session: a signed cookie naming a person, plus a little server-side state, so
+ * sign-out really ends it.
  *
- * After a person types the admin token (checked with `tokenMatches`), the server sets
- * `rfm_admin = base64url(JSON {actor, expires, nonce}) "." HMAC-SHA256(key, payload)`, where the
- * key is derived from RFM_ADMIN_TOKEN. The cookie never holds the token itself; it is HttpOnly
- * (no script can read it), SameSite=Strict (never sent on a cross-site request), Path=/, expires
- * after 8 hours, and is Secure whenever the request came over https (on plain-http localhost a
- * Secure cookie would be dropped, so it is not set there). Because the key comes from the token,
- * every worker and every replica accepts the same session, and changing the token signs everyone
- * out.
+ * After a person types their token (resolved to a named person with a role by the users
+ * directory, middleware/people.ts), the server sets
+ * `rfm_admin = base64url(JSON {name, token key, expires, nonce, epoch}) "." HMAC-SHA256(key, payload)`,
+ * where the key is random per server start (shared by every worker through the cluster primary).
+ * The cookie never holds the token itself; it is HttpOnly (no script can read it), SameSite=Strict
+ * (never sent on a cross-site request), Path=/, expires after 8 hours, and is Secure whenever the
+ * request came over https (on plain-http localhost a Secure cookie would be dropped, so it is not
+ * set there). Every request looks the person up again by name: once `rfm users remove NAME` has
+ * taken them out of the users file, or `rfm users rotate NAME` has changed their token (the cookie's
+ * token key is the first 16 hex digits of the token's sha256), their session stops working. Their
+ * role is read then too, never from the cookie.
  *
  * Server-side state makes sign-out real: a signed-out session's nonce is revoked (kept until the
  * cookie would have expired anyway), and "sign out everyone" replaces the session epoch every
@@ -35,6 +41,8 @@ export const SECURE_COOKIE = '__Host-rfm_admin';
 /** Session state shared between processes: the current epoch and revoked nonces (with their expiry). */
 export interface SessionState {
   epoch: string;
+  /** the cookie signing key (base64url), random per start; absent: each process makes its own */
+  key?: string;
   revoked: [nonce: string, expires: number][];
 }
 export type SessionChange = { op: 'revoke'; nonce: string; expires: number } | { op: 'epoch'; epoch: string };
@@ -47,8 +55,10 @@ export interface SessionSync {
 }
 const TTL_S = 8 * 60 * 60;
 
+/** A signed-in person (the name is kept as `actor`, what pages and the audit trail use). */
 export interface AdminSession {
   actor: string;
+  role: Role;
   expires: number;
   nonce: string;
   csrf: string;
@@ -57,12 +67,15 @@ export interface AdminSession {
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 export class SessionKeeper {
-  private readonly key: Buffer | null;
+  private readonly key: Buffer;
+  private readonly people: ReturnType<typeof peopleFor>;
   private epoch: string;
   private readonly revoked = new Map<string, number>();
   private readonly sync: SessionSync | undefined;
-  constructor(adminToken: string | undefined, sync?: SessionSync) {
-    this.key = adminToken ? createHmac('sha256', adminToken).update('rfm-ui-session-v1').digest() : null;
+  constructor(people: AuthSource, sync?: SessionSync) {
+    this.people = peopleFor(people);
+    const secret = sync?.initial?.key ? Buffer.from(sync.initial.key, 'base64url') : randomBytes(32);
+    this.key = createHmac('sha256', secret).update('rfm-ui-session-v2').digest();
     this.sync = sync;
     this.epoch = sync?.initial?.epoch ?? newEpoch();
     for (const [n, e] of sync?.initial?.revoked ?? []) this.revoked.set(n, e);
@@ -72,7 +85,11 @@ export class SessionKeeper {
   /** The state a newly started process should begin with. */
   state(): SessionState {
     this.prune();
-    return { epoch: this.epoch, revoked: [...this.revoked] };
+    return {
+      epoch: this.epoch,
+      revoked: [...this.revoked],
+      ...(this.sync?.initial?.key ? { key: this.sync.initial.key } : {}),
+    };
   }
 
   private apply(c: SessionChange): void {
@@ -97,18 +114,22 @@ export class SessionKeeper {
     this.change({ op: 'epoch', epoch: newEpoch() });
   }
 
-  /** false when the server has no admin token: the UI then offers no admin actions at all. */
+  /** false when nobody can sign in (no users file, no env token): the UI then offers no sign-in at all. */
   get enabled(): boolean {
-    return this.key !== null;
+    return this.people.anyone;
+  }
+
+  /** The person holding `token` (the sign-in form), or null. */
+  personFor(token: string): Person | null {
+    return this.people.byToken(token);
   }
 
   private mac(data: string): string {
-    return createHmac('sha256', this.key!).update(data).digest('base64url');
+    return createHmac('sha256', this.key).update(data).digest('base64url');
   }
 
-  /** The valid session this request carries, or null. */
+  /** The valid session this request carries (its person still in the users file, same token), or null. */
   read(req: Request): AdminSession | null {
-    if (!this.key) return null;
     // over https only the __Host- cookie counts: a plain one may have been planted by a sibling host
     const raw = readCookie(req.headers.cookie, req.secure ? SECURE_COOKIE : COOKIE);
     if (!raw) return null;
@@ -124,20 +145,22 @@ export class SessionKeeper {
     } catch {
       return null;
     }
-    const o = p as { a?: unknown; e?: unknown; n?: unknown; p?: unknown };
+    const o = p as { a?: unknown; k?: unknown; e?: unknown; n?: unknown; p?: unknown };
     if (typeof o.a !== 'string' || typeof o.e !== 'number' || typeof o.n !== 'string') return null;
     if (o.e * 1000 <= Date.now()) return null;
     if (o.p !== this.epoch || this.revoked.has(o.n)) return null; // signed out (this one, or everyone)
-    return { actor: o.a, expires: o.e, nonce: o.n, csrf: this.mac(`csrf:${o.n}`) };
+    const person = this.people.byName(o.a);
+    if (!person || person.key !== o.k) return null; // removed from the users file, or their token rotated
+    return { actor: person.name, role: person.role, expires: o.e, nonce: o.n, csrf: this.mac(`csrf:${o.n}`) };
   }
 
-  /** Start a session for `actor` (the token has already been checked). */
-  start(req: Request, res: Response, actor: string): AdminSession {
+  /** Start a session for `person` (their token has just been checked). */
+  start(req: Request, res: Response, person: Person): AdminSession {
     const nonce = randomBytes(16).toString('base64url');
     const expires = Math.floor(Date.now() / 1000) + TTL_S;
-    const payload = b64(JSON.stringify({ a: actor, e: expires, n: nonce, p: this.epoch }));
+    const payload = b64(JSON.stringify({ a: person.name, k: person.key, e: expires, n: nonce, p: this.epoch }));
     res.append('set-cookie', serialize(`${payload}.${this.mac(payload)}`, TTL_S, req.secure));
-    return { actor, expires, nonce, csrf: this.mac(`csrf:${nonce}`) };
+    return { actor: person.name, role: person.role, expires, nonce, csrf: this.mac(`csrf:${nonce}`) };
   }
 
   /** Sign out: the browser drops the cookie, and the server refuses it even if it is replayed. */
@@ -198,4 +221,9 @@ export function sameOrigin(req: Request): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether this person may cancel this run: an admin, or whoever started it (from the web or the API). */
+export function mayCancel(s: { actor: string; role: Role }, job: { createdBy: string }): boolean {
+  return s.role === 'admin' || job.createdBy === `web:${s.actor}` || job.createdBy === `api:${s.actor}`;
 }

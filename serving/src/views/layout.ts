@@ -22,7 +22,7 @@ export interface PageOptions {
   body: SafeHtml;
   /** which navigation entry is the current page */
   nav?: NavKey;
-  /** who is signed in as admin (shown in the bar), if anyone */
+  /** who is signed in, e.g. "ana (viewer)" (shown in the bar), if anyone */
   admin?: string | null;
   /** reload the page every n seconds when scripts are off (a run's status page; with scripts, rfm.js polls) */
   refreshSeconds?: number;
@@ -47,7 +47,7 @@ ${o.refreshSeconds ? html`<noscript><meta http-equiv="refresh" content="${o.refr
 <nav class="main" aria-label="Main"><ul>${NAV.map(
     (n) =>
       html`<li><a href="${n.href}"${o.nav === n.key ? raw(' aria-current="page"') : ''}>${
-        n.key === 'admin' ? (o.admin ? 'Admin (signed in)' : 'Admin sign-in') : n.label
+        n.key === 'admin' ? (o.admin ? html`Signed in: <span id="who">${o.admin}</span>` : 'Sign in') : n.label
       }</a></li>`,
   )}</ul></nav>
 ${o.badge ? html`<span class="badge" id="model-badge">${o.badge}</span>` : ''}

@@ -1,4 +1,4 @@
-import { trainingRevenue, type ArtifactV1 } from '@rfm/shared';
+import { trainingRevenue, type ArtifactV1, type Role } from '@rfm/shared';
 import { type EventRecord, PRODUCTION, type RuleResult, type VersionRecord } from '@rfm/registry';
 import { html, raw, type SafeHtml } from './html.js';
 import { page } from './layout.js';
@@ -14,10 +14,17 @@ export interface Notice {
   items?: string[];
 }
 
+/** The signed-in person as pages need them: name, role, and the form token of their session. */
 export interface AdminView {
   actor: string;
+  role: Role;
   csrf: string;
 }
+
+/** Promote, roll back, relabel and "sign out everyone" are shown to admins only. */
+const isAdmin = (a: AdminView | null | undefined): boolean => a?.role === 'admin';
+/** "ana (viewer)": who is signed in, for the top bar. */
+export const whoLabel = (a: AdminView | null | undefined): string | null => (a ? `${a.actor} (${a.role})` : null);
 
 const enc = encodeURIComponent;
 export const versionHref = (name: string, v: number) => `/models/${enc(name)}/${v}`;
@@ -121,12 +128,14 @@ ${
 }
 ${o.models.map((m) => modelSection(m, o))}
 ${
-  !o.admin
-    ? html`<p class="small muted">${
-        o.adminEnabled
-          ? html`Promote, roll back or relabel: <a href="/admin?next=/models">sign in as
+  !isAdmin(o.admin)
+    ? html`<p class="small muted" id="admin-hint">${
+        o.admin
+          ? `Promoting, rolling back and renaming segments need the admin role; ${o.admin.actor} is a ${o.admin.role}.`
+          : o.adminEnabled
+            ? html`Promote, roll back or relabel: <a href="/admin?next=/models">sign in as
 admin</a>.`
-          : 'Admin actions are off on this server (start it with RFM_ADMIN_TOKEN to enable them).'
+            : 'Admin actions are off on this server (start it with RFM_USERS or RFM_ADMIN_TOKEN to enable them).'
       }</p>`
     : ''
 }`;
@@ -134,7 +143,7 @@ admin</a>.`
     title: 'Models',
     body,
     nav: 'models',
-    admin: o.admin?.actor ?? null,
+    admin: whoLabel(o.admin),
     badge: o.serving ? `Serving ${o.serving.modelName} v${o.serving.version}` : 'No model active',
   });
 }
@@ -177,7 +186,7 @@ ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}</p>
 <th scope="col" class="num"><abbr title="Davies–Bouldin index: lower is better">Davies–Bouldin</abbr></th>
 <th scope="col" class="num"><abbr title="Calinski–Harabasz index: higher is better">Calinski–H.</abbr></th></tr></thead>
 <tbody>${rows}</tbody></table></div>
-${o.admin && m.production !== null ? rollbackForm(m.name, o.admin) : ''}
+${isAdmin(o.admin) && m.production !== null ? rollbackForm(m.name, o.admin!) : ''}
 <h3>Alias history</h3>
 ${historyTable(moves.slice(0, 30), `Latest alias moves of ${m.name}, newest first`, 'alias-history')}
 </section>`;
@@ -276,12 +285,15 @@ ${isProd ? html`<p><strong>This version is in production.</strong></p>` : ''}
 </section>
 </div>
 ${
-  o.admin
+  isAdmin(o.admin)
     ? adminActions(o, base)
-    : o.adminEnabled
-      ? html`<p class="small muted"><a href="/admin?next=${enc(base)}">Sign in as admin</a> to promote
+    : o.admin
+      ? html`<p class="small muted" id="admin-hint">Promoting this version or renaming its segments needs the admin role;
+${o.admin.actor} is a ${o.admin.role}.</p>`
+      : o.adminEnabled
+        ? html`<p class="small muted"><a href="/admin?next=${enc(base)}">Sign in as admin</a> to promote
 this version or rename its segments.</p>`
-      : ''
+        : ''
 }
 ${a ? segmentsSection(a, base, rev) : ''}
 ${runsSection(o)}
@@ -293,7 +305,7 @@ ${historyTable(o.history, `Alias moves and relabels involving v${r.version}, new
     title: `${r.modelName} v${r.version}`,
     body,
     nav: 'models',
-    admin: o.admin?.actor ?? null,
+    admin: whoLabel(o.admin),
     badge: o.production === null ? 'No production version' : `Production: v${o.production}`,
   });
 }
@@ -451,44 +463,48 @@ export interface AdminPageOptions {
   admin: AdminView | null;
   next: string;
   error?: string;
-  name?: string;
 }
 
 export function renderAdminPage(o: AdminPageOptions): string {
   let body: SafeHtml;
   if (!o.enabled) {
     body = html`<h1>Admin</h1><div class="notice notice-warn" role="status" id="admin-disabled">${[
-      html`Admin actions are off on this server. `,
-      html`Start it with <code>RFM_ADMIN_TOKEN</code> set (at least 32 characters; <code>rfm token</code> prints one) `,
-      html`to promote, roll back and rename segments from this page.`,
+      html`Sign-in is off on this server. `,
+      html`Start it with <code>RFM_USERS</code> (people added with <code>rfm users add</code>) or <code>RFM_ADMIN_TOKEN</code> set `,
+      html`to open runs and to promote, roll back and rename segments from these pages.`,
     ]}</div>`;
   } else if (o.admin) {
     body = html`<h1>Admin</h1>
 <div class="notice notice-ok" role="status" id="signed-in">${[
-      html`Signed in as <strong>${o.admin.actor}</strong>. `,
-      html`Promote, roll back and rename segments on the <a href="/models">models page</a>.`,
+      html`Signed in as <strong id="signed-in-name">${o.admin.actor}</strong>, role <strong id="signed-in-role">${o.admin.role}</strong>. `,
+      isAdmin(o.admin)
+        ? html`Promote, roll back and rename segments on the <a href="/models">models page</a>.`
+        : html`Open <a href="/runs">scoring runs</a> and their customer lists; changing models needs the admin role.`,
     ]}</div>
 <form method="post" action="/admin/logout">${csrfField(o.admin)}<button type="submit" class="secondary" id="sign-out">Sign out</button></form>
-<form method="post" action="/admin/logout-all">${csrfField(o.admin)}${[
-      html`<button type="submit" class="secondary" id="sign-out-all">Sign out everyone</button> `,
-      html`<span class="small muted">ends every admin session on this server, yours included</span>`,
-    ]}</form>`;
+${
+  isAdmin(o.admin)
+    ? html`<form method="post" action="/admin/logout-all">${csrfField(o.admin!)}${[
+        html`<button type="submit" class="secondary" id="sign-out-all">Sign out everyone</button> `,
+        html`<span class="small muted">ends every session on this server, yours included</span>`,
+      ]}</form>`
+    : ''
+}`;
   } else {
-    body = html`<h1>Admin sign-in</h1>
-<p class="lead">Promoting a version, rolling back and renaming segments need the server's admin token (<code>RFM_ADMIN_TOKEN</code>).</p>
+    body = html`<h1>Sign in</h1>
+<p class="lead">Sign in with your own token (from <code>rfm users add</code>): scoring runs need a viewer or an admin;
+promoting a version, rolling back and renaming segments need an admin. Your name comes with the token.</p>
 ${o.error ? html`<div class="notice notice-err" role="alert" id="login-error">${o.error}</div>` : ''}
 <form class="card" method="post" action="/admin/login" id="login-form">
 <input type="hidden" name="next" value="${o.next}">
 <div class="grid">
-<div class="field"><label for="token">Admin token</label>
+<div class="field"><label for="token">Your token</label>
 <input id="token" name="token" type="password" required autocomplete="current-password"
 aria-describedby="token-hint"${o.error ? raw(' aria-invalid="true"') : ''}>
 <p class="hint" id="token-hint">Kept only on the server; your browser gets a signed session cookie for 8 hours.</p></div>
-<div class="field"><label for="actor">Your name <span class="opt">(for the audit trail)</span></label>
-<input id="actor" name="actor" maxlength="64" required autocomplete="name" value="${o.name ?? ''}"></div>
 </div>
 <div class="actions"><button type="submit" id="sign-in">Sign in</button></div>
 </form>`;
   }
-  return page({ title: 'Admin', body, nav: 'admin', admin: o.admin?.actor ?? null });
+  return page({ title: 'Admin', body, nav: 'admin', admin: whoLabel(o.admin) });
 }

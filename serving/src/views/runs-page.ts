@@ -6,7 +6,8 @@ import { sharesAlt, sharesHeight } from '@rfm/charts';
 import { html, raw, type SafeHtml } from './html.js';
 import { page } from './layout.js';
 import { fmtNumber } from '../ui/explain.js';
-import { versionHref, type AdminView, type Notice } from './models-page.js';
+import { versionHref, whoLabel, type AdminView, type Notice } from './models-page.js';
+import { mayCancel } from '../ui/session.js';
 
 /**
  * The marketer's pages (issue 12): saved scoring runs and running jobs (/runs), one run's segments,
@@ -75,7 +76,7 @@ ${
       )}</tbody></table></div>`
     : html`<p class="muted" id="no-runs">No export has been scored yet.</p>`
 }`;
-  return page({ title: 'Scoring runs', body, nav: 'runs', admin: o.admin.actor });
+  return page({ title: 'Scoring runs', body, nav: 'runs', admin: whoLabel(o.admin) });
 }
 
 // ---- /runs/new -----------------------------------------------------------------------------
@@ -128,7 +129,7 @@ ${err('model')}</div>
 </div>
 <div class="actions"><button type="submit" id="upload">Upload and segment</button></div>
 </form>`;
-  return page({ title: 'Segment an export', body, nav: 'runs', admin: o.admin.actor });
+  return page({ title: 'Segment an export', body, nav: 'runs', admin: whoLabel(o.admin) });
 }
 
 // ---- /runs/new, step 2: which column is which --------------------------------------------------
@@ -191,7 +192,7 @@ ${o.values.version ? html`<input type="hidden" name="version" value="${o.values.
 <div class="grid">${EXPORT_ROLES.map(field)}</div>
 <div class="actions"><button type="submit" id="map-columns">Use these columns and segment</button></div>
 </form>`;
-  return page({ title: 'Which column is which?', body, nav: 'runs', admin: o.admin.actor });
+  return page({ title: 'Which column is which?', body, nav: 'runs', admin: whoLabel(o.admin) });
 }
 
 // ---- a run still going (or one that ended without a saved result) --------------------------
@@ -211,8 +212,12 @@ ${
 <span id="run-rows">${fmtNumber(j.rowsRead)}</span> rows read</label>
 <progress id="run-progress" max="100" value="${pctDone}">${pctDone}%</progress> <span id="run-percent" aria-hidden="true">${pctDone}%</span>
 <p class="small muted" id="refresh-hint">This page refreshes itself every 2 seconds and opens the result when the run is done.</p>
-<form method="post" action="${runHref(j.id)}/cancel" id="cancel-form">${csrfField(admin)}
+${
+  mayCancel(admin, j)
+    ? html`<form method="post" action="${runHref(j.id)}/cancel" id="cancel-form">${csrfField(admin)}
 <button type="submit" class="secondary" id="cancel-run">Cancel this run</button></form>`
+    : ''
+}`
     : j.state === 'failed'
       ? html`<div class="notice notice-err" role="alert" id="run-error"><p>${j.error ?? 'The run failed.'}</p></div>
 <p>Nothing was saved. <a href="/runs/new">Upload another export</a>.</p>`
@@ -225,7 +230,7 @@ ${
     title: `Run ${j.id}`,
     body,
     nav: 'runs',
-    admin: admin.actor,
+    admin: whoLabel(admin),
     ...(active ? { refreshSeconds: 2 } : {}),
   });
 }
@@ -286,7 +291,7 @@ ${notice(o.notice)}
 </section>
 ${segmentSection(r, summary, base)}
 ${movementSection(o.diff, base)}`;
-  return page({ title: `Run ${r.id}`, body, nav: 'runs', admin: o.admin.actor });
+  return page({ title: `Run ${r.id}`, body, nav: 'runs', admin: whoLabel(o.admin) });
 }
 
 function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string): SafeHtml {
