@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { loadsRuntime } from '../runtime.js';
+import { loadsRuntime, runtime } from '../runtime.js';
 import { emit } from '../output.js';
-import { loadConfig } from '@rfm/shared';
 import { authorize, registryModule } from './common.js';
 
 export function registerRegistryCommands(program: Command): void {
@@ -16,7 +15,7 @@ export function registerRegistryCommands(program: Command): void {
     .argument('<to>', 'destination (must be empty): a SQLite file or a postgres:// URL')
     .option('--json', 'print one JSON object for machines')
     .action(async (from: string, to: string, o: { json?: boolean }) => {
-      authorize(loadConfig(process.env), 'admin'); // it writes a whole registry: with RFM_USERS, an admin's RFM_TOKEN
+      authorize(runtime().shared.loadConfig(process.env), 'admin'); // it writes a whole registry: with RFM_USERS, an admin's RFM_TOKEN
       const { copyRegistry, parseLocation, redactUrl } = await registryModule();
       const show = (l: string) => {
         const loc = parseLocation(l);
