@@ -5,12 +5,10 @@ import { Registry } from '@rfm/registry';
 import { BACKENDS, rejects, sql, withRawDb } from '@rfm/registry/testing';
 import { makeArtifact } from '@rfm/shared/testing';
 import { CustomerIndexCache } from './customer-index.js';
-import { decodeCustomers, encodeCustomers } from './encoding.js';
+import { decodeCustomers } from './encoding.js';
 import { eraseFromRuns, withoutCustomer } from './erase.js';
 import { loadSavedRun } from './saved.js';
-import { summarize } from './summary.js';
-import { customers } from './test-support/index.js';
-import type { ScoredCustomers } from './types.js';
+import { customers, savedRunInput } from './test-support/index.js';
 
 const M = 'customer-segments';
 const GONE = 'cust-ERASE-ME-7731';
@@ -20,34 +18,6 @@ const SEGMENTS = [
   { cluster: 1, key: 'at_risk' as const, name: 'At risk' },
   { cluster: 2, key: 'hibernating' as const, name: 'Hibernating' },
 ];
-
-function runInput(c: ScoredCustomers, snapshotDate: string) {
-  const facts = {
-    exportName: `${snapshotDate}.csv`,
-    exportSha256: 'b'.repeat(64),
-    snapshotDate,
-    rowsRead: 40,
-    rowsDropped: {},
-    customers: c.cid.length,
-    frequencyBasis: 'invoices',
-    modelName: M,
-    version: 1,
-  };
-  return {
-    modelName: M,
-    version: 1,
-    exportName: facts.exportName,
-    exportSha256: facts.exportSha256,
-    snapshotDate,
-    rowsRead: facts.rowsRead,
-    rowsDropped: {},
-    customers: c.cid.length,
-    summary: summarize(c, SEGMENTS),
-    facts,
-    customersBlob: encodeCustomers(c),
-    customersEncoding: 'rfm-customers-v1',
-  };
-}
 
 /** Every value of every table, blobs decoded the ways the registry stores them: where does `needle` occur? */
 async function findEverywhere(location: string, needle: string): Promise<string[]> {
@@ -111,7 +81,9 @@ for (const backend of BACKENDS)
         runIds = [];
         for (const [i, date] of ['2026-01-31', '2026-02-28', '2026-03-31'].entries()) {
           await new Promise((r) => setTimeout(r, 5)); // distinct created_at: retention orders by it
-          runIds.push((await reg.saveRun(runInput(customers([...IDS], clusters[i]!), date), 'tester')).id);
+          runIds.push(
+            (await reg.saveRun(savedRunInput(customers([...IDS], clusters[i]!), date, SEGMENTS, M), 'tester')).id,
+          );
         }
         // a finished job whose error message quoted the customer (an export value)
         await reg.createRunJob({
