@@ -8,6 +8,7 @@ import { registerPredictCommand } from './commands/predict.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerRunsCommands } from './commands/runs.js';
+import { registerCustomersCommands } from './commands/customers.js';
 import { registerScoreCommand } from './commands/score.js';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPredictCommand(program);
   registerScoreCommand(program);
   registerRunsCommands(program);
+  registerCustomersCommands(program);
   registerQuickstartCommand(program);
   registerTokenCommand(program);
   return program;

@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { CustomerIndexCache, eraseFromRuns, type CustomerLookup } from '@rfm/runs';
-import { parseOrThrow, RfmError, type Config } from '@rfm/shared';
+import { CustomerIdSchema, parseOrThrow, RfmError, type Config } from '@rfm/shared';
 import { optionalJsonBody } from '../middleware/json-body.js';
 import { requireRunsAccess } from '../middleware/runs-auth.js';
 import type { RegistryWriter } from '../registry-writer.js';
@@ -14,13 +14,7 @@ import { NameParam } from './admin.js';
  * every request, so a run saved, deleted or rewritten by an erasure in any process shows at once.
  * Messages never repeat the customer id (error logs are not the place for personal data).
  */
-// printable, no control characters: what an export's customer column can hold, bounded
-export const CustomerIdParam = z
-  .string()
-  .min(1, { error: 'customer id: 1–256 characters' })
-  .max(256, { error: 'customer id: 1–256 characters' })
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'customer id: no control characters' });
+export const CustomerIdParam = CustomerIdSchema;
 export const LookupQuery = z.strictObject({ model: NameParam.optional() });
 export const ForgetBody = z.strictObject({
   reason: z.string().max(500, { error: 'reason must be at most 500 characters' }).optional(),
