@@ -150,6 +150,16 @@ try {
     const first = await fetch(`${server.url}/api/v1/customers/${cidOf(12345)}`, { headers });
     await first.text();
     console.log(`first request (builds the server's index): ${ms(performance.now() - t0)} → ${first.status}`);
+    // the same server's cheapest route, sent the same way: what any request costs on this machine now
+    const base: number[] = [];
+    for (let i = 0; i < Math.min(REQUESTS, 1000); i++) {
+      const a = performance.now();
+      await (await fetch(`${server.url}/healthz`)).arrayBuffer();
+      base.push(performance.now() - a);
+    }
+    console.log(
+      `baseline GET /healthz, ${base.length} sequential: p50 ${ms(pct(base, 50))}, p99 ${ms(pct(base, 99))}; load average ${loadAverage()}`,
+    );
     const lat: number[] = [];
     let found = 0;
     for (let i = 0; i < REQUESTS; i++) {
