@@ -1,6 +1,6 @@
 import type { RunRewriter } from '@rfm/registry';
 import { RfmError } from '@rfm/shared';
-import { CUSTOMERS_ENCODING, decodeCustomers, encodeCustomers } from './encoding.js';
+import { CUSTOMERS_ENCODING, decodeCustomersAsync, encodeCustomers } from './encoding.js';
 import { summarize } from './summary.js';
 import type { ScoredCustomers } from './types.js';
 
@@ -36,10 +36,11 @@ export function withoutCustomer(c: ScoredCustomers, cid: string): ScoredCustomer
  * the per-segment summary recomputed from what is left, so a run's names and numbers agree.
  */
 export function eraseFromRuns(cid: string): RunRewriter {
-  return ({ id, encoding, blob, summary }) => {
+  // inflating on the thread pool: a server erasing keeps answering between runs' decodes
+  return async ({ id, encoding, blob, summary }) => {
     if (encoding !== CUSTOMERS_ENCODING)
       throw new RfmError('REGISTRY_ERROR', `saved run ${id} uses an unknown customers encoding ${encoding}`);
-    const kept = withoutCustomer(decodeCustomers(blob), cid);
+    const kept = withoutCustomer(await decodeCustomersAsync(blob), cid);
     if (!kept) return null;
     const segments = summary.map((s) => ({ cluster: s.cluster, key: s.key, name: s.segment }));
     return { blob: encodeCustomers(kept), customers: kept.cid.length, summary: summarize(kept, segments) };
