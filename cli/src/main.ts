@@ -10,6 +10,7 @@ import { registerTokenCommand } from './commands/token.js';
 import { registerUsersCommands } from './commands/users.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerRunsCommands } from './commands/runs.js';
+import { registerCustomersCommands } from './commands/customers.js';
 import { registerScoreCommand } from './commands/score.js';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerPredictCommand(program);
   registerScoreCommand(program);
   registerRunsCommands(program);
+  registerCustomersCommands(program);
   registerQuickstartCommand(program);
   registerTokenCommand(program);
   registerUsersCommands(program);

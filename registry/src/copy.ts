@@ -69,6 +69,8 @@ const TABLES = [
   'aliases',
   'events',
   'runs',
+  // the erasure key: a copy still recognises people erased before it
+  'registry_secrets',
 ] as const;
 
 /**

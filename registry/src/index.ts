@@ -15,6 +15,14 @@ export { compareVersions, type VersionComparison } from './compare.js';
 export { pendingExport } from './transfer.js';
 export { copyRegistry, type CopyReport } from './copy.js';
 export { newRunId, type NewRun, type RunRecord } from './runs.js';
+export {
+  ERASE_ACTION,
+  type ErasureResult,
+  type RewrittenRun,
+  type RunRewriter,
+  type RunToRewrite,
+} from './erasure.js';
+export { JOBS_DEFAULT_DAYS, type RunsGcOptions, type RunsGcResult } from './retention.js';
 export { versionSummary } from './summary.js';
 export {
   FINAL_STATES,

@@ -167,9 +167,11 @@ describe('registry (sqlite only)', () => {
       'model_state',
       'models',
       'policies',
+      'registry_secrets',
       'reports',
       'run_jobs',
       'runs',
+      'runs_state',
       'tags',
       'versions',
     ]);

@@ -6,6 +6,7 @@ import { lockModel, moveAlias, checkServable } from './aliases.js';
 import { loadModel, loadVerifiedArtifact } from './artifacts.js';
 import { compareVersions, type VersionComparison } from './compare.js';
 import { history } from './events.js';
+import { eraseCustomer, type ErasureResult, type RunRewriter } from './erasure.js';
 import { decodeFeatures, FEATURES_ENCODING, type TrainingFeatures } from './features-blob.js';
 import * as life from './lifecycle.js';
 import { parseLocation, type RegistryLocation } from './location.js';
@@ -23,6 +24,7 @@ import {
 } from './records.js';
 import { prepareRegistration, registerPrepared } from './register.js';
 import * as jobs from './run-jobs.js';
+import { gcRuns, type RunsGcOptions, type RunsGcResult } from './retention.js';
 import { rollback, type SkippedTarget } from './rollback.js';
 import * as runs from './runs.js';
 import type { NewRun, RunRecord } from './runs.js';
@@ -352,6 +354,55 @@ export class Registry {
   /** Delete a saved run; its `run_delete` event stays in the audit trail. */
   async deleteRun(id: string, actor: string): Promise<RunRecord> {
     return this.write((trx) => runs.deleteRun(trx, id, actor));
+  }
+
+  /**
+   * Changes whenever any saved run was saved, deleted or rewritten (a counter bumped by triggers
+   * on runs, both back ends): what a customer-lookup index checks, one primary-key read, per request.
+   */
+  async runsStateToken(): Promise<string> {
+    return this.read(async (db) => {
+      const row = await db.selectFrom('runs_state').select('token').where('id', '=', 1).executeTakeFirst();
+      return String(row?.token ?? 0);
+    });
+  }
+
+  /**
+   * Erase one customer from every saved run (through `rewrite`: the runs' encoding is @rfm/runs')
+   * and every version's training customers, in one transaction with a `customer_erase` event per
+   * model that names a keyed hash, never the id (erasure.ts); then reclaim the freed storage. A
+   * customer in nothing who was never erased is NOT_FOUND and nothing changes; one erased before is
+   * reported (`erasedBefore`) with `changed: false`.
+   */
+  async eraseCustomer(
+    cid: string,
+    rewrite: RunRewriter,
+    by: { actor: string; reason?: string },
+  ): Promise<ErasureResult & { storage: { complete: boolean; detail: string } | null }> {
+    const out = await this.write(async (trx) => {
+      const r = await eraseCustomer(trx, cid, rewrite, { actor: by.actor, reason: by.reason ?? '' });
+      if (!r.changed && !r.erasedBefore.length)
+        throw new RfmError(
+          'NOT_FOUND',
+          'that customer is in no saved run and no version’s training customers, and was never erased: nothing changed',
+        );
+      return r;
+    });
+    const storage = out.changed ? await this.store.reclaim(['runs', 'features', 'run_jobs']) : null;
+    return { ...out, storage };
+  }
+
+  /** Delete saved runs past an age or beyond the newest N per model, and old finished jobs (retention.ts). */
+  async gcRuns(
+    opts: RunsGcOptions,
+    actor: string,
+  ): Promise<RunsGcResult & { storage: { complete: boolean; detail: string } | null }> {
+    const out = opts.dryRun
+      ? await this.read((db) => gcRuns(db, opts, actor))
+      : await this.write((trx) => gcRuns(trx, opts, actor));
+    const storage =
+      !out.dryRun && (out.runs.length || out.jobs) ? await this.store.reclaim(['runs', 'run_jobs']) : null;
+    return { ...out, storage };
   }
 
   /** Undo the latest alias move not undone yet, skipping versions that can no longer be served (rollback.ts). */

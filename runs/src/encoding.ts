@@ -1,4 +1,5 @@
-import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib';
 import { RfmError } from '@rfm/shared';
 import type { ScoredCustomers } from './types.js';
 
@@ -83,7 +84,12 @@ function damaged(why: string): RfmError {
 
 const BYTES: Record<Kind, number> = { f64: 8, u16: 2, u32: 4, i32cents: 4 };
 
-export function decodeCustomers(bytes: Uint8Array): ScoredCustomers {
+interface Header {
+  n: number;
+  kinds: [Kind, Kind, Kind];
+}
+
+function header(bytes: Uint8Array): Header {
   if (bytes.byteLength < HEADER) throw damaged('too short');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint32(0, true) !== MAGIC) throw damaged('not an rfm customers blob');
@@ -92,13 +98,36 @@ export function decodeCustomers(bytes: Uint8Array): ScoredCustomers {
   const k = dv.getUint32(12, true);
   const kinds = [KINDS[k & 15], KINDS[(k >> 4) & 15], KINDS[(k >> 8) & 15]];
   if (kinds.some((x) => x === undefined)) throw damaged('unknown column kinds');
-  const [kr, kf, km] = kinds as [Kind, Kind, Kind];
+  return { n, kinds: kinds as [Kind, Kind, Kind] };
+}
+
+export function decodeCustomers(bytes: Uint8Array): ScoredCustomers {
+  const h = header(bytes);
   let body: Buffer;
   try {
     body = inflateRawSync(bytes.subarray(HEADER));
   } catch {
     throw damaged('does not inflate');
   }
+  return fromBody(h, body);
+}
+
+const inflateAsync = promisify(inflateRaw);
+
+/** decodeCustomers with the inflating (most of the time for a million customers) on libuv's thread pool. */
+export async function decodeCustomersAsync(bytes: Uint8Array): Promise<ScoredCustomers> {
+  const h = header(bytes);
+  let body: Buffer;
+  try {
+    body = await inflateAsync(bytes.subarray(HEADER));
+  } catch {
+    throw damaged('does not inflate');
+  }
+  return fromBody(h, body);
+}
+
+function fromBody({ n, kinds }: Header, body: Buffer): ScoredCustomers {
+  const [kr, kf, km] = kinds;
   const widths = [BYTES[kr], BYTES[kf], BYTES[km], 4, 2, 1, 1, 1, 1];
   const fixed = widths.reduce((o, w) => pad8(o + w * n), 0);
   if (body.length < fixed) throw damaged(`holds fewer bytes than ${n} customers need`);

@@ -6,7 +6,9 @@
 export { scoreExport, scoreRead } from './score-export.js';
 export { scoreTable } from './score-table.js';
 export { summarize } from './summary.js';
-export { CUSTOMERS_ENCODING, decodeCustomers, encodeCustomers } from './encoding.js';
+export { CUSTOMERS_ENCODING, decodeCustomers, decodeCustomersAsync, encodeCustomers } from './encoding.js';
+export { CustomerIndex, CustomerIndexCache, type CustomerLookup } from './customer-index.js';
+export { eraseFromRuns, withoutCustomer } from './erase.js';
 export {
   diffRuns,
   transitionCustomers,

@@ -6,7 +6,10 @@ import type { ScoredCustomers, SegmentSummary } from './types.js';
  * have used): customers and their share, revenue (sum of monetary) and its share, median R/F/M.
  * The "8% of customers bring 50% of revenue" view. Pure.
  */
-export function summarize(c: ScoredCustomers, segments: readonly ArtifactSegment[]): SegmentSummary[] {
+export function summarize(
+  c: ScoredCustomers,
+  segments: readonly Pick<ArtifactSegment, 'cluster' | 'key' | 'name'>[],
+): SegmentSummary[] {
   const k = segments.length;
   const n = c.cid.length;
   const counts = new Array<number>(k).fill(0);

@@ -24,6 +24,7 @@ import { SessionKeeper, type SessionSync } from './ui/session.js';
 import { peopleFor } from './middleware/people.js';
 import { uiModelRoutes } from './routes/ui-models.js';
 import { uiScoreRoutes } from './routes/ui-score.js';
+import { customerRoutes } from './routes/customers.js';
 import { runsRoutes, type RunsDeps } from './routes/runs.js';
 import { uiRunsRoutes } from './routes/ui-runs.js';
 
@@ -93,6 +94,7 @@ export function createApp({
   app.use('/api/v1', modelInfoRoutes(holder));
   app.use('/api/v1', adminRoutes(writer, people, compare));
   if (runs) app.use('/api/v1', runsRoutes({ ...runs, writer, config }));
+  app.use('/api/v1', customerRoutes({ writer, config }));
   // web UI: static assets, predict form, file scoring, models pages and admin forms
   const session = new SessionKeeper(people, sessionSync);
   app.use(assetRoutes());

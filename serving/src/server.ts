@@ -4,6 +4,7 @@ import { RfmError, type Config } from '@rfm/shared';
 import { parseLocation, redactUrl } from '@rfm/registry';
 import { createApp } from './app.js';
 import { RegistryWriter } from './registry-writer.js';
+import { startRetention } from './runs/retention-schedule.js';
 import { CompareService } from './compare-service.js';
 import type { SessionSync } from './ui/session.js';
 import { ModelHolder } from './model-holder.js';
@@ -44,7 +45,12 @@ export interface StartOptions {
   /** admin sessions shared between cluster workers */
   sessionSync?: SessionSync;
   /** scoring runs: where run folders go (default the OS temp folder), upload cap, queue poll (tests shorten it) */
-  runs?: { tempRoot?: string; maxUploadBytes?: number; pollMs?: number };
+  runs?: {
+    tempRoot?: string;
+    maxUploadBytes?: number;
+    pollMs?: number;
+    retention?: { everyMs?: number; firstMs?: number };
+  };
 }
 
 function urlOf(host: string, port: number): string {
@@ -109,6 +115,8 @@ export async function startServer({
     ...(collectMetrics ? { collectMetrics } : {}),
   });
 
+  const stopRetention = startRetention(config, writer, logger, runOptions.retention);
+
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
@@ -132,6 +140,7 @@ export async function startServer({
       s.once('error', reject);
     });
   } catch (e) {
+    stopRetention?.();
     await queue.stop();
     await holder.stop();
     const err = e as NodeJS.ErrnoException;
@@ -185,6 +194,7 @@ export async function startServer({
       server.close(async () => {
         clearTimeout(force);
         clearInterval(sweep);
+        stopRetention?.();
         await queue.stop(); // a run still executing is killed and recorded failed, its folder removed
         await holder.stop();
         await writer.close();

@@ -30,6 +30,9 @@ export const ENV_VARS = {
   RFM_TRUST_PROXY:
     'the reverse proxies in front of the server, so client addresses (rate limits) and https (Secure cookie) come from X-Forwarded-*' +
     ': a hop count such as 1, or comma-separated addresses/subnets such as loopback or 10.0.0.0/8 (default: none, trust no header)',
+  RFM_RUNS_RETENTION_DAYS:
+    'a server deletes saved runs older than this many days, hourly (default: unset, runs are kept until deleted or `rfm runs gc`)',
+  RFM_RUNS_KEEP: 'a server keeps only the newest N saved runs of each model, hourly (default: unset, no limit)',
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -70,6 +73,18 @@ export const ConfigSchema = z.object({
       ),
     )
     .default([]),
+  runsRetentionDays: z.coerce
+    .number({ error: 'a whole number of days, 1 or more' })
+    .int({ error: 'a whole number of days, 1 or more' })
+    .min(1, { error: 'a whole number of days, 1 or more' })
+    .max(36_500)
+    .optional(),
+  runsKeep: z.coerce
+    .number({ error: 'a whole number of runs, 1 or more' })
+    .int({ error: 'a whole number of runs, 1 or more' })
+    .min(1, { error: 'a whole number of runs, 1 or more' })
+    .max(100_000)
+    .optional(),
   workers: z
     .union([z.literal('auto'), z.coerce.number().int().min(1, 'at least 1').max(256)], {
       error: 'a whole number of 1 or more, or auto',
@@ -118,6 +133,8 @@ const FROM_ENV: Record<keyof typeof ENV_VARS, keyof Config> = {
   RFM_CORS_ORIGINS: 'corsOrigins',
   RFM_WORKERS: 'workers',
   RFM_TRUST_PROXY: 'trustProxy',
+  RFM_RUNS_RETENTION_DAYS: 'runsRetentionDays',
+  RFM_RUNS_KEEP: 'runsKeep',
 };
 
 /** Env first, then flags (undefined flags do not override). */

@@ -78,6 +78,7 @@ export {
   RunFactsSchema,
   type SegmentSummary,
   SegmentSummarySchema,
+  CustomerIdSchema,
 } from './runs.js';
 export { distanceToCentre, OUTLIER_PERCENTILE, outlierThresholds } from './outliers.js';
 export { trainingRevenue } from './revenue.js';

@@ -38,3 +38,11 @@ export type RunFacts = z.output<typeof RunFactsSchema>;
 
 /** `r-YYYYMMDD-` plus at least 6 hex digits: sortable by day, never a client-chosen file name */
 export const RUN_ID_PATTERN = /^r-\d{8}-[0-9a-f]{6,16}$/;
+
+/** One customer id as a person or a CRM gives it (lookup, erasure): printable, 1–256 characters. */
+export const CustomerIdSchema = z
+  .string()
+  .min(1, { error: 'customer id: 1–256 characters' })
+  .max(256, { error: 'customer id: 1–256 characters' })
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'customer id: no control characters' });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadsRuntime } from '../runtime.js';
+import { loadsRuntime, runtime } from '../runtime.js';
 import { RfmError } from '@rfm/shared/errors';
 import type { Registry, RunRecord } from '@rfm/registry';
 import { emit, table } from '../output.js';
@@ -7,6 +7,9 @@ import { actorOf, configFrom, withReadRegistry, withRegistry, type RegistryFlags
 import { diffText, summaryTable } from './run-output.js';
 
 interface RunsFlags extends RegistryFlags {
+  olderThan?: string;
+  keep?: string;
+  dryRun?: boolean;
   segment?: string;
   out?: string;
   from?: string;
@@ -34,6 +37,18 @@ function runJson(r: RunRecord) {
   };
 }
 
+/** `--older-than 90d` (days; `12w` weeks; a bare number is days) → days. */
+export const ageArg = () =>
+  runtime()
+    .z.string()
+    .regex(/^\d{1,5}[dw]?$/, { error: 'an age such as 90d (days) or 12w (weeks)' })
+    .transform((v) => Number.parseInt(v, 10) * (v.endsWith('w') ? 7 : 1));
+const keepArg = () =>
+  runtime()
+    .z.coerce.number({ error: 'a whole number of runs' })
+    .int({ error: 'a whole number of runs' })
+    .min(0, { error: 'a whole number of runs, 0 or more' });
+
 /** `rfm runs diff` with no ids: the two newest runs of the model. */
 async function newestTwo(reg: Registry, model: string): Promise<[string, string]> {
   const runs = await reg.listRuns({ model });
@@ -49,7 +64,7 @@ export function registerRunsCommands(program: Command): void {
   loadsRuntime(program);
   const runs = program
     .command('runs')
-    .description('saved scoring runs (rfm score --save): list, show, customers, diff, delete');
+    .description('saved scoring runs (rfm score --save): list, show, customers, diff, delete, gc');
   const common = (c: Command) =>
     c
       .option('--registry <path>', 'registry file or postgres:// URL (env RFM_REGISTRY, default data/registry.db)')
@@ -197,4 +212,42 @@ export function registerRunsCommands(program: Command): void {
       const r = await withRegistry(cfg, (reg) => reg.deleteRun(id, actorOf(cfg)));
       emit(o, { deleted: r.id, model: r.modelName }, () => `deleted run ${r.id} of ${r.modelName}`);
     });
+
+  common(
+    runs
+      .command('gc')
+      .description(
+        'retention: delete runs older than an age or beyond the newest N per model (each an event); prune old finished jobs',
+      )
+      .option('--older-than <age>', 'delete runs saved longer ago than this: 90d, 12w')
+      .option('--keep <n>', 'keep only the newest N runs of each model')
+      .option('--model <name>', 'only runs of this model')
+      .option('--dry-run', 'list what would be deleted; delete nothing')
+      .option('--actor <name>', 'who deletes, recorded in the history (env RFM_ACTOR)'),
+  ).action(async (o: RunsFlags) => {
+    const olderThanDays =
+      o.olderThan === undefined
+        ? undefined
+        : runtime().shared.parseOrThrow(ageArg(), o.olderThan, '--older-than', 'older-than');
+    const keep = o.keep === undefined ? undefined : runtime().shared.parseOrThrow(keepArg(), o.keep, '--keep', 'keep');
+    const cfg = configFrom({ ...o, model: undefined });
+    const opts = {
+      ...(olderThanDays === undefined ? {} : { olderThanDays }),
+      ...(keep === undefined ? {} : { keep }),
+      ...(o.model === undefined ? {} : { model: o.model }),
+      dryRun: Boolean(o.dryRun),
+    };
+    const r = await (o.dryRun
+      ? withReadRegistry(cfg, (reg) => reg.gcRuns(opts, actorOf(cfg)))
+      : withRegistry(cfg, (reg) => reg.gcRuns(opts, actorOf(cfg))));
+    emit(o, { dry_run: r.dryRun, runs: r.runs, jobs_pruned: r.jobs, storage: r.storage }, () => {
+      const verb = r.dryRun ? 'would delete' : 'deleted';
+      const lines = r.runs.map(
+        (x) =>
+          `${verb} ${x.id} of ${x.model} (saved ${x.createdAt}; ${x.rule === 'age' ? 'too old' : 'beyond the newest kept'})`,
+      );
+      lines.push(`${verb} ${int(r.runs.length)} run(s) and ${int(r.jobs)} finished job record(s)`);
+      return lines.join('\n');
+    });
+  });
 }

@@ -157,4 +157,26 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_jobs_by_state ON run_jobs (state, created_at);
   `,
+  // 5 → 6: personal data (issue 18). runs_state: a counter bumped by a statement trigger on any
+  // write to runs (save, delete, erasure rewriting a run's customers), so a server's customer-lookup
+  // index knows with one primary-key read whether it is still current. registry_secrets: the
+  // per-registry key of the keyed hash that erasure events record instead of a customer id.
+  `
+  CREATE TABLE runs_state (
+    id    integer PRIMARY KEY CHECK (id = 1),
+    token bigint NOT NULL
+  );
+  INSERT INTO runs_state (id, token) VALUES (1, 0);
+  CREATE FUNCTION rfm_bump_runs_state() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    UPDATE runs_state SET token = token + 1 WHERE id = 1;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER runs_state_runs AFTER INSERT OR DELETE OR UPDATE ON runs
+    FOR EACH STATEMENT EXECUTE FUNCTION rfm_bump_runs_state();
+  CREATE TABLE registry_secrets (
+    name  text PRIMARY KEY,
+    value text NOT NULL
+  );
+  `,
 ];

@@ -123,6 +123,18 @@ export class PostgresStore implements Store {
     }
   }
 
+  async reclaim(tables: readonly string[]): Promise<{ complete: boolean; detail: string }> {
+    refuseReadOnly(this);
+    return translatingErrors(this, async () => {
+      // VACUUM cannot run inside a transaction block: one statement per table on a pooled connection
+      for (const t of tables) await sql`vacuum ${sql.table(t)}`.execute(this.db);
+      return {
+        complete: true,
+        detail: `VACUUM ${tables.join(', ')}: dead rows are reusable space (WAL segments and backups keep what they hold)`,
+      };
+    });
+  }
+
   async notify(trx: Db, payload: string): Promise<void> {
     await sql`select pg_notify(${ALIAS_CHANNEL}, ${payload})`.execute(trx);
   }

@@ -90,4 +90,8 @@ export interface RegistryTables {
     options_json: Generated<string>;
     result_json: string | null;
   };
+  /** one row (id 1): the counter bumped by triggers on runs (the customer-lookup index's freshness check) */
+  runs_state: { id: number; token: number | string };
+  /** per-registry secrets by name (erasure.ts: the key of the erased-customer hash) */
+  registry_secrets: { name: string; value: string };
 }

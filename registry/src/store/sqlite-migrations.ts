@@ -176,4 +176,25 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_jobs_by_state ON run_jobs (state, created_at);
   `,
+  // 5 → 6: personal data (issue 18). runs_state: a counter bumped by triggers on any write to runs
+  // (save, delete, erasure rewriting a run's customers), so a server's customer-lookup index knows
+  // with one primary-key read whether it is still current. registry_secrets: the per-registry key
+  // of the keyed hash that erasure events record instead of a customer id.
+  `
+  CREATE TABLE runs_state (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    token INTEGER NOT NULL
+  );
+  INSERT INTO runs_state (id, token) VALUES (1, 0);
+  CREATE TRIGGER runs_state_insert AFTER INSERT ON runs
+    BEGIN UPDATE runs_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER runs_state_delete AFTER DELETE ON runs
+    BEGIN UPDATE runs_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TRIGGER runs_state_update AFTER UPDATE ON runs
+    BEGIN UPDATE runs_state SET token = token + 1 WHERE id = 1; END;
+  CREATE TABLE registry_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

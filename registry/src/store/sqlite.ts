@@ -49,6 +49,8 @@ export class SqliteStore implements Store {
       raw.pragma('journal_mode = WAL');
       raw.pragma('synchronous = NORMAL');
       raw.pragma('foreign_keys = ON');
+      // deleted rows (erasure, retention, deleted runs) are overwritten with zeros, not left in free pages
+      raw.pragma('secure_delete = ON');
       migrate(raw);
       return new SqliteStore(file, raw, false);
     } catch (e) {
@@ -105,6 +107,19 @@ export class SqliteStore implements Store {
 
   async notify(): Promise<void> {
     // Servers on SQLite poll PRAGMA data_version; nothing to announce.
+  }
+
+  async reclaim(): Promise<{ complete: boolean; detail: string }> {
+    return translatingErrors(this, async () => {
+      const [r] = this.raw.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      const complete = r !== undefined && r.busy === 0;
+      return {
+        complete,
+        detail: complete
+          ? 'write-ahead log checkpointed and truncated; freed pages were zeroed (secure_delete)'
+          : `a reader still holds ${r?.log ?? 0} frames of the write-ahead log; they are overwritten when it next checkpoints`,
+      };
+    });
   }
 
   /** SQLite's own consistency check (rfm models verify --deep and the corruption tests). */

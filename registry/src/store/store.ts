@@ -30,6 +30,13 @@ export interface Store {
   schemaVersion(): Promise<number>;
   /** announce an alias move to listening servers, inside the transaction that makes it */
   notify(trx: Db, payload: string): Promise<void>;
+  /**
+   * After deleting personal data (erasure, retention): make the deleted bytes leave the storage as
+   * far as the back end allows. SQLite (secure_delete is on, so freed pages were zeroed) moves the
+   * WAL into the file and truncates it; `complete` is false when a reader still held old frames.
+   * PostgreSQL runs VACUUM on the tables (dead rows become reusable space; see README for the limits).
+   */
+  reclaim(tables: readonly string[]): Promise<{ complete: boolean; detail: string }>;
   /** translate a driver error into an RfmError whose message never names the file or URL */
   wrapError(e: unknown): Error;
   close(): Promise<void>;

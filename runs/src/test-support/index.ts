@@ -1,4 +1,7 @@
-import type { RunRecord } from '@rfm/registry';
+import type { NewRun, RunRecord } from '@rfm/registry';
+import type { ArtifactSegment } from '@rfm/shared';
+import { encodeCustomers } from '../encoding.js';
+import { summarize } from '../summary.js';
 import type { SegmentKey } from '../labels.js';
 import type { SavedRunWithCustomers, ScoredCustomers, SegmentSummary } from '../types.js';
 
@@ -60,4 +63,38 @@ export function savedRun(
     customersBytes: 0,
   };
   return { run, customers: c };
+}
+
+/** What Registry.saveRun takes for hand-made customers of version 1 of `model`, scored on `snapshotDate`. */
+export function savedRunInput(
+  c: ScoredCustomers,
+  snapshotDate: string,
+  segments: readonly Pick<ArtifactSegment, 'cluster' | 'key' | 'name'>[],
+  model: string,
+): NewRun {
+  const facts = {
+    exportName: `${snapshotDate}.csv`,
+    exportSha256: 'b'.repeat(64),
+    snapshotDate,
+    rowsRead: 40,
+    rowsDropped: {},
+    customers: c.cid.length,
+    frequencyBasis: 'invoices',
+    modelName: model,
+    version: 1,
+  };
+  return {
+    modelName: model,
+    version: 1,
+    exportName: facts.exportName,
+    exportSha256: facts.exportSha256,
+    snapshotDate,
+    rowsRead: facts.rowsRead,
+    rowsDropped: {},
+    customers: c.cid.length,
+    summary: summarize(c, segments),
+    facts,
+    customersBlob: encodeCustomers(c),
+    customersEncoding: 'rfm-customers-v1',
+  };
 }

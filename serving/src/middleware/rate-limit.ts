@@ -22,7 +22,8 @@ export function perWorkerLimit(total: number, workers: number | 'auto'): number 
 /** Requests that present admin credentials: the sign-in form, admin forms, admin API writes, scoring runs. */
 function presentsCredentials(req: Request): boolean {
   // every scoring-runs route needs a token, reads included (customer-level data): guesses count there too
-  if (req.path.startsWith('/api/v1/runs')) return true;
+  // the same for one customer's lookup and erasure (personal data)
+  if (req.path.startsWith('/api/v1/runs') || req.path.startsWith('/api/v1/customers/')) return true;
   if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return false;
   const p = req.path;
   return p === '/admin/login' || p.startsWith('/api/v1/models') || p.startsWith('/models/');

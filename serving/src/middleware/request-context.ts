@@ -35,11 +35,21 @@ export function requestContext(logger: Logger): RequestHandler {
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         log.debug(
-          { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 },
+          {
+            method: req.method,
+            path: withoutCustomerId(req.path),
+            status: res.statusCode,
+            ms: Math.round(ms * 100) / 100,
+          },
           'request',
         );
       });
     }
     next();
   };
+}
+
+/** A customer id is personal data: the lookup and erasure paths are logged without it. */
+export function withoutCustomerId(path: string): string {
+  return path.replace(/^(\/api\/v1\/customers\/)[^/]+/, '$1:cid');
 }

@@ -420,6 +420,25 @@ describe('API contract: documented routes, statuses and schemas against running 
       ['GET', `${R}/{id}/diff`, `${R}/${saved[1]}/diff`, {}],
       ['DELETE', `${R}/{id}`, `${R}/${FAILED_RUN}`, {}],
     ];
+    // one customer: lookup (read) and erasure (admin)
+    const C = '/api/v1/customers';
+    runRoutes.push(
+      ['GET', `${C}/{cid}`, `${C}/12367`, {}],
+      ['POST', `${C}/{cid}/forget`, `${C}/12373/forget`, body({})],
+    );
+    cases.push(
+      ['GET', `${C}/{cid}`, `${C}/%01x`, admin()],
+      ['GET', `${C}/{cid}`, `${C}/12367?model=NOT%20A%20NAME`, admin()],
+      ['GET', `${C}/{cid}`, `${C}/nobody-0000`, admin()],
+      ['GET', `${C}/{cid}`, `${C}/12367?model=other-model`, admin()],
+      ['GET', `${C}/{cid}`, `${C}/12349`, admin()], // erased by the example request
+      ['GET', `${C}/{cid}`, `${C}/12367`, admin()],
+      ['POST', `${C}/{cid}/forget`, `${C}/12384/forget`, admin(body({ reason: 'x'.repeat(501) }))],
+      ['POST', `${C}/{cid}/forget`, `${C}/nobody-0000/forget`, admin(body({}))],
+      ['POST', `${C}/{cid}/forget`, `${C}/12384/forget`, admin(big(16 * 1024))],
+      ['POST', `${C}/{cid}/forget`, `${C}/12384/forget`, admin(junk)],
+      ['POST', `${C}/{cid}/forget`, `${C}/12349/forget`, admin(body({}))], // recognised: erased before
+    );
     for (const [method, docPath, url, opts] of runRoutes)
       cases.push(
         [method, docPath, url, opts],

@@ -23,6 +23,7 @@ import {
 } from '../routes/admin.js';
 import { SelectorSchema } from '../routes/selector.js';
 import { CustomersQuery, DiffQuery, RunIdParam, StartRunQuery } from '../routes/runs.js';
+import { CustomerIdParam, ForgetBody, LookupQuery } from '../routes/customers.js';
 import { CSV_BODY_LIMIT } from '../routes/predict-csv.js';
 import { JSON_BODY_LIMIT } from '../routes/predict.js';
 import { TRANSACTIONS_BODY_LIMIT } from '../routes/predict-transactions.js';
@@ -189,6 +190,42 @@ const RunCancelSchema = z
   .object({ id: z.string(), state: RunState, cancel_requested: z.boolean() })
   .meta({ id: 'RunCancel' });
 const RunDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true) }).meta({ id: 'RunDeleted' });
+
+const CustomerLookupSchema = z
+  .object({
+    customer: z.string(),
+    model: z.string(),
+    segment: z.string(),
+    segment_key: z.string(),
+    cluster: z.number().int(),
+    previous_segment: z.string().nullable(),
+    segment_since: z.string().nullable(),
+    recency: z.number(),
+    frequency: z.number(),
+    monetary: z.number(),
+    r_score: z.number().int(),
+    f_score: z.number().int(),
+    m_score: z.number().int(),
+    outlier: z.boolean().nullable(),
+    run: z.object({
+      id: z.string(),
+      version: z.number().int(),
+      snapshot_date: z.string(),
+      created_at: z.string(),
+      export_name: z.string(),
+    }),
+  })
+  .meta({ id: 'CustomerLookup' });
+const ForgetResultSchema = z
+  .object({
+    erased: z.boolean(),
+    erased_before: z.array(z.string()),
+    subject: z.string(),
+    runs: z.array(z.string()),
+    versions: z.array(z.object({ model: z.string(), version: z.number().int() })),
+    storage: z.object({ complete: z.boolean(), detail: z.string() }).nullable(),
+  })
+  .meta({ id: 'ForgetResult' });
 
 // ---- the operations ---------------------------------------------------------------------------
 
@@ -1212,6 +1249,127 @@ export const OPERATIONS: OperationDoc[] = [
           ended: { value: err('CONFLICT', 'run r-20261130-7f3a9c01 is failed and was not saved: nothing to delete') },
         }),
       },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/customers/{cid}',
+    tag: 'Runs',
+    admin: true,
+    summary: 'One customer’s current segment, for a CRM',
+    description:
+      'The customer in the latest saved run of the served model (`?model=` for another): segment, previous segment and since when (snapshot ' +
+      'date of the first run of the unbroken streak), R/F/M and their scores, outlier flag, and the run it came from. Answered from an index of ' +
+      'that run, rebuilt when a run is saved, deleted or erased from. Read token or admin token.',
+    params: z.object({ cid: CustomerIdParam }),
+    query: LookupQuery,
+    paramExamples: [{ cid: '12367' }],
+    responses: {
+      200: {
+        description: 'The customer',
+        body: json(CustomerLookupSchema, {
+          found: {
+            value: {
+              customer: '12347',
+              model: 'customer-segments',
+              segment: 'Champions',
+              segment_key: 'champions',
+              cluster: 0,
+              previous_segment: 'Loyal',
+              segment_since: '2011-12-10',
+              recency: 3,
+              frequency: 7,
+              monetary: 4310,
+              r_score: 5,
+              f_score: 5,
+              m_score: 5,
+              outlier: false,
+              run: {
+                id: 'r-20261130-7f3a9c01',
+                version: 2,
+                snapshot_date: '2011-12-10',
+                created_at: '2026-11-30T19:30:05.000Z',
+                export_name: 'online_retail.csv.gz',
+              },
+            },
+          },
+        }),
+      },
+      400: {
+        description: 'Not a customer id (control characters, over 256 characters) or not a model name',
+        body: errorBody({
+          cid: {
+            value: err('INVALID_INPUT', 'invalid customer id: cid: customer id: no control characters', [
+              { path: 'cid', message: 'customer id: no control characters' },
+            ]),
+          },
+        }),
+      },
+      ...runAuthErrors,
+      404: {
+        description:
+          'The model has no saved run, or the customer is not in its latest one (the message says which, never the id)',
+        body: errorBody({
+          absent: {
+            value: err(
+              'NOT_FOUND',
+              'that customer is not in the latest saved run of model "customer-segments" (r-20261130-7f3a9c01, snapshot 2011-12-10, 4338 customers)',
+            ),
+          },
+        }),
+      },
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/customers/{cid}/forget',
+    tag: 'Runs',
+    admin: true,
+    summary: 'Erase a customer from every saved run and training set',
+    description:
+      'In one registry transaction: the customer leaves every saved run (counts and summaries recomputed) and every version’s stored training ' +
+      'customers; each model touched records a `customer_erase` event holding a keyed hash of the id, never the id. A person erased before ' +
+      'is recognised (`erased_before`). Model artifacts hold no per-customer data and are untouched. Admin token only.',
+    params: z.object({ cid: CustomerIdParam }),
+    paramExamples: [{ cid: '12349' }],
+    request: json(ForgetBody, { reason: { value: { reason: 'erasure request 2026-114', actor: 'dpo' } } }),
+    responses: {
+      200: {
+        description: 'Erased (or recognised as erased before: `erased` false, nothing changed)',
+        body: json(ForgetResultSchema, {
+          erased: {
+            value: {
+              erased: true,
+              erased_before: [],
+              subject: 'a'.repeat(64),
+              runs: ['r-20261130-7f3a9c01'],
+              versions: [{ model: 'customer-segments', version: 2 }],
+              storage: {
+                complete: true,
+                detail: 'write-ahead log checkpointed and truncated; freed pages were zeroed (secure_delete)',
+              },
+            },
+          },
+        }),
+      },
+      400: adminErrors[400],
+      ...runAuthErrors,
+      404: {
+        description: 'The customer is in no saved run and no training set, and was never erased: nothing changed',
+        body: errorBody({
+          unknown: {
+            value: err(
+              'NOT_FOUND',
+              'that customer is in no saved run and no version’s training customers, and was never erased: nothing changed',
+            ),
+          },
+        }),
+      },
+      413: {
+        description: 'Body larger than 16 kB',
+        body: errorBody({ big: { value: err('PAYLOAD_TOO_LARGE', 'request body is larger than 16 kB') } }),
+      },
+      415: jsonOnly,
     },
   },
   {
