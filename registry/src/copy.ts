@@ -69,6 +69,7 @@ const TABLES = [
   'aliases',
   'events',
   'runs',
+  'run_webhooks',
 ] as const;
 
 /**

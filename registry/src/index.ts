@@ -25,3 +25,4 @@ export {
   type RunJobChange,
   type RunState,
 } from './run-jobs.js';
+export { checkWebhookUrl, urlOrigin, WebhookUrlSchema } from './webhooks.js';

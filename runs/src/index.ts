@@ -17,6 +17,7 @@ export {
   type Transition,
 } from './diff.js';
 export { customerHistory } from './history.js';
+export { driftForRun, driftThresholds, measureDrift } from './drift.js';
 export { matchCustomers } from './match.js';
 export {
   catalogueName,

@@ -81,3 +81,23 @@ export {
 } from './runs.js';
 export { distanceToCentre, OUTLIER_PERCENTILE, outlierThresholds } from './outliers.js';
 export { trainingRevenue } from './revenue.js';
+export {
+  assessDrift,
+  binShares,
+  clusterShares,
+  DEFAULT_DRIFT_THRESHOLDS,
+  decileEdges,
+  DRIFT_ENV,
+  DRIFT_FEATURES,
+  type DriftFeature,
+  type DriftInput,
+  type DriftThresholds,
+  DriftThresholdsSchema,
+  driftThresholdsFromEnv,
+  EXPECTED_OUTLIER_RATE,
+  PartialDriftThresholdsSchema,
+  psi,
+  PSI_EPSILON,
+  type RunDrift,
+  RunDriftSchema,
+} from './drift.js';

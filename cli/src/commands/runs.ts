@@ -3,7 +3,7 @@ import { RfmError } from '@rfm/shared';
 import type { Registry, RunRecord } from '@rfm/registry';
 import { emit, table } from '../output.js';
 import { actorOf, configFrom, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
-import { diffText, summaryTable } from './run-output.js';
+import { diffText, driftText, summaryTable } from './run-output.js';
 
 interface RunsFlags extends RegistryFlags {
   segment?: string;
@@ -30,6 +30,9 @@ function runJson(r: RunRecord) {
     created_at: r.createdAt,
     customers_bytes: r.customersBytes,
     summary: r.summary,
+    /** null: not measured (saved before drift was recorded, or a version without stored training customers) */
+    retrain_advised: r.drift?.retrainAdvised ?? null,
+    drift: r.drift,
   };
 }
 
@@ -94,6 +97,8 @@ export function registerRunsCommands(program: Command): void {
           ` (${(r.customersBytes / 1024).toFixed(0)} kB stored)`,
         '',
         summaryTable(r.summary),
+        '',
+        driftText(r.drift),
       ].join('\n');
     });
   });

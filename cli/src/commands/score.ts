@@ -5,7 +5,7 @@ import { PRODUCTION, type Registry } from '@rfm/registry';
 import { emit, progress } from '../output.js';
 import { actorOf, configFrom, VersionArg, withReadRegistry, withRegistry } from './common.js';
 import { addExportOptions, EXPORT_FLAG_NAMES, flagError, type ExportFlags } from './export-options.js';
-import { summaryTable } from './run-output.js';
+import { driftText, summaryTable } from './run-output.js';
 
 export interface ScoreFlags extends ExportFlags {
   registry?: string;
@@ -100,14 +100,15 @@ export function registerScoreCommand(program: Command): void {
           segmentKeys: labels.keys,
           history,
         });
-        const saved = o.save ? await reg.saveRun(lib.newRunInput(scored), actorOf(cfg)) : null;
+        const drift = await lib.driftForRun(reg, scored, model);
+        const saved = o.save ? await reg.saveRun(lib.newRunInput(scored, undefined, drift), actorOf(cfg)) : null;
         let outliers = 0;
         let unknown = 0;
         for (const f of scored.customers.outlier) {
           if (f === lib.OUTLIER_YES) outliers++;
           else if (f === lib.OUTLIER_UNKNOWN) unknown++;
         }
-        return { scored, saved, history: history !== null, earlier: earlier.length, outliers, unknown };
+        return { scored, saved, drift, history: history !== null, earlier: earlier.length, outliers, unknown };
       });
       const { scored, saved } = result;
       const f = scored.facts;
@@ -129,6 +130,8 @@ export function registerScoreCommand(program: Command): void {
           out: opts.out,
           history_from_runs: result.earlier,
           summary: scored.summary,
+          retrain_advised: result.drift?.retrainAdvised ?? null,
+          drift: result.drift,
           duration_ms: ms,
         },
         () => {
@@ -145,6 +148,8 @@ export function registerScoreCommand(program: Command): void {
                 : `${result.outliers.toLocaleString('en-US')} outliers (beyond the 99th percentile of training distances)`),
             '',
             summaryTable(scored.summary),
+            '',
+            driftText(result.drift),
             '',
             `wrote ${opts.out}` +
               (result.history ? ` (previous_segment / segment_since from ${result.earlier} saved run(s))` : ''),

@@ -7,7 +7,7 @@
  */
 import { setPriority } from 'node:os';
 import { Registry } from '@rfm/registry';
-import { newRunInput, scoreExport, type RunProgress } from '@rfm/runs';
+import { driftForRun, newRunInput, scoreExport, type RunProgress } from '@rfm/runs';
 import { isRfmError } from '@rfm/shared';
 import type { ChildReply, ChildStart } from './protocol.js';
 
@@ -63,7 +63,7 @@ async function run(m: ChildStart): Promise<void> {
     let saved = false;
     if (m.save) {
       send({ type: 'progress', phase: 'saving', rowsRead: scored.facts.rowsRead, percent: 90 });
-      await reg.saveRun(newRunInput(scored, m.id), m.actor);
+      await reg.saveRun(newRunInput(scored, m.id, await driftForRun(reg, scored, model)), m.actor);
       saved = true;
     }
     send({ type: 'done', saved, facts: scored.facts, summary: scored.summary });
