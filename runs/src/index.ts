@@ -18,6 +18,13 @@ export {
 } from './diff.js';
 export { customerHistory } from './history.js';
 export { driftForRun, driftThresholds, measureDrift } from './drift.js';
+export {
+  postWebhook,
+  runWebhookPayload,
+  type RunWebhookPayload,
+  type WebhookDelivery,
+  type WebhookOptions,
+} from './webhook.js';
 export { matchCustomers } from './match.js';
 export {
   catalogueName,

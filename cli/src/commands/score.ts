@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { RfmError } from '@rfm/shared';
-import { PRODUCTION, type Registry } from '@rfm/registry';
+import { PRODUCTION, type Registry, type RunRecord } from '@rfm/registry';
 import { emit, progress } from '../output.js';
 import { actorOf, configFrom, VersionArg, withReadRegistry, withRegistry } from './common.js';
 import { addExportOptions, EXPORT_FLAG_NAMES, flagError, type ExportFlags } from './export-options.js';
@@ -60,6 +60,38 @@ export async function resolveVersion(reg: Registry, model: string, version?: num
   return v;
 }
 
+type RunsLib = Awaited<ReturnType<typeof runsLib>>;
+type Hook = { url: string; origin: string; run: string; payload: unknown };
+
+/** The model's webhook and the summary it receives; a failure here is a warning, never a failed run. */
+async function webhookFor(
+  reg: Registry,
+  lib: RunsLib,
+  run: RunRecord,
+  customers: Parameters<RunsLib['runWebhookPayload']>[2],
+): Promise<Hook | null> {
+  try {
+    const url = await reg.webhook(run.modelName);
+    if (!url) return null;
+    return { url, origin: new URL(url).origin, run: run.id, payload: await lib.runWebhookPayload(reg, run, customers) };
+  } catch (e) {
+    process.stderr.write(
+      `warning: run ${run.id} saved, but its webhook summary could not be made: ${(e as Error).message}\n`,
+    );
+    return null;
+  }
+}
+
+/** Post the summary (retries, timeout: runs/src/webhook.ts); a failure is one line on stderr, without the payload. */
+async function deliver(lib: RunsLib, h: Hook) {
+  const d = await lib.postWebhook(h.url, h.payload);
+  if (!d.ok)
+    process.stderr.write(
+      `warning: webhook ${h.origin} for run ${h.run} failed after ${d.attempts} attempt(s): ${d.error}; the run is saved\n`,
+    );
+  return { url: h.origin, ok: d.ok, attempts: d.attempts, status: d.status, error: d.error };
+}
+
 export function registerScoreCommand(program: Command): void {
   const score = program
     .command('score')
@@ -108,8 +140,11 @@ export function registerScoreCommand(program: Command): void {
           if (f === lib.OUTLIER_YES) outliers++;
           else if (f === lib.OUTLIER_UNKNOWN) unknown++;
         }
-        return { scored, saved, drift, history: history !== null, earlier: earlier.length, outliers, unknown };
+        // the webhook's summary is made while the registry is open; it is posted after it is closed
+        const hook = saved ? await webhookFor(reg, lib, saved, scored.customers) : null;
+        return { scored, saved, drift, hook, history: history !== null, earlier: earlier.length, outliers, unknown };
       });
+      const delivery = result.hook ? await deliver(lib, result.hook) : null;
       const { scored, saved } = result;
       const f = scored.facts;
       const ms = Math.round(performance.now() - t0);
@@ -131,6 +166,7 @@ export function registerScoreCommand(program: Command): void {
           history_from_runs: result.earlier,
           summary: scored.summary,
           retrain_advised: result.drift?.retrainAdvised ?? null,
+          webhook: delivery,
           drift: result.drift,
           duration_ms: ms,
         },
