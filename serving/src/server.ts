@@ -8,7 +8,8 @@ import { CompareService } from './compare-service.js';
 import type { SessionSync } from './ui/session.js';
 import { ModelHolder } from './model-holder.js';
 import { createLogger, type Logger } from './logger.js';
-import { ServingMetrics } from './metrics.js';
+import type { WebhookOptions } from '@rfm/runs';
+import { type LatestRunDrift, ServingMetrics } from './metrics.js';
 import { withFastPredict } from './fast-predict.js';
 import { JSON_BODY_BYTES } from './routes/predict.js';
 import { runIdentity } from './runs/identity.js';
@@ -43,7 +44,20 @@ export interface StartOptions {
   /** admin sessions shared between cluster workers */
   sessionSync?: SessionSync;
   /** scoring runs: where run folders go (default the OS temp folder), upload cap, queue poll (tests shorten it) */
-  runs?: { tempRoot?: string; maxUploadBytes?: number; pollMs?: number };
+  runs?: { tempRoot?: string; maxUploadBytes?: number; pollMs?: number; webhook?: WebhookOptions };
+}
+
+/** The latest saved run of each model with its drift, for the /metrics gauges (read-only connection). */
+async function latestRunDrift(writer: RegistryWriter): Promise<LatestRunDrift[]> {
+  const seen = new Set<string>();
+  const out: LatestRunDrift[] = [];
+  // newest first: the first run of each model is its latest
+  for (const r of await (await writer.reader()).listRuns())
+    if (!seen.has(r.modelName)) {
+      seen.add(r.modelName);
+      out.push({ model: r.modelName, run: r.id, drift: r.drift });
+    }
+  return out;
 }
 
 function urlOf(host: string, port: number): string {
@@ -81,7 +95,10 @@ export async function startServer({
     identity,
     base,
     ...(runOptions.pollMs ? { pollMs: runOptions.pollMs } : {}),
+    ...(runOptions.webhook ? { webhook: runOptions.webhook } : {}),
+    metrics,
   });
+  metrics.watchRuns(() => latestRunDrift(writer));
   try {
     await queue.start(); // marks runs a crashed predecessor left as failed, removes their folders
   } catch (e) {
