@@ -127,7 +127,13 @@ function savedJson(r: RunRecord): Record<string, unknown> {
     error: null,
     facts: r.facts,
     summary: r.summary,
+    ...driftJson(r),
   };
+}
+
+/** A saved run's drift against its version's training customers (null: not measured). */
+function driftJson(r: RunRecord): { retrain_advised: boolean | null; drift: RunRecord['drift'] } {
+  return { retrain_advised: r.drift?.retrainAdvised ?? null, drift: r.drift };
 }
 
 /**
@@ -239,7 +245,9 @@ export function runsRoutes(d: RunsDeps): Router {
     const jobs = await reg.listRunJobs(model ? { model } : {});
     const ids = new Set(jobs.map((j) => j.id));
     const saved = (await reg.listRuns(model ? { model } : {})).filter((s) => !ids.has(s.id));
-    const runs = [...jobs.map(jobJson), ...saved.map(savedJson)].map(({ summary: _s, facts: _f, ...rest }) => rest);
+    const runs = [...jobs.map(jobJson), ...saved.map(savedJson)].map(
+      ({ summary: _s, facts: _f, drift: _d, retrain_advised: _r, ...rest }) => rest,
+    );
     runs.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
     res.set('cache-control', 'no-store').json({ runs });
   });
@@ -247,7 +255,10 @@ export function runsRoutes(d: RunsDeps): Router {
   const runJson = async (id: string): Promise<Record<string, unknown>> => {
     const reg = await d.writer.reader();
     try {
-      return jobJson(await reg.getRunJob(id));
+      const job = jobJson(await reg.getRunJob(id));
+      // a server run that was saved: its drift is on the saved run
+      if (job.saved === true) Object.assign(job, driftJson(await reg.getRun(id)));
+      return job;
     } catch (e) {
       if (!isRfmError(e) || e.code !== 'NOT_FOUND') throw e;
     }
