@@ -169,6 +169,7 @@ describe('registry (sqlite only)', () => {
       'policies',
       'reports',
       'run_jobs',
+      'run_webhooks',
       'runs',
       'tags',
       'versions',
