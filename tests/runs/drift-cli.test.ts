@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { rfmDist, SAMPLE, tempDir, type CliResult } from '../support.js';
+import { field, sampleLines, writePricesTimes } from './shifted-export.js';
 
 /**
  * Drift and the webhook through the built CLI: a run of the training export itself is not
@@ -39,15 +38,14 @@ describe('drift and the run webhook (cli/dist processes)', function () {
   const received: { path: string; body: string }[] = [];
   let server: Server;
   let hook = '';
-  const lines = gunzipSync(readFileSync(SAMPLE)).toString('utf8').trim().split('\n');
+  const lines = sampleLines();
   const head = lines[0]!.split(',');
-  const cidCol = head.indexOf('CustomerID');
   // the ids as the run stores them (the export's text, e.g. "15291")
   const cids = new Set(
     lines
       .slice(1)
       .map((l) => l.split(','))
-      .map((f) => f[f.length - head.length + cidCol]!) // a quoted description with commas shifts fields right
+      .map((f) => f[field(f, head, 'CustomerID')]!)
       .filter((c) => c !== ''),
   );
 
@@ -62,17 +60,7 @@ describe('drift and the run webhook (cli/dist processes)', function () {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/rfm?secret=abc`;
-    // the same transactions with every unit price ×5 (descriptions hold no commas in the sample's price rows we touch)
-    const price = head.indexOf('UnitPrice');
-    expect(price).to.be.greaterThan(-1);
-    const out = [lines[0]!];
-    for (const l of lines.slice(1)) {
-      const f = l.split(',');
-      const p = f.length - head.length + price; // a quoted description with commas shifts fields right
-      f[p] = String(Number(f[p]) * 5);
-      out.push(f.join(','));
-    }
-    writeFileSync(shifted, `${out.join('\n')}\n`);
+    writePricesTimes(shifted, 5);
     await ok(['train', SAMPLE, ...reg, '--k', '4', '--seed', '42']);
   });
   after(async () => {

@@ -16,6 +16,7 @@ import { Registry } from '@rfm/registry';
 import { startServer, type RunningServer } from '@rfm/serving';
 import { loadConfig } from '@rfm/shared';
 import { rfmDist, SAMPLE, tempDir, waitFor } from '../support.js';
+import { writePricesTimes } from './shifted-export.js';
 
 const MODEL = 'customer-segments';
 const TOKEN = 'drift-serve-admin-token-0123456789-abcdef';
@@ -44,17 +45,7 @@ describe('drift and the webhook of server runs (in-process server, real child, r
     });
     await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
     hook = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/in?key=k3y`;
-    const lines = gunzipSync(readFileSync(SAMPLE)).toString('utf8').trim().split('\n');
-    const head = lines[0]!.split(',');
-    const price = head.indexOf('UnitPrice');
-    const out = [lines[0]!];
-    for (const l of lines.slice(1)) {
-      const f = l.split(',');
-      const p = f.length - head.length + price; // quoted descriptions with commas shift fields right
-      f[p] = String(Number(f[p]) * 5);
-      out.push(f.join(','));
-    }
-    writeFileSync(shifted, `${out.join('\n')}\n`);
+    writePricesTimes(shifted, 5);
     const t = await rfmDist(['train', SAMPLE, '--registry', registry, '--k', '4', '--seed', '42', '--json']);
     expect(t.code, t.stderr).to.equal(0);
     const reg = await Registry.open(registry);

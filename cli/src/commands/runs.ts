@@ -64,7 +64,7 @@ export function registerRunsCommands(program: Command): void {
     emit(o, { runs: list.map(runJson) }, () =>
       list.length
         ? table(
-            ['id', 'model', 'version', 'export', 'snapshot', 'customers', 'saved by', 'saved at'],
+            ['id', 'model', 'version', 'export', 'snapshot', 'customers', 'retrain', 'saved by', 'saved at'],
             list.map((r) => [
               r.id,
               r.modelName,
@@ -72,6 +72,7 @@ export function registerRunsCommands(program: Command): void {
               r.exportName,
               r.snapshotDate,
               int(r.customers),
+              r.drift === null ? 'not measured' : r.drift.retrainAdvised ? 'ADVISED' : 'no',
               r.createdBy,
               r.createdAt,
             ]),
@@ -81,7 +82,10 @@ export function registerRunsCommands(program: Command): void {
   });
 
   common(
-    runs.command('show').description('one saved run: its facts and per-segment summary').argument('<id>', 'run id'),
+    runs
+      .command('show')
+      .description('one saved run: its facts, per-segment summary and drift (retraining advised?)')
+      .argument('<id>', 'run id'),
   ).action(async (id: string, o: RunsFlags) => {
     const cfg = configFrom(o);
     const r = await withReadRegistry(cfg, (reg) => reg.getRun(id));
