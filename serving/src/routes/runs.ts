@@ -254,13 +254,22 @@ export function runsRoutes(d: RunsDeps): Router {
 
   const runJson = async (id: string): Promise<Record<string, unknown>> => {
     const reg = await d.writer.reader();
+    let job: Record<string, unknown> | null = null;
     try {
-      const job = jobJson(await reg.getRunJob(id));
-      // a server run that was saved: its drift is on the saved run
-      if (job.saved === true) Object.assign(job, driftJson(await reg.getRun(id)));
-      return job;
+      job = jobJson(await reg.getRunJob(id));
     } catch (e) {
       if (!isRfmError(e) || e.code !== 'NOT_FOUND') throw e;
+    }
+    if (job) {
+      // a server run that was saved: its drift is on the saved run (gone if the run was deleted since)
+      if (job.saved === true) {
+        const saved = await reg.getRun(id).catch((e: unknown) => {
+          if (isRfmError(e) && e.code === 'NOT_FOUND') return null;
+          throw e;
+        });
+        if (saved) Object.assign(job, driftJson(saved));
+      }
+      return job;
     }
     try {
       return savedJson(await reg.getRun(id));

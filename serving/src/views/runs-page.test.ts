@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { RunDiff } from '@rfm/runs';
 import type { RunRecord } from '@rfm/registry';
 import { assessDrift } from '@rfm/shared';
-import { flowSentence, notableFlows, renderRunPage } from './runs-page.js';
+import { flowSentence, notableFlows, renderRunPage, renderRunsList } from './runs-page.js';
 import { notAnExport } from '../routes/ui-runs.js';
 
 describe('run pages: notable flows in words', () => {
@@ -101,6 +101,10 @@ describe('run page: drift against the training customers', () => {
     });
     expect(page(calm)).to.contain('id="retrain-not-advised"');
     expect(page(calm)).to.not.contain('id="retrain-advised"');
+    const list = (drift: RunRecord['drift']) =>
+      renderRunsList({ admin: { actor: 'ann', csrf: 'x' }, saved: [run(drift)], jobs: [] });
+    expect(list(calm)).to.not.contain('data-retrain');
+    expect(list({ ...calm, retrainAdvised: true, reasons: ['x'] })).to.contain('data-retrain="advised"');
     const old = page(null);
     expect(old).to.contain('id="drift-not-measured"');
     expect(old).to.not.contain('psi-monetary');

@@ -54,7 +54,9 @@ export function renderRunsList(o: RunsListOptions): string {
       id: r.id,
       at: r.createdAt,
       model: `${r.modelName} v${r.version}`,
-      what: html`<span class="export">${r.exportName}</span><br><span class="small muted">snapshot ${r.snapshotDate}</span>`,
+      what: html`<span class="export">${r.exportName}</span><br><span class="small muted">snapshot ${r.snapshotDate}</span>${
+        r.drift?.retrainAdvised ? html`<br><span class="pill" data-retrain="advised">retraining advised</span>` : ''
+      }`,
       customers: fmtNumber(r.customers),
     })),
   ].sort((a, b) => b.at.localeCompare(a.at));
