@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { RfmError, type Config } from '@rfm/shared';
+import { driftThresholdsFromEnv, RfmError, type Config } from '@rfm/shared';
 import { parseLocation, redactUrl } from '@rfm/registry';
 import { createApp } from './app.js';
 import { RegistryWriter } from './registry-writer.js';
@@ -76,6 +76,8 @@ export async function startServer({
   sessionSync,
   runs: runOptions = {},
 }: StartOptions): Promise<RunningServer> {
+  // a bad RFM_DRIFT_* value is refused at start-up, not by every scoring run later
+  driftThresholdsFromEnv(process.env);
   const holder = new ModelHolder({
     registry: config.registry,
     modelName: config.modelName,
