@@ -185,6 +185,21 @@ describe('drift and the run webhook (cli/dist processes)', function () {
     expect(warn[0]).to.contain(`failed after 3 attempt(s): ECONNREFUSED; the run is saved`);
     expect(warn[0]).to.not.contain('segments');
   });
+
+  it('the same export scored 180 days later (--as-of): recency PSI crosses the threshold', async () => {
+    await ok(['models', 'webhook', 'customer-segments', '--clear', ...reg]);
+    const late = await ok(['score', SAMPLE, ...reg, '--out', join(tmp.dir, 'e.csv'), '--as-of', '2012-06-07']);
+    const d = late.drift;
+    console.log(
+      `      +180 days: PSI r ${d.psi.recency.toFixed(4)} f ${d.psi.frequency.toFixed(4)} m ${d.psi.monetary.toFixed(4)}, ` +
+        `outliers ${(d.outlierRate * 100).toFixed(2)}%, max share shift ${maxShift(d).toFixed(2)} pts`,
+    );
+    expect(late.retrain_advised).to.equal(true);
+    expect(d.psi.recency).to.be.at.least(0.25);
+    expect(d.psi.frequency).to.be.below(0.01);
+    expect(d.psi.monetary).to.be.below(0.01);
+    expect(late.webhook).to.equal(null); // no webhook, and not saved
+  });
 });
 
 function maxShift(d: { segments: { share: number; trainingShare: number }[] }): number {
