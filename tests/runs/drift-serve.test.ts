@@ -11,9 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { pino } from 'pino';
 import { Registry } from '@rfm/registry';
-import { startServer, type RunningServer } from '@rfm/serving';
+import { createLogger, startServer, type RunningServer } from '@rfm/serving';
 import { loadConfig } from '@rfm/shared';
 import { rfmDist, SAMPLE, tempDir, waitFor } from '../support.js';
 import { writePricesTimes } from './shifted-export.js';
@@ -63,7 +62,7 @@ describe('drift and the webhook of server runs (in-process server, real child, r
     });
     s = await startServer({
       config,
-      logger: pino({ level: 'info' }, sink),
+      logger: createLogger({ logLevel: 'info' }, sink),
       runs: { tempRoot: tmp.dir, pollMs: 50, webhook: { attempts: 3, timeoutMs: 2000, backoffMs: [100, 200] } },
     });
   });
