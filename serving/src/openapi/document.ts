@@ -181,7 +181,8 @@ export const RunSchema = z
     description:
       'A scoring run: state (queued, running, succeeded, failed, cancelled), phase, rows read so far and percent; once it has succeeded, ' +
       'its facts (export, snapshot date, rows dropped by reason) and the per-segment summary (customers, revenue and their shares, medians); ' +
-      'once saved, its drift against the training customers (PSI per feature, outlier rate, segment shares) and whether retraining is advised, with the reasons.',
+      'once saved, its drift against the training customers (PSI per feature, outlier rate, segment shares) ' +
+      'and whether retraining is advised, with the reasons.',
   });
 export const RunsListSchema = z
   .object({

@@ -326,7 +326,8 @@ function driftSection(d: RunRecord['drift']): SafeHtml {
   const head = html`<h2 id="drift-title">Compared with the training customers</h2>`;
   if (!d)
     return html`<section class="card" aria-labelledby="drift-title" id="run-drift">${head}
-<p class="muted" id="drift-not-measured">Drift not measured: this run was saved before drift was recorded, or its version has no stored training customers.</p></section>`;
+<p class="muted" id="drift-not-measured">Drift not measured: this run was saved before drift was recorded,
+or its version has no stored training customers.</p></section>`;
   const shift = (x: { share: number; trainingShare: number }) =>
     `${x.share >= x.trainingShare ? '+' : '−'}${(Math.abs(x.share - x.trainingShare) * 100).toFixed(1)}`;
   const t = d.thresholds;
