@@ -71,6 +71,7 @@ const TABLES = [
   'runs',
   // the erasure key: a copy still recognises people erased before it
   'registry_secrets',
+  'run_webhooks',
 ] as const;
 
 /**

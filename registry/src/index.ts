@@ -33,3 +33,4 @@ export {
   type RunJobChange,
   type RunState,
 } from './run-jobs.js';
+export { checkWebhookUrl, urlOrigin, WebhookUrlSchema } from './webhooks.js';

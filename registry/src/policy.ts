@@ -10,6 +10,13 @@ export const PromotionPolicySchema = z.strictObject({
   /** how much lower than the current production's silhouette a candidate may be */
   max_silhouette_drop: z.number().min(0).max(2).default(0.05),
   min_customers: z.number().int().min(0).default(100),
+  /**
+   * When a saved run of this model says "retraining advised" (runs/src/drift.ts); absent ones come
+   * from RFM_DRIFT_* or the defaults (PSI 0.25, outlier rate 0.03, share shift 0.10).
+   */
+  drift_psi: z.number().positive().max(100).optional(),
+  drift_outlier_rate: z.number().positive().max(1).optional(),
+  drift_share_shift: z.number().positive().max(1).optional(),
 });
 export type PromotionPolicy = z.output<typeof PromotionPolicySchema>;
 export const DEFAULT_POLICY: PromotionPolicy = PromotionPolicySchema.parse({});

@@ -170,6 +170,7 @@ describe('registry (sqlite only)', () => {
       'registry_secrets',
       'reports',
       'run_jobs',
+      'run_webhooks',
       'runs',
       'runs_state',
       'tags',

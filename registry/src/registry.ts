@@ -29,6 +29,7 @@ import { rollback, type SkippedTarget } from './rollback.js';
 import * as runs from './runs.js';
 import type { NewRun, RunRecord } from './runs.js';
 import type { PostgresStore } from './store/postgres.js';
+import { setWebhook, webhookOf } from './webhooks.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Db, Store } from './store/store.js';
 import { exportVersion, importPrepared, prepareImport, type ImportOptions } from './transfer.js';
@@ -403,6 +404,16 @@ export class Registry {
     const storage =
       !out.dryRun && (out.runs.length || out.jobs) ? await this.store.reclaim(['runs', 'run_jobs']) : null;
     return { ...out, storage };
+  }
+
+  /** The URL a summary of each saved run of the model is posted to, or null. */
+  async webhook(modelName: string): Promise<string | null> {
+    return this.read((db) => webhookOf(db, modelName));
+  }
+
+  /** Set (http/https URL, validated) or clear (null) a model's webhook; one `webhook` event naming only the origin. */
+  async setWebhook(modelName: string, url: string | null, by: ActorReason): Promise<string | null> {
+    return this.write((trx) => setWebhook(this.store, trx, modelName, url, by));
   }
 
   /** Undo the latest alias move not undone yet, skipping versions that can no longer be served (rollback.ts). */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { RfmError, RUN_ID_PATTERN, RunFactsSchema, SegmentSummarySchema } from '@rfm/shared';
+import { RfmError, RUN_ID_PATTERN, RunDriftSchema, RunFactsSchema, SegmentSummarySchema } from '@rfm/shared';
 import { recordEvent } from './events.js';
 import { now } from './names.js';
 import { getVersion, modelId } from './records.js';
@@ -26,6 +26,8 @@ export interface NewRun {
   facts: z.input<typeof RunFactsSchema>;
   customersBlob: Uint8Array;
   customersEncoding: string;
+  /** how the run's customers differ from the version's training customers (null: not measured) */
+  drift?: z.input<typeof RunDriftSchema> | null;
 }
 
 const RunRowSchema = z.object({
@@ -45,6 +47,8 @@ const RunRowSchema = z.object({
   customersEncoding: z.string(),
   /** size of the stored customers blob */
   customersBytes: z.coerce.number().int().nonnegative(),
+  /** null for runs saved before drift was measured, or of a version without stored training customers */
+  drift: RunDriftSchema.nullable(),
 });
 export type RunRecord = z.output<typeof RunRowSchema>;
 
@@ -89,6 +93,7 @@ function runQuery(db: Db) {
       'r.summary',
       'r.facts',
       'r.customers_encoding',
+      'r.drift',
       eb.fn<number | string>('length', ['r.customers_blob']).as('blob_bytes'),
     ]);
 }
@@ -112,6 +117,7 @@ function toRecord(r: Row): RunRecord {
     facts: parseJson(r.facts),
     customersEncoding: r.customers_encoding,
     customersBytes: r.blob_bytes,
+    drift: r.drift === null ? null : parseJson(r.drift),
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -132,6 +138,7 @@ export async function saveRun(trx: Db, input: NewRun, actor: string): Promise<Ru
   const id = checkRunId(input.id ?? newRunId());
   const facts = RunFactsSchema.parse(input.facts);
   const summary = z.array(SegmentSummarySchema).parse(input.summary);
+  const drift = input.drift ? RunDriftSchema.parse(input.drift) : null;
   if (facts.modelName !== input.modelName || facts.version !== input.version)
     throw new RfmError('INVALID_INPUT', 'run facts name another model or version than the run');
   const mid = await modelId(trx, input.modelName);
@@ -160,6 +167,7 @@ export async function saveRun(trx: Db, input: NewRun, actor: string): Promise<Ru
         input.customersBlob.byteLength,
       ),
       customers_encoding: input.customersEncoding,
+      drift: drift ? JSON.stringify(drift) : null,
     })
     .execute();
   await recordEvent(trx, mid, {
@@ -169,7 +177,12 @@ export async function saveRun(trx: Db, input: NewRun, actor: string): Promise<Ru
     from: null,
     to: input.version,
     reason: '',
-    details: { run: id, export: input.exportName, customers: input.customers },
+    details: {
+      run: id,
+      export: input.exportName,
+      customers: input.customers,
+      ...(drift ? { retrain_advised: drift.retrainAdvised } : {}),
+    },
   });
   return getRun(trx, id);
 }

@@ -19,6 +19,14 @@ export {
   type Transition,
 } from './diff.js';
 export { customerHistory } from './history.js';
+export { driftForRun, driftThresholds, measureDrift } from './drift.js';
+export {
+  postWebhook,
+  runWebhookPayload,
+  type RunWebhookPayload,
+  type WebhookDelivery,
+  type WebhookOptions,
+} from './webhook.js';
 export { matchCustomers } from './match.js';
 export {
   catalogueName,

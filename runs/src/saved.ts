@@ -1,13 +1,14 @@
 import type { NewRun, Registry } from '@rfm/registry';
-import { RfmError } from '@rfm/shared';
+import { RfmError, type RunDrift } from '@rfm/shared';
 import { CUSTOMERS_ENCODING, decodeCustomers, encodeCustomers } from './encoding.js';
 import { labelsFromSummary } from './labels.js';
 import type { CustomerHistory, CustomerRows, SavedRunWithCustomers, ScoredExport } from './types.js';
 
-/** What `Registry.saveRun` takes for a scored export (the customers encoded compactly). */
-export function newRunInput(s: ScoredExport, id?: string): NewRun {
+/** What `Registry.saveRun` takes for a scored export (the customers encoded compactly; drift from drift.ts). */
+export function newRunInput(s: ScoredExport, id?: string, drift: RunDrift | null = null): NewRun {
   return {
     ...(id ? { id } : {}),
+    drift,
     modelName: s.facts.modelName,
     version: s.facts.version,
     exportName: s.facts.exportName,

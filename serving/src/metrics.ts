@@ -1,7 +1,18 @@
 import type { Express, RequestHandler } from 'express';
 import { mountedRoutes } from './route-table.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RunDrift } from '@rfm/shared';
 import type { LoadedModel, ModelHolder } from './model-holder.js';
+
+/** The latest saved run of one model and its drift (null: not measured). */
+export interface LatestRunDrift {
+  model: string;
+  run: string;
+  drift: RunDrift | null;
+}
+
+/** How long drift read from the registry is reused across scrapes (a scrape reads each gauge). */
+const RUN_DRIFT_TTL_MS = 5000;
 
 /**
  * Prometheus metrics of one server process (one registry per app, so tests can run several apps
@@ -17,6 +28,13 @@ import type { LoadedModel, ModelHolder } from './model-holder.js';
  *   active version; summed over workers in cluster mode, so it counts the workers on each version),
  *   `rfm_model_ready` (1/0), `rfm_model_last_load_failed` (1 while the alias points at a version
  *   that was refused).
+ * - Drift of each model's latest saved run (runs/src/drift.ts), read from the registry at scrape
+ *   time (cached a few seconds), so runs saved by the CLI or another server count too; a model
+ *   whose latest run has no drift recorded has none of these: `rfm_run_retrain_advised{model}`
+ *   (1/0), `rfm_run_feature_psi{model,feature}`, `rfm_run_outlier_rate{model}`,
+ *   `rfm_run_max_segment_share_shift{model}` (absolute, 0.12 = 12 points). No customer-level labels.
+ * - `rfm_webhook_deliveries_total{model,outcome}` (outcome: delivered, failed): run summaries
+ *   posted by this server's scoring runs.
  * - Node's default process metrics (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, …).
  *
  * The per-request cost is one histogram and one counter update through cached label children.
@@ -31,6 +49,11 @@ export const METRIC_NAMES = {
   serving: 'rfm_model_serving',
   ready: 'rfm_model_ready',
   lastLoadFailed: 'rfm_model_last_load_failed',
+  retrainAdvised: 'rfm_run_retrain_advised',
+  featurePsi: 'rfm_run_feature_psi',
+  outlierRate: 'rfm_run_outlier_rate',
+  shareShift: 'rfm_run_max_segment_share_shift',
+  webhookDeliveries: 'rfm_webhook_deliveries_total',
 } as const;
 
 type Labels3 = 'method' | 'route' | 'status';
@@ -46,6 +69,9 @@ export class ServingMetrics {
   /** per loaded model: one counter child per cluster, so scoring costs an array index */
   private readonly predictionChildren = new WeakMap<LoadedModel, Counter.Internal[]>();
   private holder: ModelHolder | null = null;
+  private readonly webhooks: Counter<'model' | 'outcome'>;
+  private latestRuns: (() => Promise<LatestRunDrift[]>) | null = null;
+  private runCache: { at: number; rows: Promise<LatestRunDrift[]> } | null = null;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -120,7 +146,87 @@ export class ServingMetrics {
         this.set(self.holder?.lastLoadError ? 1 : 0);
       },
     });
+    this.webhooks = new Counter({
+      name: METRIC_NAMES.webhookDeliveries,
+      help: 'run summaries posted to model webhooks by this server, by outcome (delivered, failed)',
+      labelNames: ['model', 'outcome'],
+      registers,
+    });
+    // every worker reads the same registry rows: 'max' keeps one value in cluster mode
+    const driftGauge = (
+      name: string,
+      help: string,
+      labelNames: string[],
+      set: (g: Gauge<string>, r: LatestRunDrift & { drift: RunDrift }) => void,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        aggregator: 'max',
+        async collect() {
+          const rows = await self.runDrift();
+          this.reset();
+          for (const r of rows) if (r.drift) set(this, r as LatestRunDrift & { drift: RunDrift });
+        },
+      });
+    driftGauge(
+      METRIC_NAMES.retrainAdvised,
+      '1 when the latest saved run of the model advises retraining',
+      ['model'],
+      (g, r) => g.set({ model: r.model }, r.drift.retrainAdvised ? 1 : 0),
+    );
+    driftGauge(
+      METRIC_NAMES.featurePsi,
+      'population-stability index of each feature in the latest saved run vs the training customers',
+      ['model', 'feature'],
+      (g, r) => {
+        for (const [feature, v] of Object.entries(r.drift.psi)) g.set({ model: r.model, feature }, v);
+      },
+    );
+    driftGauge(
+      METRIC_NAMES.outlierRate,
+      'share of outliers in the latest saved run (about 0.01 expected)',
+      ['model'],
+      (g, r) => {
+        if (r.drift.outlierRate !== null) g.set({ model: r.model }, r.drift.outlierRate);
+      },
+    );
+    driftGauge(
+      METRIC_NAMES.shareShift,
+      'largest move of a segment share (absolute fraction) in the latest saved run vs training',
+      ['model'],
+      (g, r) =>
+        g.set({ model: r.model }, Math.max(0, ...r.drift.segments.map((x) => Math.abs(x.share - x.trainingShare)))),
+    );
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the drift gauges read each model's latest saved run (the server passes a registry reader). */
+  watchRuns(latest: () => Promise<LatestRunDrift[]>): void {
+    this.latestRuns = latest;
+    this.runCache = null;
+  }
+
+  /** A run was saved (or deleted): the next scrape reads the registry again. */
+  runsChanged(): void {
+    this.runCache = null;
+  }
+
+  /** Count a webhook delivery of this server's runs. */
+  webhookDelivered(model: string, ok: boolean): void {
+    this.webhooks.inc({ model, outcome: ok ? 'delivered' : 'failed' });
+  }
+
+  private runDrift(): Promise<LatestRunDrift[]> {
+    const fetch = this.latestRuns;
+    if (!fetch) return Promise.resolve([]);
+    const t = Date.now();
+    if (!this.runCache || t - this.runCache.at > RUN_DRIFT_TTL_MS)
+      // a registry that cannot be read leaves the gauges empty rather than failing the scrape
+      this.runCache = { at: t, rows: fetch().catch(() => []) };
+    return this.runCache.rows;
   }
 
   /** Follow a holder: gauges read it at scrape time; loads and refusals are counted as they happen. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { RfmError, type Config } from '@rfm/shared';
+import { driftThresholdsFromEnv, RfmError, type Config } from '@rfm/shared';
 import { parseLocation, redactUrl } from '@rfm/registry';
 import { createApp } from './app.js';
 import { RegistryWriter } from './registry-writer.js';
@@ -9,7 +9,8 @@ import { CompareService } from './compare-service.js';
 import type { SessionSync } from './ui/session.js';
 import { ModelHolder } from './model-holder.js';
 import { createLogger, type Logger } from './logger.js';
-import { ServingMetrics } from './metrics.js';
+import type { WebhookOptions } from '@rfm/runs';
+import { type LatestRunDrift, ServingMetrics } from './metrics.js';
 import { withFastPredict } from './fast-predict.js';
 import { JSON_BODY_BYTES } from './routes/predict.js';
 import { runIdentity } from './runs/identity.js';
@@ -50,7 +51,21 @@ export interface StartOptions {
     maxUploadBytes?: number;
     pollMs?: number;
     retention?: { everyMs?: number; firstMs?: number };
+    webhook?: WebhookOptions;
   };
+}
+
+/** The latest saved run of each model with its drift, for the /metrics gauges (read-only connection). */
+async function latestRunDrift(writer: RegistryWriter): Promise<LatestRunDrift[]> {
+  const seen = new Set<string>();
+  const out: LatestRunDrift[] = [];
+  // newest first: the first run of each model is its latest
+  for (const r of await (await writer.reader()).listRuns())
+    if (!seen.has(r.modelName)) {
+      seen.add(r.modelName);
+      out.push({ model: r.modelName, run: r.id, drift: r.drift });
+    }
+  return out;
 }
 
 function urlOf(host: string, port: number): string {
@@ -69,6 +84,8 @@ export async function startServer({
   sessionSync,
   runs: runOptions = {},
 }: StartOptions): Promise<RunningServer> {
+  // a bad RFM_DRIFT_* value is refused at start-up, not by every scoring run later
+  driftThresholdsFromEnv(process.env);
   const holder = new ModelHolder({
     registry: config.registry,
     modelName: config.modelName,
@@ -89,7 +106,10 @@ export async function startServer({
     identity,
     base,
     ...(runOptions.pollMs ? { pollMs: runOptions.pollMs } : {}),
+    ...(runOptions.webhook ? { webhook: runOptions.webhook } : {}),
+    metrics,
   });
+  metrics.watchRuns(() => latestRunDrift(writer));
   try {
     await queue.start(); // marks runs a crashed predecessor left as failed, removes their folders
   } catch (e) {

@@ -103,3 +103,23 @@ export {
   updateUsersFile,
   writeUsersFile,
 } from './users-file.js';
+export {
+  assessDrift,
+  binShares,
+  clusterShares,
+  DEFAULT_DRIFT_THRESHOLDS,
+  decileEdges,
+  DRIFT_ENV,
+  DRIFT_FEATURES,
+  type DriftFeature,
+  type DriftInput,
+  type DriftThresholds,
+  DriftThresholdsSchema,
+  driftThresholdsFromEnv,
+  EXPECTED_OUTLIER_RATE,
+  PartialDriftThresholdsSchema,
+  psi,
+  PSI_EPSILON,
+  type RunDrift,
+  RunDriftSchema,
+} from './drift.js';

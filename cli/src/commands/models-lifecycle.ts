@@ -263,14 +263,20 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       .command('set')
       .option('--min-silhouette <x>', 'lowest silhouette a production version may have')
       .option('--max-silhouette-drop <x>', 'how much worse than the current production a candidate may be')
-      .option('--min-customers <n>', 'fewest training customers'),
-  ).action(async (o: Flags & { minSilhouette?: string; maxSilhouetteDrop?: string; minCustomers?: string }) => {
+      .option('--min-customers <n>', 'fewest training customers')
+      .option('--drift-psi <x>', 'a saved run advises retraining when any feature PSI is at least this (default 0.25)')
+      .option('--drift-outlier-rate <x>', '… when its outlier share is at least this fraction (default 0.03)')
+      .option('--drift-share-shift <x>', '… when any segment share moves by at least this fraction (default 0.10)'),
+  ).action(async (o: Flags & Record<string, string | undefined>) => {
     const cfg = configFrom(o);
     const change = Object.fromEntries(
       Object.entries({
         min_silhouette: o.minSilhouette,
         max_silhouette_drop: o.maxSilhouetteDrop,
         min_customers: o.minCustomers,
+        drift_psi: o.driftPsi,
+        drift_outlier_rate: o.driftOutlierRate,
+        drift_share_shift: o.driftShareShift,
       })
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, Number(v)]),
@@ -282,6 +288,36 @@ export function registerLifecycleCommands(models: Command, common: (c: Command) 
       Object.entries(p)
         .map(([k, v]) => `${k} = ${v}`)
         .join('\n'),
+    );
+  });
+
+  write(
+    models
+      .command('webhook')
+      .description('the http(s) URL a JSON summary of each saved run of the model is posted to (no customer rows)')
+      .argument('[name]', 'model name (default --model / RFM_MODEL_NAME)')
+      .option('--url <url>', 'set the webhook (http:// or https://)')
+      .option('--clear', 'remove the webhook'),
+  ).action(async (name: string | undefined, o: Flags & { url?: string; clear?: boolean }) => {
+    const cfg = configFrom({ ...o, model: name ?? o.model });
+    if (o.url !== undefined && o.clear)
+      throw new RfmError('INVALID_INPUT', 'give --url or --clear, not both', {
+        issues: [{ path: '--clear', message: 'conflicts with --url' }],
+      });
+    // the URL may hold a secret (a token in its path or query): only its origin is printed
+    const origin = (u: string | null) => (u === null ? null : new URL(u).origin);
+    if (o.url === undefined && !o.clear) {
+      const url = await withReadRegistry(cfg, (r) => r.webhook(cfg.modelName));
+      emit(o, { model: cfg.modelName, webhook: origin(url) }, () =>
+        url ? `${cfg.modelName}: runs are posted to ${origin(url)}` : `${cfg.modelName}: no webhook`,
+      );
+      return;
+    }
+    const url = await withRegistry(cfg, (r) =>
+      r.setWebhook(cfg.modelName, o.clear ? null : o.url!, { actor: actorOf(cfg), reason: o.reason ?? '' }),
+    );
+    emit(o, { model: cfg.modelName, webhook: origin(url) }, () =>
+      url ? `${cfg.modelName}: each saved run will be posted to ${origin(url)}` : `${cfg.modelName}: webhook removed`,
     );
   });
 

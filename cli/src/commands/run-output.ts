@@ -1,3 +1,4 @@
+import type { RunDrift } from '@rfm/shared';
 import type { RunDiff, SegmentSummary } from '@rfm/runs';
 import { table } from '../output.js';
 
@@ -23,6 +24,28 @@ export function summaryTable(summary: readonly SegmentSummary[]): string {
         med(s.medianMonetary, 2),
       ]),
   );
+}
+
+/** A run's drift against its version's training customers, and the retraining verdict with its reasons. */
+export function driftText(d: RunDrift | null): string {
+  if (!d) return 'drift: not measured (run saved before drift was recorded, or no stored training customers)';
+  const verdict = d.retrainAdvised ? `RETRAINING ADVISED: ${d.reasons.join('; ')}` : 'no retraining advised';
+  const t = d.thresholds;
+  return [
+    `drift against ${int(d.trainingCustomers)} training customers: ${verdict}`,
+    `PSI recency ${d.psi.recency.toFixed(3)}, frequency ${d.psi.frequency.toFixed(3)}, monetary ${d.psi.monetary.toFixed(3)}` +
+      ` (threshold ${t.psi}); outlier rate ${d.outlierRate === null ? 'unknown' : pct(d.outlierRate)}` +
+      ` (expected about ${pct(d.expectedOutlierRate)}, threshold ${pct(t.outlierRate)})`,
+    table(
+      ['segment', 'share at training', 'share now', 'change (points)'],
+      d.segments.map((s) => [
+        s.segment,
+        pct(s.trainingShare),
+        pct(s.share),
+        `${s.share >= s.trainingShare ? '+' : '−'}${(Math.abs(s.share - s.trainingShare) * 100).toFixed(1)}`,
+      ]),
+    ),
+  ].join('\n');
 }
 
 /** The migration between two runs: header, transition matrix (full names), by key when names differ, movers. */

@@ -4,7 +4,7 @@ import { RfmError } from '@rfm/shared/errors';
 import type { Registry, RunRecord } from '@rfm/registry';
 import { emit, table } from '../output.js';
 import { actorOf, configFrom, withReadRegistry, withRegistry, type RegistryFlags } from './common.js';
-import { diffText, summaryTable } from './run-output.js';
+import { diffText, driftText, summaryTable } from './run-output.js';
 
 interface RunsFlags extends RegistryFlags {
   olderThan?: string;
@@ -34,6 +34,9 @@ function runJson(r: RunRecord) {
     created_at: r.createdAt,
     customers_bytes: r.customersBytes,
     summary: r.summary,
+    /** null: not measured (saved before drift was recorded, or a version without stored training customers) */
+    retrain_advised: r.drift?.retrainAdvised ?? null,
+    drift: r.drift,
   };
 }
 
@@ -78,7 +81,7 @@ export function registerRunsCommands(program: Command): void {
     emit(o, { runs: list.map(runJson) }, () =>
       list.length
         ? table(
-            ['id', 'model', 'version', 'export', 'snapshot', 'customers', 'saved by', 'saved at'],
+            ['id', 'model', 'version', 'export', 'snapshot', 'customers', 'retrain', 'saved by', 'saved at'],
             list.map((r) => [
               r.id,
               r.modelName,
@@ -86,6 +89,7 @@ export function registerRunsCommands(program: Command): void {
               r.exportName,
               r.snapshotDate,
               int(r.customers),
+              r.drift === null ? 'not measured' : r.drift.retrainAdvised ? 'ADVISED' : 'no',
               r.createdBy,
               r.createdAt,
             ]),
@@ -95,7 +99,10 @@ export function registerRunsCommands(program: Command): void {
   });
 
   common(
-    runs.command('show').description('one saved run: its facts and per-segment summary').argument('<id>', 'run id'),
+    runs
+      .command('show')
+      .description('one saved run: its facts, per-segment summary and drift (retraining advised?)')
+      .argument('<id>', 'run id'),
   ).action(async (id: string, o: RunsFlags) => {
     const cfg = configFrom(o);
     const r = await withReadRegistry(cfg, (reg) => reg.getRun(id));
@@ -111,6 +118,8 @@ export function registerRunsCommands(program: Command): void {
           ` (${(r.customersBytes / 1024).toFixed(0)} kB stored)`,
         '',
         summaryTable(r.summary),
+        '',
+        driftText(r.drift),
       ].join('\n');
     });
   });

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { RfmError } from '@rfm/shared/errors';
-import type { PRODUCTION as REGISTRY_PRODUCTION, Registry } from '@rfm/registry';
+import type { PRODUCTION as REGISTRY_PRODUCTION, Registry, RunRecord } from '@rfm/registry';
 import { emit, progress } from '../output.js';
 import { loadsRuntime, runtime } from '../runtime.js';
 import { actorOf, authorize, configFrom, versionArg, withReadRegistry, withRegistry } from './common.js';
 import { addExportOptions, EXPORT_FLAG_NAMES, flagError, type ExportFlags } from './export-options.js';
-import { summaryTable } from './run-output.js';
+import { driftText, summaryTable } from './run-output.js';
 
 export interface ScoreFlags extends ExportFlags {
   registry?: string;
@@ -64,6 +64,38 @@ export async function resolveVersion(reg: Registry, model: string, version?: num
   return v;
 }
 
+type RunsLib = Awaited<ReturnType<typeof runsLib>>;
+type Hook = { url: string; origin: string; run: string; payload: unknown };
+
+/** The model's webhook and the summary it receives; a failure here is a warning, never a failed run. */
+async function webhookFor(
+  reg: Registry,
+  lib: RunsLib,
+  run: RunRecord,
+  customers: Parameters<RunsLib['runWebhookPayload']>[2],
+): Promise<Hook | null> {
+  try {
+    const url = await reg.webhook(run.modelName);
+    if (!url) return null;
+    return { url, origin: new URL(url).origin, run: run.id, payload: await lib.runWebhookPayload(reg, run, customers) };
+  } catch (e) {
+    process.stderr.write(
+      `warning: run ${run.id} saved, but its webhook summary could not be made: ${(e as Error).message}\n`,
+    );
+    return null;
+  }
+}
+
+/** Post the summary (retries, timeout: runs/src/webhook.ts); a failure is one line on stderr, without the payload. */
+async function deliver(lib: RunsLib, h: Hook) {
+  const d = await lib.postWebhook(h.url, h.payload);
+  if (!d.ok)
+    process.stderr.write(
+      `warning: webhook ${h.origin} for run ${h.run} failed after ${d.attempts} attempt(s): ${d.error}; the run is saved\n`,
+    );
+  return { url: h.origin, ok: d.ok, attempts: d.attempts, status: d.status, error: d.error };
+}
+
 export function registerScoreCommand(program: Command): void {
   loadsRuntime(program);
   const score = program
@@ -106,15 +138,19 @@ export function registerScoreCommand(program: Command): void {
           segmentKeys: labels.keys,
           history,
         });
-        const saved = o.save ? await reg.saveRun(lib.newRunInput(scored), actorOf(cfg)) : null;
+        const drift = await lib.driftForRun(reg, scored, model);
+        const saved = o.save ? await reg.saveRun(lib.newRunInput(scored, undefined, drift), actorOf(cfg)) : null;
         let outliers = 0;
         let unknown = 0;
         for (const f of scored.customers.outlier) {
           if (f === lib.OUTLIER_YES) outliers++;
           else if (f === lib.OUTLIER_UNKNOWN) unknown++;
         }
-        return { scored, saved, history: history !== null, earlier: earlier.length, outliers, unknown };
+        // the webhook's summary is made while the registry is open; it is posted after it is closed
+        const hook = saved ? await webhookFor(reg, lib, saved, scored.customers) : null;
+        return { scored, saved, drift, hook, history: history !== null, earlier: earlier.length, outliers, unknown };
       });
+      const delivery = result.hook ? await deliver(lib, result.hook) : null;
       const { scored, saved } = result;
       const f = scored.facts;
       const ms = Math.round(performance.now() - t0);
@@ -135,6 +171,9 @@ export function registerScoreCommand(program: Command): void {
           out: opts.out,
           history_from_runs: result.earlier,
           summary: scored.summary,
+          retrain_advised: result.drift?.retrainAdvised ?? null,
+          webhook: delivery,
+          drift: result.drift,
           duration_ms: ms,
         },
         () => {
@@ -151,6 +190,8 @@ export function registerScoreCommand(program: Command): void {
                 : `${result.outliers.toLocaleString('en-US')} outliers (beyond the 99th percentile of training distances)`),
             '',
             summaryTable(scored.summary),
+            '',
+            driftText(result.drift),
             '',
             `wrote ${opts.out}` +
               (result.history ? ` (previous_segment / segment_since from ${result.earlier} saved run(s))` : ''),

@@ -179,4 +179,15 @@ export const PG_MIGRATIONS: readonly string[] = [
     value text NOT NULL
   );
   `,
+  // 6 → 7: drift on saved runs and a webhook per model (issue 18, drift part). `drift` is the run's
+  // measured drift as JSON (runs/src/drift.ts); NULL on runs saved before this step ("not measured").
+  // `run_webhooks`: where a JSON summary of each saved run is posted (no customer-level data).
+  `
+  ALTER TABLE runs ADD COLUMN drift text;
+  CREATE TABLE run_webhooks (
+    model_id   integer PRIMARY KEY REFERENCES models(id),
+    url        text NOT NULL,
+    updated_at text NOT NULL
+  );
+  `,
 ];

@@ -66,7 +66,11 @@ export interface RegistryTables {
     facts: string;
     customers_blob: Buffer;
     customers_encoding: string;
+    /** the run's drift as JSON; null on runs saved before drift was measured */
+    drift: string | null;
   };
+  /** per model, the URL a summary of every saved run is posted to */
+  run_webhooks: { model_id: number; url: string; updated_at: string };
   /** one row (id 1): the counter bumped by triggers on aliases, labels, artifacts and versions */
   model_state: { id: number; token: number | string };
   /** scoring jobs of servers (run-jobs.ts); PostgreSQL's bigint rows_read reads back as a string */

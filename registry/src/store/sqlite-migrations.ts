@@ -197,4 +197,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 6 → 7: drift on saved runs and a webhook per model (issue 18, drift part). `drift` is the run's
+  // measured drift as JSON (runs/src/drift.ts); NULL on runs saved before this step ("not measured").
+  // `run_webhooks`: where a JSON summary of each saved run is posted (no customer-level data).
+  `
+  ALTER TABLE runs ADD COLUMN drift TEXT;
+  CREATE TABLE run_webhooks (
+    model_id   INTEGER PRIMARY KEY REFERENCES models(id),
+    url        TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -165,17 +165,34 @@ export const RunSchema = z
     error: z.object({ code: z.string().nullable(), message: z.string().nullable() }).nullable(),
     facts: z.looseObject({}).optional(),
     summary: z.array(z.looseObject({ segment: z.string(), customers: z.number() })).optional(),
+    /** saved runs: null when drift was not measured (runs saved before it was recorded) */
+    retrain_advised: z.boolean().nullable().optional(),
+    drift: z
+      .looseObject({
+        psi: z.object({ recency: z.number(), frequency: z.number(), monetary: z.number() }),
+        outlierRate: z.number().nullable(),
+        retrainAdvised: z.boolean(),
+        reasons: z.array(z.string()),
+      })
+      .nullable()
+      .optional(),
   })
   .meta({
     id: 'Run',
     description:
       'A scoring run: state (queued, running, succeeded, failed, cancelled), phase, rows read so far and percent; once it has succeeded, ' +
-      'its facts (export, snapshot date, rows dropped by reason) and the per-segment summary (customers, revenue and their shares, medians).',
+      'its facts (export, snapshot date, rows dropped by reason) and the per-segment summary (customers, revenue and their shares, medians); ' +
+      'once saved, its drift against the training customers (PSI per feature, outlier rate, segment shares) ' +
+      'and whether retraining is advised, with the reasons.',
   });
-export const RunsListSchema = z.object({ runs: z.array(RunSchema.omit({ facts: true, summary: true })) }).meta({
-  id: 'RunsList',
-  description: 'Runs of this registry, newest first: server jobs and runs saved by `rfm score --save`.',
-});
+export const RunsListSchema = z
+  .object({
+    runs: z.array(RunSchema.omit({ facts: true, summary: true, drift: true, retrain_advised: true })),
+  })
+  .meta({
+    id: 'RunsList',
+    description: 'Runs of this registry, newest first: server jobs and runs saved by `rfm score --save`.',
+  });
 export const RunStartedSchema = z
   .object({
     id: z.string(),

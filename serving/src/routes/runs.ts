@@ -119,7 +119,13 @@ function savedJson(r: RunRecord): Record<string, unknown> {
     error: null,
     facts: r.facts,
     summary: r.summary,
+    ...driftJson(r),
   };
+}
+
+/** A saved run's drift against its version's training customers (null: not measured). */
+function driftJson(r: RunRecord): { retrain_advised: boolean | null; drift: RunRecord['drift'] } {
+  return { retrain_advised: r.drift?.retrainAdvised ?? null, drift: r.drift };
 }
 
 /**
@@ -233,17 +239,31 @@ export function runsRoutes(d: RunsDeps): Router {
     const jobs = await reg.listRunJobs(model ? { model } : {});
     const ids = new Set(jobs.map((j) => j.id));
     const saved = (await reg.listRuns(model ? { model } : {})).filter((s) => !ids.has(s.id));
-    const runs = [...jobs.map(jobJson), ...saved.map(savedJson)].map(({ summary: _s, facts: _f, ...rest }) => rest);
+    const runs = [...jobs.map(jobJson), ...saved.map(savedJson)].map(
+      ({ summary: _s, facts: _f, drift: _d, retrain_advised: _r, ...rest }) => rest,
+    );
     runs.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
     res.set('cache-control', 'no-store').json({ runs });
   });
 
   const runJson = async (id: string): Promise<Record<string, unknown>> => {
     const reg = await d.writer.reader();
+    let job: Record<string, unknown> | null = null;
     try {
-      return jobJson(await reg.getRunJob(id));
+      job = jobJson(await reg.getRunJob(id));
     } catch (e) {
       if (!isRfmError(e) || e.code !== 'NOT_FOUND') throw e;
+    }
+    if (job) {
+      // a server run that was saved: its drift is on the saved run (gone if the run was deleted since)
+      if (job.saved === true) {
+        const saved = await reg.getRun(id).catch((e: unknown) => {
+          if (isRfmError(e) && e.code === 'NOT_FOUND') return null;
+          throw e;
+        });
+        if (saved) Object.assign(job, driftJson(saved));
+      }
+      return job;
     }
     try {
       return savedJson(await reg.getRun(id));

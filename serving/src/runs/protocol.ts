@@ -26,5 +26,14 @@ export interface ChildStart {
 /** child → parent */
 export type ChildReply =
   | { type: 'progress'; phase: string; rowsRead: number; percent: number }
-  | { type: 'done'; saved: boolean; facts: unknown; summary: unknown }
+  | {
+      type: 'done';
+      saved: boolean;
+      facts: unknown;
+      summary: unknown;
+      /** the model's webhook and the run's summary for it (no customer rows), posted by the parent */
+      webhook?: { url: string; payload: unknown } | null;
+      /** why no summary could be made for a configured webhook (the run is saved all the same) */
+      webhookError?: string;
+    }
   | { type: 'error'; code: RfmErrorCode | 'INTERNAL'; message: string; issues: Issue[] };

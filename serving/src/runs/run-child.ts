@@ -7,7 +7,7 @@
  */
 import { setPriority } from 'node:os';
 import { Registry } from '@rfm/registry';
-import { newRunInput, scoreExport, type RunProgress } from '@rfm/runs';
+import { driftForRun, newRunInput, runWebhookPayload, scoreExport, type RunProgress } from '@rfm/runs';
 import { isRfmError } from '@rfm/shared';
 import type { ChildReply, ChildStart } from './protocol.js';
 
@@ -64,12 +64,29 @@ async function run(m: ChildStart): Promise<void> {
     });
     scored.facts.exportName = m.exportName;
     let saved = false;
+    let webhook: { url: string; payload: unknown } | null = null;
+    let webhookError: string | undefined;
     if (m.save) {
       send({ type: 'progress', phase: 'saving', rowsRead: scored.facts.rowsRead, percent: 90 });
-      await reg.saveRun(newRunInput(scored, m.id), m.actor);
+      const run = await reg.saveRun(newRunInput(scored, m.id, await driftForRun(reg, scored, model)), m.actor);
       saved = true;
+      // the summary needs the previous run's customers (the diff): made here, off the server's
+      // event loop; the parent posts it. Whatever fails here, the run is saved.
+      try {
+        const url = await reg.webhook(m.model);
+        if (url) webhook = { url, payload: await runWebhookPayload(reg, run, scored.customers) };
+      } catch (e) {
+        webhookError = e instanceof Error ? e.message : String(e);
+      }
     }
-    send({ type: 'done', saved, facts: scored.facts, summary: scored.summary });
+    send({
+      type: 'done',
+      saved,
+      facts: scored.facts,
+      summary: scored.summary,
+      webhook,
+      ...(webhookError ? { webhookError } : {}),
+    });
   } finally {
     await reg.close();
   }

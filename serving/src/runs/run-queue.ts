@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { setPriority } from 'node:os';
 import { FINAL_STATES, type RunJob } from '@rfm/registry';
 import { RfmError } from '@rfm/shared';
+import { postWebhook, type WebhookOptions } from '@rfm/runs';
 import type { Logger } from '../logger.js';
+import type { ServingMetrics } from '../metrics.js';
 import type { RegistryWriter } from '../registry-writer.js';
 import { pidAlive, type RunIdentity } from './identity.js';
 import type { ChildReply, ChildStart, RunReadOptions } from './protocol.js';
@@ -25,6 +27,10 @@ export interface RunQueueOptions {
   heapMb?: number;
   /** added to the child's scheduling niceness: request handling goes first */
   niceness?: number;
+  /** told when a run is saved (drift gauges) and of each webhook delivery */
+  metrics?: Pick<ServingMetrics, 'runsChanged' | 'webhookDelivered'>;
+  /** webhook retries and timeout (tests shorten them) */
+  webhook?: WebhookOptions;
 }
 
 interface Current {
@@ -174,6 +180,31 @@ export class RunQueue {
     child.send(start);
   }
 
+  /**
+   * Post a saved run's summary to its model's webhook, in the background: the job is already
+   * marked succeeded, and nothing here can fail it. A failure is one log line naming the run, the
+   * receiver's origin and why — never the payload or the full URL (it may hold a secret).
+   */
+  private deliver(run: string, model: string, hook: { url: string; payload: unknown }): void {
+    const { logger } = this.o;
+    const origin = URL.canParse(hook.url) ? new URL(hook.url).origin : '(invalid URL)';
+    const p = postWebhook(hook.url, hook.payload, this.o.webhook).then((d) => {
+      this.o.metrics?.webhookDelivered(model, d.ok);
+      if (d.ok)
+        logger.info({ run, webhook: origin, attempts: d.attempts, ms: d.ms }, 'run summary posted to the webhook');
+      else
+        logger.warn(
+          { run, webhook: origin, attempts: d.attempts, status: d.status, error: d.error, ms: d.ms },
+          'webhook delivery failed; the run is saved',
+        );
+    });
+    this.deliveries.add(p);
+    void p.finally(() => this.deliveries.delete(p));
+  }
+
+  /** Deliveries still under way (stop() waits for them, bounded by their own timeouts). */
+  private readonly deliveries = new Set<Promise<void>>();
+
   private async flushProgress(cur: Current, force: boolean): Promise<void> {
     const p = cur.pending;
     if (!p || (!force && Date.now() - cur.lastWrite < 300)) return;
@@ -206,6 +237,10 @@ export class RunQueue {
           result: { saved: out.saved, facts: out.facts, summary: out.summary },
         });
         logger.info({ run: id, saved: out.saved }, 'scoring run succeeded');
+        if (out.saved) this.o.metrics?.runsChanged();
+        if (out.webhookError)
+          logger.warn({ run: id, model: cur.job.model }, 'run saved, but its webhook summary could not be made');
+        if (out.webhook) this.deliver(id, cur.job.model, out.webhook);
       } else if (await savedRun(reg, id)) {
         // the save committed just before a cancel or a crash of the child: the run is whole
         await reg.updateRunJob(id, { state: 'succeeded', phase: 'done', percent: 100 });
@@ -246,6 +281,9 @@ export class RunQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // a delivery under way gets a moment to finish; a slow receiver never holds up a shutdown long
+    if (this.deliveries.size)
+      await Promise.race([Promise.allSettled([...this.deliveries]), new Promise((r) => setTimeout(r, 2000))]);
     const cur = this.current;
     if (!cur) return;
     const exited = new Promise<void>((resolve) => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { RunDiff } from '@rfm/runs';
-import { flowSentence, notableFlows } from './runs-page.js';
+import type { RunRecord } from '@rfm/registry';
+import { assessDrift } from '@rfm/shared';
+import { flowSentence, notableFlows, renderRunPage, renderRunsList } from './runs-page.js';
 import { notAnExport } from '../routes/ui-runs.js';
 
 describe('run pages: notable flows in words', () => {
@@ -41,5 +43,70 @@ describe('upload check: files that cannot be a transaction export', () => {
     expect(notAnExport(Buffer.from([0x41, 0, 0x42]))).to.include('not text');
     expect(notAnExport(Buffer.from('just some words\nmore words\n'))).to.include('no column separator');
     expect(notAnExport(Buffer.from('InvoiceNo,StockCode,Quantity\n1,2,3\n'))).to.equal(null);
+  });
+});
+
+describe('run page: drift against the training customers', () => {
+  const facts = {
+    exportName: 'june.csv',
+    exportSha256: 'c'.repeat(64),
+    snapshotDate: '2026-06-30',
+    rowsRead: 10,
+    rowsDropped: {},
+    customers: 4,
+    frequencyBasis: 'invoices',
+    modelName: 'm',
+    version: 1,
+  };
+  const run = (drift: RunRecord['drift']): RunRecord => ({
+    id: 'r-20260630-abcdef01',
+    ...facts,
+    createdBy: 'ann',
+    createdAt: '2026-06-30T10:00:00.000Z',
+    summary: [],
+    facts,
+    customersEncoding: 'rfm-customers-v1',
+    customersBytes: 10,
+    drift,
+  });
+  const page = (drift: RunRecord['drift']) =>
+    renderRunPage({ admin: { actor: 'ann', csrf: 'x' }, run: run(drift), diff: null });
+
+  it('retraining advised: the reasons in words, PSI per feature, outliers, shares at training vs now', () => {
+    const d = assessDrift({
+      trainingCustomers: 296,
+      psi: { recency: 0.001, frequency: 0, monetary: 3.0603 },
+      outlierRate: 0.0642,
+      segments: [
+        { segment: 'Loyal Customers', key: 'loyal_customers', cluster: 1, trainingShare: 0.206, share: 0.517 },
+      ],
+    });
+    const html = page(d);
+    expect(html).to.contain('id="retrain-advised"');
+    expect(html).to.contain('<li>monetary PSI 3.06 ≥ 0.25</li>');
+    expect(html).to.contain('<li>outlier rate 6.4% ≥ 3.0% (about 1% expected)</li>');
+    expect(html).to.contain('<span id="psi-monetary">3.060</span>');
+    expect(html).to.match(
+      /<th scope="row">Loyal Customers<\/th><td class="num">20\.6%<\/td><td class="num">51\.7%<\/td>\s*<td class="num">\+31\.1<\/td>/,
+    );
+    expect(html).to.not.contain('drift-not-measured');
+  });
+
+  it('within thresholds: says so; a run saved before drift was recorded: not measured', () => {
+    const calm = assessDrift({
+      trainingCustomers: 296,
+      psi: { recency: 0, frequency: 0, monetary: 0 },
+      outlierRate: 0.0135,
+      segments: [],
+    });
+    expect(page(calm)).to.contain('id="retrain-not-advised"');
+    expect(page(calm)).to.not.contain('id="retrain-advised"');
+    const list = (drift: RunRecord['drift']) =>
+      renderRunsList({ admin: { actor: 'ann', csrf: 'x' }, saved: [run(drift)], jobs: [] });
+    expect(list(calm)).to.not.contain('data-retrain');
+    expect(list({ ...calm, retrainAdvised: true, reasons: ['x'] })).to.contain('data-retrain="advised"');
+    const old = page(null);
+    expect(old).to.contain('id="drift-not-measured"');
+    expect(old).to.not.contain('psi-monetary');
   });
 });

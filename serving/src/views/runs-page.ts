@@ -55,7 +55,9 @@ export function renderRunsList(o: RunsListOptions): string {
       id: r.id,
       at: r.createdAt,
       model: `${r.modelName} v${r.version}`,
-      what: html`<span class="export">${r.exportName}</span><br><span class="small muted">snapshot ${r.snapshotDate}</span>`,
+      what: html`<span class="export">${r.exportName}</span><br><span class="small muted">snapshot ${r.snapshotDate}</span>${
+        r.drift?.retrainAdvised ? html`<br><span class="pill" data-retrain="advised">retraining advised</span>` : ''
+      }`,
       customers: fmtNumber(r.customers),
     })),
   ].sort((a, b) => b.at.localeCompare(a.at));
@@ -290,6 +292,7 @@ ${notice(o.notice)}
 <p><a class="button secondary" href="${base}/customers.csv" id="download-all" download>Download all customers (CSV)</a></p>
 </section>
 ${segmentSection(r, summary, base)}
+${driftSection(r.drift)}
 ${movementSection(o.diff, base)}`;
   return page({ title: `Run ${r.id}`, body, nav: 'runs', admin: whoLabel(o.admin) });
 }
@@ -320,6 +323,44 @@ function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string): 
 <figure class="chart" id="chart-shares"><img src="${base}/charts/shares.svg" width="480" height="${sharesHeight(summary.length)}"
 alt="${sharesAlt(summary.map((s) => ({ segment: s.segment, customerShare: s.customerShare, revenueShare: s.revenueShare })))}">
 <figcaption>Share of customers beside share of revenue, per segment (the numbers are in the table above).</figcaption></figure>
+</section>`;
+}
+
+/** How this run's customers differ from the training customers, and whether to retrain (runs/src/drift.ts). */
+function driftSection(d: RunRecord['drift']): SafeHtml {
+  const head = html`<h2 id="drift-title">Compared with the training customers</h2>`;
+  if (!d)
+    return html`<section class="card" aria-labelledby="drift-title" id="run-drift">${head}
+<p class="muted" id="drift-not-measured">Drift not measured: this run was saved before drift was recorded,
+or its version has no stored training customers.</p></section>`;
+  const shift = (x: { share: number; trainingShare: number }) =>
+    `${x.share >= x.trainingShare ? '+' : '−'}${(Math.abs(x.share - x.trainingShare) * 100).toFixed(1)}`;
+  const t = d.thresholds;
+  return html`<section class="card" aria-labelledby="drift-title" id="run-drift">${head}
+${
+  d.retrainAdvised
+    ? html`<div class="notice notice-warn" id="retrain-advised"><p><strong>Retraining advised.</strong></p>
+<ul>${d.reasons.map((x) => html`<li>${x}</li>`)}</ul></div>`
+    : html`<p id="retrain-not-advised">No retraining advised: every figure is within its threshold.</p>`
+}
+<dl class="facts" id="drift-facts">
+<dt>Population stability (PSI)</dt><dd>recency <span id="psi-recency">${d.psi.recency.toFixed(3)}</span>,
+frequency <span id="psi-frequency">${d.psi.frequency.toFixed(3)}</span>, monetary <span id="psi-monetary">${d.psi.monetary.toFixed(3)}</span>
+<span class="small muted">(threshold ${t.psi}; under 0.1 is stable)</span></dd>
+<dt>Outliers</dt><dd id="drift-outliers">${d.outlierRate === null ? 'unknown (version trained before outlier thresholds)' : pct(d.outlierRate)}
+<span class="small muted">(about ${pct(d.expectedOutlierRate)} expected; threshold ${pct(t.outlierRate)})</span></dd>
+<dt>Training customers</dt><dd>${fmtNumber(d.trainingCustomers)}</dd>
+</dl>
+<div class="table-scroll" tabindex="0" role="region" aria-label="Segment shares now and at training"><table id="drift-segments">
+<caption class="visually-hidden">Each segment's share of customers at training and in this run</caption>
+<thead><tr><th scope="col">Segment</th><th scope="col" class="num">Share at training</th><th scope="col" class="num">Share now</th>
+<th scope="col" class="num">Change (points; threshold ${(t.shareShift * 100).toFixed(0)})</th></tr></thead>
+<tbody>${d.segments.map(
+    (
+      x,
+    ) => html`<tr><th scope="row">${x.segment}</th><td class="num">${pct(x.trainingShare)}</td><td class="num">${pct(x.share)}</td>
+<td class="num">${shift(x)}</td></tr>`,
+  )}</tbody></table></div>
 </section>`;
 }
 
