@@ -6,7 +6,14 @@
 export { scoreExport, scoreRead } from './score-export.js';
 export { scoreTable } from './score-table.js';
 export { summarize } from './summary.js';
-export { CUSTOMERS_ENCODING, decodeCustomers, encodeCustomers } from './encoding.js';
+export {
+  CUSTOMERS_ENCODING,
+  CUSTOMERS_ENCODINGS,
+  decodeCustomers,
+  encodeCustomers,
+  selectCustomers,
+} from './encoding.js';
+export { attributeFacts } from './score-export.js';
 export {
   diffRuns,
   transitionCustomers,
@@ -27,8 +34,19 @@ export {
   type SegmentKey,
 } from './labels.js';
 export {
+  ALL_CUSTOMERS,
+  ATTRIBUTE_CUSTOMER_COLUMNS,
+  CONSENTED_ONLY,
+  consentAllows,
   CUSTOMER_COLUMNS,
+  customerColumns,
   customersCsv,
+  filtersConsent,
+  listedCount,
+  listSuffix,
+  transitionsCsv,
+  type ListOptions,
+  type Mover,
   customersFormat,
   selectClusters,
   writeCustomersFile,
@@ -36,6 +54,9 @@ export {
 } from './writers.js';
 export { earlierRuns, loadSavedRun, newRunInput, rowsForRun } from './saved.js';
 export {
+  CONSENT_NO,
+  CONSENT_UNKNOWN,
+  CONSENT_YES,
   OUTLIER_NO,
   OUTLIER_UNKNOWN,
   OUTLIER_YES,
