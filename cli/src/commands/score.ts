@@ -16,6 +16,8 @@ export interface ScoreFlags extends ExportFlags {
   out: string;
   save?: boolean;
   json?: boolean;
+  attributes?: string;
+  includeUnconsented?: boolean;
 }
 
 const FLAG_OF: Record<string, string> = { ...EXPORT_FLAG_NAMES, version: '--version', alias: '--alias', out: '--out' };
@@ -26,7 +28,7 @@ const ingest = () => import('@rfm/ingest');
 
 /** Flags → validated options: the export flags through ingest's own schema (training's messages), issues naming the flag. */
 async function scoreOptions(o: ScoreFlags) {
-  const { ImportFlagsSchema, parseColumnMapping } = await ingest();
+  const { ImportFlagsSchema, parseColumnMapping, parseAttributeMapping } = await ingest();
   const schema = ImportFlagsSchema.extend({
     version: VersionArg.optional(),
     alias: z.string().min(1).optional(),
@@ -43,7 +45,11 @@ async function scoreOptions(o: ScoreFlags) {
     version,
     alias,
     out,
-    read: { ...read, ...(o.columns !== undefined ? { columns: parseColumnMapping(o.columns) } : {}) },
+    read: {
+      ...read,
+      ...(o.columns !== undefined ? { columns: parseColumnMapping(o.columns) } : {}),
+      ...(o.attributes !== undefined ? { attributes: parseAttributeMapping(o.attributes) } : {}),
+    },
   };
 }
 
@@ -75,6 +81,15 @@ export function registerScoreCommand(program: Command): void {
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME)')
     .option('--actor <name>', 'who saves the run, recorded in the history (env RFM_ACTOR, default the OS user)');
   addExportOptions(score)
+    .option(
+      '--attributes <map>',
+      'customer attribute columns: email=…,name=…,consent=… (default: recognised by name, e.g. Shopify Email /' +
+        ' Billing Name / Accepts Marketing; "none" reads none)',
+    )
+    .option(
+      '--include-unconsented',
+      'when the export has a consent column, also list customers without marketing consent (default: left out)',
+    )
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: ScoreFlags) => {
       const cfg = configFrom(o);
@@ -94,12 +109,11 @@ export function registerScoreCommand(program: Command): void {
           { customers: scored.customers, labels, snapshotDate: scored.facts.snapshotDate },
           earlier,
         );
-        await lib.writeCustomersFile(opts.out, {
-          customers: scored.customers,
-          segmentNames: labels.names,
-          segmentKeys: labels.keys,
-          history,
-        });
+        const rows = { customers: scored.customers, segmentNames: labels.names, segmentKeys: labels.keys, history };
+        const list = { includeUnconsented: o.includeUnconsented === true };
+        await lib.writeCustomersFile(opts.out, rows, lib.customersFormat(opts.out), list);
+        const written = lib.listedCount(rows, list);
+        const consentFiltered = lib.filtersConsent(scored.customers, list);
         const saved = o.save ? await reg.saveRun(lib.newRunInput(scored), actorOf(cfg)) : null;
         let outliers = 0;
         let unknown = 0;
@@ -107,7 +121,16 @@ export function registerScoreCommand(program: Command): void {
           if (f === lib.OUTLIER_YES) outliers++;
           else if (f === lib.OUTLIER_UNKNOWN) unknown++;
         }
-        return { scored, saved, history: history !== null, earlier: earlier.length, outliers, unknown };
+        return {
+          scored,
+          saved,
+          history: history !== null,
+          earlier: earlier.length,
+          outliers,
+          unknown,
+          written,
+          consentFiltered,
+        };
       });
       const { scored, saved } = result;
       const f = scored.facts;
@@ -127,6 +150,10 @@ export function registerScoreCommand(program: Command): void {
           frequency_basis: f.frequencyBasis,
           outliers: result.unknown === f.customers ? null : result.outliers,
           out: opts.out,
+          customers_written: result.written,
+          consent: f.attributes?.consent ?? null,
+          list: f.attributes?.consent ? (result.consentFiltered ? 'consented_only' : 'all_customers') : null,
+          attributes: f.attributes?.present ?? [],
           history_from_runs: result.earlier,
           summary: scored.summary,
           duration_ms: ms,
@@ -149,6 +176,21 @@ export function registerScoreCommand(program: Command): void {
             `wrote ${opts.out}` +
               (result.history ? ` (previous_segment / segment_since from ${result.earlier} saved run(s))` : ''),
           ];
+          const consent = f.attributes?.consent;
+          if (f.attributes)
+            lines.push(
+              `customer attributes: ${f.attributes.present.join(', ')}` +
+                (consent
+                  ? `; ${consent.yes.toLocaleString('en-US')} of ${f.customers.toLocaleString('en-US')} customers consented to marketing`
+                  : ''),
+            );
+          if (consent)
+            lines.push(
+              result.consentFiltered
+                ? `${result.written.toLocaleString('en-US')} customers written: consented only (` +
+                    `${(consent.no + consent.unknown).toLocaleString('en-US')} without consent left out; --include-unconsented to list them)`
+                : `${result.written.toLocaleString('en-US')} customers written, including those without consent (--include-unconsented)`,
+            );
           if (saved) lines.push(`saved as run ${saved.id} (rfm runs show ${saved.id})`);
           return lines.join('\n');
         },
