@@ -4,8 +4,16 @@ import multer from 'multer';
 import { z } from 'zod';
 import { newRunId, PRODUCTION, type RunJob, type RunRecord } from '@rfm/registry';
 import {
+  ALL_CUSTOMERS,
+  CONSENT_NO,
+  CONSENT_YES,
+  consentAllows,
+  CONSENTED_ONLY,
   customerHistory,
   customersCsv,
+  filtersConsent,
+  listSuffix,
+  type ListOptions,
   diffRuns,
   labelsFromSummary,
   loadSavedRun,
@@ -15,7 +23,15 @@ import {
   selectClusters,
   type CustomerRows,
 } from '@rfm/runs';
-import { EXPORT_ROLES, isRfmError, parseOrThrow, RfmError, RUN_ID_PATTERN, type Config } from '@rfm/shared';
+import {
+  CUSTOMER_ATTRIBUTES,
+  EXPORT_ROLES,
+  isRfmError,
+  parseOrThrow,
+  RfmError,
+  RUN_ID_PATTERN,
+  type Config,
+} from '@rfm/shared';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireRunsAccess } from '../middleware/runs-auth.js';
 import { AliasParam, NameParam, VersionParam } from './admin.js';
@@ -55,17 +71,49 @@ export const ColumnsParam = z
     return out;
   });
 
+/** attributes=email=Mail,consent=OK to mail (or none): the export's customer attribute columns */
+export const AttributesParam = z
+  .string()
+  .max(1000)
+  .transform((spec, ctx) => {
+    if (spec.trim().toLowerCase() === 'none') return 'none' as const;
+    const out: Record<string, string> = {};
+    for (const part of spec.split(',')) {
+      if (part.trim() === '') continue;
+      const eq = part.indexOf('=');
+      const key = part.slice(0, eq).trim();
+      const name = part.slice(eq + 1).trim();
+      if (eq < 1 || !name || !(CUSTOMER_ATTRIBUTES as readonly string[]).includes(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected ATTRIBUTE=COLUMN pairs, attributes ${CUSTOMER_ATTRIBUTES.join(', ')}, or none; got "${part.slice(0, 60)}"`,
+        });
+        return z.NEVER;
+      }
+      out[key] = name;
+    }
+    return out;
+  });
+
 export const StartRunQuery = z.strictObject({
   model: NameParam.optional(),
   version: VersionParam.optional(),
   alias: AliasParam.optional(),
   as_of: z.string().regex(DATE, { error: 'as_of must be a date YYYY-MM-DD' }).optional(),
   columns: ColumnsParam.optional(),
+  attributes: AttributesParam.optional(),
   date_format: z.string().min(2).max(64, { error: 'date_format: a strptime format such as %d/%m/%Y %H:%M' }).optional(),
   save: Bool.optional(),
 });
 export const RunIdParam = z.string().regex(RUN_ID_PATTERN, { error: 'run id: r-YYYYMMDD-hex' });
-export const CustomersQuery = z.strictObject({ segment: z.string().min(1).max(64).optional() });
+/** include_unconsented=true: lists also hold customers without marketing consent (default: left out) */
+export const IncludeUnconsented = z
+  .enum(['true', 'false', '1', '0'], { error: 'include_unconsented must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+export const CustomersQuery = z.strictObject({
+  segment: z.string().min(1).max(64).optional(),
+  include_unconsented: IncludeUnconsented.optional(),
+});
 export const DiffQuery = z.strictObject({ against: RunIdParam.optional() });
 
 const RAW_TYPES = [
@@ -208,6 +256,7 @@ export function runsRoutes(d: RunsDeps): Router {
       } else await reader.get(model, version); // NOT_FOUND naming the version
       const read = {
         ...(q.columns ? { columns: q.columns } : {}),
+        ...(q.attributes ? { attributes: q.attributes } : {}),
         ...(q.date_format ? { dateFormat: q.date_format } : {}),
         ...(q.as_of ? { asOf: q.as_of } : {}),
       };
@@ -291,14 +340,20 @@ export function runsRoutes(d: RunsDeps): Router {
     const id = param(RunIdParam, req.params.id, 'id');
     const q = parseOrThrow(CustomersQuery, req.query, 'query');
     const rows = await savedRows(id);
+    const list: ListOptions = {
+      ...(q.segment ? { segment: q.segment } : {}),
+      includeUnconsented: q.include_unconsented === true,
+    };
     const ndjson = req.accepts(['text/csv', 'application/x-ndjson']) === 'application/x-ndjson';
-    const chunks = ndjson
-      ? customersNdjson(rows, q.segment)
-      : customersCsv(rows, q.segment ? { segment: q.segment } : {});
+    const chunks = ndjson ? customersNdjson(rows, list) : customersCsv(rows, list);
     const first = chunks.next(); // an unknown segment fails here, before any byte is sent
     res.status(200).set('cache-control', 'no-store');
     res.type(ndjson ? 'application/x-ndjson' : 'text/csv; charset=utf-8');
-    if (!ndjson) res.set('content-disposition', `attachment; filename="${id}-customers.csv"`);
+    // which list this is, for clients that read headers (the rows say it too, in consent_filter)
+    if (rows.customers.consent)
+      res.set('x-rfm-list', filtersConsent(rows.customers, list) ? CONSENTED_ONLY : ALL_CUSTOMERS);
+    if (!ndjson)
+      res.set('content-disposition', `attachment; filename="${id}-customers${listSuffix(rows.customers, list)}.csv"`);
     await streamChunks(res, first, chunks);
   });
 
@@ -355,18 +410,26 @@ export function runsRoutes(d: RunsDeps): Router {
 }
 
 /** The customers as JSON lines (the CSV's columns as fields; numbers as numbers, outlier true/false/null). */
-function* customersNdjson(rows: CustomerRows, segment: string | undefined): Generator<string> {
+function* customersNdjson(rows: CustomerRows, list: ListOptions): Generator<string> {
   const c = rows.customers;
-  const only = selectClusters(rows, segment);
+  const only = selectClusters(rows, list.segment);
   const h = rows.history ?? null;
+  const filter = filtersConsent(c, list) ? CONSENTED_ONLY : ALL_CUSTOMERS;
   let out = '';
   let n = 0;
   for (let i = 0; i < c.cid.length; i++) {
     const cl = c.cluster[i]!;
     if (only && !only.has(cl)) continue;
+    if (!consentAllows(c, i, list)) continue;
     const o = c.outlier[i]!;
+    const v = c.consent?.[i];
     out += `${JSON.stringify({
       cid: c.cid[i],
+      ...(c.email ? { email: c.email[i] || null } : {}),
+      ...(c.name ? { name: c.name[i] || null } : {}),
+      ...(c.consent
+        ? { consent: v === CONSENT_YES ? true : v === CONSENT_NO ? false : null, consent_filter: filter }
+        : {}),
       recency: c.recency[i],
       frequency: c.frequency[i],
       monetary: c.monetary[i],

@@ -10,11 +10,13 @@ import {
   earlierRuns,
   labelsFromSummary,
   loadSavedRun,
+  listSuffix,
   rowsForRun,
+  selectCustomers,
   transitionCustomers,
   type CustomerRows,
+  type ListOptions,
   type SavedRunWithCustomers,
-  type ScoredCustomers,
 } from '@rfm/runs';
 import { segmentSharesChart } from '@rfm/charts';
 import {
@@ -45,7 +47,15 @@ import {
   runFolderOf,
 } from '../runs/run-files.js';
 import { guessMapping, mappingProblems, previewExport, recognised } from '../runs/column-guess.js';
-import { MAX_QUEUED_RUNS, receiveMultipart, RunIdParam, StartRunQuery, streamChunks, type RunsDeps } from './runs.js';
+import {
+  IncludeUnconsented,
+  MAX_QUEUED_RUNS,
+  receiveMultipart,
+  RunIdParam,
+  StartRunQuery,
+  streamChunks,
+  type RunsDeps,
+} from './runs.js';
 
 /**
  * The marketer's pages over scoring runs (issue 12): list, upload, progress, one run's results and
@@ -67,6 +77,7 @@ const UploadFields = z.object({
 });
 const MovedQuery = z.strictObject({
   against: RunIdParam,
+  include_unconsented: IncludeUnconsented.optional(),
   from: z.enum(SEGMENT_CATALOGUE.map((s) => s.key) as [string, ...string[]]),
   to: z.enum(SEGMENT_CATALOGUE.map((s) => s.key) as [string, ...string[]]),
 });
@@ -96,28 +107,9 @@ function uploadedHead(dir: string): { format: string; head: Buffer } {
   return { format: name.slice('export.'.length), head: readFileHead(join(dir, name), 4096) };
 }
 
-/** The customers at `idx` of a run, in the same columnar form. */
-function pickCustomers(c: ScoredCustomers, idx: number[]): ScoredCustomers {
-  const take = <T extends Float64Array | Uint8Array | Uint16Array>(a: T): T => {
-    const out = new (a.constructor as new (n: number) => T)(idx.length);
-    idx.forEach((i, k) => {
-      out[k] = a[i]!;
-    });
-    return out;
-  };
-  return {
-    cid: idx.map((i) => c.cid[i]!),
-    recency: take(c.recency),
-    frequency: take(c.frequency),
-    monetary: take(c.monetary),
-    rScore: take(c.rScore),
-    fScore: take(c.fScore),
-    mScore: take(c.mScore),
-    cluster: take(c.cluster),
-    distance: take(c.distance),
-    outlier: take(c.outlier),
-  };
-}
+/** `include_unconsented=true`: the lists also hold customers without marketing consent (default: left out). */
+const includeUnconsented = (v: unknown): boolean =>
+  v === undefined ? false : parseOrThrow(IncludeUnconsented, v, 'include_unconsented', 'include_unconsented');
 
 export function uiRunsRoutes(d: UiRunsDeps): Router {
   const router = Router();
@@ -377,7 +369,8 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     }
     const prev = (await earlierRuns(reg, run.modelName, run, 1))[0] ?? null;
     const diff = prev ? diffRuns(prev, await loadSavedRun(reg, id)) : null;
-    html(res).send(renderRunPage({ admin: view(s), run, diff }));
+    const include = includeUnconsented(req.query.include_unconsented);
+    html(res).send(renderRunPage({ admin: view(s), run, diff, includeUnconsented: include }));
   });
 
   // what rfm.js polls for the progress bar: the same job state GET /api/v1/runs/:id gives, by session
@@ -455,10 +448,14 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       await earlierRuns(reg, b.run.modelName, b.run),
     );
     const rows = rowsForRun(b, history);
+    const list: ListOptions = {
+      ...(segment ? { segment } : {}),
+      includeUnconsented: includeUnconsented(req.query.include_unconsented),
+    };
     await sendCsv(
       res,
-      `${id}-${segment ? fileWord(segment) : 'customers'}`,
-      customersCsv(rows, segment ? { segment } : {}),
+      `${id}-${segment ? fileWord(segment) : 'customers'}${listSuffix(b.customers, list)}`,
+      customersCsv(rows, list),
     );
   });
 
@@ -472,15 +469,21 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     const b: SavedRunWithCustomers = await loadSavedRun(reg, id);
     const a = await loadSavedRun(reg, q.against);
     const moved = transitionCustomers(a, b, { from: q.from, to: q.to });
-    const at = new Map(b.customers.cid.map((c, i) => [c, i]));
-    const idx = moved.map((m) => at.get(m.cid)!);
     const base = rowsForRun(b);
     const rows: CustomerRows = {
       ...base,
-      customers: pickCustomers(b.customers, idx),
+      customers: selectCustomers(
+        b.customers,
+        moved.map((m) => m.at),
+      ),
       history: { previousSegment: moved.map((m) => m.from), segmentSince: moved.map(() => b.run.snapshotDate) },
     };
-    await sendCsv(res, `${id}-${fileWord(q.from)}-to-${fileWord(q.to)}`, customersCsv(rows));
+    const list: ListOptions = { includeUnconsented: q.include_unconsented === true };
+    await sendCsv(
+      res,
+      `${id}-${fileWord(q.from)}-to-${fileWord(q.to)}${listSuffix(b.customers, list)}`,
+      customersCsv(rows, list),
+    );
   });
 
   return router;
