@@ -22,7 +22,10 @@ import { sqlIdent, sqlString } from './sql.js';
  */
 export type AttributeMapping = Partial<Record<CustomerAttribute, string>>;
 
-/** `none`: read no attribute columns at all (an export whose `Consent` column means something else). */
+/**
+ * `none`: read no attribute columns at all (an export whose `Consent` column means something else).
+ * In a mapping, an empty column name says that attribute is absent (not recognised by name either).
+ */
 export type AttributeRequest = AttributeMapping | 'none';
 
 /** The source of each attribute found: a column, or a first + last name pair. */
@@ -95,6 +98,7 @@ export function resolveAttributes(
   const issues: Issue[] = [];
   for (const key of CUSTOMER_ATTRIBUTES) {
     const mapped = request[key];
+    if (mapped === '') continue; // named as absent (the web mapping form's "— none —"): not recognised either
     if (mapped !== undefined) {
       const hit =
         cols.find((c) => c.name === mapped) ?? cols.find((c) => c.name.toLowerCase() === mapped.toLowerCase());

@@ -167,6 +167,57 @@ describe('customer attributes and consent lists in rfm serve (process, debug log
     expect(JSON.stringify(bad)).not.to.include('@example.');
   });
 
+  it('the web upload: unknown headers get the mapping form with attribute guesses; the chosen columns are kept', async () => {
+    const odd = writeOddPeople(t.dir, peopleWithNewEmail(), 'web_odd.csv');
+    const newPage = await (await fetch(`${server.url}/runs/new`, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(newPage)![1]!;
+    const form = new FormData();
+    form.set('csrf', csrf);
+    form.set('file', new Blob([readFileSync(odd)], { type: 'text/csv' }), 'web_odd.csv');
+    const up = await fetch(`${server.url}/runs/new`, { method: 'POST', headers: { cookie }, body: form });
+    const mappingPage = await up.text();
+    expect(up.status, mappingPage.slice(0, 300)).to.equal(200);
+    expect(mappingPage).to.include('id="attribute-columns"');
+    // the guesses from the header words: Contact → e-mail, OK to mail → consent, Person → name
+    for (const [a, c] of [
+      ['email', 'Contact'],
+      ['name', 'Person'],
+      ['consent', 'OK to mail'],
+    ])
+      expect(mappingPage, a).to.match(new RegExp(`<select id="attr-${a}"[^]*?<option value="${c}" selected>`));
+    const run = /name="run" value="([^"]+)"/.exec(mappingPage)![1]!;
+    const body = new URLSearchParams({
+      csrf,
+      run,
+      name: 'web_odd.csv',
+      customer: 'Ref',
+      invoice: 'Order No',
+      date: 'Ordered',
+      amount: 'Paid',
+      attr_email: 'Contact',
+      attr_name: '',
+      attr_consent: 'OK to mail',
+    });
+    const go = await fetch(`${server.url}/runs/new/columns`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: body.toString(),
+    });
+    expect(go.status, await go.text()).to.equal(303);
+    const done = await waitFor(
+      async () => {
+        const j = (await (await fetch(`${server.url}/api/v1/runs/${run}`, { headers: auth })).json()) as any;
+        return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
+      },
+      120_000,
+      100,
+    );
+    expect(done.value.state, JSON.stringify(done.value.error)).to.equal('succeeded');
+    // name left at "— none —": not kept, although "Person" would be guessed
+    expect(done.value.facts.attributes.present).to.deep.equal(['email', 'consent']);
+  });
+
   it('no e-mail address or name of the export is in the server log (debug level) or /metrics', async () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics.length).to.be.above(100);

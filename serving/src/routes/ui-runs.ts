@@ -20,6 +20,7 @@ import {
 } from '@rfm/runs';
 import { segmentSharesChart } from '@rfm/charts';
 import {
+  CUSTOMER_ATTRIBUTES,
   EXPORT_ROLES,
   isRfmError,
   parseOrThrow,
@@ -46,7 +47,7 @@ import {
   RUN_UPLOAD_MAX_BYTES,
   runFolderOf,
 } from '../runs/run-files.js';
-import { guessMapping, mappingProblems, previewExport, recognised } from '../runs/column-guess.js';
+import { guessAttributes, guessMapping, mappingProblems, previewExport, recognised } from '../runs/column-guess.js';
 import {
   IncludeUnconsented,
   MAX_QUEUED_RUNS,
@@ -193,6 +194,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     values: { model?: string; version?: string },
     exportName: string,
     columns?: Record<string, string>,
+    attributes?: Record<string, string> | 'none',
   ): Promise<{ status: number; text: string } | null> {
     const reg = await d.writer.get();
     let q: z.output<typeof StartRunQuery>;
@@ -223,7 +225,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       createdBy: `web:${s.actor}`,
       serverId: d.runs.identity.serverId,
       save: true,
-      options: { read: columns ? { columns } : {}, exportName },
+      options: { read: { ...(columns ? { columns } : {}), ...(attributes ? { attributes } : {}) }, exportName },
     });
     d.runs.queue.kick();
     return null;
@@ -291,6 +293,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
         const pending = dir;
         dir = null;
         try {
+          const mapping = guessMapping(preview.columns, preview.samples);
           html(res).send(
             renderMappingPage({
               admin: view(s),
@@ -298,7 +301,8 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
               exportName: got.name,
               values,
               preview,
-              mapping: guessMapping(preview.columns, preview.samples),
+              mapping,
+              attributes: guessAttributes(preview.columns, mapping),
             }),
           );
         } catch (e) {
@@ -317,7 +321,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
   });
 
   // the second step for an export with unknown headers: the person's mapping, then the run starts
-  const mapForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+  const mapForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 24 });
   const MapFields = z.object({
     csrf: z.string().optional(),
     run: RunIdParam,
@@ -325,6 +329,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     model: z.string().optional(),
     version: z.string().optional(),
     ...Object.fromEntries(EXPORT_ROLES.map((r) => [r, z.string().max(200).optional()])),
+    ...Object.fromEntries(CUSTOMER_ATTRIBUTES.map((a) => [`attr_${a}`, z.string().max(200).optional()])),
   });
   router.post('/runs/new/columns', mapForm, async (req, res) => {
     const s = signedIn(req, res);
@@ -344,13 +349,28 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     for (const r of EXPORT_ROLES) if (f[r] && preview?.columns.includes(f[r])) mapping[r] = f[r];
     const values = { ...(f.model ? { model: f.model } : {}), ...(f.version ? { version: f.version } : {}) };
     const exportName = (f.name ?? 'upload').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'upload';
+    // the person's choice is the whole answer: "— none —" ('') keeps that detail out, even under a known name
+    const attributes: Record<string, string> = {};
+    for (const a of CUSTOMER_ATTRIBUTES) {
+      const c = f[`attr_${a}`];
+      attributes[a] = c && preview?.columns.includes(c) ? c : '';
+    }
     const problems = mappingProblems(mapping);
     const again = (status: number, errors: Partial<Record<ExportRole, string>>) =>
       html(res, status).send(
-        renderMappingPage({ admin: view(s), runId: f.run, exportName, values, preview: preview!, mapping, errors }),
+        renderMappingPage({
+          admin: view(s),
+          runId: f.run,
+          exportName,
+          values,
+          preview: preview!,
+          mapping,
+          errors,
+          attributes,
+        }),
       );
     if (Object.keys(problems).length) return again(422, problems);
-    const refused = await startJob(s, f.run, values, exportName, mapping as Record<string, string>);
+    const refused = await startJob(s, f.run, values, exportName, mapping as Record<string, string>, attributes);
     if (refused) return again(refused.status, { customer: refused.text });
     res.redirect(303, runHref(f.run));
   });

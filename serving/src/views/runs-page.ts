@@ -1,4 +1,11 @@
-import { EXPORT_ROLES, SEGMENT_CATALOGUE, type ExportRole, type SegmentSummary } from '@rfm/shared';
+import {
+  CUSTOMER_ATTRIBUTES,
+  EXPORT_ROLES,
+  SEGMENT_CATALOGUE,
+  type CustomerAttribute,
+  type ExportRole,
+  type SegmentSummary,
+} from '@rfm/shared';
 import type { ExportPreview } from '../runs/column-guess.js';
 import type { RunJob, RunRecord } from '@rfm/registry';
 import type { KeyTransition, RunDiff } from '@rfm/runs';
@@ -150,7 +157,15 @@ export interface MappingPageOptions {
   preview: ExportPreview;
   mapping: Partial<Record<ExportRole, string>>;
   errors?: Partial<Record<ExportRole, string>>;
+  /** the customer attribute columns chosen (or guessed): e-mail, name, marketing consent */
+  attributes?: Partial<Record<CustomerAttribute, string>>;
 }
+
+const ATTRIBUTE_LABELS: Record<CustomerAttribute, string> = {
+  email: 'E-mail address',
+  name: 'Customer name',
+  consent: 'Marketing consent (yes / no)',
+};
 
 export function renderMappingPage(o: MappingPageOptions): string {
   const cols = o.preview.columns;
@@ -189,6 +204,15 @@ ${csrfField(o.admin)}
 ${o.values.model ? html`<input type="hidden" name="model" value="${o.values.model}">` : ''}
 ${o.values.version ? html`<input type="hidden" name="version" value="${o.values.version}">` : ''}
 <div class="grid">${EXPORT_ROLES.map(field)}</div>
+<fieldset id="attribute-columns"><legend>Customer details for email lists (optional)</legend>
+<p class="hint">Kept with each customer, the latest value per customer. When a consent column is chosen, lists leave out customers
+without consent unless you include them. The same as <code>rfm score --attributes</code>.</p>
+<div class="grid">${CUSTOMER_ATTRIBUTES.map(
+    (a) => html`<div class="field"><label for="attr-${a}">${ATTRIBUTE_LABELS[a]}</label>
+<select id="attr-${a}" name="attr_${a}"><option value="">— none —</option>${cols.map(
+      (c) => html`<option value="${c}"${o.attributes?.[a] === c ? raw(' selected') : ''}>${c}</option>`,
+    )}</select></div>`,
+  )}</div></fieldset>
 <div class="actions"><button type="submit" id="map-columns">Use these columns and segment</button></div>
 </form>`;
   return page({ title: 'Which column is which?', body, nav: 'runs', admin: o.admin.actor });
