@@ -9,7 +9,7 @@ import {
   type CustomerAttribute,
   type Issue,
 } from '@rfm/shared';
-import type { ResolvedColumns } from './columns.js';
+import { parseColumnPairs, type ResolvedColumns } from './columns.js';
 import type { ColumnInfo } from './source.js';
 import { sqlIdent, sqlString } from './sql.js';
 
@@ -38,26 +38,7 @@ export interface AttributeColumns {
 /** `email=Mail,consent=Opt In` → mapping; `none` turns recognition off; unknown keys and empty names are errors. */
 export function parseAttributeMapping(spec: string): AttributeRequest {
   if (spec.trim().toLowerCase() === 'none') return 'none';
-  const out: AttributeMapping = {};
-  const issues: Issue[] = [];
-  for (const part of spec.split(',')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
-    const name = eq < 0 ? '' : part.slice(eq + 1).trim();
-    if (!(CUSTOMER_ATTRIBUTES as readonly string[]).includes(key))
-      issues.push({
-        path: '--attributes',
-        message: `unknown attribute "${key}"`,
-        expected: CUSTOMER_ATTRIBUTES.join(', '),
-        found: key,
-      });
-    else if (name === '')
-      issues.push({ path: '--attributes', message: `no column name for ${key}`, expected: `${key}=COLUMN` });
-    else if (out[key as CustomerAttribute] !== undefined)
-      issues.push({ path: '--attributes', message: `${key} given twice` });
-    else out[key as CustomerAttribute] = name;
-  }
+  const { out, issues } = parseColumnPairs(spec, CUSTOMER_ATTRIBUTES, '--attributes', 'attribute');
   if (issues.length)
     throw new RfmError(
       'INVALID_INPUT',
