@@ -121,27 +121,36 @@ export function resolveColumns(cols: ColumnInfo[], mapping: ColumnMapping = {}, 
   return { customer, ...(invoice ? { invoice } : {}), date, value };
 }
 
-/** `customer=Customer ID,invoice=Invoice,…` → mapping; unknown roles and empty names are errors. */
-export function parseColumnMapping(spec: string): ColumnMapping {
-  const out: ColumnMapping = {};
+/**
+ * `key=Column Name,key=…` → record, for the flags that map names to columns (`--columns`,
+ * `--attributes`): a key not in `keys`, an empty name or a key given twice is an issue naming `flag`.
+ */
+export function parseColumnPairs<K extends string>(
+  spec: string,
+  keys: readonly K[],
+  flag: string,
+  word: string,
+): { out: Partial<Record<K, string>>; issues: Issue[] } {
+  const out: Partial<Record<K, string>> = {};
   const issues: Issue[] = [];
   for (const part of spec.split(',')) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
-    const role = (eq < 0 ? part : part.slice(0, eq)).trim();
+    const key = (eq < 0 ? part : part.slice(0, eq)).trim();
     const name = eq < 0 ? '' : part.slice(eq + 1).trim();
-    if (!(ROLES as readonly string[]).includes(role))
-      issues.push({ path: '--columns', message: `unknown role "${role}"`, expected: ROLES.join(', '), found: role });
+    if (!(keys as readonly string[]).includes(key))
+      issues.push({ path: flag, message: `unknown ${word} "${key}"`, expected: keys.join(', '), found: key });
     else if (name === '')
-      issues.push({
-        path: '--columns',
-        message: `no column name for ${role}`,
-        expected: `${role}=NAME`,
-        found: part.trim(),
-      });
-    else if (out[role as Role] !== undefined) issues.push({ path: '--columns', message: `${role} given twice` });
-    else out[role as Role] = name;
+      issues.push({ path: flag, message: `no column name for ${key}`, expected: `${key}=NAME`, found: part.trim() });
+    else if (out[key as K] !== undefined) issues.push({ path: flag, message: `${key} given twice` });
+    else out[key as K] = name;
   }
+  return { out, issues };
+}
+
+/** `customer=Customer ID,invoice=Invoice,…` → mapping; unknown roles and empty names are errors. */
+export function parseColumnMapping(spec: string): ColumnMapping {
+  const { out, issues } = parseColumnPairs(spec, ROLES, '--columns', 'role');
   if (issues.length)
     throw new RfmError('INVALID_INPUT', `invalid --columns "${spec}": ${issues.map((i) => i.message).join('; ')}`, {
       issues,

@@ -3,9 +3,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError, type DataSummary } from '@rfm/shared';
-import { sortByCid, type RfmTable } from './rfm-table.js';
+import { CONSENT_NO, CONSENT_UNKNOWN, CONSENT_YES, sortByCid, type RfmTable } from './rfm-table.js';
 import { readPurchaseRhythm } from './rhythm.js';
 import { resolveColumns, type ColumnMapping, type ResolvedColumns } from './columns.js';
+import {
+  attributeInvoiceSql,
+  attributeRowSql,
+  attributesNote,
+  attributesTableSql,
+  badConsentError,
+  consentSql,
+  resolveAttributes,
+  type AttributeColumns,
+  type AttributeRequest,
+} from './attributes.js';
 import {
   chooseDateFormat,
   DATE_FORMATS,
@@ -67,6 +78,11 @@ export interface ImportOptions {
   decimal?: DecimalMark;
   /** .xlsx: the sheet to read (default the first) */
   sheet?: string;
+  /**
+   * Read customer attributes (e-mail, name, consent) too: the recognised columns plus any mapped
+   * here; absent (training, `rfm features`) reads none, so those paths cost nothing more.
+   */
+  attributes?: AttributeRequest;
 }
 
 /** Reasons a row is dropped, in the order the rules apply; each row counts under the first that fails. */
@@ -97,6 +113,8 @@ export interface ExportAggregate {
   columns: ResolvedColumns;
   /** the strptime format used for text dates, 'ISO', or 'typed' when the file had timestamps */
   dateFormat: string;
+  /** the attribute columns read (temp table `rfm_attrs` holds their values); absent when none */
+  attributes?: AttributeColumns;
 }
 
 const FREQUENCY_NOTES: Record<FrequencyBasis, string> = {
@@ -122,6 +140,8 @@ interface RowShape {
   excluded: string | undefined;
   /** the UCI rule: invoice numbers starting with C are cancellations */
   cPrefix: boolean;
+  /** customer attribute columns to carry through stage 1 (only when asked for and present) */
+  attrs?: AttributeColumns;
 }
 
 function numberFor(c: ColumnInfo, shape: RowShape): string {
@@ -152,7 +172,8 @@ function classifiedSql(src: string, shape: RowShape, raw: boolean): string {
   return (
     `SELECT CASE WHEN cust IS NULL THEN 0 ${cancel ? `WHEN ${cancel} THEN 1 ` : ''}${cols.invoice ? 'WHEN inv IS NULL THEN 2 ' : ''}ELSE 3 END AS cls, *
   FROM (SELECT ${customerSql(cols.customer)} AS cust, ${inv} AS inv, ${dateSql(cols.date)} AS d, ` +
-    `${values}${excl}${rawValues}${raw ? `, CAST(${sqlIdent(cols.customer.name)} AS VARCHAR) AS rc` : ''} FROM ${src})`
+    `${values}${excl}${rawValues}${raw ? `, CAST(${sqlIdent(cols.customer.name)} AS VARCHAR) AS rc` : ''}` +
+    `${!raw && shape.attrs ? attributeRowSql(shape.attrs) : ''} FROM ${src})`
   );
 }
 
@@ -184,7 +205,7 @@ SELECT cls,
        count(*) AS n,
        ${filters.join(',\n       ')},
        count(*) FILTER (WHERE ${kept}) AS kept,
-       sum(CAST(${amountExpr} AS DECIMAL(38, 6))) FILTER (WHERE ${kept}) AS amount
+       sum(CAST(${amountExpr} AS DECIMAL(38, 6))) FILTER (WHERE ${kept}) AS amount${shape.attrs ? attributeInvoiceSql(shape.attrs) : ''}
 FROM (${classifiedSql(src, shape, false)})
 GROUP BY ALL`;
 }
@@ -451,6 +472,7 @@ export async function aggregateExport(
       await run(conn, 'DROP TABLE IF EXISTS rfm_inv');
       await run(conn, 'DROP TABLE IF EXISTS rfm_tx');
       await run(conn, 'DROP TABLE IF EXISTS rfm');
+      await run(conn, 'DROP TABLE IF EXISTS rfm_attrs');
       return aggregateOnce(conn, path, { ...opts, encoding: 'windows-1252' }, 'not UTF-8 further on', hooks);
     }
     throw e;
@@ -605,11 +627,14 @@ async function aggregateOnce(
         },
       );
     const styles = await numberStyles(conn, src, cols, opts.decimal, name, facts);
+    const attrs = opts.attributes === undefined ? undefined : resolveAttributes(described, cols, opts.attributes, name);
+    if (attrs) facts.notes.push(attributesNote(attrs));
     const shape: RowShape = {
       cols,
       styles,
       excluded: layout ? layout.excluded : undefined,
       cPrefix: !layout,
+      ...(attrs ? { attrs } : {}),
     };
     try {
       await run(conn, stage1Sql(src, shape));
@@ -619,6 +644,7 @@ async function aggregateOnce(
         throw await dialectError(name, readPath, facts.dialect ? inferDelimiterOf(facts.dialect) : undefined, tried, e);
       throw e;
     }
+    if (attrs?.consent) await checkConsent(conn, src, attrs.consent, name, format === 'parquet' ? 1 : 2);
     const dates = await resolveDateFormat(conn, cols, opts.dateFormat, name);
     const dateFormat = dates.format;
     if (dates.note) facts.notes.push(dates.note);
@@ -694,6 +720,7 @@ async function aggregateOnce(
        FROM rfm_tx WHERE ts IS NOT NULL AND kept > 0
        GROUP BY cust`,
     );
+    if (attrs) await run(conn, attributesTableSql(attrs));
     const purchaseRhythm = await readPurchaseRhythm(conn); // for naming: see rhythm.ts
     const [{ customers } = {}] = await queryObjects(conn, 'SELECT count(*) AS customers FROM rfm');
     reading = false;
@@ -725,7 +752,7 @@ async function aggregateOnce(
       },
       rejected_samples: samples,
     };
-    return { summary, columns: cols, dateFormat };
+    return { summary, columns: cols, dateFormat, ...(attrs ? { attributes: attrs } : {}) };
   } catch (e) {
     reading = false;
     if (e instanceof LateEncoding) throw e;
@@ -737,6 +764,29 @@ async function aggregateOnce(
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
     for (const d of cleanupLater.splice(0)) await rm(d, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A consent value that is neither yes nor no stops the read: stage 1 only flags that one exists
+ * (no cost when none does); then one ordered pass finds the first such line for the message.
+ */
+async function checkConsent(conn: DuckDBConnection, src: string, column: string, file: string, firstLine: number) {
+  const [flag] = await queryObjects(conn, 'SELECT bool_or(a_consent_bad) AS bad FROM rfm_inv');
+  if (flag?.bad !== true) return;
+  await run(conn, 'SET threads = 1');
+  await run(conn, 'SET preserve_insertion_order = true');
+  try {
+    // a window numbers the rows in file order (one thread, order kept); no filter is pushed below it
+    const [hit] = await queryObjects(
+      conn,
+      `SELECT line, value FROM (SELECT row_number() OVER () + ${firstLine - 1} AS line, CAST(${sqlIdent(column)} AS VARCHAR) AS value,
+         ${consentSql(column)} AS c FROM ${src}) WHERE c = -1 ORDER BY line LIMIT 1`,
+    );
+    throw badConsentError(file, column, num(hit?.line), String(hit?.value ?? ''), firstLine === 1 ? 'row' : 'line');
+  } finally {
+    await run(conn, 'RESET threads');
+    await run(conn, 'SET preserve_insertion_order = false');
   }
 }
 
@@ -800,12 +850,25 @@ export function addDays(day: string, days: number): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
-/** The `rfm` temp table → typed arrays, sorted by customer id so results never depend on thread timing. */
-export async function readRfmTable(conn: DuckDBConnection): Promise<RfmTable> {
+/**
+ * The `rfm` temp table → typed arrays, sorted by customer id so results never depend on thread
+ * timing; with the customer attributes of `rfm_attrs` when the aggregate read some.
+ */
+export async function readRfmTable(conn: DuckDBConnection, attributes?: AttributeColumns): Promise<RfmTable> {
+  const extra = attributes ? ', a.email, a.name, CAST(a.consent AS INTEGER) AS consent' : '';
   const reader = await conn.runAndReadAll(
-    'SELECT cid, CAST(recency AS DOUBLE) AS r, CAST(frequency AS DOUBLE) AS f, CAST(monetary AS DOUBLE) AS m FROM rfm',
+    `SELECT rfm.cid, CAST(recency AS DOUBLE) AS r, CAST(frequency AS DOUBLE) AS f, CAST(monetary AS DOUBLE) AS m${extra}` +
+      ` FROM rfm${attributes ? ' LEFT JOIN rfm_attrs AS a ON a.cid = rfm.cid' : ''}`,
   );
-  const [cid, r, f, m] = reader.getColumnsJS() as [string[], number[], number[], number[]];
+  const [cid, r, f, m, email, person, consent] = reader.getColumnsJS() as [
+    string[],
+    number[],
+    number[],
+    number[],
+    (string | null)[]?,
+    (string | null)[]?,
+    (number | null)[]?,
+  ];
   const n = cid.length;
   const raw = new Float64Array(n * 3);
   for (let i = 0; i < n; i++) {
@@ -813,7 +876,20 @@ export async function readRfmTable(conn: DuckDBConnection): Promise<RfmTable> {
     raw[i * 3 + 1] = f[i]!;
     raw[i * 3 + 2] = m[i]!;
   }
-  return sortByCid({ cids: cid.map(String), raw });
+  const attrs = attributes
+    ? {
+        ...(attributes.email ? { email: email!.map((v) => v ?? '') } : {}),
+        ...(attributes.name ? { name: person!.map((v) => v ?? '') } : {}),
+        ...(attributes.consent
+          ? {
+              consent: Uint8Array.from(consent!, (v) =>
+                v === 1 ? CONSENT_YES : v === 0 ? CONSENT_NO : CONSENT_UNKNOWN,
+              ),
+            }
+          : {}),
+      }
+    : undefined;
+  return sortByCid({ cids: cid.map(String), raw, ...(attrs ? { attributes: attrs } : {}) });
 }
 
 /** Read an export into the RFM table and its data summary. */
@@ -823,6 +899,6 @@ export async function readExport(
 ): Promise<{ table: RfmTable; summary: DataSummary; dateFormat: string }> {
   return withDuck(async (conn) => {
     const agg = await aggregateExport(conn, path, opts);
-    return { table: await readRfmTable(conn), summary: agg.summary, dateFormat: agg.dateFormat };
+    return { table: await readRfmTable(conn, agg.attributes), summary: agg.summary, dateFormat: agg.dateFormat };
   });
 }

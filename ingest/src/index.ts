@@ -37,6 +37,21 @@ export {
 export { DATE_FORMATS } from './dates.js';
 export { withDuck, queryObjects, asReadError } from './duck.js';
 export { sqlString, sqlIdent } from './sql.js';
-export { sortByCid, column, type RfmTable } from './rfm-table.js';
+export {
+  sortByCid,
+  column,
+  CONSENT_NO,
+  CONSENT_UNKNOWN,
+  CONSENT_YES,
+  type RfmTable,
+  type TableAttributes,
+} from './rfm-table.js';
+export {
+  parseAttributeMapping,
+  resolveAttributes,
+  type AttributeColumns,
+  type AttributeMapping,
+  type AttributeRequest,
+} from './attributes.js';
 export { ImportFlagsSchema, type ImportFlags, IsoDay } from './options.js';
 export { type FilePassProgress, headerNames } from './source.js';

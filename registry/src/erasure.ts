@@ -29,6 +29,10 @@ export interface RewrittenRun {
   blob: Uint8Array;
   customers: number;
   summary: z.input<typeof SegmentSummarySchema>[];
+  /** the encoding tag of the new blob */
+  encoding: string;
+  /** run facts recomputed from what is left (e.g. attribute and consent counts), merged over the old */
+  facts?: Record<string, unknown>;
 }
 export type RunRewriter = (run: RunToRewrite) => RewrittenRun | null | Promise<RewrittenRun | null>;
 
@@ -106,11 +110,12 @@ export async function eraseCustomer(
       summary: z.array(SegmentSummarySchema).parse(JSON.parse(row.summary)),
     });
     if (!out) continue;
-    const facts = { ...(JSON.parse(row.facts) as Record<string, unknown>), customers: out.customers };
+    const facts = { ...(JSON.parse(row.facts) as Record<string, unknown>), ...out.facts, customers: out.customers };
     await trx
       .updateTable('runs')
       .set({
         customers_blob: Buffer.from(out.blob.buffer, out.blob.byteOffset, out.blob.byteLength),
+        customers_encoding: out.encoding,
         customers: out.customers,
         summary: JSON.stringify(z.array(SegmentSummarySchema).parse(out.summary)),
         facts: JSON.stringify(facts),

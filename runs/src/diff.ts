@@ -1,3 +1,4 @@
+import type { Mover } from './writers.js';
 import { RfmError } from '@rfm/shared';
 import { catalogueName, labelsFromSummary, segmentMatches, shownName, type SegmentKey } from './labels.js';
 import { matchCustomers } from './match.js';
@@ -178,7 +179,7 @@ export function transitionCustomers(
   a: SavedRunWithCustomers,
   b: SavedRunWithCustomers,
   sel: { from?: string; to?: string },
-): { cid: string; from: string; to: string; monetaryBefore: number; monetaryAfter: number }[] {
+): Mover[] {
   checkSameModel(a, b);
   const la = labelsFromSummary(a.run.summary);
   const lb = labelsFromSummary(b.run.summary);
@@ -195,7 +196,7 @@ export function transitionCustomers(
   const fromSet = pick(sel.from, la, a.run.id);
   const toSet = pick(sel.to, lb, b.run.id);
   const match = matchCustomers(a.customers.cid, b.customers.cid);
-  const out: { cid: string; from: string; to: string; monetaryBefore: number; monetaryAfter: number }[] = [];
+  const out: Mover[] = [];
   for (let i = 0; i < b.customers.cid.length; i++) {
     const j = match[i]!;
     if (j < 0) continue;
@@ -208,6 +209,7 @@ export function transitionCustomers(
       to: shownName(lb.names[t]!, lb.keys[t]!),
       monetaryBefore: a.customers.monetary[j]!,
       monetaryAfter: b.customers.monetary[i]!,
+      at: i,
     });
   }
   return out;

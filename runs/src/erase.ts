@@ -1,6 +1,7 @@
 import type { RunRewriter } from '@rfm/registry';
 import { RfmError } from '@rfm/shared';
-import { CUSTOMERS_ENCODING, decodeCustomersAsync, encodeCustomers } from './encoding.js';
+import { CUSTOMERS_ENCODING, CUSTOMERS_ENCODINGS, decodeCustomersAsync, encodeCustomers } from './encoding.js';
+import { attributeFacts } from './score-export.js';
 import { summarize } from './summary.js';
 import type { ScoredCustomers } from './types.js';
 
@@ -38,11 +39,18 @@ export function withoutCustomer(c: ScoredCustomers, cid: string): ScoredCustomer
 export function eraseFromRuns(cid: string): RunRewriter {
   // inflating on the thread pool: a server erasing keeps answering between runs' decodes
   return async ({ id, encoding, blob, summary }) => {
-    if (encoding !== CUSTOMERS_ENCODING)
+    if (!CUSTOMERS_ENCODINGS.includes(encoding))
       throw new RfmError('REGISTRY_ERROR', `saved run ${id} uses an unknown customers encoding ${encoding}`);
     const kept = withoutCustomer(await decodeCustomersAsync(blob), cid);
     if (!kept) return null;
     const segments = summary.map((s) => ({ cluster: s.cluster, key: s.key, name: s.segment }));
-    return { blob: encodeCustomers(kept), customers: kept.cid.length, summary: summarize(kept, segments) };
+    return {
+      blob: encodeCustomers(kept),
+      encoding: CUSTOMERS_ENCODING,
+      customers: kept.cid.length,
+      summary: summarize(kept, segments),
+      // consent and e-mail counts must agree with the customers left
+      facts: attributeFacts(kept),
+    };
   };
 }

@@ -6,7 +6,15 @@
 export { scoreExport, scoreRead } from './score-export.js';
 export { scoreTable } from './score-table.js';
 export { summarize } from './summary.js';
-export { CUSTOMERS_ENCODING, decodeCustomers, decodeCustomersAsync, encodeCustomers } from './encoding.js';
+export {
+  CUSTOMERS_ENCODING,
+  CUSTOMERS_ENCODINGS,
+  decodeCustomers,
+  decodeCustomersAsync,
+  encodeCustomers,
+  selectCustomers,
+} from './encoding.js';
+export { attributeFacts } from './score-export.js';
 export { CustomerIndex, CustomerIndexCache, type CustomerLookup } from './customer-index.js';
 export { eraseFromRuns, withoutCustomer } from './erase.js';
 export {
@@ -37,8 +45,19 @@ export {
   type SegmentKey,
 } from './labels.js';
 export {
+  ALL_CUSTOMERS,
+  ATTRIBUTE_CUSTOMER_COLUMNS,
+  CONSENTED_ONLY,
+  consentAllows,
   CUSTOMER_COLUMNS,
+  customerColumns,
   customersCsv,
+  filtersConsent,
+  listedCount,
+  listSuffix,
+  transitionsCsv,
+  type ListOptions,
+  type Mover,
   customersFormat,
   selectClusters,
   writeCustomersFile,
@@ -46,6 +65,9 @@ export {
 } from './writers.js';
 export { earlierRuns, loadSavedRun, newRunInput, rowsForRun } from './saved.js';
 export {
+  CONSENT_NO,
+  CONSENT_UNKNOWN,
+  CONSENT_YES,
   OUTLIER_NO,
   OUTLIER_UNKNOWN,
   OUTLIER_YES,

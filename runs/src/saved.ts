@@ -1,6 +1,6 @@
 import type { NewRun, Registry } from '@rfm/registry';
 import { RfmError, type RunDrift } from '@rfm/shared';
-import { CUSTOMERS_ENCODING, decodeCustomers, encodeCustomers } from './encoding.js';
+import { CUSTOMERS_ENCODING, CUSTOMERS_ENCODINGS, decodeCustomers, encodeCustomers } from './encoding.js';
 import { labelsFromSummary } from './labels.js';
 import type { CustomerHistory, CustomerRows, SavedRunWithCustomers, ScoredExport } from './types.js';
 
@@ -27,7 +27,7 @@ export function newRunInput(s: ScoredExport, id?: string, drift: RunDrift | null
 /** A saved run with its customers decoded (NOT_FOUND naming the id when there is none). */
 export async function loadSavedRun(reg: Registry, id: string): Promise<SavedRunWithCustomers> {
   const run = await reg.getRun(id);
-  if (run.customersEncoding !== CUSTOMERS_ENCODING)
+  if (!CUSTOMERS_ENCODINGS.includes(run.customersEncoding))
     throw new RfmError('REGISTRY_ERROR', `saved run ${id} uses an unknown customers encoding ${run.customersEncoding}`);
   return { run, customers: decodeCustomers(await reg.runCustomers(id)) };
 }

@@ -5,7 +5,14 @@ import { isRfmError, RfmError, type DataSummary } from '@rfm/shared';
 import { PROGRESS_EVERY_MS, withReadProgress } from './read-progress.js';
 import { scoreTable } from './score-table.js';
 import { summarize } from './summary.js';
-import type { RunFacts, ScoredExport, ScoreOptions } from './types.js';
+import {
+  CONSENT_NO,
+  CONSENT_YES,
+  type RunFacts,
+  type ScoredCustomers,
+  type ScoredExport,
+  type ScoreOptions,
+} from './types.js';
 
 const BASIS_WORDS: Record<FrequencyBasis, string> = {
   invoices: 'distinct invoices',
@@ -61,7 +68,8 @@ export async function scoreExport(source: string, model: LoadedModel, opts: Scor
     const stop = () => conn.interrupt();
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      const readOpts = { ...importOpts, ...(frequency ? { frequency } : {}) };
+      // a run keeps the export's customer attributes (recognised, or mapped by `attributes`)
+      const readOpts = { ...importOpts, attributes: importOpts.attributes ?? {}, ...(frequency ? { frequency } : {}) };
       const agg = onProgress
         ? await withReadProgress(
             conn,
@@ -71,7 +79,7 @@ export async function scoreExport(source: string, model: LoadedModel, opts: Scor
           )
         : await aggregateExport(conn, source, readOpts);
       onProgress?.({ phase: 'aggregating', rowsRead: agg.summary.rows_read, percent: 70 });
-      return { table: await readRfmTable(conn), summary: agg.summary };
+      return { table: await readRfmTable(conn, agg.attributes), summary: agg.summary };
     } catch (e) {
       if (signal?.aborted) throw aborted();
       throw missingInvoice(e, model);
@@ -82,6 +90,24 @@ export async function scoreExport(source: string, model: LoadedModel, opts: Scor
   if (signal?.aborted) throw aborted();
   onProgress?.({ phase: 'scoring', rowsRead: read.summary.rows_read, percent: 80 });
   return scoreRead(read.table, read.summary, model, source);
+}
+
+/** Counts of the attributes a run's customers carry (the run page and `rfm runs show` state them). */
+export function attributeFacts(c: ScoredCustomers): Pick<RunFacts, 'attributes'> {
+  if (!c.email && !c.name && !c.consent) return {};
+  let withEmail = 0;
+  for (const e of c.email ?? []) if (e !== '') withEmail++;
+  let consent: { yes: number; no: number; unknown: number } | null = null;
+  if (c.consent) {
+    consent = { yes: 0, no: 0, unknown: 0 };
+    for (const v of c.consent) {
+      if (v === CONSENT_YES) consent.yes++;
+      else if (v === CONSENT_NO) consent.no++;
+      else consent.unknown++;
+    }
+  }
+  const present = (['email', 'name', 'consent'] as const).filter((k) => c[k] !== undefined);
+  return { attributes: { present: [...present], withEmail, consent } };
 }
 
 /** The scoring half of scoreExport, on a table already read (also what the tests compare with training). */
@@ -97,6 +123,7 @@ export function scoreRead(table: RfmTable, summary: DataSummary, model: LoadedMo
     frequencyBasis: summary.frequency_basis ?? 'invoices',
     modelName: model.modelName,
     version: model.version,
+    ...attributeFacts(customers),
   };
   return { facts, customers, summary: summarize(customers, model.artifact.segments) };
 }

@@ -56,5 +56,9 @@ export function scoreTable(table: RfmTable, artifact: ScoringArtifact): ScoredCu
     out.fScore[i] = s.f;
     out.mScore[i] = s.m;
   }
+  const a = table.attributes;
+  if (a?.email) out.email = a.email;
+  if (a?.name) out.name = a.name;
+  if (a?.consent) out.consent = a.consent;
   return out;
 }

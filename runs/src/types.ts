@@ -28,7 +28,18 @@ export interface ScoredCustomers {
   distance: Float64Array;
   /** 0 no, 1 yes, 2 unknown (old artifact without thresholds) */
   outlier: Uint8Array;
+  /**
+   * Customer attributes, present only when the export carried them ('' where a customer has no
+   * value). Personal data: written to customer downloads, never logged. Runs saved before
+   * attributes existed decode without them.
+   */
+  email?: string[];
+  name?: string[];
+  /** CONSENT_NO 0 / CONSENT_YES 1 / CONSENT_UNKNOWN 2 (blank consent cells) */
+  consent?: Uint8Array;
 }
+
+export { CONSENT_NO, CONSENT_UNKNOWN, CONSENT_YES } from '@rfm/ingest';
 
 export interface RunProgress {
   phase: 'reading' | 'aggregating' | 'scoring' | 'saving';

@@ -51,3 +51,101 @@ export function columnIndex<R extends string>(names: Record<R, readonly string[]
     }
   return out;
 }
+
+/**
+ * Customer attributes an export may carry besides transactions: what an email tool needs to send
+ * a campaign to a segment list. They are personal data (see the README's personal-data section):
+ * kept per customer in saved runs, written to customer downloads, never logged.
+ */
+export const CUSTOMER_ATTRIBUTES = ['email', 'name', 'consent'] as const;
+export type CustomerAttribute = (typeof CUSTOMER_ATTRIBUTES)[number];
+
+/**
+ * Known attribute column names, in order of preference. Shopify's orders export names the buyer
+ * `Email`, `Billing Name` and `Accepts Marketing` (its `Name` is the order number, so `Name` counts
+ * as a person's name only outside the Shopify layout, and never when it is the invoice column).
+ * A first + last name pair is joined when no whole-name column exists.
+ */
+export const ATTRIBUTE_COLUMN_NAMES: Record<CustomerAttribute, readonly string[]> = {
+  email: ['Email', 'E-mail', 'Email Address', 'Customer Email', 'customer_email', 'billing_email', 'Mail'],
+  name: ['Billing Name', 'Customer Name', 'customer_name', 'Full Name', 'billing_name', 'Name'],
+  consent: [
+    'Accepts Marketing',
+    'Accepts Email Marketing',
+    'Email Marketing Consent',
+    'Marketing Consent',
+    'Marketing Opt In',
+    'Email Opt In',
+    'Newsletter',
+    'Consent',
+    'Opt In',
+    'Subscribed',
+  ],
+};
+
+/** First / last name column pairs joined into the name when no whole-name column exists. */
+export const FIRST_LAST_NAME_COLUMNS: readonly (readonly [string, string])[] = [
+  ['First Name', 'Last Name'],
+  ['Billing First Name', 'Billing Last Name'],
+  ['Customer First Name', 'Customer Last Name'],
+  ['Firstname', 'Lastname'],
+];
+
+/**
+ * Consent values, compared lower-case after trimming. Anything else that is not blank is refused
+ * with an error naming the column and line: a consent column holding other words is more likely
+ * the wrong column than a list of people who agreed, and guessing either way sends mail to people
+ * who did not ask for it or silently drops people who did.
+ */
+export const CONSENT_YES: readonly string[] = [
+  'yes',
+  'y',
+  'true',
+  't',
+  '1',
+  '1.0',
+  'opt-in',
+  'opt in',
+  'opted in',
+  'optin',
+  'subscribed',
+  'consented',
+  'granted',
+  'accepted',
+  'on',
+];
+export const CONSENT_NO: readonly string[] = [
+  'no',
+  'n',
+  'false',
+  'f',
+  '0',
+  '0.0',
+  'opt-out',
+  'opt out',
+  'opted out',
+  'optout',
+  'unsubscribed',
+  'not subscribed',
+  'declined',
+  'denied',
+  'revoked',
+  'off',
+  'pending',
+  'redacted',
+  'invalid',
+];
+
+/** How a consent value is compared: trimmed, lower-case, `_` read as a space (Shopify's `not_subscribed`). */
+export function consentWord(raw: string | null | undefined): string {
+  return (raw ?? '').trim().toLowerCase().replaceAll('_', ' ');
+}
+
+/** A consent value → true / false; null when blank; undefined when it is not a known consent word. */
+export function parseConsent(raw: string | null | undefined): boolean | null | undefined {
+  const v = consentWord(raw);
+  if (v === '') return null;
+  if (CONSENT_YES.includes(v)) return true;
+  if (CONSENT_NO.includes(v)) return false;
+  return undefined;
+}

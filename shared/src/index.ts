@@ -62,6 +62,14 @@ export {
   transactionsCustomer,
 } from './transactions-api.js';
 export {
+  ATTRIBUTE_COLUMN_NAMES,
+  CONSENT_NO,
+  CONSENT_YES,
+  consentWord,
+  CUSTOMER_ATTRIBUTES,
+  type CustomerAttribute,
+  FIRST_LAST_NAME_COLUMNS,
+  parseConsent,
   columnIndex,
   EXPORT_COLUMN_NAMES,
   EXPORT_ROLES,

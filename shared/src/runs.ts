@@ -33,6 +33,26 @@ export const RunFactsSchema = z.object({
   frequencyBasis: z.string(),
   modelName: z.string(),
   version: z.number().int().positive(),
+  /**
+   * Counts of the customer attributes the export carried (absent: it had none). Only counts: the
+   * values themselves live in the customers blob.
+   */
+  attributes: z
+    .object({
+      /** which attributes the export had: email, name, consent */
+      present: z.array(z.enum(['email', 'name', 'consent'])),
+      /** customers with an e-mail address */
+      withEmail: z.number().int().nonnegative(),
+      /** consent counts; null when the export has no consent column */
+      consent: z
+        .object({
+          yes: z.number().int().nonnegative(),
+          no: z.number().int().nonnegative(),
+          unknown: z.number().int().nonnegative(),
+        })
+        .nullable(),
+    })
+    .optional(),
 });
 export type RunFacts = z.output<typeof RunFactsSchema>;
 

@@ -14,6 +14,7 @@ interface RunsFlags extends RegistryFlags {
   out?: string;
   from?: string;
   to?: string;
+  includeUnconsented?: boolean;
 }
 
 const runsLib = () => import('@rfm/runs');
@@ -33,6 +34,7 @@ function runJson(r: RunRecord) {
     created_by: r.createdBy,
     created_at: r.createdAt,
     customers_bytes: r.customersBytes,
+    attributes: r.facts.attributes ?? null,
     summary: r.summary,
     /** null: not measured (saved before drift was recorded, or a version without stored training customers) */
     retrain_advised: r.drift?.retrainAdvised ?? null,
@@ -51,6 +53,23 @@ const keepArg = () =>
     .z.coerce.number({ error: 'a whole number of runs' })
     .int({ error: 'a whole number of runs' })
     .min(0, { error: 'a whole number of runs, 0 or more' });
+
+/** The run's attribute line for `rfm runs show`: which it has, and how many customers consented. */
+function attributesLine(r: RunRecord): string | null {
+  const a = r.facts.attributes;
+  if (!a) return null;
+  const c = a.consent;
+  return (
+    `customer attributes: ${a.present.join(', ')} (${int(a.withEmail)} with an e-mail address)` +
+    (c
+      ? `; consent: ${int(c.yes)} of ${int(r.customers)} customers consented, ${int(c.no)} did not, ${int(c.unknown)} not known` +
+        ' (lists leave out those without consent unless --include-unconsented)'
+      : '; no consent column: lists include everyone')
+  );
+}
+
+const UNCONSENTED_HELP =
+  'when the run has consent data, also list customers without marketing consent (default: left out)';
 
 /** `rfm runs diff` with no ids: the two newest runs of the model. */
 async function newestTwo(reg: Registry, model: string): Promise<[string, string]> {
@@ -116,6 +135,7 @@ export function registerRunsCommands(program: Command): void {
         `export ${r.exportName} (sha256 ${r.exportSha256.slice(0, 12)}…), snapshot ${r.snapshotDate}`,
         `${int(r.rowsRead)} rows read${dropped ? ` (dropped: ${dropped})` : ''}, ${int(r.customers)} customers` +
           ` (${(r.customersBytes / 1024).toFixed(0)} kB stored)`,
+        ...(attributesLine(r) ? [attributesLine(r)!] : []),
         '',
         summaryTable(r.summary),
         '',
@@ -132,7 +152,8 @@ export function registerRunsCommands(program: Command): void {
       )
       .argument('<id>', 'run id')
       .requiredOption('--out <file>', '.csv or .parquet')
-      .option('--segment <name>', 'only this segment (its name, catalogue key or catalogue name)'),
+      .option('--segment <name>', 'only this segment (its name, catalogue key or catalogue name)')
+      .option('--include-unconsented', UNCONSENTED_HELP),
   ).action(async (id: string, o: RunsFlags) => {
     const cfg = configFrom(o);
     const lib = await runsLib();
@@ -146,13 +167,32 @@ export function registerRunsCommands(program: Command): void {
         earlier,
       );
       const rows = lib.rowsForRun(saved, history);
-      const only = lib.selectClusters(rows, o.segment); // an unknown segment fails before any file is written
-      await lib.writeCustomersFile(o.out!, rows, format, o.segment !== undefined ? { segment: o.segment } : {});
-      let n = 0;
-      for (const c of saved.customers.cluster) if (!only || only.has(c)) n++;
-      return { run: saved.run.id, customers: n, out: o.out!, history_from_runs: earlier.length };
+      const list = {
+        ...(o.segment !== undefined ? { segment: o.segment } : {}),
+        includeUnconsented: o.includeUnconsented === true,
+      };
+      const n = lib.listedCount(rows, list); // an unknown segment fails before any file is written
+      await lib.writeCustomersFile(o.out!, rows, format, list);
+      const filtered = lib.filtersConsent(saved.customers, list);
+      return {
+        run: saved.run.id,
+        customers: n,
+        out: o.out!,
+        list: saved.customers.consent ? (filtered ? 'consented_only' : 'all_customers') : null,
+        history_from_runs: earlier.length,
+      };
     });
-    emit(o, res, () => `wrote ${int(res.customers)} customers of run ${res.run} to ${res.out}`);
+    emit(
+      o,
+      res,
+      () =>
+        `wrote ${int(res.customers)} customers of run ${res.run} to ${res.out}` +
+        (res.list === 'consented_only'
+          ? ' (consented only; --include-unconsented for everyone)'
+          : res.list === 'all_customers'
+            ? ' (including customers without consent)'
+            : ''),
+    );
   });
 
   common(
@@ -166,7 +206,8 @@ export function registerRunsCommands(program: Command): void {
       .option('--model <name>', 'model whose two newest runs to compare (env RFM_MODEL_NAME)')
       .option('--from <segment>', 'list the customers who were in this segment in A …')
       .option('--to <segment>', '… and are in this one in B')
-      .option('--out <file>', 'with --from/--to: write those customers to this CSV instead of printing them'),
+      .option('--out <file>', 'with --from/--to: write those customers to this CSV instead of printing them')
+      .option('--include-unconsented', UNCONSENTED_HELP),
   ).action(async (a: string | undefined, b: string | undefined, o: RunsFlags) => {
     const cfg = configFrom(o);
     if ((a === undefined) !== (b === undefined))
@@ -182,21 +223,22 @@ export function registerRunsCommands(program: Command): void {
       const diff = lib.diffRuns(ra, rb);
       const movers =
         o.from !== undefined || o.to !== undefined ? lib.transitionCustomers(ra, rb, { from: o.from, to: o.to }) : null;
-      return { diff, movers };
+      const list = { includeUnconsented: o.includeUnconsented === true };
+      // a list for a campaign follows the newer run's consent, like every other list
+      const listed = movers?.filter((m) => lib.consentAllows(rb.customers, m.at, list)) ?? null;
+      const csv = movers && o.out ? lib.transitionsCsv(rb.customers, movers, list) : null;
+      return { diff, movers: listed, csv, left: (movers?.length ?? 0) - (listed?.length ?? 0) };
     });
-    if (res.movers && o.out) {
+    if (res.csv !== null && o.out) {
       const { writeFile } = await import('node:fs/promises');
-      const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
-      await writeFile(
-        o.out,
-        `cid,from,to,monetary_before,monetary_after\n${res.movers
-          .map((m) => `${esc(m.cid)},${esc(m.from)},${esc(m.to)},${m.monetaryBefore},${m.monetaryAfter}`)
-          .join('\n')}\n`,
-      );
+      await writeFile(o.out, res.csv);
     }
-    emit(o, res.movers ? { ...res.diff, customers: res.movers } : res.diff, () => {
+    const movers = res.movers?.map(({ at: _at, ...m }) => m) ?? null;
+    emit(o, movers ? { ...res.diff, customers: movers, left_out_without_consent: res.left } : res.diff, () => {
       if (!res.movers) return diffText(res.diff);
-      const head = `${int(res.movers.length)} customers${o.from ? ` from ${o.from}` : ''}${o.to ? ` to ${o.to}` : ''}`;
+      const head =
+        `${int(res.movers.length)} customers${o.from ? ` from ${o.from}` : ''}${o.to ? ` to ${o.to}` : ''}` +
+        (res.left ? ` (${int(res.left)} without consent left out; --include-unconsented to list them)` : '');
       if (o.out) return `${head}: written to ${o.out}`;
       const shown = res.movers.slice(0, 50);
       return [

@@ -16,6 +16,8 @@ export interface ScoreFlags extends ExportFlags {
   out: string;
   save?: boolean;
   json?: boolean;
+  attributes?: string;
+  includeUnconsented?: boolean;
 }
 
 const FLAG_OF: Record<string, string> = { ...EXPORT_FLAG_NAMES, version: '--version', alias: '--alias', out: '--out' };
@@ -29,7 +31,7 @@ const ingest = () => import('@rfm/ingest');
 
 /** Flags → validated options: the export flags through ingest's own schema (training's messages), issues naming the flag. */
 async function scoreOptions(o: ScoreFlags) {
-  const { ImportFlagsSchema, parseColumnMapping } = await ingest();
+  const { ImportFlagsSchema, parseColumnMapping, parseAttributeMapping } = await ingest();
   const { z } = runtime();
   const schema = ImportFlagsSchema.extend({
     version: versionArg().optional(),
@@ -47,7 +49,11 @@ async function scoreOptions(o: ScoreFlags) {
     version,
     alias,
     out,
-    read: { ...read, ...(o.columns !== undefined ? { columns: parseColumnMapping(o.columns) } : {}) },
+    read: {
+      ...read,
+      ...(o.columns !== undefined ? { columns: parseColumnMapping(o.columns) } : {}),
+      ...(o.attributes !== undefined ? { attributes: parseAttributeMapping(o.attributes) } : {}),
+    },
   };
 }
 
@@ -112,6 +118,15 @@ export function registerScoreCommand(program: Command): void {
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME)')
     .option('--actor <name>', 'who saves the run, recorded in the history (env RFM_ACTOR, default the OS user)');
   addExportOptions(score)
+    .option(
+      '--attributes <map>',
+      'customer attribute columns: email=…,name=…,consent=… (default: recognised by name, e.g. Shopify Email /' +
+        ' Billing Name / Accepts Marketing; "none" reads none)',
+    )
+    .option(
+      '--include-unconsented',
+      'when the export has a consent column, also list customers without marketing consent (default: left out)',
+    )
     .option('--json', 'print one JSON object for machines')
     .action(async (exportPath: string, o: ScoreFlags) => {
       const cfg = configFrom(o);
@@ -132,12 +147,11 @@ export function registerScoreCommand(program: Command): void {
           { customers: scored.customers, labels, snapshotDate: scored.facts.snapshotDate },
           earlier,
         );
-        await lib.writeCustomersFile(opts.out, {
-          customers: scored.customers,
-          segmentNames: labels.names,
-          segmentKeys: labels.keys,
-          history,
-        });
+        const rows = { customers: scored.customers, segmentNames: labels.names, segmentKeys: labels.keys, history };
+        const list = { includeUnconsented: o.includeUnconsented === true };
+        await lib.writeCustomersFile(opts.out, rows, lib.customersFormat(opts.out), list);
+        const written = lib.listedCount(rows, list);
+        const consentFiltered = lib.filtersConsent(scored.customers, list);
         const drift = await lib.driftForRun(reg, scored, model);
         const saved = o.save ? await reg.saveRun(lib.newRunInput(scored, undefined, drift), actorOf(cfg)) : null;
         let outliers = 0;
@@ -148,7 +162,18 @@ export function registerScoreCommand(program: Command): void {
         }
         // the webhook's summary is made while the registry is open; it is posted after it is closed
         const hook = saved ? await webhookFor(reg, lib, saved, scored.customers) : null;
-        return { scored, saved, drift, hook, history: history !== null, earlier: earlier.length, outliers, unknown };
+        return {
+          scored,
+          saved,
+          drift,
+          hook,
+          history: history !== null,
+          earlier: earlier.length,
+          outliers,
+          unknown,
+          written,
+          consentFiltered,
+        };
       });
       const delivery = result.hook ? await deliver(lib, result.hook) : null;
       const { scored, saved } = result;
@@ -169,6 +194,10 @@ export function registerScoreCommand(program: Command): void {
           frequency_basis: f.frequencyBasis,
           outliers: result.unknown === f.customers ? null : result.outliers,
           out: opts.out,
+          customers_written: result.written,
+          consent: f.attributes?.consent ?? null,
+          list: f.attributes?.consent ? (result.consentFiltered ? 'consented_only' : 'all_customers') : null,
+          attributes: f.attributes?.present ?? [],
           history_from_runs: result.earlier,
           summary: scored.summary,
           retrain_advised: result.drift?.retrainAdvised ?? null,
@@ -196,6 +225,21 @@ export function registerScoreCommand(program: Command): void {
             `wrote ${opts.out}` +
               (result.history ? ` (previous_segment / segment_since from ${result.earlier} saved run(s))` : ''),
           ];
+          const consent = f.attributes?.consent;
+          if (f.attributes)
+            lines.push(
+              `customer attributes: ${f.attributes.present.join(', ')}` +
+                (consent
+                  ? `; ${consent.yes.toLocaleString('en-US')} of ${f.customers.toLocaleString('en-US')} customers consented to marketing`
+                  : ''),
+            );
+          if (consent)
+            lines.push(
+              result.consentFiltered
+                ? `${result.written.toLocaleString('en-US')} customers written: consented only (` +
+                    `${(consent.no + consent.unknown).toLocaleString('en-US')} without consent left out; --include-unconsented to list them)`
+                : `${result.written.toLocaleString('en-US')} customers written, including those without consent (--include-unconsented)`,
+            );
           if (saved) lines.push(`saved as run ${saved.id} (rfm runs show ${saved.id})`);
           return lines.join('\n');
         },

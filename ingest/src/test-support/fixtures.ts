@@ -92,3 +92,4 @@ export async function writeParquet(dir: string, csvPath: string, name: string, t
   return out;
 }
 export * from './shapes.js';
+export * from './people.js';

@@ -1033,7 +1033,10 @@ export const OPERATIONS: OperationDoc[] = [
       'The body is the transaction export itself (CSV, CSV.gz or Parquet; the format is told by its bytes) or multipart/form-data with a `file` ' +
       'field (the options may then also be fields). It is read with exactly training’s import rules and scored with the chosen version ' +
       '(default production). Answers 202 with the run id and `Location` at once; the run executes off the request path, one at a time per ' +
-      'server, and `GET /api/v1/runs/{id}` follows it. `save=false` keeps only the summary. Any person (viewer or admin); the job records `api:NAME`.',
+      'server, and `GET /api/v1/runs/{id}` follows it. `save=false` keeps only the summary. Customer attributes (e-mail, name, marketing ' +
+      'consent) are kept from recognised columns (Shopify `Email`, `Billing Name`, `Accepts Marketing`; common spellings) or those named by ' +
+      '`attributes=email=COL,name=COL,consent=COL` (`attributes=none` reads none); the latest non-empty value per customer by invoice date. ' +
+      'A consent value that is neither yes nor no fails the run with an error naming the column and line. Any person (viewer or admin); the job records `api:NAME`.',
     query: StartRunQuery,
     request: {
       contentType: 'text/csv',
@@ -1187,7 +1190,11 @@ export const OPERATIONS: OperationDoc[] = [
     description:
       'Streams `cid, recency, frequency, monetary, r_score, f_score, m_score, cluster, segment, distance, outlier, previous_segment, ' +
       'segment_since` (previous segment and since when from the model’s earlier saved runs). `Accept: application/x-ndjson` gives JSON lines. ' +
-      '`?segment=` keeps one segment (its name or catalogue key). Any person (viewer or admin).',
+      '`?segment=` keeps one segment (its name or catalogue key). When the export carried customer attributes the columns are, in the order ' +
+      'email tools map them, `cid, email, name, consent, consent_filter, segment, previous_segment, segment_since, recency, frequency, ' +
+      'monetary, r_score, f_score, m_score, cluster, distance, outlier`. When it had a consent column, customers without consent (no, or ' +
+      'not known) are left out unless `?include_unconsented=true`; every row’s `consent_filter` (`consented_only` / `all_customers`), the ' +
+      '`X-RFM-List` header and the file name (`-consented` / `-incl-unconsented`) say which list it is. Any person (viewer or admin).',
     params: z.object({ id: RunIdParam }),
     query: CustomersQuery,
     paramExamples: [{ id: 'r-20261130-00000000' }],
@@ -1202,6 +1209,13 @@ export const OPERATIONS: OperationDoc[] = [
               value:
                 'cid,recency,frequency,monetary,r_score,f_score,m_score,cluster,segment,distance,outlier,previous_segment,segment_since\n' +
                 '12346,326,1,77183.6,1,1,5,2,At Risk,1.204113,false,Champions,2011-12-10\n',
+            },
+            attributes: {
+              summary: 'an export with e-mail, name and consent (consented customers only, the default)',
+              value:
+                'cid,email,name,consent,consent_filter,segment,previous_segment,segment_since,recency,frequency,monetary,' +
+                'r_score,f_score,m_score,cluster,distance,outlier\n' +
+                'jo@example.com,jo@example.com,Jo Doe,yes,consented_only,Champions,Loyal,2011-12-10,3,12,4100.5,5,5,5,0,0.402113,false\n',
             },
           },
         },

@@ -3,7 +3,16 @@ import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { newRunId, PRODUCTION, type RunJob, type RunRecord } from '@rfm/registry';
-import { EXPORT_ROLES, isRfmError, parseOrThrow, RfmError, RUN_ID_PATTERN, type Config } from '@rfm/shared';
+import { ALL_CUSTOMERS, CONSENTED_ONLY, type ListOptions } from '@rfm/runs';
+import {
+  CUSTOMER_ATTRIBUTES,
+  EXPORT_ROLES,
+  isRfmError,
+  parseOrThrow,
+  RfmError,
+  RUN_ID_PATTERN,
+  type Config,
+} from '@rfm/shared';
 import type { RegistryWriter } from '../registry-writer.js';
 import { requireRunsAccess } from '../middleware/runs-auth.js';
 import { apiActor } from '../middleware/people.js';
@@ -45,17 +54,49 @@ export const ColumnsParam = z
     return out;
   });
 
+/** attributes=email=Mail,consent=OK to mail (or none): the export's customer attribute columns */
+export const AttributesParam = z
+  .string()
+  .max(1000)
+  .transform((spec, ctx) => {
+    if (spec.trim().toLowerCase() === 'none') return 'none' as const;
+    const out: Record<string, string> = {};
+    for (const part of spec.split(',')) {
+      if (part.trim() === '') continue;
+      const eq = part.indexOf('=');
+      const key = part.slice(0, eq).trim();
+      const name = part.slice(eq + 1).trim();
+      if (eq < 1 || !name || !(CUSTOMER_ATTRIBUTES as readonly string[]).includes(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected ATTRIBUTE=COLUMN pairs, attributes ${CUSTOMER_ATTRIBUTES.join(', ')}, or none; got "${part.slice(0, 60)}"`,
+        });
+        return z.NEVER;
+      }
+      out[key] = name;
+    }
+    return out;
+  });
+
 export const StartRunQuery = z.strictObject({
   model: NameParam.optional(),
   version: VersionParam.optional(),
   alias: AliasParam.optional(),
   as_of: z.string().regex(DATE, { error: 'as_of must be a date YYYY-MM-DD' }).optional(),
   columns: ColumnsParam.optional(),
+  attributes: AttributesParam.optional(),
   date_format: z.string().min(2).max(64, { error: 'date_format: a strptime format such as %d/%m/%Y %H:%M' }).optional(),
   save: Bool.optional(),
 });
 export const RunIdParam = z.string().regex(RUN_ID_PATTERN, { error: 'run id: r-YYYYMMDD-hex' });
-export const CustomersQuery = z.strictObject({ segment: z.string().min(1).max(64).optional() });
+/** include_unconsented=true: lists also hold customers without marketing consent (default: left out) */
+export const IncludeUnconsented = z
+  .enum(['true', 'false', '1', '0'], { error: 'include_unconsented must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+export const CustomersQuery = z.strictObject({
+  segment: z.string().min(1).max(64).optional(),
+  include_unconsented: IncludeUnconsented.optional(),
+});
 export const DiffQuery = z.strictObject({ against: RunIdParam.optional() });
 
 const RAW_TYPES = [
@@ -208,6 +249,7 @@ export function runsRoutes(d: RunsDeps): Router {
       } else await reader.get(model, version); // NOT_FOUND naming the version
       const read = {
         ...(q.columns ? { columns: q.columns } : {}),
+        ...(q.attributes ? { attributes: q.attributes } : {}),
         ...(q.date_format ? { dateFormat: q.date_format } : {}),
         ...(q.as_of ? { asOf: q.as_of } : {}),
       };
@@ -297,12 +339,22 @@ export function runsRoutes(d: RunsDeps): Router {
     const id = param(RunIdParam, req.params.id, 'id');
     const q = parseOrThrow(CustomersQuery, req.query, 'query');
     await mustBeSaved(id);
+    const list: ListOptions = {
+      ...(q.segment ? { segment: q.segment } : {}),
+      includeUnconsented: q.include_unconsented === true,
+    };
+    // whether the list leaves out people without consent: the run's facts say if it has consent data
+    const consent = (await (await d.writer.reader()).getRun(id)).facts.attributes?.consent;
+    const filtered = consent != null && !list.includeUnconsented;
     const ndjson = req.accepts(['text/csv', 'application/x-ndjson']) === 'application/x-ndjson';
     // decoded and written out in the runs worker; an unknown segment fails before any byte is sent
-    const chunks = await reader.customers(id, ndjson ? 'ndjson' : 'csv', q.segment);
+    const chunks = await reader.customers(id, ndjson ? 'ndjson' : 'csv', list);
     res.status(200).set('cache-control', 'no-store');
     res.type(ndjson ? 'application/x-ndjson' : 'text/csv; charset=utf-8');
-    if (!ndjson) res.set('content-disposition', `attachment; filename="${id}-customers.csv"`);
+    // which list this is, for clients that read headers (the rows say it too, in consent_filter)
+    if (consent != null) res.set('x-rfm-list', filtered ? CONSENTED_ONLY : ALL_CUSTOMERS);
+    const suffix = consent == null ? '' : filtered ? '-consented' : '-incl-unconsented';
+    if (!ndjson) res.set('content-disposition', `attachment; filename="${id}-customers${suffix}.csv"`);
     await streamAsyncChunks(res, chunks);
   });
 

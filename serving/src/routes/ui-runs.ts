@@ -10,14 +10,17 @@ import {
   earlierRuns,
   labelsFromSummary,
   loadSavedRun,
+  listSuffix,
   rowsForRun,
+  selectCustomers,
   transitionCustomers,
   type CustomerRows,
+  type ListOptions,
   type SavedRunWithCustomers,
-  type ScoredCustomers,
 } from '@rfm/runs';
 import { segmentSharesChart } from '@rfm/charts';
 import {
+  CUSTOMER_ATTRIBUTES,
   EXPORT_ROLES,
   isRfmError,
   parseOrThrow,
@@ -44,8 +47,16 @@ import {
   RUN_UPLOAD_MAX_BYTES,
   runFolderOf,
 } from '../runs/run-files.js';
-import { guessMapping, mappingProblems, previewExport, recognised } from '../runs/column-guess.js';
-import { MAX_QUEUED_RUNS, receiveMultipart, RunIdParam, StartRunQuery, streamChunks, type RunsDeps } from './runs.js';
+import { guessAttributes, guessMapping, mappingProblems, previewExport, recognised } from '../runs/column-guess.js';
+import {
+  IncludeUnconsented,
+  MAX_QUEUED_RUNS,
+  receiveMultipart,
+  RunIdParam,
+  StartRunQuery,
+  streamChunks,
+  type RunsDeps,
+} from './runs.js';
 
 /**
  * The marketer's pages over scoring runs (issue 12): list, upload, progress, one run's results and
@@ -68,6 +79,7 @@ const UploadFields = z.object({
 });
 const MovedQuery = z.strictObject({
   against: RunIdParam,
+  include_unconsented: IncludeUnconsented.optional(),
   from: z.enum(SEGMENT_CATALOGUE.map((s) => s.key) as [string, ...string[]]),
   to: z.enum(SEGMENT_CATALOGUE.map((s) => s.key) as [string, ...string[]]),
 });
@@ -97,28 +109,9 @@ function uploadedHead(dir: string): { format: string; head: Buffer } {
   return { format: name.slice('export.'.length), head: readFileHead(join(dir, name), 4096) };
 }
 
-/** The customers at `idx` of a run, in the same columnar form. */
-function pickCustomers(c: ScoredCustomers, idx: number[]): ScoredCustomers {
-  const take = <T extends Float64Array | Uint8Array | Uint16Array>(a: T): T => {
-    const out = new (a.constructor as new (n: number) => T)(idx.length);
-    idx.forEach((i, k) => {
-      out[k] = a[i]!;
-    });
-    return out;
-  };
-  return {
-    cid: idx.map((i) => c.cid[i]!),
-    recency: take(c.recency),
-    frequency: take(c.frequency),
-    monetary: take(c.monetary),
-    rScore: take(c.rScore),
-    fScore: take(c.fScore),
-    mScore: take(c.mScore),
-    cluster: take(c.cluster),
-    distance: take(c.distance),
-    outlier: take(c.outlier),
-  };
-}
+/** `include_unconsented=true`: the lists also hold customers without marketing consent (default: left out). */
+const includeUnconsented = (v: unknown): boolean =>
+  v === undefined ? false : parseOrThrow(IncludeUnconsented, v, 'include_unconsented', 'include_unconsented');
 
 export function uiRunsRoutes(d: UiRunsDeps): Router {
   const router = Router();
@@ -202,6 +195,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     values: { model?: string; version?: string },
     exportName: string,
     columns?: Record<string, string>,
+    attributes?: Record<string, string> | 'none',
   ): Promise<{ status: number; text: string } | null> {
     const reg = await d.writer.get();
     let q: z.output<typeof StartRunQuery>;
@@ -232,7 +226,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       createdBy: `web:${s.actor}`,
       serverId: d.runs.identity.serverId,
       save: true,
-      options: { read: columns ? { columns } : {}, exportName },
+      options: { read: { ...(columns ? { columns } : {}), ...(attributes ? { attributes } : {}) }, exportName },
     });
     d.runs.queue.kick();
     return null;
@@ -300,6 +294,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
         const pending = dir;
         dir = null;
         try {
+          const mapping = guessMapping(preview.columns, preview.samples);
           html(res).send(
             renderMappingPage({
               admin: view(s),
@@ -307,7 +302,8 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
               exportName: got.name,
               values,
               preview,
-              mapping: guessMapping(preview.columns, preview.samples),
+              mapping,
+              attributes: guessAttributes(preview.columns, mapping),
             }),
           );
         } catch (e) {
@@ -326,7 +322,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
   });
 
   // the second step for an export with unknown headers: the person's mapping, then the run starts
-  const mapForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+  const mapForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 24 });
   const MapFields = z.object({
     csrf: z.string().optional(),
     run: RunIdParam,
@@ -334,6 +330,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     model: z.string().optional(),
     version: z.string().optional(),
     ...Object.fromEntries(EXPORT_ROLES.map((r) => [r, z.string().max(200).optional()])),
+    ...Object.fromEntries(CUSTOMER_ATTRIBUTES.map((a) => [`attr_${a}`, z.string().max(200).optional()])),
   });
   router.post('/runs/new/columns', mapForm, async (req, res) => {
     const s = signedIn(req, res);
@@ -353,13 +350,28 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     for (const r of EXPORT_ROLES) if (f[r] && preview?.columns.includes(f[r])) mapping[r] = f[r];
     const values = { ...(f.model ? { model: f.model } : {}), ...(f.version ? { version: f.version } : {}) };
     const exportName = (f.name ?? 'upload').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'upload';
+    // the person's choice is the whole answer: "— none —" ('') keeps that detail out, even under a known name
+    const attributes: Record<string, string> = {};
+    for (const a of CUSTOMER_ATTRIBUTES) {
+      const c = f[`attr_${a}`];
+      attributes[a] = c && preview?.columns.includes(c) ? c : '';
+    }
     const problems = mappingProblems(mapping);
     const again = (status: number, errors: Partial<Record<ExportRole, string>>) =>
       html(res, status).send(
-        renderMappingPage({ admin: view(s), runId: f.run, exportName, values, preview: preview!, mapping, errors }),
+        renderMappingPage({
+          admin: view(s),
+          runId: f.run,
+          exportName,
+          values,
+          preview: preview!,
+          mapping,
+          errors,
+          attributes,
+        }),
       );
     if (Object.keys(problems).length) return again(422, problems);
-    const refused = await startJob(s, f.run, values, exportName, mapping as Record<string, string>);
+    const refused = await startJob(s, f.run, values, exportName, mapping as Record<string, string>, attributes);
     if (refused) return again(refused.status, { customer: refused.text });
     res.redirect(303, runHref(f.run));
   });
@@ -378,7 +390,8 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     }
     const prev = (await earlierRuns(reg, run.modelName, run, 1))[0] ?? null;
     const diff = prev ? diffRuns(prev, await loadSavedRun(reg, id)) : null;
-    html(res).send(renderRunPage({ admin: view(s), run, diff }));
+    const include = includeUnconsented(req.query.include_unconsented);
+    html(res).send(renderRunPage({ admin: view(s), run, diff, includeUnconsented: include }));
   });
 
   // what rfm.js polls for the progress bar: the same job state GET /api/v1/runs/:id gives, by session
@@ -466,10 +479,14 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       await earlierRuns(reg, b.run.modelName, b.run),
     );
     const rows = rowsForRun(b, history);
+    const list: ListOptions = {
+      ...(segment ? { segment } : {}),
+      includeUnconsented: includeUnconsented(req.query.include_unconsented),
+    };
     await sendCsv(
       res,
-      `${id}-${segment ? fileWord(segment) : 'customers'}`,
-      customersCsv(rows, segment ? { segment } : {}),
+      `${id}-${segment ? fileWord(segment) : 'customers'}${listSuffix(b.customers, list)}`,
+      customersCsv(rows, list),
     );
   });
 
@@ -483,15 +500,21 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     const b: SavedRunWithCustomers = await loadSavedRun(reg, id);
     const a = await loadSavedRun(reg, q.against);
     const moved = transitionCustomers(a, b, { from: q.from, to: q.to });
-    const at = new Map(b.customers.cid.map((c, i) => [c, i]));
-    const idx = moved.map((m) => at.get(m.cid)!);
     const base = rowsForRun(b);
     const rows: CustomerRows = {
       ...base,
-      customers: pickCustomers(b.customers, idx),
+      customers: selectCustomers(
+        b.customers,
+        moved.map((m) => m.at),
+      ),
       history: { previousSegment: moved.map((m) => m.from), segmentSince: moved.map(() => b.run.snapshotDate) },
     };
-    await sendCsv(res, `${id}-${fileWord(q.from)}-to-${fileWord(q.to)}`, customersCsv(rows));
+    const list: ListOptions = { includeUnconsented: q.include_unconsented === true };
+    await sendCsv(
+      res,
+      `${id}-${fileWord(q.from)}-to-${fileWord(q.to)}${listSuffix(b.customers, list)}`,
+      customersCsv(rows, list),
+    );
   });
 
   return router;

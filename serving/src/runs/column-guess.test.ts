@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { guessMapping, mappingProblems, previewExport, recognised } from './column-guess.js';
+import { guessAttributes, guessMapping, mappingProblems, previewExport, recognised } from './column-guess.js';
 
 describe('upload column check: preview, recognition, best guesses, mapping problems', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rfm-colguess-'));
@@ -49,5 +49,29 @@ describe('upload column check: preview, recognition, best guesses, mapping probl
     expect(mappingProblems({ customer: 'A', date: 'B', amount: 'C' })).to.deep.equal({});
     expect(mappingProblems({ customer: 'A', date: 'A', amount: 'C' })).to.have.keys('date');
     expect(mappingProblems({ date: 'B', quantity: 'Q' })).to.have.keys('customer', 'price');
+  });
+
+  it('guesses customer attribute columns: known names first, then words; never a transaction role (the e-mail may be the customer)', () => {
+    expect(
+      guessAttributes(['Name', 'Email', 'Created at', 'Billing Name', 'Accepts Marketing'], {
+        customer: 'Email',
+        invoice: 'Name',
+      }),
+    ).to.deep.equal({
+      email: 'Email',
+      name: 'Billing Name',
+      consent: 'Accepts Marketing',
+    });
+    expect(
+      guessAttributes(['Ref', 'Order No', 'Ordered', 'Paid', 'Contact', 'Person', 'OK to mail'], {
+        customer: 'Ref',
+        invoice: 'Order No',
+        date: 'Ordered',
+        amount: 'Paid',
+      }),
+    ).to.deep.equal({ email: 'Contact', name: 'Person', consent: 'OK to mail' });
+    expect(
+      guessAttributes(['Customer', 'Date', 'Amount'], { customer: 'Customer', date: 'Date', amount: 'Amount' }),
+    ).to.deep.equal({});
   });
 });

@@ -1,7 +1,15 @@
 import { headerNames } from '@rfm/ingest';
 import { readFileHead } from './run-files.js';
 import { constants, gunzipSync } from 'node:zlib';
-import { EXPORT_COLUMN_NAMES, EXPORT_ROLES, normalizeColumnName, type ExportRole } from '@rfm/shared';
+import {
+  ATTRIBUTE_COLUMN_NAMES,
+  CUSTOMER_ATTRIBUTES,
+  EXPORT_COLUMN_NAMES,
+  EXPORT_ROLES,
+  normalizeColumnName,
+  type CustomerAttribute,
+  type ExportRole,
+} from '@rfm/shared';
 
 /**
  * The upload page's column check (issue 12): the header and a few sample rows of an uploaded CSV or
@@ -98,6 +106,39 @@ export function recognised(columns: readonly string[]): boolean {
   return (
     roles.has('customer') && roles.has('date') && ((roles.has('quantity') && roles.has('price')) || roles.has('amount'))
   );
+}
+
+/** Words that suggest a customer attribute column when its name is not a known one. */
+const ATTRIBUTE_HINTS: [CustomerAttribute, RegExp][] = [
+  ['email', /e-?mail|contact/],
+  ['consent', /consent|opt.?in|marketing|newsletter|subscri|ok to mail|permission|accepts/],
+  ['name', /name|person/],
+];
+
+/**
+ * Best guess of the customer attribute columns (e-mail, name, consent) for the mapping form: the
+ * export reader's known names first, then name hints; never a column already chosen for a
+ * transaction role, except that the e-mail may be the customer id itself.
+ */
+export function guessAttributes(
+  columns: readonly string[],
+  mapping: Partial<Record<ExportRole, string>>,
+): Partial<Record<CustomerAttribute, string>> {
+  const roleCols = new Set(Object.values(mapping));
+  const out: Partial<Record<CustomerAttribute, string>> = {};
+  const free = (a: CustomerAttribute, c: string) =>
+    (!roleCols.has(c) || (a === 'email' && c === mapping.customer)) && !Object.values(out).includes(c);
+  for (const a of CUSTOMER_ATTRIBUTES) {
+    const known = ATTRIBUTE_COLUMN_NAMES[a].map(normalizeColumnName);
+    const hit = known.map((k) => columns.find((c) => normalizeColumnName(c) === k && free(a, c))).find(Boolean);
+    if (hit) out[a] = hit;
+  }
+  for (const [a, re] of ATTRIBUTE_HINTS) {
+    if (out[a]) continue;
+    const hit = columns.find((c) => free(a, c) && re.test(c.toLowerCase()));
+    if (hit) out[a] = hit;
+  }
+  return out;
 }
 
 /** Problems of a mapping a person chose, by role (empty: usable). */

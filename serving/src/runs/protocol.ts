@@ -5,6 +5,8 @@ export interface RunReadOptions {
   columns?: Record<string, string>;
   dateFormat?: string;
   asOf?: string;
+  /** customer attribute columns (email/name/consent → column), or 'none' to read none */
+  attributes?: Record<string, string> | 'none';
 }
 
 /** parent → child: the one message a run child receives */

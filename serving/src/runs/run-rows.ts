@@ -1,8 +1,15 @@
 import type { Registry } from '@rfm/registry';
 import {
+  ALL_CUSTOMERS,
+  CONSENT_NO,
+  CONSENT_YES,
+  consentAllows,
+  CONSENTED_ONLY,
   customerHistory,
   customersCsv,
   diffRuns,
+  filtersConsent,
+  type ListOptions,
   labelsFromSummary,
   loadSavedRun,
   OUTLIER_UNKNOWN,
@@ -33,8 +40,8 @@ export async function savedRunRows(reg: Registry, id: string): Promise<CustomerR
 }
 
 /** The customers as CSV or JSON lines, in chunks; an unknown segment throws at the first next(). */
-export function customerChunks(rows: CustomerRows, format: 'csv' | 'ndjson', segment?: string): Generator<string> {
-  return format === 'ndjson' ? customersNdjson(rows, segment) : customersCsv(rows, segment ? { segment } : {});
+export function customerChunks(rows: CustomerRows, format: 'csv' | 'ndjson', list: ListOptions): Generator<string> {
+  return format === 'ndjson' ? customersNdjson(rows, list) : customersCsv(rows, list);
 }
 
 /** The migration from run `against` to run `id`, as the JSON text the route sends. */
@@ -45,18 +52,26 @@ export async function diffJson(reg: Registry, id: string, against: string): Prom
 }
 
 /** The customers as JSON lines (the CSV's columns as fields; numbers as numbers, outlier true/false/null). */
-function* customersNdjson(rows: CustomerRows, segment: string | undefined): Generator<string> {
+function* customersNdjson(rows: CustomerRows, list: ListOptions): Generator<string> {
   const c = rows.customers;
-  const only = selectClusters(rows, segment);
+  const only = selectClusters(rows, list.segment);
   const h = rows.history ?? null;
+  const filter = filtersConsent(c, list) ? CONSENTED_ONLY : ALL_CUSTOMERS;
   let out = '';
   let n = 0;
   for (let i = 0; i < c.cid.length; i++) {
     const cl = c.cluster[i]!;
     if (only && !only.has(cl)) continue;
+    if (!consentAllows(c, i, list)) continue;
     const o = c.outlier[i]!;
+    const v = c.consent?.[i];
     out += `${JSON.stringify({
       cid: c.cid[i],
+      ...(c.email ? { email: c.email[i] || null } : {}),
+      ...(c.name ? { name: c.name[i] || null } : {}),
+      ...(c.consent
+        ? { consent: v === CONSENT_YES ? true : v === CONSENT_NO ? false : null, consent_filter: filter }
+        : {}),
       recency: c.recency[i],
       frequency: c.frequency[i],
       monetary: c.monetary[i],

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { ListOptions } from '@rfm/runs';
 import { RfmError, type Issue, type RfmErrorCode } from '@rfm/shared';
 import type { RunsWorkerReply, RunsWorkerRequest } from './runs-worker.js';
 
@@ -20,9 +21,9 @@ export class RunsReader {
    * The customers of a saved run in chunks. The first chunk is computed before this returns, so an
    * unknown segment or a damaged run is an error before any byte of the answer is sent.
    */
-  async customers(run: string, format: 'csv' | 'ndjson', segment?: string): Promise<AsyncGenerator<string>> {
+  async customers(run: string, format: 'csv' | 'ndjson', list: ListOptions = {}): Promise<AsyncGenerator<string>> {
     const id = this.nextId++;
-    const first = await this.ask({ type: 'customers', id, run, format, ...(segment ? { segment } : {}) });
+    const first = await this.ask({ type: 'customers', id, run, format, list });
     const self = this;
     return (async function* () {
       let cur = first;

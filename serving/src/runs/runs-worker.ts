@@ -7,10 +7,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isRfmError } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
+import type { ListOptions } from '@rfm/runs';
 import { customerChunks, diffJson, savedRunRows } from './run-rows.js';
 
 export type RunsWorkerRequest =
-  | { type: 'customers'; id: number; run: string; format: 'csv' | 'ndjson'; segment?: string }
+  | { type: 'customers'; id: number; run: string; format: 'csv' | 'ndjson'; list: ListOptions }
   | { type: 'diff'; id: number; run: string; against: string }
   | { type: 'more'; id: number }
   | { type: 'cancel'; id: number };
@@ -51,7 +52,7 @@ port.on('message', async (m: RunsWorkerRequest) => {
       port.postMessage({ id: m.id, ok: true, chunk: await diffJson(await reg, m.run, m.against), done: true });
       return;
     }
-    const gen = customerChunks(await savedRunRows(await reg, m.run), m.format, m.segment);
+    const gen = customerChunks(await savedRunRows(await reg, m.run), m.format, m.list);
     open.set(m.id, gen);
     send(m.id, gen);
   } catch (e) {

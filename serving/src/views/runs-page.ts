@@ -1,4 +1,11 @@
-import { EXPORT_ROLES, SEGMENT_CATALOGUE, type ExportRole, type SegmentSummary } from '@rfm/shared';
+import {
+  CUSTOMER_ATTRIBUTES,
+  EXPORT_ROLES,
+  SEGMENT_CATALOGUE,
+  type CustomerAttribute,
+  type ExportRole,
+  type SegmentSummary,
+} from '@rfm/shared';
 import type { ExportPreview } from '../runs/column-guess.js';
 import type { RunJob, RunRecord } from '@rfm/registry';
 import type { KeyTransition, RunDiff } from '@rfm/runs';
@@ -153,7 +160,15 @@ export interface MappingPageOptions {
   preview: ExportPreview;
   mapping: Partial<Record<ExportRole, string>>;
   errors?: Partial<Record<ExportRole, string>>;
+  /** the customer attribute columns chosen (or guessed): e-mail, name, marketing consent */
+  attributes?: Partial<Record<CustomerAttribute, string>>;
 }
+
+const ATTRIBUTE_LABELS: Record<CustomerAttribute, string> = {
+  email: 'E-mail address',
+  name: 'Customer name',
+  consent: 'Marketing consent (yes / no)',
+};
 
 export function renderMappingPage(o: MappingPageOptions): string {
   const cols = o.preview.columns;
@@ -192,6 +207,15 @@ ${csrfField(o.admin)}
 ${o.values.model ? html`<input type="hidden" name="model" value="${o.values.model}">` : ''}
 ${o.values.version ? html`<input type="hidden" name="version" value="${o.values.version}">` : ''}
 <div class="grid">${EXPORT_ROLES.map(field)}</div>
+<fieldset id="attribute-columns"><legend>Customer details for email lists (optional)</legend>
+<p class="hint">Kept with each customer, the latest value per customer. When a consent column is chosen, lists leave out customers
+without consent unless you include them. The same as <code>rfm score --attributes</code>.</p>
+<div class="grid">${CUSTOMER_ATTRIBUTES.map(
+    (a) => html`<div class="field"><label for="attr-${a}">${ATTRIBUTE_LABELS[a]}</label>
+<select id="attr-${a}" name="attr_${a}"><option value="">— none —</option>${cols.map(
+      (c) => html`<option value="${c}"${o.attributes?.[a] === c ? raw(' selected') : ''}>${c}</option>`,
+    )}</select></div>`,
+  )}</div></fieldset>
 <div class="actions"><button type="submit" id="map-columns">Use these columns and segment</button></div>
 </form>`;
   return page({ title: 'Which column is which?', body, nav: 'runs', admin: whoLabel(o.admin) });
@@ -245,6 +269,27 @@ export interface RunPageOptions {
   /** the previous saved run of the same model and the migration from it, if there is one */
   diff: RunDiff | null;
   notice?: Notice;
+  /** the lists on the page also hold customers without marketing consent (`?include_unconsented=true`) */
+  includeUnconsented?: boolean;
+}
+
+/**
+ * The run's consent fact and the toggle between the two lists (only when the export had a consent
+ * column): how many consented, and a plain link, so it works without JavaScript.
+ */
+function consentFact(r: RunRecord, base: string, include: boolean): SafeHtml | string {
+  const a = r.facts.attributes;
+  if (!a) return '';
+  const c = a.consent;
+  const have = html`<dt>Customer details</dt><dd id="fact-attributes">${a.present.join(', ')} (${fmtNumber(a.withEmail)} with an e-mail address)</dd>`;
+  if (!c) return have;
+  return html`${have}<dt>Marketing consent</dt><dd id="fact-consent"><strong>${fmtNumber(c.yes)}</strong> of ${fmtNumber(r.customers)} customers consented
+(${fmtNumber(c.no)} did not, ${fmtNumber(c.unknown)} not known).<br>
+<span id="list-mode">${
+    include
+      ? html`Lists on this page <strong>include customers without consent</strong>. <a href="${base}" id="consent-toggle">Show consented-only lists</a>`
+      : html`Lists on this page hold <strong>consented customers only</strong>. <a href="${base}?include_unconsented=true" id="consent-toggle">Include customers without consent</a>`
+  }</span></dd>`;
 }
 
 const CATALOGUE = new Map(SEGMENT_CATALOGUE.map((s, i) => [s.key, { ...s, rank: i }]));
@@ -268,6 +313,9 @@ export function notableFlows(d: RunDiff, n = 5): KeyTransition[] {
 export function renderRunPage(o: RunPageOptions): string {
   const r = o.run;
   const base = runHref(r.id);
+  const include = o.includeUnconsented === true && r.facts.attributes?.consent != null;
+  // the toggle travels on every list link, so what is downloaded is what the page says
+  const extra = include ? '&include_unconsented=true' : '';
   const summary = [...r.summary].sort((a, b) => b.revenue - a.revenue);
   const revenue = summary.reduce((s, x) => s + x.revenue, 0);
   const dropped = Object.entries(r.rowsDropped).filter(([, n]) => n > 0);
@@ -288,16 +336,17 @@ ${notice(o.notice)}
       : 'none dropped'
   }</dd>
 <dt>Scored</dt><dd>${when(r.createdAt)} by ${r.createdBy}</dd>
+${consentFact(r, base, include)}
 </dl>
-<p><a class="button secondary" href="${base}/customers.csv" id="download-all" download>Download all customers (CSV)</a></p>
+<p><a class="button secondary" href="${base}/customers.csv${include ? '?include_unconsented=true' : ''}" id="download-all" download>Download all customers (CSV)</a></p>
 </section>
-${segmentSection(r, summary, base)}
+${segmentSection(r, summary, base, extra)}
 ${driftSection(r.drift)}
-${movementSection(o.diff, base)}`;
+${movementSection(o.diff, base, extra)}`;
   return page({ title: `Run ${r.id}`, body, nav: 'runs', admin: whoLabel(o.admin) });
 }
 
-function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string): SafeHtml {
+function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string, extra: string): SafeHtml {
   const med = (v: number | null) => (v === null ? '—' : fmtNumber(v));
   return html`<section class="card" aria-labelledby="segments-title">
 <h2 id="segments-title">Segments</h2>
@@ -310,7 +359,7 @@ function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string): 
     const info = CATALOGUE.get(s.key);
     return html`<tr data-segment="${s.segment}" data-cluster="${s.cluster}"><th scope="row"><span
   class="swatch swatch-${s.cluster % 11}" aria-hidden="true"></span>${s.segment}<br><a class="small"
-  href="${base}/customers.csv?segment=${enc(s.segment)}" download>Download list<span class="visually-hidden"> of ${s.segment}</span> (CSV)</a></th>
+  href="${base}/customers.csv?segment=${enc(s.segment)}${extra}" download>Download list<span class="visually-hidden"> of ${s.segment}</span> (CSV)</a></th>
 <td class="num" data-label="Customers">${fmtNumber(s.customers)}</td>
 <td class="num" data-label="Share of customers" data-share="${s.customerShare}">${pct(s.customerShare)}</td>
 <td class="num" data-label="Revenue">${money(s.revenue)}</td>
@@ -364,12 +413,13 @@ frequency <span id="psi-frequency">${d.psi.frequency.toFixed(3)}</span>, monetar
 </section>`;
 }
 
-function movementSection(d: RunDiff | null, base: string): SafeHtml {
+function movementSection(d: RunDiff | null, base: string, extra: string): SafeHtml {
   if (!d)
     return html`<section class="card" aria-labelledby="movement-title"><h2 id="movement-title">Movement</h2>
 <p class="muted" id="no-previous">This is the first saved run of this model: movement shows once the next export is scored.</p></section>`;
   const notable = notableFlows(d);
-  const link = (t: KeyTransition) => `${base}/moved.csv?against=${enc(d.a.id)}&from=${enc(t.from)}&to=${enc(t.to)}`;
+  const link = (t: KeyTransition) =>
+    `${base}/moved.csv?against=${enc(d.a.id)}&from=${enc(t.from)}&to=${enc(t.to)}${extra}`;
   return html`<section class="card" aria-labelledby="movement-title">
 <h2 id="movement-title">Movement since the previous run</h2>
 <p>Compared with <a href="${runHref(d.a.id)}">${d.a.id}</a> (snapshot ${d.a.snapshotDate}, v${d.a.version}):
