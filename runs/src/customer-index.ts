@@ -1,6 +1,6 @@
 import type { Registry, RunRecord } from '@rfm/registry';
 import { RfmError } from '@rfm/shared';
-import { CUSTOMERS_ENCODING, decodeCustomersAsync } from './encoding.js';
+import { CUSTOMERS_ENCODINGS, decodeCustomersAsync } from './encoding.js';
 import { customerHistory } from './history.js';
 import { labelsFromSummary, type ClusterLabels } from './labels.js';
 import {
@@ -59,7 +59,7 @@ export class CustomerIndex {
     const latest = runs[0];
     if (!latest) return new CustomerIndex(model, token, null, null, null, null, null);
     const load = async (r: RunRecord): Promise<SavedRunWithCustomers> => {
-      if (r.customersEncoding !== CUSTOMERS_ENCODING)
+      if (!CUSTOMERS_ENCODINGS.includes(r.customersEncoding))
         throw new RfmError(
           'REGISTRY_ERROR',
           `saved run ${r.id} uses an unknown customers encoding ${r.customersEncoding}`,

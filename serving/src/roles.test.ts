@@ -228,6 +228,8 @@ describe('roles on every write route (route table, real server, users file)', fu
     'POST /models/:name/rollback': { web: true, body: { reason: 'web back' }, expect: 303, event: 'rollback' },
     'POST /api/v1/models/:name/versions/:v/archive': { body: { reason: 'retire' } },
     'DELETE /api/v1/runs/:id': { expect: 404 }, // no such run: past the guard, answered by the route
+    // a customer in no run: past the guard, answered by the route (nothing to erase)
+    'POST /api/v1/customers/:cid/forget': { body: { reason: 'request' }, expect: 404 },
     'POST /admin/logout-all': { web: true, expect: 303 },
   };
 
