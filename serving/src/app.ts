@@ -93,7 +93,7 @@ export function createApp({
   app.use(assetRoutes());
   app.use(formRoutes(holder, session, m));
   app.use(uiScoreRoutes(holder, session, m));
-  app.use(uiModelRoutes({ holder, writer, session, adminToken: config.adminToken }));
+  app.use(uiModelRoutes({ holder, writer, session, adminToken: config.adminToken, compare }));
   if (runs) app.use(uiRunsRoutes({ writer, session, config, runs }));
   app.use(notFound());
   app.use(errorHandler(logger));

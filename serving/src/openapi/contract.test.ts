@@ -35,6 +35,8 @@ const PAGES = [
   'POST /',
   'POST /score',
   'GET /models',
+  'GET /models/:name/compare',
+  'GET /models/:name/compare/flows.svg',
   'GET /models/:name/:v',
   'GET /models/:name/:v/charts/placement.svg',
   'GET /models/:name/:v/charts/:chart.svg',
