@@ -44,6 +44,12 @@ export interface StartOptions {
   sessionSync?: SessionSync;
   /** scoring runs: where run folders go (default the OS temp folder), upload cap, queue poll (tests shorten it) */
   runs?: { tempRoot?: string; maxUploadBytes?: number; pollMs?: number };
+  /**
+   * Training a new version from a run page: the command that runs `rfm train` (the executable and its
+   * first arguments, e.g. node, the rfm entry point, 'train'). serving never imports training; `rfm
+   * serve` passes its own entry. Without it the run page says retraining is not available here.
+   */
+  train?: { command: readonly string[] };
 }
 
 function urlOf(host: string, port: number): string {
@@ -61,6 +67,7 @@ export async function startServer({
   authFailures,
   sessionSync,
   runs: runOptions = {},
+  train,
 }: StartOptions): Promise<RunningServer> {
   const holder = new ModelHolder({
     registry: config.registry,
@@ -80,6 +87,8 @@ export async function startServer({
     logger,
     identity,
     base,
+    keepUploadMs: config.runUploadKeepHours * 3_600_000,
+    ...(train ? { trainCommand: train.command } : {}),
     ...(runOptions.pollMs ? { pollMs: runOptions.pollMs } : {}),
   });
   try {
@@ -99,6 +108,7 @@ export async function startServer({
       queue,
       identity,
       base,
+      canTrain: train !== undefined,
       ...(runOptions.maxUploadBytes ? { maxUploadBytes: runOptions.maxUploadBytes } : {}),
     },
     ...(authFailures ? { authFailures } : {}),

@@ -86,6 +86,8 @@ const PAGES: { name: string; js?: boolean; open: (p: Page) => Promise<unknown> }
   },
   { name: 'models list (/models)', open: (p) => p.goto('/models') },
   { name: 'version page (/models/:name/:v)', open: (p) => p.goto(`/models/${MODEL}/1`) },
+  { name: 'compare page (/models/:name/compare)', open: (p) => p.goto(`/models/${MODEL}/compare?a=1&b=2`) },
+  { name: 'compare page with a bad version (404)', open: (p) => p.goto(`/models/${MODEL}/compare?a=1&b=99`) },
   { name: 'training report (/models/:name/:v/report)', open: (p) => p.goto(`/models/${MODEL}/1/report`) },
   { name: 'admin sign-in (/admin)', open: (p) => p.goto('/admin?next=/models') },
   {

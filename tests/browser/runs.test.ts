@@ -8,7 +8,7 @@ import { makeArtifact } from '@rfm/shared/testing';
 import { Registry, type RunRecord } from '@rfm/registry';
 import { loadSavedRun } from '@rfm/runs';
 import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
-import { SAMPLE, tempDir } from '../support.js';
+import { RFM_TRAIN_COMMAND, SAMPLE, tempDir } from '../support.js';
 import { expectAccessible } from './axe.js';
 import { launchOrSkip, openPage, screenshot, type Watched } from './browser.js';
 
@@ -52,6 +52,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
   const open: Watched[] = [];
   let first: RunRecord; // the cut, uploaded without JavaScript
   let second: RunRecord; // the whole sample, uploaded with JavaScript
+  let mapped: RunRecord; // the cut under unusual headers, read through a column mapping
 
   before(async function () {
     browser = await launchOrSkip(this);
@@ -68,6 +69,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       config,
       logger: silentLogger(),
       runs: { tempRoot: tmp.dir, pollMs: 50, maxUploadBytes: 2 * 1024 ** 2 },
+      train: { command: RFM_TRAIN_COMMAND },
     });
   });
 
@@ -217,6 +219,12 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     const [from, to] = flow.split('>');
     const row = p.locator(`#transitions tbody tr[data-from="${from}"][data-to="${to}"]`);
     expect(await row.locator('td[data-label="Customers"]').textContent()).to.equal(String(n));
+    // the Sankey beside the table: drawn on the server, its text alternative names the largest flow with its count
+    const chart = p.locator('#chart-movement img');
+    expect(await chart.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).to.be.greaterThan(100);
+    expect(await chart.getAttribute('alt')).to.match(
+      new RegExp(`(^|; |: )${n.toLocaleString('en-US')} from [^;]+ to `),
+    );
     expect(await p.locator('#notable-flows li').count()).to.be.greaterThan(0);
     expect(await p.locator('#notable-flows li').first().textContent()).to.match(
       /^\d[\d,]* .+ (slipped|moved up) to .+, worth [\d,]+ in last-period spend\./,
@@ -412,6 +420,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
     await p.locator('#run-segments').waitFor({ timeout: 90_000 });
     const run = await withRegistry((r) => r.getRun(runIdOf(p)));
+    mapped = run;
     // the same rows as the first run under other names: the same customers and snapshot
     expect(run.customers).to.equal(first.customers);
     expect(run.snapshotDate).to.equal(first.snapshotDate);
@@ -436,5 +445,73 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await p.waitForURL((u) => u.pathname === '/runs/new');
     expect(await p.locator('#upload-form').count()).to.equal(1);
     clean(w);
+  });
+
+  it('train a new version from a run (its column mapping kept), with progress, then its compare page as the registry compares', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p, `/runs/${mapped.id}`);
+    const until = await p.locator('#retrain-until time').getAttribute('datetime');
+    const hoursLeft = (Date.parse(until!) - Date.now()) / 3_600_000;
+    expect(hoursLeft, 'kept 24 h by default').to.be.within(23, 24);
+    const versionsBefore = await withRegistry(async (r) => (await r.list(MODEL)).map((v) => v.version));
+    await p.getByLabel('Number of segments (k)').selectOption('4');
+    await p.getByRole('button', { name: 'Train a new version' }).click();
+    // the training job's status page with the same progress bar, then the compare page
+    await p.locator('#run-progress').waitFor({ timeout: 10_000 });
+    expect(await p.locator('h2#status-title').textContent()).to.equal('Training a new version…');
+    await p.waitForURL((u) => u.pathname === `/models/${MODEL}/compare`, { timeout: 180_000 });
+    const q = new URL(p.url()).searchParams;
+    const [a, b] = [Number(q.get('a')), Number(q.get('b'))];
+    expect(a, 'compared with the version the run used').to.equal(mapped.version);
+    const after = await withRegistry(async (r) => r.list(MODEL));
+    const added = after.filter((v) => !versionsBefore.includes(v.version));
+    expect(added.map((v) => v.version)).to.deep.equal([b]);
+    const v = added[0]!;
+    // a candidate registered under the signed-in person, trained on the mapped upload (same customers as the run)
+    expect(v.createdBy).to.equal('web:marketing@example');
+    expect(v.aliases).to.deep.equal([]);
+    expect(v.params.k).to.equal(4);
+    expect(v.data.customers).to.equal(mapped.customers);
+    const reg = await withRegistry((r) => r.compare(MODEL, a, b));
+    const x = reg.assignments!;
+    expect(await p.locator('#changed-count').textContent()).to.equal(x.changed_segment.toLocaleString('en-US'));
+    expect(await p.locator('#ari').textContent()).to.equal(x.ari.toFixed(4));
+    expect(await p.locator('#metric-silhouette td').allTextContents()).to.deep.equal(
+      [reg.a.metrics.silhouette, reg.b.metrics.silhouette].map((m) => (m === null ? '—' : m.toFixed(4))),
+    );
+    const rows = await p.locator('#compare-flows tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => [tr.getAttribute('data-from'), tr.getAttribute('data-to'), tr.querySelector('td.num')?.textContent]),
+    );
+    expect(rows).to.deep.equal(x.transitions.map((t) => [t.from, t.to, t.customers.toLocaleString('en-US')]));
+    const chart = p.locator('#chart-flows img');
+    expect(await chart.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).to.be.greaterThan(100);
+    // promotion stays a separate step: the link goes to the version page's policy-checked form
+    expect(await p.locator('#go-promote').getAttribute('href')).to.equal(`/models/${MODEL}/${b}#promote-form`);
+    await screenshot(p, 'compare-after-retrain-desktop');
+    await expectAccessible(p, 'compare-after-retrain-desktop');
+    const phone = await page({ phone: true });
+    await phone.page.goto(`/models/${MODEL}/compare?a=${a}&b=${b}`); // public: no sign-in
+    expect(
+      await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    ).to.be.at.most(0);
+    expect(await phone.page.locator('#go-promote').count(), 'no admin action for a visitor').to.equal(0);
+    await screenshot(phone.page, 'compare-after-retrain-phone');
+    await expectAccessible(phone.page, 'compare-after-retrain-phone');
+    clean(w);
+    clean(phone);
+  });
+
+  it('a visitor who is not signed in cannot train a version from a run', async () => {
+    const jobs = await withRegistry(async (r) => (await r.listRunJobs({})).length);
+    const r = await fetch(`${server.url}/runs/${mapped.id}/retrain`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+      body: 'k=4',
+    });
+    expect(r.status).to.equal(303);
+    expect(r.headers.get('location')).to.match(/^\/admin\?next=/);
+    expect(await withRegistry(async (x) => (await x.listRunJobs({})).length)).to.equal(jobs);
   });
 });

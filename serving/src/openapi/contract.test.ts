@@ -57,6 +57,8 @@ const PAGES = [
   'GET /runs/:id/progress.json',
   'POST /runs/:id/cancel',
   'GET /runs/:id/charts/shares.svg',
+  'GET /runs/:id/charts/movement.svg',
+  'POST /runs/:id/retrain',
   'GET /runs/:id/customers.csv',
   'GET /runs/:id/moved.csv',
 ];

@@ -83,6 +83,8 @@ export interface RunsDeps {
   identity: RunIdentity;
   base: string;
   maxUploadBytes?: number;
+  /** whether this server can train a new version from a run page (it was given the `rfm train` command) */
+  canTrain?: boolean;
 }
 
 /** The JSON shape of a run job, as GET /api/v1/runs/:id and the list answer it. */

@@ -16,7 +16,7 @@ import {
   type SavedRunWithCustomers,
   type ScoredCustomers,
 } from '@rfm/runs';
-import { segmentSharesChart } from '@rfm/charts';
+import { flowChart, segmentSharesChart } from '@rfm/charts';
 import {
   EXPORT_ROLES,
   isRfmError,
@@ -35,10 +35,14 @@ import {
   renderRunsList,
   renderRunStatus,
   renderUploadPage,
+  movementFlows,
   runHref,
 } from '../views/runs-page.js';
+import { isTrainJob, TRAIN_K_MAX, TrainJobResult, type TrainJobOptions } from '../runs/train-job.js';
+import { compareHref } from '../views/models-page.js';
 import {
   createRunFolder,
+  keptUpload,
   readFileHead,
   removeRunFolder,
   RUN_UPLOAD_MAX_BYTES,
@@ -64,6 +68,12 @@ const UploadFields = z.object({
   csrf: z.string().optional(),
   model: z.string().optional(),
   version: z.string().optional(),
+});
+const RetrainFields = z.object({
+  csrf: z.string().optional(),
+  k: z.union([z.literal('auto'), z.coerce.number().int().min(2).max(TRAIN_K_MAX)], {
+    error: `k must be auto or a whole number from 2 to ${TRAIN_K_MAX}`,
+  }),
 });
 const MovedQuery = z.strictObject({
   against: RunIdParam,
@@ -126,6 +136,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
   const maxBytes = d.runs.maxUploadBytes ?? RUN_UPLOAD_MAX_BYTES;
   const html = (res: Response, status = 200) => res.status(status).type('html').set('cache-control', 'no-store');
   const view = (s: AdminSession): AdminView => ({ actor: s.actor, csrf: s.csrf });
+  const keepMs = d.config.runUploadKeepHours * 3_600_000;
 
   /** The signed-in session, or a redirect to sign in that returns here (null: answered). */
   function signedIn(req: Request, res: Response): AdminSession | null {
@@ -243,7 +254,8 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     const reg = await rd();
     const saved = await reg.listRuns({});
     const savedIds = new Set(saved.map((r) => r.id));
-    const jobs = (await reg.listRunJobs({})).filter((j) => !savedIds.has(j.id));
+    // train jobs are not runs: they end on a compare page
+    const jobs = (await reg.listRunJobs({})).filter((j) => !savedIds.has(j.id) && !isTrainJob(j.options));
     html(res).send(renderRunsList({ admin: view(s), saved, jobs }));
   });
 
@@ -372,12 +384,27 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     if (!run) {
       const job = await jobOf(reg, id);
       if (!job) throw new RfmError('NOT_FOUND', `no run "${id}"`);
+      // a finished train job lands on the comparison of its new version with the one the run used
+      const trained = job.state === 'succeeded' ? TrainJobResult.safeParse(job.result) : null;
+      if (trained?.success && job.version !== null) {
+        res
+          .set('cache-control', 'no-store')
+          .redirect(303, compareHref(job.model, job.version, trained.data.trained.version));
+        return;
+      }
       html(res).send(renderRunStatus(view(s), job));
       return;
     }
     const prev = (await earlierRuns(reg, run.modelName, run, 1))[0] ?? null;
     const diff = prev ? diffRuns(prev, await loadSavedRun(reg, id)) : null;
-    html(res).send(renderRunPage({ admin: view(s), run, diff }));
+    const kept = keptUpload(d.runs.base, id, keepMs);
+    const retrain = {
+      available: d.runs.canTrain === true,
+      until: kept ? kept.until.toISOString() : null,
+      keepHours: d.config.runUploadKeepHours,
+      k: (await reg.get(run.modelName, run.version).catch(() => null))?.params.k ?? 4,
+    };
+    html(res).send(renderRunPage({ admin: view(s), run, diff, retrain }));
   });
 
   // what rfm.js polls for the progress bar: the same job state GET /api/v1/runs/:id gives, by session
@@ -397,6 +424,52 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       );
   });
 
+  // train a new candidate version on this run's kept upload, read as the run read it (admin action)
+  router.post('/runs/:id/retrain', form, async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    checkForm(req, s, body.csrf);
+    const id = runId(req);
+    if (!d.runs.canTrain)
+      throw new RfmError(
+        'FORBIDDEN',
+        'training a new version is not available on this server (start it with rfm serve)',
+      );
+    const f = parseOrThrow(RetrainFields, body, 'form');
+    const reg = await d.writer.get();
+    const run = await reg.getRun(id); // NOT_FOUND: no such saved run
+    if (!keptUpload(d.runs.base, id, keepMs))
+      throw new RfmError(
+        'NOT_FOUND',
+        `the upload of run ${id} is no longer kept on this server (uploads are kept ${d.config.runUploadKeepHours} h): upload the export again to train on it`,
+      );
+    const read = ((await jobOf(reg, id))?.options.read ?? {}) as TrainJobOptions['read'];
+    const options: TrainJobOptions = {
+      kind: 'train',
+      source: id,
+      k: f.k,
+      read: {
+        ...(read.columns ? { columns: read.columns } : {}),
+        ...(read.dateFormat ? { dateFormat: read.dateFormat } : {}),
+        ...(read.asOf ? { asOf: read.asOf } : {}),
+      },
+    };
+    const jobId = newRunId();
+    await reg.createRunJob({
+      id: jobId,
+      model: run.modelName,
+      version: run.version, // what the candidate is compared with when it is done
+      alias: null,
+      createdBy: `web:${s.actor}`,
+      serverId: d.runs.identity.serverId,
+      save: false,
+      options,
+    });
+    d.runs.queue.kick();
+    res.redirect(303, runHref(jobId));
+  });
+
   router.post('/runs/:id/cancel', form, async (req, res) => {
     const s = signedIn(req, res);
     if (!s) return;
@@ -410,17 +483,29 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     res.redirect(303, runHref(id));
   });
 
-  router.get('/runs/:id/charts/shares.svg', async (req, res) => {
-    const s = signedIn(req, res);
-    if (!s) return;
-    const run = await (await rd()).getRun(runId(req));
-    const rows = [...run.summary].sort((a, b) => b.revenue - a.revenue);
+  const svg = (res: Response, body: string) =>
     res
       .status(200)
       .type('image/svg+xml')
       .set('cache-control', 'private, max-age=300')
       .set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-      .send(segmentSharesChart(rows));
+      .send(body);
+
+  router.get('/runs/:id/charts/shares.svg', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const run = await (await rd()).getRun(runId(req));
+    svg(res, segmentSharesChart([...run.summary].sort((a, b) => b.revenue - a.revenue)));
+  });
+
+  // previous → this run's segments, drawn from the same diff as the movement table beside it
+  router.get('/runs/:id/charts/movement.svg', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const against = parseOrThrow(RunIdParam, req.query.against, 'against', 'against');
+    const reg = await rd();
+    const d = diffRuns(await loadSavedRun(reg, against), await loadSavedRun(reg, runId(req)));
+    svg(res, flowChart(movementFlows(d), { before: d.a.snapshotDate, after: d.b.snapshotDate }));
   });
 
   async function sendCsv(res: Response, name: string, chunks: Generator<string>): Promise<void> {
