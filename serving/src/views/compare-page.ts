@@ -85,8 +85,9 @@ ${row('Training customers', fmtNumber(c.a.customers), fmtNumber(c.b.customers), 
 ${row('Inertia', c.a.metrics.inertia.toFixed(2), c.b.metrics.inertia.toFixed(2), 'inertia')}
 ${row('Silhouette (higher is better)', f4(c.a.metrics.silhouette), f4(c.b.metrics.silhouette), 'silhouette')}
 ${row('Davies–Bouldin (lower is better)', f4(c.a.metrics.davies_bouldin), f4(c.b.metrics.davies_bouldin), 'davies-bouldin')}
-${row('Segments', c.a.segments.join(', '), c.b.segments.join(', '), 'segments')}
 </tbody></table></div>
+<dl class="facts" id="compare-segments"><dt>Segments of v${c.a.version}</dt><dd>${c.a.segments.join(', ')}</dd>
+<dt>Segments of v${c.b.version}</dt><dd>${c.b.segments.join(', ')}</dd></dl>
 </section>
 <section class="card" aria-labelledby="cmp-shift-title">
 <h2 id="cmp-shift-title">Centroid shift</h2>

@@ -401,13 +401,12 @@ ${
       )}</ul>`
     : ''
 }
-<div class="cols">
 <figure class="chart" id="chart-movement"><img src="${base}/charts/movement.svg?against=${enc(d.a.id)}" width="${FLOWS_WIDTH}"
 height="${flowsHeight(movementFlows(d))}" alt="Sankey diagram of customers from their segment on ${d.a.snapshotDate} (left) to ${d.b.snapshotDate} (right): ${flowsAlt(
     movementFlows(d),
   )}">
 <figcaption>Where each segment's customers went since the previous run; band width = customers. Customers and revenue per flow are in the
-table.</figcaption></figure>
+table below.</figcaption></figure>
 <div class="table-scroll" tabindex="0" role="region" aria-label="Movement between segments"><table class="stack" id="transitions">
 <caption>Customers and revenue per flow between segments (segments matched by catalogue name)</caption>
 <thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col" class="num">Customers</th>
@@ -418,6 +417,5 @@ table.</figcaption></figure>
 <td class="num" data-label="Customers">${fmtNumber(t.customers)}</td><td class="num" data-label="Revenue before">${money(t.revenueBefore)}</td>
 <td class="num" data-label="Revenue now">${money(t.revenueAfter)}</td></tr>`,
   )}</tbody></table></div>
-</div>
 </section>`;
 }
