@@ -20,6 +20,8 @@ export interface FlowChartOptions {
   before: string;
   after: string;
   width?: number;
+  /** a segment's colour by name (as the pages' swatches draw it); others take the palette in order */
+  colours?: Readonly<Record<string, string>>;
 }
 
 export const FLOWS_WIDTH = 640;
@@ -39,7 +41,7 @@ export function flowChart(flows: readonly Flow[], o: FlowChartOptions): string {
   const width = o.width ?? FLOWS_WIDTH;
   const kept = flows.filter((f) => f.customers > 0);
   const names = [...new Set(kept.flatMap((f) => [f.from, f.to]))];
-  const colour = (name: string) => PALETTE[names.indexOf(name) % PALETTE.length]!;
+  const colour = (name: string) => o.colours?.[name] ?? PALETTE[names.indexOf(name) % PALETTE.length]!;
   const nodes = [
     ...[...new Set(kept.map((f) => f.from))].map((n) => ({ name: nodeId('a', n), itemStyle: { color: colour(n) } })),
     ...[...new Set(kept.map((f) => f.to))].map((n) => ({ name: nodeId('b', n), itemStyle: { color: colour(n) } })),

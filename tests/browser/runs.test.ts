@@ -2,15 +2,14 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Browser, Page } from 'playwright-core';
-import { loadConfig } from '@rfm/shared';
+import type { Page } from 'playwright-core';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry, type RunRecord } from '@rfm/registry';
 import { loadSavedRun } from '@rfm/runs';
-import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
-import { RFM_TRAIN_COMMAND, SAMPLE, tempDir } from '../support.js';
+import { RFM_TRAIN_COMMAND, SAMPLE } from '../support.js';
 import { expectAccessible } from './axe.js';
-import { launchOrSkip, openPage, screenshot, type Watched } from './browser.js';
+import { screenshot } from './browser.js';
+import { browserSuite } from './suite.js';
 
 /**
  * The marketer's pages (issue 12) in real Chromium against a real server (port 0), a real registry
@@ -44,48 +43,27 @@ function sampleCut(out: string): void {
 
 describe('browser: scoring runs pages (upload, progress, segments, movement, downloads)', function () {
   this.timeout(240_000);
-  let browser: Browser;
-  let server: RunningServer;
-  const tmp = tempDir('rfm-browser-runs-');
-  const registry = join(tmp.dir, 'registry.db');
-  const cut = join(tmp.dir, 'online_retail_2011-08.csv');
-  const open: Watched[] = [];
+  const suite = browserSuite({
+    prefix: 'rfm-browser-runs-',
+    config: { adminToken: TOKEN, pollMs: 50 },
+    seed: async (registry) => {
+      sampleCut(cut);
+      const reg = await Registry.open(registry);
+      const v = await reg.register({ modelName: MODEL, artifact: ARTIFACT, actor: 'analyst@example' });
+      await reg.promote(MODEL, v.version, { actor: 'analyst@example', reason: 'first model', force: true });
+      await reg.close();
+    },
+    start: (dir) => ({
+      runs: { tempRoot: dir, pollMs: 50, maxUploadBytes: 2 * 1024 ** 2 },
+      train: { command: RFM_TRAIN_COMMAND },
+    }),
+  });
+  const { page, clean } = suite;
+  const registry = suite.registry;
+  const cut = join(suite.dir, 'online_retail_2011-08.csv');
   let first: RunRecord; // the cut, uploaded without JavaScript
   let second: RunRecord; // the whole sample, uploaded with JavaScript
   let mapped: RunRecord; // the cut under unusual headers, read through a column mapping
-
-  before(async function () {
-    browser = await launchOrSkip(this);
-    sampleCut(cut);
-    const reg = await Registry.open(registry);
-    const v = await reg.register({ modelName: MODEL, artifact: ARTIFACT, actor: 'analyst@example' });
-    await reg.promote(MODEL, v.version, { actor: 'analyst@example', reason: 'first model', force: true });
-    await reg.close();
-    const config = loadConfig(
-      {},
-      { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50 },
-    );
-    server = await startServer({
-      config,
-      logger: silentLogger(),
-      runs: { tempRoot: tmp.dir, pollMs: 50, maxUploadBytes: 2 * 1024 ** 2 },
-      train: { command: RFM_TRAIN_COMMAND },
-    });
-  });
-
-  after(async () => {
-    for (const w of open) await w.context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close({ drainMs: 2000 });
-    tmp.cleanup();
-  });
-
-  async function page(opts: { javaScriptEnabled?: boolean; phone?: boolean } = {}): Promise<Watched> {
-    const w = await openPage(browser, server.url, opts);
-    open.push(w);
-    return w;
-  }
-  const clean = (w: Watched) => expect(w.problems, w.problems.join('\n')).to.deep.equal([]);
 
   async function signIn(p: Page, next = '/runs/new'): Promise<void> {
     await p.goto(`/admin?next=${encodeURIComponent(next)}`);
@@ -232,7 +210,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     // the customers of a notable flow download with their previous segment
     const link = p.locator('#notable-flows li a').first();
     const href = (await link.getAttribute('href'))!;
-    const q = new URL(href, server.url).searchParams;
+    const q = new URL(href, suite.server.url).searchParams;
     const [dl] = await Promise.all([p.waitForEvent('download'), link.click()]);
     const csv = readFileSync((await dl.path())!, 'utf8')
       .trim()
@@ -334,14 +312,14 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       `/runs/${second.id}/moved.csv?against=${first.id}&from=champions&to=at_risk`,
       `/runs/${second.id}/charts/shares.svg`,
     ]) {
-      const r = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      const r = await fetch(`${suite.server.url}${path}`, { redirect: 'manual' });
       expect(r.status, path).to.equal(303);
       expect(r.headers.get('location'), path).to.match(/^\/admin\?next=%2Fruns/);
       const body = await r.text();
       const b = await withRegistry((x) => loadSavedRun(x, second.id));
       expect(body.includes(b.customers.cid[0]!), path).to.equal(false);
     }
-    const post = await fetch(`${server.url}/runs/new`, {
+    const post = await fetch(`${suite.server.url}/runs/new`, {
       method: 'POST',
       redirect: 'manual',
       body: (() => {
@@ -351,7 +329,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       })(),
     });
     expect(post.status).to.equal(303);
-    const progress = await fetch(`${server.url}/runs/${second.id}/progress.json`);
+    const progress = await fetch(`${suite.server.url}/runs/${second.id}/progress.json`);
     expect(progress.status).to.equal(401);
     const w = await page();
     await w.page.goto(`/runs/${second.id}`);
@@ -366,7 +344,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
   });
   it('with JavaScript: a run waiting behind another is cancelled from its page; nothing is saved', async () => {
     // one run at a time per server: an unsaved API run occupies the queue, so the page's run waits (or has just started)
-    const api = await fetch(`${server.url}/api/v1/runs?save=false`, {
+    const api = await fetch(`${suite.server.url}/api/v1/runs?save=false`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/gzip' },
       body: readFileSync(SAMPLE),
@@ -390,7 +368,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     clean(w);
   });
   it('unusual headers: the columns found with samples, best guesses prefilled, a wrong mapping refused, then the run', async () => {
-    const odd = join(tmp.dir, 'shop-export.csv');
+    const odd = join(suite.dir, 'shop-export.csv');
     const [, ...body] = readFileSync(cut, 'utf8').split('\n');
     writeFileSync(odd, ['Order Ref,SKU,Item,Units,Placed,Each,Shopper,Land', ...body].join('\n'));
     const w = await page();
@@ -480,9 +458,15 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(await p.locator('#metric-silhouette td').allTextContents()).to.deep.equal(
       [reg.a.metrics.silhouette, reg.b.metrics.silhouette].map((m) => (m === null ? '—' : m.toFixed(4))),
     );
-    const rows = await p.locator('#compare-flows tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => [tr.getAttribute('data-from'), tr.getAttribute('data-to'), tr.querySelector('td.num')?.textContent]),
-    );
+    const rows = await p
+      .locator('#compare-flows tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.getAttribute('data-from'),
+          tr.getAttribute('data-to'),
+          tr.querySelector('td.num')?.textContent,
+        ]),
+      );
     expect(rows).to.deep.equal(x.transitions.map((t) => [t.from, t.to, t.customers.toLocaleString('en-US')]));
     const chart = p.locator('#chart-flows img');
     expect(await chart.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).to.be.greaterThan(100);
@@ -504,10 +488,10 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
 
   it('a visitor who is not signed in cannot train a version from a run', async () => {
     const jobs = await withRegistry(async (r) => (await r.listRunJobs({})).length);
-    const r = await fetch(`${server.url}/runs/${mapped.id}/retrain`, {
+    const r = await fetch(`${suite.server.url}/runs/${mapped.id}/retrain`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: suite.server.url },
       body: 'k=4',
     });
     expect(r.status).to.equal(303);

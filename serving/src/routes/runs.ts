@@ -21,7 +21,13 @@ import { requireRunsAccess } from '../middleware/runs-auth.js';
 import { AliasParam, NameParam, VersionParam } from './admin.js';
 import type { RunIdentity } from '../runs/identity.js';
 import type { RunQueue } from '../runs/run-queue.js';
-import { createRunFolder, receiveUpload, removeRunFolder, RUN_UPLOAD_MAX_BYTES } from '../runs/run-files.js';
+import {
+  createRunFolder,
+  receiveUpload,
+  removeKeptUpload,
+  removeRunFolder,
+  RUN_UPLOAD_MAX_BYTES,
+} from '../runs/run-files.js';
 import { UploadSlots } from '../upload-slots.js';
 
 /** Runs waiting per serve instance before POST answers 503 (each holds its upload on disk). */
@@ -350,6 +356,7 @@ export function runsRoutes(d: RunsDeps): Router {
           : new RfmError('NOT_FOUND', `no run "${id}"`, { details: { run: id } });
       throw e;
     }
+    removeKeptUpload(d.base, id); // a deleted run's customers are not kept for retraining either
     res.json({ id, deleted: true });
   });
 

@@ -17,7 +17,7 @@ import type { RegistryWriter } from '../registry-writer.js';
 import { tokenMatches } from '../middleware/admin-auth.js';
 import { FormReason, RelabelForm } from './admin.js';
 import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
-import { CHART_NAMES, chartFor, flowChart, segmentMapChart, type ChartName } from '@rfm/charts';
+import { CHART_NAMES, chartFor, colorOf, flowChart, segmentMapChart, type ChartName } from '@rfm/charts';
 import {
   renderAdminPage,
   renderModelsPage,
@@ -274,9 +274,13 @@ export function uiModelRoutes({ holder, writer, session, adminToken, compare }: 
     const { a, b } = comparePair(req.query as Record<string, unknown>);
     const c = await comparison(name, a, b);
     if (!c.assignments) throw new RfmError('NOT_FOUND', 'these versions were not compared on customers');
+    // segments in their version's cluster colour, as on the version pages (b's where a name is in both)
+    const colours: Record<string, string> = {};
+    for (const side of [c.a, c.b])
+      for (const [cluster, name] of side.segments.entries()) colours[name] = colorOf(cluster);
     svg(
       res,
-      flowChart(c.assignments.transitions, { before: `v${a}`, after: `v${b}` }),
+      flowChart(c.assignments.transitions, { before: `v${a}`, after: `v${b}`, colours }),
       'no-cache', // the registry may change (a relabel renames a node)
     );
   });

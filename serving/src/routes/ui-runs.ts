@@ -16,7 +16,7 @@ import {
   type SavedRunWithCustomers,
   type ScoredCustomers,
 } from '@rfm/runs';
-import { flowChart, segmentSharesChart } from '@rfm/charts';
+import { colorOf, flowChart, segmentSharesChart } from '@rfm/charts';
 import {
   EXPORT_ROLES,
   isRfmError,
@@ -504,8 +504,18 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     if (!s) return;
     const against = parseOrThrow(RunIdParam, req.query.against, 'against', 'against');
     const reg = await rd();
-    const d = diffRuns(await loadSavedRun(reg, against), await loadSavedRun(reg, runId(req)));
-    svg(res, flowChart(movementFlows(d), { before: d.a.snapshotDate, after: d.b.snapshotDate }));
+    const [a, b] = [await loadSavedRun(reg, against), await loadSavedRun(reg, runId(req))];
+    const d = diffRuns(a, b);
+    // each segment in the colour of its swatch in the segment table (this run's cluster; else the earlier run's)
+    const cluster = new Map([...a.run.summary, ...b.run.summary].map((x) => [x.key, x.cluster]));
+    const colours: Record<string, string> = {};
+    for (const t of d.byKey)
+      for (const [key, name] of [
+        [t.from, t.fromName],
+        [t.to, t.toName],
+      ] as const)
+        if (cluster.has(key)) colours[name] = colorOf(cluster.get(key)!);
+    svg(res, flowChart(movementFlows(d), { before: d.a.snapshotDate, after: d.b.snapshotDate, colours }));
   });
 
   async function sendCsv(res: Response, name: string, chunks: Generator<string>): Promise<void> {

@@ -49,7 +49,9 @@ describe('kept uploads (retraining from a run page)', () => {
     expect(sweepKeptUploads(base, 24 * HOUR)).to.deep.equal(['kept-r-20261130-0000dddd']);
     expect(sweepKeptUploads(base, 0)).to.deep.equal(['kept-r-20261130-0000cccc']);
     // the run folders (removed by the queue when their run ends, not by this sweep) are untouched
-    expect(readdirSync(base).sort()).to.deep.equal(['bbbb', 'cccc', 'dddd'].map((x) => `${process.pid}-r-20261130-0000${x}`));
+    expect(readdirSync(base).sort()).to.deep.equal(
+      ['bbbb', 'cccc', 'dddd'].map((x) => `${process.pid}-r-20261130-0000${x}`),
+    );
   });
 
   it('rfm train is asked to read the export as the run did (mapping, date format, snapshot)', () => {

@@ -176,6 +176,11 @@ export function keptUpload(
   return name && until > now ? { file: join(dir, name), until: new Date(until) } : null;
 }
 
+/** Delete a run's kept upload now (the run was deleted). */
+export function removeKeptUpload(base: string, runId: string): void {
+  removeRunFolder(keptFolder(base, runId));
+}
+
 /** Delete kept uploads older than `keepMs` (all of them when it is 0). Returns the folder names removed. */
 export function sweepKeptUploads(base: string, keepMs: number, now = Date.now()): string[] {
   const removed: string[] = [];
