@@ -284,6 +284,39 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 
+  it('a file named .parquet that is not one: refused next to the field before it is sent; without JavaScript by the server', async () => {
+    const jobs = async () => withRegistry(async (r) => (await r.listRunJobs({})).length);
+    const before = await jobs();
+    const csv = readFileSync(cut);
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const posts: string[] = [];
+    p.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.url());
+    });
+    await p.setInputFiles('#file', { name: 'may.parquet', mimeType: 'application/octet-stream', buffer: csv });
+    await p.locator('#file-error').waitFor();
+    expect(await p.locator('#file-error').textContent()).to.include('named .parquet but is not a Parquet file');
+    expect(await p.locator('#file').getAttribute('aria-invalid')).to.equal('true');
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    expect(posts, 'nothing was uploaded').to.deep.equal([]);
+    await screenshot(p, 'runs-misnamed-parquet-desktop');
+    await expectAccessible(p, 'runs-misnamed-parquet-desktop');
+    // choosing the right file clears the message
+    await p.setInputFiles('#file', cut);
+    await p.locator('#file-error').waitFor({ state: 'detached' });
+    clean(w);
+    // without JavaScript the upload goes through and the server refuses it with the same words, nothing started
+    const nojs = await page({ javaScriptEnabled: false });
+    await signIn(nojs.page);
+    await nojs.page.setInputFiles('#file', { name: 'may.csv.gz', mimeType: 'application/gzip', buffer: csv });
+    await nojs.page.getByRole('button', { name: 'Upload and segment' }).click();
+    await nojs.page.locator('#file-error').waitFor();
+    expect(await nojs.page.locator('#file-error').textContent()).to.include('named .gz but is not gzip-compressed');
+    expect(await jobs()).to.equal(before);
+  });
+
   it('phone width (390 px): the run page and the upload form fit without sideways scrolling', async () => {
     const w = await page({ phone: true });
     const p = w.page;
@@ -448,6 +481,10 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     const v = added[0]!;
     // a candidate registered under the signed-in person, trained on the mapped upload (same customers as the run)
     expect(v.createdBy).to.equal('web:marketing@example');
+    const registered = await withRegistry(async (r) =>
+      (await r.history(MODEL)).find((e) => e.action === 'register' && e.toVersion === b),
+    );
+    expect(registered?.actor, 'the audit event names the signed-in person').to.equal('web:marketing@example');
     expect(v.aliases).to.deep.equal([]);
     expect(v.params.k).to.equal(4);
     expect(v.data.customers).to.equal(mapped.customers);

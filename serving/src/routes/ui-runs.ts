@@ -101,6 +101,20 @@ export function notAnExport(head: Buffer): string | null {
   return null;
 }
 
+/**
+ * A file named as compressed or Parquet whose bytes say otherwise (a CSV renamed, a download cut
+ * short): refused at once rather than failing deep in the read. The same words as rfm.js's check,
+ * which says it in the browser before the upload.
+ */
+export function misnamedExport(name: string, format: string): string | null {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.parquet') && format !== 'parquet')
+    return 'This file is named .parquet but is not a Parquet file (it does not start with PAR1): export it again, as Parquet or CSV.';
+  if (lower.endsWith('.gz') && format !== 'csv.gz')
+    return 'This file is named .gz but is not gzip-compressed: upload the plain CSV, or compress it again.';
+  return null;
+}
+
 function uploadedHead(dir: string): { format: string; head: Buffer } {
   const name = readdirSync(dir).find((f) => f.startsWith('export.')) ?? '';
   return { format: name.slice('export.'.length), head: readFileHead(join(dir, name), 4096) };
@@ -303,6 +317,8 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       checkForm(req, s, f.csrf);
       values = { ...(f.model ? { model: f.model } : {}), ...(f.version ? { version: f.version } : {}) };
       const { format, head } = uploadedHead(dir);
+      const misnamed = misnamedExport(got.name, format);
+      if (misnamed) return await refuse(422, 'file', misnamed, values);
       const why = format === 'csv' ? notAnExport(head) : null;
       if (why) return await refuse(422, 'file', `${why[0]!.toUpperCase()}${why.slice(1)}.`, values);
       const preview = previewExport(join(dir, `export.${format}`), format);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RunDiff } from '@rfm/runs';
 import { flowSentence, notableFlows, renderRunPage } from './runs-page.js';
-import { notAnExport } from '../routes/ui-runs.js';
+import { misnamedExport, notAnExport } from '../routes/ui-runs.js';
 
 describe('run pages: notable flows in words', () => {
   const t = (from: string, to: string, customers: number, revenueBefore: number) => ({
@@ -41,6 +41,18 @@ describe('upload check: files that cannot be a transaction export', () => {
     expect(notAnExport(Buffer.from([0x41, 0, 0x42]))).to.include('not text');
     expect(notAnExport(Buffer.from('just some words\nmore words\n'))).to.include('no column separator');
     expect(notAnExport(Buffer.from('InvoiceNo,StockCode,Quantity\n1,2,3\n'))).to.equal(null);
+  });
+  it('refuses a file named .parquet or .gz whose bytes are something else', () => {
+    expect(misnamedExport('may.parquet', 'csv')).to.include('named .parquet but is not a Parquet file');
+    expect(misnamedExport('May.CSV.GZ', 'csv')).to.include('named .gz but is not gzip-compressed');
+    expect(misnamedExport('may.csv.gz', 'parquet')).to.include('named .gz');
+    for (const [name, format] of [
+      ['may.parquet', 'parquet'],
+      ['may.csv.gz', 'csv.gz'],
+      ['may.csv', 'csv'],
+      ['export', 'parquet'],
+    ])
+      expect(misnamedExport(name, format), name).to.equal(null);
   });
 });
 
