@@ -535,4 +535,45 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(r.headers.get('location')).to.match(/^\/admin\?next=/);
     expect(await withRegistry(async (x) => (await x.listRunJobs({})).length)).to.equal(jobs);
   });
+
+  it('keyboard only: the upload form from the top of the page, file chooser by Space, Enter uploads, cancel by keyboard', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const active = () => p.evaluate(() => document.activeElement?.id ?? '');
+    const ring = () =>
+      p.evaluate(() => {
+        const st = getComputedStyle(document.activeElement!);
+        return st.outlineStyle !== 'none' || st.boxShadow !== 'none';
+      });
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to content');
+    for (let i = 0; i < 30 && (await active()) !== 'file'; i++) await p.keyboard.press('Tab');
+    expect(await active()).to.equal('file');
+    expect(await ring(), 'focus visible on the file input').to.equal(true);
+    const [chooser] = await Promise.all([p.waitForEvent('filechooser'), p.keyboard.press('Space')]);
+    await chooser.setFiles(cut);
+    for (const id of ['model', 'version', 'upload']) {
+      await p.keyboard.press('Tab');
+      expect(await active()).to.equal(id);
+      expect(await ring(), `focus visible on #${id}`).to.equal(true);
+    }
+    await p.keyboard.press('Enter');
+    await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
+    const id = runIdOf(p);
+    const job = await withRegistry((r) => r.getRunJob(id));
+    expect(job.options.exportName).to.equal('online_retail_2011-08.csv');
+    // the status page's cancel button is reachable by keyboard too (unless the run already finished)
+    if (await p.locator('#cancel-run').count()) {
+      for (let i = 0; i < 30 && (await active()) !== 'cancel-run'; i++) await p.keyboard.press('Tab');
+      if ((await active()) === 'cancel-run') await p.keyboard.press('Enter');
+    }
+    let end = 'running';
+    for (let i = 0; i < 300 && (end === 'queued' || end === 'running'); i++) {
+      end = (await withRegistry((r) => r.getRunJob(id))).state;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(['cancelled', 'succeeded']).to.include(end);
+    clean(w);
+  });
 });
