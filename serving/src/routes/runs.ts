@@ -21,6 +21,7 @@ import { requireRunsAccess } from '../middleware/runs-auth.js';
 import { AliasParam, NameParam, VersionParam } from './admin.js';
 import type { RunIdentity } from '../runs/identity.js';
 import type { RunQueue } from '../runs/run-queue.js';
+import { isTrainJob } from '../runs/train-job.js';
 import {
   createRunFolder,
   receiveUpload,
@@ -244,7 +245,8 @@ export function runsRoutes(d: RunsDeps): Router {
   r.get('/runs', read, async (req, res) => {
     const model = req.query.model === undefined ? undefined : param(NameParam, req.query.model, 'model');
     const reg = await d.writer.reader();
-    const jobs = await reg.listRunJobs(model ? { model } : {});
+    // training jobs started from a run page share the job table but are not scoring runs
+    const jobs = (await reg.listRunJobs(model ? { model } : {})).filter((j) => !isTrainJob(j.options));
     const ids = new Set(jobs.map((j) => j.id));
     const saved = (await reg.listRuns(model ? { model } : {})).filter((s) => !ids.has(s.id));
     const runs = [...jobs.map(jobJson), ...saved.map(savedJson)].map(({ summary: _s, facts: _f, ...rest }) => rest);

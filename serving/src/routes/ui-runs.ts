@@ -440,7 +440,9 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       );
   });
 
-  // train a new candidate version on this run's kept upload, read as the run read it (admin action)
+  // train a new candidate version on this run's kept upload, read as the run read it. An admin
+  // action: today every signed-in session is the admin sign-in; with named users and roles this
+  // check must ask for the admin role, as promote does.
   router.post('/runs/:id/retrain', form, async (req, res) => {
     const s = signedIn(req, res);
     if (!s) return;
