@@ -105,4 +105,53 @@ describe('rfm serve: train a new version from a run page (rfm train as a child p
     expect(compare.status).to.equal(200);
     expect(await compare.text()).to.include('id="changed-count"');
   });
+
+  it('training is cancellable from its page: the job reads cancelled and no version is registered', async () => {
+    const url = server!.url;
+    const login = await fetch(`${url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN, actor: 'Grace', next: '/runs' }).toString(),
+    });
+    const cookie = /^(rfm_admin=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+    const reg0 = await Registry.openReadOnly(registry);
+    const runs = await reg0.listRuns({});
+    const versions = (await reg0.list(MODEL)).length;
+    await reg0.close();
+    const id = runs[0]!.id;
+    const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    const csrf = csrfOf(await (await fetch(`${url}/runs/${id}`, { headers: { cookie } })).text());
+    const form = { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: url };
+    const post = await fetch(`${url}/runs/${id}/retrain`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: form,
+      body: new URLSearchParams({ csrf, k: 'auto' }).toString(),
+    });
+    const job = /^\/runs\/(r-\d{8}-[0-9a-f]+)$/.exec(post.headers.get('location') ?? '')![1]!;
+    const progress = async () =>
+      (await (await fetch(`${url}/runs/${job}/progress.json`, { headers: { cookie } })).json()) as { state: string };
+    await waitFor(async () => ((await progress()).state === 'running' ? true : undefined), 60_000, 50);
+    const cancel = await fetch(`${url}/runs/${job}/cancel`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: form,
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+    expect(cancel.status).to.equal(303);
+    const end = await waitFor(async () => {
+      const p = await progress();
+      return p.state === 'running' || p.state === 'queued' ? undefined : p.state;
+    }, 30_000);
+    expect(end.value).to.equal('cancelled');
+    const page = await (await fetch(`${url}/runs/${job}`, { headers: { cookie } })).text();
+    expect(page).to.include('Training was cancelled; no version was registered.');
+    const reg = await Registry.openReadOnly(registry);
+    try {
+      expect((await reg.list(MODEL)).length).to.equal(versions);
+    } finally {
+      await reg.close();
+    }
+  });
 });
