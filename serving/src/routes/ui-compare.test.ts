@@ -5,6 +5,7 @@ import {
   artifactWithCentroids,
   CENTROIDS_A,
   CENTROIDS_B,
+  adminSignIn,
   MODEL,
   startTestServer,
   tempRegistry,
@@ -27,11 +28,14 @@ function features(n: number) {
  * as `rfm models compare` (Registry.compare), a Sankey of the flows as SVG, and bad a/b answered
  * with a message on the page and 400/404, never a 500.
  */
+const TOKEN = 'compare-page-admin-token-0123456789-abcdef';
+
 describe('compare page', function () {
   this.timeout(60_000);
   let t: TempRegistry;
   let s: RunningServer;
   let expected: VersionComparison;
+  let production: number | null = null;
   const get = (path: string) => fetch(`${s.url}${path}`, { headers: { accept: 'text/html' } });
 
   before(async () => {
@@ -41,11 +45,14 @@ describe('compare page', function () {
       const f = features(600);
       await reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_A), actor: 't', features: f });
       await reg.register({ modelName: MODEL, artifact: artifactWithCentroids(CENTROIDS_B), actor: 't', features: f });
+      if ((await reg.resolveAlias(MODEL, 'production')) === null)
+        await reg.promote(MODEL, 1, { actor: 't', reason: 'first', force: true });
+      production = await reg.resolveAlias(MODEL, 'production');
       expected = await reg.compare(MODEL, 1, 2);
     } finally {
       await reg.close();
     }
-    s = await startTestServer(t.file);
+    s = await startTestServer(t.file, { adminToken: TOKEN });
   });
   after(async () => {
     await s.close();
@@ -97,8 +104,20 @@ describe('compare page', function () {
     expect((await get('/models/no-such-model/compare?a=1&b=2')).status).to.equal(404);
   });
 
-  it('every version page links to a comparison', async () => {
+  it('every version page links to a comparison; signed in, the promote form links to what promoting changes', async () => {
     const body = await (await get(`/models/${MODEL}/2`)).text();
     expect(body).to.match(/<a href="\/models\/customer-segments\/compare\?a=1&amp;b=2" id="compare-link">/);
+    expect(body, 'no admin form for a visitor').to.not.include('id="promote-compare"');
+    const cookie = await adminSignIn(s.url, TOKEN, 'Ada');
+    const admin = await (
+      await fetch(`${s.url}/models/${MODEL}/2`, { headers: { accept: 'text/html', cookie } })
+    ).text();
+    expect(production, 'v1 in production').to.equal(1);
+    expect(admin).to.include(`<a href="/models/${MODEL}/compare?a=1&amp;b=2" id="promote-compare">`);
+    // the compare page offers the way to promote (its version page's policy-checked form) to a signed-in admin only
+    const page = await (
+      await fetch(`${s.url}/models/${MODEL}/compare?a=1&b=2`, { headers: { accept: 'text/html', cookie } })
+    ).text();
+    expect(page).to.include(`href="/models/${MODEL}/2#promote-form" id="go-promote"`);
   });
 });
