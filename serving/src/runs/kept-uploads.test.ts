@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRunFolder, keepUpload, keptUpload, runsBaseDir, sweepKeptUploads } from './run-files.js';
 import { trainArgs } from './train-job.js';
+import { startTestServer, tempRegistry } from '../test-support/fixtures.js';
 
 const HOUR = 3_600_000;
 
@@ -78,5 +79,22 @@ describe('kept uploads (retraining from a run page)', () => {
     expect(() =>
       trainArgs('/x/export.csv', { kind: 'train', source: 'r-1', k: 4, read: { columns: { customer: 'Id, shop' } } }),
     ).to.throw(/"Id, shop" has a comma/);
+  });
+
+  it('a server deletes kept uploads past their time when it starts, and keeps the younger ones', async function () {
+    this.timeout(30_000);
+    keepUpload(base, savedRun('r-20261130-0000eeee'), 'r-20261130-0000eeee');
+    keepUpload(base, savedRun('r-20261130-0000ffff'), 'r-20261130-0000ffff');
+    const old = new Date(Date.now() - 3 * HOUR);
+    utimesSync(join(base, 'kept-r-20261130-0000eeee'), old, old);
+    const t = tempRegistry();
+    const s = await startTestServer(t.file, { runUploadKeepHours: 2 }, { runs: { tempRoot: root } });
+    try {
+      expect(existsSync(join(base, 'kept-r-20261130-0000eeee')), 'older than 2 h').to.equal(false);
+      expect(existsSync(join(base, 'kept-r-20261130-0000ffff'))).to.equal(true);
+    } finally {
+      await s.close();
+      t.cleanup();
+    }
   });
 });

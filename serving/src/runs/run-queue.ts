@@ -61,6 +61,7 @@ interface Current {
  */
 export class RunQueue {
   private timer: NodeJS.Timeout | null = null;
+  private keptTimer: NodeJS.Timeout | null = null;
   private current: Current | null = null;
   private ticking = false;
   private idleTicks = 0;
@@ -79,6 +80,9 @@ export class RunQueue {
     await this.sweep();
     this.timer = setInterval(() => void this.tick(), this.pollMs);
     this.timer.unref();
+    // kept uploads expire whether or not the queue is ever idle (the idle sweep also deletes them)
+    this.keptTimer = setInterval(() => this.sweepKept(), KEPT_SWEEP_MS);
+    this.keptTimer.unref();
   }
 
   /** Look for work now (after a POST) instead of at the next poll. */
@@ -104,9 +108,17 @@ export class RunQueue {
       }
     });
     if (removed.length) this.o.logger.info({ removed: removed.length }, 'removed leftover scoring run folders');
-    // kept uploads hold customer data: deleted once their keeping time is over, whoever kept them
-    const expired = sweepKeptUploads(this.o.base, this.o.keepUploadMs ?? 0);
-    if (expired.length) this.o.logger.info({ removed: expired.length }, 'deleted uploads kept past their time');
+    this.sweepKept();
+  }
+
+  /** Kept uploads hold customer data: deleted once their keeping time is over, whoever kept them. */
+  private sweepKept(): void {
+    try {
+      const expired = sweepKeptUploads(this.o.base, this.o.keepUploadMs ?? 0);
+      if (expired.length) this.o.logger.info({ removed: expired.length }, 'deleted uploads kept past their time');
+    } catch (e) {
+      this.o.logger.error({ err: e }, 'could not sweep kept uploads');
+    }
   }
 
   private async tick(): Promise<void> {
@@ -369,6 +381,7 @@ export class RunQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.keptTimer) clearInterval(this.keptTimer);
     const cur = this.current;
     if (!cur) return;
     const exited = new Promise<void>((resolve) => {
@@ -393,6 +406,9 @@ async function savedRun(reg: Awaited<ReturnType<RegistryWriter['get']>>, id: str
     throw e;
   }
 }
+
+/** How often kept uploads past their time are looked for, busy or idle. */
+const KEPT_SWEEP_MS = 5 * 60_000;
 
 /** A folder without a job this long after its last write is an upload whose worker died. */
 const ABANDONED_UPLOAD_MS = 60 * 60_000;
