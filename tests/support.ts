@@ -17,6 +17,16 @@ export function stress(full: number, quick: number): number {
 export const SAMPLE = join(ROOT, 'data', 'online_retail_sample.csv.gz');
 const CLI = join(ROOT, 'cli', 'src', 'main.ts');
 
+/** `rfm train` from the TypeScript sources, as a server is given it to train from a run page (rfm serve passes its own). */
+export const RFM_TRAIN_COMMAND: readonly string[] = [
+  process.execPath,
+  '--conditions=rfm-source',
+  '--import',
+  'tsx',
+  CLI,
+  'train',
+];
+
 export function tempDir(prefix = 'rfm-e2e-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

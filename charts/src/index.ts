@@ -22,3 +22,4 @@ export {
   sharesAlt,
   sharesHeight,
 } from './runs.js';
+export { type Flow, type FlowChartOptions, flowChart, flowsAlt, flowsHeight, FLOWS_WIDTH } from './flows.js';

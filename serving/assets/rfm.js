@@ -384,6 +384,59 @@
       var dt = new DataTransfer();
       dt.items.add(e.dataTransfer.files[0]);
       input.files = dt.files;
+      input.dispatchEvent(new Event('change')); // setting files by script fires no change of its own
+      input.focus();
+    });
+  }
+
+  // ---- the upload form: a file named .parquet / .gz whose first bytes say otherwise is refused
+  // before it is sent (the server refuses it too, with the same words: ui-runs.ts misnamedExport)
+  function checkUploadName(form) {
+    var input = form.querySelector('input[type="file"]');
+    if (!input || !window.Blob || !Blob.prototype.arrayBuffer) return;
+    var problem = '';
+    function show(text) {
+      problem = text;
+      var box = document.getElementById('file-error');
+      if (!text) {
+        if (box && box.getAttribute('data-client') === 'true') box.remove();
+        input.removeAttribute('aria-invalid');
+        input.setAttribute('aria-describedby', 'file-hint');
+        return;
+      }
+      if (!box) {
+        box = el('p', { class: 'error', id: 'file-error', role: 'alert' });
+        input.parentNode.append(box);
+      }
+      box.setAttribute('data-client', 'true');
+      box.textContent = text;
+      input.setAttribute('aria-invalid', 'true');
+      input.setAttribute('aria-describedby', 'file-hint file-error');
+    }
+    input.addEventListener('change', function () {
+      var f = input.files && input.files[0];
+      show('');
+      if (!f) return;
+      var name = f.name.toLowerCase();
+      if (!/\.(parquet|gz)$/.test(name)) return;
+      f.slice(0, 4)
+        .arrayBuffer()
+        .then(function (buf) {
+          var b = new Uint8Array(buf);
+          var par1 = b.length === 4 && b[0] === 0x50 && b[1] === 0x41 && b[2] === 0x52 && b[3] === 0x31;
+          var gzip = b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+          if (/\.parquet$/.test(name) && !par1)
+            show(
+              'This file is named .parquet but is not a Parquet file (it does not start with PAR1): export it again, as Parquet or CSV.',
+            );
+          else if (/\.gz$/.test(name) && !gzip)
+            show('This file is named .gz but is not gzip-compressed: upload the plain CSV, or compress it again.');
+        })
+        .catch(function () {});
+    });
+    form.addEventListener('submit', function (e) {
+      if (!problem) return;
+      e.preventDefault();
       input.focus();
     });
   }
@@ -395,7 +448,10 @@
     var score = document.getElementById('score-form');
     if (score && window.FormData && window.URL && URL.createObjectURL) enhanceScoreForm(score);
     var upload = document.getElementById('upload-form');
-    if (upload) enhanceDrop(upload);
+    if (upload) {
+      enhanceDrop(upload);
+      checkUploadName(upload);
+    }
     var run = document.getElementById('run-status');
     if (run && document.getElementById('run-progress') && window.fetch) followRun(run);
   }

@@ -100,7 +100,7 @@ export function createApp({
   app.use(assetRoutes());
   app.use(formRoutes(holder, session, m));
   app.use(uiScoreRoutes(holder, session, m));
-  app.use(uiModelRoutes({ holder, writer, session }));
+  app.use(uiModelRoutes({ holder, writer, session, compare }));
   if (runs) app.use(uiRunsRoutes({ writer, session, config, runs }));
   app.use(notFound());
   app.use(errorHandler(logger));

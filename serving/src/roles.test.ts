@@ -96,7 +96,7 @@ describe('roles on every write route (route table, real server, users file)', fu
       config,
       logger,
       writer,
-      runs: { queue, identity, base: tmpdir() },
+      runs: { queue, identity, base: tmpdir(), canTrain: true },
       authFailures: { limit: 10_000, windowMs: 60_000 },
     });
     routes = mountedRoutes(app);
@@ -230,6 +230,9 @@ describe('roles on every write route (route table, real server, users file)', fu
     'DELETE /api/v1/runs/:id': { expect: 404 }, // no such run: past the guard, answered by the route
     // a customer in no run: past the guard, answered by the route (nothing to erase)
     'POST /api/v1/customers/:cid/forget': { body: { reason: 'request' }, expect: 404 },
+    // no such saved run: past the role check, answered by the route (nothing trained)
+    'POST /runs/:id/retrain': { web: true, body: { k: '4' }, expect: 404 },
+    // last: it ends every web session, this one's too
     'POST /admin/logout-all': { web: true, expect: 303 },
   };
 

@@ -53,6 +53,12 @@ export interface StartOptions {
     retention?: { everyMs?: number; firstMs?: number };
     webhook?: WebhookOptions;
   };
+  /**
+   * Training a new version from a run page: the command that runs `rfm train` (the executable and its
+   * first arguments, e.g. node, the rfm entry point, 'train'). serving never imports training; `rfm
+   * serve` passes its own entry. Without it the run page says retraining is not available here.
+   */
+  train?: { command: readonly string[] };
 }
 
 /** The latest saved run of each model with its drift, for the /metrics gauges (read-only connection). */
@@ -83,6 +89,7 @@ export async function startServer({
   authFailures,
   sessionSync,
   runs: runOptions = {},
+  train,
 }: StartOptions): Promise<RunningServer> {
   // a bad RFM_DRIFT_* value is refused at start-up, not by every scoring run later
   driftThresholdsFromEnv(process.env);
@@ -105,6 +112,8 @@ export async function startServer({
     logger,
     identity,
     base,
+    keepUploadMs: config.runUploadKeepHours * 3_600_000,
+    ...(train ? { trainCommand: train.command } : {}),
     ...(runOptions.pollMs ? { pollMs: runOptions.pollMs } : {}),
     ...(runOptions.webhook ? { webhook: runOptions.webhook } : {}),
     metrics,
@@ -128,6 +137,7 @@ export async function startServer({
       identity,
       base,
       reader,
+      canTrain: train !== undefined,
       ...(runOptions.maxUploadBytes ? { maxUploadBytes: runOptions.maxUploadBytes } : {}),
     },
     ...(authFailures ? { authFailures } : {}),

@@ -27,6 +27,8 @@ export const ENV_VARS = {
   RFM_CORS_ORIGINS:
     'comma-separated origins allowed to call the API from a browser, e.g. https://crm.example.com (default: none, CORS off)',
   RFM_WORKERS: 'server processes: a number, or auto for one per core (default 1)',
+  RFM_RUN_UPLOAD_KEEP_HOURS:
+    'hours an export uploaded on the Runs page is kept after its run, so a new version can be trained on it from the run page (default 24; 0 keeps none)',
   RFM_TRUST_PROXY:
     'the reverse proxies in front of the server, so client addresses (rate limits) and https (Secure cookie) come from X-Forwarded-*' +
     ': a hop count such as 1, or comma-separated addresses/subnets such as loopback or 10.0.0.0/8 (default: none, trust no header)',
@@ -85,6 +87,12 @@ export const ConfigSchema = z.object({
     .min(1, { error: 'a whole number of runs, 1 or more' })
     .max(100_000)
     .optional(),
+  // an upload holds customer-level data: kept for retraining a bounded time (at most 90 days), then deleted
+  runUploadKeepHours: z.coerce
+    .number({ error: 'a number of hours' })
+    .min(0, 'at least 0 (0 keeps no upload)')
+    .max(24 * 90, 'at most 2160 (90 days)')
+    .default(24),
   workers: z
     .union([z.literal('auto'), z.coerce.number().int().min(1, 'at least 1').max(256)], {
       error: 'a whole number of 1 or more, or auto',
@@ -132,6 +140,7 @@ const FROM_ENV: Record<keyof typeof ENV_VARS, keyof Config> = {
   RFM_POLL_MS: 'pollMs',
   RFM_CORS_ORIGINS: 'corsOrigins',
   RFM_WORKERS: 'workers',
+  RFM_RUN_UPLOAD_KEEP_HOURS: 'runUploadKeepHours',
   RFM_TRUST_PROXY: 'trustProxy',
   RFM_RUNS_RETENTION_DAYS: 'runsRetentionDays',
   RFM_RUNS_KEEP: 'runsKeep',

@@ -1,13 +1,9 @@
 import { expect } from 'chai';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { loadConfig } from '@rfm/shared';
+import type { Page } from 'playwright-core';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry } from '@rfm/registry';
-import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
-import { tempDir } from '../support.js';
 import { expectAccessible } from './axe.js';
-import { launchOrSkip, openPage, type Watched } from './browser.js';
+import { browserSuite } from './suite.js';
 
 /**
  * Accessibility audit of every page the server renders for people, in real Chromium at desktop
@@ -85,6 +81,8 @@ const PAGES: { name: string; js?: boolean; open: (p: Page) => Promise<unknown> }
   },
   { name: 'models list (/models)', open: (p) => p.goto('/models') },
   { name: 'version page (/models/:name/:v)', open: (p) => p.goto(`/models/${MODEL}/1`) },
+  { name: 'compare page (/models/:name/compare)', open: (p) => p.goto(`/models/${MODEL}/compare?a=1&b=2`) },
+  { name: 'compare page with a bad version (404)', open: (p) => p.goto(`/models/${MODEL}/compare?a=1&b=99`) },
   { name: 'training report (/models/:name/:v/report)', open: (p) => p.goto(`/models/${MODEL}/1/report`) },
   { name: 'admin sign-in (/admin)', open: (p) => p.goto('/admin?next=/models') },
   {
@@ -117,35 +115,22 @@ const PAGES: { name: string; js?: boolean; open: (p: Page) => Promise<unknown> }
 
 describe('browser: accessibility (axe-core, WCAG 2 A/AA) of every page, desktop and phone', function () {
   this.timeout(120_000);
-  let browser: Browser;
-  let server: RunningServer;
-  const tmp = tempDir('rfm-a11y-');
-  const registry = join(tmp.dir, 'registry.db');
-  const open: Watched[] = [];
-
-  before(async function () {
-    browser = await launchOrSkip(this);
-    const reg = await Registry.open(registry);
-    await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'analyst@example', report: REPORT });
-    await reg.promote(MODEL, 1, { actor: 'analyst@example', reason: 'first model' });
-    await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 7 }), actor: 'analyst@example' });
-    await reg.close();
-    const config = loadConfig({}, { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN });
-    server = await startServer({ config, logger: silentLogger() });
-  });
-
-  after(async () => {
-    for (const w of open) await w.context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close({ drainMs: 2000 });
-    tmp.cleanup();
+  const suite = browserSuite({
+    prefix: 'rfm-a11y-',
+    config: { adminToken: TOKEN },
+    seed: async (registry) => {
+      const reg = await Registry.open(registry);
+      await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'analyst@example', report: REPORT });
+      await reg.promote(MODEL, 1, { actor: 'analyst@example', reason: 'first model' });
+      await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 7 }), actor: 'analyst@example' });
+      await reg.close();
+    },
   });
 
   for (const phone of [false, true])
     for (const pg of PAGES)
       it(`${pg.name} at ${phone ? '390 px (phone)' : '1280 px (desktop)'}`, async () => {
-        const w = await openPage(browser, server.url, { phone });
-        open.push(w);
+        const w = await suite.page({ phone });
         if (pg.js === false) await w.context.route('**/assets/*.js', (r) => r.abort());
         await pg.open(w.page);
         expect(await w.page.locator('h1').count(), 'the page rendered a heading').to.be.at.least(1);

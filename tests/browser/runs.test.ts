@@ -2,15 +2,14 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Browser, Page } from 'playwright-core';
-import { loadConfig } from '@rfm/shared';
+import type { Page } from 'playwright-core';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry, type RunRecord } from '@rfm/registry';
 import { loadSavedRun } from '@rfm/runs';
-import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
-import { SAMPLE, tempDir } from '../support.js';
+import { RFM_TRAIN_COMMAND, SAMPLE } from '../support.js';
 import { expectAccessible } from './axe.js';
-import { launchOrSkip, openPage, screenshot, type Watched } from './browser.js';
+import { screenshot } from './browser.js';
+import { browserSuite } from './suite.js';
 
 /**
  * The marketer's pages (issue 12) in real Chromium against a real server (port 0), a real registry
@@ -44,46 +43,27 @@ function sampleCut(out: string): void {
 
 describe('browser: scoring runs pages (upload, progress, segments, movement, downloads)', function () {
   this.timeout(240_000);
-  let browser: Browser;
-  let server: RunningServer;
-  const tmp = tempDir('rfm-browser-runs-');
-  const registry = join(tmp.dir, 'registry.db');
-  const cut = join(tmp.dir, 'online_retail_2011-08.csv');
-  const open: Watched[] = [];
+  const suite = browserSuite({
+    prefix: 'rfm-browser-runs-',
+    config: { adminToken: TOKEN, pollMs: 50 },
+    seed: async (registry) => {
+      sampleCut(cut);
+      const reg = await Registry.open(registry);
+      const v = await reg.register({ modelName: MODEL, artifact: ARTIFACT, actor: 'analyst@example' });
+      await reg.promote(MODEL, v.version, { actor: 'analyst@example', reason: 'first model', force: true });
+      await reg.close();
+    },
+    start: (dir) => ({
+      runs: { tempRoot: dir, pollMs: 50, maxUploadBytes: 2 * 1024 ** 2 },
+      train: { command: RFM_TRAIN_COMMAND },
+    }),
+  });
+  const { page, clean } = suite;
+  const registry = suite.registry;
+  const cut = join(suite.dir, 'online_retail_2011-08.csv');
   let first: RunRecord; // the cut, uploaded without JavaScript
   let second: RunRecord; // the whole sample, uploaded with JavaScript
-
-  before(async function () {
-    browser = await launchOrSkip(this);
-    sampleCut(cut);
-    const reg = await Registry.open(registry);
-    const v = await reg.register({ modelName: MODEL, artifact: ARTIFACT, actor: 'analyst@example' });
-    await reg.promote(MODEL, v.version, { actor: 'analyst@example', reason: 'first model', force: true });
-    await reg.close();
-    const config = loadConfig(
-      {},
-      { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50 },
-    );
-    server = await startServer({
-      config,
-      logger: silentLogger(),
-      runs: { tempRoot: tmp.dir, pollMs: 50, maxUploadBytes: 2 * 1024 ** 2 },
-    });
-  });
-
-  after(async () => {
-    for (const w of open) await w.context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close({ drainMs: 2000 });
-    tmp.cleanup();
-  });
-
-  async function page(opts: { javaScriptEnabled?: boolean; phone?: boolean } = {}): Promise<Watched> {
-    const w = await openPage(browser, server.url, opts);
-    open.push(w);
-    return w;
-  }
-  const clean = (w: Watched) => expect(w.problems, w.problems.join('\n')).to.deep.equal([]);
+  let mapped: RunRecord; // the cut under unusual headers, read through a column mapping
 
   async function signIn(p: Page, next = '/runs/new'): Promise<void> {
     await p.goto(`/admin?next=${encodeURIComponent(next)}`);
@@ -216,6 +196,12 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     const [from, to] = flow.split('>');
     const row = p.locator(`#transitions tbody tr[data-from="${from}"][data-to="${to}"]`);
     expect(await row.locator('td[data-label="Customers"]').textContent()).to.equal(String(n));
+    // the Sankey beside the table: drawn on the server, its text alternative names the largest flow with its count
+    const chart = p.locator('#chart-movement img');
+    expect(await chart.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).to.be.greaterThan(100);
+    expect(await chart.getAttribute('alt')).to.match(
+      new RegExp(`(^|; |: )${n.toLocaleString('en-US')} from [^;]+ to `),
+    );
     expect(await p.locator('#notable-flows li').count()).to.be.greaterThan(0);
     expect(await p.locator('#notable-flows li').first().textContent()).to.match(
       /^\d[\d,]* .+ (slipped|moved up) to .+, worth [\d,]+ in last-period spend\./,
@@ -223,7 +209,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     // the customers of a notable flow download with their previous segment
     const link = p.locator('#notable-flows li a').first();
     const href = (await link.getAttribute('href'))!;
-    const q = new URL(href, server.url).searchParams;
+    const q = new URL(href, suite.server.url).searchParams;
     const [dl] = await Promise.all([p.waitForEvent('download'), link.click()]);
     const csv = readFileSync((await dl.path())!, 'utf8')
       .trim()
@@ -297,6 +283,39 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 
+  it('a file named .parquet that is not one: refused next to the field before it is sent; without JavaScript by the server', async () => {
+    const jobs = async () => withRegistry(async (r) => (await r.listRunJobs({})).length);
+    const before = await jobs();
+    const csv = readFileSync(cut);
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const posts: string[] = [];
+    p.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.url());
+    });
+    await p.setInputFiles('#file', { name: 'may.parquet', mimeType: 'application/octet-stream', buffer: csv });
+    await p.locator('#file-error').waitFor();
+    expect(await p.locator('#file-error').textContent()).to.include('named .parquet but is not a Parquet file');
+    expect(await p.locator('#file').getAttribute('aria-invalid')).to.equal('true');
+    await p.getByRole('button', { name: 'Upload and segment' }).click();
+    expect(posts, 'nothing was uploaded').to.deep.equal([]);
+    await screenshot(p, 'runs-misnamed-parquet-desktop');
+    await expectAccessible(p, 'runs-misnamed-parquet-desktop');
+    // choosing the right file clears the message
+    await p.setInputFiles('#file', cut);
+    await p.locator('#file-error').waitFor({ state: 'detached' });
+    clean(w);
+    // without JavaScript the upload goes through and the server refuses it with the same words, nothing started
+    const nojs = await page({ javaScriptEnabled: false });
+    await signIn(nojs.page);
+    await nojs.page.setInputFiles('#file', { name: 'may.csv.gz', mimeType: 'application/gzip', buffer: csv });
+    await nojs.page.getByRole('button', { name: 'Upload and segment' }).click();
+    await nojs.page.locator('#file-error').waitFor();
+    expect(await nojs.page.locator('#file-error').textContent()).to.include('named .gz but is not gzip-compressed');
+    expect(await jobs()).to.equal(before);
+  });
+
   it('phone width (390 px): the run page and the upload form fit without sideways scrolling', async () => {
     const w = await page({ phone: true });
     const p = w.page;
@@ -325,14 +344,14 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       `/runs/${second.id}/moved.csv?against=${first.id}&from=champions&to=at_risk`,
       `/runs/${second.id}/charts/shares.svg`,
     ]) {
-      const r = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      const r = await fetch(`${suite.server.url}${path}`, { redirect: 'manual' });
       expect(r.status, path).to.equal(303);
       expect(r.headers.get('location'), path).to.match(/^\/admin\?next=%2Fruns/);
       const body = await r.text();
       const b = await withRegistry((x) => loadSavedRun(x, second.id));
       expect(body.includes(b.customers.cid[0]!), path).to.equal(false);
     }
-    const post = await fetch(`${server.url}/runs/new`, {
+    const post = await fetch(`${suite.server.url}/runs/new`, {
       method: 'POST',
       redirect: 'manual',
       body: (() => {
@@ -342,7 +361,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       })(),
     });
     expect(post.status).to.equal(303);
-    const progress = await fetch(`${server.url}/runs/${second.id}/progress.json`);
+    const progress = await fetch(`${suite.server.url}/runs/${second.id}/progress.json`);
     expect(progress.status).to.equal(401);
     const w = await page();
     await w.page.goto(`/runs/${second.id}`);
@@ -357,7 +376,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
   });
   it('with JavaScript: a run waiting behind another is cancelled from its page; nothing is saved', async () => {
     // one run at a time per server: an unsaved API run occupies the queue, so the page's run waits (or has just started)
-    const api = await fetch(`${server.url}/api/v1/runs?save=false`, {
+    const api = await fetch(`${suite.server.url}/api/v1/runs?save=false`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/gzip' },
       body: readFileSync(SAMPLE),
@@ -381,7 +400,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     clean(w);
   });
   it('unusual headers: the columns found with samples, best guesses prefilled, a wrong mapping refused, then the run', async () => {
-    const odd = join(tmp.dir, 'shop-export.csv');
+    const odd = join(suite.dir, 'shop-export.csv');
     const [, ...body] = readFileSync(cut, 'utf8').split('\n');
     writeFileSync(odd, ['Order Ref,SKU,Item,Units,Placed,Each,Shopper,Land', ...body].join('\n'));
     const w = await page();
@@ -411,6 +430,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
     await p.locator('#run-segments').waitFor({ timeout: 90_000 });
     const run = await withRegistry((r) => r.getRun(runIdOf(p)));
+    mapped = run;
     // the same rows as the first run under other names: the same customers and snapshot
     expect(run.customers).to.equal(first.customers);
     expect(run.snapshotDate).to.equal(first.snapshotDate);
@@ -433,6 +453,125 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.waitForURL((u) => u.pathname === '/runs/new');
     expect(await p.locator('#upload-form').count()).to.equal(1);
+    clean(w);
+  });
+
+  it('train a new version from a run (its column mapping kept), with progress, then its compare page as the registry compares', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p, `/runs/${mapped.id}`);
+    const until = await p.locator('#retrain-until time').getAttribute('datetime');
+    const hoursLeft = (Date.parse(until!) - Date.now()) / 3_600_000;
+    expect(hoursLeft, 'kept 24 h by default').to.be.within(23, 24);
+    const versionsBefore = await withRegistry(async (r) => (await r.list(MODEL)).map((v) => v.version));
+    await p.getByLabel('Number of segments (k)').selectOption('4');
+    await p.getByRole('button', { name: 'Train a new version' }).click();
+    // the training job's status page with the same progress bar, then the compare page
+    await p.locator('#run-progress').waitFor({ timeout: 10_000 });
+    expect(await p.locator('h2#status-title').textContent()).to.equal('Training a new version…');
+    await p.waitForURL((u) => u.pathname === `/models/${MODEL}/compare`, { timeout: 180_000 });
+    const q = new URL(p.url()).searchParams;
+    const [a, b] = [Number(q.get('a')), Number(q.get('b'))];
+    expect(a, 'compared with the version the run used').to.equal(mapped.version);
+    const after = await withRegistry(async (r) => r.list(MODEL));
+    const added = after.filter((v) => !versionsBefore.includes(v.version));
+    expect(added.map((v) => v.version)).to.deep.equal([b]);
+    const v = added[0]!;
+    // a candidate registered under the signed-in person, trained on the mapped upload (same customers as the run)
+    expect(v.createdBy).to.equal('web:marketing@example');
+    const registered = await withRegistry(async (r) =>
+      (await r.history(MODEL)).find((e) => e.action === 'register' && e.toVersion === b),
+    );
+    expect(registered?.actor, 'the audit event names the signed-in person').to.equal('web:marketing@example');
+    expect(v.aliases).to.deep.equal([]);
+    expect(v.params.k).to.equal(4);
+    expect(v.data.customers).to.equal(mapped.customers);
+    const reg = await withRegistry((r) => r.compare(MODEL, a, b));
+    const x = reg.assignments!;
+    expect(await p.locator('#changed-count').textContent()).to.equal(x.changed_segment.toLocaleString('en-US'));
+    expect(await p.locator('#ari').textContent()).to.equal(x.ari.toFixed(4));
+    expect(await p.locator('#metric-silhouette td').allTextContents()).to.deep.equal(
+      [reg.a.metrics.silhouette, reg.b.metrics.silhouette].map((m) => (m === null ? '—' : m.toFixed(4))),
+    );
+    const rows = await p
+      .locator('#compare-flows tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.getAttribute('data-from'),
+          tr.getAttribute('data-to'),
+          tr.querySelector('td.num')?.textContent,
+        ]),
+      );
+    expect(rows).to.deep.equal(x.transitions.map((t) => [t.from, t.to, t.customers.toLocaleString('en-US')]));
+    const chart = p.locator('#chart-flows img');
+    expect(await chart.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).to.be.greaterThan(100);
+    // promotion stays a separate step: the link goes to the version page's policy-checked form
+    expect(await p.locator('#go-promote').getAttribute('href')).to.equal(`/models/${MODEL}/${b}#promote-form`);
+    await screenshot(p, 'compare-after-retrain-desktop');
+    await expectAccessible(p, 'compare-after-retrain-desktop');
+    const phone = await page({ phone: true });
+    await phone.page.goto(`/models/${MODEL}/compare?a=${a}&b=${b}`); // public: no sign-in
+    expect(
+      await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    ).to.be.at.most(0);
+    expect(await phone.page.locator('#go-promote').count(), 'no admin action for a visitor').to.equal(0);
+    await screenshot(phone.page, 'compare-after-retrain-phone');
+    await expectAccessible(phone.page, 'compare-after-retrain-phone');
+    clean(w);
+    clean(phone);
+  });
+
+  it('a visitor who is not signed in cannot train a version from a run', async () => {
+    const jobs = await withRegistry(async (r) => (await r.listRunJobs({})).length);
+    const r = await fetch(`${suite.server.url}/runs/${mapped.id}/retrain`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: suite.server.url },
+      body: 'k=4',
+    });
+    expect(r.status).to.equal(303);
+    expect(r.headers.get('location')).to.match(/^\/admin\?next=/);
+    expect(await withRegistry(async (x) => (await x.listRunJobs({})).length)).to.equal(jobs);
+  });
+
+  it('keyboard only: the upload form from the top of the page, file chooser by Space, Enter uploads, cancel by keyboard', async () => {
+    const w = await page();
+    const p = w.page;
+    await signIn(p);
+    const active = () => p.evaluate(() => document.activeElement?.id ?? '');
+    const ring = () =>
+      p.evaluate(() => {
+        const st = getComputedStyle(document.activeElement!);
+        return st.outlineStyle !== 'none' || st.boxShadow !== 'none';
+      });
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to content');
+    for (let i = 0; i < 30 && (await active()) !== 'file'; i++) await p.keyboard.press('Tab');
+    expect(await active()).to.equal('file');
+    expect(await ring(), 'focus visible on the file input').to.equal(true);
+    const [chooser] = await Promise.all([p.waitForEvent('filechooser'), p.keyboard.press('Space')]);
+    await chooser.setFiles(cut);
+    for (const id of ['model', 'version', 'upload']) {
+      await p.keyboard.press('Tab');
+      expect(await active()).to.equal(id);
+      expect(await ring(), `focus visible on #${id}`).to.equal(true);
+    }
+    await p.keyboard.press('Enter');
+    await p.waitForURL(/\/runs\/r-\d{8}-[0-9a-f]+$/);
+    const id = runIdOf(p);
+    const job = await withRegistry((r) => r.getRunJob(id));
+    expect(job.options.exportName).to.equal('online_retail_2011-08.csv');
+    // the status page's cancel button is reachable by keyboard too (unless the run already finished)
+    if (await p.locator('#cancel-run').count()) {
+      for (let i = 0; i < 30 && (await active()) !== 'cancel-run'; i++) await p.keyboard.press('Tab');
+      if ((await active()) === 'cancel-run') await p.keyboard.press('Enter');
+    }
+    let end = 'running';
+    for (let i = 0; i < 300 && (end === 'queued' || end === 'running'); i++) {
+      end = (await withRegistry((r) => r.getRunJob(id))).state;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(['cancelled', 'succeeded']).to.include(end);
     clean(w);
   });
 });

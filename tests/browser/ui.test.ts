@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { hashToken, loadConfig, Predictor, writeUsersFile, type ArtifactV1 } from '@rfm/shared';
+import type { Page } from 'playwright-core';
+import { hashToken, Predictor, writeUsersFile, type ArtifactV1 } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry } from '@rfm/registry';
-import { silentLogger, startServer, type RunningServer } from '@rfm/serving';
-import { tempDir, waitFor } from '../support.js';
-import { launchOrSkip, openPage, screenshot, type Watched } from './browser.js';
+import { waitFor } from '../support.js';
+import { screenshot } from './browser.js';
+import { browserSuite } from './suite.js';
 
 /**
  * The web UI in real Chromium against a real server (in-process, port 0) and a real registry:
@@ -52,61 +52,36 @@ async function fillForm(page: Page, v: { cid?: string; recency: string; monetary
 
 describe('browser: the web UI in Chromium', function () {
   this.timeout(120_000);
-  let browser: Browser;
-  let server: RunningServer;
-  const tmp = tempDir('rfm-browser-');
-  const registry = join(tmp.dir, 'registry.db');
-  const USERS = join(tmp.dir, 'users.json');
-  const open: Watched[] = [];
-
-  before(async function () {
-    browser = await launchOrSkip(this);
-    const reg = await Registry.open(registry);
-    await reg.register({
-      modelName: MODEL,
-      artifact: V1,
-      actor: 'analyst@example',
-      report: REPORT,
-      reason: 'first model',
-    });
-    await reg.register({
-      modelName: MODEL,
-      artifact: V2,
-      actor: 'analyst@example',
-      description: 'November export, 5 segments',
-    });
-    await reg.register({ modelName: MODEL, artifact: V3, actor: 'analyst@example' });
-    await reg.close();
+  const suite = browserSuite({
+    prefix: 'rfm-browser-',
     // a viewer of the users file, besides the env admin token (person "admin")
-    const at = new Date().toISOString();
-    writeUsersFile(USERS, [
-      { name: 'vera', role: 'viewer', token_sha256: hashToken(VIEWER), created: at, rotated: null },
-    ]);
-    const config = loadConfig(
-      {},
-      { registry, port: 0, host: '127.0.0.1', logLevel: 'silent', adminToken: TOKEN, pollMs: 50, users: USERS },
-    );
-    server = await startServer({ config, logger: silentLogger() });
+    config: (dir) => ({ adminToken: TOKEN, pollMs: 50, users: join(dir, 'users.json') }),
+    seed: async (registry, dir) => {
+      const at = new Date().toISOString();
+      writeUsersFile(join(dir, 'users.json'), [
+        { name: 'vera', role: 'viewer', token_sha256: hashToken(VIEWER), created: at, rotated: null },
+      ]);
+      const reg = await Registry.open(registry);
+      await reg.register({
+        modelName: MODEL,
+        artifact: V1,
+        actor: 'analyst@example',
+        report: REPORT,
+        reason: 'first model',
+      });
+      await reg.register({
+        modelName: MODEL,
+        artifact: V2,
+        actor: 'analyst@example',
+        description: 'November export, 5 segments',
+      });
+      await reg.register({ modelName: MODEL, artifact: V3, actor: 'analyst@example' });
+      await reg.close();
+    },
   });
-
-  after(async () => {
-    for (const w of open) await w.context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close({ drainMs: 2000 });
-    tmp.cleanup();
-  });
-
-  async function page(opts: { javaScriptEnabled?: boolean; phone?: boolean } = {}): Promise<Watched> {
-    const w = await openPage(browser, server.url, opts);
-    open.push(w);
-    return w;
-  }
-
-  /** No problem recorded, except answers the test itself provoked (e.g. a 400 page, a download). */
-  const clean = (w: Watched, allowed: RegExp[] = []) => {
-    const left = w.problems.filter((x) => !allowed.some((re) => re.test(x)));
-    expect(left, left.join('\n')).to.deep.equal([]);
-  };
+  /** a fresh page; `clean`: no problem recorded, except answers the test itself provoked (e.g. a 400 page, a download) */
+  const { page, clean, registry } = suite;
+  const users = () => join(suite.dir, 'users.json');
   const status = (...codes: number[]) =>
     codes.map((c) => new RegExp(`^console: Failed to load resource: the server responded with a status of ${c} `));
 
@@ -172,7 +147,10 @@ describe('browser: the web UI in Chromium', function () {
       await p.goto('/');
       expect(await p.getAttribute('html', 'data-enhanced')).to.equal(null);
       await fillForm(p, { cid: 'C-2002', recency: '200', monetary: '90', frequency: '1' });
-      await Promise.all([p.waitForURL(`${server.url}/`), p.getByRole('button', { name: 'Find segment' }).click()]);
+      await Promise.all([
+        p.waitForURL(`${suite.server.url}/`),
+        p.getByRole('button', { name: 'Find segment' }).click(),
+      ]);
       const seg = expected(V1, 200, 1, 90);
       expect(await p.locator('#segment-name').textContent()).to.equal(seg.name);
       expect(await p.locator('#result-model').textContent()).to.equal(`${MODEL} v1`);
@@ -538,7 +516,7 @@ describe('browser: the web UI in Chromium', function () {
       await p.waitForURL(/done=signed-in/);
       const cookie = (await context.cookies()).find((c) => c.name === 'rfm_admin')!;
       const post = (headers: Record<string, string>, body: string) =>
-        fetch(`${server.url}/models/customer-segments/1/promote`, {
+        fetch(`${suite.server.url}/models/customer-segments/1/promote`, {
           method: 'POST',
           redirect: 'manual',
           headers: {
@@ -600,7 +578,7 @@ describe('browser: the web UI in Chromium', function () {
     const after = await (await p.request.get('/api/v1/models/customer-segments/history?alias=production')).json();
     expect(after.events).to.deep.equal(before.events);
     // removed from the users file: the open session stops working at the next request
-    writeUsersFile(USERS, []);
+    writeUsersFile(users(), []);
     await p.goto('/runs');
     await p.waitForURL(/\/admin\?next=%2Fruns$/);
     expect(await p.locator('#login-form').count()).to.equal(1);

@@ -249,7 +249,7 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
     expect(runFiles).to.match(/mkdirSync\(dir, \{ mode: 0o700 \}\)/);
     expect(runFiles).to.match(/flags: 'wx', mode: 0o600/);
     expect(runFiles).to.match(/st\.isSymbolicLink\(\)/);
-    // every path it builds is a join of the base with its own names: `<pid>-<run id>`, upload.part, export.<format>
+    // every path it builds is a join of the base with its own names: `<pid>-<run id>`, `kept-<run id>`, upload.part, export.<format>
     const joins = [...runFiles.matchAll(/join\(([^)]*)\)/g)].map((m) => m[1]);
     expect(joins).to.deep.equal([
       'root, `rfm-runs-${uid}`',
@@ -258,6 +258,12 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
       'base, name',
       "dir, 'upload.part'",
       'dir, `export.${format}`',
+      // uploads kept for retraining: `kept-<run id>` under the base, holding the upload under its own name
+      'base, `kept-${runId}`',
+      'runDir, name',
+      'dir, name',
+      'dir, name',
+      'base, name',
     ]);
   });
 

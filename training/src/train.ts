@@ -89,6 +89,8 @@ export interface TrainEvent {
   /** steps finished in this phase (restarts, or k tried in a sweep) and how many there are */
   done?: number;
   total?: number;
+  /** rows of the export read so far (after the read) */
+  rows?: number;
   message: string;
 }
 
@@ -199,6 +201,7 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   if (input.featuresPath === undefined) {
     progress(
       `${data.rows_read} rows read, ${data.rows_kept} kept, ${data.customers} customers, snapshot ${data.snapshot_date}`,
+      { phase: readPhase, rows: data.rows_read },
     );
   }
   const n = table.cids.length;

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Config } from '@rfm/shared';
 import { loadsRuntime, runtime } from '../runtime.js';
@@ -31,6 +32,16 @@ export interface ServeOptions {
   sessionSync?: SessionSync;
 }
 
+/**
+ * How the server trains a new version from a run page: this same CLI's `rfm train`, in a child
+ * process (serving never imports training). From source (tests), through tsx like the CLI itself.
+ */
+export function rfmTrainCommand(): string[] {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(new URL(`../main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  return [process.execPath, ...(fromSource ? ['--conditions=rfm-source', '--import', 'tsx'] : []), entry, 'train'];
+}
+
 function readyLine(s: RunningServer, config: Config): string {
   const m = s.holder.current;
   return m
@@ -52,6 +63,7 @@ export async function serveUntilSignal(config: Config, opts: ServeOptions = {}):
     ...(opts.collectMetrics ? { collectMetrics: opts.collectMetrics } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.sessionSync ? { sessionSync: opts.sessionSync } : {}),
+    train: { command: rfmTrainCommand() },
   });
   out(readyLine(server, config));
   opts.onListening?.(server);

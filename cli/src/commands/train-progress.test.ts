@@ -51,3 +51,26 @@ describe('rfm train progress', () => {
     expect(out).to.match(/k-means \[[^\]]*\] *\d+\/10/);
   });
 });
+
+describe('rfm train --progress-json', () => {
+  it('writes one JSON line per event: percent never going back, rows once read, the fit spread over its restarts', async () => {
+    const { jsonProgress } = await import('./train-progress.js');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const p = jsonProgress(out);
+    p.onEvent!({ phase: 'read_clean_aggregate', message: 'reading x.csv' });
+    p.onEvent!({ phase: 'read_clean_aggregate', rows: 12_140, message: '12140 rows read' });
+    p.onEvent!({ phase: 'fit', done: 0, total: 10, message: 'fitting' });
+    p.onEvent!({ phase: 'fit', done: 5, total: 10, message: 'restart 5/10' });
+    p.onEvent!({ phase: 'preprocess', message: 'late event of an earlier phase' });
+    p.onEvent!({ phase: 'register', message: 'registering' });
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.percent)).to.deep.equal([2, 2, 25, 55.5, 55.5, 97]);
+    expect(lines.map((l) => l.rows_read)).to.deep.equal([0, 12_140, 12_140, 12_140, 12_140, 12_140]);
+    expect(lines[3]).to.include({ rfm_progress: 1, phase: 'fit', message: 'restart 5/10' });
+  });
+});

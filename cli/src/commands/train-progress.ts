@@ -61,3 +61,56 @@ export function trainProgress(o: OutputOptions, stream: NodeJS.WriteStream = pro
     },
   };
 }
+
+/** Where each phase of a training run starts, in percent of the whole (the fit takes most of it). */
+const PHASE_START: Record<string, number> = {
+  read_clean_aggregate: 2,
+  read_features: 2,
+  backend_init: 2,
+  preprocess: 20,
+  fit: 25,
+  evaluate: 86,
+  name: 90,
+  report: 93,
+  register: 97,
+};
+const FIT_SPAN = PHASE_START.evaluate! - PHASE_START.fit!;
+
+/** One line of `rfm train --progress-json`: what a program driving the command reads from stderr. */
+export interface ProgressLine {
+  rfm_progress: 1;
+  phase: string;
+  percent: number;
+  rows_read: number;
+  message: string;
+}
+
+/**
+ * Progress for a program driving `rfm train` (the server's "train a new version" runs it as a child
+ * process): one JSON object per line on stderr, the percent never going back, the rows read once
+ * known. Error messages stay plain lines (`rfm: …`), so a reader keeps what does not parse as JSON.
+ */
+export function jsonProgress(stream: NodeJS.WritableStream = process.stderr): TrainProgress {
+  let percent = 0;
+  let rows = 0;
+  const write = (phase: string, message: string) => {
+    const line: ProgressLine = {
+      rfm_progress: 1,
+      phase,
+      percent: Math.round(percent * 10) / 10,
+      rows_read: rows,
+      message,
+    };
+    stream.write(`${JSON.stringify(line)}\n`);
+  };
+  return {
+    onEvent: (e) => {
+      if (e.rows !== undefined) rows = e.rows;
+      const start = PHASE_START[e.phase] ?? percent;
+      const within = e.phase === 'fit' && e.total ? (FIT_SPAN * (e.done ?? 0)) / e.total : 0;
+      percent = Math.min(99, Math.max(percent, start + within));
+      write(e.phase, e.message);
+    },
+    stop() {},
+  };
+}

@@ -6,7 +6,7 @@ import type { FeaturesResult, TrainResult } from '@rfm/training';
 import { emit, progress, segmentTable } from '../output.js';
 import { actorOf, configFrom, withLocation } from './common.js';
 import { addExportOptions, EXPORT_FLAG_NAMES, type ExportFlags, flagError } from './export-options.js';
-import { trainProgress } from './train-progress.js';
+import { jsonProgress, trainProgress } from './train-progress.js';
 
 /** The k-means flags, as commander hands them over (strings, validated by fitOptions). */
 interface KMeansFlags {
@@ -29,6 +29,7 @@ export interface TrainFlags extends ExportFlags, KMeansFlags {
   description?: string;
   report?: string;
   json?: boolean;
+  progressJson?: boolean;
 }
 
 export interface FeaturesFlags extends ExportFlags {
@@ -214,7 +215,7 @@ export async function runTrain(exportPath: string | undefined, o: TrainFlags): P
   const actor = actorOf(cfg); // with RFM_USERS: an admin's RFM_TOKEN, checked before any work
   const { fit, parseColumnMapping } = await fitOptions(o);
   const { train } = await training();
-  const bar = trainProgress(o);
+  const bar = o.progressJson ? jsonProgress() : trainProgress(o);
   try {
     return await train(o.features !== undefined ? { featuresPath: o.features } : { exportPath: exportPath! }, {
       ...fit,
@@ -289,6 +290,7 @@ export function registerTrainCommands(program: Command): void {
     )
     .option('--actor <name>', 'who trains, recorded in the history (env RFM_ACTOR, default the OS user)')
     .option('--json', 'print one JSON object for machines')
+    .option('--progress-json', 'write progress as one JSON object per line on stderr (for programs that run rfm train)')
     .action(async (exportPath: string | undefined, o: TrainFlags) => {
       const r = await runTrain(exportPath, o);
       emit(o, trainJson(r), () => trainText(r));

@@ -35,6 +35,8 @@ const PAGES = [
   'POST /',
   'POST /score',
   'GET /models',
+  'GET /models/:name/compare',
+  'GET /models/:name/compare/flows.svg',
   'GET /models/:name/:v',
   'GET /models/:name/:v/charts/placement.svg',
   'GET /models/:name/:v/charts/:chart.svg',
@@ -55,6 +57,8 @@ const PAGES = [
   'GET /runs/:id/progress.json',
   'POST /runs/:id/cancel',
   'GET /runs/:id/charts/shares.svg',
+  'GET /runs/:id/charts/movement.svg',
+  'POST /runs/:id/retrain',
   'GET /runs/:id/customers.csv',
   'GET /runs/:id/moved.csv',
 ];

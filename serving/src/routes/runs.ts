@@ -20,7 +20,14 @@ import { AliasParam, NameParam, VersionParam } from './admin.js';
 import type { RunIdentity } from '../runs/identity.js';
 import type { RunQueue } from '../runs/run-queue.js';
 import { RunsReader } from '../runs/runs-reader.js';
-import { createRunFolder, receiveUpload, removeRunFolder, RUN_UPLOAD_MAX_BYTES } from '../runs/run-files.js';
+import { isTrainJob } from '../runs/train-job.js';
+import {
+  createRunFolder,
+  receiveUpload,
+  removeKeptUpload,
+  removeRunFolder,
+  RUN_UPLOAD_MAX_BYTES,
+} from '../runs/run-files.js';
 import { UploadSlots } from '../upload-slots.js';
 
 /** Runs waiting per serve instance before POST answers 503 (each holds its upload on disk). */
@@ -116,6 +123,8 @@ export interface RunsDeps {
   maxUploadBytes?: number;
   /** saved-run downloads off the event loop (default: a reader of config.registry, never closed) */
   reader?: RunsReader;
+  /** whether this server can train a new version from a run page (it was given the `rfm train` command) */
+  canTrain?: boolean;
 }
 
 /** The JSON shape of a run job, as GET /api/v1/runs/:id and the list answer it. */
@@ -278,7 +287,8 @@ export function runsRoutes(d: RunsDeps): Router {
   r.get('/runs', read, async (req, res) => {
     const model = req.query.model === undefined ? undefined : param(NameParam, req.query.model, 'model');
     const reg = await d.writer.reader();
-    const jobs = await reg.listRunJobs(model ? { model } : {});
+    // training jobs started from a run page share the job table but are not scoring runs
+    const jobs = (await reg.listRunJobs(model ? { model } : {})).filter((j) => !isTrainJob(j.options));
     const ids = new Set(jobs.map((j) => j.id));
     const saved = (await reg.listRuns(model ? { model } : {})).filter((s) => !ids.has(s.id));
     const runs = [...jobs.map(jobJson), ...saved.map(savedJson)].map(
@@ -407,6 +417,7 @@ export function runsRoutes(d: RunsDeps): Router {
           : new RfmError('NOT_FOUND', `no run "${id}"`, { details: { run: id } });
       throw e;
     }
+    removeKeptUpload(d.base, id); // a deleted run's customers are not kept for retraining either
     res.json({ id, deleted: true });
   });
 

@@ -11,10 +11,12 @@ import {
 import type { z } from 'zod';
 import { PRODUCTION, type Registry } from '@rfm/registry';
 import type { ModelHolder } from '../model-holder.js';
+import { COMPARE_RETRY_AFTER_S, type CompareService } from '../compare-service.js';
+import { renderComparePage } from '../views/compare-page.js';
 import type { RegistryWriter } from '../registry-writer.js';
 import { FormReason, RelabelForm } from './admin.js';
 import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
-import { CHART_NAMES, chartFor, segmentMapChart, type ChartName } from '@rfm/charts';
+import { CHART_NAMES, chartFor, colorOf, flowChart, segmentMapChart, type ChartName } from '@rfm/charts';
 import {
   renderAdminPage,
   renderModelsPage,
@@ -35,6 +37,8 @@ export interface UiDeps {
   holder: ModelHolder;
   writer: RegistryWriter;
   session: SessionKeeper;
+  /** version comparisons off the event loop (the same service as GET /api/v1/models/:name/compare) */
+  compare: CompareService;
 }
 
 function target(req: Request): { name: string; version: number } {
@@ -113,7 +117,28 @@ function doneNotice(req: Request, version?: number): Notice | undefined {
   return { kind: items.length ? 'warn' : 'ok', text: d(q, version), ...(items.length ? { items } : {}) };
 }
 
-export function uiModelRoutes({ holder, writer, session }: UiDeps): Router {
+/** ?a=&b= of the compare page: two version numbers, or what is wrong with them in words (400). */
+function comparePair(q: Record<string, unknown>): { a: number; b: number } {
+  const one = (k: 'a' | 'b') => {
+    const v = q[k];
+    if (v === undefined || v === '')
+      throw new RfmError(
+        'INVALID_INPUT',
+        `choose two versions to compare: ?a= (before) and ?b= (after) are both needed; ${k} is missing`,
+        {
+          issues: [{ path: k, message: 'required' }],
+        },
+      );
+    if (typeof v !== 'string' || !VERSION_PATTERN.test(v))
+      throw new RfmError('INVALID_INPUT', `${k} must be a version number such as 3, not "${String(v).slice(0, 40)}"`, {
+        issues: [{ path: k, message: 'not a version number', found: String(v).slice(0, 40) }],
+      });
+    return Number(v);
+  };
+  return { a: one('a'), b: one('b') };
+}
+
+export function uiModelRoutes({ holder, writer, session, compare }: UiDeps): Router {
   const router = Router();
   const reg = (): Promise<Registry> => writer.get();
   const rd = (): Promise<Registry> => writer.reader(); // public pages never open the registry read-write
@@ -193,6 +218,46 @@ export function uiModelRoutes({ holder, writer, session }: UiDeps): Router {
   }
 
   router.get('/models', (req, res) => modelsPage(req, res));
+
+  /** The comparison from the worker (cached there); a busy worker is a 503 with Retry-After. */
+  async function comparison(name: string, a: number, b: number) {
+    try {
+      return JSON.parse(await compare.compare(name, a, b)) as Awaited<ReturnType<Registry['compare']>>;
+    } catch (e) {
+      if (isRfmError(e) && e.code === 'MODEL_UNAVAILABLE')
+        throw new RfmError(e.code, e.message, { details: { retry_after_s: COMPARE_RETRY_AFTER_S } });
+      throw e;
+    }
+  }
+
+  // before /models/:name/:v, which would take "compare" for a version
+  router.get('/models/:name/compare', async (req, res) => {
+    const name = modelName(req);
+    const r = await rd();
+    const versions = (await r.list(name)).map((v) => v.version);
+    if (!versions.length) throw new RfmError('NOT_FOUND', `no model "${name}" in the registry`);
+    const production = await r.resolveAlias(name, PRODUCTION);
+    const q = req.query as Record<string, unknown>;
+    const picked = {
+      a: typeof q.a === 'string' ? q.a : String(production ?? versions.at(-2) ?? ''),
+      b: typeof q.b === 'string' ? q.b : String(versions.at(-1) ?? ''),
+    };
+    const base = { model: name, versions, production, picked, admin: adminView(session.read(req)) };
+    let status = 200;
+    let text = '';
+    let result = null;
+    try {
+      const { a, b } = comparePair(q);
+      result = await comparison(name, a, b);
+    } catch (e) {
+      if (!isRfmError(e) || !['INVALID_INPUT', 'NOT_FOUND'].includes(e.code)) throw e;
+      status = e.httpStatus;
+      text = e.message;
+    }
+    html(res)
+      .status(status)
+      .send(renderComparePage({ ...base, comparison: result, ...(text ? { notice: { kind: 'err', text } } : {}) }));
+  });
   router.get('/models/:name/:v', (req, res) => versionPage(req, res));
 
   // Charts: SVG images rendered by ECharts on the server. They carry inline style attributes, which
@@ -204,6 +269,22 @@ export function uiModelRoutes({ holder, writer, session }: UiDeps): Router {
       .set('cache-control', cache)
       .set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
       .send(body);
+
+  router.get('/models/:name/compare/flows.svg', async (req, res) => {
+    const name = modelName(req);
+    const { a, b } = comparePair(req.query as Record<string, unknown>);
+    const c = await comparison(name, a, b);
+    if (!c.assignments) throw new RfmError('NOT_FOUND', 'these versions were not compared on customers');
+    // segments in their version's cluster colour, as on the version pages (b's where a name is in both)
+    const colours: Record<string, string> = {};
+    for (const side of [c.a, c.b])
+      for (const [cluster, name] of side.segments.entries()) colours[name] = colorOf(cluster);
+    svg(
+      res,
+      flowChart(c.assignments.transitions, { before: `v${a}`, after: `v${b}`, colours }),
+      'no-cache', // the registry may change (a relabel renames a node)
+    );
+  });
 
   router.get('/models/:name/:v/charts/placement.svg', async (req, res) => {
     const { name, version } = target(req);

@@ -18,7 +18,7 @@ import {
   type ListOptions,
   type SavedRunWithCustomers,
 } from '@rfm/runs';
-import { segmentSharesChart } from '@rfm/charts';
+import { colorOf, flowChart, segmentSharesChart } from '@rfm/charts';
 import {
   CUSTOMER_ATTRIBUTES,
   EXPORT_ROLES,
@@ -38,10 +38,14 @@ import {
   renderRunsList,
   renderRunStatus,
   renderUploadPage,
+  movementFlows,
   runHref,
 } from '../views/runs-page.js';
+import { isTrainJob, TRAIN_K_MAX, TrainJobResult, type TrainJobOptions } from '../runs/train-job.js';
+import { compareHref } from '../views/models-page.js';
 import {
   createRunFolder,
+  keptUpload,
   readFileHead,
   removeRunFolder,
   RUN_UPLOAD_MAX_BYTES,
@@ -77,6 +81,12 @@ const UploadFields = z.object({
   model: z.string().optional(),
   version: z.string().optional(),
 });
+const RetrainFields = z.object({
+  csrf: z.string().optional(),
+  k: z.union([z.literal('auto'), z.coerce.number().int().min(2).max(TRAIN_K_MAX)], {
+    error: `k must be auto or a whole number from 2 to ${TRAIN_K_MAX}`,
+  }),
+});
 const MovedQuery = z.strictObject({
   against: RunIdParam,
   include_unconsented: IncludeUnconsented.optional(),
@@ -104,6 +114,20 @@ export function notAnExport(head: Buffer): string | null {
   return null;
 }
 
+/**
+ * A file named as compressed or Parquet whose bytes say otherwise (a CSV renamed, a download cut
+ * short): refused at once rather than failing deep in the read. The same words as rfm.js's check,
+ * which says it in the browser before the upload.
+ */
+export function misnamedExport(name: string, format: string): string | null {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.parquet') && format !== 'parquet')
+    return 'This file is named .parquet but is not a Parquet file (it does not start with PAR1): export it again, as Parquet or CSV.';
+  if (lower.endsWith('.gz') && format !== 'csv.gz')
+    return 'This file is named .gz but is not gzip-compressed: upload the plain CSV, or compress it again.';
+  return null;
+}
+
 function uploadedHead(dir: string): { format: string; head: Buffer } {
   const name = readdirSync(dir).find((f) => f.startsWith('export.')) ?? '';
   return { format: name.slice('export.'.length), head: readFileHead(join(dir, name), 4096) };
@@ -120,6 +144,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
   const maxBytes = d.runs.maxUploadBytes ?? RUN_UPLOAD_MAX_BYTES;
   const html = (res: Response, status = 200) => res.status(status).type('html').set('cache-control', 'no-store');
   const view = (s: AdminSession): AdminView => ({ actor: s.actor, role: s.role, csrf: s.csrf });
+  const keepMs = d.config.runUploadKeepHours * 3_600_000;
 
   /** The signed-in session, or a redirect to sign in that returns here (null: answered). */
   function signedIn(req: Request, res: Response): AdminSession | null {
@@ -238,7 +263,8 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     const reg = await rd();
     const saved = await reg.listRuns({});
     const savedIds = new Set(saved.map((r) => r.id));
-    const jobs = (await reg.listRunJobs({})).filter((j) => !savedIds.has(j.id));
+    // train jobs are not runs: they end on a compare page
+    const jobs = (await reg.listRunJobs({})).filter((j) => !savedIds.has(j.id) && !isTrainJob(j.options));
     html(res).send(renderRunsList({ admin: view(s), saved, jobs }));
   });
 
@@ -286,6 +312,8 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
       checkForm(req, s, f.csrf);
       values = { ...(f.model ? { model: f.model } : {}), ...(f.version ? { version: f.version } : {}) };
       const { format, head } = uploadedHead(dir);
+      const misnamed = misnamedExport(got.name, format);
+      if (misnamed) return await refuse(422, 'file', misnamed, values);
       const why = format === 'csv' ? notAnExport(head) : null;
       if (why) return await refuse(422, 'file', `${why[0]!.toUpperCase()}${why.slice(1)}.`, values);
       const preview = previewExport(join(dir, `export.${format}`), format);
@@ -385,13 +413,28 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     if (!run) {
       const job = await jobOf(reg, id);
       if (!job) throw new RfmError('NOT_FOUND', `no run "${id}"`);
+      // a finished train job lands on the comparison of its new version with the one the run used
+      const trained = job.state === 'succeeded' ? TrainJobResult.safeParse(job.result) : null;
+      if (trained?.success && job.version !== null) {
+        res
+          .set('cache-control', 'no-store')
+          .redirect(303, compareHref(job.model, job.version, trained.data.trained.version));
+        return;
+      }
       html(res).send(renderRunStatus(view(s), job));
       return;
     }
     const prev = (await earlierRuns(reg, run.modelName, run, 1))[0] ?? null;
     const diff = prev ? diffRuns(prev, await loadSavedRun(reg, id)) : null;
     const include = includeUnconsented(req.query.include_unconsented);
-    html(res).send(renderRunPage({ admin: view(s), run, diff, includeUnconsented: include }));
+    const kept = keptUpload(d.runs.base, id, keepMs);
+    const retrain = {
+      available: d.runs.canTrain === true,
+      until: kept ? kept.until.toISOString() : null,
+      keepHours: d.config.runUploadKeepHours,
+      k: (await reg.get(run.modelName, run.version).catch(() => null))?.params.k ?? 4,
+    };
+    html(res).send(renderRunPage({ admin: view(s), run, diff, includeUnconsented: include, retrain }));
   });
 
   // what rfm.js polls for the progress bar: the same job state GET /api/v1/runs/:id gives, by session
@@ -409,6 +452,59 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
           ? { id, state: job.state, phase: job.phase, rows_read: job.rowsRead, percent: job.percent, error: job.error }
           : { id, state: 'succeeded', phase: 'done', rows_read: saved!.rowsRead, percent: 100, error: null },
       );
+  });
+
+  // train a new candidate version on this run's kept upload, read as the run read it. An admin
+  // action, as promote is: a viewer gets 403 naming the role, nothing started.
+  router.post('/runs/:id/retrain', form, async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    checkForm(req, s, body.csrf);
+    if (s.role !== 'admin') {
+      res.locals.person = { name: s.actor, role: s.role }; // a refusal by role, not a failed sign-in
+      throw new RfmError('FORBIDDEN', `this needs the admin role; ${s.actor} is a ${s.role}: nothing was changed`, {
+        details: { need: 'admin', role: s.role },
+      });
+    }
+    const id = runId(req);
+    if (!d.runs.canTrain)
+      throw new RfmError(
+        'FORBIDDEN',
+        'training a new version is not available on this server (start it with rfm serve)',
+      );
+    const f = parseOrThrow(RetrainFields, body, 'form');
+    const reg = await d.writer.get();
+    const run = await reg.getRun(id); // NOT_FOUND: no such saved run
+    if (!keptUpload(d.runs.base, id, keepMs))
+      throw new RfmError(
+        'NOT_FOUND',
+        `the upload of run ${id} is no longer kept on this server (uploads are kept ${d.config.runUploadKeepHours} h): upload the export again to train on it`,
+      );
+    const read = ((await jobOf(reg, id))?.options.read ?? {}) as TrainJobOptions['read'];
+    const options: TrainJobOptions = {
+      kind: 'train',
+      source: id,
+      k: f.k,
+      read: {
+        ...(read.columns ? { columns: read.columns } : {}),
+        ...(read.dateFormat ? { dateFormat: read.dateFormat } : {}),
+        ...(read.asOf ? { asOf: read.asOf } : {}),
+      },
+    };
+    const jobId = newRunId();
+    await reg.createRunJob({
+      id: jobId,
+      model: run.modelName,
+      version: run.version, // what the candidate is compared with when it is done
+      alias: null,
+      createdBy: `web:${s.actor}`,
+      serverId: d.runs.identity.serverId,
+      save: false,
+      options,
+    });
+    d.runs.queue.kick();
+    res.redirect(303, runHref(jobId));
   });
 
   router.post('/runs/:id/cancel', form, async (req, res) => {
@@ -434,17 +530,39 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     res.redirect(303, runHref(id));
   });
 
-  router.get('/runs/:id/charts/shares.svg', async (req, res) => {
-    const s = signedIn(req, res);
-    if (!s) return;
-    const run = await (await rd()).getRun(runId(req));
-    const rows = [...run.summary].sort((a, b) => b.revenue - a.revenue);
+  const svg = (res: Response, body: string) =>
     res
       .status(200)
       .type('image/svg+xml')
       .set('cache-control', 'private, max-age=300')
       .set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-      .send(segmentSharesChart(rows));
+      .send(body);
+
+  router.get('/runs/:id/charts/shares.svg', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const run = await (await rd()).getRun(runId(req));
+    svg(res, segmentSharesChart([...run.summary].sort((a, b) => b.revenue - a.revenue)));
+  });
+
+  // previous → this run's segments, drawn from the same diff as the movement table beside it
+  router.get('/runs/:id/charts/movement.svg', async (req, res) => {
+    const s = signedIn(req, res);
+    if (!s) return;
+    const against = parseOrThrow(RunIdParam, req.query.against, 'against', 'against');
+    const reg = await rd();
+    const [a, b] = [await loadSavedRun(reg, against), await loadSavedRun(reg, runId(req))];
+    const d = diffRuns(a, b);
+    // each segment in the colour of its swatch in the segment table (this run's cluster; else the earlier run's)
+    const cluster = new Map([...a.run.summary, ...b.run.summary].map((x) => [x.key, x.cluster]));
+    const colours: Record<string, string> = {};
+    for (const t of d.byKey)
+      for (const [key, name] of [
+        [t.from, t.fromName],
+        [t.to, t.toName],
+      ] as const)
+        if (cluster.has(key)) colours[name] = colorOf(cluster.get(key)!);
+    svg(res, flowChart(movementFlows(d), { before: d.a.snapshotDate, after: d.b.snapshotDate, colours }));
   });
 
   async function sendCsv(res: Response, name: string, chunks: Generator<string>): Promise<void> {

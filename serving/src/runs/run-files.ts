@@ -8,6 +8,8 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
+  utimesSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +131,74 @@ function sniff(file: string): ExportFormat {
   } finally {
     closeSync(fd);
   }
+}
+
+// ---- uploads kept after their run, for retraining (RFM_RUN_UPLOAD_KEEP_HOURS) ----------------
+
+/**
+ * After a run is saved its upload moves to `kept-<run id>` under the same private base folder:
+ * named by the run, not by the server process, so it outlives a restart, and dated by the folder's
+ * modification time (set when kept). `sweepKeptUploads` deletes every one older than the keeping
+ * time; a kept upload is never read after that even before a sweep (`keptUpload` says none).
+ */
+const keptFolder = (base: string, runId: string) => join(base, `kept-${runId}`);
+
+/** Move the run's upload out of its run folder (removed next) into its kept folder. False when there is none. */
+export function keepUpload(base: string, runDir: string, runId: string): boolean {
+  const name = readdirSync(runDir).find((f) => f.startsWith('export.'));
+  if (!name) return false;
+  const dir = keptFolder(base, runId);
+  mkdirSync(dir, { mode: 0o700 });
+  renameSync(join(runDir, name), join(dir, name));
+  const now = new Date();
+  utimesSync(dir, now, now);
+  return true;
+}
+
+/** The kept upload of a run and until when it is kept, or null (never kept, or its time is over). */
+export function keptUpload(
+  base: string,
+  runId: string,
+  keepMs: number,
+  now = Date.now(),
+): { file: string; until: Date } | null {
+  const dir = keptFolder(base, runId);
+  let since: number;
+  let names: string[];
+  try {
+    since = lstatSync(dir).mtimeMs;
+    names = readdirSync(dir);
+  } catch {
+    return null;
+  }
+  const name = names.find((f) => f.startsWith('export.'));
+  const until = since + keepMs;
+  return name && until > now ? { file: join(dir, name), until: new Date(until) } : null;
+}
+
+/** Delete a run's kept upload now (the run was deleted). */
+export function removeKeptUpload(base: string, runId: string): void {
+  removeRunFolder(keptFolder(base, runId));
+}
+
+/** Delete kept uploads older than `keepMs` (all of them when it is 0). Returns the folder names removed. */
+export function sweepKeptUploads(base: string, keepMs: number, now = Date.now()): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(base)) {
+    if (!/^kept-r-[0-9a-f-]+$/.test(name)) continue;
+    const dir = join(base, name);
+    let since = 0;
+    try {
+      since = statSync(dir).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (since + keepMs <= now) {
+      removeRunFolder(dir);
+      removed.push(name);
+    }
+  }
+  return removed;
 }
 
 /** The first `bytes` bytes of a file in a run folder (read-only; file access stays in this one module). */

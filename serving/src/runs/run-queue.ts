@@ -10,7 +10,15 @@ import type { ServingMetrics } from '../metrics.js';
 import type { RegistryWriter } from '../registry-writer.js';
 import { pidAlive, type RunIdentity } from './identity.js';
 import type { ChildReply, ChildStart, RunReadOptions } from './protocol.js';
-import { removeRunFolder, runFolderOf, sweepRunFolders } from './run-files.js';
+import {
+  keepUpload,
+  keptUpload,
+  removeRunFolder,
+  runFolderOf,
+  sweepKeptUploads,
+  sweepRunFolders,
+} from './run-files.js';
+import { isTrainJob, startTrainChild, trainArgs, TrainJobOptions, type TrainChild } from './train-job.js';
 
 export interface RunQueueOptions {
   registry: string;
@@ -31,6 +39,10 @@ export interface RunQueueOptions {
   metrics?: Pick<ServingMetrics, 'runsChanged' | 'webhookDelivered'>;
   /** webhook retries and timeout (tests shorten them) */
   webhook?: WebhookOptions;
+  /** how long a saved run's upload is kept for retraining (ms; 0: removed with the run folder) */
+  keepUploadMs?: number;
+  /** the command that runs `rfm train` (e.g. node, the CLI entry, 'train'); without it train jobs fail */
+  trainCommand?: readonly string[];
 }
 
 interface Current {
@@ -41,6 +53,8 @@ interface Current {
   lastWrite: number;
   pending: { phase: string; rowsRead: number; percent: number } | null;
   outcome: ChildReply | null;
+  /** a train job: `rfm train` in a child process instead of run-child.ts */
+  train?: TrainChild;
 }
 
 /**
@@ -53,6 +67,7 @@ interface Current {
  */
 export class RunQueue {
   private timer: NodeJS.Timeout | null = null;
+  private keptTimer: NodeJS.Timeout | null = null;
   private current: Current | null = null;
   private ticking = false;
   private idleTicks = 0;
@@ -71,6 +86,9 @@ export class RunQueue {
     await this.sweep();
     this.timer = setInterval(() => void this.tick(), this.pollMs);
     this.timer.unref();
+    // kept uploads expire whether or not the queue is ever idle (the idle sweep also deletes them)
+    this.keptTimer = setInterval(() => this.sweepKept(), KEPT_SWEEP_MS);
+    this.keptTimer.unref();
   }
 
   /** Look for work now (after a POST) instead of at the next poll. */
@@ -96,6 +114,17 @@ export class RunQueue {
       }
     });
     if (removed.length) this.o.logger.info({ removed: removed.length }, 'removed leftover scoring run folders');
+    this.sweepKept();
+  }
+
+  /** Kept uploads hold customer data: deleted once their keeping time is over, whoever kept them. */
+  private sweepKept(): void {
+    try {
+      const expired = sweepKeptUploads(this.o.base, this.o.keepUploadMs ?? 0);
+      if (expired.length) this.o.logger.info({ removed: expired.length }, 'deleted uploads kept past their time');
+    } catch (e) {
+      this.o.logger.error({ err: e }, 'could not sweep kept uploads');
+    }
   }
 
   private async tick(): Promise<void> {
@@ -128,6 +157,10 @@ export class RunQueue {
   }
 
   private execute(job: RunJob): void {
+    if (isTrainJob(job.options)) {
+      this.executeTrain(job);
+      return;
+    }
     const { identity, logger } = this.o;
     const dir = runFolderOf(this.o.base, identity.groupPid, job.id);
     const name = safeReaddir(dir).find((f) => f.startsWith('export.'));
@@ -204,6 +237,104 @@ export class RunQueue {
 
   /** Deliveries still under way (stop() waits for them, bounded by their own timeouts). */
   private readonly deliveries = new Set<Promise<void>>();
+  /** A train job: `rfm train` on the source run's kept upload, progress from its --progress-json lines. */
+  private executeTrain(job: RunJob): void {
+    const { identity, logger } = this.o;
+    const parsed = TrainJobOptions.safeParse(job.options);
+    const kept = parsed.success ? keptUpload(this.o.base, parsed.data.source, this.o.keepUploadMs ?? 0) : null;
+    let args: string[] = [];
+    let refusal = !this.o.trainCommand
+      ? { code: 'FORBIDDEN', text: 'training a new version is not available on this server' }
+      : !parsed.success
+        ? { code: 'INVALID_INPUT', text: 'the training options are not valid' }
+        : !kept
+          ? { code: 'NOT_FOUND', text: 'the run’s upload is no longer kept: upload the export again to train on it' }
+          : null;
+    if (!refusal && parsed.success && kept)
+      try {
+        args = trainArgs(kept.file, parsed.data);
+      } catch (e) {
+        refusal = {
+          code: e instanceof RfmError ? e.code : 'INTERNAL',
+          text: e instanceof Error ? e.message : String(e),
+        };
+      }
+    if (refusal) {
+      void this.refuse(job, refusal);
+      return;
+    }
+    const dir = runFolderOf(this.o.base, identity.groupPid, job.id); // never created: a train job has no folder
+    const cur: Current = {
+      job,
+      child: null as unknown as ChildProcess,
+      dir,
+      cancelled: false,
+      lastWrite: 0,
+      pending: null,
+      outcome: null,
+    };
+    const train = startTrainChild(
+      this.o.trainCommand!,
+      args,
+      { registry: this.o.registry, model: job.model, actor: job.createdBy },
+      (p) => {
+        cur.pending = p;
+      },
+    );
+    cur.child = train.child;
+    cur.train = train;
+    this.current = cur;
+    try {
+      if (train.child.pid) setPriority(train.child.pid, this.o.niceness ?? 10);
+    } catch (e) {
+      logger.warn({ run: job.id, err: e }, 'could not lower the training priority');
+    }
+    train.child.once('error', (e) => logger.error({ run: job.id, err: e }, 'could not start rfm train'));
+    train.child.once('close', (code, signal) => void this.finish(cur, code, signal, ''));
+    logger.info({ run: job.id, model: job.model, k: parsed.success ? parsed.data.k : null }, 'training started');
+  }
+
+  private async refuse(job: RunJob, why: { code: string; text: string }): Promise<void> {
+    try {
+      await (await this.o.writer.get()).updateRunJob(job.id, { state: 'failed', errorCode: why.code, error: why.text });
+    } catch (e) {
+      this.o.logger.error({ run: job.id, err: e }, 'could not record a refused train job');
+    }
+    if (!this.stopped) this.kick();
+  }
+
+  private async finishTrain(cur: Current, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const reg = await this.o.writer.get();
+    const id = cur.job.id;
+    const out = cur.train!.outcome();
+    if (out && 'version' in out) {
+      // registered, even if a cancel came after: the version exists, so the job says so
+      await reg.updateRunJob(id, {
+        state: 'succeeded',
+        phase: 'done',
+        percent: 100,
+        result: { trained: { model: cur.job.model, version: out.version } },
+      });
+      this.o.logger.info({ run: id, version: out.version }, 'training succeeded');
+    } else if (cur.cancelled || this.stopped) {
+      await reg.updateRunJob(id, {
+        state: cur.cancelled ? 'cancelled' : 'failed',
+        errorCode: cur.cancelled ? null : 'INTERNAL',
+        error: cur.cancelled
+          ? 'cancelled while training; no version was registered'
+          : 'the server shut down while this training ran; no version was registered',
+      });
+    } else {
+      const err = out
+        ? { errorCode: out.code, error: out.message }
+        : {
+            errorCode: 'INTERNAL',
+            error: `rfm train ended unexpectedly (${signal ?? `exit code ${code}`}); no version was registered`,
+          };
+      await reg.updateRunJob(id, { state: 'failed', ...err });
+      this.o.logger.warn({ run: id, error_code: err.errorCode }, 'training failed');
+    }
+  }
 
   private async flushProgress(cur: Current, force: boolean): Promise<void> {
     const p = cur.pending;
@@ -226,6 +357,7 @@ export class RunQueue {
     const { logger } = this.o;
     const id = cur.job.id;
     try {
+      if (cur.train) return await this.finishTrain(cur, code, signal);
       const reg = await this.o.writer.get();
       const out = cur.outcome;
       if (out?.type === 'done') {
@@ -241,6 +373,8 @@ export class RunQueue {
         if (out.webhookError)
           logger.warn({ run: id, model: cur.job.model }, 'run saved, but its webhook summary could not be made');
         if (out.webhook) this.deliver(id, cur.job.model, out.webhook);
+        // kept for retraining from the run page, for the configured time (the sweep deletes it then)
+        if (out.saved && (this.o.keepUploadMs ?? 0) > 0) keepUpload(this.o.base, cur.dir, id);
       } else if (await savedRun(reg, id)) {
         // the save committed just before a cancel or a crash of the child: the run is whole
         await reg.updateRunJob(id, { state: 'succeeded', phase: 'done', percent: 100 });
@@ -284,6 +418,7 @@ export class RunQueue {
     // a delivery under way gets a moment to finish; a slow receiver never holds up a shutdown long
     if (this.deliveries.size)
       await Promise.race([Promise.allSettled([...this.deliveries]), new Promise((r) => setTimeout(r, 2000))]);
+    if (this.keptTimer) clearInterval(this.keptTimer);
     const cur = this.current;
     if (!cur) return;
     const exited = new Promise<void>((resolve) => {
@@ -308,6 +443,9 @@ async function savedRun(reg: Awaited<ReturnType<RegistryWriter['get']>>, id: str
     throw e;
   }
 }
+
+/** How often kept uploads past their time are looked for, busy or idle. */
+const KEPT_SWEEP_MS = 5 * 60_000;
 
 /** A folder without a job this long after its last write is an upload whose worker died. */
 const ABANDONED_UPLOAD_MS = 60 * 60_000;

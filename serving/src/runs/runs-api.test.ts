@@ -89,7 +89,9 @@ describe('scoring runs over HTTP (real server, real registry, real child process
     rmSync(tempRoot, { recursive: true, force: true });
   });
 
-  const folders = () => readdirSync(join(tempRoot, `rfm-runs-${process.getuid!()}`));
+  // the scoring runs' own folders; a saved run's upload is kept apart (kept-<id>) for retraining
+  const entries = () => readdirSync(join(tempRoot, `rfm-runs-${process.getuid!()}`));
+  const folders = () => entries().filter((f) => !f.startsWith('kept-'));
 
   it('scores the bundled sample export: progress, then the summary; the saved run lists its customers as CSV and JSON lines', async () => {
     let loads = 0;
@@ -161,8 +163,14 @@ describe('scoring runs over HTTP (real server, real registry, real child process
     await waitFor(async () => folders().length === 0, 5_000);
     expect(loads, 'model loads while runs progressed and saved').to.equal(0);
 
+    // both saved runs' uploads are kept for retraining (RFM_RUN_UPLOAD_KEEP_HOURS, 24 h by default), privately
+    expect(entries().filter((f) => f.startsWith('kept-'))).to.include.members([`kept-${id}`, `kept-${id2}`]);
+    const keptDir = join(tempRoot, `rfm-runs-${process.getuid!()}`, `kept-${id2}`);
+    expect(statSync(keptDir).mode & 0o777).to.equal(0o700);
+    expect(readdirSync(keptDir)).to.deep.equal(['export.csv.gz']);
     const del = await fetch(`${s.url}/api/v1/runs/${id2}`, { method: 'DELETE', headers: auth() });
     expect(del.status).to.equal(200);
+    expect(entries(), 'a deleted run keeps no upload').to.not.include(`kept-${id2}`);
     const gone = await fetch(`${s.url}/api/v1/runs/${id2}`, { headers: auth() });
     expect(gone.status).to.equal(200); // the job record stays, no longer saved
   });

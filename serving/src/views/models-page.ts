@@ -22,12 +22,20 @@ export interface AdminView {
 }
 
 /** Promote, roll back, relabel and "sign out everyone" are shown to admins only. */
-const isAdmin = (a: AdminView | null | undefined): boolean => a?.role === 'admin';
+export const isAdmin = (a: AdminView | null | undefined): boolean => a?.role === 'admin';
 /** "ana (viewer)": who is signed in, for the top bar. */
 export const whoLabel = (a: AdminView | null | undefined): string | null => (a ? `${a.actor} (${a.role})` : null);
 
 const enc = encodeURIComponent;
 export const versionHref = (name: string, v: number) => `/models/${enc(name)}/${v}`;
+/** The compare page of two versions (public: counts per segment, no customer). */
+export const compareHref = (name: string, a: number, b: number) => `/models/${enc(name)}/compare?a=${a}&b=${b}`;
+
+/** What to compare a version with: production, else the version before it (null for a lone first version). */
+function compareBase(version: number, production: number | null): number | null {
+  if (production !== null && production !== version) return production;
+  return version > 1 ? version - 1 : null;
+}
 
 function when(iso: string | null | undefined): SafeHtml | string {
   if (!iso) return '—';
@@ -282,6 +290,7 @@ is better)</span></dd>
 <h3>Promotion policy</h3>
 <ul class="policy" id="policy">${o.policy.map((p) => html`<li>${p.passed ? '✓' : '✗'} ${p.message}</li>`)}</ul>
 ${isProd ? html`<p><strong>This version is in production.</strong></p>` : ''}
+${compareLink(r.modelName, r.version, o.production)}
 </section>
 </div>
 ${
@@ -308,6 +317,14 @@ ${historyTable(o.history, `Alias moves and relabels involving v${r.version}, new
     admin: whoLabel(o.admin),
     badge: o.production === null ? 'No production version' : `Production: v${o.production}`,
   });
+}
+
+function compareLink(name: string, version: number, production: number | null): SafeHtml | '' {
+  const base = compareBase(version, production);
+  if (base === null) return '';
+  return html`<p><a href="${compareHref(name, base, version)}" id="compare-link">Compare with v${base}${
+    base === production ? ' (production)' : ''
+  }</a>: metrics side by side and which customers would change segment.</p>`;
 }
 
 function runsSection(o: VersionPageOptions): SafeHtml | '' {
@@ -417,6 +434,12 @@ function adminActions(o: VersionPageOptions, base: string): SafeHtml {
 ${csrfField(admin)}
 <p>Make v${r.version} the version every server answers with${o.production !== null ? html` (now v${o.production})` : ''}. The promotion policy is
 checked first.</p>
+${
+  o.production !== null
+    ? html`<p><a href="${compareHref(r.modelName, o.production, r.version)}" id="promote-compare">See what this promotion changes</a> (v${o.production} →
+v${r.version}: metrics, customers who would change segment).</p>`
+    : ''
+}
 ${o.offerForce ? html`<input type="hidden" name="force" value="on">` : ''}
 <label class="block" for="promote-reason">Reason
 <span class="opt">(kept in the audit trail${o.offerForce ? '; required to override the policy' : ''})</span></label>

@@ -9,11 +9,11 @@ import {
 import type { ExportPreview } from '../runs/column-guess.js';
 import type { RunJob, RunRecord } from '@rfm/registry';
 import type { KeyTransition, RunDiff } from '@rfm/runs';
-import { sharesAlt, sharesHeight } from '@rfm/charts';
+import { flowsAlt, flowsHeight, FLOWS_WIDTH, sharesAlt, sharesHeight, type Flow } from '@rfm/charts';
 import { html, raw, type SafeHtml } from './html.js';
 import { page } from './layout.js';
 import { fmtNumber } from '../ui/explain.js';
-import { versionHref, whoLabel, type AdminView, type Notice } from './models-page.js';
+import { isAdmin, versionHref, whoLabel, type AdminView, type Notice } from './models-page.js';
 import { mayCancel } from '../ui/session.js';
 
 /**
@@ -227,33 +227,59 @@ export function renderRunStatus(admin: AdminView, j: RunJob): string {
   const active = j.state === 'queued' || j.state === 'running';
   const pctDone = Math.max(0, Math.min(100, Math.round(j.percent)));
   const phase = j.state === 'queued' ? 'waiting for its turn' : (j.phase ?? 'starting');
+  // a train job ("train a new version" on a run page) shows the same bar; it ends on a compare page
+  const train = j.options.kind === 'train';
+  const source = typeof j.options.source === 'string' ? j.options.source : null;
+  const back = train && source ? html` <a href="${runHref(source)}">Back to run ${source}</a>.` : '';
+  const what = train ? 'Training' : 'Run';
   const body = html`<p class="small"><a href="/runs">← All runs</a></p>
-<h1>Run ${j.id}</h1>
+<h1>${what} ${j.id}</h1>
 <section class="card" aria-labelledby="status-title" id="run-status" data-run="${j.id}" data-state="${j.state}">
-<h2 id="status-title">${active ? 'Scoring…' : j.state === 'cancelled' ? 'Cancelled' : j.state === 'failed' ? 'This run failed' : 'Finished'}</h2>
-<p>Model ${j.model} v${j.version}, started ${when(j.createdAt)}.</p>
+<h2 id="status-title">${
+    active
+      ? train
+        ? 'Training a new version…'
+        : 'Scoring…'
+      : j.state === 'cancelled'
+        ? 'Cancelled'
+        : j.state === 'failed'
+          ? train
+            ? 'Training failed'
+            : 'This run failed'
+          : 'Finished'
+  }</h2>
+<p>${
+    train
+      ? html`A new version of ${j.model} on the export of run ${source ?? '?'} (k = ${String(j.options.k ?? '?')}), to compare with v${j.version};
+started ${when(j.createdAt)}.`
+      : html`Model ${j.model} v${j.version}, started ${when(j.createdAt)}.`
+  }</p>
 ${
   active
     ? html`<label for="run-progress" class="block">Progress: <span id="run-phase">${phase}</span>,
 <span id="run-rows">${fmtNumber(j.rowsRead)}</span> rows read</label>
 <progress id="run-progress" max="100" value="${pctDone}">${pctDone}%</progress> <span id="run-percent" aria-hidden="true">${pctDone}%</span>
-<p class="small muted" id="refresh-hint">This page refreshes itself every 2 seconds and opens the result when the run is done.</p>
+<p class="small muted" id="refresh-hint">This page refreshes itself every 2 seconds and opens the result when ${train ? 'training' : 'the run'} is done.</p>
 ${
   mayCancel(admin, j)
     ? html`<form method="post" action="${runHref(j.id)}/cancel" id="cancel-form">${csrfField(admin)}
-<button type="submit" class="secondary" id="cancel-run">Cancel this run</button></form>`
+<button type="submit" class="secondary" id="cancel-run">${train ? 'Cancel training' : 'Cancel this run'}</button></form>`
     : ''
 }`
     : j.state === 'failed'
       ? html`<div class="notice notice-err" role="alert" id="run-error"><p>${j.error ?? 'The run failed.'}</p></div>
-<p>Nothing was saved. <a href="/runs/new">Upload another export</a>.</p>`
+<p>${train ? html`No version was registered.${back}` : html`Nothing was saved. <a href="/runs/new">Upload another export</a>.`}</p>`
       : j.state === 'cancelled'
-        ? html`<p id="run-cancelled">The run was cancelled; nothing was saved. <a href="/runs/new">Upload an export</a>.</p>`
+        ? html`<p id="run-cancelled">${
+            train
+              ? html`Training was cancelled; no version was registered.${back}`
+              : html`The run was cancelled; nothing was saved. <a href="/runs/new">Upload an export</a>.`
+          }</p>`
         : html`<p>The run finished but was not saved, so it has no page of results.</p>`
 }
 </section>`;
   return page({
-    title: `Run ${j.id}`,
+    title: `${what} ${j.id}`,
     body,
     nav: 'runs',
     admin: whoLabel(admin),
@@ -271,6 +297,8 @@ export interface RunPageOptions {
   notice?: Notice;
   /** the lists on the page also hold customers without marketing consent (`?include_unconsented=true`) */
   includeUnconsented?: boolean;
+  /** training a new version on this run's upload: possible here, until when the upload is kept, the k to offer */
+  retrain?: { available: boolean; until: string | null; keepHours: number; k: number };
 }
 
 /**
@@ -300,6 +328,11 @@ export function flowSentence(t: KeyTransition): string {
   const b = CATALOGUE.get(t.to)?.rank ?? 0;
   const verb = b > a ? 'slipped to' : 'moved up to';
   return `${fmtNumber(t.customers)} ${t.fromName} ${verb} ${t.toName}, worth ${money(t.revenueBefore)} in last-period spend`;
+}
+
+/** The movement as chart flows: customers per (from, to) by catalogue name, with last-period revenue. */
+export function movementFlows(d: RunDiff): Flow[] {
+  return d.byKey.map((t) => ({ from: t.fromName, to: t.toName, customers: t.customers, revenue: t.revenueBefore }));
 }
 
 /** Flows worth a marketer's attention: customers who changed segment, the most last-period spend first. */
@@ -342,8 +375,42 @@ ${consentFact(r, base, include)}
 </section>
 ${segmentSection(r, summary, base, extra)}
 ${driftSection(r.drift)}
-${movementSection(o.diff, base, extra)}`;
+${movementSection(o.diff, base, extra)}
+${o.retrain ? retrainSection(o, o.retrain, base) : ''}`;
   return page({ title: `Run ${r.id}`, body, nav: 'runs', admin: whoLabel(o.admin) });
+}
+
+function retrainSection(o: RunPageOptions, t: NonNullable<RunPageOptions['retrain']>, base: string): SafeHtml {
+  const kept =
+    t.keepHours > 0
+      ? `Uploads are kept for ${fmtNumber(t.keepHours)} hours after their run`
+      : 'This server keeps no upload after its run';
+  const body = !isAdmin(o.admin)
+    ? html`<p class="muted" id="retrain-role">Training a new version needs the admin role; ${o.admin.actor} is a ${o.admin.role}.</p>`
+    : !t.available
+      ? html`<p class="muted" id="retrain-unavailable">Training a new version from this page is not available on this server (it was not started with
+<code>rfm serve</code>). Train on the export with <code>rfm train</code>.</p>`
+      : t.until === null
+        ? html`<p class="muted" id="retrain-gone">The upload of this run is gone: ${kept}, then deleted. To train on this export, use
+<code>rfm train</code> or upload it again.</p>`
+        : html`<p id="retrain-until">The upload is kept until ${when(t.until)}: a new version can be trained on it until then. ${kept}.</p>
+<form method="post" action="${base}/retrain" id="retrain-form">${csrfField(o.admin)}
+<label class="block" for="retrain-k">Number of segments (k)</label>
+<select id="retrain-k" name="k"><option value="auto">auto: choose the best k from 3 to 8</option>${Array.from(
+            { length: 11 },
+            (_, i) => i + 2,
+          ).map(
+            (k) =>
+              html`<option value="${k}"${k === t.k ? raw(' selected') : ''}>${k}${k === t.k ? ` (as v${o.run.version})` : ''}</option>`,
+          )}</select>
+<p class="small muted">Read with the same columns and date format as this run. The new version is registered as a candidate under your name;
+you then see what promoting it would change, and promotion stays a separate step on its version page, where the policy is checked.</p>
+<div class="actions"><button type="submit" id="retrain">Train a new version</button></div>
+</form>`;
+  return html`<section class="card" aria-labelledby="retrain-title" id="retrain-section">
+<h2 id="retrain-title">Train a new version on this export</h2>
+${body}
+</section>`;
 }
 
 function segmentSection(r: RunRecord, summary: SegmentSummary[], base: string, extra: string): SafeHtml {
@@ -432,6 +499,12 @@ ${
       )}</ul>`
     : ''
 }
+<figure class="chart" id="chart-movement"><img src="${base}/charts/movement.svg?against=${enc(d.a.id)}" width="${FLOWS_WIDTH}"
+height="${flowsHeight(movementFlows(d))}" alt="Sankey diagram of customers from their segment on ${d.a.snapshotDate} (left) to ${d.b.snapshotDate} (right): ${flowsAlt(
+    movementFlows(d),
+  )}">
+<figcaption>Where each segment's customers went since the previous run; band width = customers. Customers and revenue per flow are in the
+table below.</figcaption></figure>
 <div class="table-scroll" tabindex="0" role="region" aria-label="Movement between segments"><table class="stack" id="transitions">
 <caption>Customers and revenue per flow between segments (segments matched by catalogue name)</caption>
 <thead><tr><th scope="col">From</th><th scope="col">To</th><th scope="col" class="num">Customers</th>
