@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hashToken, writeUsersFile } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry } from '@rfm/registry';
 import { SAMPLE, startServerProcess, tempDir, waitFor } from './support.js';
@@ -25,8 +26,14 @@ describe('rfm serve: train a new version from a run page (rfm train as a child p
     await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'analyst@example' });
     await reg.promote(MODEL, 1, { actor: 'analyst@example', reason: 'first', force: true });
     await reg.close();
+    // a named admin of the users file: the trained version and its event carry her name
+    const users = join(tmp.dir, 'users.json');
+    const at = new Date().toISOString();
+    writeUsersFile(users, [
+      { name: 'grace', role: 'admin', token_sha256: hashToken(TOKEN), created: at, rotated: null },
+    ]);
     server = await startServerProcess(['--registry', registry, '--poll-ms', '100'], {
-      RFM_ADMIN_TOKEN: TOKEN,
+      RFM_USERS: users,
       TMPDIR: tmp.dir,
     });
   });
@@ -53,7 +60,7 @@ describe('rfm serve: train a new version from a run page (rfm train as a child p
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: TOKEN, actor: 'Grace', next: '/runs' }).toString(),
+      body: new URLSearchParams({ token: TOKEN, next: '/runs' }).toString(),
     });
     const cookie = /^(rfm_admin=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
     const runPage = await (await fetch(`${url}/runs/${id}`, { headers: { cookie } })).text();
@@ -94,7 +101,7 @@ describe('rfm serve: train a new version from a run page (rfm train as a child p
     const reg = await Registry.openReadOnly(registry);
     try {
       const v2 = await reg.get(MODEL, 2);
-      expect(v2.createdBy).to.equal('web:Grace');
+      expect(v2.createdBy).to.equal('web:grace');
       expect(v2.params.k).to.equal(3);
       expect(v2.aliases, 'a candidate: promotion is a separate step').to.deep.equal([]);
       expect(await reg.resolveAlias(MODEL, 'production')).to.equal(1);
@@ -112,7 +119,7 @@ describe('rfm serve: train a new version from a run page (rfm train as a child p
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: TOKEN, actor: 'Grace', next: '/runs' }).toString(),
+      body: new URLSearchParams({ token: TOKEN, next: '/runs' }).toString(),
     });
     const cookie = /^(rfm_admin=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
     const reg0 = await Registry.openReadOnly(registry);

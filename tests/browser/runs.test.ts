@@ -478,11 +478,11 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     expect(added.map((v) => v.version)).to.deep.equal([b]);
     const v = added[0]!;
     // a candidate registered under the signed-in person, trained on the mapped upload (same customers as the run)
-    expect(v.createdBy).to.equal('web:marketing@example');
+    expect(v.createdBy).to.equal('web:admin');
     const registered = await withRegistry(async (r) =>
       (await r.history(MODEL)).find((e) => e.action === 'register' && e.toVersion === b),
     );
-    expect(registered?.actor, 'the audit event names the signed-in person').to.equal('web:marketing@example');
+    expect(registered?.actor, 'the audit event names the signed-in person').to.equal('web:admin');
     expect(v.aliases).to.deep.equal([]);
     expect(v.params.k).to.equal(4);
     expect(v.data.customers).to.equal(mapped.customers);

@@ -91,10 +91,14 @@ export function startTrainChild(
   onProgress: (p: { phase: string; percent: number; rowsRead: number }) => void,
 ): TrainChild {
   const [exe, ...pre] = command;
+  // The server already checked that the person who asked holds the admin role, so the child acts
+  // for the server, not through the users file: without RFM_USERS it records RFM_ACTOR (web:NAME)
+  // as given, and never needs a person's token (the server has none to pass on).
+  const { RFM_USERS: _users, RFM_TOKEN: _token, ...inherited } = process.env;
   const child = spawn(exe!, [...pre, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
+      ...inherited,
       RFM_REGISTRY: env.registry,
       RFM_MODEL_NAME: env.model,
       RFM_ACTOR: env.actor,
