@@ -1,12 +1,8 @@
-import { Worker } from 'node:worker_threads';
-import { RfmError, type RfmErrorCode, type Issue } from '@rfm/shared';
+import { RfmError } from '@rfm/shared';
 import type { VersionComparison } from '@rfm/registry';
 import { Lru } from './lru.js';
 import type { CompareRequest } from './compare-worker.js';
-
-type Reply =
-  | { id: number; ok: true; result: VersionComparison }
-  | { id: number; ok: false; error: { code: RfmErrorCode | 'INTERNAL'; message: string; issues?: Issue[] } };
+import { WorkerClient } from './worker-rpc.js';
 
 /** Seconds a client is asked to wait when too many distinct comparisons are already queued. */
 export const COMPARE_RETRY_AFTER_S = 5;
@@ -20,21 +16,19 @@ export const COMPARE_RETRY_AFTER_S = 5;
  * beyond which the answer is 503 with Retry-After instead of an ever longer queue.
  */
 export class CompareService {
-  private worker: Worker | null = null;
+  private readonly client: WorkerClient<CompareRequest, { result: VersionComparison }>;
   private nextId = 1;
-  private readonly waiting = new Map<
-    number,
-    { resolve: (r: VersionComparison) => void; reject: (e: unknown) => void }
-  >();
   private readonly inflight = new Map<string, Promise<string>>();
   // the JSON text, so a cached answer costs no serialisation on the event loop either
   private readonly cache = new Lru<string, { revision: string; json: string }>(64);
 
   constructor(
-    private readonly file: string,
+    file: string,
     private readonly revision: () => Promise<string | null>,
     private readonly maxPending = 4,
-  ) {}
+  ) {
+    this.client = new WorkerClient(import.meta.url, './compare-worker', { file });
+  }
 
   /** how many comparisons the worker has computed (tests use it to see the cache work) */
   computed = 0;
@@ -67,51 +61,10 @@ export class CompareService {
   }
 
   private run(req: CompareRequest): Promise<VersionComparison> {
-    return new Promise((resolve, reject) => {
-      this.waiting.set(req.id, { resolve, reject });
-      this.spawn().postMessage(req);
-    });
+    return this.client.request(req).then((r) => r.result);
   }
 
-  private spawn(): Worker {
-    if (this.worker) return this.worker;
-    // built: compare-worker.js beside this file. From source (tests run TypeScript through tsx),
-    // Node 20 does not carry tsx's loader hooks into worker threads, so the worker registers them.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(`./compare-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-    const w = fromSource
-      ? new Worker(
-          `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); });`,
-          { eval: true, workerData: { file: this.file } },
-        )
-      : new Worker(entry, { workerData: { file: this.file } });
-    w.unref(); // an idle worker never keeps the process alive
-    w.on('message', (m: Reply) => {
-      const p = this.waiting.get(m.id);
-      if (!p) return;
-      this.waiting.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else
-        p.reject(
-          m.error.code === 'INTERNAL'
-            ? new RfmError('INTERNAL', 'internal error', { cause: new Error(m.error.message) })
-            : new RfmError(m.error.code, m.error.message, { issues: m.error.issues ?? [] }),
-        );
-    });
-    const fail = (e: unknown) => {
-      if (this.worker === w) this.worker = null; // the next request starts a fresh one
-      for (const p of this.waiting.values()) p.reject(new RfmError('INTERNAL', 'internal error', { cause: e }));
-      this.waiting.clear();
-    };
-    w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`compare worker exited with code ${code}`)));
-    this.worker = w;
-    return w;
-  }
-
-  async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+  close(): Promise<void> {
+    return this.client.close();
   }
 }

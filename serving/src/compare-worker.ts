@@ -4,8 +4,8 @@
  * every prediction. It opens the registry read-only (SQLite file or PostgreSQL URL) and answers each request in turn.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isRfmError } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
+import { errorReply } from './worker-rpc.js';
 
 export interface CompareRequest {
   id: number;
@@ -22,9 +22,6 @@ port.on('message', async (m: CompareRequest) => {
     reg ??= Registry.openReadOnly((workerData as { file: string }).file);
     port.postMessage({ id: m.id, ok: true, result: await (await reg).compare(m.name, m.a, m.b) });
   } catch (e) {
-    const err = isRfmError(e)
-      ? { code: e.code, message: e.message, issues: e.issues }
-      : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
-    port.postMessage({ id: m.id, ok: false, error: err });
+    port.postMessage(errorReply(m.id, e));
   }
 });

@@ -5,9 +5,9 @@
  * the main thread (which asks once the socket took the previous one: back-pressure end to end).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isRfmError } from '@rfm/shared';
 import { Registry } from '@rfm/registry';
 import type { ListOptions } from '@rfm/runs';
+import { errorReply, type WorkerReply } from '../worker-rpc.js';
 import { customerChunks, diffJson, savedRunRows } from './run-rows.js';
 
 export type RunsWorkerRequest =
@@ -16,9 +16,12 @@ export type RunsWorkerRequest =
   | { type: 'more'; id: number }
   | { type: 'cancel'; id: number };
 
-export type RunsWorkerReply =
-  | { id: number; ok: true; chunk?: string; done: boolean }
-  | { id: number; ok: false; error: { code: string; message: string; issues?: unknown[] } };
+/** a chunk of text (customers, or a diff's JSON) and whether it was the last */
+export interface RunsChunk {
+  chunk?: string;
+  done: boolean;
+}
+export type RunsWorkerReply = WorkerReply<RunsChunk>;
 
 const port = parentPort!;
 let reg: Promise<Registry> | null = null;
@@ -57,9 +60,6 @@ port.on('message', async (m: RunsWorkerRequest) => {
     send(m.id, gen);
   } catch (e) {
     open.delete(m.id);
-    const error = isRfmError(e)
-      ? { code: e.code, message: e.message, issues: e.issues }
-      : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
-    port.postMessage({ id: m.id, ok: false, error } satisfies RunsWorkerReply);
+    port.postMessage(errorReply(m.id, e) satisfies RunsWorkerReply);
   }
 });
