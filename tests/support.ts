@@ -83,7 +83,7 @@ export function startServerProcess(
   args: string[],
   env: Record<string, string> = {},
   startMs = 30_000,
-): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void>; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -111,7 +111,10 @@ export function startServerProcess(
             child.kill('SIGTERM');
             setTimeout(() => child.kill('SIGKILL'), 5000).unref();
           });
-        resolve({ url: m[1]!, child, stop });
+        // everything the server printed so far, and how it ended if it did (for failure messages)
+        const output = () =>
+          `${out}${child.exitCode !== null || child.signalCode ? `\n[exited: ${child.exitCode ?? child.signalCode}]` : ''}`;
+        resolve({ url: m[1]!, child, stop, output });
       }
     };
     child.stdout!.on('data', onData);

@@ -119,7 +119,12 @@ describe('fleet on one PostgreSQL registry (real processes)', function () {
     cluster.start();
     const back = await rfm(['models', 'rollback', '--reason', 'after the restart', '--json'], { RFM_REGISTRY: url });
     expect(back.code, back.stderr).to.equal(0);
-    const ms = await allOn(1, 1000);
+    const ms = await allOn(1, 1000).catch((e: Error) => {
+      // a server that stopped answering: say what it printed and how it ended
+      throw new Error(
+        `${e.message}\n${servers.map((s, i) => `--- server ${i}:\n${s.output().slice(-3000)}`).join('\n')}`,
+      );
+    });
     const { ok, failed } = await load.stop();
     load = null;
     expect(failed).to.deep.equal([]);
