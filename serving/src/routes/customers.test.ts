@@ -81,12 +81,23 @@ describe('customer lookup and erasure over HTTP', function () {
     );
     expect(refused.status).to.equal(403);
     expect((await get(`/api/v1/customers/${GONE}`, VIEWER)).status).to.equal(200);
-    const done = await postJson(
+    const typed = await postJson(
       `${s.url}/api/v1/customers/${GONE}/forget`,
       { reason: 'erasure request 114', actor: 'dpo' },
       { authorization: `Bearer ${ADMIN}` },
     );
+    expect(typed.status, 'a typed actor naming someone else').to.equal(400);
+    expect(typed.json.error.message).to.include('the token belongs to admin');
+    const done = await postJson(
+      `${s.url}/api/v1/customers/${GONE}/forget`,
+      { reason: 'erasure request 114' },
+      { authorization: `Bearer ${ADMIN}` },
+    );
     expect(done.status).to.equal(200);
+    const reg = await Registry.openReadOnly(t.file);
+    const erasures = (await reg.history(MODEL, { limit: 100 })).filter((e) => e.action === 'customer_erase');
+    await reg.close();
+    expect(erasures.map((e) => [e.actor, e.reason])).to.deep.equal([['api:admin', 'erasure request 114']]);
     expect(done.json).to.include({ erased: true });
     expect(done.json.runs).to.have.length(3);
     expect(done.json.versions).to.deep.equal([{ model: MODEL, version: 1 }]);

@@ -5,7 +5,7 @@ import { CustomerIdSchema, parseOrThrow, RfmError, type Config } from '@rfm/shar
 import { optionalJsonBody } from '../middleware/json-body.js';
 import { requireRunsAccess } from '../middleware/runs-auth.js';
 import type { RegistryWriter } from '../registry-writer.js';
-import { NameParam } from './admin.js';
+import { byOf, NameParam } from './admin.js';
 
 /**
  * One customer for a CRM (GET /api/v1/customers/:cid, read token) and the erasure of one
@@ -82,10 +82,8 @@ export function customerRoutes(d: { writer: RegistryWriter; config: Config; cach
     const cid = cidOf(req);
     const b = parseOrThrow(ForgetBody, req.body ?? {}, 'request body', 'body');
     const reg = await d.writer.get();
-    const out = await reg.eraseCustomer(cid, eraseFromRuns(cid), {
-      actor: b.actor ?? `api:${req.ip ?? 'unknown'}`,
-      reason: b.reason ?? '',
-    });
+    // the event names the person the token belongs to (api:NAME), never a typed actor or an address
+    const out = await reg.eraseCustomer(cid, eraseFromRuns(cid), byOf(res, b));
     cache.clear(); // the token moved too; this makes the next lookup here not even wait for a read
     res.set('cache-control', 'no-store').json({
       erased: out.changed,
