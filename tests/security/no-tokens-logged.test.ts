@@ -10,8 +10,7 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashToken } from '@rfm/shared';
-import { Registry } from '@rfm/registry';
-import { makeArtifact } from '@rfm/shared/testing';
+import { registryWithProduction } from '../fixtures/production-registry.js';
 import { type CliResult, rfmDist, startServerProcess, tempDir } from '../support.js';
 
 describe('no token or token hash in the log of rfm serve or the output of rfm users (dist processes)', function () {
@@ -41,14 +40,7 @@ describe('no token or token hash in the log of rfm serve or the output of rfm us
     (JSON.parse(readFileSync(users, 'utf8')) as { users: { token_sha256: string }[] }).users.map((u) => u.token_sha256);
 
   before(async () => {
-    const reg = await Registry.open(registry);
-    await reg.register({
-      modelName: 'customer-segments',
-      artifact: makeArtifact({ seed: 1 }),
-      actor: 'setup',
-      promote: true,
-    });
-    await reg.close();
+    await registryWithProduction(registry);
     tokens.push((await users_(['add', 'ana', '--role', 'admin'])).stdout.trim());
     tokens.push(JSON.parse((await users_(['add', 'vic', '--role', 'viewer', '--json'])).stdout).token);
     expect(
