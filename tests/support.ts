@@ -78,22 +78,23 @@ export async function rfmJson<T = any>(args: string[], env: Record<string, strin
   return JSON.parse(r.stdout) as T;
 }
 
-/** Start `rfm serve` on an ephemeral port in its own process; resolves once it prints its URL. */
+/**
+ * Start `rfm serve` on an ephemeral port in its own process; resolves once it prints its URL.
+ * `built`: run cli/bin/rfm.js → cli/dist, as installed (build it first), instead of the sources.
+ */
 export function startServerProcess(
   args: string[],
   env: Record<string, string> = {},
   startMs = 30_000,
-): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void>; output: () => string }> {
+  { built = false } = {},
+): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void>; startup: string; output: () => string }> {
+  const cli = built ? [join(ROOT, 'cli', 'bin', 'rfm.js')] : ['--conditions=rfm-source', '--import', 'tsx', CLI];
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=rfm-source', '--import', 'tsx', CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, RFM_LOG_LEVEL: 'warn', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [...cli, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, RFM_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const t = setTimeout(() => {
       child.kill('SIGKILL');
@@ -111,10 +112,10 @@ export function startServerProcess(
             child.kill('SIGTERM');
             setTimeout(() => child.kill('SIGKILL'), 5000).unref();
           });
-        // everything the server printed so far, and how it ended if it did (for failure messages)
+        // startup: what it printed until then; output(): everything so far, and how it ended if it did
         const output = () =>
           `${out}${child.exitCode !== null || child.signalCode ? `\n[exited: ${child.exitCode ?? child.signalCode}]` : ''}`;
-        resolve({ url: m[1]!, child, stop, output });
+        resolve({ url: m[1]!, child, stop, startup: out, output });
       }
     };
     child.stdout!.on('data', onData);

@@ -94,7 +94,7 @@ export function createApp({
   app.use('/api/v1', modelInfoRoutes(holder));
   app.use('/api/v1', adminRoutes(writer, people, compare));
   if (runs) app.use('/api/v1', runsRoutes({ ...runs, writer, config }));
-  app.use('/api/v1', customerRoutes({ writer, config }));
+  app.use('/api/v1', customerRoutes({ writer, config, runsBase: runs?.base }));
   // web UI: static assets, predict form, file scoring, models pages and admin forms
   const session = new SessionKeeper(people, sessionSync);
   app.use(assetRoutes());

@@ -68,6 +68,23 @@ describe('users file', () => {
     expect(refusal('{"people": []}')).to.match(/^users file conf\/users\.json: /);
   });
 
+  it('broken JSON is described by line and column, never by quoting the file (its hashes, or a pasted token)', () => {
+    const hash = `e${hashToken('t'.repeat(43)).slice(1)}`; // starting with a letter: not read as a number
+    const token = 'Zk3'.repeat(15);
+    // an unquoted hash: V8 quotes the text around the bad token ('..."_sha256": eee7…"... is not valid JSON')
+    const unquoted = `{"users": [\n  {"name": "ana", "token_sha256": ${hash}}\n]}`;
+    expect(refusal(unquoted)).to.equal("users file conf/users.json: not valid JSON (Unexpected token 'e')");
+    const trailing = `{"users": [\n  {"name": "ana", "token": "${token}",}\n]}`;
+    expect(refusal(trailing)).to.equal(
+      'users file conf/users.json: not valid JSON (Expected double-quoted property name, line 2 column 76)',
+    );
+    const unterminated = `{"users": [{"name": "ana", "token_sha256": "${hash}`;
+    for (const text of [unquoted, trailing, unterminated, `${token}`, `{"users": [${token}]}`]) {
+      const said = refusal(text);
+      expect(said, said).not.to.match(/[0-9a-f]{12}|Zk3Zk3/);
+    }
+  });
+
   describe('on disk', () => {
     let dir: string;
     beforeEach(() => {

@@ -77,6 +77,20 @@ export function hashToken(token: string): string {
 }
 
 /**
+ * What is wrong with the JSON, without V8's quote of the text around it (`..."token_sha256": eee7…"`):
+ * that quote would put part of a stored hash, or a token pasted in by mistake, into logs and
+ * terminals. The position becomes a line and column instead.
+ */
+export function jsonProblem(message: string, text: string): string {
+  const what = message.split(/,\s*(?:\.\.\.)?"/)[0]!.replace(/\s+in JSON\b.*$|\s+at position \d+.*$/, '');
+  const at = /at position (\d+)/.exec(message);
+  if (!at) return what;
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  return `${what}, line ${line} column ${before.length - before.lastIndexOf('\n')}`;
+}
+
+/**
  * Parse the text of a users file; any problem is INVALID_INPUT naming the file, the entry (number
  * and name when readable) and the field. Duplicate names are refused (one person, one entry).
  */
@@ -85,9 +99,13 @@ export function parseUsersFile(text: string, file: string): UserEntry[] {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new RfmError('INVALID_INPUT', `users file ${file}: not valid JSON (${(e as Error).message})`, {
-      issues: [{ path: file, message: 'not valid JSON' }],
-    });
+    throw new RfmError(
+      'INVALID_INPUT',
+      `users file ${file}: not valid JSON (${jsonProblem((e as Error).message, text)})`,
+      {
+        issues: [{ path: file, message: 'not valid JSON' }],
+      },
+    );
   }
   const r = UsersFileSchema.safeParse(raw);
   if (!r.success) {

@@ -6,7 +6,7 @@
  * records `cli:NAME`. Without RFM_USERS the CLI acts as before (RFM_ACTOR).
  */
 import { expect } from 'chai';
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
 import { makeArtifact } from '@rfm/shared/testing';
@@ -140,6 +140,22 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
     expect(envActor.code, envActor.stderr).to.equal(0);
     expect((await events()).find((e) => e.action === 'describe')?.actor).to.equal('cli:bob');
     expect((await events()).some((e) => e.toVersion === 2 && e.alias === 'production')).to.equal(false);
+  });
+
+  it('rfm quickstart with RFM_USERS: no, a wrong or a viewer RFM_TOKEN is refused (exit 77, naming admin) before any registry file', async () => {
+    const dir = join(tmp.dir, 'quickstart'); // the registry quickstart would create: neither it nor its folder may appear
+    const qs = (env: Record<string, string>) =>
+      rfmDist(['quickstart', '--registry', join(dir, 'registry.db'), '--port', '0'], { ...base, ...env }, 60_000);
+    const said: string[] = [];
+    for (const env of [{}, { RFM_TOKEN: 'x'.repeat(43) }, { RFM_TOKEN: viewer }]) {
+      const r = await qs(env);
+      expect(r.code, `${JSON.stringify(env)}: ${r.stderr}`).to.equal(77);
+      expect(existsSync(dir), `${JSON.stringify(env)} created ${dir}`).to.equal(false);
+      said.push(r.stderr.trim().split('\n')[0]!);
+    }
+    expect(said[0]).to.include('needs RFM_TOKEN, the token of a person with the admin role');
+    expect(said[1]).to.include('RFM_TOKEN is not the token of anyone in the users file').and.include('the admin role');
+    expect(said[2]).to.equal('rfm: FORBIDDEN: this needs the admin role; ana is a viewer: nothing was changed');
   });
 
   it('an admin may write, and the events name the person (cli:bob); a viewer may save a run (cli:ana)', async () => {

@@ -6,8 +6,7 @@
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { Registry } from '@rfm/registry';
-import { makeArtifact } from '@rfm/shared/testing';
+import { registryWithProduction } from '../fixtures/production-registry.js';
 import { rfm, startServerProcess, tempDir, waitFor } from '../support.js';
 
 describe('rfm serve --workers 2 with a users file: sign-in, sessions across workers, removal', function () {
@@ -22,14 +21,7 @@ describe('rfm serve --workers 2 with a users file: sign-in, sessions across work
   });
 
   it('signs in by token, is known on every worker, and is signed out everywhere by rfm users remove', async () => {
-    const reg = await Registry.open(registry);
-    await reg.register({
-      modelName: 'customer-segments',
-      artifact: makeArtifact({ seed: 1 }),
-      actor: 'setup',
-      promote: true,
-    });
-    await reg.close();
+    await registryWithProduction(registry);
     const added = await rfm(['users', 'add', 'ana', '--role', 'viewer'], { RFM_USERS: users });
     expect(added.code, added.stderr).to.equal(0);
     const token = added.stdout.trim();

@@ -118,7 +118,10 @@ export function authorize(cfg: Config, need: Role): string {
     );
   const person = new (runtime().shared.People)({ file: cfg.users }).byToken(cfg.token);
   if (!person)
-    throw new RfmError('UNAUTHORIZED', `RFM_TOKEN is not the token of anyone in the users file ${cfg.users}`);
+    throw new RfmError(
+      'UNAUTHORIZED',
+      `RFM_TOKEN is not the token of anyone in the users file ${cfg.users}; ${action} and needs the token of a person with the ${need} role`,
+    );
   if (!runtime().shared.roleAllows(person.role, need))
     throw new RfmError(
       'FORBIDDEN',

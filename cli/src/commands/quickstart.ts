@@ -33,7 +33,9 @@ export function registerQuickstartCommand(program: Command): void {
   loadsRuntime(program);
   program
     .command('quickstart')
-    .description('train a first model on the bundled sample if the registry has none, then serve it')
+    .description(
+      'train a first model on the bundled sample if the registry has none, then serve it (with RFM_USERS: an admin RFM_TOKEN)',
+    )
     .option('--registry <path>', 'registry file (env RFM_REGISTRY, default data/registry.db)')
     .option('--model <name>', 'registered model name (env RFM_MODEL_NAME)')
     .option('--port <n>', 'port (env RFM_PORT, default 8080)')
@@ -46,6 +48,9 @@ export function registerQuickstartCommand(program: Command): void {
         port: o.port,
         host: o.host,
       });
+      // quickstart may train and promote: with a users file, RFM_TOKEN must be an admin's, checked
+      // before the registry is opened (opening a SQLite path creates the file)
+      const early = config.users ? authorize(config, 'admin') : undefined;
       const { PRODUCTION, Registry } = await registryModule();
       const reg = await Registry.open(config.registry);
       let production: number | null;
@@ -55,7 +60,7 @@ export function registerQuickstartCommand(program: Command): void {
         await reg.close();
       }
       if (production === null) {
-        const actor = authorize(config, 'admin'); // training and promoting: with RFM_USERS, an admin's RFM_TOKEN
+        const actor = early ?? authorize(config, 'admin'); // training and promoting
         const source = o.export ?? SAMPLE_EXPORT;
         if (!existsSync(source)) throw new RfmError('NOT_FOUND', `no export to train on: ${source} does not exist`);
         process.stdout.write(

@@ -1,5 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { hashToken, People, RfmError, type Config, type Person, type Role, roleAllows } from '@rfm/shared';
+import type { Logger } from '../logger.js';
+import { withoutCustomerId } from './request-context.js';
 
 /**
  * Who is calling (issue 18). Every bearer token resolves to a named person with a role, through one
@@ -70,11 +72,13 @@ export function requireRole(src: AuthSource, need: Role, words: GuardWords): Req
     }
     const person = people.byToken(token);
     if (!person) {
+      logRefusal(req, res, UNKNOWN_TOKEN);
       res.set('www-authenticate', `Bearer realm="${words.realm}", error="invalid_token"`);
       return next(new RfmError('UNAUTHORIZED', `${words.what}: the bearer token is not valid`));
     }
     res.locals.person = person;
-    if (!roleAllows(person.role, need))
+    if (!roleAllows(person.role, need)) {
+      logRefusal(req, res, person.name, { role: person.role, need });
       return next(
         new RfmError(
           'FORBIDDEN',
@@ -84,8 +88,24 @@ export function requireRole(src: AuthSource, need: Role, words: GuardWords): Req
           },
         ),
       );
+    }
     next();
   };
+}
+
+/** Who a refusal names in the log when the token is no one's: never the token, nor its hash. */
+export const UNKNOWN_TOKEN = 'unknown token';
+
+/**
+ * One warn line per refused credential (a token that is no one's, or a person without the role),
+ * naming the person or "unknown token" and nothing of the token: failed guesses are visible to
+ * whoever watches the log, and the rate limit caps how many there can be.
+ */
+export function logRefusal(req: Request, res: Response, who: string, more: { role?: Role; need?: Role } = {}): void {
+  (res.locals.log as Logger | undefined)?.warn(
+    { who, ...more, method: req.method, path: withoutCustomerId(req.path) },
+    who === UNKNOWN_TOKEN ? 'refused: unknown token' : `refused: ${who} lacks the ${more.need ?? 'needed'} role`,
+  );
 }
 
 export function bearer(req: Request): string | null {

@@ -79,7 +79,7 @@ const param = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.
  * Who did it and why, for the registry's event: the person the bearer token belongs to (`api:NAME`).
  * A body `actor` naming someone else is refused rather than recorded or silently dropped.
  */
-const byOf = (res: Response, b: { actor?: string | undefined; reason?: string | undefined }) => {
+export const byOf = (res: Response, b: { actor?: string | undefined; reason?: string | undefined }) => {
   const name = personOf(res).name;
   if (b.actor !== undefined && b.actor !== name)
     throw new RfmError(

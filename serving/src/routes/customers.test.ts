@@ -1,10 +1,14 @@
 import { expect } from 'chai';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
 import { customers, savedRunInput } from '@rfm/runs/testing';
 import { makeArtifact } from '@rfm/shared/testing';
 import type { RunningServer } from '../server.js';
 import { MODEL, postJson, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
 import { withoutCustomerId } from '../middleware/request-context.js';
+import { runsBaseDir } from '../runs/run-files.js';
 
 const ADMIN = 'customers-admin-token-0123456789-abcdef';
 const VIEWER = 'customers-viewer-token-0123456789-abcdef';
@@ -21,6 +25,9 @@ describe('customer lookup and erasure over HTTP', function () {
   let t: TempRegistry;
   let s: RunningServer;
   const runs: string[] = [];
+  const runsRoot = mkdtempSync(join(tmpdir(), 'rfm-customers-runs-'));
+  /** an upload kept for retraining (RFM_RUN_UPLOAD_KEEP_HOURS): the raw export, with the person in it */
+  const kept = join(runsBaseDir(runsRoot), 'kept-r-20260331-0badf00d');
   const get = async (path: string, token: string) => {
     const res = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
     return { status: res.status, text: await res.text() };
@@ -47,11 +54,14 @@ describe('customer lookup and erasure over HTTP', function () {
     } finally {
       await reg.close();
     }
-    s = await startTestServer(t.file, { adminToken: ADMIN, readToken: VIEWER });
+    s = await startTestServer(t.file, { adminToken: ADMIN, readToken: VIEWER }, { runs: { tempRoot: runsRoot } });
+    mkdirSync(kept, { mode: 0o700 });
+    writeFileSync(join(kept, 'export.csv'), `customer,invoice,date,amount\n${GONE},1,2026-03-01,10\n`);
   });
   after(async () => {
     await s.close();
     t.cleanup();
+    rmSync(runsRoot, { recursive: true, force: true });
   });
 
   it('a viewer looks a customer up: segment, previous segment and since when, from the latest run', async () => {
@@ -80,13 +90,26 @@ describe('customer lookup and erasure over HTTP', function () {
       { authorization: `Bearer ${VIEWER}` },
     );
     expect(refused.status).to.equal(403);
+    expect(existsSync(kept), 'a refused erasure deletes nothing').to.equal(true);
     expect((await get(`/api/v1/customers/${GONE}`, VIEWER)).status).to.equal(200);
-    const done = await postJson(
+    const typed = await postJson(
       `${s.url}/api/v1/customers/${GONE}/forget`,
       { reason: 'erasure request 114', actor: 'dpo' },
       { authorization: `Bearer ${ADMIN}` },
     );
+    expect(typed.status, 'a typed actor naming someone else').to.equal(400);
+    expect(typed.json.error.message).to.include('the token belongs to admin');
+    const done = await postJson(
+      `${s.url}/api/v1/customers/${GONE}/forget`,
+      { reason: 'erasure request 114' },
+      { authorization: `Bearer ${ADMIN}` },
+    );
     expect(done.status).to.equal(200);
+    const reg = await Registry.openReadOnly(t.file);
+    const erasures = (await reg.history(MODEL, { limit: 100 })).filter((e) => e.action === 'customer_erase');
+    await reg.close();
+    expect(erasures.map((e) => [e.actor, e.reason])).to.deep.equal([['api:admin', 'erasure request 114']]);
+    expect(existsSync(kept), 'the kept upload holding the person').to.equal(false);
     expect(done.json).to.include({ erased: true });
     expect(done.json.runs).to.have.length(3);
     expect(done.json.versions).to.deep.equal([{ model: MODEL, version: 1 }]);

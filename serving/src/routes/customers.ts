@@ -4,8 +4,10 @@ import { CustomerIndexCache, eraseFromRuns, type CustomerLookup } from '@rfm/run
 import { CustomerIdSchema, parseOrThrow, RfmError, type Config } from '@rfm/shared';
 import { optionalJsonBody } from '../middleware/json-body.js';
 import { requireRunsAccess } from '../middleware/runs-auth.js';
+import type { Logger } from '../logger.js';
 import type { RegistryWriter } from '../registry-writer.js';
-import { NameParam } from './admin.js';
+import { sweepKeptUploads } from '../runs/run-files.js';
+import { byOf, NameParam } from './admin.js';
 
 /**
  * One customer for a CRM (GET /api/v1/customers/:cid, read token) and the erasure of one
@@ -47,7 +49,13 @@ export function lookupJson(c: CustomerLookup): Record<string, unknown> {
   };
 }
 
-export function customerRoutes(d: { writer: RegistryWriter; config: Config; cache?: CustomerIndexCache }): Router {
+export function customerRoutes(d: {
+  writer: RegistryWriter;
+  config: Config;
+  cache?: CustomerIndexCache;
+  /** the scoring runs' private folder, whose kept uploads (raw exports) an erasure deletes */
+  runsBase?: string | undefined;
+}): Router {
   const r = Router();
   const cache = d.cache ?? new CustomerIndexCache(() => d.writer.reader());
   const read = requireRunsAccess(d.config, 'read');
@@ -82,11 +90,15 @@ export function customerRoutes(d: { writer: RegistryWriter; config: Config; cach
     const cid = cidOf(req);
     const b = parseOrThrow(ForgetBody, req.body ?? {}, 'request body', 'body');
     const reg = await d.writer.get();
-    const out = await reg.eraseCustomer(cid, eraseFromRuns(cid), {
-      actor: b.actor ?? `api:${req.ip ?? 'unknown'}`,
-      reason: b.reason ?? '',
-    });
+    // the event names the person the token belongs to (api:NAME), never a typed actor or an address
+    const out = await reg.eraseCustomer(cid, eraseFromRuns(cid), byOf(res, b));
     cache.clear(); // the token moved too; this makes the next lookup here not even wait for a read
+    // uploads kept for retraining (RFM_RUN_UPLOAD_KEEP_HOURS) are raw exports that may hold the person,
+    // and training from one would bring them back: all are deleted (which hold the person is unknowable cheaply)
+    if (d.runsBase) {
+      const dropped = sweepKeptUploads(d.runsBase, 0).length;
+      if (dropped) (res.locals.log as Logger | undefined)?.info({ dropped }, 'erasure: deleted the kept uploads');
+    }
     res.set('cache-control', 'no-store').json({
       erased: out.changed,
       erased_before: out.erasedBefore,

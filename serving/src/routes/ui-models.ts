@@ -16,6 +16,8 @@ import { renderComparePage } from '../views/compare-page.js';
 import type { RegistryWriter } from '../registry-writer.js';
 import { FormReason, RelabelForm } from './admin.js';
 import { sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
+import { logRefusal, UNKNOWN_TOKEN } from '../middleware/people.js';
+import type { Logger } from '../logger.js';
 import { CHART_NAMES, chartFor, colorOf, flowChart, segmentMapChart, type ChartName } from '@rfm/charts';
 import {
   renderAdminPage,
@@ -361,8 +363,12 @@ export function uiModelRoutes({ holder, writer, session, compare }: UiDeps): Rou
     if (!sameOrigin(req)) return fail(403, 'This sign-in form did not come from this site.');
     const token = typeof b.token === 'string' ? b.token.trim() : '';
     const person = token && token.length <= 200 ? session.personFor(token) : null;
-    if (!person) return fail(401, 'That token is not valid.');
+    if (!person) {
+      logRefusal(req, res, UNKNOWN_TOKEN);
+      return fail(401, 'That token is not valid.');
+    }
     session.start(req, res, person);
+    (res.locals.log as Logger | undefined)?.info({ who: person.name, role: person.role }, `signed in: ${person.name}`);
     const done = person.role === 'admin' ? 'signed-in' : 'signed-in-viewer';
     res.redirect(303, next === '/models' ? `/models?done=${done}` : next);
   });
@@ -400,7 +406,10 @@ export function uiModelRoutes({ holder, writer, session, compare }: UiDeps): Rou
         'this form did not come from this site or has expired; reload the page and try again',
       );
     if (s.role !== 'admin') {
-      if (req.res) req.res.locals.person = { name: s.actor, role: s.role }; // a refusal by role, not a failed sign-in
+      if (req.res) {
+        req.res.locals.person = { name: s.actor, role: s.role }; // a refusal by role, not a failed sign-in
+        logRefusal(req, req.res, s.actor, { role: s.role, need: 'admin' });
+      }
       throw new RfmError('FORBIDDEN', `this needs the admin role; ${s.actor} is a ${s.role}: nothing was changed`, {
         details: { need: 'admin', role: s.role },
       });
