@@ -1,3 +1,4 @@
+import { formatShare as pct } from '@rfm/shared/stats';
 import { axisLabel, GRID_LINE, nameStyle, render, TEXT } from './render.js';
 
 /**
@@ -15,8 +16,6 @@ export const SHARE_CUSTOMERS_COLOUR = '#0072b2';
 export const SHARE_REVENUE_COLOUR = '#d55e00';
 export const sharesHeight = (n: number): number => 90 + n * 52;
 
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-
 export function segmentSharesChart(rows: readonly ShareRow[], width = 480): string {
   const segs = [...rows].reverse(); // category axes draw bottom-up; the table's first row goes on top
   const bar = (name: string, color: string, pick: (r: ShareRow) => number) => ({
@@ -24,13 +23,14 @@ export function segmentSharesChart(rows: readonly ShareRow[], width = 480): stri
     type: 'bar' as const,
     barMaxWidth: 18,
     itemStyle: { color },
-    data: segs.map((r) => +(pick(r) * 100).toFixed(2)),
+    // unrounded: the label is formatted from the share itself, exactly as the table beside it
+    data: segs.map((r) => pick(r) * 100),
     label: {
       show: true,
       position: 'right' as const,
       color: TEXT,
       fontSize: 12,
-      formatter: (p: { value: unknown }) => `${Number(p.value).toFixed(1)}%`,
+      formatter: (p: { dataIndex: number }) => pct(pick(segs[p.dataIndex]!)),
     },
   });
   return render(
@@ -50,7 +50,8 @@ export function segmentSharesChart(rows: readonly ShareRow[], width = 480): stri
         nameLocation: 'middle',
         nameGap: 26,
         nameTextStyle: nameStyle,
-        max: (v: { max: number }) => Math.min(100, Math.ceil(v.max / 10) * 10),
+        // a round top (20, 40 … 100) so the last tick is not an odd 90% after 80%
+        max: (v: { max: number }) => Math.min(100, Math.ceil(v.max / 20) * 20),
         axisLabel: { ...axisLabel, formatter: (v: number) => `${v}%` },
         splitLine: GRID_LINE,
       },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RfmError } from './errors.js';
-import { percentileSorted } from './stats.js';
+import { formatShare as pct, percentileSorted } from './stats.js';
 
 /**
  * Drift of a scored population against the customers a version was trained on, and the
@@ -128,7 +128,6 @@ export interface DriftInput {
   segments: { segment: string; key: string; cluster: number; trainingShare: number; share: number }[];
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const pts = (x: number) => `${(x * 100).toFixed(1)} points`;
 
 /** The thresholds applied to measured drift: the verdict and, in words, every reason for it. */

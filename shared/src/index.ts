@@ -42,7 +42,7 @@ export {
 export { fitScaler, inverseTransform, type Scaler, transformInto, transformRows } from './preprocess.js';
 export { nearestCentre, Predictor } from './predict.js';
 export { LOST_BEYOND_GAPS, nameClusters, RECENT_WITHIN_GAPS, SEGMENT_CATALOGUE, scoreRfm } from './segments.js';
-export { adjustedRandIndex, extent, median, percentileSorted, quintiles } from './stats.js';
+export { adjustedRandIndex, extent, formatShare, median, percentileSorted, quintiles } from './stats.js';
 export { sha256Hex } from './hash.js';
 export {
   ARTIFACT_REJECTIONS,

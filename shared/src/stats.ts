@@ -61,3 +61,11 @@ export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): n
   if (max === expected) return 1; // both labelings trivial (one cluster, or all singletons)
   return (index - expected) / (max - expected);
 }
+
+/**
+ * A share (0..1) as every page, chart and CLI table prints it: one decimal percent ("2.9%"). One
+ * formatter so a chart label never says 3.0% where the table beside it says 2.9%.
+ */
+export function formatShare(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}

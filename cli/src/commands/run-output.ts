@@ -1,9 +1,9 @@
+import { formatShare as pct } from '@rfm/shared/stats';
 import type { RunDrift } from '@rfm/shared';
 import type { RunDiff, SegmentSummary } from '@rfm/runs';
 import { table } from '../output.js';
 
 const int = (n: number) => n.toLocaleString('en-US');
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const med = (x: number | null, d: number) => (x === null ? '' : x.toFixed(d));
 

@@ -1,3 +1,4 @@
+import { formatShare as pct } from '@rfm/shared';
 import {
   CUSTOMER_ATTRIBUTES,
   EXPORT_ROLES,
@@ -24,7 +25,6 @@ import { mayCancel } from '../ui/session.js';
 
 const enc = encodeURIComponent;
 export const runHref = (id: string) => `/runs/${enc(id)}`;
-const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const money = (v: number) => Math.round(v).toLocaleString('en-US');
 
 function when(iso: string): SafeHtml | string {
