@@ -158,6 +158,21 @@ describe('rfm users and role checks on CLI writes (cli/dist processes)', functio
     expect(said[2]).to.equal('rfm: FORBIDDEN: this needs the admin role; ana is a viewer: nothing was changed');
   });
 
+  it('rfm runs delete and rfm runs gc (also --dry-run) check the admin role before opening, or creating, a registry', async () => {
+    const dir = join(tmp.dir, 'gc'); // a registry that does not exist yet: a refusal must not create it
+    const reg = ['--registry', join(dir, 'registry.db')];
+    for (const args of [
+      ['runs', 'delete', 'r-20261201-00000000', ...reg],
+      ['runs', 'gc', '--keep', '1', ...reg],
+      ['runs', 'gc', '--keep', '1', '--dry-run', ...reg],
+    ]) {
+      const r = await rfmDist(args, { ...base, RFM_TOKEN: viewer });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(77);
+      expect(r.stderr).to.include('this needs the admin role; ana is a viewer');
+      expect(existsSync(dir), `${args.join(' ')} created ${dir}`).to.equal(false);
+    }
+  });
+
   it('an admin may write, and the events name the person (cli:bob); a viewer may save a run (cli:ana)', async () => {
     const p = await as(admin, ['models', 'promote', '2', '--reason', 'release', '--force']);
     expect(p.code, p.stderr).to.equal(0);

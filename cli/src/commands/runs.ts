@@ -260,7 +260,8 @@ export function registerRunsCommands(program: Command): void {
     .option('--actor <name>', 'who deletes, recorded in the history (env RFM_ACTOR)')
     .action(async (id: string, o: RunsFlags) => {
       const cfg = configFrom(o);
-      const r = await withRegistry(cfg, (reg) => reg.deleteRun(id, actorOf(cfg)));
+      const actor = actorOf(cfg); // with RFM_USERS: an admin's RFM_TOKEN, checked before the registry is opened
+      const r = await withRegistry(cfg, (reg) => reg.deleteRun(id, actor));
       emit(o, { deleted: r.id, model: r.modelName }, () => `deleted run ${r.id} of ${r.modelName}`);
     });
 
@@ -288,9 +289,10 @@ export function registerRunsCommands(program: Command): void {
       ...(o.model === undefined ? {} : { model: o.model }),
       dryRun: Boolean(o.dryRun),
     };
+    const actor = actorOf(cfg); // checked before the registry is opened (or created)
     const r = await (o.dryRun
-      ? withReadRegistry(cfg, (reg) => reg.gcRuns(opts, actorOf(cfg)))
-      : withRegistry(cfg, (reg) => reg.gcRuns(opts, actorOf(cfg))));
+      ? withReadRegistry(cfg, (reg) => reg.gcRuns(opts, actor))
+      : withRegistry(cfg, (reg) => reg.gcRuns(opts, actor)));
     emit(o, { dry_run: r.dryRun, runs: r.runs, jobs_pruned: r.jobs, storage: r.storage }, () => {
       const verb = r.dryRun ? 'would delete' : 'deleted';
       const lines = r.runs.map(

@@ -30,6 +30,7 @@ import {
   type ExportRole,
 } from '@rfm/shared';
 import type { RegistryWriter } from '../registry-writer.js';
+import { logRefusal } from '../middleware/people.js';
 import { mayCancel, sameOrigin, type AdminSession, type SessionKeeper } from '../ui/session.js';
 import type { AdminView } from '../views/models-page.js';
 import {
@@ -463,6 +464,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     checkForm(req, s, body.csrf);
     if (s.role !== 'admin') {
       res.locals.person = { name: s.actor, role: s.role }; // a refusal by role, not a failed sign-in
+      logRefusal(req, res, s.actor, { role: s.role, need: 'admin' });
       throw new RfmError('FORBIDDEN', `this needs the admin role; ${s.actor} is a ${s.role}: nothing was changed`, {
         details: { need: 'admin', role: s.role },
       });
@@ -517,6 +519,7 @@ export function uiRunsRoutes(d: UiRunsDeps): Router {
     if (!job) throw new RfmError('NOT_FOUND', `no running run "${id}"`);
     if (!mayCancel(s, job)) {
       res.locals.person = { name: s.actor, role: s.role }; // a refusal by role, not a failed sign-in
+      logRefusal(req, res, s.actor, { role: s.role, need: 'admin' });
       throw new RfmError(
         'FORBIDDEN',
         `cancelling another person's run needs the admin role; ${s.actor} is a ${s.role}`,
