@@ -168,6 +168,11 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
       JSON.stringify(polled),
     ).to.equal(true);
     for (const x of polled) expect(x.percent).to.be.within(0, 100);
+    // the segment table fits its card at desktop width: nothing (the advice column) cut at the edge
+    const overflow = await p
+      .locator('#run-segments')
+      .evaluate((t) => t.parentElement!.scrollWidth - t.parentElement!.clientWidth);
+    expect(overflow, 'segment table wider than its card').to.be.at.most(0);
     await screenshot(p, 'runs-result-desktop');
     await expectAccessible(p, 'runs-result-desktop');
     clean(w);
