@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtCli } from '../cli/src/test-support/built-cli.js';
 
 /** Repository root, found from this file (tests never depend on the working directory). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,17 +16,10 @@ export function stress(full: number, quick: number): number {
 }
 
 export const SAMPLE = join(ROOT, 'data', 'online_retail_sample.csv.gz');
-const CLI = join(ROOT, 'cli', 'src', 'main.ts');
-
-/** `rfm train` from the TypeScript sources, as a server is given it to train from a run page (rfm serve passes its own). */
-export const RFM_TRAIN_COMMAND: readonly string[] = [
-  process.execPath,
-  '--conditions=rfm-source',
-  '--import',
-  'tsx',
-  CLI,
-  'train',
-];
+/** `rfm train` (built, see builtCli) as a server is given it to train from a run page (rfm serve passes its own). */
+export function rfmTrainCommand(): readonly string[] {
+  return [process.execPath, ...builtCli(), 'train'];
+}
 
 export function tempDir(prefix = 'rfm-e2e-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -38,15 +32,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the real `rfm` CLI in its own process (TypeScript sources through tsx). */
+/** Run the real `rfm` CLI in its own process (the built CLI: cli/bin/rfm.js → cli/dist, as installed). */
 export function rfm(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
-  return runCli(['--conditions=rfm-source', '--import', 'tsx', CLI, ...args], args, env, timeoutMs);
+  return runCli([...builtCli(), ...args], args, env, timeoutMs);
 }
 
-/** Run the built CLI (cli/bin/rfm.js → cli/dist, as installed) in its own process; build it first (`tsc -b cli`). */
-export function rfmDist(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
-  return runCli([join(ROOT, 'cli', 'bin', 'rfm.js'), ...args], args, env, timeoutMs);
-}
+/** The same as `rfm` (kept for the files that say so: they were written against the built CLI). */
+export const rfmDist = rfm;
 
 function runCli(argv: string[], args: string[], env: Record<string, string>, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -78,19 +70,14 @@ export async function rfmJson<T = any>(args: string[], env: Record<string, strin
   return JSON.parse(r.stdout) as T;
 }
 
-/**
- * Start `rfm serve` on an ephemeral port in its own process; resolves once it prints its URL.
- * `built`: run cli/bin/rfm.js → cli/dist, as installed (build it first), instead of the sources.
- */
+/** Start `rfm serve` (the built CLI, see builtCli) on an ephemeral port in its own process; resolves once it prints its URL. */
 export function startServerProcess(
   args: string[],
   env: Record<string, string> = {},
   startMs = 30_000,
-  { built = false } = {},
 ): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void>; startup: string; output: () => string }> {
-  const cli = built ? [join(ROOT, 'cli', 'bin', 'rfm.js')] : ['--conditions=rfm-source', '--import', 'tsx', CLI];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cli, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
+    const child = spawn(process.execPath, [...builtCli(), 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
       cwd: ROOT,
       env: { ...process.env, RFM_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

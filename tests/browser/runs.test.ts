@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { makeArtifact } from '@rfm/shared/testing';
 import { Registry, type RunRecord } from '@rfm/registry';
 import { loadSavedRun } from '@rfm/runs';
-import { RFM_TRAIN_COMMAND, SAMPLE } from '../support.js';
+import { rfmTrainCommand, SAMPLE } from '../support.js';
 import { expectAccessible } from './axe.js';
 import { screenshot } from './browser.js';
 import { browserSuite } from './suite.js';
@@ -55,7 +55,7 @@ describe('browser: scoring runs pages (upload, progress, segments, movement, dow
     },
     start: (dir) => ({
       runs: { tempRoot: dir, pollMs: 50, maxUploadBytes: 2 * 1024 ** 2 },
-      train: { command: RFM_TRAIN_COMMAND },
+      train: { command: rfmTrainCommand() },
     }),
   });
   const { page, clean } = suite;

@@ -47,9 +47,7 @@ describe('no token or token hash in the log of rfm serve or the output of rfm us
       tokens.every((tok) => /^[A-Za-z0-9_-]{43}$/.test(tok)),
       tokens.join(' '),
     ).to.equal(true);
-    server = await startServerProcess(['--registry', registry], { ...env, RFM_LOG_LEVEL: 'debug' }, 90_000, {
-      built: true,
-    });
+    server = await startServerProcess(['--registry', registry], { ...env, RFM_LOG_LEVEL: 'debug' }, 90_000);
     log = server.startup;
     server.child.stdout!.on('data', (d) => (log += d));
     server.child.stderr!.on('data', (d) => (log += d));

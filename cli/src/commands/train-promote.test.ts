@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { builtCli } from '../test-support/built-cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'cli', 'src', 'main.ts');
 
 function rfm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=rfm-source', '--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, [...builtCli(), ...args], {
       cwd: ROOT,
       env: { ...process.env, RFM_TF_BACKEND: 'wasm', RFM_ACTOR: 'ci' },
       stdio: ['ignore', 'pipe', 'pipe'],
