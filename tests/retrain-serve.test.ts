@@ -37,6 +37,16 @@ describe('rfm serve: train a new version from a run page (rfm train as a child p
       TMPDIR: tmp.dir,
     });
   });
+  /** grace's web session cookie */
+  const signIn = async (url: string): Promise<string> => {
+    const login = await fetch(`${url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN, next: '/runs' }).toString(),
+    });
+    return /^(rfm_admin=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+  };
   after(async () => {
     await server?.stop();
     tmp.cleanup();
@@ -56,13 +66,7 @@ describe('rfm serve: train a new version from a run page (rfm train as a child p
       return ((await r.json()) as { state: string }).state === 'succeeded' || undefined;
     }, 120_000);
 
-    const login = await fetch(`${url}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: TOKEN, next: '/runs' }).toString(),
-    });
-    const cookie = /^(rfm_admin=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+    const cookie = await signIn(url);
     const runPage = await (await fetch(`${url}/runs/${id}`, { headers: { cookie } })).text();
     expect(runPage).to.include('id="retrain-until"');
     const csrf =
@@ -115,13 +119,7 @@ describe('rfm serve: train a new version from a run page (rfm train as a child p
 
   it('training is cancellable from its page: the job reads cancelled and no version is registered', async () => {
     const url = server!.url;
-    const login = await fetch(`${url}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: TOKEN, next: '/runs' }).toString(),
-    });
-    const cookie = /^(rfm_admin=[^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+    const cookie = await signIn(url);
     const reg0 = await Registry.openReadOnly(registry);
     const runs = await reg0.listRuns({});
     const versions = (await reg0.list(MODEL)).length;
