@@ -66,6 +66,10 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool(poolConfig(url));
     // An idle client losing its server (a restart) must not crash the process: the next query reconnects.
     pool.on('error', () => {});
+    // pg-pool listens for errors on idle clients only; a checked-out client whose server goes away
+    // (a restart, a failover, pg_terminate_backend) emits 'error' besides failing its query or
+    // transaction, and unheard that ends the process. The failure already reaches the caller.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const store = new PostgresStore(url, pool, opts.readonly ?? false);
     try {
       if (store.readonly) {
