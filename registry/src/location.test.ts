@@ -9,7 +9,7 @@ import { isRfmError } from '@rfm/shared';
 import { parseLocation, redactUrl } from './location.js';
 import { Registry } from './registry.js';
 import { poolConfig } from './store/postgres.js';
-import { findPgBin, INSTALL_HINT, postgresSkipped, rejects, testCluster } from './test-support/index.js';
+import { postgresDatabase, rejects } from './test-support/index.js';
 
 describe('registry location: file path or postgres:// URL, nothing else', () => {
   it('reads file paths and file:// URLs as SQLite, postgres:// and postgresql:// as PostgreSQL', () => {
@@ -69,9 +69,7 @@ describe('registry location on a real PostgreSQL: PG* variables, and no password
   this.timeout(120_000);
   let url: string;
   before(async function () {
-    if (postgresSkipped()) this.skip();
-    if (!findPgBin()) throw new Error(INSTALL_HINT);
-    url = await (await testCluster()).freshDatabase('loc');
+    url = await postgresDatabase(this, 'loc');
   });
 
   it('takes what the URL leaves out from PGUSER / PGDATABASE', async () => {

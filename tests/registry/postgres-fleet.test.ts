@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '@rfm/registry';
-import { findPgBin, postgresSkipped, testCluster, INSTALL_HINT } from '@rfm/registry/testing';
+import { postgresDatabase, testCluster } from '@rfm/registry/testing';
 import { makeArtifact } from '@rfm/shared/testing';
 import { rfm, SAMPLE, startServerProcess, tempDir } from '../support.js';
 
@@ -22,9 +22,7 @@ describe('fleet on one PostgreSQL registry (real processes)', function () {
   let load: { stop: () => Promise<{ ok: number; failed: string[] }> } | null = null;
 
   before(async function () {
-    if (postgresSkipped()) this.skip();
-    if (!findPgBin()) throw new Error(INSTALL_HINT);
-    url = await (await testCluster()).freshDatabase('fleet');
+    url = await postgresDatabase(this, 'fleet');
     const reg = await Registry.open(url);
     await reg.register({ modelName: MODEL, artifact: makeArtifact({ seed: 1 }), actor: 'setup' }); // v1 production
     await reg.close();

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { sql } from 'kysely';
-import { findPgBin, INSTALL_HINT, postgresSkipped, testCluster } from '../test-support/postgres.js';
+import { postgresDatabase } from '../test-support/postgres.js';
 import { PostgresStore } from './postgres.js';
 
 /**
@@ -15,9 +15,7 @@ describe('PostgreSQL store: a connection dropped mid-query (real server)', funct
   this.timeout(60_000);
   let url: string;
   before(async function () {
-    if (postgresSkipped()) this.skip();
-    if (!findPgBin()) throw new Error(INSTALL_HINT);
-    url = await (await testCluster()).freshDatabase('droppedconn');
+    url = await postgresDatabase(this, 'droppedconn');
   });
 
   /** End every other backend of this database as a restart would, once `ready()` says the work is under way. */

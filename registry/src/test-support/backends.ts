@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPgBin, INSTALL_HINT, postgresSkipped, reapStaleClusters, testCluster } from './postgres.js';
+import {
+  findPgBin,
+  INSTALL_HINT,
+  postgresDatabase,
+  postgresSkipped,
+  reapStaleClusters,
+  testCluster,
+} from './postgres.js';
 
 /**
  * The two registry back ends, for suites that run the same test code on both:
@@ -66,4 +73,4 @@ function postgresBackend(): Backend {
 }
 
 export const BACKENDS: readonly Backend[] = [sqliteBackend(), postgresBackend()];
-export { findPgBin, INSTALL_HINT, postgresSkipped, reapStaleClusters, testCluster };
+export { findPgBin, INSTALL_HINT, postgresDatabase, postgresSkipped, reapStaleClusters, testCluster };

@@ -44,6 +44,16 @@ export function postgresSkipped(): boolean {
 
 let cluster: Promise<Cluster> | null = null;
 
+/**
+ * A fresh empty database on the shared test cluster for a describe block's `before` hook: the block
+ * is skipped with RFM_SKIP_POSTGRES=1, and fails with the install hint when PostgreSQL is missing.
+ */
+export async function postgresDatabase(ctx: Mocha.Context, prefix: string): Promise<string> {
+  if (postgresSkipped()) ctx.skip();
+  if (!findPgBin()) throw new Error(INSTALL_HINT);
+  return (await testCluster()).freshDatabase(prefix);
+}
+
 /** The shared test cluster (started on first call). Throws the install hint when PostgreSQL is missing. */
 export function testCluster(): Promise<Cluster> {
   cluster ??= start();
