@@ -1,23 +1,28 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtCli } from './test-support/built-cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'cli', 'src', 'main.ts');
 const TRACE_HOOK = join(ROOT, 'cli', 'src', 'test-support', 'module-trace.mjs');
 
 /** Run rfm with a module-load trace; resolves with the exit code, stdout and every module URL it loaded. */
-function tracedRfm(args: string[], dir: string): Promise<{ code: number; stdout: string; modules: string[] }> {
-  const trace = join(dir, `trace-${args[0]}.txt`);
+function tracedRfm(
+  args: string[],
+  dir: string,
+  entry: string[] = ['--conditions=rfm-source', '--import', 'tsx', '--import', TRACE_HOOK, CLI],
+): Promise<{ code: number; stdout: string; modules: string[] }> {
+  const trace = join(dir, `trace-${args[0]}-${entry.length}.txt`);
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=rfm-source', '--import', 'tsx', '--import', TRACE_HOOK, CLI, ...args],
-      { cwd: ROOT, env: { ...process.env, RFM_MODULE_TRACE: trace }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [...entry, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, RFM_MODULE_TRACE: trace },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.resume();
@@ -76,5 +81,36 @@ describe('rfm start-up: what a command loads', function () {
     expect(JSON.parse(r.stdout)).to.deep.include({ versions: [] });
     expect(r.modules.some((m) => /node_modules\/zod\//.test(m))).to.equal(true);
     expect(r.modules.some((m) => /\/registry\/src\/index\.ts$/.test(m))).to.equal(true);
+  });
+
+  it('the built CLI runs from the bundle, and rfm --help loads a small part of it', async () => {
+    const [bin] = builtCli();
+    const bundle = join(ROOT, 'cli', 'bundle');
+    const all = readdirSync(bundle).filter((f) => f.endsWith('.js'));
+    const size = (files: string[]) => files.reduce((n, f) => n + statSync(join(bundle, f)).size, 0);
+    const help = await tracedRfm(['--help'], dir, ['--import', TRACE_HOOK, bin!]);
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.match(/\bscore\b/);
+    const files = (r: { modules: string[] }) =>
+      r.modules.filter((m) => m.startsWith('file:')).map((m) => fileURLToPath(m));
+    // nothing from node_modules or the packages' dist: everything but the launcher is in the bundle
+    expect(files(help).filter((f) => !f.startsWith(bundle) && f !== bin)).to.deep.equal([]);
+    const loaded = [
+      ...new Set(
+        files(help)
+          .filter((f) => f.startsWith(bundle))
+          .map((f) => f.slice(bundle.length + 1)),
+      ),
+    ];
+    // commander and the command modules only: the chunks with zod, Kysely, express, DuckDB stay unread
+    expect(size(loaded)).to.be.below(size(all) / 5);
+    const models = await tracedRfm(['models', 'list', '--registry', join(dir, 'b.db'), '--json'], dir, [
+      '--import',
+      TRACE_HOOK,
+      bin!,
+    ]);
+    expect(models.code).to.equal(0);
+    expect(JSON.parse(models.stdout)).to.deep.include({ versions: [] });
+    expect(files(models).length).to.be.above(loaded.length + 1);
   });
 });

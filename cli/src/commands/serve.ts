@@ -38,7 +38,8 @@ export interface ServeOptions {
  */
 export function rfmTrainCommand(): string[] {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(`../main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  // built: the launcher, which loads the bundle (cli/scripts/bundle.mjs), as a user's `rfm` does
+  const entry = fileURLToPath(new URL(fromSource ? '../main.ts' : '../../bin/rfm.js', import.meta.url));
   return [process.execPath, ...(fromSource ? ['--conditions=rfm-source', '--import', 'tsx'] : []), entry, 'train'];
 }
 
