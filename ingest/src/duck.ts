@@ -56,6 +56,39 @@ export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): P
   }
 }
 
+/**
+ * withDuck for a reader with work of its own before its first query (rfm's pass over the export,
+ * which inflates a gzip file): `fn` gets `connect`, which loads and opens DuckDB on its first call
+ * (about 0.1–0.15 s, most of it on the main thread) — after that work has started rather than
+ * before it; never, if `fn` fails first. The database is closed, and its spill folder removed,
+ * once `fn` has settled.
+ */
+export async function withDuckSoon<T>(fn: (connect: () => Promise<DuckDBConnection>) => Promise<T>): Promise<T> {
+  let session: Promise<void> | undefined;
+  let conn: Promise<DuckDBConnection> | undefined;
+  let release!: () => void;
+  const done = new Promise<void>((r) => {
+    release = r;
+  });
+  const connect = () => {
+    conn ??= new Promise<DuckDBConnection>((resolve, reject) => {
+      // withDuck keeps the connection open until `done`, i.e. until fn has settled
+      session = withDuck(async (c) => {
+        resolve(c);
+        await done;
+      });
+      session.catch(reject);
+    });
+    return conn;
+  };
+  try {
+    return await fn(connect);
+  } finally {
+    release();
+    await session?.catch(() => {});
+  }
+}
+
 /** Rows as plain objects (JSON-safe values: BIGINT → string, DOUBLE → number). */
 export async function queryObjects(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
   const reader = await conn.runAndReadAll(sql);
