@@ -18,7 +18,10 @@ export interface GcPause {
   kind: 'minor' | 'major' | 'incremental' | 'weakcb';
   ms: number;
 }
-export type ServerMessage = { url: string } | { gc: GcPause[]; rss: number; heapUsed: number };
+export type ServerMessage =
+  | { url: string }
+  | { gc: GcPause[]; rss: number; heapUsed: number }
+  | { fullGcMs: number; heapUsed: number };
 
 const KINDS: Record<number, GcPause['kind']> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -37,11 +40,18 @@ new PerformanceObserver((list) => {
 const config = loadConfig({}, { registry, port: 0, host: '127.0.0.1', logLevel: logLevel as 'info', readToken: token });
 const server = await startServer({ config, logger: createLogger(config, createWriteStream(logFile)) });
 process.send({ url: server.url } satisfies ServerMessage);
-// 'gc': the pauses since the last ask (then forgotten); 'stop': close and leave
+// 'gc': the pauses since the last ask (then forgotten); 'full-gc': time one full GC; 'stop': close and leave
 process.on('message', (m) => {
   if (m === 'gc') {
     const mem = process.memoryUsage();
     process.send?.({ gc: pauses, rss: mem.rss, heapUsed: mem.heapUsed } satisfies ServerMessage);
+    pauses = [];
+  } else if (m === 'full-gc') {
+    // what one full mark-compact of this heap costs (forked with --expose-gc): the price of the index's shape
+    const t0 = performance.now();
+    global.gc?.();
+    const fullGcMs = performance.now() - t0;
+    process.send?.({ fullGcMs, heapUsed: process.memoryUsage().heapUsed } satisfies ServerMessage);
     pauses = [];
   } else if (m === 'stop') void server.close().then(() => process.exit(0));
 });

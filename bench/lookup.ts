@@ -123,6 +123,7 @@ async function forkServer(file: string, logFile: string, profile = false) {
   const child = fork(join(ROOT, 'bench', 'lookup-server.ts'), [file, TOKEN, logFile, LOG], {
     execArgv: [
       '--conditions=rfm-source',
+      '--expose-gc',
       '--import',
       'tsx',
       ...(profile && CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
@@ -144,6 +145,14 @@ async function forkServer(file: string, logFile: string, profile = false) {
       child.send('gc');
       const r = await m;
       if (!('gc' in r)) throw new Error('bench server did not send its GC pauses');
+      return r;
+    },
+    /** one full GC, timed in the server */
+    fullGc: async () => {
+      const m = next();
+      child.send('full-gc');
+      const r = await m;
+      if (!('fullGcMs' in r)) throw new Error('bench server did not time its full GC');
       return r;
     },
     stop: () =>
@@ -237,6 +246,11 @@ async function overHttp(file: string, logFile: string): Promise<void> {
     console.log(`  server B: ${gcLine(gcB.gc, wall)}; rss ${mb(gcB.rss)}, heap used ${mb(gcB.heapUsed)}`);
     console.log(
       `  client (this process) GC: ${clientGc.length} pauses, total ${ms(clientGc.reduce((x, y) => x + y, 0))}`,
+    );
+    const [fullA, fullB] = [await a.fullGc(), await b.fullGc()];
+    console.log(
+      `  one full GC (mark-compact) after the loops: server A ${ms(fullA.fullGcMs)} (heap used ${mb(fullA.heapUsed)} after), ` +
+        `server B ${ms(fullB.fullGcMs)} (heap used ${mb(fullB.heapUsed)} after); load average ${loadAverage()}`,
     );
     console.log(pct(lookups, 99) < 5 ? 'lookup p99 under 5 ms: met' : 'lookup p99 under 5 ms: NOT met on this run');
   } finally {
