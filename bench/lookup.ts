@@ -28,7 +28,8 @@ import type { GcPause, ServerMessage } from './lookup-server.js';
 
 const BENCH = 'bench:lookup';
 const USAGE =
-  'npm run bench:lookup -- [--customers 1000000] [--runs 3] [--requests 3000] [--log info|silent] [--cpu-prof DIR]';
+  'npm run bench:lookup -- [--customers 1000000] [--runs 3] [--requests 3000] [--log info|silent] [--cpu-prof DIR] ' +
+  '[--server-flags="--single-threaded-gc ..."]';
 const { values } = benchArgs(BENCH, USAGE, {
   options: {
     customers: { type: 'string' },
@@ -36,12 +37,17 @@ const { values } = benchArgs(BENCH, USAGE, {
     requests: { type: 'string' },
     log: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'server-flags': { type: 'string' },
   },
 });
 const LOG = values.log ?? 'info';
 if (LOG !== 'info' && LOG !== 'silent') fail(BENCH, `--log must be info or silent, got "${LOG}"`);
 /** server B (the one answering lookups) writes a V8 CPU profile there when it stops */
 const CPU_PROF = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
+/** extra node flags for both servers (e.g. GC tuning to try), printed with the results */
+const SERVER_FLAGS = (values['server-flags'] ?? '').split(/\s+/).filter(Boolean);
+if (SERVER_FLAGS.some((f) => !f.startsWith('--')))
+  fail(BENCH, '--server-flags takes node flags, each starting with --');
 const N = numberFlag(BENCH, 'customers', values.customers, 1_000_000);
 const RUNS = numberFlag(BENCH, 'runs', values.runs, 3);
 const REQUESTS = numberFlag(BENCH, 'requests', values.requests, 3000);
@@ -126,6 +132,7 @@ async function forkServer(file: string, logFile: string, profile = false) {
       '--expose-gc',
       '--import',
       'tsx',
+      ...SERVER_FLAGS,
       ...(profile && CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -237,7 +244,8 @@ async function overHttp(file: string, logFile: string): Promise<void> {
     observer.disconnect();
     const [gcA, gcB] = [await a.gc(), await b.gc()];
     console.log(
-      `${REQUESTS} requests of each kind, sequential, in alternating blocks of 100, keep-alive; load average ${loadAverage()}`,
+      `${REQUESTS} requests of each kind, sequential, in alternating blocks of 100, keep-alive` +
+        `${SERVER_FLAGS.length ? `, servers run with ${SERVER_FLAGS.join(' ')}` : ''}; load average ${loadAverage()}`,
     );
     console.log(`  A GET /healthz (no index in heap):     ${stats(healthA)}`);
     console.log(`  B GET /healthz (index of ${N.toLocaleString('en')} in heap): ${stats(healthB)}`);
@@ -273,7 +281,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rfm-bench-lookup-'));
 const file = join(dir, 'registry.db');
 try {
   const reg = await Registry.open(file);
-  let t0 = performance.now();
+  const t0 = performance.now();
   await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'bench' });
   for (let r = 0; r < RUNS; r++) {
     const c = makeRun(r + 1);
