@@ -32,7 +32,7 @@ const KINDS: Record<number, GcPause['kind']> = {
 let pauses: GcPause[] = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    const kind = KINDS[(e.detail as { kind: number }).kind] ?? 'major';
+    const kind = KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'major';
     pauses.push({ kind, ms: e.duration });
   }
 }).observe({ entryTypes: ['gc'] });

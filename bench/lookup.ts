@@ -144,24 +144,20 @@ async function forkServer(file: string, logFile: string, profile = false) {
     });
   const first = await next();
   if (!('url' in first)) throw new Error('bench server did not send its URL');
+  /** send `message` and wait for the answer that carries `key` */
+  const ask = async <K extends 'gc' | 'fullGcMs'>(message: string, key: K) => {
+    const m = next();
+    child.send(message);
+    const r = await m;
+    if (!(key in r)) throw new Error(`bench server did not answer "${message}"`);
+    return r as Extract<ServerMessage, Record<K, unknown>>;
+  };
   return {
     url: first.url,
     /** GC pauses since the last call, and memory now */
-    gc: async () => {
-      const m = next();
-      child.send('gc');
-      const r = await m;
-      if (!('gc' in r)) throw new Error('bench server did not send its GC pauses');
-      return r;
-    },
+    gc: () => ask('gc', 'gc'),
     /** one full GC, timed in the server */
-    fullGc: async () => {
-      const m = next();
-      child.send('full-gc');
-      const r = await m;
-      if (!('fullGcMs' in r)) throw new Error('bench server did not time its full GC');
-      return r;
-    },
+    fullGc: () => ask('full-gc', 'fullGcMs'),
     stop: () =>
       new Promise<void>((ok) => {
         child.once('exit', () => ok());
@@ -202,7 +198,7 @@ async function overHttp(file: string, logFile: string): Promise<void> {
   try {
     const headers = { authorization: `Bearer ${TOKEN}` };
     let t0 = performance.now();
-    const status = await get(`${b.url}/api/v1/customers/${cidOf(12345)}`, headers);
+    const status = await get(`${b.url}/api/v1/customers/${cidOf(12345 % N)}`, headers);
     console.log(`first request (builds server B's index): ${ms(performance.now() - t0)} → ${status}`);
     const lookupUrl = (i: number) => `${b.url}/api/v1/customers/${cidOf((i * 104_729) % Math.floor(N * 1.1))}`;
     for (let i = 0; i < 300; i++) {
