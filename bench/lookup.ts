@@ -1,27 +1,53 @@
 /**
  * bench/lookup.ts (npm run bench:lookup): GET /api/v1/customers/:cid against a SQLite registry
- * holding RUNS saved runs of CUSTOMERS customers each (default 3 × 1,000,000), through a real
- * server on loopback. Prints: the time to save the runs, the index build (the first lookup after a
- * change: decoding the latest run and the earlier ones for previous_segment / segment_since), the
- * process memory it added, then p50 / p99 / max of sequential lookups (9 in 10 present, 1 in 10
- * absent → 404) over HTTP with keep-alive, and of the in-process find() alone, each with the load
- * average. Target: p99 under 5 ms over HTTP.
+ * holding RUNS saved runs of CUSTOMERS customers each (default 3 × 1,000,000). Prints: the time to
+ * save the runs; in this process, the index build (decoding the latest run and the earlier ones for
+ * previous_segment / segment_since), the memory it added and find() alone; then over HTTP, against
+ * two real servers each in a process of its own (bench/lookup-server.ts; A never builds the index,
+ * B answers the lookups): p50 / p99 / max of /healthz on A, /healthz on B and lookups on B (9 in 10
+ * present, 1 in 10 absent → 404), and each server's GC pauses meanwhile. Target: lookup p99 under 5 ms.
+ *
+ * Until 2026-12 the server ran in this process: client and server shared one event loop and one
+ * heap (which also held this process's own index and latency arrays), and fetch() added its own
+ * stream and promise garbage to the timed region, so the server's tail included the client's GC.
+ * Now the client is node:http with one keep-alive socket, latencies go into preallocated typed
+ * arrays, and nothing is parsed in the timed region. The client and the servers still share the
+ * machine's cores with whatever else runs (2 cores here): the load average is printed beside each figure.
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Registry } from '@rfm/registry';
 import { CustomerIndex, encodeCustomers, summarize, type ScoredCustomers } from '@rfm/runs';
-import { extent, loadConfig } from '@rfm/shared';
 import { makeArtifact } from '@rfm/shared/testing';
-import { silentLogger, startServer } from '@rfm/serving';
-import { benchArgs, loadAverage, numberFlag } from './args.js';
+import { benchArgs, fail, loadAverage, numberFlag, ROOT } from './args.js';
+import type { GcPause, ServerMessage } from './lookup-server.js';
 
 const BENCH = 'bench:lookup';
-const USAGE = 'npm run bench:lookup -- [--customers 1000000] [--runs 3] [--requests 3000]';
+const USAGE =
+  'npm run bench:lookup -- [--customers 1000000] [--runs 3] [--requests 3000] [--log info|silent] [--cpu-prof DIR] ' +
+  '[--server-flags="--single-threaded-gc ..."]';
 const { values } = benchArgs(BENCH, USAGE, {
-  options: { customers: { type: 'string' }, runs: { type: 'string' }, requests: { type: 'string' } },
+  options: {
+    customers: { type: 'string' },
+    runs: { type: 'string' },
+    requests: { type: 'string' },
+    log: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'server-flags': { type: 'string' },
+  },
 });
+const LOG = values.log ?? 'info';
+if (LOG !== 'info' && LOG !== 'silent') fail(BENCH, `--log must be info or silent, got "${LOG}"`);
+/** server B (the one answering lookups) writes a V8 CPU profile there when it stops */
+const CPU_PROF = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
+/** extra node flags for both servers (e.g. GC tuning to try), printed with the results */
+const SERVER_FLAGS = (values['server-flags'] ?? '').split(/\s+/).filter(Boolean);
+if (SERVER_FLAGS.some((f) => !f.startsWith('--')))
+  fail(BENCH, '--server-flags takes node flags, each starting with --');
 const N = numberFlag(BENCH, 'customers', values.customers, 1_000_000);
 const RUNS = numberFlag(BENCH, 'runs', values.runs, 3);
 const REQUESTS = numberFlag(BENCH, 'requests', values.requests, 3000);
@@ -59,18 +85,199 @@ function makeRun(seed: number): ScoredCustomers {
   };
 }
 
-const pct = (v: number[], p: number) => {
-  const s = [...v].sort((a, b) => a - b);
+const pct = (v: ArrayLike<number>, p: number) => {
+  const s = Float64Array.from(v).sort();
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
+const stats = (v: ArrayLike<number>) => `p50 ${ms(pct(v, 50))}, p99 ${ms(pct(v, 99))}, max ${ms(pct(v, 100))}`;
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+/** The index alone, in this process: build time, memory, find() latency (the index is dropped after). */
+async function inProcess(file: string): Promise<void> {
+  const ro = await Registry.openReadOnly(file);
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const idx = await CustomerIndex.build(ro, MODEL, await ro.runsStateToken());
+  const build = performance.now() - t0;
+  const rss1 = process.memoryUsage().rss;
+  console.log(
+    `index build (latest run + ${RUNS - 1} earlier for history): ${ms(build)}; process memory +${mb(rss1 - rss0)} ` +
+      `(rss ${mb(rss1)}); load average ${loadAverage()}`,
+  );
+  const finds = new Float64Array(100_000);
+  for (let i = 0; i < finds.length; i++) {
+    const cid = cidOf((i * 7919) % Math.floor(N * 1.1));
+    const a = performance.now();
+    idx.find(cid);
+    finds[i] = performance.now() - a;
+  }
+  console.log(`find() in process, 100,000 lookups: ${stats(finds)}; load average ${loadAverage()}`);
+  const tokens = new Float64Array(2000);
+  for (let i = 0; i < tokens.length; i++) {
+    const a = performance.now();
+    await ro.runsStateToken();
+    tokens[i] = performance.now() - a;
+  }
+  console.log(`runs-state token read (once per request): ${stats(tokens)}`);
+  await ro.close();
+}
+
+/** A server in a child process of its own (bench/lookup-server.ts), its URL, and its GC pauses on demand. */
+async function forkServer(file: string, logFile: string, profile = false) {
+  const child = fork(join(ROOT, 'bench', 'lookup-server.ts'), [file, TOKEN, logFile, LOG], {
+    execArgv: [
+      '--conditions=rfm-source',
+      '--expose-gc',
+      '--import',
+      'tsx',
+      ...SERVER_FLAGS,
+      ...(profile && CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = () =>
+    new Promise<ServerMessage>((ok, ko) => {
+      child.once('message', (m) => ok(m as ServerMessage));
+      child.once('exit', (code) => ko(new Error(`bench server exited with ${code}`)));
+    });
+  const first = await next();
+  if (!('url' in first)) throw new Error('bench server did not send its URL');
+  /** send `message` and wait for the answer that carries `key` */
+  const ask = async <K extends 'gc' | 'fullGcMs'>(message: string, key: K) => {
+    const m = next();
+    child.send(message);
+    const r = await m;
+    if (!(key in r)) throw new Error(`bench server did not answer "${message}"`);
+    return r as Extract<ServerMessage, Record<K, unknown>>;
+  };
+  return {
+    url: first.url,
+    /** GC pauses since the last call, and memory now */
+    gc: () => ask('gc', 'gc'),
+    /** one full GC, timed in the server */
+    fullGc: () => ask('full-gc', 'fullGcMs'),
+    stop: () =>
+      new Promise<void>((ok) => {
+        child.once('exit', () => ok());
+        child.send('stop');
+      }),
+  };
+}
+
+/**
+ * One GET over a keep-alive connection (one socket: sequential requests, like a CRM calling in a
+ * loop), timed from the call to the last byte of the body; no JSON parse, no allocation beyond
+ * node:http's own in the timed region.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+function get(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((ok, ko) => {
+    const req = httpGet(url, { agent, headers }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => ok(res.statusCode ?? 0));
+      res.on('error', ko);
+    });
+    req.on('error', ko);
+  });
+}
+
+/**
+ * Over HTTP: two servers over the same registry, in their own processes: A never gets a lookup (no
+ * index in its heap), B answers lookups (the index of 1M customers in its heap). /healthz on A,
+ * /healthz on B and lookups on B are sent in alternating blocks of 100, so all three see the same
+ * machine load; if the index's heap made B slow, /healthz on B would be slower than on A.
+ */
+async function overHttp(file: string, logFile: string): Promise<void> {
+  const [a, b] = await Promise.all([forkServer(file, `${logFile}.a`), forkServer(file, `${logFile}.b`, true)]);
+  const clientGc: number[] = [];
+  const observer = new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) clientGc.push(e.duration);
+  });
+  try {
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    let t0 = performance.now();
+    const status = await get(`${b.url}/api/v1/customers/${cidOf(12345 % N)}`, headers);
+    console.log(`first request (builds server B's index): ${ms(performance.now() - t0)} → ${status}`);
+    const lookupUrl = (i: number) => `${b.url}/api/v1/customers/${cidOf((i * 104_729) % Math.floor(N * 1.1))}`;
+    for (let i = 0; i < 300; i++) {
+      await get(`${a.url}/healthz`);
+      await get(`${b.url}/healthz`);
+      await get(lookupUrl(i), headers);
+    } // warm both servers' JIT and the client's sockets
+    await a.gc();
+    await b.gc();
+    global.gc?.();
+    observer.observe({ entryTypes: ['gc'] });
+    const healthA = new Float64Array(REQUESTS);
+    const healthB = new Float64Array(REQUESTS);
+    const lookups = new Float64Array(REQUESTS);
+    let found = 0;
+    t0 = performance.now();
+    for (let block = 0; block < REQUESTS; block += 100) {
+      const end = Math.min(REQUESTS, block + 100);
+      for (let i = block; i < end; i++) {
+        const s = performance.now();
+        await get(`${a.url}/healthz`);
+        healthA[i] = performance.now() - s;
+      }
+      for (let i = block; i < end; i++) {
+        const s = performance.now();
+        await get(`${b.url}/healthz`);
+        healthB[i] = performance.now() - s;
+      }
+      for (let i = block; i < end; i++) {
+        const url = lookupUrl(i); // about 1 in 10 past the last customer: 404
+        const s = performance.now();
+        const st = await get(url, headers);
+        lookups[i] = performance.now() - s;
+        if (st === 200) found++;
+        else if (st !== 404) throw new Error(`unexpected status ${st}`);
+      }
+    }
+    const wall = performance.now() - t0;
+    observer.disconnect();
+    const [gcA, gcB] = [await a.gc(), await b.gc()];
+    console.log(
+      `${REQUESTS} requests of each kind, sequential, in alternating blocks of 100, keep-alive` +
+        `${SERVER_FLAGS.length ? `, servers run with ${SERVER_FLAGS.join(' ')}` : ''}; load average ${loadAverage()}`,
+    );
+    console.log(`  A GET /healthz (no index in heap):     ${stats(healthA)}`);
+    console.log(`  B GET /healthz (index of ${N.toLocaleString('en')} in heap): ${stats(healthB)}`);
+    console.log(`  B GET /api/v1/customers/:cid (${found} found, ${REQUESTS - found} 404): ${stats(lookups)}`);
+    console.log(`  server A: ${gcLine(gcA.gc, wall)}; rss ${mb(gcA.rss)}, heap used ${mb(gcA.heapUsed)}`);
+    console.log(`  server B: ${gcLine(gcB.gc, wall)}; rss ${mb(gcB.rss)}, heap used ${mb(gcB.heapUsed)}`);
+    console.log(
+      `  client (this process) GC: ${clientGc.length} pauses, total ${ms(clientGc.reduce((x, y) => x + y, 0))}`,
+    );
+    const [fullA, fullB] = [await a.fullGc(), await b.fullGc()];
+    console.log(
+      `  one full GC (mark-compact) after the loops: server A ${ms(fullA.fullGcMs)} (heap used ${mb(fullA.heapUsed)} after), ` +
+        `server B ${ms(fullB.fullGcMs)} (heap used ${mb(fullB.heapUsed)} after); load average ${loadAverage()}`,
+    );
+    console.log(pct(lookups, 99) < 5 ? 'lookup p99 under 5 ms: met' : 'lookup p99 under 5 ms: NOT met on this run');
+  } finally {
+    agent.destroy();
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+/** GC pauses during the timed loops: count, total, max, per kind. */
+function gcLine(pauses: GcPause[], wallMs: number): string {
+  if (!pauses.length) return 'no GC pauses';
+  const kinds = new Map<string, number[]>();
+  for (const p of pauses) kinds.set(p.kind, [...(kinds.get(p.kind) ?? []), p.ms]);
+  const total = pauses.reduce((x, p) => x + p.ms, 0);
+  const parts = [...kinds].map(([k, v]) => `${v.length} ${k} (max ${ms(Math.max(...v))})`);
+  return `GC ${pauses.length} pauses, total ${ms(total)} (${((100 * total) / wallMs).toFixed(1)}% of the loops' wall time): ${parts.join(', ')}`;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'rfm-bench-lookup-'));
 const file = join(dir, 'registry.db');
 try {
   const reg = await Registry.open(file);
-  let t0 = performance.now();
+  const t0 = performance.now();
   await reg.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'bench' });
   for (let r = 0; r < RUNS; r++) {
     const c = makeRun(r + 1);
@@ -108,78 +315,8 @@ try {
     `${BENCH}: ${RUNS} saved runs of ${N.toLocaleString('en')} customers saved in ${ms(performance.now() - t0)}`,
   );
 
-  // the index alone, in this process: build time, memory, find() latency
-  const ro = await Registry.openReadOnly(file);
-  global.gc?.();
-  const rss0 = process.memoryUsage().rss;
-  t0 = performance.now();
-  const idx = await CustomerIndex.build(ro, MODEL, await ro.runsStateToken());
-  const build = performance.now() - t0;
-  const rss1 = process.memoryUsage().rss;
-  console.log(
-    `index build (latest run + ${RUNS - 1} earlier for history): ${ms(build)}; process memory +${mb(rss1 - rss0)} ` +
-      `(rss ${mb(rss1)}); load average ${loadAverage()}`,
-  );
-  const finds: number[] = [];
-  for (let i = 0; i < 100_000; i++) {
-    const cid = cidOf((i * 7919) % Math.floor(N * 1.1));
-    const a = performance.now();
-    idx.find(cid);
-    finds.push(performance.now() - a);
-  }
-  console.log(
-    `find() in process, 100,000 lookups: p50 ${ms(pct(finds, 50))}, p99 ${ms(pct(finds, 99))}, max ${ms(extent(finds).max)}; load average ${loadAverage()}`,
-  );
-  const tokens: number[] = [];
-  for (let i = 0; i < 2000; i++) {
-    const a = performance.now();
-    await ro.runsStateToken();
-    tokens.push(performance.now() - a);
-  }
-  console.log(`runs-state token read (once per request): p50 ${ms(pct(tokens, 50))}, p99 ${ms(pct(tokens, 99))}`);
-  await ro.close();
-
-  // over HTTP: a real server (its own index, built by the first request)
-  const server = await startServer({
-    config: loadConfig({}, { registry: file, port: 0, host: '127.0.0.1', logLevel: 'silent', readToken: TOKEN }),
-    logger: silentLogger(),
-  });
-  try {
-    const headers = { authorization: `Bearer ${TOKEN}` };
-    t0 = performance.now();
-    const first = await fetch(`${server.url}/api/v1/customers/${cidOf(12345)}`, { headers });
-    await first.text();
-    console.log(`first request (builds the server's index): ${ms(performance.now() - t0)} → ${first.status}`);
-    // the same server's cheapest route, sent the same way: what any request costs on this machine now
-    const base: number[] = [];
-    for (let i = 0; i < Math.min(REQUESTS, 1000); i++) {
-      const a = performance.now();
-      await (await fetch(`${server.url}/healthz`)).arrayBuffer();
-      base.push(performance.now() - a);
-    }
-    console.log(
-      `baseline GET /healthz, ${base.length} sequential: p50 ${ms(pct(base, 50))}, p99 ${ms(pct(base, 99))}; load average ${loadAverage()}`,
-    );
-    const lat: number[] = [];
-    let found = 0;
-    for (let i = 0; i < REQUESTS; i++) {
-      const cid = cidOf((i * 104_729) % Math.floor(N * 1.1)); // about 1 in 10 past the last customer: 404
-      const a = performance.now();
-      const res = await fetch(`${server.url}/api/v1/customers/${cid}`, { headers });
-      await res.arrayBuffer();
-      lat.push(performance.now() - a);
-      if (res.status === 200) found++;
-      else if (res.status !== 404) throw new Error(`unexpected status ${res.status}`);
-    }
-    console.log(
-      `HTTP GET /api/v1/customers/:cid, ${REQUESTS} sequential (${found} found, ${REQUESTS - found} 404): ` +
-        `p50 ${ms(pct(lat, 50))}, p99 ${ms(pct(lat, 99))}, max ${ms(extent(lat).max)}; ` +
-        `server rss ${mb(process.memoryUsage().rss)}; load average ${loadAverage()}`,
-    );
-    console.log(pct(lat, 99) < 5 ? 'p99 under 5 ms: met' : 'p99 under 5 ms: NOT met on this run');
-  } finally {
-    await server.close();
-  }
+  await inProcess(file);
+  await overHttp(file, join(dir, 'server.log'));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,15 +1,16 @@
 import type { Registry, RunRecord } from '@rfm/registry';
 import { RfmError } from '@rfm/shared';
+import { CustomerIds, StringCodes } from './customer-ids.js';
 import { CUSTOMERS_ENCODINGS, decodeCustomersAsync } from './encoding.js';
 import { customerHistory } from './history.js';
 import { labelsFromSummary, type ClusterLabels } from './labels.js';
-import {
-  OUTLIER_UNKNOWN,
-  OUTLIER_YES,
-  type CustomerHistory,
-  type SavedRunWithCustomers,
-  type ScoredCustomers,
-} from './types.js';
+import { OUTLIER_UNKNOWN, OUTLIER_YES, type SavedRunWithCustomers, type ScoredCustomers } from './types.js';
+
+/** The columns a lookup answers from: typed arrays only (views into the decoded run's one buffer). */
+type LookupColumns = Pick<
+  ScoredCustomers,
+  'recency' | 'frequency' | 'monetary' | 'rScore' | 'fScore' | 'mScore' | 'cluster' | 'outlier'
+>;
 
 /** One customer as the lookup answers: the latest saved run of a model, with history from the earlier ones. */
 export interface CustomerLookup {
@@ -34,30 +35,34 @@ export interface CustomerLookup {
 }
 
 /**
- * Every customer of a model's latest saved run, found by id in O(log n): the run's customers come
- * sorted by code unit (ingest sorts every RFM table), so a binary search over the decoded id column
- * needs no Map of a million entries (a run that is not sorted gets one). previous_segment and
- * segment_since are computed once at build, exactly as the customer downloads compute them
- * (customerHistory over the runs with an earlier snapshot). Built for one runs-state token
- * (Registry.runsStateToken): whoever holds it rebuilds when the token moves (a run saved, deleted,
- * or rewritten by an erasure). The inflating runs on libuv's thread pool, off the event loop.
+ * Every customer of a model's latest saved run, found by id in O(log n). The index holds no
+ * per-customer JavaScript object: ids as one code-unit table (CustomerIds; ingest sorts every RFM
+ * table, an unsorted run gets a permutation), R/F/M, scores, cluster and outlier as the decoded
+ * run's typed arrays, previous_segment and segment_since as codes into a few strings
+ * (StringCodes). A server holding a million customers then has a handful of large objects in its
+ * old generation instead of millions of strings, so a major GC has little to mark (bench/lookup.ts).
+ * previous_segment and segment_since are computed once at build, exactly as the customer
+ * downloads compute them (customerHistory over the runs with an earlier snapshot). Built for one
+ * runs-state token (Registry.runsStateToken): whoever holds it rebuilds when the token moves (a run
+ * saved, deleted, or rewritten by an erasure). The inflating runs on libuv's thread pool, off the event loop.
  */
 export class CustomerIndex {
   private constructor(
     readonly model: string,
     readonly token: string,
     readonly run: RunRecord | null,
-    private readonly customers: ScoredCustomers | null,
+    private readonly ids: CustomerIds | null,
+    private readonly columns: LookupColumns | null,
     private readonly labels: ClusterLabels | null,
-    private readonly history: CustomerHistory | null,
-    private readonly byId: Map<string, number> | null,
+    private readonly previousSegment: StringCodes | null,
+    private readonly segmentSince: StringCodes | null,
   ) {}
 
   /** `token` is the registry's runs-state token read BEFORE building (a change during the build shows next time). */
   static async build(reg: Registry, model: string, token: string): Promise<CustomerIndex> {
     const runs = await reg.listRuns({ model });
     const latest = runs[0];
-    if (!latest) return new CustomerIndex(model, token, null, null, null, null, null);
+    if (!latest) return new CustomerIndex(model, token, null, null, null, null, null, null);
     const load = async (r: RunRecord): Promise<SavedRunWithCustomers> => {
       if (!CUSTOMERS_ENCODINGS.includes(r.customersEncoding))
         throw new RfmError(
@@ -74,38 +79,30 @@ export class CustomerIndex {
       { customers: current.customers, labels, snapshotDate: latest.snapshotDate },
       earlier,
     );
-    const ids = current.customers.cid;
-    let sorted = true;
-    for (let i = 1; i < ids.length && sorted; i++) sorted = ids[i - 1]! < ids[i]!;
-    const byId = sorted ? null : new Map(ids.map((c, i) => [c, i] as const));
-    return new CustomerIndex(model, token, latest, current.customers, labels, history, byId);
+    // only typed arrays and short tables are kept: the decoded id strings, attributes and history arrays go
+    const { recency, frequency, monetary, rScore, fScore, mScore, cluster, outlier } = current.customers;
+    return new CustomerIndex(
+      model,
+      token,
+      latest,
+      CustomerIds.from(current.customers.cid),
+      { recency, frequency, monetary, rScore, fScore, mScore, cluster, outlier },
+      labels,
+      history && StringCodes.from(history.previousSegment),
+      history && StringCodes.from(history.segmentSince),
+    );
   }
 
   get size(): number {
-    return this.customers?.cid.length ?? 0;
-  }
-
-  private position(cid: string): number {
-    if (this.byId) return this.byId.get(cid) ?? -1;
-    const ids = this.customers?.cid ?? [];
-    let lo = 0;
-    let hi = ids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const v = ids[mid]!;
-      if (v === cid) return mid;
-      if (v < cid) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    return this.ids?.size ?? 0;
   }
 
   /** The customer, or null when the latest run does not have them. */
   find(cid: string): CustomerLookup | null {
-    const c = this.customers;
+    const c = this.columns;
     const run = this.run;
-    if (!c || !run || !this.labels) return null;
-    const i = this.position(cid);
+    if (!c || !run || !this.labels || !this.ids) return null;
+    const i = this.ids.indexOf(cid);
     if (i < 0) return null;
     const cl = c.cluster[i]!;
     const o = c.outlier[i]!;
@@ -115,8 +112,8 @@ export class CustomerIndex {
       segment: this.labels.names[cl] ?? String(cl),
       segmentKey: this.labels.keys[cl] ?? 'unknown',
       cluster: cl,
-      previousSegment: this.history?.previousSegment[i] ?? null,
-      segmentSince: this.history?.segmentSince[i] ?? null,
+      previousSegment: this.previousSegment?.at(i) ?? null,
+      segmentSince: this.segmentSince?.at(i) ?? null,
       recency: c.recency[i]!,
       frequency: c.frequency[i]!,
       monetary: c.monetary[i]!,

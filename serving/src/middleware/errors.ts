@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { MAX_BATCH, RfmError, isRfmError, type RfmErrorCode } from '@rfm/shared';
 import type { Logger } from '../logger.js';
+import { loggedPath } from './request-context.js';
 import { messagePage } from '../views/layout.js';
 
 /** body-parser / http-errors fields we read (they are plain Errors with extra properties). */
@@ -87,16 +88,19 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err); // express closes the connection
     let e = toHttpError(err);
-    const log: Logger = res.locals.log ?? logger;
+    // res.locals.log makes a pino child on first use: only when a line is written (a 404 lookup at info writes none)
+    const log = (): Logger => res.locals.log ?? logger;
+    // the path of a lookup or erasure holds the customer id: personal data, never logged
+    const path = loggedPath(req);
     if (e.httpStatus >= 500 && e.code !== 'MODEL_UNAVAILABLE') {
-      log.error(
-        { err: (e.cause as Error | undefined) ?? e, code: e.code, method: req.method, path: req.path },
+      log().error(
+        { err: (e.cause as Error | undefined) ?? e, code: e.code, method: req.method, path },
         `request failed: ${e.message}`,
       );
       // Registry paths and internals stay in the log; the client learns only the kind of failure.
       if (e.code !== 'INTERNAL') e = new RfmError(e.code, 'the model registry could not be read; see the server log');
-    } else {
-      log.debug({ code: e.code, status: e.httpStatus, path: req.path }, e.message);
+    } else if (logger.isLevelEnabled('debug')) {
+      log().debug({ code: e.code, status: e.httpStatus, path }, e.message);
     }
     res.status(e.httpStatus);
     // 503s that say when to come back (busy, not broken): the header clients and proxies read

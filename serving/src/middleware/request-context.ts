@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 
 // A caller's id is echoed only if it is short and plain, so it cannot inject into headers or logs.
@@ -37,7 +37,7 @@ export function requestContext(logger: Logger): RequestHandler {
         log.debug(
           {
             method: req.method,
-            path: withoutCustomerId(req.path),
+            path: loggedPath(req),
             status: res.statusCode,
             ms: Math.round(ms * 100) / 100,
           },
@@ -47,6 +47,16 @@ export function requestContext(logger: Logger): RequestHandler {
     }
     next();
   };
+}
+
+/**
+ * The path a log line shows: the whole path as the client sent it (req.path is relative to the
+ * router a request ended in, e.g. "/customers/…" at finish), without a customer id, never the query.
+ */
+export function loggedPath(req: Request): string {
+  const url = req.originalUrl ?? req.url;
+  const q = url.indexOf('?');
+  return withoutCustomerId(q < 0 ? url : url.slice(0, q));
 }
 
 /** A customer id is personal data: the lookup and erasure paths are logged without it. */

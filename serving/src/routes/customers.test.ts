@@ -6,7 +6,16 @@ import { Registry } from '@rfm/registry';
 import { customers, savedRunInput } from '@rfm/runs/testing';
 import { makeArtifact } from '@rfm/shared/testing';
 import type { RunningServer } from '../server.js';
-import { MODEL, postJson, startTestServer, tempRegistry, type TempRegistry } from '../test-support/fixtures.js';
+import {
+  MODEL,
+  postJson,
+  startTestServer,
+  tempRegistry,
+  testConfig,
+  type TempRegistry,
+} from '../test-support/fixtures.js';
+import { createLogger } from '../logger.js';
+import { startServer } from '../server.js';
 import { withoutCustomerId } from '../middleware/request-context.js';
 import { runsBaseDir } from '../runs/run-files.js';
 
@@ -128,5 +137,25 @@ describe('customer lookup and erasure over HTTP', function () {
   it('logs the lookup path without the customer id', () => {
     expect(withoutCustomerId(`/api/v1/customers/${GONE}`)).to.equal('/api/v1/customers/:cid');
     expect(withoutCustomerId(`/api/v1/customers/${GONE}/forget`)).to.equal('/api/v1/customers/:cid/forget');
+  });
+
+  it('at debug, neither the request line nor the 404 line of a lookup names the customer', async () => {
+    const lines: string[] = [];
+    const config = testConfig(t.file, { readToken: VIEWER, logLevel: 'debug' });
+    const debug = await startServer({ config, logger: createLogger(config, { write: (l: string) => lines.push(l) }) });
+    try {
+      const headers = { authorization: `Bearer ${VIEWER}` };
+      const absent = 'cust-NOT-THERE-5150';
+      expect((await fetch(`${debug.url}/api/v1/customers/${absent}`, { headers })).status).to.equal(404);
+      expect((await fetch(`${debug.url}/api/v1/customers/cust-A-1001`, { headers })).status).to.equal(200);
+      const log = lines.join('');
+      expect(log).to.include('"path":"/api/v1/customers/:cid"');
+      expect(log).to.include('"code":"NOT_FOUND"');
+      expect(log).not.to.include(absent);
+      expect(log).not.to.include('cust-A-1001');
+      expect(log.match(/"path":"\/api\/v1\/customers\/:cid"/g)).to.have.length(3); // 404 line, two request lines
+    } finally {
+      await debug.close();
+    }
   });
 });

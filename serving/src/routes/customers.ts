@@ -60,7 +60,6 @@ export function customerRoutes(d: {
   const cache = d.cache ?? new CustomerIndexCache(() => d.writer.reader());
   const read = requireRunsAccess(d.config, 'read');
   const write = requireRunsAccess(d.config, 'write');
-  r.use('/customers', ...optionalJsonBody('16kb'));
   const cidOf = (req: Request) => parseOrThrow(CustomerIdParam, req.params.cid, 'customer id', 'cid');
 
   r.get('/customers/:cid', read, async (req, res) => {
@@ -86,7 +85,8 @@ export function customerRoutes(d: {
     res.set('cache-control', 'no-store').json(lookupJson(found));
   });
 
-  r.post('/customers/:cid/forget', write, async (req, res) => {
+  // the body parser only where a body is read (a lookup's GET skips it), before the guard as before
+  r.post('/customers/:cid/forget', ...optionalJsonBody('16kb'), write, async (req, res) => {
     const cid = cidOf(req);
     const b = parseOrThrow(ForgetBody, req.body ?? {}, 'request body', 'body');
     const reg = await d.writer.get();
