@@ -9,9 +9,24 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'cli', 'src', 'main.ts');
 const TRACE_HOOK = join(ROOT, 'cli', 'src', 'test-support', 'module-trace.mjs');
 
-/** Run rfm with a module-load trace; resolves with the exit code, stdout and every module URL it loaded. */
-function tracedRfm(args: string[], dir: string): Promise<{ code: number; stdout: string; modules: string[] }> {
-  const trace = join(dir, `trace-${args[0]}.txt`);
+const readTrace = (file: string): string[] => {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return []; // nothing traced: the assertions say so
+  }
+};
+
+/**
+ * Run rfm with a module-load trace; resolves with the exit code, stdout and every module URL it loaded.
+ * `until`: SIGTERM the process once its stdout matches (a server).
+ */
+function tracedRfm(
+  args: string[],
+  dir: string,
+  until?: RegExp,
+): Promise<{ code: number; stdout: string; modules: string[]; workerModules: string[] }> {
+  const trace = join(dir, `trace-${args[0]}-${args.length}.txt`);
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -19,18 +34,18 @@ function tracedRfm(args: string[], dir: string): Promise<{ code: number; stdout:
       { cwd: ROOT, env: { ...process.env, RFM_MODULE_TRACE: trace }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (until?.test(stdout)) {
+        until = undefined; // one signal: a second one during the drain stops at once
+        child.kill('SIGTERM');
+      }
+    });
     child.stderr.resume();
     child.on('error', reject);
-    child.on('close', (code) => {
-      let modules: string[] = [];
-      try {
-        modules = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
-      } catch {
-        /* nothing traced: the assertions below say so */
-      }
-      resolve({ code: code ?? -1, stdout, modules });
-    });
+    child.on('close', (code) =>
+      resolve({ code: code ?? -1, stdout, modules: readTrace(trace), workerModules: readTrace(`${trace}.worker`) }),
+    );
     setTimeout(() => child.kill('SIGKILL'), 60_000).unref();
   });
 }
@@ -76,5 +91,27 @@ describe('rfm start-up: what a command loads', function () {
     expect(JSON.parse(r.stdout)).to.deep.include({ versions: [] });
     expect(r.modules.some((m) => /node_modules\/zod\//.test(m))).to.equal(true);
     expect(r.modules.some((m) => /\/registry\/src\/index\.ts$/.test(m))).to.equal(true);
+  });
+
+  it('rfm serve --workers 2: the primary forks without loading the server stack; the workers load it', async () => {
+    const r = await tracedRfm(
+      ['serve', '--registry', join(dir, 'serve.db'), '--port', '0', '--workers', '2'],
+      dir,
+      /rfm serving at http/,
+    );
+    expect(r.stdout).to.match(/with 2 workers[\s\S]*all workers stopped/);
+    const server = [
+      /node_modules\/express\//,
+      /node_modules\/kysely\//,
+      /node_modules\/prom-client\//,
+      /\/serving\/src\/app\./,
+    ];
+    expect(r.modules.filter((m) => server.some((h) => h.test(m)))).to.deep.equal([]);
+    expect(r.modules.some((m) => /\/serving\/src\/cluster\.ts$/.test(m))).to.equal(true);
+    for (const h of server)
+      expect(
+        r.workerModules.some((m) => h.test(m)),
+        String(h),
+      ).to.equal(true);
   });
 });
