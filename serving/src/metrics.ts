@@ -279,6 +279,14 @@ export class ServingMetrics {
 
   /** Record one answered request (for handlers outside express, e.g. the scoring fast path). */
   observeHttp(method: string, route: string, status: number, seconds: number): void {
+    this.httpRecorder(method, route, status)(seconds);
+  }
+
+  /**
+   * A recorder for one method, route and status: a hot path that answers one route keeps it and
+   * skips building the key and looking the children up per request (observeHttp does both).
+   */
+  httpRecorder(method: string, route: string, status: number): (seconds: number) => void {
     const key = `${method} ${route} ${status}`;
     let ch = this.httpChildren.get(key);
     if (!ch) {
@@ -286,8 +294,11 @@ export class ServingMetrics {
       ch = { c: this.requests.labels(l), h: this.duration.labels(l) };
       this.httpChildren.set(key, ch);
     }
-    ch.c.inc();
-    ch.h.observe(seconds);
+    const { c, h } = ch;
+    return (seconds) => {
+      c.inc();
+      h.observe(seconds);
+    };
   }
 
   /** The text exposition of this process's metrics. */
