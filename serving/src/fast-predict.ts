@@ -129,7 +129,10 @@ function answerer(metrics: ServingMetrics, security: [string, string][]) {
     res.writeHead(status, headers);
     res.end(json);
     let observe = record.get(status);
-    if (!observe) record.set(status, (observe = metrics.httpRecorder('POST', PATH, status)));
+    if (!observe) {
+      observe = metrics.httpRecorder('POST', PATH, status);
+      record.set(status, observe);
+    }
     observe(Number(process.hrtime.bigint() - started) / 1e9);
   };
 }
