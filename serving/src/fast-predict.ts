@@ -7,7 +7,7 @@ import type { ServingMetrics } from './metrics.js';
 import type { Logger } from './logger.js';
 import { SANE_ID } from './middleware/request-context.js';
 import { securityHeaders } from './middleware/security-headers.js';
-import { scoreInstances } from './scoring.js';
+import { scoreInstancesJson } from './scoring.js';
 
 /**
  * The scoring hot path in front of express: `POST /api/v1/predict` with a plain JSON body of a
@@ -84,7 +84,7 @@ export function withFastPredict(app: Express, o: FastPathOptions): RequestListen
         return app(req, res);
       }
       try {
-        const body = JSON.stringify(scoreInstances(model, parsed.instances, o.metrics));
+        const body = scoreInstancesJson(model, parsed.instances, o.metrics);
         answer(req, res, 200, body, model.version, started);
       } catch (e) {
         o.logger.error({ err: e, path: PATH }, 'fast path failed');
