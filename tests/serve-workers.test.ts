@@ -16,10 +16,10 @@ const MODEL = 'customer-segments';
 
 function workerPids(primary: number): number[] {
   try {
-    // the primary's children running the workers' entry (cli serve-worker), nothing else it may have started
+    // the primary's children running the serve command (workers), nothing else it may have started
     return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary)], { encoding: 'utf8' })
       .split('\n')
-      .filter((l) => /serve-worker\.(js|ts)\b/.test(l))
+      .filter((l) => / serve /.test(l))
       .map((l) => Number(l.trim().split(/\s+/)[0]))
       .filter((n) => n > 0);
   } catch {

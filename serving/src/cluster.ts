@@ -49,10 +49,6 @@ export interface PrimaryOptions {
   out?: (line: string) => void;
   /** stop without a signal (tests) */
   signal?: AbortSignal;
-  /** the workers' entry script (default: this process's own, re-run with the same arguments) */
-  exec?: string;
-  /** more environment for the workers */
-  env?: Record<string, string>;
   /** how long a worker may take to drain before it is killed */
   drainMs?: number;
 }
@@ -86,7 +82,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   const fork = (): Worker => {
     const now = Date.now() / 1000;
     sessions.revoked = sessions.revoked.filter(([, e]) => e > now);
-    const w = cluster.fork({ ...opts.env, RFM_WORKER: '1', RFM_SESSION_STATE: JSON.stringify(sessions) });
+    const w = cluster.fork({ RFM_WORKER: '1', RFM_SESSION_STATE: JSON.stringify(sessions) });
     w.on('message', (m: unknown) => {
       if (!isRfm(m)) return; // prom-client's own aggregation messages are handled by prom-client
       const msg = m as ToPrimary;
@@ -158,7 +154,6 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   // worker's start (2.3 s against 0.87 s, idle); one after the other, the server answers after one
   // worker's start and the others follow. If the first never listens (it keeps failing), a timer
   // starts the rest anyway.
-  if (opts.exec) cluster.setupPrimary({ exec: opts.exec, args: [] });
   let rest = opts.workers - 1;
   const forkRest = () => {
     clearTimeout(fallback);

@@ -99,26 +99,25 @@ export function registerServeCommands(program: Command): void {
       'server processes sharing the port, each hot-reloading on its own; auto = one per core (env RFM_WORKERS, default 1)',
     )
     .action(async (o: ServeFlags) => {
-      const flags = {
+      const config = runtime().shared.loadConfig(process.env, {
         registry: o.registry,
         modelName: o.model,
         port: o.port,
         host: o.host,
         pollMs: o.pollMs,
         workers: o.workers,
-      };
-      const config = runtime().shared.loadConfig(process.env, flags);
+      });
       // a bad users file stops the start here, once, naming the file, entry and field (not in each worker)
       if (config.users && !cluster.isWorker) new (runtime().shared.People)({ file: config.users });
-      await serveWithWorkers(config, flags);
+      await serveWithWorkers(config);
     });
 }
 
 /**
  * `--workers 1`: one process. More: this process becomes the cluster primary (forks, restarts,
- * drains on SIGTERM) and each forked worker (serve-worker.ts, given the same `flags`) serves.
+ * drains on SIGTERM) and each forked worker, re-running the same command, serves.
  */
-export async function serveWithWorkers(config: Config, flags: Record<string, string | undefined> = {}): Promise<void> {
+export async function serveWithWorkers(config: Config): Promise<void> {
   if (cluster.isWorker) {
     const { ServingMetrics, workerLink } = await serving();
     const metrics = new ServingMetrics();
@@ -139,12 +138,5 @@ export async function serveWithWorkers(config: Config, flags: Record<string, str
   const { resolveWorkers, runPrimary } = await import('@rfm/serving/cluster');
   const workers = resolveWorkers(config.workers);
   if (workers <= 1) return serveUntilSignal(config);
-  // workers start at serve-worker.ts with these flags (not through commander and every command module)
-  const fromSource = import.meta.url.endsWith('.ts');
-  await runPrimary({
-    workers,
-    logLevel: config.logLevel,
-    exec: fileURLToPath(new URL(`../serve-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url)),
-    env: { RFM_SERVE_FLAGS: JSON.stringify(flags) },
-  });
+  await runPrimary({ workers, logLevel: config.logLevel });
 }
