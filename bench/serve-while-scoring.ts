@@ -8,7 +8,7 @@
  *                                        [--idle-seconds 15] [--max-minutes 10] [--json]
  *
  * The export is generated with bench/gen-data into a private temp folder and deleted at the end,
- * with the registry and everything else the bench creates; the server runs from cli/dist (built
+ * with the registry and everything else the bench creates; the server runs from the built CLI (cli/bin/rfm.js, built
  * first) on loopback. Prints p50/p99/max and request counts for both phases with the load average
  * beside them, the run's outcome and wall time, and a verdict.
  */
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     await r.register({ modelName: MODEL, artifact: makeArtifact(), actor: 'bench' });
     await r.close();
 
-    server = spawn(process.execPath, ['cli/dist/main.js', 'serve', '--registry', reg, '--port', '0'], {
+    server = spawn(process.execPath, ['cli/bin/rfm.js', 'serve', '--registry', reg, '--port', '0'], {
       cwd: ROOT,
       env: { ...process.env, RFM_ADMIN_TOKEN: TOKEN, RFM_LOG_LEVEL: 'warn', TMPDIR: dir },
       stdio: ['ignore', 'pipe', 'pipe'],

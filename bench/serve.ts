@@ -272,7 +272,7 @@ async function measureContenders(reg: string, peerModel: string) {
   port = await freePort();
   c = start(
     process.execPath,
-    ['cli/dist/main.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)],
+    ['cli/bin/rfm.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)],
     { env: { RFM_LOG_LEVEL: 'warn', RFM_FAST_PATH: '0' } },
   );
   await waitReady(port, '/api/v1/predict', 'rfm serve (express only)');
@@ -298,22 +298,18 @@ async function main() {
   // models: rfm (two versions, for the swap test) and the peer's, on the same export
   const reg = join(tmp, 'registry.db');
   let t0 = Date.now();
-  execFileSync(process.execPath, ['cli/dist/main.js', 'train', EXPORT, '--k', '4', '--seed', '42', '--registry', reg], {
+  execFileSync(process.execPath, ['cli/bin/rfm.js', 'train', EXPORT, '--k', '4', '--seed', '42', '--registry', reg], {
     cwd: ROOT,
     stdio: 'ignore',
     env: { ...process.env, RFM_LOG_LEVEL: 'warn' },
   });
   const rfmTrainMs = Date.now() - t0;
   if (ONLY.has('swap'))
-    execFileSync(
-      process.execPath,
-      ['cli/dist/main.js', 'train', EXPORT, '--k', '5', '--seed', '7', '--registry', reg],
-      {
-        cwd: ROOT,
-        stdio: 'ignore',
-        env: { ...process.env, RFM_LOG_LEVEL: 'warn' },
-      },
-    );
+    execFileSync(process.execPath, ['cli/bin/rfm.js', 'train', EXPORT, '--k', '5', '--seed', '7', '--registry', reg], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: { ...process.env, RFM_LOG_LEVEL: 'warn' },
+    });
   const peerModel = join(tmp, 'peer');
   let peerTrainMs = Number.NaN;
   if (ONLY.has('contenders')) {
@@ -350,7 +346,7 @@ async function main() {
   const port = await freePort();
   const c = start(
     process.execPath,
-    ['cli/dist/main.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)],
+    ['cli/bin/rfm.js', 'serve', '--registry', reg, '--port', String(port), '--workers', String(WORKERS)],
     { env: { RFM_LOG_LEVEL: 'warn' } },
   );
   await waitReady(port, '/api/v1/predict', 'rfm serve');

@@ -32,7 +32,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the real `rfm` CLI in its own process (the built CLI: cli/bin/rfm.js → cli/dist, as installed). */
+/** Run the real `rfm` CLI in its own process (the built CLI: cli/bin/rfm.js → cli/bundle, as installed). */
 export function rfm(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
   return runCli([...builtCli(), ...args], args, env, timeoutMs);
 }

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtCli } from './test-support/built-cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'cli', 'src', 'main.ts');
@@ -19,20 +20,23 @@ const readTrace = (file: string): string[] => {
 
 /**
  * Run rfm with a module-load trace; resolves with the exit code, stdout and every module URL it loaded.
- * `until`: SIGTERM the process once its stdout matches (a server).
+ * `entry`: how to start rfm (default: the sources through tsx); `until`: SIGTERM the process once its
+ * stdout matches (a server).
  */
 function tracedRfm(
   args: string[],
   dir: string,
-  until?: RegExp,
+  opts: { entry?: string[]; until?: RegExp } = {},
 ): Promise<{ code: number; stdout: string; modules: string[]; workerModules: string[] }> {
-  const trace = join(dir, `trace-${args[0]}-${args.length}.txt`);
+  const entry = opts.entry ?? ['--conditions=rfm-source', '--import', 'tsx', '--import', TRACE_HOOK, CLI];
+  let until = opts.until;
+  const trace = join(dir, `trace-${args[0]}-${args.length}-${entry.length}.txt`);
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=rfm-source', '--import', 'tsx', '--import', TRACE_HOOK, CLI, ...args],
-      { cwd: ROOT, env: { ...process.env, RFM_MODULE_TRACE: trace }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [...entry, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, RFM_MODULE_TRACE: trace },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -93,12 +97,39 @@ describe('rfm start-up: what a command loads', function () {
     expect(r.modules.some((m) => /\/registry\/src\/index\.ts$/.test(m))).to.equal(true);
   });
 
+  it('the built CLI runs from the bundle, and rfm --help loads a small part of it', async () => {
+    const [bin] = builtCli();
+    const bundle = join(ROOT, 'cli', 'bundle');
+    const all = readdirSync(bundle).filter((f) => f.endsWith('.js'));
+    const size = (files: string[]) => files.reduce((n, f) => n + statSync(join(bundle, f)).size, 0);
+    const help = await tracedRfm(['--help'], dir, { entry: ['--import', TRACE_HOOK, bin!] });
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.match(/\bscore\b/);
+    const files = (r: { modules: string[] }) =>
+      r.modules.filter((m) => m.startsWith('file:')).map((m) => fileURLToPath(m));
+    // nothing from node_modules or the packages' dist: everything but the launcher is in the bundle
+    expect(files(help).filter((f) => !f.startsWith(bundle) && f !== bin)).to.deep.equal([]);
+    const loaded = [
+      ...new Set(
+        files(help)
+          .filter((f) => f.startsWith(bundle))
+          .map((f) => f.slice(bundle.length + 1)),
+      ),
+    ];
+    // commander and the command modules only: the chunks with zod, Kysely, express, DuckDB stay unread
+    expect(size(loaded)).to.be.below(size(all) / 5);
+    const models = await tracedRfm(['models', 'list', '--registry', join(dir, 'b.db'), '--json'], dir, {
+      entry: ['--import', TRACE_HOOK, bin!],
+    });
+    expect(models.code).to.equal(0);
+    expect(JSON.parse(models.stdout)).to.deep.include({ versions: [] });
+    expect(files(models).length).to.be.above(loaded.length + 1);
+  });
+
   it('rfm serve --workers 2: the primary forks without loading the server stack; the workers load it', async () => {
-    const r = await tracedRfm(
-      ['serve', '--registry', join(dir, 'serve.db'), '--port', '0', '--workers', '2'],
-      dir,
-      /rfm serving at http/,
-    );
+    const r = await tracedRfm(['serve', '--registry', join(dir, 'serve.db'), '--port', '0', '--workers', '2'], dir, {
+      until: /rfm serving at http/,
+    });
     expect(r.stdout).to.match(/with 2 workers[\s\S]*all workers stopped/);
     const server = [
       /node_modules\/express\//,

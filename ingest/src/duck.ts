@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RfmError, isRfmError } from '@rfm/shared';
 import { sqlString } from './sql.js';
 
-const require = createRequire(import.meta.url);
+type DuckApi = typeof import('@duckdb/node-api');
 
 /**
  * DuckDB's memory limit for one import, `RFM_DUCKDB_MEMORY` (default 1GB). DuckDB's own default
@@ -39,8 +38,11 @@ export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): P
   const memory = duckMemoryLimit();
   // Spill files go to a private temp dir (DuckDB's default is `.tmp` in the working directory).
   const spill = await mkdtemp(join(tmpdir(), 'rfm-duckdb-'));
-  // Loaded on first use, like tfjs: `rfm models …` never needs the native DuckDB library.
-  const { DuckDBInstance } = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+  // Loaded on first use, like tfjs: `rfm models …` never needs the native DuckDB library. An
+  // import() (not a require) so that the CLI bundle carries DuckDB's JS API (181 modules) in a
+  // chunk; taken from `default`, which is module.exports for a CommonJS package both in Node and in
+  // the bundle (the bundle cannot see the package's re-exported names).
+  const { DuckDBInstance } = (await import('@duckdb/node-api')).default as unknown as DuckApi;
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
@@ -51,6 +53,39 @@ export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): P
     conn.closeSync();
     instance.closeSync();
     await rm(spill, { recursive: true, force: true });
+  }
+}
+
+/**
+ * withDuck for a reader with work of its own before its first query (rfm's pass over the export,
+ * which inflates a gzip file): `fn` gets `connect`, which loads and opens DuckDB on its first call
+ * (about 0.1–0.15 s, most of it on the main thread) — after that work has started rather than
+ * before it; never, if `fn` fails first. The database is closed, and its spill folder removed,
+ * once `fn` has settled.
+ */
+export async function withDuckSoon<T>(fn: (connect: () => Promise<DuckDBConnection>) => Promise<T>): Promise<T> {
+  let session: Promise<void> | undefined;
+  let conn: Promise<DuckDBConnection> | undefined;
+  let release!: () => void;
+  const done = new Promise<void>((r) => {
+    release = r;
+  });
+  const connect = () => {
+    conn ??= new Promise<DuckDBConnection>((resolve, reject) => {
+      // withDuck keeps the connection open until `done`, i.e. until fn has settled
+      session = withDuck(async (c) => {
+        resolve(c);
+        await done;
+      });
+      session.catch(reject);
+    });
+    return conn;
+  };
+  try {
+    return await fn(connect);
+  } finally {
+    release();
+    await session?.catch(() => {});
   }
 }
 

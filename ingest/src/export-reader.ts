@@ -27,7 +27,7 @@ import {
   swappedDayMonth,
 } from './dates.js';
 import { excerpt, findBadLine, inferDelimiter } from './dialect.js';
-import { asReadError, duckMessage, num, queryObjects, run, withDuck } from './duck.js';
+import { asReadError, duckMessage, num, queryObjects, run, withDuckSoon } from './duck.js';
 import {
   detectEncoding,
   notTextReason,
@@ -456,19 +456,33 @@ function explicitCsvSql(path: string, delim: string): string {
 export interface ReadHooks {
   /** rfm's own pass over the file (hash, gzip inflate, line lengths): bytes and lines so far */
   onFilePass?: (p: FilePassProgress) => void;
+  /**
+   * Called when the read hands DuckDB its long statement (every row of the file, on DuckDB's
+   * threads) and this thread only waits: a caller with main-thread work of its own (`rfm train`
+   * loading TensorFlow.js and the registry) starts it then rather than before, so that it does not
+   * hold up the steps before (the gzip inflate's stream is pumped by this thread). Not called when
+   * the read fails before.
+   */
+  onStarted?: () => void;
 }
 
+/** A DuckDB connection, or withDuckSoon's `connect`, called where the read first queries. */
+export type DuckConnection = DuckDBConnection | (() => Promise<DuckDBConnection>);
+
+const opened = (c: DuckConnection): Promise<DuckDBConnection> => (typeof c === 'function' ? c() : Promise.resolve(c));
+
 export async function aggregateExport(
-  conn: DuckDBConnection,
+  connection: DuckConnection,
   path: string,
   opts: ImportOptions = {},
   hooks: ReadHooks = {},
 ): Promise<ExportAggregate> {
   try {
-    return await aggregateOnce(conn, path, opts, undefined, hooks);
+    return await aggregateOnce(connection, path, opts, undefined, hooks);
   } catch (e) {
     // UTF-8 in the first megabyte, something else further on: read it again as Windows-1252
     if (e instanceof LateEncoding) {
+      const conn = await opened(connection);
       await run(conn, 'DROP TABLE IF EXISTS rfm_inv');
       await run(conn, 'DROP TABLE IF EXISTS rfm_tx');
       await run(conn, 'DROP TABLE IF EXISTS rfm');
@@ -482,7 +496,7 @@ export async function aggregateExport(
 class LateEncoding extends Error {}
 
 async function aggregateOnce(
-  conn: DuckDBConnection,
+  connection: DuckConnection,
   path: string,
   opts: ImportOptions,
   lateEncoding: string | undefined,
@@ -549,6 +563,15 @@ async function aggregateOnce(
     (i) => (i.longLine ? longLineError(name, i.longLine) : null),
     (e: unknown) => (isRfmError(e) ? e : null),
   );
+  // DuckDB is loaded now, if it was not yet: the pass above runs meanwhile
+  let conn: DuckDBConnection;
+  try {
+    conn = await opened(connection);
+  } catch (e) {
+    await fileProblem; // the pass may be writing into tmp: let it end before tmp goes
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
   void fileProblem.then((p) => {
     if (p && reading) conn.interrupt();
   });
@@ -636,6 +659,7 @@ async function aggregateOnce(
       cPrefix: !layout,
       ...(attrs ? { attrs } : {}),
     };
+    hooks.onStarted?.(); // the one long statement: DuckDB's threads work, this one waits
     try {
       await run(conn, stage1Sql(src, shape));
     } catch (e) {
@@ -896,9 +920,14 @@ export async function readRfmTable(conn: DuckDBConnection, attributes?: Attribut
 export async function readExport(
   path: string,
   opts: ImportOptions = {},
+  hooks: ReadHooks = {},
 ): Promise<{ table: RfmTable; summary: DataSummary; dateFormat: string }> {
-  return withDuck(async (conn) => {
-    const agg = await aggregateExport(conn, path, opts);
-    return { table: await readRfmTable(conn, agg.attributes), summary: agg.summary, dateFormat: agg.dateFormat };
+  return withDuckSoon(async (conn) => {
+    const agg = await aggregateExport(conn, path, opts, hooks);
+    return {
+      table: await readRfmTable(await conn(), agg.attributes),
+      summary: agg.summary,
+      dateFormat: agg.dateFormat,
+    };
   });
 }

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RfmError, type DataSummary } from '@rfm/shared';
 import { aggregateExport, type ImportOptions } from './export-reader.js';
-import { asReadError, run, withDuck } from './duck.js';
+import { asReadError, run, withDuckSoon } from './duck.js';
 import { sqlString } from './sql.js';
 
 export interface FeaturesResult {
@@ -36,8 +36,9 @@ export async function computeFeatures(
 ): Promise<FeaturesResult> {
   const t = performance.now();
   const format = outFormat(out);
-  return withDuck(async (conn) => {
-    const agg = await aggregateExport(conn, exportPath, opts);
+  return withDuckSoon(async (connect) => {
+    const agg = await aggregateExport(connect, exportPath, opts);
+    const conn = await connect();
     await mkdir(dirname(out), { recursive: true });
     const options = format === 'parquet' ? '(FORMAT parquet)' : "(FORMAT csv, HEADER true, DELIMITER ',')";
     try {

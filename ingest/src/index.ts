@@ -11,6 +11,7 @@ export {
   type ImportOptions,
   type ExportAggregate,
   type ReadHooks,
+  type DuckConnection,
   DROP_REASONS_QP,
   DROP_REASONS_AMOUNT,
   FREQUENCY_BASES,
@@ -35,7 +36,7 @@ export {
   type Role,
 } from './columns.js';
 export { DATE_FORMATS } from './dates.js';
-export { withDuck, queryObjects, asReadError } from './duck.js';
+export { withDuck, withDuckSoon, queryObjects, asReadError } from './duck.js';
 export { sqlString, sqlIdent } from './sql.js';
 export {
   sortByCid,

@@ -47,7 +47,7 @@ function parseCsv(text: string): Record<string, string>[] {
   return body.map((r) => Object.fromEntries(r.map((v, i) => [head![i]!, v])));
 }
 
-describe('customer attributes and consent lists (cli/dist processes)', function () {
+describe('customer attributes and consent lists (built CLI processes)', function () {
   this.timeout(300_000);
   const tmp = tempDir('rfm-attrs-cli-');
   const registry = join(tmp.dir, 'registry.db');

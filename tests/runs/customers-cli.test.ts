@@ -50,7 +50,7 @@ async function presence(file: string): Promise<{ places: number; of: number }> {
   }
 }
 
-describe('rfm customers / rfm runs gc (cli/dist processes)', function () {
+describe('rfm customers / rfm runs gc (built CLI processes)', function () {
   this.timeout(300_000);
   const tmp = tempDir('rfm-customers-');
   const base = join(tmp.dir, 'base.db');

@@ -29,7 +29,7 @@ function strings(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
-describe('drift and the run webhook (cli/dist processes)', function () {
+describe('drift and the run webhook (built CLI processes)', function () {
   this.timeout(300_000);
   const tmp = tempDir('rfm-drift-');
   const registry = join(tmp.dir, 'registry.db');

@@ -7,7 +7,7 @@ import { decodeCustomers, scoreTable } from '@rfm/runs';
 import { Predictor } from '@rfm/shared';
 import { rfmDist, SAMPLE, tempDir, type CliResult } from '../support.js';
 
-/** The built CLI (cli/dist, as installed) in its own process, as a person named tester. */
+/** The built CLI (cli/bin/rfm.js, as installed) in its own process, as a person named tester. */
 const rfmAs = (args: string[]): Promise<CliResult> => rfmDist(args, { RFM_ACTOR: 'tester' });
 
 async function ok(args: string[]): Promise<any> {
@@ -22,7 +22,7 @@ function parseCsv(text: string): Record<string, string>[] {
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
 }
 
-describe('rfm score / rfm runs (cli/dist processes)', function () {
+describe('rfm score / rfm runs (built CLI processes)', function () {
   this.timeout(300_000);
   const tmp = tempDir('rfm-score-');
   const registry = join(tmp.dir, 'registry.db');

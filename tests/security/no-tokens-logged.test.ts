@@ -1,5 +1,5 @@
 /**
- * Tokens are secrets (issue 18): a real `rfm serve` (cli/dist, as installed, debug log level) with a
+ * Tokens are secrets (issue 18): a real `rfm serve` (the built CLI, as installed, debug log level) with a
  * users file written by `rfm users add` is signed in to on the web form with a good and a bad token,
  * called through the API with good, wrong and viewer tokens (refused on an admin route), and sees a
  * `rfm users rotate`; its whole stdout/stderr must hold none of the tokens, nor their sha256 (nor the

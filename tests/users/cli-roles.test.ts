@@ -1,5 +1,5 @@
 /**
- * Named users on the command line (issue 18), through the built CLI (cli/dist) in real processes:
+ * Named users on the command line (issue 18), through the built CLI (cli/bin/rfm.js) in real processes:
  * `rfm users add | list | remove | rotate` on a real users file, and with RFM_USERS set, every
  * command that writes to the registry needs RFM_TOKEN of a person with the right role — a viewer is
  * refused (exit 77, the message names the role, nothing changes), an admin is allowed and the event
@@ -14,7 +14,7 @@ import { rfmDist, SAMPLE, tempDir } from '../support.js';
 
 const MODEL = 'customer-segments';
 
-describe('rfm users and role checks on CLI writes (cli/dist processes)', function () {
+describe('rfm users and role checks on CLI writes (built CLI processes)', function () {
   this.timeout(240_000);
   const tmp = tempDir('rfm-users-cli-');
   const registry = join(tmp.dir, 'registry.db');

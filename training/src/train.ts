@@ -127,6 +127,8 @@ export interface TrainResult {
 
 const round1 = (ms: number) => Math.round(ms * 10) / 10;
 
+const noop = () => {};
+
 /** Times each phase; the record is what `training.phases_ms` holds. */
 class Stopwatch {
   readonly phases: Record<string, number> = {};
@@ -180,14 +182,27 @@ export async function train(input: TrainInput, options: TrainOptions): Promise<T
   // backend_init. A backend that cannot start still fails the command first (its error wins).
   let reading: Promise<{ table: RfmTable; summary: DataSummary; dateFormat?: string }>;
   const readStart = performance.now();
+  let started!: () => void;
+  const readStarted = new Promise<void>((r) => {
+    started = r;
+  });
   if (input.featuresPath !== undefined) {
     progress(`reading RFM table ${input.featuresPath}`, { phase: 'read_features' });
     reading = readFeatures(input.featuresPath, { asOf: fit.asOf });
+    started();
   } else {
     progress(`reading ${input.exportPath}`, { phase: 'read_clean_aggregate' });
-    reading = readExport(input.exportPath, { columns: options.columns, ...exportReadOptions(fit) });
+    reading = readExport(
+      input.exportPath,
+      { columns: options.columns, ...exportReadOptions(fit) },
+      { onStarted: started },
+    );
   }
   reading.catch(() => {}); // awaited below, after the backend
+  // The loading below is synchronous work on this thread. It waits until the read has handed DuckDB
+  // its long statement: started at once, it held up the read's own steps on this thread (pumping the
+  // gzip inflate, loading DuckDB), which then waited behind each module evaluated.
+  await Promise.race([readStarted, reading.then(noop, noop)]);
   const registryModule = import('@rfm/registry');
   registryModule.catch(() => {}); // awaited in the register phase
   const { tf, backend } = await watch.time('backend_init', () => selectBackend(options.backend));

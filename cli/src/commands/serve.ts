@@ -38,7 +38,8 @@ export interface ServeOptions {
  */
 export function rfmTrainCommand(): string[] {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(`../main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  // built: the launcher, which loads the bundle (cli/scripts/bundle.mjs), as a user's `rfm` does
+  const entry = fileURLToPath(new URL(fromSource ? '../main.ts' : '../../bin/rfm.js', import.meta.url));
   return [process.execPath, ...(fromSource ? ['--conditions=rfm-source', '--import', 'tsx'] : []), entry, 'train'];
 }
 
@@ -134,7 +135,7 @@ export async function serveWithWorkers(config: Config): Promise<void> {
     return;
   }
   // the primary loads only what forks and supervises (node:cluster, no express / registry / prom-client):
-  // the workers start at once instead of after the primary has loaded the whole server stack
+  // the first worker starts at once instead of after the primary has loaded the whole server stack
   const { resolveWorkers, runPrimary } = await import('@rfm/serving/cluster');
   const workers = resolveWorkers(config.workers);
   if (workers <= 1) return serveUntilSignal(config);

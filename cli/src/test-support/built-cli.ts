@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Tests that run `rfm` as a child process run the built CLI (cli/bin/rfm.js → cli/dist, as installed),
+ * Tests that run `rfm` as a child process run the built CLI (cli/bin/rfm.js → cli/bundle, as installed),
  * not the TypeScript sources through tsx: a tsx child spends about 2 s more CPU starting (its loader
  * compiles and resolves every module) and the suite starts well over a hundred of them. `npm test`
- * builds first; after an edit, `builtCli()` rebuilds (`tsc -b cli`) once per test process when a
- * package's sources are newer than its build, so a single test file never runs a stale CLI.
+ * builds first; after an edit, `builtCli()` rebuilds (`tsc -b cli`, then the bundle) once per test
+ * process when a package's sources are newer than its build or the bundle is older than a build, so
+ * a single test file never runs a stale CLI.
  */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI_BIN = join(ROOT, 'cli', 'bin', 'rfm.js');
@@ -31,14 +32,17 @@ let checked = false;
 /** The node arguments that run the built CLI, after making sure the build is not older than the sources. */
 export function builtCli(): string[] {
   if (!checked) {
-    const builtAt = (pkg: string) =>
-      statSync(join(ROOT, pkg, 'dist', '.tsbuildinfo'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-    if (PACKAGES.some((pkg) => newestSource(join(ROOT, pkg, 'src')) > builtAt(pkg))) {
+    const mtime = (path: string) => statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    const builtAt = (pkg: string) => mtime(join(ROOT, pkg, 'dist', '.tsbuildinfo'));
+    const stale = PACKAGES.some((pkg) => newestSource(join(ROOT, pkg, 'src')) > builtAt(pkg));
+    if (stale)
       execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'cli'], {
         cwd: ROOT,
         stdio: 'inherit',
       });
-    }
+    const bundledAt = mtime(join(ROOT, 'cli', 'bundle', 'main.js'));
+    if (stale || PACKAGES.some((pkg) => builtAt(pkg) > bundledAt))
+      execFileSync(process.execPath, [join(ROOT, 'cli', 'scripts', 'bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
     checked = true;
   }
   return [CLI_BIN];

@@ -88,31 +88,35 @@ function runGroup(data: GroupData, inits: Float64Array[]): LloydResult[] {
     const ra = active.length;
     const all = new Float32Array(ra * k * dim);
     for (const [i, r] of active.entries()) all.set(r.centers, i * k * dim);
-    const [labT, sumT, cntT] = tf.tidy(() => {
+    const labT = tf.tidy(() => {
       const c = tf.tensor2d(all, [ra * k, dim], 'float32');
       // ‖x−c‖² = ‖x‖² − 2·x·c + ‖c‖², for every centre of every active run: [n, ra·k]
       const d = tf.add(
         tf.sub(xx, tf.mul(tf.matMul(xt, c, false, true), 2)),
         tf.reshape(tf.sum(tf.square(c), 1), [1, ra * k]),
       );
-      const lab = tf.argMin(tf.reshape(d, [n, ra, k]), 2); // [n, ra]
-      // tf.oneHot needs depth ≥ 2; for k = 1 the extra column is sliced off again.
-      const hot = k >= 2 ? tf.oneHot(lab, k) : tf.slice(tf.oneHot(lab, 2), [0, 0, 0], [n, ra, 1]);
-      const oh = tf.reshape(tf.cast(hot, 'float32'), [n, ra * k]);
-      return [lab, tf.matMul(oh, xt, true, false), tf.sum(oh, 0)];
+      return tf.argMin(tf.reshape(d, [n, ra, k]), 2); // [n, ra]
     });
     const labAll = labT.dataSync() as Int32Array;
-    const sumAll = sumT.dataSync();
-    const cntAll = cntT.dataSync();
+    labT.dispose();
+    // The labels come back to JS for the convergence test anyway; the per-cluster sums are then one
+    // float64 pass over the rows (a one-hot matmul in tensors cost more than the distances did).
+    const labels = active.map(() => new Int32Array(n));
+    const sums = new Float64Array(ra * k * dim);
+    const counts = new Float64Array(ra * k);
+    for (let p = 0, q = 0; p < n; p++)
+      for (let i = 0; i < ra; i++, q++) {
+        const l = labAll[q]!;
+        labels[i]![p] = l;
+        const c = i * k + l;
+        counts[c]!++;
+        for (let j = 0; j < dim; j++) sums[c * dim + j]! += x[p * dim + j]!;
+      }
     active.forEach((r, i) => {
-      const labels = new Int32Array(n);
-      for (let p = 0; p < n; p++) labels[p] = labAll[p * ra + i]!;
-      const sums = Float64Array.from(sumAll.subarray(i * k * dim, (i + 1) * k * dim));
-      const counts = Float64Array.from(cntAll.subarray(i * k, (i + 1) * k));
-      step(r, x, dim, labels, sums, counts, k, tolAbs);
+      const own = sums.subarray(i * k * dim, (i + 1) * k * dim);
+      step(r, x, dim, labels[i]!, own, counts.subarray(i * k, (i + 1) * k), k, tolAbs);
       r.iterations = it + 1;
     });
-    tf.dispose([labT, sumT, cntT]);
   }
   // Final E-step in float64 against the final centres (sklearn does the same when it stopped on tol).
   return runs.map((r) => {
