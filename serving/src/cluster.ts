@@ -65,7 +65,12 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   ).then((l) => ({ log: l.child({ component: 'cluster-primary' }) }));
   let aggregatorP: Promise<AggregatorRegistry<RegistryContentType>> | undefined;
   const aggregator = () =>
-    (aggregatorP ??= import('prom-client').then(({ AggregatorRegistry }) => new AggregatorRegistry()));
+    (aggregatorP ??= import('prom-client').then((m) => {
+      // taken from `default`, which is module.exports for a CommonJS package both in Node and in the
+      // CLI bundle (esbuild's chunk has no named exports for it), as ingest/src/duck.ts does
+      const { AggregatorRegistry } = m.default as unknown as typeof import('prom-client');
+      return new AggregatorRegistry();
+    }));
   let stopping = false;
   const listening = new WeakSet<Worker>();
   let announced = false;
