@@ -10,13 +10,27 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'cli', 'src', 'main.ts');
 const TRACE_HOOK = join(ROOT, 'cli', 'src', 'test-support', 'module-trace.mjs');
 
-/** Run rfm with a module-load trace; resolves with the exit code, stdout and every module URL it loaded. */
+const readTrace = (file: string): string[] => {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return []; // nothing traced: the assertions say so
+  }
+};
+
+/**
+ * Run rfm with a module-load trace; resolves with the exit code, stdout and every module URL it loaded.
+ * `entry`: how to start rfm (default: the sources through tsx); `until`: SIGTERM the process once its
+ * stdout matches (a server).
+ */
 function tracedRfm(
   args: string[],
   dir: string,
-  entry: string[] = ['--conditions=rfm-source', '--import', 'tsx', '--import', TRACE_HOOK, CLI],
-): Promise<{ code: number; stdout: string; modules: string[] }> {
-  const trace = join(dir, `trace-${args[0]}-${entry.length}.txt`);
+  opts: { entry?: string[]; until?: RegExp } = {},
+): Promise<{ code: number; stdout: string; modules: string[]; workerModules: string[] }> {
+  const entry = opts.entry ?? ['--conditions=rfm-source', '--import', 'tsx', '--import', TRACE_HOOK, CLI];
+  let until = opts.until;
+  const trace = join(dir, `trace-${args[0]}-${args.length}-${entry.length}.txt`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...entry, ...args], {
       cwd: ROOT,
@@ -24,18 +38,18 @@ function tracedRfm(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (until?.test(stdout)) {
+        until = undefined; // one signal: a second one during the drain stops at once
+        child.kill('SIGTERM');
+      }
+    });
     child.stderr.resume();
     child.on('error', reject);
-    child.on('close', (code) => {
-      let modules: string[] = [];
-      try {
-        modules = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
-      } catch {
-        /* nothing traced: the assertions below say so */
-      }
-      resolve({ code: code ?? -1, stdout, modules });
-    });
+    child.on('close', (code) =>
+      resolve({ code: code ?? -1, stdout, modules: readTrace(trace), workerModules: readTrace(`${trace}.worker`) }),
+    );
     setTimeout(() => child.kill('SIGKILL'), 60_000).unref();
   });
 }
@@ -88,7 +102,7 @@ describe('rfm start-up: what a command loads', function () {
     const bundle = join(ROOT, 'cli', 'bundle');
     const all = readdirSync(bundle).filter((f) => f.endsWith('.js'));
     const size = (files: string[]) => files.reduce((n, f) => n + statSync(join(bundle, f)).size, 0);
-    const help = await tracedRfm(['--help'], dir, ['--import', TRACE_HOOK, bin!]);
+    const help = await tracedRfm(['--help'], dir, { entry: ['--import', TRACE_HOOK, bin!] });
     expect(help.code).to.equal(0);
     expect(help.stdout).to.match(/\bscore\b/);
     const files = (r: { modules: string[] }) =>
@@ -104,13 +118,31 @@ describe('rfm start-up: what a command loads', function () {
     ];
     // commander and the command modules only: the chunks with zod, Kysely, express, DuckDB stay unread
     expect(size(loaded)).to.be.below(size(all) / 5);
-    const models = await tracedRfm(['models', 'list', '--registry', join(dir, 'b.db'), '--json'], dir, [
-      '--import',
-      TRACE_HOOK,
-      bin!,
-    ]);
+    const models = await tracedRfm(['models', 'list', '--registry', join(dir, 'b.db'), '--json'], dir, {
+      entry: ['--import', TRACE_HOOK, bin!],
+    });
     expect(models.code).to.equal(0);
     expect(JSON.parse(models.stdout)).to.deep.include({ versions: [] });
     expect(files(models).length).to.be.above(loaded.length + 1);
+  });
+
+  it('rfm serve --workers 2: the primary forks without loading the server stack; the workers load it', async () => {
+    const r = await tracedRfm(['serve', '--registry', join(dir, 'serve.db'), '--port', '0', '--workers', '2'], dir, {
+      until: /rfm serving at http/,
+    });
+    expect(r.stdout).to.match(/with 2 workers[\s\S]*all workers stopped/);
+    const server = [
+      /node_modules\/express\//,
+      /node_modules\/kysely\//,
+      /node_modules\/prom-client\//,
+      /\/serving\/src\/app\./,
+    ];
+    expect(r.modules.filter((m) => server.some((h) => h.test(m)))).to.deep.equal([]);
+    expect(r.modules.some((m) => /\/serving\/src\/cluster\.ts$/.test(m))).to.equal(true);
+    for (const h of server)
+      expect(
+        r.workerModules.some((m) => h.test(m)),
+        String(h),
+      ).to.equal(true);
   });
 });

@@ -1,15 +1,15 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { AggregatorRegistry } from 'prom-client';
+import type { AggregatorRegistry, RegistryContentType } from 'prom-client';
 import type { Config } from '@rfm/shared';
 import type { Logger } from './logger.js';
 import { untilStopSignal } from './stop-signal.js';
-import type { ServingMetrics } from './metrics.js';
-import type { SessionChange, SessionState, SessionSync } from './ui/session.js';
+import type { SessionChange, SessionState } from './ui/session.js';
 
 /**
- * `rfm serve --workers N`: the primary forks N workers (node:cluster), each a whole server with
+ * `rfm serve --workers N`: the primary forks N workers (node:cluster; the first alone, the others
+ * once it listens), each a whole server with
  * its own model holder polling the registry, all accepting on the same port. The primary restarts
  * a worker that dies, answers the workers' requests for cluster-wide metrics, and on SIGTERM /
  * SIGINT tells every worker to stop accepting and finish its in-flight requests, then exits once
@@ -17,27 +17,34 @@ import type { SessionChange, SessionState, SessionSync } from './ui/session.js';
  *
  * Messages between them (IPC): worker → primary `listening` (url, version) and `metrics?` (id);
  * primary → worker `metrics` (id, body) and `stop`.
+ *
+ * This module is the primary's whole load (`@rfm/serving/cluster`): node built-ins and the stop-signal
+ * helper only, so that it forks as soon as the configuration is checked. The server stack (express,
+ * the registry, prom-client…) loads in the workers alone; the primary loads prom-client on the first
+ * cluster-wide metrics request and pino after forking. The worker's side is cluster-worker.ts.
  */
 
 export function resolveWorkers(w: Config['workers']): number {
   return w === 'auto' ? availableParallelism() : w;
 }
 
-type ToPrimary =
+export type ToPrimary =
   | { rfm: 'listening'; url: string; version: number | null; reason: string }
   | { rfm: 'metrics?'; id: number }
   | { rfm: 'session'; change: SessionChange };
-type ToWorker =
+export type ToWorker =
   | { rfm: 'metrics'; id: number; contentType: string; body: string }
   | { rfm: 'stop' }
   | { rfm: 'session'; change: SessionChange };
 
-const isRfm = (m: unknown): m is { rfm: string } =>
+export const isRfm = (m: unknown): m is { rfm: string } =>
   typeof m === 'object' && m !== null && typeof (m as { rfm?: unknown }).rfm === 'string';
 
 export interface PrimaryOptions {
   workers: number;
-  logger: Logger;
+  /** the primary's logger; without it, one at `logLevel` is created (pino loaded) after the workers are forked */
+  logger?: Logger;
+  logLevel?: Config['logLevel'];
   /** one human line (the ready line, shutdown); default stdout */
   out?: (line: string) => void;
   /** stop without a signal (tests) */
@@ -49,9 +56,23 @@ export interface PrimaryOptions {
 /** Run the primary until SIGTERM / SIGINT (or `signal`), then stop every worker gracefully. */
 export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   const out = opts.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const log = opts.logger.child({ component: 'cluster-primary' });
-  const aggregator = new AggregatorRegistry();
+  // the log and prom-client's aggregator arrive after the first fork; until then messages wait on them
+  // (wrapped in an object: pino's Logger type is not a valid promise value for TypeScript)
+  const logP: Promise<{ log: Logger }> = (
+    opts.logger
+      ? Promise.resolve(opts.logger)
+      : import('./logger.js').then(({ createLogger }) => createLogger({ logLevel: opts.logLevel ?? 'info' }))
+  ).then((l) => ({ log: l.child({ component: 'cluster-primary' }) }));
+  let aggregatorP: Promise<AggregatorRegistry<RegistryContentType>> | undefined;
+  const aggregator = () =>
+    (aggregatorP ??= import('prom-client').then((m) => {
+      // taken from `default`, which is module.exports for a CommonJS package both in Node and in the
+      // CLI bundle (esbuild's chunk has no named exports for it), as ingest/src/duck.ts does
+      const { AggregatorRegistry } = m.default as unknown as typeof import('prom-client');
+      return new AggregatorRegistry();
+    }));
   let stopping = false;
+  const listening = new WeakSet<Worker>();
   let announced = false;
   const recentCrashes: number[] = [];
 
@@ -79,7 +100,11 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
         return;
       }
       if (msg.rfm === 'listening') {
-        log.info({ worker: w.id, pid: w.process.pid, version: msg.version }, 'worker listening');
+        listening.add(w);
+        forkRest();
+        void logP.then(({ log }) =>
+          log.info({ worker: w.id, pid: w.process.pid, version: msg.version }, 'worker listening'),
+        );
         if (!announced) {
           announced = true;
           out(
@@ -89,16 +114,18 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
           );
         }
       } else if (msg.rfm === 'metrics?') {
-        aggregator.clusterMetrics().then(
-          (body) => send(w, { rfm: 'metrics', id: msg.id, contentType: aggregator.contentType, body }),
-          (e: unknown) =>
-            send(w, {
-              rfm: 'metrics',
-              id: msg.id,
-              contentType: 'text/plain; charset=utf-8',
-              body: `# cluster metrics unavailable: ${e instanceof Error ? e.message : String(e)}\n`,
-            }),
-        );
+        aggregator()
+          .then(async (a) => ({ contentType: a.contentType, body: await a.clusterMetrics() }))
+          .then(
+            ({ contentType, body }) => send(w, { rfm: 'metrics', id: msg.id, contentType, body }),
+            (e: unknown) =>
+              send(w, {
+                rfm: 'metrics',
+                id: msg.id,
+                contentType: 'text/plain; charset=utf-8',
+                body: `# cluster metrics unavailable: ${e instanceof Error ? e.message : String(e)}\n`,
+              }),
+          );
       }
     });
     return w;
@@ -115,9 +142,11 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
       recentCrashes.push(now);
       while (recentCrashes.length && recentCrashes[0]! < now - 10_000) recentCrashes.shift();
       const delay = recentCrashes.length > 5 ? 1000 : 0;
-      log.error(
-        { worker: w.id, pid: w.process.pid, code, signal, restart_in_ms: delay },
-        `worker ${w.process.pid} exited (${signal ?? `code ${code}`}); starting a new one`,
+      void logP.then(({ log }) =>
+        log.error(
+          { worker: w.id, pid: w.process.pid, code, signal, restart_in_ms: delay },
+          `worker ${w.process.pid} exited (${signal ?? `code ${code}`}); starting a new one`,
+        ),
       );
       setTimeout(() => {
         if (!stopping) fork();
@@ -125,7 +154,19 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
     });
   });
 
-  for (let i = 0; i < opts.workers; i++) fork();
+  // One worker starts alone, the others once it listens: N workers loading the server stack at once
+  // share the cores, and on a 2-core machine the first answer came after about twice a single
+  // worker's start (2.3 s against 0.87 s, idle); one after the other, the server answers after one
+  // worker's start and the others follow. If the first never listens (it keeps failing), a timer
+  // starts the rest anyway.
+  let rest = opts.workers - 1;
+  const forkRest = () => {
+    clearTimeout(fallback);
+    for (; rest > 0 && !stopping; rest--) fork();
+  };
+  const fallback = setTimeout(forkRest, 10_000);
+  fork();
+  await logP;
 
   await untilStopSignal({
     signal: opts.signal,
@@ -133,9 +174,14 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   });
 
   stopping = true;
+  clearTimeout(fallback);
   const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   if (alive.length === 0) return;
-  for (const w of alive) send(w, { rfm: 'stop' });
+  // a worker still starting has no requests in flight and may not listen to messages yet: a signal stops it
+  for (const w of alive) {
+    if (listening.has(w)) send(w, { rfm: 'stop' });
+    else w.process.kill('SIGTERM');
+  }
   const force = setTimeout(
     () => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
@@ -150,69 +196,4 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
 
 function send(w: Worker, m: ToWorker): void {
   if (w.isConnected()) w.send(m);
-}
-
-/** What a worker needs from the primary: cluster-wide metrics, a stop signal, and a way to report. */
-export interface WorkerLink {
-  /** GET /metrics: ask the primary for the sum over all workers */
-  collectMetrics: () => Promise<{ contentType: string; body: string }>;
-  /** aborted when the primary says stop */
-  signal: AbortSignal;
-  listening(url: string, version: number | null, reason: string): void;
-  /** admin sessions shared with every other worker through the primary */
-  sessions: SessionSync;
-}
-
-/** Inside a worker: register this process's metrics for aggregation and wire the IPC messages. */
-export function workerLink(metrics: ServingMetrics): WorkerLink {
-  if (!cluster.isWorker) throw new Error('workerLink() is for cluster workers');
-  AggregatorRegistry.setRegistries([metrics.registry]);
-  new AggregatorRegistry(); // installs prom-client's worker-side listener (answers the primary's collection requests)
-  const stop = new AbortController();
-  let next = 0;
-  const pending = new Map<number, (v: { contentType: string; body: string }) => void>();
-  const sessionListeners: ((c: SessionChange) => void)[] = [];
-  process.on('message', (m: unknown) => {
-    if (!isRfm(m)) return;
-    const msg = m as ToWorker;
-    if (msg.rfm === 'stop') stop.abort();
-    else if (msg.rfm === 'session') for (const f of sessionListeners) f(msg.change);
-    else if (msg.rfm === 'metrics') {
-      pending.get(msg.id)?.({ contentType: msg.contentType, body: msg.body });
-      pending.delete(msg.id);
-    }
-  });
-  // the primary went away (killed): stop too rather than serve unsupervised
-  process.on('disconnect', () => stop.abort());
-  return {
-    signal: stop.signal,
-    collectMetrics: () =>
-      new Promise((resolve, reject) => {
-        const id = ++next;
-        const t = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error('the cluster primary did not answer the metrics request within 5 s'));
-        }, 5000);
-        pending.set(id, (v) => {
-          clearTimeout(t);
-          resolve(v);
-        });
-        process.send?.({ rfm: 'metrics?', id } satisfies ToPrimary);
-      }),
-    listening: (url, version, reason) => process.send?.({ rfm: 'listening', url, version, reason } satisfies ToPrimary),
-    sessions: {
-      ...(initialSessions() ? { initial: initialSessions()! } : {}),
-      publish: (change) => process.send?.({ rfm: 'session', change } satisfies ToPrimary),
-      subscribe: (apply) => void sessionListeners.push(apply),
-    },
-  };
-}
-
-function initialSessions(): SessionState | undefined {
-  try {
-    const raw = process.env.RFM_SESSION_STATE;
-    return raw ? (JSON.parse(raw) as SessionState) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -68,6 +68,15 @@ export class ServingMetrics {
   private readonly httpChildren = new Map<string, { c: Counter.Internal; h: Histogram.Internal<Labels3> }>();
   /** per loaded model: one counter child per cluster, so scoring costs an array index */
   private readonly predictionChildren = new WeakMap<LoadedModel, Counter.Internal[]>();
+  /**
+   * Counts not yet added to the prom-client counters: per model and cluster (predictions) and per
+   * recorder (requests). The counters' collect() adds them before every read (a scrape, the
+   * cluster primary's collection, get()), so every reader sees exact totals, while the hot path adds
+   * to a number instead of a prom-client inc() (label checks and a label hash per call).
+   */
+  private readonly pendingPredictions = new Map<LoadedModel, Float64Array>();
+  private readonly pendingRequests: (() => void)[] = [];
+  private readonly recorders = new Map<string, (seconds: number) => void>();
   private holder: ModelHolder | null = null;
   private readonly webhooks: Counter<'model' | 'outcome'>;
   private latestRuns: (() => Promise<LatestRunDrift[]>) | null = null;
@@ -75,11 +84,16 @@ export class ServingMetrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
     this.requests = new Counter({
       name: METRIC_NAMES.httpRequests,
       help: 'HTTP requests answered, by method, route pattern and status',
       labelNames: ['method', 'route', 'status'],
       registers,
+      collect() {
+        for (const flush of self.pendingRequests) flush();
+      },
     });
     this.duration = new Histogram({
       name: METRIC_NAMES.httpDuration,
@@ -93,6 +107,9 @@ export class ServingMetrics {
       help: 'customers scored, by model version and segment',
       labelNames: ['model_version', 'segment'],
       registers,
+      collect() {
+        self.flushPredictions();
+      },
     });
     this.loads = new Counter({
       name: METRIC_NAMES.modelLoads,
@@ -106,8 +123,6 @@ export class ServingMetrics {
       labelNames: ['reason'],
       registers,
     });
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
     new Gauge({
       name: METRIC_NAMES.activeVersion,
       help: 'version of the model answering requests (0 while none); in cluster mode the highest over workers',
@@ -239,15 +254,27 @@ export class ServingMetrics {
     if (holder.lastLoadError) this.failures.inc({ reason: holder.lastLoadFailureReason });
   }
 
-  /** Count `n` customers of one cluster scored by `model`. */
+  /** Count `n` customers of one cluster scored by `model` (added to the counter at its next read). */
   predicted(model: LoadedModel, cluster: number, n = 1): void {
-    let children = this.predictionChildren.get(model);
-    if (!children) {
-      const v = String(model.version);
-      children = model.segmentByCluster.map((s) => this.predictions.labels({ model_version: v, segment: s.name }));
-      this.predictionChildren.set(model, children);
+    let pending = this.pendingPredictions.get(model);
+    if (!pending) {
+      pending = new Float64Array(model.segmentByCluster.length);
+      this.pendingPredictions.set(model, pending);
     }
-    children[cluster]!.inc(n);
+    pending[cluster]! += n;
+  }
+
+  private flushPredictions(): void {
+    for (const [model, pending] of this.pendingPredictions) {
+      let children = this.predictionChildren.get(model);
+      if (!children) {
+        const v = String(model.version);
+        children = model.segmentByCluster.map((s) => this.predictions.labels({ model_version: v, segment: s.name }));
+        this.predictionChildren.set(model, children);
+      }
+      for (let c = 0; c < pending.length; c++) if (pending[c]! > 0) children[c]!.inc(pending[c]!);
+    }
+    this.pendingPredictions.clear(); // a model swapped out is not held here
   }
 
   /** Count a batch: per-cluster tallies (index = cluster). */
@@ -279,15 +306,36 @@ export class ServingMetrics {
 
   /** Record one answered request (for handlers outside express, e.g. the scoring fast path). */
   observeHttp(method: string, route: string, status: number, seconds: number): void {
+    this.httpRecorder(method, route, status)(seconds);
+  }
+
+  /**
+   * The recorder for one method, route and status (one per combination, kept): a hot path that
+   * answers one route holds it and skips building the key and the lookup per request (observeHttp
+   * does both); its requests are counted in a number added to the counter at the next read.
+   */
+  httpRecorder(method: string, route: string, status: number): (seconds: number) => void {
     const key = `${method} ${route} ${status}`;
+    const known = this.recorders.get(key);
+    if (known) return known;
     let ch = this.httpChildren.get(key);
     if (!ch) {
       const l = { method, route, status: String(status) };
       ch = { c: this.requests.labels(l), h: this.duration.labels(l) };
       this.httpChildren.set(key, ch);
     }
-    ch.c.inc();
-    ch.h.observe(seconds);
+    const { c, h } = ch;
+    let count = 0;
+    this.pendingRequests.push(() => {
+      if (count > 0) c.inc(count);
+      count = 0;
+    });
+    const record = (seconds: number) => {
+      count++;
+      h.observe(seconds);
+    };
+    this.recorders.set(key, record);
+    return record;
   }
 
   /** The text exposition of this process's metrics. */

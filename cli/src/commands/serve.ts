@@ -119,8 +119,8 @@ export function registerServeCommands(program: Command): void {
  * drains on SIGTERM) and each forked worker, re-running the same command, serves.
  */
 export async function serveWithWorkers(config: Config): Promise<void> {
-  const { createLogger, resolveWorkers, runPrimary, ServingMetrics, workerLink } = await serving();
   if (cluster.isWorker) {
+    const { ServingMetrics, workerLink } = await serving();
     const metrics = new ServingMetrics();
     const link = workerLink(metrics);
     await serveUntilSignal(config, {
@@ -134,7 +134,10 @@ export async function serveWithWorkers(config: Config): Promise<void> {
     if (process.connected) process.disconnect(); // let the worker exit
     return;
   }
+  // the primary loads only what forks and supervises (node:cluster, no express / registry / prom-client):
+  // the first worker starts at once instead of after the primary has loaded the whole server stack
+  const { resolveWorkers, runPrimary } = await import('@rfm/serving/cluster');
   const workers = resolveWorkers(config.workers);
   if (workers <= 1) return serveUntilSignal(config);
-  await runPrimary({ workers, logger: createLogger(config) });
+  await runPrimary({ workers, logLevel: config.logLevel });
 }
