@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { WebhookOptions } from '@rfm/runs';
 import { type LatestRunDrift, ServingMetrics } from './metrics.js';
 import { withFastPredict } from './fast-predict.js';
+import { requestClassesFor } from './request-classes.js';
 import { JSON_BODY_BYTES } from './routes/predict.js';
 import { runIdentity } from './runs/identity.js';
 import { runsBaseDir } from './runs/run-files.js';
@@ -163,7 +164,8 @@ export async function startServer({
               maxBytes: JSON_BODY_BYTES,
             });
       const limits = { ...SERVER_LIMITS, ...limitOverrides };
-      const s = createServer(serverOptions(limits), listener);
+      // requests and responses born with express's prototypes (request-classes.ts: 2.5-3.5x express's throughput)
+      const s = createServer({ ...serverOptions(limits), ...requestClassesFor(app) }, listener);
       applyLimits(s, limits);
       s.listen(config.port, config.host);
       s.once('listening', () => resolve(s));
