@@ -60,13 +60,7 @@ export function kmeans(tf: Tf, x: Float64Array, dim: number, opts: KMeansOptions
   const inits = opts.init
     ? [Float64Array.from(opts.init)]
     : Array.from({ length: opts.nInit }, () => kmeansPlusPlus(x, n, dim, opts.k, mulberry32(nextSeed(master))));
-  const xt = tf.tensor2d(Float32Array.from(x), [n, dim], 'float32');
-  let results: ReturnType<typeof lloydRuns>;
-  try {
-    results = lloydRuns(tf, xt, x, dim, inits, opts.k, opts.maxIter, tolAbs);
-  } finally {
-    xt.dispose();
-  }
+  const results = lloydRuns(tf, x, dim, inits, opts.k, opts.maxIter, tolAbs);
   let best = 0;
   results.forEach((r, run) => {
     opts.onRun?.(run, r.inertia, r.iterations);

@@ -11,7 +11,7 @@ export interface LloydResult {
   converged: boolean;
 }
 
-/** Upper bound on n × runs × k elements per distance / one-hot tensor (~64 MB of float32). */
+/** Upper bound on n × runs × k elements of one distance tensor (~64 MB of float32). */
 const BATCH_ELEMENTS = 16_000_000;
 
 /**
@@ -21,16 +21,16 @@ const BATCH_ELEMENTS = 16_000_000;
  *
  * The runs are independent but advance together: one distance matmul covers the centres of all
  * still-running restarts, so the per-op cost of a small data set is paid once per iteration
- * rather than once per restart. The O(n·k) work (distances, argmin, per-cluster sums) runs in
- * tensors; per-cluster sums use a one-hot matmul because the wasm backend has no
- * UnsortedSegmentSum kernel. Bookkeeping is float64 JS.
+ * rather than once per restart. The assignment (distances and argmin, O(n·k·dim)) runs in
+ * tensors; the labels come back to JS for the convergence test, and the per-cluster sums are one
+ * float64 pass over them (the wasm backend has no UnsortedSegmentSum kernel, and a one-hot matmul
+ * cost more than the distances did).
  *
- * `xt` is the data as a float32 tensor [n, dim]; `x` the same data in float64, used for the final
- * assignment and inertia so reported figures do not depend on the backend's float32 rounding.
+ * `x` is the data in float64, used for the sums, the final assignment and the inertia, so that
+ * reported figures do not depend on the backend's float32 rounding.
  */
 export function lloydRuns(
   tf: Tf,
-  xt: Tensor2D,
   x: Float64Array,
   dim: number,
   inits: Float64Array[],
@@ -41,13 +41,19 @@ export function lloydRuns(
   const n = x.length / dim;
   const perGroup = Math.max(1, Math.floor(BATCH_ELEMENTS / (n * k)));
   const out: LloydResult[] = [];
-  const xx = tf.tidy(() => tf.sum(tf.square(xt), 1, true)) as Tensor2D;
-  const data: GroupData = { tf, xt, xx, x, dim, k, maxIter, tolAbs };
+  // Each row with a trailing 1, so that one matmul gives ‖c‖² − 2·x·c for every centre (below).
+  const aug = new Float32Array(n * (dim + 1));
+  for (let p = 0; p < n; p++) {
+    for (let j = 0; j < dim; j++) aug[p * (dim + 1) + j] = x[p * dim + j]!;
+    aug[p * (dim + 1) + dim] = 1;
+  }
+  const xa = tf.tensor2d(aug, [n, dim + 1], 'float32');
+  const data: GroupData = { tf, xa, x, dim, k, maxIter, tolAbs };
   try {
     for (let g = 0; g < inits.length; g += perGroup)
       for (const r of runGroup(data, inits.slice(g, g + perGroup))) out.push(r);
   } finally {
-    xx.dispose();
+    xa.dispose();
   }
   return out;
 }
@@ -60,11 +66,10 @@ interface RunState {
   done: boolean;
 }
 
-/** What every group of runs shares: the data (with ‖x‖² per row, `xx`) and the loop's settings. */
+/** What every group of runs shares: the data (`xa`: rows with a trailing 1) and the loop's settings. */
 interface GroupData {
   tf: Tf;
-  xt: Tensor2D;
-  xx: Tensor2D;
+  xa: Tensor2D;
   x: Float64Array;
   dim: number;
   k: number;
@@ -72,8 +77,46 @@ interface GroupData {
   tolAbs: number;
 }
 
+/**
+ * The nearest centre of every row for every active run, as [n, runs] labels. A row's own ‖x‖² is
+ * the same for all centres, so the argmin of ‖x−c‖² is that of ‖c‖² − 2·x·c (scikit-learn's Lloyd
+ * step compares the same quantity): one matmul of the rows (with a trailing 1) by the centres
+ * (−2·c, ‖c‖²), whose last column is computed in float64 here. Leaving out ‖x‖² also spares the
+ * float32 sums the cancellation of two large terms.
+ */
+function assignAll(data: GroupData, active: RunState[]): Int32Array {
+  const { tf, xa, dim, k } = data;
+  const n = data.x.length / dim;
+  const ra = active.length;
+  const w = dim + 1;
+  // laid out [dim + 1, runs·k]: the wasm matmul takes about half the time untransposed
+  const cols = ra * k;
+  const cw = new Float32Array(w * cols);
+  for (let i = 0; i < ra; i++) {
+    const c = active[i]!.centers;
+    for (let m = 0; m < k; m++) {
+      const col = i * k + m;
+      let sq = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = c[m * dim + j]!;
+        cw[j * cols + col] = -2 * v;
+        sq += v * v;
+      }
+      cw[dim * cols + col] = sq;
+    }
+  }
+  const labT = tf.tidy(() =>
+    tf.argMin(tf.reshape(tf.matMul(xa, tf.tensor2d(cw, [w, cols], 'float32')), [n, ra, k]), 2),
+  );
+  try {
+    return labT.dataSync() as Int32Array;
+  } finally {
+    labT.dispose();
+  }
+}
+
 function runGroup(data: GroupData, inits: Float64Array[]): LloydResult[] {
-  const { tf, xt, xx, x, dim, k, maxIter, tolAbs } = data;
+  const { x, dim, k, maxIter, tolAbs } = data;
   const n = x.length / dim;
   const runs: RunState[] = inits.map((c) => ({
     centers: Float64Array.from(c),
@@ -82,41 +125,19 @@ function runGroup(data: GroupData, inits: Float64Array[]): LloydResult[] {
     converged: false,
     done: false,
   }));
+  const sums = new Float64Array(k * dim);
+  const counts = new Float64Array(k);
   for (let it = 0; it < maxIter; it++) {
     const active = runs.filter((r) => !r.done);
     if (active.length === 0) break;
     const ra = active.length;
-    const all = new Float32Array(ra * k * dim);
-    for (const [i, r] of active.entries()) all.set(r.centers, i * k * dim);
-    const labT = tf.tidy(() => {
-      const c = tf.tensor2d(all, [ra * k, dim], 'float32');
-      // ‖x−c‖² = ‖x‖² − 2·x·c + ‖c‖², for every centre of every active run: [n, ra·k]
-      const d = tf.add(
-        tf.sub(xx, tf.mul(tf.matMul(xt, c, false, true), 2)),
-        tf.reshape(tf.sum(tf.square(c), 1), [1, ra * k]),
-      );
-      return tf.argMin(tf.reshape(d, [n, ra, k]), 2); // [n, ra]
-    });
-    const labAll = labT.dataSync() as Int32Array;
-    labT.dispose();
-    // The labels come back to JS for the convergence test anyway; the per-cluster sums are then one
-    // float64 pass over the rows (a one-hot matmul in tensors cost more than the distances did).
-    const labels = active.map(() => new Int32Array(n));
-    const sums = new Float64Array(ra * k * dim);
-    const counts = new Float64Array(ra * k);
-    for (let p = 0, q = 0; p < n; p++)
-      for (let i = 0; i < ra; i++, q++) {
-        const l = labAll[q]!;
-        labels[i]![p] = l;
-        const c = i * k + l;
-        counts[c]!++;
-        for (let j = 0; j < dim; j++) sums[c * dim + j]! += x[p * dim + j]!;
-      }
-    active.forEach((r, i) => {
-      const own = sums.subarray(i * k * dim, (i + 1) * k * dim);
-      step(r, x, dim, labels[i]!, own, counts.subarray(i * k, (i + 1) * k), k, tolAbs);
+    const labAll = assignAll(data, active); // [n, ra]
+    for (let i = 0; i < ra; i++) {
+      const labels = clusterSums(labAll, i, ra, x, dim, sums, counts);
+      const r = active[i]!;
+      step(r, x, dim, labels, sums, counts, k, tolAbs);
       r.iterations = it + 1;
-    });
+    }
   }
   // Final E-step in float64 against the final centres (sklearn does the same when it stopped on tol).
   return runs.map((r) => {
@@ -129,6 +150,45 @@ function runGroup(data: GroupData, inits: Float64Array[]): LloydResult[] {
       converged: r.converged,
     };
   });
+}
+
+/**
+ * Run i's labels (column i of the [n, runs] `labAll`) and its per-cluster sums and counts, in
+ * float64, into `sums` and `counts`. This loop is most of a fit's JS time: RFM's three columns get
+ * an unrolled body (measured 2–3× faster than the loop over `dim`).
+ */
+function clusterSums(
+  labAll: Int32Array,
+  i: number,
+  ra: number,
+  x: Float64Array,
+  dim: number,
+  sums: Float64Array,
+  counts: Float64Array,
+): Int32Array {
+  const n = x.length / dim;
+  const labels = new Int32Array(n);
+  sums.fill(0);
+  counts.fill(0);
+  if (dim === 3) {
+    for (let p = 0, q = i, xo = 0; p < n; p++, q += ra, xo += 3) {
+      const l = labAll[q]!;
+      labels[p] = l;
+      counts[l]!++;
+      const o = l * 3;
+      sums[o]! += x[xo]!;
+      sums[o + 1]! += x[xo + 1]!;
+      sums[o + 2]! += x[xo + 2]!;
+    }
+    return labels;
+  }
+  for (let p = 0, q = i; p < n; p++, q += ra) {
+    const l = labAll[q]!;
+    labels[p] = l;
+    counts[l]!++;
+    for (let j = 0, o = l * dim, xo = p * dim; j < dim; j++) sums[o + j]! += x[xo + j]!;
+  }
+  return labels;
 }
 
 /** One M-step and the convergence tests for one run. */
