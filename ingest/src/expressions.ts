@@ -1,5 +1,5 @@
 import type { ColumnInfo } from './source.js';
-import { sqlIdent } from './sql.js';
+import { sqlIdent, trimSql } from './sql.js';
 import { isTemporalType } from './dates.js';
 
 /**
@@ -25,7 +25,7 @@ export function customerSql(c: ColumnInfo): string {
     );
   }
   // the regex only where it can match (a point in the text): most ids have none, and a regex per row costs
-  const text = `trim(CAST(${id} AS VARCHAR))`;
+  const text = trimSql(`CAST(${id} AS VARCHAR)`);
   return `NULLIF(CASE WHEN contains(${text}, '.') THEN regexp_replace(${text}, '^([0-9]+)\\.0*$', '\\1') ELSE ${text} END, '')`;
 }
 
@@ -33,7 +33,7 @@ export function customerSql(c: ColumnInfo): string {
 export function invoiceSql(c: ColumnInfo): string {
   const id = sqlIdent(c.name);
   if (FLOATING.test(c.type)) return customerSql(c);
-  return `NULLIF(trim(CAST(${id} AS VARCHAR)), '')`;
+  return `NULLIF(${trimSql(`CAST(${id} AS VARCHAR)`)}, '')`;
 }
 
 /** A finite DOUBLE or NULL (text that is not a number, NaN and ±Infinity all count as unparsable). */
@@ -42,7 +42,7 @@ export function numberSql(c: ColumnInfo): string {
   const d =
     INTEGER.test(c.type) || FLOATING.test(c.type)
       ? `CAST(${id} AS DOUBLE)`
-      : `TRY_CAST(trim(CAST(${id} AS VARCHAR)) AS DOUBLE)`;
+      : `TRY_CAST(${trimSql(`CAST(${id} AS VARCHAR)`)} AS DOUBLE)`;
   return `CASE WHEN isfinite(${d}) THEN ${d} END`;
 }
 
@@ -50,5 +50,5 @@ export function numberSql(c: ColumnInfo): string {
 export function dateSql(c: ColumnInfo): string {
   const id = sqlIdent(c.name);
   if (isTemporalType(c.type)) return `CAST(${id} AS TIMESTAMP)`;
-  return `NULLIF(trim(CAST(${id} AS VARCHAR)), '')`;
+  return `NULLIF(${trimSql(`CAST(${id} AS VARCHAR)`)}, '')`;
 }

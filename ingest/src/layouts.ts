@@ -1,7 +1,7 @@
 import { normalizeColumnName } from '@rfm/shared';
 import type { ColumnMapping } from './columns.js';
 import type { ColumnInfo } from './source.js';
-import { sqlIdent } from './sql.js';
+import { sqlIdent, trimSql } from './sql.js';
 
 /**
  * Shop-platform order exports, recognised by their header so that no `--columns` is needed. Each
@@ -25,7 +25,7 @@ export interface Layout {
 const has = (cols: ColumnInfo[], name: string) =>
   cols.find((c) => normalizeColumnName(c.name) === normalizeColumnName(name))?.name;
 
-const blankToNull = (col: string) => `NULLIF(trim(CAST(${sqlIdent(col)} AS VARCHAR)), '')`;
+const blankToNull = (col: string) => `NULLIF(${trimSql(`CAST(${sqlIdent(col)} AS VARCHAR)`)}, '')`;
 
 /**
  * Shopify's orders export (Admin → Orders → Export): one row per line item, the order `Name`

@@ -1,5 +1,5 @@
 import { RfmError } from '@rfm/shared';
-import { sqlIdent } from './sql.js';
+import { sqlIdent, trimSql } from './sql.js';
 
 /**
  * Number formats of amount, price and quantity columns. Plain numbers (`1234.56`) are cast by
@@ -152,7 +152,7 @@ export function chooseDecimal(
  */
 export function styledNumberSql(name: string, style: NumberStyle): string {
   const id = `CAST(${sqlIdent(name)} AS VARCHAR)`;
-  if (!style.clean) return `TRY_CAST(trim(${id}) AS DOUBLE)`;
+  if (!style.clean) return `TRY_CAST(${trimSql(id)} AS DOUBLE)`;
   const kept = `regexp_replace(${id}, '[^0-9.,+-]', '', 'g')`;
   const text = style.decimal === ',' ? `replace(replace(${kept}, '.', ''), ',', '.')` : `replace(${kept}, ',', '')`;
   return `TRY_CAST(${text} AS DOUBLE)`;
