@@ -178,6 +178,8 @@ export async function fileInfo(
     gzip?: boolean;
     lines?: boolean;
     inflateTo?: string;
+    /** gzip: every inflated chunk, in order */
+    onPlain?: (chunk: Buffer) => void;
     /** called after every chunk (1 MB of the file): how far the pass is, for progress reports */
     onProgress?: (p: FilePassProgress) => void;
   } = {},
@@ -189,7 +191,10 @@ export async function fileInfo(
   const gunzip = opts.gzip ? createGunzip({ chunkSize: 1 << 20 }) : undefined;
   const inflated = gunzip
     ? new Promise<void>((resolve, reject) => {
-        gunzip.on('data', (c: Buffer) => lines?.feed(c));
+        gunzip.on('data', (c: Buffer) => {
+          lines?.feed(c);
+          opts.onPlain?.(c);
+        });
         if (opts.inflateTo) {
           // the plain copy DuckDB reads in parallel (it decompresses gzip on one thread)
           const out = createWriteStream(opts.inflateTo, { highWaterMark: 1 << 20 });
@@ -235,6 +240,35 @@ export async function fileInfo(
     sha256: hash.digest('hex'),
     ...(lines?.found ? { longLine: lines.found } : {}),
   };
+}
+
+/**
+ * The first `limit` bytes of a text fed in chunks, cut after the last line end in them: `done`
+ * resolves once that much has come, or undefined when the text ends (or fails) first — the whole
+ * text is then no sample.
+ */
+export class PlainSample {
+  private parts: Buffer[] = [];
+  private seen = 0;
+  private settle!: (b: Buffer | undefined) => void;
+  readonly done = new Promise<Buffer | undefined>((resolve) => {
+    this.settle = resolve;
+  });
+  constructor(private readonly limit: number) {}
+  feed(chunk: Buffer): void {
+    if (this.seen >= this.limit) return;
+    this.parts.push(chunk);
+    this.seen += chunk.length;
+    if (this.seen < this.limit) return;
+    const head = Buffer.concat(this.parts).subarray(0, this.limit);
+    this.parts = [];
+    const cut = head.lastIndexOf(10);
+    this.settle(cut < 0 ? undefined : Buffer.from(head.subarray(0, cut + 1)));
+  }
+  end(): void {
+    this.parts = [];
+    this.settle(undefined);
+  }
 }
 
 /** Names in a header line split at `delim`, quotes removed (`"a,b"` is one name). */

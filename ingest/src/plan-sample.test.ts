@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readExport } from './export-reader.js';
+import { UCI_HEADER } from './test-support/fixtures.js';
+
+/**
+ * A gzip export is planned (dialect, layout, number formats) on its first 2 MB while the rest is
+ * inflated. Each case reads the same text as plain CSV (always planned on the whole file) and
+ * gzipped, and compares: the sample must never change an answer, only when it is ready.
+ */
+describe('gzip exports planned on their start (PLAN_SAMPLE_BYTES)', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rfm-plan-sample-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** ~3.5 MB of UCI rows (35,000): 400 customers, some rows cancelled or without a customer. */
+  function rows(n: number, sep = ',', price: (i: number) => string = (i) => `${(1 + (i % 7)) * 1.25}`): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const inv = i % 97 === 0 ? `C${540000 + Math.floor(i / 3)}` : `${540000 + Math.floor(i / 3)}`;
+      const cust = i % 53 === 0 ? '' : `${12000 + (i % 400)}`;
+      const date = `${1 + (i % 12)}/${1 + (i % 28)}/2011 ${8 + (i % 10)}:${String(i % 60).padStart(2, '0')}`;
+      const description = `"WHITE HANGING HEART T-LIGHT HOLDER${sep} ${i}"`;
+      out.push([inv, 20000 + (i % 500), description, 1 + (i % 5), date, price(i), cust, 'United Kingdom'].join(sep));
+    }
+    return out;
+  }
+
+  async function both(name: string, text: string) {
+    const plain = join(dir, `${name}.csv`);
+    const gz = join(dir, `${name}.csv.gz`);
+    writeFileSync(plain, text);
+    writeFileSync(gz, gzipSync(text));
+    const planned: string[] = [];
+    const settle = <T>(p: Promise<T>) =>
+      p.then(
+        (v) => ({ ok: v }),
+        (e: Error) => ({ error: e.message }),
+      );
+    const a = await settle(readExport(plain));
+    const b = await settle(readExport(gz, {}, { onPlanned: (on) => planned.push(on) }));
+    return { a, b, planned, bytes: Buffer.byteLength(text) };
+  }
+
+  const comparable = (r: Awaited<ReturnType<typeof readExport>>) => ({
+    cids: r.table.cids,
+    raw: Array.from(r.table.raw),
+    summary: { ...r.summary, source: undefined, reader: { ...r.summary.reader, encoding: undefined } },
+  });
+
+  it('reads a large gzip export exactly as the same text uncompressed, planned on the sample', async () => {
+    const { a, b, planned, bytes } = await both('large', `${UCI_HEADER}\n${rows(35_000).join('\n')}\n`);
+    expect(bytes).to.be.greaterThan(3 << 20);
+    expect(planned).to.deep.equal(['sample']);
+    if (!('ok' in a) || !('ok' in b)) throw new Error(`read failed: ${JSON.stringify({ a, b })}`);
+    expect(a.ok.summary.customers).to.equal(400);
+    expect(a.ok.summary.rows_read).to.equal(35_000);
+    expect(comparable(b.ok)).to.deep.equal(comparable(a.ok));
+  });
+
+  it('decides decimal commas on the sample as on the whole file', async () => {
+    const body = rows(35_000, ';', (i) => `${(1 + (i % 7)) * 1.25} €`.replace('.', ','));
+    const text = `${UCI_HEADER.replaceAll(',', ';')}\n${body.join('\n')}\n`;
+    const { a, b, planned } = await both('comma', text);
+    expect(planned).to.deep.equal(['sample']);
+    if (!('ok' in a) || !('ok' in b)) throw new Error(`read failed: ${JSON.stringify({ a, b })}`);
+    expect(a.ok.summary.reader?.notes.join(' ')).to.match(/decimal comma/);
+    expect(a.ok.summary.rows_kept).to.be.greaterThan(30_000);
+    expect(comparable(b.ok)).to.deep.equal(comparable(a.ok));
+  });
+
+  it('plans on the whole file again when the rest does not read as the start did, and says the same', async () => {
+    // an unterminated quote 3 MB in: the sample reads well, the file does not
+    const body = rows(35_000);
+    body[32_000] = `${body[32_000]!.slice(0, 20)}"broken`;
+    const { a, b, planned } = await both('broken', `${UCI_HEADER}\n${body.join('\n')}\n`);
+    expect(planned).to.deep.equal(['sample', 'file']);
+    if (!('error' in a) || !('error' in b)) throw new Error(`expected both reads to fail: ${JSON.stringify({ a, b })}`);
+    expect(b.error.replaceAll('broken.csv.gz', 'broken.csv')).to.equal(a.error);
+  });
+
+  it('reads mixed line ends past the sample as the uncompressed file does', async () => {
+    const body = rows(35_000);
+    const text = `${UCI_HEADER}\r\n${body.slice(0, 30_000).join('\r\n')}\r\n${body.slice(30_000).join('\n')}\n`;
+    const { a, b } = await both('mixed', text);
+    if ('ok' in a && 'ok' in b) expect(comparable(b.ok)).to.deep.equal(comparable(a.ok));
+    else expect(JSON.stringify(b).replaceAll('mixed.csv.gz', 'mixed.csv')).to.equal(JSON.stringify(a));
+  });
+});
