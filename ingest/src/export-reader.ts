@@ -639,16 +639,23 @@ export async function aggregateExport(
   hooks: ReadHooks = {},
 ): Promise<ExportAggregate> {
   // Read again when the first attempt learnt something only the whole file shows.
-  let retry: { opts: ImportOptions; lateEncoding?: string; sample: boolean } = { opts, sample: true };
+  let retry: Attempt = { opts, sample: true, normalise: false };
   for (;;) {
     try {
-      return await aggregateOnce(connection, path, retry.opts, retry.lateEncoding, hooks, retry.sample);
+      return await aggregateOnce(connection, path, retry, hooks);
     } catch (e) {
       // UTF-8 in the first megabyte, something else further on: read it again as Windows-1252
       if (e instanceof LateEncoding && !retry.lateEncoding)
-        retry = { opts: { ...opts, encoding: 'windows-1252' }, lateEncoding: 'not UTF-8 further on', sample: false };
+        retry = {
+          ...retry,
+          opts: { ...opts, encoding: 'windows-1252' },
+          lateEncoding: 'not UTF-8 further on',
+          sample: false,
+        };
       // planned on the start of a gzip export, which the rest does not fit: plan on the whole file
       else if (e instanceof SampleMismatch && retry.sample) retry = { ...retry, sample: false };
+      // line ends that change past the start DuckDB's sniffer looked at: read a copy with \n only
+      else if (e instanceof MixedLineEnds && !retry.normalise) retry = { ...retry, sample: false, normalise: true };
       else throw e;
       const conn = await opened(connection);
       for (const t of ['rfm_inv', 'rfm_tx', 'rfm', 'rfm_attrs']) await run(conn, `DROP TABLE IF EXISTS ${t}`);
@@ -656,19 +663,30 @@ export async function aggregateExport(
   }
 }
 
+/** How one attempt at reading an export goes (aggregateExport tries again with what it learnt). */
+interface Attempt {
+  opts: ImportOptions;
+  /** the export was found not to be UTF-8 past its start (read as Windows-1252): said in the summary */
+  lateEncoding?: string;
+  /** plan on the start of a gzip export while the rest is inflated (see PLAN_SAMPLE_BYTES) */
+  sample: boolean;
+  /** read a copy whose line ends are all \n (the file mixes kinds past the sniffer's sample) */
+  normalise: boolean;
+}
+
 class LateEncoding extends Error {}
+/** Stage 1 failed to parse a file whose line ends are of more than one kind, and it was read as it is. */
+class MixedLineEnds extends Error {}
 /** Stage 1 failed on a gzip export whose plan was made on its start: the read starts again without. */
 class SampleMismatch extends Error {}
 
 async function aggregateOnce(
   connection: DuckConnection,
   path: string,
-  opts: ImportOptions,
-  lateEncoding: string | undefined,
+  attempt: Attempt,
   hooks: ReadHooks,
-  /** plan on the start of a gzip export while the rest is inflated (see PLAN_SAMPLE_BYTES) */
-  sample: boolean,
 ): Promise<ExportAggregate> {
+  const { opts, lateEncoding, sample, normalise } = attempt;
   const format = detectFormat(path);
   await checkFile(path, 'export');
   const name = path.split(/[\\/]/).pop() ?? path;
@@ -707,7 +725,9 @@ async function aggregateOnce(
     layout: 'known column names',
     notes: [],
   };
-  const transcode = enc !== undefined && enc.encoding !== 'utf-8';
+  const transcode = enc !== undefined && (enc.encoding !== 'utf-8' || normalise);
+  if (normalise)
+    facts.dialect = 'line ends normalised to \\n (the export mixes \\r\\n, \\n or \\r past its first lines)';
   // A private directory for the copies DuckDB reads instead of the file: gzip inflated (DuckDB
   // inflates on one thread and would parse on that thread too — measured on the UCI export: 1.6 s
   // of one core → 0.25 s inflate + a parallel read), text converted to UTF-8, a spreadsheet as CSV.
@@ -785,6 +805,7 @@ async function aggregateOnce(
       if (isUnicodeError(e) && enc?.how === 'detected' && !lateEncoding && !transcode) throw new LateEncoding();
       if (isCsvParseError(e) && format !== 'parquet') {
         if (sampled) throw new SampleMismatch(); // the sample read well, the file does not: plan on the file
+        if (!plan.normalised && (await hashing.catch(() => undefined))?.mixedLineEnds) throw new MixedLineEnds();
         throw await dialectError(name, readPath, facts.dialect ? inferDelimiterOf(facts.dialect) : undefined, tried, e);
       }
       throw e;
@@ -900,7 +921,7 @@ async function aggregateOnce(
     return { summary, columns: cols, dateFormat, ...(attrs ? { attributes: attrs } : {}) };
   } catch (e) {
     reading = false;
-    if (e instanceof LateEncoding || e instanceof SampleMismatch) throw e;
+    if (e instanceof LateEncoding || e instanceof SampleMismatch || e instanceof MixedLineEnds) throw e;
     // the file pass names the cause better than what DuckDB stumbled on (or was interrupted with)
     // DuckDB names the file it read: the user's, not our private copy
     const named =

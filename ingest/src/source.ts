@@ -63,6 +63,8 @@ export interface FileInfo {
   sha256: string;
   /** first line longer than MAX_LINE_BYTES (only when lines were checked) */
   longLine?: { line: number; bytes: number };
+  /** more than one kind of line end (\r\n, \n, \r) in the file (only when lines were checked) */
+  mixedLineEnds?: true;
 }
 
 /** DuckDB's own max_line_size: a longer line fails the read anyway, but only after a slow scan. */
@@ -100,15 +102,27 @@ function drained(w: NodeJS.WritableStream & { destroyed: boolean }): Promise<voi
  * Tracks the length of the current line over chunks; remembers the first line over the limit.
  * A line ends at \n or \r (DuckDB reads CR-only files too); lines are numbered by \n.
  */
-class LineLengths {
+export class LineLengths {
   /** the line being read (1-based, counted by \n): the lines before it are complete */
   line = 1;
   private current = 0;
   private nl = -1;
   private cr = -1;
   found: { line: number; bytes: number } | undefined;
+  /** kinds of line end seen: 1 \r\n, 2 \n alone, 4 \r alone */
+  private kinds = 0;
+  /** the previous chunk ended with \r: the kind depends on this chunk's first byte */
+  private crPending = false;
+  /** more than one kind of line end so far: DuckDB's sniffer, which sees the start, may not know */
+  get mixed(): boolean {
+    const k = this.kinds | (this.crPending ? 4 : 0);
+    return (k & (k - 1)) !== 0;
+  }
   feed(chunk: Buffer): void {
-    if (this.found) return;
+    if (this.found || chunk.length === 0) return;
+    const afterCr = this.crPending;
+    if (afterCr) this.kinds |= chunk[0] === 10 ? 1 : 4;
+    this.crPending = false;
     let from = 0;
     this.nl = this.cr = -1;
     for (;;) {
@@ -122,7 +136,12 @@ class LineLengths {
         return;
       }
       if (end < 0) return;
-      if (end === this.nl) this.line++;
+      if (end === this.nl) {
+        this.line++;
+        // a \n right after a \r was counted with it (below)
+        if (end > 0 ? chunk[end - 1] !== 13 : !afterCr) this.kinds |= 2;
+      } else if (end + 1 < chunk.length) this.kinds |= chunk[end + 1] === 10 ? 1 : 4;
+      else this.crPending = true;
       this.current = 0;
       from = end + 1;
     }
@@ -239,6 +258,7 @@ export async function fileInfo(
     bytes,
     sha256: hash.digest('hex'),
     ...(lines?.found ? { longLine: lines.found } : {}),
+    ...(lines?.mixed ? { mixedLineEnds: true as const } : {}),
   };
 }
 
