@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import { fastPredictRequest, RfmError } from '@rfm/shared';
@@ -8,6 +7,7 @@ import type { Logger } from './logger.js';
 import { SANE_ID } from './middleware/request-context.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { scoreInstancesJson } from './scoring.js';
+import { newRequestId } from './request-id.js';
 
 /**
  * The scoring hot path in front of express: `POST /api/v1/predict` with a plain JSON body of a
@@ -120,7 +120,7 @@ function answerer(metrics: ServingMetrics, security: [string, string][]) {
   ): void => {
     const given = req.headers['x-request-id'];
     const headers = version === null ? without : withVersion;
-    headers[1] = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+    headers[1] = typeof given === 'string' && SANE_ID.test(given) ? given : newRequestId();
     if (version !== null) {
       if (shownVersion !== version) [shownVersion, versionText] = [version, String(version)];
       headers[versionAt] = versionText;

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
+import { newRequestId } from '../request-id.js';
 
 // A caller's id is echoed only if it is short and plain, so it cannot inject into headers or logs.
 export const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -36,14 +36,14 @@ class Locals implements RequestLocals {
 }
 
 /**
- * Request id (honours `x-request-id` when sane, else a random UUID), echoed in the response, and
+ * Request id (honours `x-request-id` when sane, else a new one: request-id.ts), echoed in the response, and
  * a child logger carrying it. One line per request at debug only: at info, a busy scoring server
  * would log every prediction.
  */
 export function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const given = req.get('x-request-id');
-    const requestId = given && SANE_ID.test(given) ? given : randomUUID();
+    const requestId = given && SANE_ID.test(given) ? given : newRequestId();
     res.setHeader('x-request-id', requestId);
     res.locals = Object.assign(new Locals(requestId, logger), res.locals);
     if (logger.isLevelEnabled('debug')) {
