@@ -355,10 +355,21 @@ async function numberStyles(
   const text = valueCols.filter((c) => /^VARCHAR$/i.test(c.type));
   const styles = new Map<string, NumberStyle>();
   if (text.length === 0) return { styles, rows: Infinity };
-  const rows = await queryObjects(
-    conn,
-    `SELECT ${text.map((c, i) => `CAST(${sqlIdent(c.name)} AS VARCHAR) AS v${i}`).join(', ')} FROM ${src} LIMIT ${NUMBER_ROWS}`,
-  );
+  const sql = `SELECT ${text.map((c, i) => `CAST(${sqlIdent(c.name)} AS VARCHAR) AS v${i}`).join(', ')} FROM ${src} LIMIT ${NUMBER_ROWS}`;
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await queryObjects(conn, sql);
+  } catch {
+    // DuckDB reads a large file on several threads at once, and one further on can meet a broken
+    // row before the first NUMBER_ROWS are in (it did, now and then, on a row 130,000 lines in):
+    // the start again on one thread, in order. A broken row further on is then stage 1's to name.
+    await run(conn, 'SET threads = 1');
+    try {
+      rows = await queryObjects(conn, sql);
+    } finally {
+      await run(conn, 'RESET threads');
+    }
+  }
   const evidence = text.map((_, i) => numberEvidence(rows.map((r) => String(r[`v${i}`] ?? ''))));
   const merged = mergeEvidence(evidence);
   if (merged.dirty === 0 && given !== ',') return { styles, rows: rows.length }; // plain numbers: the fast path
@@ -565,7 +576,15 @@ async function planRead(
         issues: [{ path: '--frequency', message: 'no invoice column', expected: 'days or rows', found: 'invoices' }],
       },
     );
-  const { styles, rows: numberRows } = await numberStyles(conn, src, cols, opts.decimal, name, facts);
+  let numbers: Awaited<ReturnType<typeof numberStyles>>;
+  try {
+    numbers = await numberStyles(conn, src, cols, opts.decimal, name, facts);
+  } catch (e) {
+    // a broken row among the first rows: worded as stage 1 words one further on
+    if (!isCsvParseError(e) || format === 'parquet') throw e;
+    throw await dialectError(name, readPath, facts.dialect ? inferDelimiterOf(facts.dialect) : undefined, tried, e);
+  }
+  const { styles, rows: numberRows } = numbers;
   const attrs = opts.attributes === undefined ? undefined : resolveAttributes(described, cols, opts.attributes, name);
   if (attrs) facts.notes.push(attributesNote(attrs));
   const shape: RowShape = {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -123,5 +123,36 @@ describe('line-end kinds over chunks (LineLengths.mixed)', () => {
     expect(mixed('a\r', 'b\r\n')).to.equal(true);
     expect(mixed('a\n', 'b\r')).to.equal(true); // a trailing \r alone is a kind too
     expect(mixed('a\r', '\n', 'b\r', 'c')).to.equal(true);
+  });
+});
+
+/** A broken row far into a large export: DuckDB's threads read ahead, and the first rows are read again in order. */
+describe('a broken row far into a large export', function () {
+  this.timeout(30_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rfm-broken-far-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a broken quote 130,000 rows in: refused naming its line, plain and gzipped alike', async () => {
+    const lines = [UCI_HEADER];
+    for (let i = 0; i < 140_000; i++)
+      lines.push(
+        `${560000 + (i >> 2)},22000,"LANTERN, ${i}",2,12/${1 + (i % 28)}/2011 10:00,1.25,${13000 + (i % 900)},UK`,
+      );
+    lines[130_000] = `${lines[130_000]!.slice(0, 30)}"broken`;
+    const file = join(dir, 'broken-large.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    writeFileSync(`${file}.gz`, gzipSync(readFileSync(file)));
+    const fail = (p: Promise<unknown>) =>
+      p.then(
+        () => 'read',
+        (e: Error) => e.message,
+      );
+    const plain = await fail(readExport(file));
+    const zipped = await fail(readExport(`${file}.gz`));
+    expect(plain).to.match(/cannot read the CSV: .*line 130001 looks wrong/);
+    expect(zipped.replaceAll('broken-large.csv.gz', 'broken-large.csv')).to.equal(plain);
   });
 });
