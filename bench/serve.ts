@@ -321,7 +321,9 @@ async function main() {
     peerTrainMs = Date.now() - t0;
   }
   log(
-    `training (k=4, wall time incl. process start): rfm ${fmt(rfmTrainMs)} ms, Flask baseline's train.py ${fmt(peerTrainMs)} ms`,
+    `training (k=4, wall time incl. process start): rfm ${fmt(rfmTrainMs)} ms, Flask baseline's train.py ${
+      Number.isNaN(peerTrainMs) ? 'not run (only with the contenders section)' : `${fmt(peerTrainMs)} ms`
+    }`,
   );
   if (ONLY.has('startup')) {
     log('');

@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
  *   and a line every 2 s, sockets stayed open for good; with 4 s and 2 s, closed only at 8 s), nor
  *   on a socket that sends nothing at all. So every connection must deliver complete request
  *   headers within headersTimeoutMs of connecting, and again of each answer it got; otherwise it
- *   is destroyed. The timer is cleared when the headers are in (the 'request' event), so a slow
+ *   is destroyed. The deadline is suspended while a request is in (from its 'request' event to its answer), so a slow
  *   body is governed by requestTimeout, not by this.
  * - the checking interval: Node checks the header/request deadlines on a timer, every 30 s by
  *   default, so a 10 s deadline could last 40 s; 1 s keeps it near the figure above.
@@ -57,24 +57,32 @@ export function applyLimits(server: Server, l: ServerLimits): void {
   server.requestTimeout = l.requestTimeoutMs;
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
   server.maxConnections = l.maxConnections;
-  const deadlines = new WeakMap<Socket, NodeJS.Timeout>();
+  // One timer per connection, made when it connects and re-armed with refresh() after each answer:
+  // a timer made and cleared around every request cost a Timeout object and two timer-list updates
+  // per prediction (the scoring fast path's hot loop). While a request is in flight the timer does
+  // nothing when it fires (the body is requestTimeout's); the answer re-arms it.
+  const deadlines = new WeakMap<Socket, { timer: NodeJS.Timeout; busy: boolean }>();
+  server.on('connection', (socket: Socket) => {
+    const d = {
+      timer: setTimeout(() => {
+        if (!d.busy) socket.destroy();
+      }, l.headersTimeoutMs),
+      busy: false,
+    };
+    d.timer.unref();
+    deadlines.set(socket, d);
+    socket.once('close', () => clearTimeout(d.timer)); // a cleared timer is not re-armed by refresh()
+  });
   // The socket can be gone by the time a response finishes (req.socket is null once it was
   // detached, e.g. after an upgrade or a client that hung up): nothing to arm then.
-  const arm = (socket: Socket | null | undefined) => {
-    if (!socket) return;
-    clearTimeout(deadlines.get(socket));
-    if (socket.destroyed) return;
-    const t = setTimeout(() => socket.destroy(), l.headersTimeoutMs);
-    t.unref();
-    deadlines.set(socket, t);
-  };
-  server.on('connection', (socket: Socket) => {
-    arm(socket);
-    socket.once('close', () => clearTimeout(deadlines.get(socket)));
-  });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket as Socket | null;
-    if (socket) clearTimeout(deadlines.get(socket));
-    res.once('finish', () => arm(req.socket as Socket | null)); // the next request on this connection gets the same deadline
+    const d = socket ? deadlines.get(socket) : undefined;
+    if (!d) return;
+    d.busy = true;
+    res.on('finish', () => {
+      d.busy = false;
+      if (!socket!.destroyed) d.timer.refresh(); // the next request on this connection gets the same deadline
+    });
   });
 }
