@@ -1,6 +1,7 @@
 import type { Express, RequestHandler } from 'express';
 import { mountedRoutes } from './route-table.js';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LatencyHistogram } from './latency-histogram.js';
 import type { RunDrift } from '@rfm/shared';
 import type { LoadedModel, ModelHolder } from './model-holder.js';
 
@@ -61,11 +62,11 @@ type Labels3 = 'method' | 'route' | 'status';
 export class ServingMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<Labels3>;
-  private readonly duration: Histogram<Labels3>;
+  private readonly duration: LatencyHistogram;
   private readonly predictions: Counter<'model_version' | 'segment'>;
   private readonly loads: Counter<'model_version'>;
   private readonly failures: Counter<'reason'>;
-  private readonly httpChildren = new Map<string, { c: Counter.Internal; h: Histogram.Internal<Labels3> }>();
+  private readonly httpChildren = new Map<string, { c: Counter.Internal; h: (seconds: number) => void }>();
   /** per loaded model: one counter child per cluster, so scoring costs an array index */
   private readonly predictionChildren = new WeakMap<LoadedModel, Counter.Internal[]>();
   /**
@@ -95,13 +96,12 @@ export class ServingMetrics {
         for (const flush of self.pendingRequests) flush();
       },
     });
-    this.duration = new Histogram({
-      name: METRIC_NAMES.httpDuration,
-      help: 'HTTP request latency in seconds (first byte in to last byte out), by method, route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    this.duration = new LatencyHistogram(
+      METRIC_NAMES.httpDuration,
+      'HTTP request latency in seconds (first byte in to last byte out), by method, route pattern and status',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
-    });
+    );
     this.predictions = new Counter({
       name: METRIC_NAMES.predictions,
       help: 'customers scored, by model version and segment',
@@ -294,11 +294,11 @@ export class ServingMetrics {
         let ch = this.httpChildren.get(key);
         if (!ch) {
           const l = { method: req.method, route, status: String(res.statusCode) };
-          ch = { c: this.requests.labels(l), h: this.duration.labels(l) };
+          ch = { c: this.requests.labels(l), h: this.duration.recorder(l) };
           this.httpChildren.set(key, ch);
         }
         ch.c.inc();
-        ch.h.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        ch.h(Number(process.hrtime.bigint() - started) / 1e9);
       });
       next();
     };
@@ -321,7 +321,7 @@ export class ServingMetrics {
     let ch = this.httpChildren.get(key);
     if (!ch) {
       const l = { method, route, status: String(status) };
-      ch = { c: this.requests.labels(l), h: this.duration.labels(l) };
+      ch = { c: this.requests.labels(l), h: this.duration.recorder(l) };
       this.httpChildren.set(key, ch);
     }
     const { c, h } = ch;
@@ -332,7 +332,7 @@ export class ServingMetrics {
     });
     const record = (seconds: number) => {
       count++;
-      h.observe(seconds);
+      h(seconds);
     };
     this.recorders.set(key, record);
     return record;
