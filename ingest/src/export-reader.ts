@@ -756,6 +756,18 @@ async function aggregateOnce(
   const normalised = transcode;
   /** directories made on the way (the dialect fallback of a plain file), removed at the end */
   const cleanupLater: string[] = [];
+  /** what planRead needs to know of the file at `at` (the plain copy, or the sample of a gzip export) */
+  const targetAt = (at: string): ReadTarget => ({
+    path: at,
+    format,
+    name,
+    enc,
+    lateEncoding,
+    normalised,
+    tmp,
+    plainName,
+    cleanupLater,
+  });
   // gzip with UTF-8 inside: the start of the plain text, for planning while the rest is inflated
   const sampler = gz && !transcode && sample ? new PlainSample(PLAN_SAMPLE_BYTES) : undefined;
   // One pass beside DuckDB's: sha256, plus (CSV) the longest line and (gzip) a whole stream. A
@@ -802,18 +814,7 @@ async function aggregateOnce(
     // gzip: the plan made on the sample meanwhile, when it stands for the whole file
     const sampled = await early;
     if (sampled) Object.assign(facts, sampled.facts);
-    const target: ReadTarget = {
-      path: readPath,
-      format,
-      name,
-      enc,
-      lateEncoding,
-      normalised,
-      tmp,
-      plainName,
-      cleanupLater,
-    };
-    const plan = sampled?.plan ?? (await planRead(conn, target, opts, facts, true));
+    const plan = sampled?.plan ?? (await planRead(conn, targetAt(readPath), opts, facts, true));
     hooks.onPlanned?.(sampled ? 'sample' : 'file');
     const { src, orderedSrc, cols, basis, attrs, shape, tried } = plan;
     readPath = plan.readPath;
@@ -964,18 +965,11 @@ async function aggregateOnce(
       if (!bytes) return undefined;
       await writeFile(samplePath, bytes);
       const sampleFacts: ReadFacts = { ...facts, notes: [...facts.notes] };
-      const target: ReadTarget = {
-        path: samplePath,
-        format,
-        name,
-        enc,
-        lateEncoding,
-        normalised,
-        tmp,
-        plainName,
-        cleanupLater,
-      };
-      const plan = planOnWholeFile(await planRead(conn, target, opts, sampleFacts, false), samplePath, wholePath);
+      const plan = planOnWholeFile(
+        await planRead(conn, targetAt(samplePath), opts, sampleFacts, false),
+        samplePath,
+        wholePath,
+      );
       return plan && { plan, facts: sampleFacts };
     } catch {
       return undefined; // whatever went wrong is met again, and said, when the whole file is planned
