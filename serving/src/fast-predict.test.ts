@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Agent, request } from 'node:http';
 import type { RunningServer } from './server.js';
 import {
   artifactWithCentroids,
@@ -61,5 +62,41 @@ describe('scoring fast path', () => {
     const bad = await postJson(`${s.url}/api/v1/predict`, '{"recency":');
     expect(bad.status).to.equal(400);
     expect(bad.json.error.message).to.match(/^body is not valid JSON: /);
+  });
+
+  it('400 requests at once on 32 connections: every answer is for the request it answers (answers go out batched per turn)', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    const body = (i: number) =>
+      JSON.stringify({ CID: 50_000 + i, Recency: i % 370, Monetary: 10 + 37 * i, Frequency: 1 + (i % 40) });
+    const post = (i: number, path: string) =>
+      new Promise<{ id: string; json: { predictions: { cid: string }[] } }>((resolve, reject) => {
+        const r = request(
+          `${s.url}${path}`,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-request-id': `req-${i}` } },
+          (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve({ id: String(res.headers['x-request-id']), json: JSON.parse(text) }));
+          },
+        );
+        r.on('error', reject);
+        r.end(body(i));
+      });
+    try {
+      const ids = Array.from({ length: 400 }, (_, i) => i);
+      const fast = await Promise.all(ids.map((i) => post(i, '/api/v1/predict')));
+      const sockets = new Set(Object.values(agent.freeSockets).flat()).size;
+      expect(sockets, 'connections used').to.be.within(2, 32);
+      for (const i of ids.filter((i) => i % 20 === 0)) {
+        const viaExpress = await post(i, '/api/v1/predict?alias=production');
+        expect(fast[i]!.json, `request ${i}`).to.deep.equal(viaExpress.json);
+      }
+      for (const i of ids) {
+        expect(fast[i]!.id).to.equal(`req-${i}`);
+        expect(fast[i]!.json.predictions[0].cid).to.equal(String(50_000 + i));
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 });

@@ -8,6 +8,8 @@ import { SANE_ID } from './middleware/request-context.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { scoreInstancesJson } from './scoring.js';
 import { newRequestId } from './request-id.js';
+import type { ConnectionDeadline, HeaderDeadlines } from './server-limits.js';
+import { TurnBatch } from './turn-batch.js';
 
 /**
  * The scoring hot path in front of express: `POST /api/v1/predict` with a plain JSON body of a
@@ -18,9 +20,11 @@ import { newRequestId } from './request-id.js';
  * validator does not accept (all errors included) — goes to the express app unchanged: the body
  * already read is handed over as `req.body`, which body-parser then leaves alone, so the route's
  * own zod path answers with its usual messages. The answer is byte-for-byte what the express route
- * sends (same headers, same JSON), which the predict tests check through both paths.
+ * sends (same headers, same JSON), which the predict tests check through both paths. Answers are
+ * written at the end of the event loop's turn, together (turn-batch.ts).
  */
 const PATH = '/api/v1/predict';
+const INTERNAL_ERROR = JSON.stringify(new RfmError('INTERNAL', 'internal error').toJSON());
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 export interface FastPathOptions {
@@ -30,6 +34,8 @@ export interface FastPathOptions {
   corsOrigins: readonly string[];
   /** bytes; larger bodies go to express (which answers 413 past its own limit) */
   maxBytes: number;
+  /** the server's connection header deadlines: suspended while a request is in, re-armed by its answer */
+  deadlines: HeaderDeadlines;
 }
 
 /** The security headers helmet sets, captured once (they do not depend on the request). */
@@ -44,8 +50,53 @@ function staticSecurityHeaders(): [string, string][] {
   return out;
 }
 
+/** A fast-path request whose body is being read. */
+interface Pending {
+  req: IncomingMessage;
+  res: ServerResponse;
+  chunks: Buffer[];
+  started: bigint;
+  deadline: ConnectionDeadline | undefined;
+}
+
 export function withFastPredict(app: Express, o: FastPathOptions): RequestListener {
   const answer = answerer(o.metrics, staticSecurityHeaders());
+  const express = o.deadlines.around(app);
+
+  const respond = ({ req, res, chunks, started, deadline }: Pending): void => {
+    let text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // the decoder body-parser uses drops a BOM too
+    let body: unknown;
+    try {
+      body = strictJsonParse(text);
+    } catch (e) {
+      // as errors.ts words body-parser's parse failure
+      const err = new RfmError(
+        'INVALID_INPUT',
+        `body is not valid JSON: ${String((e as Error).message).slice(0, 200)}`,
+        { issues: [{ path: '(body)', message: 'not valid JSON' }] },
+      );
+      answer(req, res, 400, JSON.stringify(err.toJSON()), null, started, deadline);
+      return;
+    }
+    const parsed = fastPredictRequest(body);
+    const model = o.holder.current;
+    if (!parsed || !model) {
+      (req as IncomingMessage & { body?: unknown }).body = body; // body-parser sees a finished request and keeps it
+      o.deadlines.answeredOnFinish(res, deadline);
+      app(req, res);
+      return;
+    }
+    try {
+      answer(req, res, 200, scoreInstancesJson(model, parsed.instances, o.metrics), model.version, started, deadline);
+    } catch (e) {
+      o.logger.error({ err: e, path: PATH }, 'fast path failed');
+      answer(req, res, 500, INTERNAL_ERROR, null, started, deadline);
+    }
+  };
+  // answered at the end of the event loop's turn, all together (turn-batch.ts: why)
+  const batch = new TurnBatch(respond, (e) => o.logger.error({ err: e, path: PATH }, 'fast path failed'));
+
   return (req: IncomingMessage, res: ServerResponse) => {
     const h = req.headers;
     const type = h['content-type'];
@@ -57,40 +108,18 @@ export function withFastPredict(app: Express, o: FastPathOptions): RequestListen
       !(type === 'application/json' || JSON_TYPE.test(type ?? '')) ||
       !(Number(h['content-length']) > 0 && Number(h['content-length']) <= o.maxBytes)
     )
-      return app(req, res);
-    const started = process.hrtime.bigint();
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      let text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // the decoder body-parser uses drops a BOM too
-      let body: unknown;
-      try {
-        body = strictJsonParse(text);
-      } catch (e) {
-        // as errors.ts words body-parser's parse failure
-        const err = new RfmError(
-          'INVALID_INPUT',
-          `body is not valid JSON: ${String((e as Error).message).slice(0, 200)}`,
-          { issues: [{ path: '(body)', message: 'not valid JSON' }] },
-        );
-        return answer(req, res, 400, JSON.stringify(err.toJSON()), null, started);
-      }
-      const parsed = fastPredictRequest(body);
-      const model = o.holder.current;
-      if (!parsed || !model) {
-        (req as IncomingMessage & { body?: unknown }).body = body; // body-parser sees a finished request and keeps it
-        return app(req, res);
-      }
-      try {
-        const body = scoreInstancesJson(model, parsed.instances, o.metrics);
-        answer(req, res, 200, body, model.version, started);
-      } catch (e) {
-        o.logger.error({ err: e, path: PATH }, 'fast path failed');
-        answer(req, res, 500, JSON.stringify(new RfmError('INTERNAL', 'internal error').toJSON()), null, started);
-      }
-    });
+      return express(req, res);
+    const pending: Pending = {
+      req,
+      res,
+      chunks: [],
+      started: process.hrtime.bigint(),
+      deadline: o.deadlines.requestIn(req),
+    };
+    // no 'error' listener: node emits an IncomingMessage's error only to listeners, and a request
+    // whose client hung up mid-body never ends, so there is nothing to answer
+    req.on('data', (c: Buffer) => pending.chunks.push(c));
+    req.on('end', () => batch.add(pending));
   };
 }
 
@@ -117,6 +146,7 @@ function answerer(metrics: ServingMetrics, security: [string, string][]) {
     json: string,
     version: number | null,
     started: bigint,
+    deadline: ConnectionDeadline | undefined,
   ): void => {
     const given = req.headers['x-request-id'];
     const headers = version === null ? without : withVersion;
@@ -128,6 +158,7 @@ function answerer(metrics: ServingMetrics, security: [string, string][]) {
     headers[headers.length - 1] = String(Buffer.byteLength(json));
     res.writeHead(status, headers);
     res.end(json);
+    deadline?.answered();
     let observe = record.get(status);
     if (!observe) {
       observe = metrics.httpRecorder('POST', PATH, status);

@@ -111,6 +111,35 @@ describe('server limits: slow and idle connections', function () {
     expect(at - answered).to.be.within(500, 3000);
   });
 
+  for (const [route, path] of [
+    ['the scoring fast path', '/api/v1/predict'],
+    ['an express route', '/api/v1/predict?version=1'],
+  ] as const)
+    it(`${route}: a body sent slower than the header deadline is answered, and the connection's deadline starts again at the answer`, async () => {
+      const sock = connect(s.port, '127.0.0.1');
+      sock.on('error', () => {});
+      const closed = new Promise<number>((r) => sock.once('close', () => r(Date.now())));
+      sock.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n`,
+      );
+      // the body in three parts over 2.4 s: past the 1.5 s header deadline, well within requestTimeout
+      for (const part of [BODY.slice(0, 5), BODY.slice(5, 10)]) {
+        sock.write(part);
+        await new Promise((r) => setTimeout(r, 1200));
+      }
+      expect(sock.destroyed, 'cut while its body was coming in').to.equal(false);
+      const answer = new Promise<string>((r) => sock.once('data', (d) => r(String(d))));
+      sock.write(BODY.slice(10));
+      const text = await Promise.race([answer, new Promise<string>((r) => setTimeout(() => r('(no answer)'), 3000))]);
+      const answered = Date.now();
+      expect(text.split('\r\n')[0]).to.equal('HTTP/1.1 200 OK');
+      // then idle: keep-alive (1 s here) or the header deadline (1.5 s) closes it; not at once
+      const at = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 4000))]);
+      sock.destroy();
+      expect(at, 'connection still open 4 s after its answer').to.be.greaterThan(0);
+      expect(at - answered).to.be.within(500, 3000);
+    });
+
   it('a socket that connects and sends nothing is dropped', async () => {
     const sock = connect(s.port, '127.0.0.1');
     sock.on('error', () => {});
@@ -126,23 +155,28 @@ describe('server limits: slow and idle connections', function () {
 describe('server limits: a request whose socket is gone', () => {
   it('finishing a response after the socket was detached (req.socket null) does not throw', () => {
     const server = createServer();
-    applyLimits(server, { ...SERVER_LIMITS, headersTimeoutMs: 50 });
+    const deadlines = applyLimits(server, { ...SERVER_LIMITS, headersTimeoutMs: 50 });
     const req = new EventEmitter() as unknown as IncomingMessage;
     Object.defineProperty(req, 'socket', { value: null, writable: true });
     const res = new EventEmitter() as unknown as ServerResponse;
-    expect(() => server.emit('request', req, res)).not.to.throw();
+    let served = 0;
+    expect(() => deadlines.around(() => served++)(req, res)).not.to.throw();
+    expect(served).to.equal(1);
+    expect(deadlines.requestIn(req)).to.equal(undefined);
     // before the fix: TypeError reading 'destroyed' of null, thrown from the 'finish' listener
     expect(() => res.emit('finish')).not.to.throw();
   });
 
   it('a socket destroyed before its response finished is not armed again', () => {
     const server = createServer();
-    applyLimits(server, { ...SERVER_LIMITS, headersTimeoutMs: 50 });
+    const deadlines = applyLimits(server, { ...SERVER_LIMITS, headersTimeoutMs: 50 });
     const socket = new Socket();
+    server.emit('connection', socket);
     socket.destroy();
     const req = { socket } as unknown as IncomingMessage;
     const res = new EventEmitter() as unknown as ServerResponse;
-    server.emit('request', req, res);
+    deadlines.around(() => {})(req, res);
+    expect(res.listenerCount('finish'), 'the deadline waits for the answer').to.equal(1);
     expect(() => res.emit('finish')).not.to.throw();
   });
 });

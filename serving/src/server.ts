@@ -153,20 +153,24 @@ export async function startServer({
     server = await new Promise<Server>((resolve, reject) => {
       // the scoring hot path answers plain POST /api/v1/predict itself; everything else is express
       // (RFM_FAST_PATH=0 turns it off, to measure the express route alone: bench/serve.ts)
-      const listener =
+      const limits = { ...SERVER_LIMITS, ...limitOverrides };
+      // requests and responses born with express's prototypes (request-classes.ts: 2.5-3.5x express's throughput)
+      const s = createServer({ ...serverOptions(limits), ...requestClassesFor(app) });
+      const deadlines = applyLimits(s, limits);
+      // one 'request' listener: node calls a lone listener directly, two through a copied array
+      s.on(
+        'request',
         process.env.RFM_FAST_PATH === '0'
-          ? app
+          ? deadlines.around(app)
           : withFastPredict(app, {
               holder,
               metrics,
               logger,
               corsOrigins: config.corsOrigins,
               maxBytes: JSON_BODY_BYTES,
-            });
-      const limits = { ...SERVER_LIMITS, ...limitOverrides };
-      // requests and responses born with express's prototypes (request-classes.ts: 2.5-3.5x express's throughput)
-      const s = createServer({ ...serverOptions(limits), ...requestClassesFor(app) }, listener);
-      applyLimits(s, limits);
+              deadlines,
+            }),
+      );
       s.listen(config.port, config.host);
       s.once('listening', () => resolve(s));
       s.once('error', reject);
