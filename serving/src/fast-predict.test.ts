@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import type { RunningServer } from './server.js';
 import {
   artifactWithCentroids,
@@ -62,6 +63,26 @@ describe('scoring fast path', () => {
     const bad = await postJson(`${s.url}/api/v1/predict`, '{"recency":');
     expect(bad.status).to.equal(400);
     expect(bad.json.error.message).to.match(/^body is not valid JSON: /);
+  });
+
+  it('three requests pipelined on one connection are answered in their order', async () => {
+    const body = (cid: string) => JSON.stringify({ CID: cid, Recency: 10, Monetary: 100, Frequency: 2 });
+    const sock = connect(s.port, '127.0.0.1');
+    let out = '';
+    sock.on('data', (d) => (out += d));
+    sock.write(
+      ['A1', 'B2', 'C3']
+        .map(
+          (c) =>
+            `POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body(c).length}\r\n\r\n${body(c)}`,
+        )
+        .join(''),
+    );
+    const t0 = Date.now();
+    while ((out.match(/"cid":/g) ?? []).length < 3 && Date.now() - t0 < 5000)
+      await new Promise((r) => setTimeout(r, 20));
+    sock.destroy();
+    expect(out.match(/"cid":"[^"]+"/g)).to.deep.equal(['"cid":"A1"', '"cid":"B2"', '"cid":"C3"']);
   });
 
   it('400 requests at once on 32 connections: every answer is for the request it answers (answers go out batched per turn)', async () => {
