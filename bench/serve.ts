@@ -505,7 +505,12 @@ async function swapUnderLoad(port: number, reg: string) {
       JSON.stringify(
         customers.map((x) => {
           const k = p.predict(x.recency, x.frequency, x.monetary);
-          return { cid: x.cid, cluster: k, segment: m.artifact.segments.find((s) => s.cluster === k)!.name };
+          return {
+            cid: x.cid,
+            cluster: k,
+            segment: m.artifact.segments.find((s) => s.cluster === k)!.name,
+            outlier: p.outlier(x.recency, x.frequency, x.monetary, k),
+          };
         }),
       ),
     );

@@ -116,7 +116,12 @@ describe('swaps under load', function () {
         JSON.stringify(
           CUSTOMERS.map((c) => {
             const k = p.predict(c.recency, c.frequency, c.monetary);
-            return { cid: c.cid, cluster: k, segment: name(k) };
+            return {
+              cid: c.cid,
+              cluster: k,
+              segment: name(k),
+              outlier: p.outlier(c.recency, c.frequency, c.monetary, k),
+            };
           }),
         ),
       );

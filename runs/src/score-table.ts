@@ -1,4 +1,4 @@
-import { distanceToCentre, nearestCentre, scoreRfm, transformInto, type ArtifactV1 } from '@rfm/shared';
+import { distanceToCentre, nearestCentre, outlierFlag, scoreRfm, transformInto, type ArtifactV1 } from '@rfm/shared';
 import type { RfmTable } from '@rfm/ingest';
 import { OUTLIER_NO, OUTLIER_UNKNOWN, OUTLIER_YES, type ScoredCustomers } from './types.js';
 
@@ -41,13 +41,8 @@ export function scoreTable(table: RfmTable, artifact: ScoringArtifact): ScoredCu
     const d = distanceToCentre(centres, c, z);
     out.cluster[i] = c;
     out.distance[i] = d;
-    const limit = limits?.[c];
-    out.outlier[i] =
-      limits === undefined
-        ? OUTLIER_UNKNOWN
-        : limit !== null && limit !== undefined && d > limit
-          ? OUTLIER_YES
-          : OUTLIER_NO;
+    const flag = outlierFlag(limits, c, d);
+    out.outlier[i] = flag === null ? OUTLIER_UNKNOWN : flag ? OUTLIER_YES : OUTLIER_NO;
     v.recency = r;
     v.frequency = f;
     v.monetary = m;

@@ -31,6 +31,11 @@ export class ScoringRun {
     return cluster;
   }
 
+  /** Whether a customer of `cluster` is an outlier there (null: the version has no thresholds). */
+  outlier(c: RfmValues, cluster: number): boolean | null {
+    return this.model.predictor.outlier(c.recency, c.frequency, c.monetary, cluster);
+  }
+
   segment(cluster: number): ArtifactSegment {
     return this.model.segmentByCluster[cluster]!;
   }
@@ -42,15 +47,19 @@ export class ScoringRun {
   }
 }
 
-/** One customer: cluster and segment, counted. */
+/** One customer: cluster, segment and outlier flag, counted. */
 export function scoreCustomer(
   model: LoadedModel,
   c: RfmValues,
   metrics: ServingMetrics | undefined,
-): { cluster: number; segment: ArtifactSegment } {
+): { cluster: number; segment: ArtifactSegment; outlier: boolean | null } {
   const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
   metrics?.predicted(model, cluster);
-  return { cluster, segment: model.segmentByCluster[cluster]! };
+  return {
+    cluster,
+    segment: model.segmentByCluster[cluster]!,
+    outlier: model.predictor.outlier(c.recency, c.frequency, c.monetary, cluster),
+  };
 }
 
 /** A batch (one customer is a batch of one): the body of a predict answer, every customer counted. */
@@ -64,7 +73,7 @@ export function scoreInstances(
   for (let i = 0; i < instances.length; i++) {
     const c = instances[i]!;
     const cluster = run.cluster(c);
-    predictions[i] = { cid: c.cid, cluster, segment: run.segment(cluster).name };
+    predictions[i] = { cid: c.cid, cluster, segment: run.segment(cluster).name, outlier: run.outlier(c, cluster) };
   }
   run.finish();
   return { model_name: model.modelName, model_version: model.version, predictions };
@@ -101,7 +110,7 @@ export function scoreInstancesJson(
     const c = instances[i]!;
     const cluster = run.cluster(c);
     const cid = c.cid === null ? 'null' : PLAIN_CID.test(c.cid) ? `"${c.cid}"` : JSON.stringify(c.cid);
-    out += `${i === 0 ? '' : ','}{"cid":${cid},"cluster":${cluster},"segment":${parts.segments[cluster]}}`;
+    out += `${i === 0 ? '' : ','}{"cid":${cid},"cluster":${cluster},"segment":${parts.segments[cluster]},"outlier":${run.outlier(c, cluster)}}`;
   }
   run.finish();
   return `${out}]}`;

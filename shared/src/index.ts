@@ -32,6 +32,7 @@ export {
   MAX_BATCH,
   type Metrics,
   type NamingRule,
+  OUTLIER_FIELD,
   type Prediction,
   type PredictResponse,
   PredictResponseSchema,
@@ -88,7 +89,7 @@ export {
   SegmentSummarySchema,
   CustomerIdSchema,
 } from './runs.js';
-export { distanceToCentre, OUTLIER_PERCENTILE, outlierThresholds } from './outliers.js';
+export { distanceToCentre, OUTLIER_PERCENTILE, outlierFlag, outlierThresholds } from './outliers.js';
 export { trainingRevenue } from './revenue.js';
 export {
   ENV_ADMIN_NAME,

@@ -35,3 +35,19 @@ export function outlierThresholds(
   }
   return byCluster.map((d) => (d.length ? percentileSorted(Float64Array.from(d).sort(), pct) : null));
 }
+
+/**
+ * The outlier rule, one copy for scoring runs and predictions: a customer at distance `d` from the
+ * centre of `cluster` is an outlier when further than that cluster's threshold; never in a
+ * cluster without one (no training customer there); unknown (null) when the version stored no
+ * thresholds (trained before them).
+ */
+export function outlierFlag(
+  limits: readonly (number | null)[] | undefined,
+  cluster: number,
+  d: number,
+): boolean | null {
+  if (limits === undefined) return null;
+  const limit = limits[cluster];
+  return limit !== null && limit !== undefined && d > limit;
+}

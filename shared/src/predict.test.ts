@@ -42,4 +42,24 @@ describe('preprocessing and prediction', () => {
     expect(p.predict(5, 0, 0)).to.equal(0); // log1p(5) < log1p(30)
     expect(p.predict(300, 0, 0)).to.equal(1);
   });
+
+  it('Predictor.outlier: further from its centre than the cluster threshold (standardized space), never without one, null without thresholds', () => {
+    const base = {
+      k: 2,
+      centroids: [
+        [0, 0, 0],
+        [3, 0, 0],
+      ] as [number, number, number][],
+      preprocessing: { transform: 'log1p' as const, mean: [0, 0, 0], scale: [1, 1, 1] },
+    };
+    const p = new Predictor({ ...base, outliers: { percentile: 99, distance: [1, null] } });
+    // recency r → z = (log1p(r), log1p(0), log1p(0)) = (log1p(r), 0, 0)
+    const r = (z: number) => Math.expm1(z);
+    expect(p.predict(r(0.9), 0, 0)).to.equal(0);
+    expect(p.outlier(r(0.9), 0, 0, 0)).to.equal(false); // 0.9 from centre 0, threshold 1
+    expect(p.outlier(r(1.2), 0, 0, 0)).to.equal(true); // 1.2 > 1, still nearest centre 0
+    expect(p.outlier(r(1), 0, 0, 0)).to.equal(false); // at the threshold: not further
+    expect(p.outlier(r(9), 0, 0, 1)).to.equal(false); // cluster 1 has no threshold: never flagged
+    expect(new Predictor(base).outlier(r(9), 0, 0, 1)).to.equal(null); // no thresholds stored
+  });
 });

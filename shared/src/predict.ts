@@ -1,4 +1,5 @@
 import type { ArtifactV1 } from './schemas.js';
+import { distanceToCentre, outlierFlag } from './outliers.js';
 import { DIM, transformInto, type Scaler } from './preprocess.js';
 
 /**
@@ -10,11 +11,13 @@ export class Predictor {
   private readonly centroids: Float64Array;
   private readonly scaler: Scaler;
   private readonly scratch = new Float64Array(DIM);
+  private readonly limits: readonly (number | null)[] | undefined;
 
-  constructor(artifact: Pick<ArtifactV1, 'k' | 'centroids' | 'preprocessing'>) {
+  constructor(artifact: Pick<ArtifactV1, 'k' | 'centroids' | 'preprocessing' | 'outliers'>) {
     this.k = artifact.k;
     this.centroids = Float64Array.from(artifact.centroids.flat());
     this.scaler = { mean: artifact.preprocessing.mean, scale: artifact.preprocessing.scale };
+    this.limits = artifact.outliers?.distance;
   }
 
   /** Cluster index of one customer given raw recency (days), frequency, monetary. */
@@ -22,6 +25,19 @@ export class Predictor {
     const z = this.scratch;
     transformInto(this.scaler, recency, frequency, monetary, z, 0);
     return nearestCentre(this.centroids, this.k, DIM, z);
+  }
+
+  /**
+   * Whether a customer assigned to `cluster` lies further from its centre than the version's
+   * training customers of that cluster mostly do (outliers.ts: the rule scoring runs use too); null
+   * when the version stored no thresholds. A name describes the customers near its centre: an
+   * outlier's numbers may not fit it (one £77,000 order 325 days ago is nearest the big spenders).
+   */
+  outlier(recency: number, frequency: number, monetary: number, cluster: number): boolean | null {
+    if (this.limits === undefined) return null;
+    const z = this.scratch;
+    transformInto(this.scaler, recency, frequency, monetary, z, 0);
+    return outlierFlag(this.limits, cluster, distanceToCentre(this.centroids, cluster, z));
   }
 
   /** Standardized coordinates of one customer (for explanations and charts). */

@@ -124,11 +124,22 @@ export function predictRequestBranch(body: unknown): typeof BatchRequestSchema |
     : CustomerFeaturesSchema;
 }
 
+/** A prediction's outlier flag (one description for every answer that carries it). */
+export const OUTLIER_FIELD = z
+  .boolean()
+  .nullable()
+  .meta({
+    description:
+      "true when the customer is further from its segment's centre than 99% of the training customers of that segment: " +
+      'its numbers may not fit the name (null: the version stored no thresholds)',
+  });
+
 export const PredictionSchema = z
   .object({
     cid: z.string().nullable(),
     cluster: z.number().int(),
     segment: z.string(),
+    outlier: OUTLIER_FIELD,
   })
   .meta({ id: 'Prediction' });
 export type Prediction = z.output<typeof PredictionSchema>;

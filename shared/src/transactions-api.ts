@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { columnIndex, EXPORT_COLUMN_NAMES, normalizeColumnName, type ExportRole } from './columns.js';
 import { NUMERIC_STRING } from './patterns.js';
+import { OUTLIER_FIELD } from './schemas.js';
 import { DROP_REASONS, invoiceDay, parseIsoDay } from './transactions.js';
 
 /**
@@ -159,6 +160,7 @@ export const TransactionsResponseSchema = z
     cid: z.string().nullable(),
     cluster: z.number().int(),
     segment: z.string(),
+    outlier: OUTLIER_FIELD,
     recency: z.number().int().nonnegative().meta({ description: 'days from the last invoice date to snapshot_date' }),
     frequency: z.number().int().positive().meta({ description: 'distinct invoices kept' }),
     monetary: z.number().positive().meta({ description: 'Σ quantity × price of the kept lines' }),

@@ -39,8 +39,9 @@ const REPORT =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Training report v1</title><style>h1{color:#1f5fbf}</style></head><body><h1>Training report v1</h1><p>k = 4</p></body></html>';
 
 const expected = (a: ArtifactV1, r: number, f: number, m: number) => {
-  const cluster = new Predictor(a).predict(r, f, m);
-  return a.segments.find((s) => s.cluster === cluster)!;
+  const p = new Predictor(a);
+  const cluster = p.predict(r, f, m);
+  return { ...a.segments.find((s) => s.cluster === cluster)!, outlier: p.outlier(r, f, m, cluster) };
 };
 
 async function fillForm(page: Page, v: { cid?: string; recency: string; monetary: string; frequency: string }) {
@@ -229,7 +230,7 @@ describe('browser: the web UI in Chromium', function () {
 
     function checkScored(text: string, a: ArtifactV1) {
       const lines = text.trim().split(/\r?\n/);
-      expect(lines[0]).to.equal('CID,Recency,Frequency,Monetary,region,cluster,segment,error');
+      expect(lines[0]).to.equal('CID,Recency,Frequency,Monetary,region,cluster,segment,outlier,error');
       expect(lines).to.have.length(5);
       expect(lines[3]).to.match(/^"12348, B",75,4,1797.24,FI,\d+,/);
       const rows = [
@@ -240,7 +241,9 @@ describe('browser: the web UI in Chromium', function () {
       ];
       rows.forEach(([r, f, m], i) => {
         const seg = expected(a, r!, f!, m!);
-        expect(lines[i + 1]!.endsWith(`,${seg.cluster},${seg.name},`), lines[i + 1]).to.equal(true);
+        expect(lines[i + 1]!.endsWith(`,${seg.cluster},${seg.name},${seg.outlier ?? ''},`), lines[i + 1]).to.equal(
+          true,
+        );
       });
     }
 
@@ -297,9 +300,9 @@ describe('browser: the web UI in Chromium', function () {
         const lines = readFileSync((await download.path())!, 'utf8')
           .trim()
           .split(/\r?\n/);
-        expect(lines[1]).to.match(/^a,1,1,10,\d+,[^,]+,$/);
-        expect(lines[2]).to.equal('b,-3,1,10,,,"row 2, recency: recency must be at least 0 (days)"');
-        expect(lines[3]).to.match(/^c,1,x,10,,,"row 3, frequency: frequency must be a number/);
+        expect(lines[1]).to.match(/^a,1,1,10,\d+,[^,]+,(true|false|),$/);
+        expect(lines[2]).to.equal('b,-3,1,10,,,,"row 2, recency: recency must be at least 0 (days)"');
+        expect(lines[3]).to.match(/^c,1,x,10,,,,"row 3, frequency: frequency must be a number/);
         if (js)
           expect(await p.locator('#score-status').filter({ hasText: 'downloaded' }).textContent()).to.match(
             /2 rows could not be scored/,

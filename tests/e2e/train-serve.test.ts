@@ -37,7 +37,7 @@ for (const backend of BACKENDS)
       expect(r.status).to.equal(200);
       return (await r.json()) as {
         model_version: number;
-        predictions: { cid: string | null; cluster: number; segment: string }[];
+        predictions: { cid: string | null; cluster: number; segment: string; outlier: boolean | null }[];
       };
     };
 
@@ -85,7 +85,14 @@ for (const backend of BACKENDS)
         '--cid',
         '12346',
       ]);
-      expect(res.predictions[0]).to.deep.equal({ cid: '12346', cluster: offline.cluster, segment: offline.segment });
+      expect(res.predictions[0]).to.deep.equal({
+        cid: '12346',
+        cluster: offline.cluster,
+        segment: offline.segment,
+        outlier: offline.outlier,
+      });
+      // one £77,183.60 order 325 days ago: nearest the big spenders' centre, and flagged as far from it
+      expect(offline.outlier).to.equal(true);
       const ready = await fetch(`${server.url}/readyz`);
       expect(ready.status).to.equal(200);
     });

@@ -183,7 +183,7 @@ describe('a real rfm serve process: headers, uploads, logs', function () {
       const r = await fetch(`${url}/score`, { method: 'POST', headers: { 'content-type': up.type }, body: up.body });
       const text = await r.text();
       expect(r.status, `${n}: ${text.slice(0, 2000)}`).to.equal(200);
-      expect(text).to.match(/^cid,recency,frequency,monetary,cluster,segment,error/);
+      expect(text).to.match(/^cid,recency,frequency,monetary,cluster,segment,outlier,error/);
       // the download's name is built from the upload's, reduced to safe characters (no / or \)
       const cd = r.headers.get('content-disposition') ?? '';
       expect(cd, n).to.match(/^attachment; filename="[A-Za-z0-9._-]+"$/);

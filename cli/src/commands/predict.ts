@@ -50,7 +50,9 @@ export function registerPredictCommand(program: Command): void {
           );
         return { version: v, artifact: await r.loadArtifact(cfg.modelName, v) };
       });
-      const cluster = new Predictor(artifact).predict(customer.recency, customer.frequency, customer.monetary);
+      const predictor = new Predictor(artifact);
+      const cluster = predictor.predict(customer.recency, customer.frequency, customer.monetary);
+      const outlier = predictor.outlier(customer.recency, customer.frequency, customer.monetary, cluster);
       const seg = artifact.segments.find((s) => s.cluster === cluster)!;
       const out = {
         model_name: cfg.modelName,
@@ -58,13 +60,23 @@ export function registerPredictCommand(program: Command): void {
         cid: customer.cid,
         cluster,
         segment: seg.name,
+        outlier,
         description: seg.description,
         action: seg.action,
       };
       emit(o, out, () =>
         table(
-          ['model', 'cid', 'cluster', 'segment', 'suggested action'],
-          [[`${cfg.modelName} v${version}`, customer.cid ?? '', cluster, seg.name, seg.action]],
+          ['model', 'cid', 'cluster', 'segment', 'outlier', 'suggested action'],
+          [
+            [
+              `${cfg.modelName} v${version}`,
+              customer.cid ?? '',
+              cluster,
+              seg.name,
+              outlier === null ? 'unknown' : outlier ? 'yes: the name may not fit' : 'no',
+              seg.action,
+            ],
+          ],
         ),
       );
     });

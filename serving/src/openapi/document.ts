@@ -457,7 +457,7 @@ export const OPERATIONS: OperationDoc[] = [
             value: {
               model_name: 'customer-segments',
               model_version: 3,
-              predictions: [{ cid: '12346', cluster: 1, segment: "Can't Lose Them" }],
+              predictions: [{ cid: '12346', cluster: 1, segment: "Can't Lose Them", outlier: true }],
             },
           },
           batch: {
@@ -465,8 +465,8 @@ export const OPERATIONS: OperationDoc[] = [
               model_name: 'customer-segments',
               model_version: 3,
               predictions: [
-                { cid: '12346', cluster: 1, segment: "Can't Lose Them" },
-                { cid: 'A-17', cluster: 0, segment: 'Champions' },
+                { cid: '12346', cluster: 1, segment: "Can't Lose Them", outlier: true },
+                { cid: 'A-17', cluster: 0, segment: 'Champions', outlier: false },
               ],
             },
           },
@@ -522,15 +522,15 @@ export const OPERATIONS: OperationDoc[] = [
     },
     responses: {
       200: {
-        description: 'The rows with cluster, segment and error appended',
+        description: 'The rows with cluster, segment, outlier and error appended',
         body: {
           contentType: 'text/csv',
           raw: { type: 'string' },
           examples: {
             scored: {
               value:
-                "CID,Recency,Frequency,Monetary,cluster,segment,error\n12346,325,1,77183.6,1,Can't Lose " +
-                'Them,\n12347,2,7,4310,0,Champions,\n12348,x,1,10,,,"row 3, Recency: recency must be a number, got ""x"""\n',
+                "CID,Recency,Frequency,Monetary,cluster,segment,outlier,error\n12346,325,1,77183.6,1,Can't Lose " +
+                'Them,true,\n12347,2,7,4310,0,Champions,false,\n12348,x,1,10,,,,"row 3, Recency: recency must be a number, got ""x"""\n',
             },
           },
         },
@@ -633,6 +633,7 @@ export const OPERATIONS: OperationDoc[] = [
               cid: '17850',
               cluster: 2,
               segment: 'At Risk',
+              outlier: false,
               recency: 369,
               frequency: 2,
               monetary: 33,

@@ -160,3 +160,43 @@ describe('web form without any model', () => {
     expect(inputValue(post.page, 'recency')).to.equal('1');
   });
 });
+
+describe('web form: a customer far from their segment', () => {
+  let t: TempRegistry;
+  let s: RunningServer;
+  const artifact = {
+    ...artifactWithCentroids(CENTROIDS_A),
+    outliers: { percentile: 99, distance: [0.8, 0.8, 0.8, 0.8] },
+  };
+  const p = new Predictor(artifact);
+  const flag = (r: number, f: number, m: number) => p.outlier(r, f, m, p.predict(r, f, m));
+  before(async () => {
+    t = tempRegistry();
+    await registerVersion(t.file, artifact);
+    s = await startTestServer(t.file);
+  });
+  after(async () => {
+    await s.close();
+    t.cleanup();
+  });
+
+  it('says the name may not fit an outlier, and says nothing for a customer near the centre', async () => {
+    // one customer of each kind, found by the model's own rule
+    const grid = [1, 3, 10, 30, 100, 300].flatMap((r) =>
+      [1, 2, 5, 20].flatMap((f) => [20, 300, 3000, 80_000].map((m) => [r, f, m])),
+    );
+    const far = grid.find(([r, f, m]) => flag(r!, f!, m!) === true)!;
+    const near = grid.find(([r, f, m]) => flag(r!, f!, m!) === false)!;
+    expect(far, 'a customer the rule flags').to.not.equal(undefined);
+    expect(near, 'a customer the rule does not flag').to.not.equal(undefined);
+    const post = ([r, f, m]: number[]) =>
+      postForm(`${s.url}/`, { cid: '', recency: String(r), frequency: String(f), monetary: String(m) });
+    const flagged = await post(far);
+    expect(flagged.status).to.equal(200);
+    expect(flagged.page).to.match(/id="segment-outlier"[^>]*><p><strong>Unusual for this segment\.<\/strong>/);
+    expect(flagged.page).to.include('than 99% of the customers it was trained on');
+    const plain = await post(near);
+    expect(plain.status).to.equal(200);
+    expect(plain.page).to.not.include('segment-outlier');
+  });
+});

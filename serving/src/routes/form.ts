@@ -80,7 +80,7 @@ export function formRoutes(holder: ModelHolder, session?: SessionKeeper, metrics
         return;
       }
       const c = parsed.data;
-      const { cluster, segment } = scoreCustomer(model, c, metrics);
+      const { cluster, segment, outlier } = scoreCustomer(model, c, metrics);
       res.set('x-model-version', String(model.version));
       res.send(
         renderFormPage({
@@ -90,6 +90,7 @@ export function formRoutes(holder: ModelHolder, session?: SessionKeeper, metrics
             cid: c.cid,
             cluster,
             segment,
+            outlier,
             features: { recency: c.recency, frequency: c.frequency, monetary: c.monetary },
           },
           admin: adminOf(req),

@@ -68,6 +68,7 @@ describe('POST /api/v1/predict/csv', function () {
       'email',
       'cluster',
       'segment',
+      'outlier',
       'error',
     ]);
     expect(out).to.have.length(500);
@@ -77,6 +78,7 @@ describe('POST /api/v1/predict/csv', function () {
         CID: `c${i}`,
         email: `x${i}@example.com`,
         cluster: String(c),
+        outlier: '', // a version without outlier thresholds: unknown
         segment: seg(c),
         error: '',
       });
@@ -170,7 +172,7 @@ describe('POST /api/v1/predict/csv', function () {
       });
       expect(res.status).to.equal(200);
       const last = res.text.trimEnd().split('\n').pop() ?? '';
-      expect(last).to.match(/^,,,,,stopped after row \d+: CSV body is larger than 0.1 MB; split the file$/);
+      expect(last).to.match(/^,,,,,,stopped after row \d+: CSV body is larger than 0.1 MB; split the file$/);
     } finally {
       small.closeAllConnections();
       small.close();

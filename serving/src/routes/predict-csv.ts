@@ -25,14 +25,14 @@ import { ScoringRun } from '../scoring.js';
  * `CID, Recency, Frequency, Monetary` and `CustomerID` work), then one customer per line. Other
  * columns are echoed unchanged, so a CRM export can be sent as it is.
  *
- * Out: the same rows in the same order with `cluster`, `segment` and `error` appended, written as
- * they are scored (memory stays flat however long the file). Every row is scored by the one model
+ * Out: the same rows in the same order with `cluster`, `segment`, `outlier` (true, false, or empty
+ * for a version without thresholds) and `error` appended, written as they are scored (memory stays flat however long the file). Every row is scored by the one model
  * version named in the `x-model-version` header.
  *
  * Errors — the decision: problems with the request as a whole (not CSV, empty, no header, a
  * required column missing, over the size limit when the length is known up front) are a 4xx JSON
  * error before anything is written. A bad row does not fail the file: it comes back with empty
- * `cluster` and `segment` and an `error` naming the row and the column ("row 7, Frequency:
+ * `cluster`, `segment` and `outlier` and an `error` naming the row and the column ("row 7, Frequency:
  * frequency must be a whole number"), so one typo in a 100,000-line export costs one line, not
  * the whole upload. If the body turns out larger than the limit or unparsable (an unclosed quote)
  * after rows have gone out, the answer ends with one last line whose `error` says so.
@@ -45,7 +45,7 @@ export const CSV_BODY_LIMIT = 50 * 1024 * 1024;
 type Field = FeatureField;
 /** The RFM-table column names rfm recognises everywhere (shared/src/columns.ts). */
 const HEADER_NAMES = columnIndex(FEATURE_COLUMN_NAMES);
-const OUTPUT_COLUMNS = ['cluster', 'segment', 'error'];
+const OUTPUT_COLUMNS = ['cluster', 'segment', 'outlier', 'error'];
 
 function mb(n: number): string {
   return `${+(n / 1024 / 1024).toFixed(1)} MB`;
@@ -190,7 +190,13 @@ export async function streamScoredCsv(
         row++;
         const echo = cols.echo.map((i) => record[i] ?? '');
         if (record.length !== cols.header.length) {
-          await write([...echo, '', '', `row ${row}: ${record.length} fields, the header has ${cols.header.length}`]);
+          await write([
+            ...echo,
+            '',
+            '',
+            '',
+            `row ${row}: ${record.length} fields, the header has ${cols.header.length}`,
+          ]);
           continue;
         }
         const o = {
@@ -203,11 +209,12 @@ export async function streamScoredCsv(
         if (issue) {
           const field = issue.path as Field;
           const name = field in cols.at && cols.at[field] >= 0 ? cols.header[cols.at[field]] : issue.path;
-          await write([...echo, '', '', `row ${row}, ${name}: ${issue.message}`]);
+          await write([...echo, '', '', '', `row ${row}, ${name}: ${issue.message}`]);
           continue;
         }
         const cluster = scoring.cluster(c);
-        await write([...echo, cluster, scoring.segment(cluster).name, '']);
+        const outlier = scoring.outlier(c, cluster);
+        await write([...echo, cluster, scoring.segment(cluster).name, outlier === null ? '' : String(outlier), '']);
       }
       if (!cols)
         throw new RfmError(
@@ -223,7 +230,7 @@ export async function streamScoredCsv(
       }
       // rows already went out with a 200: say what happened on a last line, then stop reading
       const err = asCsvError(e);
-      await write([...(cols?.echo.map(() => '') ?? []), '', '', `stopped after row ${row}: ${err.message}`]);
+      await write([...(cols?.echo.map(() => '') ?? []), '', '', '', `stopped after row ${row}: ${err.message}`]);
       // the unread rest of the body is not wanted: close the connection once the answer is out
       res.once('finish', () => (res.socket as (Socket & { destroySoon?: () => void }) | null)?.destroySoon?.());
     } finally {

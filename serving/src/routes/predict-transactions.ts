@@ -40,13 +40,14 @@ export function predictTransactionsRoutes(holder: ModelHolder, metrics?: Serving
         'customer computed from the transactions',
       );
       withModel(holder, selector, next, (model) => {
-        const { cluster, segment } = scoreCustomer(model, c, metrics);
+        const { cluster, segment, outlier } = scoreCustomer(model, c, metrics);
         const answer: TransactionsResponse = {
           model_name: model.modelName,
           model_version: model.version,
           cid: transactionsCustomer(body),
           cluster,
           segment: segment.name,
+          outlier,
           ...rfm,
         };
         res.set('x-model-version', String(model.version)).set('cache-control', 'no-store').json(answer);

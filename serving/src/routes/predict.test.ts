@@ -18,8 +18,13 @@ import {
 describe('POST /api/v1/predict', () => {
   let t: TempRegistry;
   let s: RunningServer;
-  const artifact = artifactWithCentroids(CENTROIDS_A);
+  // with outlier thresholds (one cluster without: nobody there is flagged), so the flag varies
+  const artifact = {
+    ...artifactWithCentroids(CENTROIDS_A),
+    outliers: { percentile: 99, distance: [0.8, 0.8, null, 0.8] },
+  };
   const predictor = new Predictor(artifact);
+  const outlierOf = (r: number, f: number, m: number) => predictor.outlier(r, f, m, predictor.predict(r, f, m));
   const segmentOf = (r: number, f: number, m: number) =>
     artifact.segments.find((x) => x.cluster === predictor.predict(r, f, m))!.name;
   let url: string;
@@ -46,7 +51,14 @@ describe('POST /api/v1/predict', () => {
     expect(PredictResponseSchema.parse(r.json)).to.deep.equal({
       model_name: 'customer-segments',
       model_version: 1,
-      predictions: [{ cid: 'c-1', cluster: predictor.predict(12, 4, 830.5), segment: segmentOf(12, 4, 830.5) }],
+      predictions: [
+        {
+          cid: 'c-1',
+          cluster: predictor.predict(12, 4, 830.5),
+          segment: segmentOf(12, 4, 830.5),
+          outlier: outlierOf(12, 4, 830.5),
+        },
+      ],
     });
   });
 
@@ -54,7 +66,12 @@ describe('POST /api/v1/predict', () => {
     const r = await postJson(url, { CID: 12346, Recency: '325', Monetary: 77183.6, Frequency: 1 });
     expect(r.status).to.equal(200);
     expect(r.json.predictions).to.deep.equal([
-      { cid: '12346', cluster: predictor.predict(325, 1, 77183.6), segment: segmentOf(325, 1, 77183.6) },
+      {
+        cid: '12346',
+        cluster: predictor.predict(325, 1, 77183.6),
+        segment: segmentOf(325, 1, 77183.6),
+        outlier: outlierOf(325, 1, 77183.6),
+      },
     ]);
   });
 
@@ -75,8 +92,14 @@ describe('POST /api/v1/predict', () => {
         cid: c.cid,
         cluster: predictor.predict(c.recency, c.frequency, c.monetary),
         segment: segmentOf(c.recency, c.frequency, c.monetary),
+        outlier: outlierOf(c.recency, c.frequency, c.monetary),
       });
     });
+    // the flag varies: customers near their centre are not outliers, far ones are, and the
+    // cluster without a threshold has none
+    const flags = body.predictions.map((p) => p.outlier);
+    expect(flags.filter((f) => f === true).length).to.be.within(1, 499);
+    expect(body.predictions.filter((p) => p.cluster === 2).every((p) => p.outlier === false)).to.equal(true);
   });
 
   it(`accepts a batch of exactly ${MAX_BATCH}`, async () => {

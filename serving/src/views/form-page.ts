@@ -14,6 +14,8 @@ export interface FormResult {
   segment: ArtifactSegment;
   /** the values that were scored, for the comparison with the segment's typical customer */
   features?: { recency: number; frequency: number; monetary: number };
+  /** further from the segment's centre than the version's outlier threshold (null: no thresholds) */
+  outlier?: boolean | null;
 }
 
 export interface FormPageOptions {
@@ -118,6 +120,13 @@ function resultCard(model: LoadedModel, r: FormResult): SafeHtml {
   return html`<section class="card result seg-${r.cluster % 11}" id="result" data-cluster="${r.cluster}" aria-labelledby="result-title">
   <h2 class="kicker" id="result-title">Segment</h2>
   <p class="segment"><span class="swatch swatch-${r.cluster % 11}" aria-hidden="true"></span><span id="segment-name">${s.name}</span></p>
+  ${
+    r.outlier
+      ? html`<div class="notice notice-warn" id="segment-outlier"><p><strong>Unusual for this segment.</strong> This customer is further
+  from the segment's typical customer than ${model.artifact.outliers?.percentile ?? 99}% of the customers it was trained on: the name
+  describes customers near its centre, and may not fit these numbers.</p></div>`
+      : ''
+  }
   <p id="segment-description">${s.description}</p>
   <p class="action" id="segment-action"><strong>Suggested action:</strong> ${s.action}</p>
   ${
