@@ -172,25 +172,42 @@
           el('span', { class: 'swatch swatch-' + (p.cluster % 11), 'aria-hidden': 'true' }, []),
           el('span', { id: 'segment-name' }, [seg.name]),
         ]),
-        el('p', { id: 'segment-description' }, [seg.description]),
-        el('p', { class: 'action', id: 'segment-action' }, [el('strong', {}, ['Suggested action:']), ' ' + seg.action]),
-        el('div', { class: 'table-scroll' }, [
-          el('table', { id: 'comparison', class: 'stack' }, [
-            el('caption', {}, ["Compared with the segment's typical customer"]),
-            thead,
-            el('tbody', {}, rows),
+      ]
+        .concat(p.outlier === true ? [outlierNotice()] : [])
+        .concat([
+          el('p', { id: 'segment-description' }, [seg.description]),
+          el('p', { class: 'action', id: 'segment-action' }, [
+            el('strong', {}, ['Suggested action:']),
+            ' ' + seg.action,
           ]),
-        ]),
-        scores,
-        el('figure', { class: 'chart', id: 'placement' }, [
-          img,
-          el('figcaption', {}, [
-            'Where this customer sits among the segments (recency against money spent; bubble size = segment size).',
+          el('div', { class: 'table-scroll' }, [
+            el('table', { id: 'comparison', class: 'stack' }, [
+              el('caption', {}, ["Compared with the segment's typical customer"]),
+              thead,
+              el('tbody', {}, rows),
+            ]),
           ]),
+          scores,
+          el('figure', { class: 'chart', id: 'placement' }, [
+            img,
+            el('figcaption', {}, [
+              'Where this customer sits among the segments (recency against money spent; bubble size = segment size).',
+            ]),
+          ]),
+          meta,
         ]),
-        meta,
-      ],
     );
+  }
+
+  // the same words as the page rendered on the server (views/form-page.ts)
+  function outlierNotice() {
+    return el('div', { class: 'notice notice-warn', id: 'segment-outlier' }, [
+      el('p', {}, [
+        el('strong', {}, ['Unusual for this segment.']),
+        " This customer is further from the segment's typical customer than 99% of the customers it was trained on: " +
+          'the name describes customers near its centre, and may not fit these numbers.',
+      ]),
+    ]);
   }
 
   function enhancePredictForm(form) {

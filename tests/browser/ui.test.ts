@@ -19,7 +19,11 @@ const MODEL = 'customer-segments';
 const TOKEN = 'browser-test-admin-token-0123456789';
 const VIEWER = 'browser-test-viewer-token-0123456789-vera';
 
-const V1 = makeArtifact({ note: 'online_retail_2011-10.csv.gz' });
+/** with outlier thresholds, so the form's notice for a customer far from their segment shows */
+const V1: ArtifactV1 = {
+  ...makeArtifact({ note: 'online_retail_2011-10.csv.gz' }),
+  outliers: { percentile: 99, distance: [0.9, 0.9, 0.9, 0.9] },
+};
 const V2 = makeArtifact({
   note: 'online_retail_2011-11.csv.gz',
   centroids: [
@@ -197,6 +201,42 @@ describe('browser: the web UI in Chromium', function () {
       expect(await p.locator('#result-cid').textContent()).to.equal('K-7');
       await p.keyboard.press('Tab');
       expect(await p.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).to.not.equal('none');
+      clean(w);
+    });
+
+    it('a customer far from their segment: the same notice with JavaScript and without, none for a customer near it', async () => {
+      const far = expected(V1, 325, 1, 77183.6);
+      expect(far.outlier, 'the fixture flags one £77,183.60 order 325 days ago').to.equal(true);
+      const notices: string[] = [];
+      for (const javaScriptEnabled of [true, false]) {
+        const w = await page({ javaScriptEnabled });
+        const { page: p } = w;
+        await p.goto('/');
+        await fillForm(p, { cid: '12346', recency: '325', monetary: '77183.6', frequency: '1' });
+        await p.getByRole('button', { name: 'Find segment' }).click();
+        await p.locator('#result #segment-name').waitFor();
+        expect(await p.locator('#segment-name').textContent()).to.equal(far.name);
+        const notice = p.locator('#result #segment-outlier');
+        await notice.waitFor();
+        notices.push((await notice.innerText()).replace(/\s+/g, ' ').trim());
+        clean(w);
+      }
+      expect(notices[0]).to.match(
+        /^Unusual for this segment\. This customer is further from the segment's typical customer than 99% /,
+      );
+      expect(notices[1]).to.equal(notices[0]);
+      const w = await page();
+      const { page: p } = w;
+      await p.goto('/');
+      // a customer the rule does not flag, found on a grid
+      const grid = [1, 3, 10, 30, 100, 300].flatMap((r) =>
+        [1, 2, 5, 20].flatMap((f) => [20, 300, 3000, 30_000].map((m) => [r, f, m] as const)),
+      );
+      const [r, f, m] = grid.find(([r, f, m]) => expected(V1, r, f, m).outlier === false)!;
+      await fillForm(p, { recency: String(r), monetary: String(m), frequency: String(f) });
+      await p.getByRole('button', { name: 'Find segment' }).click();
+      await p.locator('#result #segment-name').waitFor();
+      expect(await p.locator('#segment-outlier').count()).to.equal(0);
       clean(w);
     });
 

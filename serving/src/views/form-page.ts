@@ -185,8 +185,9 @@ function scoreFileCard(model: LoadedModel | null, fileError: FormPageOptions['fi
   <h2 id="score-file-title">Score a file</h2>
   <p class="muted">Upload a CSV of customers whose first line names the columns <code>cid</code> (optional), <code>recency</code>,
   <code>frequency</code> and <code>monetary</code>
-  (or <code>CID, Recency, Frequency, Monetary</code>). You get the same rows back with <code>cluster</code>, <code>segment</code> and
-  <code>error</code> columns added; a row that cannot be scored says why in <code>error</code>.</p>
+  (or <code>CID, Recency, Frequency, Monetary</code>). You get the same rows back with <code>cluster</code>, <code>segment</code>,
+  <code>outlier</code> (true when the customer is far from their segment's centre) and <code>error</code> columns added; a row
+  that cannot be scored says why in <code>error</code>.</p>
   ${
     fileError
       ? html`<div class="notice notice-err" role="alert" id="file-error"><p><strong>${fileError.message}</strong></p>${
