@@ -366,14 +366,14 @@ async function main() {
     log('');
     log(`rfm fast path vs bare node:http, ${ROUNDS} alternating rounds of ${SECONDS} s (load average ${load()}):`);
     const bare = [
-      { name: 'node:http', script: 'bare-http.mjs' },
-      { name: 'node:http batched', script: 'bare-http-batched.mjs' },
+      { name: 'node:http', mode: 'plain' },
+      { name: 'node:http batched', mode: 'batched' },
     ];
     const ports: number[] = [];
     const servers: ChildProcess[] = [];
     for (const b of bare) {
       const p = await freePort();
-      servers.push(start(process.execPath, [join(HERE, b.script), String(p), String(WORKERS)]));
+      servers.push(start(process.execPath, [join(HERE, 'bare-http.mjs'), String(p), String(WORKERS), b.mode]));
       await waitReady(p, '/', b.name);
       wrk(p, '/', 2);
       ports.push(p);

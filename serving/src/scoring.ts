@@ -1,4 +1,4 @@
-import type { ArtifactSegment, Prediction, PredictResponse, RfmValues } from '@rfm/shared';
+import type { ArtifactSegment, Classified, Prediction, PredictResponse, RfmValues } from '@rfm/shared';
 import type { LoadedModel } from './model-holder.js';
 import type { ServingMetrics } from './metrics.js';
 
@@ -17,6 +17,7 @@ import type { ServingMetrics } from './metrics.js';
  */
 export class ScoringRun {
   private readonly tally: Uint32Array;
+  private readonly last: Classified = { cluster: 0, outlier: null };
   constructor(
     readonly model: LoadedModel,
     private readonly metrics: ServingMetrics | undefined,
@@ -24,16 +25,14 @@ export class ScoringRun {
     this.tally = new Uint32Array(model.predictor.k);
   }
 
-  /** The cluster of one customer, counted. */
-  cluster(c: RfmValues): number {
-    const cluster = this.model.predictor.predict(c.recency, c.frequency, c.monetary);
-    this.tally[cluster]!++;
-    return cluster;
-  }
-
-  /** Whether a customer of `cluster` is an outlier there (null: the version has no thresholds). */
-  outlier(c: RfmValues, cluster: number): boolean | null {
-    return this.model.predictor.outlier(c.recency, c.frequency, c.monetary, cluster);
+  /**
+   * Cluster and outlier flag of one customer, counted. The object returned is this run's own,
+   * overwritten by the next call: read it before scoring the next customer.
+   */
+  classify(c: RfmValues): Readonly<Classified> {
+    const r = this.model.predictor.classify(c.recency, c.frequency, c.monetary, this.last);
+    this.tally[r.cluster]!++;
+    return r;
   }
 
   segment(cluster: number): ArtifactSegment {
@@ -53,13 +52,9 @@ export function scoreCustomer(
   c: RfmValues,
   metrics: ServingMetrics | undefined,
 ): { cluster: number; segment: ArtifactSegment; outlier: boolean | null } {
-  const cluster = model.predictor.predict(c.recency, c.frequency, c.monetary);
+  const { cluster, outlier } = model.predictor.classify(c.recency, c.frequency, c.monetary);
   metrics?.predicted(model, cluster);
-  return {
-    cluster,
-    segment: model.segmentByCluster[cluster]!,
-    outlier: model.predictor.outlier(c.recency, c.frequency, c.monetary, cluster),
-  };
+  return { cluster, segment: model.segmentByCluster[cluster]!, outlier };
 }
 
 /** A batch (one customer is a batch of one): the body of a predict answer, every customer counted. */
@@ -72,8 +67,8 @@ export function scoreInstances(
   const predictions: Prediction[] = new Array(instances.length);
   for (let i = 0; i < instances.length; i++) {
     const c = instances[i]!;
-    const cluster = run.cluster(c);
-    predictions[i] = { cid: c.cid, cluster, segment: run.segment(cluster).name, outlier: run.outlier(c, cluster) };
+    const { cluster, outlier } = run.classify(c);
+    predictions[i] = { cid: c.cid, cluster, segment: run.segment(cluster).name, outlier };
   }
   run.finish();
   return { model_name: model.modelName, model_version: model.version, predictions };
@@ -108,9 +103,9 @@ export function scoreInstancesJson(
   let out = parts.head;
   for (let i = 0; i < instances.length; i++) {
     const c = instances[i]!;
-    const cluster = run.cluster(c);
+    const { cluster, outlier } = run.classify(c);
     const cid = c.cid === null ? 'null' : PLAIN_CID.test(c.cid) ? `"${c.cid}"` : JSON.stringify(c.cid);
-    out += `${i === 0 ? '' : ','}{"cid":${cid},"cluster":${cluster},"segment":${parts.segments[cluster]},"outlier":${run.outlier(c, cluster)}}`;
+    out += `${i === 0 ? '' : ','}{"cid":${cid},"cluster":${cluster},"segment":${parts.segments[cluster]},"outlier":${outlier}}`;
   }
   run.finish();
   return `${out}]}`;

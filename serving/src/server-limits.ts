@@ -97,8 +97,9 @@ export class ConnectionDeadline {
  * The header deadlines of a server's connections. The request listener tells them when a request
  * is in and when it is answered: `around` wraps a listener that answers through `res` (express),
  * re-arming on 'finish'; the scoring fast path calls `requestIn` and `answered` itself, which
- * spares each prediction a second 'request' listener and a 'finish' closure (about a tenth of its
- * user CPU under wrk).
+ * spares each prediction a second 'request' listener and a 'finish' closure. (Removing both cost
+ * at most 1.9 of 18.6 µs of user CPU per prediction under wrk; this change's own gain stayed
+ * within the machine's noise: a simpler hot path, not a measured speed-up.)
  */
 export class HeaderDeadlines {
   private readonly bySocket = new WeakMap<Socket, ConnectionDeadline>();

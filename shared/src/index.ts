@@ -41,7 +41,7 @@ export {
   type SweepPoint,
 } from './schemas.js';
 export { fitScaler, inverseTransform, type Scaler, transformInto, transformRows } from './preprocess.js';
-export { nearestCentre, Predictor } from './predict.js';
+export { type Classified, nearestCentre, Predictor } from './predict.js';
 export { LOST_BEYOND_GAPS, nameClusters, RECENT_WITHIN_GAPS, SEGMENT_CATALOGUE, scoreRfm } from './segments.js';
 export { adjustedRandIndex, extent, formatShare, median, percentileSorted, quintiles } from './stats.js';
 export { sha256Hex } from './hash.js';

@@ -2,6 +2,12 @@ import type { ArtifactV1 } from './schemas.js';
 import { distanceToCentre, outlierFlag } from './outliers.js';
 import { DIM, transformInto, type Scaler } from './preprocess.js';
 
+/** A customer's cluster and outlier flag (Predictor.outlier: what the flag means). */
+export interface Classified {
+  cluster: number;
+  outlier: boolean | null;
+}
+
 /**
  * Nearest-centroid assignment in plain arithmetic on typed arrays: no tensors and no allocation
  * per call, so a prediction costs well under a microsecond and the server's limit stays HTTP.
@@ -25,6 +31,27 @@ export class Predictor {
     const z = this.scratch;
     transformInto(this.scaler, recency, frequency, monetary, z, 0);
     return nearestCentre(this.centroids, this.k, DIM, z);
+  }
+
+  /**
+   * Cluster and outlier flag of one customer in one pass (one transform, the distance to the
+   * chosen centre only), written into `into` and returned: scoring reuses one object per run.
+   */
+  classify(
+    recency: number,
+    frequency: number,
+    monetary: number,
+    into: Classified = { cluster: 0, outlier: null },
+  ): Classified {
+    const z = this.scratch;
+    transformInto(this.scaler, recency, frequency, monetary, z, 0);
+    const cluster = nearestCentre(this.centroids, this.k, DIM, z);
+    into.cluster = cluster;
+    into.outlier =
+      this.limits === undefined
+        ? null
+        : outlierFlag(this.limits, cluster, distanceToCentre(this.centroids, cluster, z));
+    return into;
   }
 
   /**

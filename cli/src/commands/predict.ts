@@ -50,9 +50,11 @@ export function registerPredictCommand(program: Command): void {
           );
         return { version: v, artifact: await r.loadArtifact(cfg.modelName, v) };
       });
-      const predictor = new Predictor(artifact);
-      const cluster = predictor.predict(customer.recency, customer.frequency, customer.monetary);
-      const outlier = predictor.outlier(customer.recency, customer.frequency, customer.monetary, cluster);
+      const { cluster, outlier } = new Predictor(artifact).classify(
+        customer.recency,
+        customer.frequency,
+        customer.monetary,
+      );
       const seg = artifact.segments.find((s) => s.cluster === cluster)!;
       const out = {
         model_name: cfg.modelName,

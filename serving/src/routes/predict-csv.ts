@@ -212,8 +212,7 @@ export async function streamScoredCsv(
           await write([...echo, '', '', '', `row ${row}, ${name}: ${issue.message}`]);
           continue;
         }
-        const cluster = scoring.cluster(c);
-        const outlier = scoring.outlier(c, cluster);
+        const { cluster, outlier } = scoring.classify(c);
         await write([...echo, cluster, scoring.segment(cluster).name, outlier === null ? '' : String(outlier), '']);
       }
       if (!cols)
